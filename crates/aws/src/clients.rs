@@ -1,0 +1,54 @@
+//! SDK configuration, loaded once per cold start.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+
+/// The SDK's shared configuration; clients are cheap views of it.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    config: SdkConfig,
+}
+
+impl AwsClients {
+    /// Region, credentials and endpoint from the standard sources: in Lambda
+    /// its environment, locally `AWS_ENDPOINT_URL` pointing at the emulator.
+    pub async fn from_env() -> AwsClients {
+        Self::load(aws_config::defaults(BehaviorVersion::latest())).await
+    }
+
+    /// Like `from_env`, starting from a loader with some settings already made.
+    pub async fn load(loader: ConfigLoader) -> AwsClients {
+        let config = loader
+            // Step Functions retries DependencyUnavailable with backoff and
+            // jitter; one quick SDK retry absorbs a dropped connection without
+            // multiplying the state machine's attempts.
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(2)
+                    .with_initial_backoff(Duration::from_millis(50)),
+            )
+            // Well inside the functions' 10 s Lambda timeout, so a hung
+            // connection becomes DependencyUnavailable, not a Lambda timeout.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .operation_attempt_timeout(Duration::from_secs(3))
+                    .operation_timeout(Duration::from_secs(7))
+                    .build(),
+            )
+            .load()
+            .await;
+        AwsClients { config }
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.config)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.config)
+    }
+}

@@ -1,0 +1,134 @@
+//! In-memory ports for handler unit tests, with failure injection. The
+//! adapters' own tests run against the emulator, never against these.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+
+use crate::error::DependencyError;
+use crate::notification::Notification;
+use crate::order::{OrderId, ValidatedOrder};
+use crate::ports::{
+    Clock, InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome,
+    StoredOrder,
+};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Debug, Default)]
+pub struct InMemoryOrderStore {
+    orders: Mutex<HashMap<OrderId, (StoredOrder, ValidatedOrder)>>,
+    failures: Mutex<VecDeque<DependencyError>>,
+    writes: Mutex<usize>,
+}
+
+impl InMemoryOrderStore {
+    /// The next calls fail with these errors, in order, before any succeeds.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = DependencyError>) {
+        lock(&self.failures).extend(errors);
+    }
+
+    /// Successful writes so far.
+    pub fn writes(&self) -> usize {
+        *lock(&self.writes)
+    }
+
+    pub fn stored(&self, id: &OrderId) -> Option<StoredOrder> {
+        lock(&self.orders).get(id).map(|(s, _)| s.clone())
+    }
+
+    fn injected(&self) -> Result<(), DependencyError> {
+        lock(&self.failures).pop_front().map_or(Ok(()), Err)
+    }
+}
+
+impl OrderStore for InMemoryOrderStore {
+    async fn insert_if_absent(
+        &self,
+        record: &StoredOrder,
+        order: &ValidatedOrder,
+    ) -> Result<InsertOutcome, DependencyError> {
+        self.injected()?;
+        let mut orders = lock(&self.orders);
+        if let Some((existing, _)) = orders.get(&record.order_id) {
+            return Ok(InsertOutcome::AlreadyExists(existing.clone()));
+        }
+        orders.insert(record.order_id.clone(), (record.clone(), order.clone()));
+        *lock(&self.writes) += 1;
+        Ok(InsertOutcome::Inserted)
+    }
+
+    async fn get(&self, order_id: &OrderId) -> Result<Option<StoredOrder>, DependencyError> {
+        self.injected()?;
+        Ok(self.stored(order_id))
+    }
+
+    async fn record_notification(
+        &self,
+        order_id: &OrderId,
+        content_hash: &str,
+        notification: &NotificationRecord,
+    ) -> Result<RecordOutcome, DependencyError> {
+        self.injected()?;
+        let mut orders = lock(&self.orders);
+        let Some((stored, _)) = orders.get_mut(order_id) else {
+            return Ok(RecordOutcome::Missing);
+        };
+        if stored.content_hash != content_hash {
+            return Ok(RecordOutcome::ContentMismatch);
+        }
+        if let Some(existing) = &stored.notification {
+            return Ok(RecordOutcome::AlreadyRecorded(existing.clone()));
+        }
+        stored.notification = Some(notification.clone());
+        stored.status = OrderStatus::Notified;
+        *lock(&self.writes) += 1;
+        Ok(RecordOutcome::Recorded)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RecordingNotifier {
+    sent: Mutex<Vec<Notification>>,
+    failures: Mutex<VecDeque<DependencyError>>,
+}
+
+impl RecordingNotifier {
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = DependencyError>) {
+        lock(&self.failures).extend(errors);
+    }
+
+    pub fn sent(&self) -> Vec<Notification> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl Notifier for RecordingNotifier {
+    async fn publish(&self, notification: &Notification) -> Result<String, DependencyError> {
+        if let Some(err) = lock(&self.failures).pop_front() {
+            return Err(err);
+        }
+        let mut sent = lock(&self.sent);
+        sent.push(notification.clone());
+        Ok(format!("fake-message-{}", sent.len()))
+    }
+}
+
+/// Always the same instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub OffsetDateTime);
+
+impl Default for FixedClock {
+    fn default() -> Self {
+        FixedClock(time::macros::datetime!(2026-11-24 12:00:00 UTC))
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}

@@ -1,0 +1,191 @@
+//! A validated order and the small types it is made of. Each type can only be
+//! built by `validation`, so holding one is proof that its rules hold. They
+//! serialize back to the input shape, normalized (amounts as strings at the
+//! currency's scale, items sorted by SKU), so a validated order can be parsed
+//! again by the next step with the same rules.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::currency::Currency;
+use crate::pricing::Pricing;
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub(crate) String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// 1 to 64 of `[A-Za-z0-9_-]`: safe in a DynamoDB key, a log line and a URL.
+    OrderId
+);
+string_newtype!(
+    /// 1 to 64 of `[A-Za-z0-9._-]`.
+    Sku
+);
+string_newtype!(
+    /// A syntactically valid address, domain lower-cased. Personal data: never log it.
+    Email
+);
+string_newtype!(
+    /// ISO 3166-1 alpha-2, upper case.
+    CountryCode
+);
+
+impl OrderId {
+    /// Parses an order id on its own, as a rejection notice must do with
+    /// whatever arrived.
+    pub fn parse(s: &str) -> Option<OrderId> {
+        crate::validation::is_identifier(s, false).then(|| OrderId(s.to_owned()))
+    }
+}
+
+/// 1 to 10,000 units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Quantity(pub(crate) u32);
+
+impl Quantity {
+    pub const MAX: u32 = 10_000;
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    pub(crate) id: String,
+    pub(crate) email: Email,
+    pub(crate) name: String,
+}
+
+impl Customer {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Personal data: never log it.
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+    /// Personal data: never log it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineItem {
+    pub(crate) sku: Sku,
+    pub(crate) quantity: Quantity,
+    #[serde(serialize_with = "decimal_as_string")]
+    pub(crate) unit_price: Decimal,
+}
+
+impl LineItem {
+    pub fn sku(&self) -> &Sku {
+        &self.sku
+    }
+    pub fn quantity(&self) -> Quantity {
+        self.quantity
+    }
+    /// Non-negative, at exactly the currency's scale.
+    pub fn unit_price(&self) -> Decimal {
+        self.unit_price
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShippingAddress {
+    pub(crate) line1: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) line2: Option<String>,
+    pub(crate) city: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) region: Option<String>,
+    pub(crate) postal_code: String,
+    pub(crate) country: CountryCode,
+}
+
+impl ShippingAddress {
+    pub fn country(&self) -> &CountryCode {
+        &self.country
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidatedOrder {
+    pub(crate) order_id: OrderId,
+    pub(crate) customer: Customer,
+    pub(crate) items: Vec<LineItem>,
+    pub(crate) currency: Currency,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) shipping_address: Option<ShippingAddress>,
+    /// Computed once, during validation, which is also where its bound is checked.
+    #[serde(skip)]
+    pub(crate) pricing: Pricing,
+}
+
+impl ValidatedOrder {
+    pub fn pricing(&self) -> &Pricing {
+        &self.pricing
+    }
+
+    pub fn order_id(&self) -> &OrderId {
+        &self.order_id
+    }
+    pub fn customer(&self) -> &Customer {
+        &self.customer
+    }
+    /// Sorted by SKU; SKUs are unique.
+    pub fn items(&self) -> &[LineItem] {
+        &self.items
+    }
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+    pub fn shipping_address(&self) -> Option<&ShippingAddress> {
+        self.shipping_address.as_ref()
+    }
+
+    /// `sha256:<hex>` of the normalized order's JSON. Two inputs that differ
+    /// only in formatting, item order or `12.5` versus `"12.50"` hash the same,
+    /// which is what makes a retry recognisable as a retry.
+    pub fn content_hash(&self) -> String {
+        let canonical = serde_json::to_vec(self).expect("a validated order always serializes");
+        let digest = Sha256::digest(&canonical);
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        for byte in digest {
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        out
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Amounts travel as JSON strings so no consumer parses them into a float.
+pub fn decimal_as_string<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}

@@ -1,0 +1,142 @@
+//! The ports: what the handlers need from the outside world, as traits. The
+//! `orderflow-aws` crate implements them on DynamoDB and SNS; `fakes`
+//! implements them in memory for unit tests.
+
+use std::future::Future;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::DependencyError;
+use crate::notification::Notification;
+use crate::order::{OrderId, ValidatedOrder};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// Stored by process_order.
+    Processed,
+    /// Its confirmation was published and recorded by send_notification.
+    Notified,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Processed => "PROCESSED",
+            OrderStatus::Notified => "NOTIFIED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        match s {
+            "PROCESSED" => Some(OrderStatus::Processed),
+            "NOTIFIED" => Some(OrderStatus::Notified),
+            _ => None,
+        }
+    }
+}
+
+/// The confirmation sent for an order, as recorded on its item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotificationRecord {
+    pub message_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub notified_at: OffsetDateTime,
+}
+
+/// An order as the store holds it: enough to answer a retry without the
+/// order's content, which the caller already has (its hash proves it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub content_hash: String,
+    pub total: Decimal,
+    pub currency: String,
+    pub item_count: usize,
+    pub created_at: OffsetDateTime,
+    pub notification: Option<NotificationRecord>,
+}
+
+impl StoredOrder {
+    /// The record process_order writes for a newly accepted order.
+    pub fn new(order: &ValidatedOrder, created_at: OffsetDateTime) -> StoredOrder {
+        StoredOrder {
+            order_id: order.order_id().clone(),
+            status: OrderStatus::Processed,
+            content_hash: order.content_hash(),
+            total: order.pricing().total(),
+            currency: order.currency().code().to_owned(),
+            item_count: order.items().len(),
+            created_at,
+            notification: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// The order was new and is now stored.
+    Inserted,
+    /// An order with this id was already stored; here it is, untouched.
+    AlreadyExists(StoredOrder),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    Recorded,
+    /// A confirmation was recorded before this one (a concurrent retry).
+    AlreadyRecorded(NotificationRecord),
+    /// No order with this id is stored.
+    Missing,
+    /// The stored order has other content than the one being confirmed.
+    ContentMismatch,
+}
+
+pub trait OrderStore: Send + Sync {
+    /// Stores `record` unless an order with its id exists, in one conditional
+    /// write; `order` is the content stored beside it.
+    fn insert_if_absent(
+        &self,
+        record: &StoredOrder,
+        order: &ValidatedOrder,
+    ) -> impl Future<Output = Result<InsertOutcome, DependencyError>> + Send;
+
+    /// A strongly consistent read.
+    fn get(
+        &self,
+        order_id: &OrderId,
+    ) -> impl Future<Output = Result<Option<StoredOrder>, DependencyError>> + Send;
+
+    /// Marks the order notified with `notification`, only if it exists with
+    /// `content_hash` and has no notification yet, in one conditional write.
+    fn record_notification(
+        &self,
+        order_id: &OrderId,
+        content_hash: &str,
+        notification: &NotificationRecord,
+    ) -> impl Future<Output = Result<RecordOutcome, DependencyError>> + Send;
+}
+
+pub trait Notifier: Send + Sync {
+    /// Publishes and returns the message id.
+    fn publish(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<String, DependencyError>> + Send;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}

@@ -1,0 +1,546 @@
+//! Parse, don't validate: a `RawOrder` is whatever arrived; `validate` turns it
+//! into a `ValidatedOrder` or into every violation it has, never just the first.
+
+use std::collections::HashSet;
+use std::io;
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use crate::currency::Currency;
+use crate::error::{OrderError, Violation, ViolationCode};
+use crate::order::{
+    CountryCode, Customer, Email, LineItem, OrderId, Quantity, ShippingAddress, Sku, ValidatedOrder,
+};
+use crate::pricing::Pricing;
+
+/// The Step Functions payload limit: a larger input could never have been
+/// passed between states, so it is refused before it is read.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024;
+pub const MAX_ITEMS: usize = 100;
+/// An order's total may not exceed one billion units of its currency: high
+/// enough for any real order in a zero-decimal currency such as JPY, low
+/// enough that a typo of six extra zeros is caught.
+pub const MAX_ORDER_TOTAL: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+const ORDER_FIELDS: &[&str] = &[
+    "order_id",
+    "customer",
+    "items",
+    "currency",
+    "shipping_address",
+];
+const CUSTOMER_FIELDS: &[&str] = &["id", "email", "name"];
+const ITEM_FIELDS: &[&str] = &["sku", "quantity", "unit_price"];
+const ADDRESS_FIELDS: &[&str] = &["line1", "line2", "city", "region", "postal_code", "country"];
+
+/// An order as it arrived: any JSON value at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawOrder(Value);
+
+impl RawOrder {
+    pub fn new(value: Value) -> Self {
+        RawOrder(value)
+    }
+
+    pub fn as_value(&self) -> &Value {
+        &self.0
+    }
+
+    pub fn validate(&self) -> Result<ValidatedOrder, OrderError> {
+        validate_value(&self.0)
+    }
+}
+
+/// Validates an order held inside a larger document without copying it.
+pub(crate) fn validate_value(value: &Value) -> Result<ValidatedOrder, OrderError> {
+    let mut v = Violations::default();
+    let order = validate_order(value, &mut v);
+    match order {
+        Some(order) if v.0.is_empty() => Ok(order),
+        _ => Err(OrderError::ValidationFailed(v.0)),
+    }
+}
+
+#[derive(Default)]
+struct Violations(Vec<Violation>);
+
+impl Violations {
+    fn add(&mut self, path: &str, code: ViolationCode, message: impl Into<String>) {
+        self.0.push(Violation::new(path, code, message));
+    }
+}
+
+/// The input's size as compact JSON, counted without building the string.
+pub fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value into a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
+    let size = json_size(value);
+    if size > MAX_INPUT_BYTES {
+        v.add(
+            "$",
+            ViolationCode::InputTooLarge,
+            format!("order is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
+        );
+        return None;
+    }
+    let Some(obj) = value.as_object() else {
+        v.add(
+            "$",
+            ViolationCode::InvalidType,
+            "order must be a JSON object",
+        );
+        return None;
+    };
+    reject_unknown_fields(obj, "$", ORDER_FIELDS, v);
+
+    let order_id = required(obj, "$", "order_id", v)
+        .and_then(|x| identifier(x, "$.order_id", false, v))
+        .map(OrderId);
+    let customer = required(obj, "$", "customer", v).and_then(|x| customer(x, v));
+    let currency = required(obj, "$", "currency", v).and_then(|x| currency(x, v));
+    let items = required(obj, "$", "items", v).and_then(|x| items(x, currency, v));
+    let shipping_address = match obj.get("shipping_address") {
+        None | Some(Value::Null) => Some(None),
+        Some(x) => address(x, v).map(Some),
+    };
+
+    let (order_id, customer, currency, mut items, shipping_address) =
+        (order_id?, customer?, currency?, items?, shipping_address?);
+    items.sort_by(|a, b| a.sku.cmp(&b.sku));
+    let pricing = match Pricing::compute(&items, currency) {
+        Ok(p) if p.total() <= MAX_ORDER_TOTAL => p,
+        _ => {
+            v.add(
+                "$.items",
+                ViolationCode::TotalExceedsLimit,
+                format!(
+                    "order total must not exceed {MAX_ORDER_TOTAL} {}",
+                    currency.code()
+                ),
+            );
+            return None;
+        }
+    };
+    Some(ValidatedOrder {
+        order_id,
+        customer,
+        items,
+        currency,
+        shipping_address,
+        pricing,
+    })
+}
+
+fn reject_unknown_fields(
+    obj: &Map<String, Value>,
+    path: &str,
+    allowed: &[&str],
+    v: &mut Violations,
+) {
+    for key in obj.keys() {
+        if !allowed.contains(&key.as_str()) {
+            v.add(
+                &format!("{path}{}", child_path(key)),
+                ViolationCode::UnknownField,
+                format!("unknown field; expected one of: {}", allowed.join(", ")),
+            );
+        }
+    }
+}
+
+/// `.name` for plain keys, `['odd key']` for anything else, as JSONPath writes them.
+fn child_path(key: &str) -> String {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!(".{key}")
+    } else {
+        let escaped: String = key
+            .chars()
+            .take(64)
+            .flat_map(|c| c.escape_default())
+            .collect();
+        format!("['{escaped}']")
+    }
+}
+
+fn required<'a>(
+    obj: &'a Map<String, Value>,
+    path: &str,
+    key: &str,
+    v: &mut Violations,
+) -> Option<&'a Value> {
+    match obj.get(key) {
+        Some(Value::Null) | None => {
+            v.add(
+                &format!("{path}.{key}"),
+                ViolationCode::Required,
+                "is required",
+            );
+            None
+        }
+        Some(x) => Some(x),
+    }
+}
+
+fn object<'a>(value: &'a Value, path: &str, v: &mut Violations) -> Option<&'a Map<String, Value>> {
+    let obj = value.as_object();
+    if obj.is_none() {
+        v.add(path, ViolationCode::InvalidType, "must be a JSON object");
+    }
+    obj
+}
+
+fn string<'a>(value: &'a Value, path: &str, v: &mut Violations) -> Option<&'a str> {
+    let s = value.as_str();
+    if s.is_none() {
+        v.add(path, ViolationCode::InvalidType, "must be a string");
+    }
+    s
+}
+
+/// `[A-Za-z0-9_-]`, plus `.` where `dots` is set, 1 to 64 characters.
+pub(crate) fn is_identifier(s: &str, dots: bool) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.'))
+}
+
+fn identifier(value: &Value, path: &str, dots: bool, v: &mut Violations) -> Option<String> {
+    let s = string(value, path, v)?;
+    if is_identifier(s, dots) {
+        Some(s.to_owned())
+    } else {
+        let allowed = if dots {
+            "letters, digits, '.', '_' and '-'"
+        } else {
+            "letters, digits, '_' and '-'"
+        };
+        v.add(
+            path,
+            ViolationCode::InvalidFormat,
+            format!("must be 1 to 64 of {allowed}"),
+        );
+        None
+    }
+}
+
+/// Free text: trimmed, `min..=max` characters, no control characters.
+fn text(value: &Value, path: &str, max: usize, v: &mut Violations) -> Option<String> {
+    let s = string(value, path, v)?.trim();
+    let len = s.chars().count();
+    if len == 0 || len > max {
+        v.add(
+            path,
+            ViolationCode::OutOfRange,
+            format!("must be 1 to {max} characters"),
+        );
+        None
+    } else if s.chars().any(char::is_control) {
+        v.add(
+            path,
+            ViolationCode::InvalidFormat,
+            "must not contain control characters",
+        );
+        None
+    } else {
+        Some(s.to_owned())
+    }
+}
+
+fn optional_text(
+    obj: &Map<String, Value>,
+    path: &str,
+    key: &str,
+    max: usize,
+    v: &mut Violations,
+) -> Option<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Some(None),
+        Some(x) => text(x, &format!("{path}.{key}"), max, v).map(Some),
+    }
+}
+
+fn customer(value: &Value, v: &mut Violations) -> Option<Customer> {
+    let obj = object(value, "$.customer", v)?;
+    reject_unknown_fields(obj, "$.customer", CUSTOMER_FIELDS, v);
+    let id = required(obj, "$.customer", "id", v).and_then(|x| text(x, "$.customer.id", 64, v));
+    let email =
+        required(obj, "$.customer", "email", v).and_then(|x| email(x, "$.customer.email", v));
+    let name =
+        required(obj, "$.customer", "name", v).and_then(|x| text(x, "$.customer.name", 200, v));
+    Some(Customer {
+        id: id?,
+        email: email?,
+        name: name?,
+    })
+}
+
+fn email(value: &Value, path: &str, v: &mut Violations) -> Option<Email> {
+    let s = string(value, path, v)?;
+    let parsed = parse_email(s);
+    if parsed.is_none() {
+        v.add(
+            path,
+            ViolationCode::InvalidFormat,
+            "must be a valid email address",
+        );
+    }
+    parsed
+}
+
+/// A practical subset of RFC 5321: dot-atom local part, a DNS host name with a
+/// TLD, 254 characters at most. Quoted local parts and IP literals are refused:
+/// no mail system we notify through accepts them.
+pub fn parse_email(s: &str) -> Option<Email> {
+    let s = s.trim();
+    let (local, domain) = s.rsplit_once('@')?;
+    let local_ok = (1..=64).contains(&local.len())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    (local_ok && domain_ok && s.len() <= 254)
+        .then(|| Email(format!("{local}@{}", domain.to_ascii_lowercase())))
+}
+
+fn currency(value: &Value, v: &mut Violations) -> Option<Currency> {
+    let s = string(value, "$.currency", v)?;
+    let code = s.trim().to_ascii_uppercase();
+    let found = Currency::from_code(&code);
+    if found.is_none() {
+        v.add(
+            "$.currency",
+            ViolationCode::UnknownCurrency,
+            "must be an ISO 4217 currency code such as EUR or USD",
+        );
+    }
+    found
+}
+
+fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Option<Vec<LineItem>> {
+    let Some(array) = value.as_array() else {
+        v.add("$.items", ViolationCode::InvalidType, "must be an array");
+        return None;
+    };
+    if array.is_empty() || array.len() > MAX_ITEMS {
+        v.add(
+            "$.items",
+            ViolationCode::OutOfRange,
+            format!("must hold 1 to {MAX_ITEMS} items, not {}", array.len()),
+        );
+        return None;
+    }
+    let mut seen = HashSet::with_capacity(array.len());
+    let mut out = Vec::with_capacity(array.len());
+    let mut all_ok = true;
+    for (i, item) in array.iter().enumerate() {
+        let path = format!("$.items[{i}]");
+        match line_item(item, &path, currency, v) {
+            Some(line) => {
+                if seen.insert(line.sku.clone()) {
+                    out.push(line);
+                } else {
+                    v.add(
+                        &format!("{path}.sku"),
+                        ViolationCode::DuplicateSku,
+                        "repeats the SKU of an earlier item; merge them into one line",
+                    );
+                    all_ok = false;
+                }
+            }
+            None => all_ok = false,
+        }
+    }
+    all_ok.then_some(out)
+}
+
+fn line_item(
+    value: &Value,
+    path: &str,
+    currency: Option<Currency>,
+    v: &mut Violations,
+) -> Option<LineItem> {
+    let obj = object(value, path, v)?;
+    reject_unknown_fields(obj, path, ITEM_FIELDS, v);
+    let sku = required(obj, path, "sku", v)
+        .and_then(|x| identifier(x, &format!("{path}.sku"), true, v))
+        .map(Sku);
+    let quantity = required(obj, path, "quantity", v)
+        .and_then(|x| quantity(x, &format!("{path}.quantity"), v));
+    let unit_price = required(obj, path, "unit_price", v)
+        .and_then(|x| price(x, &format!("{path}.unit_price"), currency, v));
+    Some(LineItem {
+        sku: sku?,
+        quantity: quantity?,
+        unit_price: unit_price?,
+    })
+}
+
+fn quantity(value: &Value, path: &str, v: &mut Violations) -> Option<Quantity> {
+    let range = format!("must be a whole number from 1 to {}", Quantity::MAX);
+    let Value::Number(n) = value else {
+        v.add(path, ViolationCode::InvalidType, range);
+        return None;
+    };
+    match n.as_u64() {
+        Some(q @ 1..) if q <= u64::from(Quantity::MAX) => Some(Quantity(q as u32)),
+        Some(_) => {
+            v.add(path, ViolationCode::OutOfRange, range);
+            None
+        }
+        // Negative or not a whole number: both outside the allowed range.
+        None if n.is_i64() => {
+            v.add(path, ViolationCode::OutOfRange, range);
+            None
+        }
+        None => {
+            v.add(path, ViolationCode::InvalidType, range);
+            None
+        }
+    }
+}
+
+/// A price given as a JSON string ("12.50") or number (12.5), read exactly.
+fn price(
+    value: &Value,
+    path: &str,
+    currency: Option<Currency>,
+    v: &mut Violations,
+) -> Option<Decimal> {
+    let parsed = match value {
+        Value::String(s) => parse_plain_decimal(s),
+        // With serde_json's arbitrary_precision the number keeps its digits.
+        Value::Number(n) => parse_json_number(&n.to_string()),
+        _ => {
+            v.add(
+                path,
+                ViolationCode::InvalidType,
+                "must be a decimal number or a string such as \"12.50\"",
+            );
+            return None;
+        }
+    };
+    let Some(amount) = parsed else {
+        v.add(
+            path,
+            ViolationCode::InvalidFormat,
+            "must be a decimal amount such as \"12.50\" with at most 28 digits",
+        );
+        return None;
+    };
+    if amount.is_sign_negative() && !amount.is_zero() {
+        v.add(path, ViolationCode::OutOfRange, "must not be negative");
+        return None;
+    }
+    let currency = currency?;
+    let normalized = amount.normalize();
+    if normalized.scale() > currency.minor_units() {
+        v.add(
+            path,
+            ViolationCode::TooManyDecimals,
+            format!(
+                "{} allows at most {} decimal(s)",
+                currency.code(),
+                currency.minor_units()
+            ),
+        );
+        return None;
+    }
+    let mut exact = normalized.abs();
+    exact.rescale(currency.minor_units());
+    Some(exact)
+}
+
+/// `-?digits(.digits)?`, nothing else: no exponent, sign or separator tricks.
+fn parse_plain_decimal(s: &str) -> Option<Decimal> {
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    Decimal::from_str_exact(s).ok()
+}
+
+fn parse_json_number(s: &str) -> Option<Decimal> {
+    if s.contains(['e', 'E']) {
+        // from_scientific rounds silently past 28 digits; refuse such inputs.
+        let d = Decimal::from_scientific(s).ok()?;
+        let mantissa_digits = s
+            .split(['e', 'E'])
+            .next()?
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .count();
+        (mantissa_digits <= 28).then_some(d)
+    } else {
+        parse_plain_decimal(s)
+    }
+}
+
+fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
+    const P: &str = "$.shipping_address";
+    let obj = object(value, P, v)?;
+    reject_unknown_fields(obj, P, ADDRESS_FIELDS, v);
+    let line1 =
+        required(obj, P, "line1", v).and_then(|x| text(x, "$.shipping_address.line1", 200, v));
+    let line2 = optional_text(obj, P, "line2", 200, v);
+    let city = required(obj, P, "city", v).and_then(|x| text(x, "$.shipping_address.city", 100, v));
+    let region = optional_text(obj, P, "region", 100, v);
+    let postal_code = required(obj, P, "postal_code", v)
+        .and_then(|x| text(x, "$.shipping_address.postal_code", 16, v));
+    let country = required(obj, P, "country", v).and_then(|x| {
+        let path = "$.shipping_address.country";
+        let s = string(x, path, v)?.trim().to_ascii_uppercase();
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Some(CountryCode(s))
+        } else {
+            v.add(
+                path,
+                ViolationCode::InvalidFormat,
+                "must be an ISO 3166-1 alpha-2 country code such as FR",
+            );
+            None
+        }
+    });
+    Some(ShippingAddress {
+        line1: line1?,
+        line2: line2?,
+        city: city?,
+        region: region?,
+        postal_code: postal_code?,
+        country: country?,
+    })
+}

@@ -1,0 +1,128 @@
+use orderflow_domain::notification::Rejection;
+use orderflow_domain::steps::NotificationRequest;
+use orderflow_domain::{OrderError, RawOrder};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{0,10}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Orders that are nearly right, so the deeper rules get exercised too.
+fn order_like() -> impl Strategy<Value = Value> {
+    let price = prop_oneof![
+        (0i64..10_000_000, 0u32..4)
+            .prop_map(|(m, s)| json!(rust_decimal::Decimal::new(m, s).to_string())),
+        any::<i64>().prop_map(|i| json!(i)),
+        "[-0-9.e]{0,12}".prop_map(|s| json!(s)),
+        any_json(),
+    ];
+    let quantity = prop_oneof![0i64..12_000, any::<i64>()].prop_map(|q| json!(q));
+    let item = (prop_oneof![Just("A".to_owned()), Just("B".to_owned()), "[A-Z.]{0,4}"], quantity, price)
+        .prop_map(|(sku, quantity, unit_price)| json!({"sku": sku, "quantity": quantity, "unit_price": unit_price}));
+    (
+        prop_oneof![Just(json!("ORD-1")), any_json()],
+        prop_oneof![Just(json!("a@b.co")), ".{0,16}".prop_map(|s| json!(s))],
+        prop::collection::vec(item, 0..5),
+        prop_oneof![
+            Just("EUR"),
+            Just("JPY"),
+            Just("KWD"),
+            Just("eur"),
+            Just("XXX")
+        ],
+        any_json(),
+    )
+        .prop_map(|(id, email, items, currency, extra)| {
+            json!({
+                "order_id": id,
+                "customer": {"id": "C", "email": email, "name": "N"},
+                "items": items,
+                "currency": currency,
+                "shipping_address": if extra.is_object() { extra } else { Value::Null },
+            })
+        })
+}
+
+fn only_validation_errors(v: Value) -> Result<(), TestCaseError> {
+    match RawOrder::new(v).validate() {
+        Ok(order) => {
+            let again = RawOrder::new(serde_json::to_value(&order).unwrap()).validate();
+            prop_assert_eq!(
+                again.as_ref(),
+                Ok(&order),
+                "the normalized order must validate to itself"
+            );
+        }
+        Err(OrderError::ValidationFailed(violations)) => prop_assert!(!violations.is_empty()),
+        Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_json_is_a_validated_order_or_a_validation_failure(v in any_json()) {
+        only_validation_errors(v)?;
+    }
+
+    #[test]
+    fn any_order_like_json_is_a_validated_order_or_a_validation_failure(v in order_like()) {
+        only_validation_errors(v)?;
+    }
+
+    #[test]
+    fn step_inputs_never_panic(v in any_json(), order in order_like(), cause in ".{0,40}") {
+        let _ = NotificationRequest::parse(&v);
+        let _ = NotificationRequest::parse(&json!({"order": order.clone()}));
+        let _ = NotificationRequest::parse(&json!({"order": order.clone(), "error": {"Error": "OrderValidationFailed", "Cause": cause.clone()}}));
+        let _ = Rejection::from_catch(&v, "States.ALL", &cause);
+    }
+
+    /// Totals computed in integer minor units must equal the decimal ones exactly.
+    #[test]
+    fn totals_are_exact(lines in prop::collection::vec((1u32..=10_000, 0i64..=100_000_00), 1..=100)) {
+        let items: Vec<Value> = lines.iter().enumerate().map(|(i, (q, cents))| json!({
+            "sku": format!("SKU-{i}"),
+            "quantity": q,
+            "unit_price": rust_decimal::Decimal::new(*cents, 2).to_string(),
+        })).collect();
+        let order = json!({
+            "order_id": "ORD-1",
+            "customer": {"id": "C", "email": "a@b.co", "name": "N"},
+            "items": items,
+            "currency": "EUR",
+        });
+        let expected_cents: i128 = lines.iter().map(|(q, c)| i128::from(*q) * i128::from(*c)).sum();
+        match RawOrder::new(order).validate() {
+            Ok(order) => {
+                let total = order.pricing().total();
+                prop_assert_eq!(total.scale(), 2);
+                prop_assert_eq!(total.mantissa(), expected_cents);
+                let sum: rust_decimal::Decimal = order.pricing().lines().iter().map(|l| l.line_total).sum();
+                prop_assert_eq!(sum, total);
+            }
+            Err(OrderError::ValidationFailed(v)) => {
+                prop_assert!(expected_cents > 1_000_000_000 * 100, "rejected below the bound: {v:?}");
+            }
+            Err(other) => prop_assert!(false, "{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,421 @@
+use orderflow_domain::error::ValidationFailure;
+use orderflow_domain::{
+    MAX_INPUT_BYTES, OrderError, RawOrder, ValidatedOrder, Violation, ViolationCode,
+};
+use serde_json::{Value, json};
+
+fn valid() -> Value {
+    json!({
+        "order_id": "ORD-1",
+        "customer": {"id": "C-1", "email": "Ada@Example.COM", "name": " Ada "},
+        "items": [
+            {"sku": "B", "quantity": 2, "unit_price": "12.50"},
+            {"sku": "A", "quantity": 1, "unit_price": 7.25}
+        ],
+        "currency": "eur"
+    })
+}
+
+fn ok(v: Value) -> ValidatedOrder {
+    RawOrder::new(v).validate().expect("order should be valid")
+}
+
+fn violations(v: Value) -> Vec<Violation> {
+    match RawOrder::new(v).validate() {
+        Err(OrderError::ValidationFailed(v)) => v,
+        other => panic!("expected OrderValidationFailed, got {other:?}"),
+    }
+}
+
+fn codes_at(v: Value) -> Vec<(String, ViolationCode)> {
+    violations(v)
+        .into_iter()
+        .map(|v| (v.path, v.code))
+        .collect()
+}
+
+fn with(path: &[&str], value: Value) -> Value {
+    let mut order = valid();
+    let mut target = &mut order;
+    for key in &path[..path.len() - 1] {
+        target = match key.parse::<usize>() {
+            Ok(i) => &mut target[i],
+            Err(_) => &mut target[*key],
+        };
+    }
+    let last = path[path.len() - 1];
+    match last.parse::<usize>() {
+        Ok(i) => target[i] = value,
+        Err(_) => target[last] = value,
+    }
+    order
+}
+
+#[test]
+fn a_valid_order_is_normalized() {
+    let order = ok(valid());
+    let out = serde_json::to_value(&order).unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "order_id": "ORD-1",
+            "customer": {"id": "C-1", "email": "Ada@example.com", "name": "Ada"},
+            "items": [
+                {"sku": "A", "quantity": 1, "unit_price": "7.25"},
+                {"sku": "B", "quantity": 2, "unit_price": "12.50"}
+            ],
+            "currency": "EUR"
+        })
+    );
+    assert_eq!(order.pricing().total().to_string(), "32.25");
+    assert_eq!(order.pricing().total_quantity(), 3);
+    let lines: Vec<String> = order
+        .pricing()
+        .lines()
+        .iter()
+        .map(|l| l.line_total.to_string())
+        .collect();
+    assert_eq!(lines, ["7.25", "25.00"]);
+}
+
+#[test]
+fn the_normalized_order_validates_again_to_itself() {
+    let order = ok(valid());
+    let again = ok(serde_json::to_value(&order).unwrap());
+    assert_eq!(order, again);
+    assert_eq!(order.content_hash(), again.content_hash());
+}
+
+#[test]
+fn formatting_and_item_order_do_not_change_the_content_hash() {
+    let a = ok(valid());
+    let mut reordered = valid();
+    reordered["items"].as_array_mut().unwrap().reverse();
+    reordered["items"][0]["unit_price"] = json!(7.250);
+    let b = ok(reordered);
+    assert_eq!(a.content_hash(), b.content_hash());
+    assert!(a.content_hash().starts_with("sha256:") && a.content_hash().len() == 71);
+    let c = ok(with(&["items", "0", "quantity"], json!(3)));
+    assert_ne!(a.content_hash(), c.content_hash());
+}
+
+#[test]
+fn every_violation_is_reported_at_once() {
+    let found = codes_at(json!({
+        "order_id": "bad id!",
+        "customer": {"id": "C", "email": "nope", "name": "N", "phone": "1"},
+        "items": [
+            {"sku": "M", "quantity": 0, "unit_price": "4.999"},
+            {"sku": "M", "quantity": 3, "unit_price": "-1"}
+        ],
+        "currency": "EUR",
+        "coupon": "X"
+    }));
+    let expected = [
+        ("$.coupon", ViolationCode::UnknownField),
+        ("$.order_id", ViolationCode::InvalidFormat),
+        ("$.customer.phone", ViolationCode::UnknownField),
+        ("$.customer.email", ViolationCode::InvalidFormat),
+        ("$.items[0].quantity", ViolationCode::OutOfRange),
+        ("$.items[0].unit_price", ViolationCode::TooManyDecimals),
+        ("$.items[1].unit_price", ViolationCode::OutOfRange),
+    ];
+    for (path, code) in expected {
+        assert!(
+            found.contains(&(path.to_owned(), code)),
+            "missing {path} {code:?} in {found:?}"
+        );
+    }
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+}
+
+#[test]
+fn required_fields() {
+    let found = codes_at(json!({}));
+    for path in ["$.order_id", "$.customer", "$.items", "$.currency"] {
+        assert!(
+            found.contains(&(path.to_owned(), ViolationCode::Required)),
+            "{path}: {found:?}"
+        );
+    }
+    let found = codes_at(with(&["customer"], json!({})));
+    for path in ["$.customer.id", "$.customer.email", "$.customer.name"] {
+        assert!(
+            found.contains(&(path.to_owned(), ViolationCode::Required)),
+            "{path}: {found:?}"
+        );
+    }
+    assert_eq!(
+        codes_at(with(&["order_id"], Value::Null)),
+        [("$.order_id".to_owned(), ViolationCode::Required)]
+    );
+}
+
+#[test]
+fn order_id_rules() {
+    ok(with(&["order_id"], json!("a")));
+    ok(with(&["order_id"], json!("A_b-9".repeat(12) + "abcd")));
+    for bad in [
+        json!(""),
+        json!("x".repeat(65)),
+        json!("ORD/1"),
+        json!("é"),
+        json!("ORD 1"),
+    ] {
+        assert_eq!(
+            codes_at(with(&["order_id"], bad)),
+            [("$.order_id".to_owned(), ViolationCode::InvalidFormat)]
+        );
+    }
+    assert_eq!(
+        codes_at(with(&["order_id"], json!(1001))),
+        [("$.order_id".to_owned(), ViolationCode::InvalidType)]
+    );
+}
+
+#[test]
+fn email_rules() {
+    for good in ["a@b.co", "first.last+tag@sub.example.org", "x_y-z@a-b.io"] {
+        ok(with(&["customer", "email"], json!(good)));
+    }
+    for bad in [
+        "plain",
+        "@example.com",
+        "a@",
+        "a@b",
+        "a@b.c",
+        "a..b@example.com",
+        ".a@example.com",
+        "a@-b.com",
+        "a b@example.com",
+        "a@b_c.com",
+        "a@example.123",
+    ] {
+        let found = codes_at(with(&["customer", "email"], json!(bad)));
+        assert_eq!(
+            found,
+            [("$.customer.email".to_owned(), ViolationCode::InvalidFormat)],
+            "{bad}"
+        );
+    }
+    let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(63));
+    ok(with(&["customer", "email"], json!(long)));
+    let too_long_local = format!("{}@example.com", "a".repeat(65));
+    assert!(!codes_at(with(&["customer", "email"], json!(too_long_local))).is_empty());
+}
+
+#[test]
+fn no_message_repeats_the_value_it_rejects() {
+    let v = violations(json!({
+        "order_id": "ORD-1",
+        "customer": {"id": "C", "email": "secret-person@@example.com", "name": "\u{7}Secret Person"},
+        "items": [{"sku": "A", "quantity": 1, "unit_price": "1"}],
+        "currency": "EUR"
+    }));
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(
+        !text.contains("secret-person") && !text.contains("Secret Person"),
+        "{text}"
+    );
+}
+
+#[test]
+fn item_count_bounds() {
+    let item = |i: usize| json!({"sku": format!("SKU-{i}"), "quantity": 1, "unit_price": "1.00"});
+    ok(with(&["items"], Value::Array((0..100).map(item).collect())));
+    assert_eq!(
+        codes_at(with(&["items"], Value::Array((0..101).map(item).collect()))),
+        [("$.items".to_owned(), ViolationCode::OutOfRange)]
+    );
+    assert_eq!(
+        codes_at(with(&["items"], json!([]))),
+        [("$.items".to_owned(), ViolationCode::OutOfRange)]
+    );
+    assert_eq!(
+        codes_at(with(&["items"], json!({}))),
+        [("$.items".to_owned(), ViolationCode::InvalidType)]
+    );
+}
+
+#[test]
+fn quantity_bounds() {
+    ok(with(&["items", "0", "quantity"], json!(10_000)));
+    for bad in [json!(0), json!(10_001), json!(-1), json!(u64::MAX)] {
+        assert_eq!(
+            codes_at(with(&["items", "0", "quantity"], bad.clone())),
+            [("$.items[0].quantity".to_owned(), ViolationCode::OutOfRange)],
+            "{bad}"
+        );
+    }
+    for bad in [json!(1.5), json!("2"), json!(true)] {
+        assert_eq!(
+            codes_at(with(&["items", "0", "quantity"], bad.clone())),
+            [("$.items[0].quantity".to_owned(), ViolationCode::InvalidType)],
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn prices_are_exact_and_respect_the_currency_minor_unit() {
+    let price = |p: Value, currency: &str| {
+        let mut order = with(&["items", "0", "unit_price"], p);
+        order["items"][1]["unit_price"] = json!("1");
+        order["currency"] = json!(currency);
+        RawOrder::new(order).validate()
+    };
+    let accepted = |p: Value, currency: &str| -> String {
+        let order = price(p, currency).expect("price accepted");
+        let first = order
+            .items()
+            .iter()
+            .find(|i| i.sku().as_str() == "B")
+            .unwrap();
+        first.unit_price().to_string()
+    };
+    assert_eq!(accepted(json!("0"), "EUR"), "0.00");
+    assert_eq!(accepted(json!(0.1), "EUR"), "0.10");
+    assert_eq!(accepted(json!("12.500"), "EUR"), "12.50");
+    assert_eq!(accepted(json!(1.5e2), "EUR"), "150.00");
+    assert_eq!(accepted(json!(1500), "JPY"), "1500");
+    assert_eq!(accepted(json!("1.234"), "KWD"), "1.234");
+    let code = |p: Value, currency: &str| match price(p, currency) {
+        Err(OrderError::ValidationFailed(v)) => v[0].code,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code(json!("1.5"), "JPY"), ViolationCode::TooManyDecimals);
+    assert_eq!(code(json!("0.001"), "EUR"), ViolationCode::TooManyDecimals);
+    assert_eq!(code(json!("-0.01"), "EUR"), ViolationCode::OutOfRange);
+    for bad in [
+        "1e3", "1,00", "1_000", " 1", "", ".5", "5.", "+1", "0x10", "NaN", "1.2.3",
+    ] {
+        assert_eq!(
+            code(json!(bad), "EUR"),
+            ViolationCode::InvalidFormat,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        code(json!("1".repeat(40)), "EUR"),
+        ViolationCode::InvalidFormat
+    );
+    assert_eq!(code(json!(null), "EUR"), ViolationCode::Required);
+    assert_eq!(code(json!([1]), "EUR"), ViolationCode::InvalidType);
+}
+
+#[test]
+fn currency_rules() {
+    assert_eq!(
+        ok(with(&["currency"], json!(" usd "))).currency().code(),
+        "USD"
+    );
+    for bad in ["EURO", "XXX", "", "XAU"] {
+        assert_eq!(
+            codes_at(with(&["currency"], json!(bad))),
+            [("$.currency".to_owned(), ViolationCode::UnknownCurrency)]
+        );
+    }
+    assert_eq!(
+        codes_at(with(&["currency"], json!(978))),
+        [("$.currency".to_owned(), ViolationCode::InvalidType)]
+    );
+}
+
+#[test]
+fn duplicate_skus_are_refused() {
+    let found = codes_at(with(&["items", "1", "sku"], json!("B")));
+    assert_eq!(
+        found,
+        [("$.items[1].sku".to_owned(), ViolationCode::DuplicateSku)]
+    );
+}
+
+#[test]
+fn total_bound_and_overflow() {
+    // 10,000 x 100,000 = 1e9: exactly the bound, accepted.
+    let mut at_limit = with(
+        &["items"],
+        json!([{"sku": "A", "quantity": 10_000, "unit_price": "100000"}]),
+    );
+    at_limit["currency"] = json!("EUR");
+    assert_eq!(
+        ok(at_limit.clone()).pricing().total().to_string(),
+        "1000000000.00"
+    );
+    at_limit["items"][0]["unit_price"] = json!("100000.01");
+    assert_eq!(
+        codes_at(at_limit.clone()),
+        [("$.items".to_owned(), ViolationCode::TotalExceedsLimit)]
+    );
+    // Close to the top of the decimal range: the multiplication must not wrap or panic.
+    at_limit["items"][0]["unit_price"] = json!("79228162514264337593543950335");
+    at_limit["currency"] = json!("JPY");
+    assert_eq!(
+        codes_at(at_limit),
+        [("$.items".to_owned(), ViolationCode::TotalExceedsLimit)]
+    );
+}
+
+#[test]
+fn shipping_address() {
+    let address = json!({"line1": "1 Main St", "line2": null, "city": "Springfield", "postal_code": "12345", "country": "us"});
+    let order = ok(with(&["shipping_address"], address.clone()));
+    assert_eq!(order.shipping_address().unwrap().country().as_str(), "US");
+    ok(with(&["shipping_address"], Value::Null));
+    let mut bad = address;
+    bad["country"] = json!("USA");
+    bad["zip"] = json!("1");
+    bad["city"] = json!("");
+    let found = codes_at(with(&["shipping_address"], bad));
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.contains(&(
+        "$.shipping_address.country".to_owned(),
+        ViolationCode::InvalidFormat
+    )));
+    assert!(found.contains(&(
+        "$.shipping_address.zip".to_owned(),
+        ViolationCode::UnknownField
+    )));
+    assert!(found.contains(&(
+        "$.shipping_address.city".to_owned(),
+        ViolationCode::OutOfRange
+    )));
+}
+
+#[test]
+fn odd_field_names_get_a_valid_json_path() {
+    let mut order = valid();
+    order["my field"] = json!(1);
+    order["it's"] = json!(1);
+    let paths: Vec<String> = violations(order).into_iter().map(|v| v.path).collect();
+    assert!(paths.contains(&"$['my field']".to_owned()), "{paths:?}");
+    assert!(paths.contains(&"$['it\\'s']".to_owned()), "{paths:?}");
+}
+
+#[test]
+fn non_objects_and_oversized_inputs() {
+    for v in [json!(null), json!([]), json!("order"), json!(42)] {
+        assert_eq!(codes_at(v), [("$".to_owned(), ViolationCode::InvalidType)]);
+    }
+    let mut big = valid();
+    big["customer"]["name"] = json!("x".repeat(MAX_INPUT_BYTES));
+    assert_eq!(
+        codes_at(big),
+        [("$".to_owned(), ViolationCode::InputTooLarge)]
+    );
+}
+
+#[test]
+fn the_error_message_lists_the_violations_as_json() {
+    let err = RawOrder::new(json!({"order_id": "x"}))
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.error_type(), "OrderValidationFailed");
+    let body: ValidationFailure = serde_json::from_str(&err.error_message()).unwrap();
+    assert_eq!(body.violations.len(), 3);
+    assert!(
+        body.violations
+            .iter()
+            .all(|v| v.code == ViolationCode::Required)
+    );
+}

@@ -1,0 +1,85 @@
+//! `orderflow-emulator [--port N] [--prefix P] [-- COMMAND ARGS...]`
+//!
+//! Starts moto on 127.0.0.1, creates the orderflow table, topic and inbox
+//! queue, prints the environment that reaches them, then runs COMMAND with that
+//! environment (or waits for Ctrl-C), and stops moto on the way out.
+
+use std::process::ExitCode;
+
+use orderflow_emulator::{Emulator, LocalResources};
+
+const USAGE: &str = "usage: orderflow-emulator [--port N] [--prefix P] [-- COMMAND ARGS...]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("orderflow-emulator: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> Result<ExitCode, String> {
+    let mut args = std::env::args().skip(1);
+    let mut port = None;
+    let mut prefix = "orderflow".to_owned();
+    let mut command = Vec::new();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => port = Some(args.next().and_then(|p| p.parse().ok()).ok_or(USAGE)?),
+            "--prefix" => prefix = args.next().ok_or(USAGE)?,
+            "--" => command.extend(args.by_ref()),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            _ => return Err(USAGE.into()),
+        }
+    }
+    let emulator = match port {
+        Some(p) => Emulator::start_on(p),
+        None => Emulator::start(),
+    }
+    .map_err(|e| e.to_string())?;
+    let config = emulator.config_loader().load().await;
+    let resources = LocalResources::create(&config, &prefix)
+        .await
+        .map_err(|e| e.to_string())?;
+    let environment: Vec<_> = emulator
+        .environment()
+        .into_iter()
+        .chain(resources.environment())
+        .collect();
+    eprintln!("moto is listening on {}", emulator.endpoint());
+    for (k, v) in &environment {
+        eprintln!("  {k}={v}");
+    }
+    eprintln!(
+        "  notifications are copied to the SQS queue {}",
+        resources.queue_url
+    );
+
+    let Some((program, rest)) = command.split_first() else {
+        eprintln!("press Ctrl-C to stop");
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut child = tokio::process::Command::new(program)
+        .args(rest)
+        .envs(environment)
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let status = tokio::select! {
+        status = child.wait() => status.map_err(|e| e.to_string())?,
+        _ = tokio::signal::ctrl_c() => {
+            let _ = child.kill().await;
+            return Ok(ExitCode::from(130));
+        }
+    };
+    // `emulator` drops here and stops moto.
+    Ok(ExitCode::from(
+        status.code().map_or(1, |c| c.clamp(0, 255) as u8),
+    ))
+}

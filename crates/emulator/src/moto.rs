@@ -1,0 +1,156 @@
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, ConfigLoader, Region};
+
+pub const REGION: &str = "us-east-1";
+/// Dummy credentials: moto accepts any, and the SDK insists on having some.
+pub const ACCESS_KEY_ID: &str = "testing";
+pub const SECRET_ACCESS_KEY: &str = "testing";
+
+#[derive(Debug)]
+pub struct EmulatorError(pub String);
+
+impl std::fmt::Display for EmulatorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EmulatorError {}
+
+/// A running `moto_server`.
+#[derive(Debug)]
+pub struct Emulator {
+    child: Child,
+    port: u16,
+}
+
+impl Emulator {
+    /// Starts moto on 127.0.0.1 and a free port, and waits until it answers.
+    pub fn start() -> Result<Emulator, EmulatorError> {
+        Self::start_on(free_port()?)
+    }
+
+    pub fn start_on(port: u16) -> Result<Emulator, EmulatorError> {
+        let program = moto_server_path();
+        if !program.exists() {
+            return Err(EmulatorError(format!(
+                "{} not found: run `make venv` (or set MOTO_SERVER to a moto_server executable)",
+                program.display()
+            )));
+        }
+        let mut command = Command::new(&program);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe. It ties moto's life to the thread
+        // that started it, so a test that is killed does not leave it behind.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command
+            .spawn()
+            .map_err(|e| EmulatorError(format!("cannot start {}: {e}", program.display())))?;
+        let mut emulator = Emulator { child, port };
+        emulator.wait_until_ready(Duration::from_secs(30))?;
+        Ok(emulator)
+    }
+
+    fn wait_until_ready(&mut self, limit: Duration) -> Result<(), EmulatorError> {
+        let started = Instant::now();
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(EmulatorError(format!(
+                    "moto_server exited at start with {status}"
+                )));
+            }
+            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > limit {
+                return Err(EmulatorError(format!(
+                    "moto_server did not listen on {addr} within {limit:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The value for `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment a process needs to reach the emulator through the
+    /// standard SDK settings.
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_REGION", REGION.to_owned()),
+            ("AWS_DEFAULT_REGION", REGION.to_owned()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_owned()),
+        ]
+    }
+
+    /// An SDK config loader with the same settings `environment` gives a process.
+    pub fn config_loader(&self) -> ConfigLoader {
+        endpoint_loader(&self.endpoint())
+    }
+}
+
+/// A loader for any endpoint, such as a closed port or a throttling stub.
+pub fn endpoint_loader(endpoint: &str) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "orderflow-emulator",
+        ))
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port the OS says is free now. Another process could take it before moto
+/// binds it; moto then exits and `start` reports it.
+pub fn free_port() -> Result<u16, EmulatorError> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| EmulatorError(format!("no free port on 127.0.0.1: {e}")))
+}
+
+/// `$MOTO_SERVER`, else the project's own virtualenv.
+fn moto_server_path() -> PathBuf {
+    std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../.venv/bin/moto_server"
+            ))
+        })
+}

@@ -1,0 +1,88 @@
+//! What the three functions share with the Lambda runtime: turning an
+//! `OrderError` into a `Diagnostic` with a stable `errorType`, logging, reading
+//! configuration at cold start, and reporting a failed cold start.
+
+mod config;
+mod init_error;
+
+use std::future::Future;
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use orderflow_domain::OrderError;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use config::{NOTIFICATION_TOPIC_ARN, ORDERS_TABLE, notification_topic_arn, orders_table};
+pub use init_error::fail_init;
+
+/// The error a handler returns to the runtime. It exists only because the
+/// orphan rule forbids `impl From<OrderError> for Diagnostic` outside both
+/// crates, and the domain must not depend on the runtime.
+#[derive(Debug)]
+pub struct FunctionError(pub OrderError);
+
+impl From<OrderError> for FunctionError {
+    fn from(err: OrderError) -> Self {
+        FunctionError(err)
+    }
+}
+
+impl From<FunctionError> for Diagnostic {
+    fn from(err: FunctionError) -> Diagnostic {
+        Diagnostic {
+            error_type: err.0.error_type().to_owned(),
+            error_message: err.0.error_message(),
+        }
+    }
+}
+
+/// JSON or text logs as Lambda's advanced logging controls ask
+/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`), with the runtime's
+/// `requestId` span on every line of an invocation.
+pub fn init_logging() {
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// Runs `handler` for every invocation. The payload is taken as untyped JSON
+/// so that malformed input reaches our validation, which names every problem,
+/// instead of the runtime's deserializer, whose `errorType` would be a Rust
+/// type name.
+pub async fn run<F, Fut, Out>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(LambdaEvent<Value>) -> Fut,
+    Fut: Future<Output = Result<Out, OrderError>>,
+    Out: Serialize,
+{
+    lambda_runtime::run(service_fn(|event| {
+        let invocation = handler(event);
+        async move { invocation.await.map_err(FunctionError) }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use orderflow_domain::{Violation, ViolationCode};
+
+    use super::*;
+
+    #[test]
+    fn diagnostic_carries_the_stable_error_type_and_json_message() {
+        let err = OrderError::ValidationFailed(vec![Violation::new(
+            "$.order_id",
+            ViolationCode::Required,
+            "is required",
+        )]);
+        let diagnostic = Diagnostic::from(FunctionError(err));
+        assert_eq!(diagnostic.error_type, "OrderValidationFailed");
+        let body: Value = serde_json::from_str(&diagnostic.error_message).unwrap();
+        assert_eq!(body["violations"][0]["path"], "$.order_id");
+    }
+
+    #[test]
+    fn no_error_type_is_a_rust_type_name() {
+        for name in orderflow_domain::error::ERROR_TYPES {
+            assert!(!name.contains("::") && !name.contains('<'), "{name}");
+        }
+    }
+}

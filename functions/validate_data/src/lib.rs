@@ -1,0 +1,72 @@
+//! validate_data: the first step. Parses the execution input, the raw order,
+//! into a normalized, priced order, or fails with `OrderValidationFailed`
+//! listing every violation.
+
+use lambda_runtime::LambdaEvent;
+use lambda_runtime::tracing::{self, Instrument, field};
+use orderflow_domain::{OrderError, OrderId, Pricing, RawOrder, ValidatedOrder};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidateOutput {
+    /// The normalized order: the input that process_order takes.
+    pub order: ValidatedOrder,
+    pub validation: ValidationSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationSummary {
+    /// Always `VALID`; an invalid order is an error, not an output.
+    pub status: &'static str,
+    #[serde(flatten)]
+    pub pricing: Pricing,
+}
+
+pub async fn handler(event: LambdaEvent<Value>) -> Result<ValidateOutput, OrderError> {
+    let span = tracing::info_span!("validate_data", order_id = field::Empty);
+    // The id is logged even for an invalid order, when it is itself valid.
+    if let Some(id) = event
+        .payload
+        .get("order_id")
+        .and_then(Value::as_str)
+        .and_then(OrderId::parse)
+    {
+        span.record("order_id", id.as_str());
+    }
+    validate(RawOrder::new(event.payload))
+        .instrument(span)
+        .await
+}
+
+async fn validate(raw: RawOrder) -> Result<ValidateOutput, OrderError> {
+    match raw.validate() {
+        Ok(order) => {
+            let pricing = order.pricing().clone();
+            tracing::info!(
+                items = pricing.item_count(),
+                total = %pricing.total(),
+                currency = pricing.currency().code(),
+                "order is valid"
+            );
+            Ok(ValidateOutput {
+                order,
+                validation: ValidationSummary {
+                    status: "VALID",
+                    pricing,
+                },
+            })
+        }
+        Err(err) => {
+            if let OrderError::ValidationFailed(violations) = &err {
+                // Paths and codes only: the values may be personal data.
+                let summary: Vec<String> = violations
+                    .iter()
+                    .map(|v| format!("{} {:?}", v.path, v.code))
+                    .collect();
+                tracing::warn!(violations = violations.len(), details = ?summary, "order rejected");
+            }
+            Err(err)
+        }
+    }
+}
