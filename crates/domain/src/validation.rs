@@ -364,19 +364,24 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
     let mut all_ok = true;
     for (i, item) in array.iter().enumerate() {
         let path = format!("$.items[{i}]");
+        // Checked on the SKU alone, so a duplicate is reported even when the
+        // rest of either line is invalid too.
+        let sku = item
+            .get("sku")
+            .and_then(Value::as_str)
+            .filter(|s| is_identifier(s, true));
+        if let Some(sku) = sku
+            && !seen.insert(sku)
+        {
+            v.add(
+                &format!("{path}.sku"),
+                ViolationCode::DuplicateSku,
+                "repeats the SKU of an earlier item; merge them into one line",
+            );
+            all_ok = false;
+        }
         match line_item(item, &path, currency, v) {
-            Some(line) => {
-                if seen.insert(line.sku.clone()) {
-                    out.push(line);
-                } else {
-                    v.add(
-                        &format!("{path}.sku"),
-                        ViolationCode::DuplicateSku,
-                        "repeats the SKU of an earlier item; merge them into one line",
-                    );
-                    all_ok = false;
-                }
-            }
+            Some(line) => out.push(line),
             None => all_ok = false,
         }
     }

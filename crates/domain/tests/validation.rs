@@ -118,6 +118,7 @@ fn every_violation_is_reported_at_once() {
         ("$.customer.email", ViolationCode::InvalidFormat),
         ("$.items[0].quantity", ViolationCode::OutOfRange),
         ("$.items[0].unit_price", ViolationCode::TooManyDecimals),
+        ("$.items[1].sku", ViolationCode::DuplicateSku),
         ("$.items[1].unit_price", ViolationCode::OutOfRange),
     ];
     for (path, code) in expected {

@@ -1,0 +1,290 @@
+//! send_notification against in-memory ports. The adapters have their own
+//! tests against the emulator (tests/emulator.rs).
+
+use lambda_runtime::{Context, LambdaEvent};
+use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier, read_json_file};
+use orderflow_domain::notification::NotificationKind;
+use orderflow_domain::ports::OrderStatus;
+use orderflow_domain::{DependencyError, DependencyErrorKind, OrderError, OrderId};
+use send_notification::handler;
+use serde_json::{Value, json};
+
+struct World {
+    store: InMemoryOrderStore,
+    notifier: RecordingNotifier,
+}
+
+impl World {
+    /// A world where process_order has stored the sample order.
+    async fn processed() -> World {
+        let store = InMemoryOrderStore::default();
+        process_order::handler(
+            &store,
+            &FixedClock::default(),
+            LambdaEvent::new(
+                read_json_file("events/process_order-input.json"),
+                Context::default(),
+            ),
+        )
+        .await
+        .unwrap();
+        World {
+            store,
+            notifier: RecordingNotifier::default(),
+        }
+    }
+
+    async fn invoke(&self, payload: Value) -> Result<Value, OrderError> {
+        handler(
+            &self.store,
+            &self.notifier,
+            &FixedClock::default(),
+            LambdaEvent::new(payload, Context::default()),
+        )
+        .await
+        .map(|out| serde_json::to_value(out).unwrap())
+    }
+}
+
+fn unavailable(service: &'static str, operation: &'static str) -> DependencyError {
+    DependencyError {
+        kind: DependencyErrorKind::Unavailable,
+        service,
+        operation,
+        detail: "Throttled".into(),
+    }
+}
+
+fn confirmation_input() -> Value {
+    read_json_file("events/send_notification-input.json")
+}
+
+#[tokio::test]
+async fn confirms_a_processed_order_once() {
+    let world = World::processed().await;
+    let out = world.invoke(confirmation_input()).await.unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "order_id": "ORD-1001",
+            "status": "NOTIFIED",
+            "total": "32.25",
+            "currency": "EUR",
+            "notification": {
+                "type": "OrderConfirmed",
+                "message_id": "fake-message-1",
+                "sent_at": "2026-11-24T12:00:00Z",
+                "replayed": false
+            }
+        })
+    );
+    let sent = world.notifier.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, NotificationKind::OrderConfirmed);
+    assert_eq!(sent[0].subject, "Order ORD-1001 confirmed");
+    let body: Value = serde_json::from_str(&sent[0].message).unwrap();
+    assert_eq!(body["recipient"]["email"], "ada@example.com");
+    assert_eq!(body["total"], "32.25");
+    assert_eq!(body["items"][0]["line_total"], "25.00");
+    let stored = world
+        .store
+        .stored(&OrderId::parse("ORD-1001").unwrap())
+        .unwrap();
+    assert_eq!(stored.status, OrderStatus::Notified);
+    assert_eq!(stored.notification.unwrap().message_id, "fake-message-1");
+}
+
+#[tokio::test]
+async fn a_retry_after_success_sends_nothing_and_returns_the_first_message_id() {
+    let world = World::processed().await;
+    let first = world.invoke(confirmation_input()).await.unwrap();
+    let again = world.invoke(confirmation_input()).await.unwrap();
+    assert_eq!(world.notifier.sent().len(), 1);
+    assert_eq!(
+        again["notification"]["message_id"],
+        first["notification"]["message_id"]
+    );
+    assert_eq!(again["notification"]["replayed"], true);
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_retryable_and_the_retry_sends_one_confirmation() {
+    let world = World::processed().await;
+    world.notifier.fail_next([unavailable("SNS", "Publish")]);
+    let err = world.invoke(confirmation_input()).await.unwrap_err();
+    assert_eq!(err.error_type(), "DependencyUnavailable");
+    assert!(world.notifier.sent().is_empty());
+    world.invoke(confirmation_input()).await.unwrap();
+    assert_eq!(world.notifier.sent().len(), 1);
+}
+
+/// The documented at-least-once window: published, then the record failed.
+#[tokio::test]
+async fn a_failed_record_after_publishing_is_the_one_window_for_a_duplicate() {
+    let world = World::processed().await;
+    let (store, notifier, clock) = (&world.store, &world.notifier, FixedClock::default());
+    // get() and publish() succeed, then the first record_notification() fails.
+    struct FailingRecord<'a>(&'a InMemoryOrderStore, std::sync::atomic::AtomicBool);
+    impl orderflow_domain::ports::OrderStore for FailingRecord<'_> {
+        async fn insert_if_absent(
+            &self,
+            r: &orderflow_domain::ports::StoredOrder,
+            o: &orderflow_domain::ValidatedOrder,
+        ) -> Result<orderflow_domain::ports::InsertOutcome, DependencyError> {
+            self.0.insert_if_absent(r, o).await
+        }
+        async fn get(
+            &self,
+            id: &OrderId,
+        ) -> Result<Option<orderflow_domain::ports::StoredOrder>, DependencyError> {
+            self.0.get(id).await
+        }
+        async fn record_notification(
+            &self,
+            id: &OrderId,
+            hash: &str,
+            n: &orderflow_domain::ports::NotificationRecord,
+        ) -> Result<orderflow_domain::ports::RecordOutcome, DependencyError> {
+            if self.1.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                return Err(unavailable("DynamoDB", "UpdateItem"));
+            }
+            self.0.record_notification(id, hash, n).await
+        }
+    }
+    let failing = FailingRecord(store, std::sync::atomic::AtomicBool::new(true));
+    let event = || LambdaEvent::new(confirmation_input(), Context::default());
+    let err = handler(&failing, notifier, &clock, event())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "DependencyUnavailable");
+    let out = handler(&failing, notifier, &clock, event()).await.unwrap();
+    assert_eq!(
+        notifier.sent().len(),
+        2,
+        "the retry cannot know the first publish went out"
+    );
+    assert_eq!(
+        serde_json::to_value(out).unwrap()["notification"]["message_id"],
+        "fake-message-2"
+    );
+}
+
+#[tokio::test]
+async fn an_order_never_processed_is_not_found() {
+    let world = World {
+        store: InMemoryOrderStore::default(),
+        notifier: RecordingNotifier::default(),
+    };
+    let err = world.invoke(confirmation_input()).await.unwrap_err();
+    assert_eq!(err.error_type(), "OrderNotFound");
+    assert!(world.notifier.sent().is_empty());
+}
+
+#[tokio::test]
+async fn other_content_than_the_stored_order_is_a_conflict() {
+    let world = World::processed().await;
+    let mut changed = confirmation_input();
+    changed["order"]["items"][0]["quantity"] = json!(5);
+    let err = world.invoke(changed).await.unwrap_err();
+    assert_eq!(err.error_type(), "OrderConflict");
+    assert!(world.notifier.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_rejection_tells_the_customer_every_reason() {
+    let world = World {
+        store: InMemoryOrderStore::default(),
+        notifier: RecordingNotifier::default(),
+    };
+    let out = world
+        .invoke(read_json_file(
+            "events/send_notification-rejection-input.json",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(out["status"], "REJECTED");
+    assert_eq!(out["error"], "OrderValidationFailed");
+    // The sample's order_id is itself invalid, so the notice cannot name it.
+    assert_eq!(out["order_id"], Value::Null);
+    assert_eq!(out["reasons"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        out["reasons"][2],
+        "$.customer.email: must be a valid email address"
+    );
+    let sent = world.notifier.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, NotificationKind::OrderRejected);
+    assert_eq!(sent[0].subject, "Order rejected");
+    let body: Value = serde_json::from_str(&sent[0].message).unwrap();
+    // The email was invalid, so there is no address to write to; the customer id is kept.
+    assert_eq!(
+        body["recipient"],
+        json!({"customer_id": "CUST-7", "email": null, "name": "Grace Hopper"})
+    );
+    assert_eq!(body["reasons"], out["reasons"]);
+}
+
+#[tokio::test]
+async fn a_rejection_with_a_usable_address_and_id_is_addressed() {
+    let world = World {
+        store: InMemoryOrderStore::default(),
+        notifier: RecordingNotifier::default(),
+    };
+    let out = world
+        .invoke(json!({
+            "order": read_json_file("events/order-invalid-currency.json"),
+            "error": {"Error": "States.Timeout", "Cause": "Task timed out after 10 seconds"}
+        }))
+        .await
+        .unwrap();
+    assert_eq!(out["order_id"], "ORD-1003");
+    assert_eq!(out["reasons"], json!(["Task timed out after 10 seconds"]));
+    let sent = world.notifier.sent();
+    assert_eq!(sent[0].subject, "Order ORD-1003 rejected");
+    assert_eq!(sent[0].order_id.as_ref().unwrap().as_str(), "ORD-1003");
+    let body: Value = serde_json::from_str(&sent[0].message).unwrap();
+    assert_eq!(body["recipient"]["email"], "linus@example.org");
+}
+
+#[tokio::test]
+async fn a_rejection_of_input_that_was_not_even_an_object_still_goes_out() {
+    let world = World {
+        store: InMemoryOrderStore::default(),
+        notifier: RecordingNotifier::default(),
+    };
+    let out = world
+        .invoke(json!({"order": ["ORD-1005"], "error": {"Error": "OrderValidationFailed", "Cause": null}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        out["reasons"],
+        json!(["the order failed with OrderValidationFailed"])
+    );
+    assert_eq!(world.notifier.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn input_of_neither_shape_is_refused() {
+    let world = World::processed().await;
+    for (payload, path) in [
+        (json!({}), "$.order"),
+        (json!("ORD-1001"), "$"),
+        (
+            json!({"order": {}, "error": {"Cause": "x"}}),
+            "$.error.Error",
+        ),
+        (
+            json!({"order": {}, "error": {"Error": "E", "Cause": 5}}),
+            "$.error.Cause",
+        ),
+    ] {
+        let err = world.invoke(payload.clone()).await.unwrap_err();
+        assert_eq!(err.error_type(), "OrderValidationFailed", "{payload}");
+        assert!(
+            err.error_message().contains(&format!(r#""path":"{path}""#)),
+            "{payload}: {}",
+            err.error_message()
+        );
+    }
+    assert!(world.notifier.sent().is_empty());
+}
