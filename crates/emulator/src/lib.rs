@@ -4,6 +4,8 @@
 
 mod moto;
 mod resources;
+mod throttling_stub;
 
 pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port};
 pub use resources::{LocalResources, Notification, drain_notifications};
+pub use throttling_stub::ThrottlingStub;
