@@ -25,11 +25,7 @@ impl AwsClients {
             // Step Functions retries DependencyUnavailable with backoff and
             // jitter; one quick SDK retry absorbs a dropped connection without
             // multiplying the state machine's attempts.
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(2)
-                    .with_initial_backoff(Duration::from_millis(50)),
-            )
+            .retry_config(RetryConfig::standard().with_max_attempts(2).with_initial_backoff(Duration::from_millis(50)))
             // Well inside the functions' 10 s Lambda timeout, so a hung
             // connection becomes DependencyUnavailable, not a Lambda timeout.
             .timeout_config(

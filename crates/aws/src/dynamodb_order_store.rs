@@ -9,9 +9,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use orderflow_domain::ports::{
-    InsertOutcome, NotificationRecord, OrderStatus, OrderStore, RecordOutcome, StoredOrder,
-};
+use orderflow_domain::ports::{InsertOutcome, NotificationRecord, OrderStatus, OrderStore, RecordOutcome, StoredOrder};
 use orderflow_domain::{DependencyError, OrderId, ValidatedOrder};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -31,17 +29,11 @@ pub struct DynamoDbOrderStore {
 
 impl DynamoDbOrderStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoDbOrderStore {
-            client,
-            table: table.into(),
-        }
+        DynamoDbOrderStore { client, table: table.into() }
     }
 
     fn key(order_id: &OrderId) -> (String, AttributeValue) {
-        (
-            "order_id".to_owned(),
-            AttributeValue::S(order_id.to_string()),
-        )
+        ("order_id".to_owned(), AttributeValue::S(order_id.to_string()))
     }
 }
 
@@ -70,11 +62,7 @@ impl OrderStore for DynamoDbOrderStore {
                     };
                     // Absent only if the order was deleted between the two calls.
                     existing.map(InsertOutcome::AlreadyExists).ok_or_else(|| {
-                        malformed(
-                            SERVICE,
-                            "PutItem",
-                            "conditional write failed but no item is stored".into(),
-                        )
+                        malformed(SERVICE, "PutItem", "conditional write failed but no item is stored".into())
                     })
                 }
                 _ => Err(classify(SERVICE, "PutItem", &err)),
@@ -93,10 +81,7 @@ impl OrderStore for DynamoDbOrderStore {
             .send()
             .await
             .map_err(|err| classify(SERVICE, "GetItem", &err))?;
-        output
-            .item()
-            .map(|item| from_item(item, "GetItem"))
-            .transpose()
+        output.item().map(|item| from_item(item, "GetItem")).transpose()
     }
 
     async fn record_notification(
@@ -112,7 +97,9 @@ impl OrderStore for DynamoDbOrderStore {
             .update_item()
             .table_name(&self.table)
             .key(k, v)
-            .update_expression("SET #status = :notified, notification_message_id = :message_id, notified_at = :at, updated_at = :at")
+            .update_expression(
+                "SET #status = :notified, notification_message_id = :message_id, notified_at = :at, updated_at = :at",
+            )
             .condition_expression(
                 "attribute_exists(order_id) AND content_hash = :hash AND attribute_not_exists(notification_message_id)",
             )
@@ -129,8 +116,7 @@ impl OrderStore for DynamoDbOrderStore {
             Ok(_) => return Ok(RecordOutcome::Recorded),
             Err(err) => err,
         };
-        let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error()
-        else {
+        let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
             return Err(classify(SERVICE, "UpdateItem", &err));
         };
         let existing = match failed.item() {
@@ -140,10 +126,7 @@ impl OrderStore for DynamoDbOrderStore {
         Ok(match existing {
             None => RecordOutcome::Missing,
             Some(stored) if stored.content_hash != content_hash => RecordOutcome::ContentMismatch,
-            Some(StoredOrder {
-                notification: Some(previous),
-                ..
-            }) => RecordOutcome::AlreadyRecorded(previous),
+            Some(StoredOrder { notification: Some(previous), .. }) => RecordOutcome::AlreadyRecorded(previous),
             Some(_) => {
                 return Err(malformed(
                     SERVICE,
@@ -163,30 +146,12 @@ fn to_item(record: &StoredOrder, order: &ValidatedOrder) -> Item {
     let created = timestamp(record.created_at);
     let order_json = serde_json::to_string(order).unwrap_or_default();
     HashMap::from([
-        (
-            "order_id".to_owned(),
-            AttributeValue::S(record.order_id.to_string()),
-        ),
-        (
-            "status".to_owned(),
-            AttributeValue::S(record.status.as_str().to_owned()),
-        ),
-        (
-            "content_hash".to_owned(),
-            AttributeValue::S(record.content_hash.clone()),
-        ),
-        (
-            "total".to_owned(),
-            AttributeValue::N(record.total.to_string()),
-        ),
-        (
-            "currency".to_owned(),
-            AttributeValue::S(record.currency.clone()),
-        ),
-        (
-            "item_count".to_owned(),
-            AttributeValue::N(record.item_count.to_string()),
-        ),
+        ("order_id".to_owned(), AttributeValue::S(record.order_id.to_string())),
+        ("status".to_owned(), AttributeValue::S(record.status.as_str().to_owned())),
+        ("content_hash".to_owned(), AttributeValue::S(record.content_hash.clone())),
+        ("total".to_owned(), AttributeValue::N(record.total.to_string())),
+        ("currency".to_owned(), AttributeValue::S(record.currency.clone())),
+        ("item_count".to_owned(), AttributeValue::N(record.item_count.to_string())),
         ("created_at".to_owned(), AttributeValue::S(created.clone())),
         ("updated_at".to_owned(), AttributeValue::S(created)),
         ("order".to_owned(), AttributeValue::S(order_json)),
@@ -194,13 +159,7 @@ fn to_item(record: &StoredOrder, order: &ValidatedOrder) -> Item {
 }
 
 fn from_item(item: &Item, operation: &'static str) -> Result<StoredOrder, DependencyError> {
-    let bad = |field: &str| {
-        malformed(
-            SERVICE,
-            operation,
-            format!("stored order item has no valid `{field}`"),
-        )
-    };
+    let bad = |field: &str| malformed(SERVICE, operation, format!("stored order item has no valid `{field}`"));
     let s = |field: &'static str| match item.get(field) {
         Some(AttributeValue::S(v)) => Ok(v.as_str()),
         _ => Err(bad(field)),
@@ -209,14 +168,11 @@ fn from_item(item: &Item, operation: &'static str) -> Result<StoredOrder, Depend
         Some(AttributeValue::N(v)) => Ok(v.as_str()),
         _ => Err(bad(field)),
     };
-    let time = |field: &'static str| {
-        s(field).and_then(|v| OffsetDateTime::parse(v, &Rfc3339).map_err(|_| bad(field)))
-    };
+    let time = |field: &'static str| s(field).and_then(|v| OffsetDateTime::parse(v, &Rfc3339).map_err(|_| bad(field)));
     let notification = match item.get("notification_message_id") {
-        Some(AttributeValue::S(message_id)) => Some(NotificationRecord {
-            message_id: message_id.clone(),
-            notified_at: time("notified_at")?,
-        }),
+        Some(AttributeValue::S(message_id)) => {
+            Some(NotificationRecord { message_id: message_id.clone(), notified_at: time("notified_at")? })
+        }
         _ => None,
     };
     Ok(StoredOrder {

@@ -48,24 +48,10 @@ where
         }
         _ => DependencyErrorKind::Rejected,
     };
-    DependencyError {
-        kind,
-        service,
-        operation,
-        detail: DisplayErrorContext(err).to_string(),
-    }
+    DependencyError { kind, service, operation, detail: DisplayErrorContext(err).to_string() }
 }
 
 /// A stored item that does not have the shape this code writes.
-pub(crate) fn malformed(
-    service: &'static str,
-    operation: &'static str,
-    detail: String,
-) -> DependencyError {
-    DependencyError {
-        kind: DependencyErrorKind::Rejected,
-        service,
-        operation,
-        detail,
-    }
+pub(crate) fn malformed(service: &'static str, operation: &'static str, detail: String) -> DependencyError {
+    DependencyError { kind: DependencyErrorKind::Rejected, service, operation, detail }
 }

@@ -19,10 +19,7 @@ pub struct SnsNotifier {
 
 impl SnsNotifier {
     pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
-        SnsNotifier {
-            client,
-            topic_arn: topic_arn.into(),
-        }
+        SnsNotifier { client, topic_arn: topic_arn.into() }
     }
 }
 
@@ -46,10 +43,7 @@ impl Notifier for SnsNotifier {
         if let Some(order_id) = &notification.order_id {
             request = request.message_attributes("order_id", string_attribute(order_id.as_str())?);
         }
-        let output = request
-            .send()
-            .await
-            .map_err(|err| classify(SERVICE, "Publish", &err))?;
+        let output = request.send().await.map_err(|err| classify(SERVICE, "Publish", &err))?;
         output
             .message_id()
             .map(str::to_owned)

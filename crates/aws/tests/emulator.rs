@@ -9,13 +9,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use orderflow_aws::{AwsClients, DynamoDbOrderStore, SnsNotifier};
 use orderflow_domain::notification::{Notification, NotificationKind, Rejection};
 use orderflow_domain::ports::{
-    InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome,
-    StoredOrder,
+    InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome, StoredOrder,
 };
 use orderflow_domain::{DependencyErrorKind, OrderId, RawOrder, ValidatedOrder};
-use orderflow_emulator::{
-    Emulator, LocalResources, ThrottlingStub, drain_notifications, endpoint_loader, free_port,
-};
+use orderflow_emulator::{Emulator, LocalResources, ThrottlingStub, drain_notifications, endpoint_loader, free_port};
 use serde_json::{Value, json};
 use time::macros::datetime;
 
@@ -61,10 +58,7 @@ fn record(order: &ValidatedOrder) -> StoredOrder {
 }
 
 fn sent(message_id: &str) -> NotificationRecord {
-    NotificationRecord {
-        message_id: message_id.into(),
-        notified_at: datetime!(2026-11-24 12:00:05 UTC),
-    }
+    NotificationRecord { message_id: message_id.into(), notified_at: datetime!(2026-11-24 12:00:05 UTC) }
 }
 
 async fn raw_item(local: &Local) -> HashMap<String, AttributeValue> {
@@ -80,13 +74,7 @@ async fn raw_item(local: &Local) -> HashMap<String, AttributeValue> {
 }
 
 async fn item_count(local: &Local) -> i32 {
-    aws_sdk_dynamodb::Client::new(&local.config)
-        .scan()
-        .table_name(&local.resources.table)
-        .send()
-        .await
-        .unwrap()
-        .count
+    aws_sdk_dynamodb::Client::new(&local.config).scan().table_name(&local.resources.table).send().await.unwrap().count
 }
 
 #[tokio::test]
@@ -94,25 +82,16 @@ async fn first_write_stores_the_order_with_totals_status_and_timestamps() {
     let local = local().await;
     let order = order_of(2);
     let record = record(&order);
-    assert_eq!(
-        local.store.insert_if_absent(&record, &order).await.unwrap(),
-        InsertOutcome::Inserted
-    );
+    assert_eq!(local.store.insert_if_absent(&record, &order).await.unwrap(), InsertOutcome::Inserted);
     assert_eq!(local.store.get(&id()).await.unwrap(), Some(record.clone()));
 
     let item = raw_item(&local).await;
     assert_eq!(item["status"], AttributeValue::S("PROCESSED".into()));
     assert_eq!(item["total"], AttributeValue::N("25.00".into()));
     assert_eq!(item["currency"], AttributeValue::S("EUR".into()));
-    assert_eq!(
-        item["created_at"],
-        AttributeValue::S("2026-11-24T12:00:00Z".into())
-    );
+    assert_eq!(item["created_at"], AttributeValue::S("2026-11-24T12:00:00Z".into()));
     assert_eq!(item["updated_at"], item["created_at"]);
-    assert_eq!(
-        item["content_hash"],
-        AttributeValue::S(order.content_hash())
-    );
+    assert_eq!(item["content_hash"], AttributeValue::S(order.content_hash()));
     let stored_order: Value = serde_json::from_str(item["order"].as_s().unwrap()).unwrap();
     assert_eq!(stored_order, serde_json::to_value(&order).unwrap());
 }
@@ -130,72 +109,39 @@ async fn a_repeated_write_changes_nothing_and_returns_the_stored_order() {
         other => panic!("{other:?}"),
     }
     assert_eq!(item_count(&local).await, 1);
-    assert_eq!(
-        raw_item(&local).await["created_at"],
-        AttributeValue::S("2026-11-24T12:00:00Z".into())
-    );
+    assert_eq!(raw_item(&local).await["created_at"], AttributeValue::S("2026-11-24T12:00:00Z".into()));
 }
 
 #[tokio::test]
 async fn other_content_under_the_same_id_is_reported_not_overwritten() {
     let local = local().await;
     let original = order_of(2);
-    local
-        .store
-        .insert_if_absent(&record(&original), &original)
-        .await
-        .unwrap();
+    local.store.insert_if_absent(&record(&original), &original).await.unwrap();
     let other = order_of(3);
-    match local
-        .store
-        .insert_if_absent(&record(&other), &other)
-        .await
-        .unwrap()
-    {
+    match local.store.insert_if_absent(&record(&other), &other).await.unwrap() {
         InsertOutcome::AlreadyExists(existing) => {
             assert_eq!(existing.content_hash, original.content_hash())
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        raw_item(&local).await["total"],
-        AttributeValue::N("25.00".into())
-    );
+    assert_eq!(raw_item(&local).await["total"], AttributeValue::N("25.00".into()));
 }
 
 #[tokio::test]
 async fn a_notification_is_recorded_once() {
     let local = local().await;
     let order = order_of(2);
-    local
-        .store
-        .insert_if_absent(&record(&order), &order)
-        .await
-        .unwrap();
+    local.store.insert_if_absent(&record(&order), &order).await.unwrap();
     let hash = order.content_hash();
+    assert_eq!(local.store.record_notification(&id(), &hash, &sent("m-1")).await.unwrap(), RecordOutcome::Recorded);
     assert_eq!(
-        local
-            .store
-            .record_notification(&id(), &hash, &sent("m-1"))
-            .await
-            .unwrap(),
-        RecordOutcome::Recorded
-    );
-    assert_eq!(
-        local
-            .store
-            .record_notification(&id(), &hash, &sent("m-2"))
-            .await
-            .unwrap(),
+        local.store.record_notification(&id(), &hash, &sent("m-2")).await.unwrap(),
         RecordOutcome::AlreadyRecorded(sent("m-1"))
     );
     let stored = local.store.get(&id()).await.unwrap().unwrap();
     assert_eq!(stored.status, OrderStatus::Notified);
     assert_eq!(stored.notification, Some(sent("m-1")));
-    assert_eq!(
-        raw_item(&local).await["updated_at"],
-        AttributeValue::S("2026-11-24T12:00:05Z".into())
-    );
+    assert_eq!(raw_item(&local).await["updated_at"], AttributeValue::S("2026-11-24T12:00:05Z".into()));
 }
 
 #[tokio::test]
@@ -203,35 +149,16 @@ async fn a_notification_for_a_missing_or_different_order_is_not_recorded() {
     let local = local().await;
     let order = order_of(2);
     assert_eq!(
-        local
-            .store
-            .record_notification(&id(), &order.content_hash(), &sent("m-1"))
-            .await
-            .unwrap(),
+        local.store.record_notification(&id(), &order.content_hash(), &sent("m-1")).await.unwrap(),
         RecordOutcome::Missing
     );
+    assert_eq!(item_count(&local).await, 0, "the update must not create an item");
+    local.store.insert_if_absent(&record(&order), &order).await.unwrap();
     assert_eq!(
-        item_count(&local).await,
-        0,
-        "the update must not create an item"
-    );
-    local
-        .store
-        .insert_if_absent(&record(&order), &order)
-        .await
-        .unwrap();
-    assert_eq!(
-        local
-            .store
-            .record_notification(&id(), &order_of(9).content_hash(), &sent("m-1"))
-            .await
-            .unwrap(),
+        local.store.record_notification(&id(), &order_of(9).content_hash(), &sent("m-1")).await.unwrap(),
         RecordOutcome::ContentMismatch
     );
-    assert_eq!(
-        local.store.get(&id()).await.unwrap().unwrap().notification,
-        None
-    );
+    assert_eq!(local.store.get(&id()).await.unwrap().unwrap().notification, None);
 }
 
 #[tokio::test]
@@ -241,9 +168,7 @@ async fn a_published_notification_reaches_subscribers_with_its_attributes() {
     let notification = Notification::confirmation(&order, datetime!(2026-11-24 12:00:05 UTC));
     let message_id = local.notifier.publish(&notification).await.unwrap();
 
-    let received = drain_notifications(&local.config, &local.resources.queue_url)
-        .await
-        .unwrap();
+    let received = drain_notifications(&local.config, &local.resources.queue_url).await.unwrap();
     assert_eq!(received.len(), 1);
     let got = &received[0];
     assert_eq!(got.message_id, message_id);
@@ -261,9 +186,7 @@ async fn a_rejection_without_an_order_id_has_no_order_id_attribute() {
     let notification = Notification::rejection(&rejection, datetime!(2026-11-24 12:00:05 UTC));
     assert_eq!(notification.kind, NotificationKind::OrderRejected);
     local.notifier.publish(&notification).await.unwrap();
-    let received = drain_notifications(&local.config, &local.resources.queue_url)
-        .await
-        .unwrap();
+    let received = drain_notifications(&local.config, &local.resources.queue_url).await.unwrap();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].attributes.get("order_id"), None);
     assert_eq!(received[0].attributes["event_type"], "OrderRejected");
@@ -278,15 +201,9 @@ async fn a_missing_table_or_topic_is_a_non_retryable_failure() {
     assert_eq!(err.kind, DependencyErrorKind::Rejected, "{err}");
     assert!(err.detail.contains("ResourceNotFoundException"), "{err}");
 
-    let notifier = SnsNotifier::new(
-        clients.sns(),
-        "arn:aws:sns:us-east-1:123456789012:no-such-topic",
-    );
+    let notifier = SnsNotifier::new(clients.sns(), "arn:aws:sns:us-east-1:123456789012:no-such-topic");
     let err = notifier
-        .publish(&Notification::confirmation(
-            &order_of(1),
-            datetime!(2026-11-24 12:00:00 UTC),
-        ))
+        .publish(&Notification::confirmation(&order_of(1), datetime!(2026-11-24 12:00:00 UTC)))
         .await
         .unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Rejected, "{err}");
@@ -299,33 +216,16 @@ async fn an_unreachable_endpoint_is_retryable() {
     let clients = AwsClients::load(endpoint_loader(&endpoint)).await;
     let store = DynamoDbOrderStore::new(clients.dynamodb(), "orders");
     let order = order_of(1);
-    let err = store
-        .insert_if_absent(&record(&order), &order)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.kind, err.service, err.operation),
-        (DependencyErrorKind::Unavailable, "DynamoDB", "PutItem")
-    );
+    let err = store.insert_if_absent(&record(&order), &order).await.unwrap_err();
+    assert_eq!((err.kind, err.service, err.operation), (DependencyErrorKind::Unavailable, "DynamoDB", "PutItem"));
     let err = store.get(&id()).await.unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Unavailable);
-    let err = store
-        .record_notification(&id(), "h", &sent("m"))
-        .await
-        .unwrap_err();
+    let err = store.record_notification(&id(), "h", &sent("m")).await.unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Unavailable);
     let notifier = SnsNotifier::new(clients.sns(), "arn:aws:sns:us-east-1:123456789012:t");
-    let err = notifier
-        .publish(&Notification::confirmation(
-            &order,
-            datetime!(2026-11-24 12:00:00 UTC),
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.kind, err.service),
-        (DependencyErrorKind::Unavailable, "SNS")
-    );
+    let err =
+        notifier.publish(&Notification::confirmation(&order, datetime!(2026-11-24 12:00:00 UTC))).await.unwrap_err();
+    assert_eq!((err.kind, err.service), (DependencyErrorKind::Unavailable, "SNS"));
 }
 
 #[tokio::test]
@@ -334,26 +234,14 @@ async fn throttling_is_retryable_after_one_quick_sdk_retry() {
     let clients = AwsClients::load(endpoint_loader(&stub.endpoint())).await;
     let store = DynamoDbOrderStore::new(clients.dynamodb(), "orders");
     let order = order_of(1);
-    let err = store
-        .insert_if_absent(&record(&order), &order)
-        .await
-        .unwrap_err();
+    let err = store.insert_if_absent(&record(&order), &order).await.unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Unavailable, "{err}");
     assert!(err.detail.contains("ThrottlingException"), "{err}");
-    assert_eq!(
-        stub.requests(),
-        2,
-        "the SDK tries twice, then Step Functions takes over"
-    );
+    assert_eq!(stub.requests(), 2, "the SDK tries twice, then Step Functions takes over");
 
     let notifier = SnsNotifier::new(clients.sns(), "arn:aws:sns:us-east-1:123456789012:t");
-    let err = notifier
-        .publish(&Notification::confirmation(
-            &order,
-            datetime!(2026-11-24 12:00:00 UTC),
-        ))
-        .await
-        .unwrap_err();
+    let err =
+        notifier.publish(&Notification::confirmation(&order, datetime!(2026-11-24 12:00:00 UTC))).await.unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Unavailable, "{err}");
     assert!(err.detail.contains("Throttled"), "{err}");
 }

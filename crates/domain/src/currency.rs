@@ -16,10 +16,7 @@ impl Currency {
         CURRENCIES
             .binary_search_by(|(c, _)| (*c).cmp(code))
             .ok()
-            .map(|i| Currency {
-                code: CURRENCIES[i].0,
-                minor_units: CURRENCIES[i].1,
-            })
+            .map(|i| Currency { code: CURRENCIES[i].0, minor_units: CURRENCIES[i].1 })
     }
 
     pub fn code(&self) -> &'static str {

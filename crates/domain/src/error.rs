@@ -18,11 +18,7 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(path: impl Into<String>, code: ViolationCode, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            code,
-            message: message.into(),
-        }
+        Self { path: path.into(), code, message: message.into() }
     }
 }
 
@@ -67,9 +63,7 @@ pub enum OrderError {
     ValidationFailed(Vec<Violation>),
     #[error("order {order_id} was already processed with different content")]
     Conflict { order_id: String },
-    #[error(
-        "order {order_id} is not in the order store; it must be processed before it is notified"
-    )]
+    #[error("order {order_id} is not in the order store; it must be processed before it is notified")]
     NotFound { order_id: String },
     #[error("{0}")]
     DependencyUnavailable(DependencyError),
@@ -108,10 +102,7 @@ impl OrderError {
     pub fn error_message(&self) -> String {
         match self {
             OrderError::ValidationFailed(violations) => {
-                let body = ValidationFailure {
-                    message: self.to_string(),
-                    violations: violations.clone(),
-                };
+                let body = ValidationFailure { message: self.to_string(), violations: violations.clone() };
                 serde_json::to_string(&body).unwrap_or_else(|_| self.to_string())
             }
             other => other.to_string(),
@@ -147,20 +138,13 @@ mod tests {
     fn validation_message_is_json_listing_every_violation() {
         let err = OrderError::ValidationFailed(vec![
             Violation::new("$.order_id", ViolationCode::Required, "is required"),
-            Violation::new(
-                "$.items",
-                ViolationCode::OutOfRange,
-                "must hold 1 to 100 items",
-            ),
+            Violation::new("$.items", ViolationCode::OutOfRange, "must hold 1 to 100 items"),
         ]);
         assert_eq!(err.error_type(), "OrderValidationFailed");
         let parsed: ValidationFailure = serde_json::from_str(&err.error_message()).unwrap();
         assert_eq!(parsed.violations.len(), 2);
         assert_eq!(parsed.violations[0].code, ViolationCode::Required);
-        assert_eq!(
-            parsed.message,
-            "order failed validation with 2 violation(s)"
-        );
+        assert_eq!(parsed.message, "order failed validation with 2 violation(s)");
     }
 
     #[test]
@@ -171,20 +155,14 @@ mod tests {
             operation: "PutItem",
             detail: "ThrottlingException".into(),
         };
-        let rejected = DependencyError {
-            kind: DependencyErrorKind::Rejected,
-            ..unavailable.clone()
-        };
+        let rejected = DependencyError { kind: DependencyErrorKind::Rejected, ..unavailable.clone() };
         let a = OrderError::from(unavailable);
         let b = OrderError::from(rejected);
         assert_eq!(a.error_type(), "DependencyUnavailable");
         assert!(a.is_retryable());
         assert_eq!(b.error_type(), "DependencyFailed");
         assert!(!b.is_retryable());
-        assert_eq!(
-            a.error_message(),
-            "DynamoDB PutItem failed: ThrottlingException"
-        );
+        assert_eq!(a.error_message(), "DynamoDB PutItem failed: ThrottlingException");
     }
 
     #[test]
@@ -197,12 +175,8 @@ mod tests {
         };
         let all = [
             OrderError::ValidationFailed(vec![]),
-            OrderError::Conflict {
-                order_id: "a".into(),
-            },
-            OrderError::NotFound {
-                order_id: "a".into(),
-            },
+            OrderError::Conflict { order_id: "a".into() },
+            OrderError::NotFound { order_id: "a".into() },
             OrderError::DependencyUnavailable(dep.clone()),
             OrderError::DependencyFailed(dep),
             OrderError::Configuration("x".into()),

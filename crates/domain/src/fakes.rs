@@ -10,8 +10,7 @@ use crate::error::DependencyError;
 use crate::notification::Notification;
 use crate::order::{OrderId, ValidatedOrder};
 use crate::ports::{
-    Clock, InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome,
-    StoredOrder,
+    Clock, InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome, StoredOrder,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -137,19 +136,15 @@ impl Clock for FixedClock {
 /// root). With `ORDERFLOW_BLESS=1` it writes the file instead, for when a
 /// documented sample has to change on purpose.
 pub fn assert_json_file(path: &str, actual: &serde_json::Value) {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path);
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
     if std::env::var_os("ORDERFLOW_BLESS").is_some() {
         let text = serde_json::to_string_pretty(actual).unwrap_or_default() + "\n";
-        std::fs::write(&full, text)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", full.display()));
+        std::fs::write(&full, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", full.display()));
         return;
     }
-    let text = std::fs::read_to_string(&full)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()));
-    let expected: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", full.display()));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()));
+    let expected: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", full.display()));
     assert_eq!(
         actual, &expected,
         "{path} no longer matches what the code produces; if the change is intended, rerun with ORDERFLOW_BLESS=1"
@@ -158,10 +153,7 @@ pub fn assert_json_file(path: &str, actual: &serde_json::Value) {
 
 /// The JSON file at `path`, relative to the workspace root.
 pub fn read_json_file(path: &str) -> serde_json::Value {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path);
-    let text = std::fs::read_to_string(&full)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()));
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", full.display()))
 }

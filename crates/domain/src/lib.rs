@@ -16,8 +16,6 @@ pub mod fakes;
 
 pub use currency::Currency;
 pub use error::{DependencyError, DependencyErrorKind, OrderError, Violation, ViolationCode};
-pub use order::{
-    Customer, Email, LineItem, OrderId, Quantity, ShippingAddress, Sku, ValidatedOrder,
-};
+pub use order::{Customer, Email, LineItem, OrderId, Quantity, ShippingAddress, Sku, ValidatedOrder};
 pub use pricing::{PricedLine, Pricing};
 pub use validation::{MAX_INPUT_BYTES, MAX_ORDER_TOTAL, RawOrder};

@@ -149,24 +149,17 @@ impl Rejection {
     /// `original` is the execution input, `error` and `cause` the `Error` and
     /// `Cause` of the caught failure.
     pub fn from_catch(original: &Value, error: &str, cause: &str) -> Rejection {
-        let field = |path: &[&str]| {
-            path.iter()
-                .try_fold(original, |v, key| v.get(key))
-                .and_then(Value::as_str)
-        };
+        let field = |path: &[&str]| path.iter().try_fold(original, |v, key| v.get(key)).and_then(Value::as_str);
         let reasons = match serde_json::from_str::<ValidationFailure>(cause) {
-            Ok(failure) if error == ERROR_TYPES[0] && !failure.violations.is_empty() => failure
-                .violations
-                .iter()
-                .map(|v| format!("{}: {}", v.path, v.message))
-                .collect(),
+            Ok(failure) if error == ERROR_TYPES[0] && !failure.violations.is_empty() => {
+                failure.violations.iter().map(|v| format!("{}: {}", v.path, v.message)).collect()
+            }
             _ if !cause.trim().is_empty() => vec![cause.chars().take(MAX_REASON_CHARS).collect()],
             _ => vec![format!("the order failed with {error}")],
         };
         let short_text = |s: &str| {
             let s = s.trim();
-            (!s.is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control))
-                .then(|| s.to_owned())
+            (!s.is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control)).then(|| s.to_owned())
         };
         Rejection {
             order_id: field(&["order_id"]).and_then(OrderId::parse),

@@ -105,10 +105,7 @@ pub trait OrderStore: Send + Sync {
     ) -> impl Future<Output = Result<InsertOutcome, DependencyError>> + Send;
 
     /// A strongly consistent read.
-    fn get(
-        &self,
-        order_id: &OrderId,
-    ) -> impl Future<Output = Result<Option<StoredOrder>, DependencyError>> + Send;
+    fn get(&self, order_id: &OrderId) -> impl Future<Output = Result<Option<StoredOrder>, DependencyError>> + Send;
 
     /// Marks the order notified with `notification`, only if it exists with
     /// `content_hash` and has no notification yet, in one conditional write.
@@ -122,10 +119,7 @@ pub trait OrderStore: Send + Sync {
 
 pub trait Notifier: Send + Sync {
     /// Publishes and returns the message id.
-    fn publish(
-        &self,
-        notification: &Notification,
-    ) -> impl Future<Output = Result<String, DependencyError>> + Send;
+    fn publish(&self, notification: &Notification) -> impl Future<Output = Result<String, DependencyError>> + Send;
 }
 
 pub trait Clock: Send + Sync {

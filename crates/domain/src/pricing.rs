@@ -32,40 +32,21 @@ pub struct Pricing {
 pub struct PricingOverflow;
 
 impl Pricing {
-    pub(crate) fn compute(
-        items: &[LineItem],
-        currency: Currency,
-    ) -> Result<Pricing, PricingOverflow> {
+    pub(crate) fn compute(items: &[LineItem], currency: Currency) -> Result<Pricing, PricingOverflow> {
         let scale = currency.minor_units();
         let mut total = Decimal::ZERO;
         let mut total_quantity: u32 = 0;
         let mut lines = Vec::with_capacity(items.len());
         for item in items {
             let quantity = item.quantity().get();
-            let mut line_total = item
-                .unit_price()
-                .checked_mul(Decimal::from(quantity))
-                .ok_or(PricingOverflow)?;
+            let mut line_total = item.unit_price().checked_mul(Decimal::from(quantity)).ok_or(PricingOverflow)?;
             line_total.rescale(scale);
             total = total.checked_add(line_total).ok_or(PricingOverflow)?;
-            total_quantity = total_quantity
-                .checked_add(quantity)
-                .ok_or(PricingOverflow)?;
-            lines.push(PricedLine {
-                sku: item.sku().clone(),
-                quantity,
-                unit_price: item.unit_price(),
-                line_total,
-            });
+            total_quantity = total_quantity.checked_add(quantity).ok_or(PricingOverflow)?;
+            lines.push(PricedLine { sku: item.sku().clone(), quantity, unit_price: item.unit_price(), line_total });
         }
         total.rescale(scale);
-        Ok(Pricing {
-            lines,
-            item_count: items.len(),
-            total_quantity,
-            total,
-            currency,
-        })
+        Ok(Pricing { lines, item_count: items.len(), total_quantity, total, currency })
     }
 
     pub fn lines(&self) -> &[PricedLine] {

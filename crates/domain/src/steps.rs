@@ -20,13 +20,7 @@ pub fn order_from_step_input(input: &Value) -> Result<ValidatedOrder, OrderError
     })?;
     validate_value(order).map_err(|err| match err {
         OrderError::ValidationFailed(violations) => OrderError::ValidationFailed(
-            violations
-                .into_iter()
-                .map(|v| Violation {
-                    path: format!("$.order{}", &v.path[1..]),
-                    ..v
-                })
-                .collect(),
+            violations.into_iter().map(|v| Violation { path: format!("$.order{}", &v.path[1..]), ..v }).collect(),
         ),
         other => other,
     })
@@ -61,19 +55,13 @@ impl NotificationRequest {
             None | Some(Value::Null) => Some(""),
             Some(Value::String(s)) => Some(s.as_str()),
             Some(_) => {
-                violations.push(Violation::new(
-                    "$.error.Cause",
-                    ViolationCode::InvalidType,
-                    "must be a string",
-                ));
+                violations.push(Violation::new("$.error.Cause", ViolationCode::InvalidType, "must be a string"));
                 None
             }
         };
         let original = obj.get("order").unwrap_or(&Value::Null);
         match (error_name, cause) {
-            (Some(name), Some(cause)) => Ok(NotificationRequest::Reject(Rejection::from_catch(
-                original, name, cause,
-            ))),
+            (Some(name), Some(cause)) => Ok(NotificationRequest::Reject(Rejection::from_catch(original, name, cause))),
             _ => Err(OrderError::ValidationFailed(violations)),
         }
     }
@@ -88,13 +76,7 @@ fn step_object(input: &Value) -> Result<&serde_json::Map<String, Value>, OrderEr
             format!("input is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
         ));
     }
-    input.as_object().ok_or_else(|| {
-        invalid(
-            "$",
-            ViolationCode::InvalidType,
-            "step input must be a JSON object",
-        )
-    })
+    input.as_object().ok_or_else(|| invalid("$", ViolationCode::InvalidType, "step input must be a JSON object"))
 }
 
 fn invalid(path: &str, code: ViolationCode, message: impl Into<String>) -> OrderError {

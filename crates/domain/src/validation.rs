@@ -9,9 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::currency::Currency;
 use crate::error::{OrderError, Violation, ViolationCode};
-use crate::order::{
-    CountryCode, Customer, Email, LineItem, OrderId, Quantity, ShippingAddress, Sku, ValidatedOrder,
-};
+use crate::order::{CountryCode, Customer, Email, LineItem, OrderId, Quantity, ShippingAddress, Sku, ValidatedOrder};
 use crate::pricing::Pricing;
 
 /// The Step Functions payload limit: a larger input could never have been
@@ -23,13 +21,7 @@ pub const MAX_ITEMS: usize = 100;
 /// enough that a typo of six extra zeros is caught.
 pub const MAX_ORDER_TOTAL: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
-const ORDER_FIELDS: &[&str] = &[
-    "order_id",
-    "customer",
-    "items",
-    "currency",
-    "shipping_address",
-];
+const ORDER_FIELDS: &[&str] = &["order_id", "customer", "items", "currency", "shipping_address"];
 const CUSTOMER_FIELDS: &[&str] = &["id", "email", "name"];
 const ITEM_FIELDS: &[&str] = &["sku", "quantity", "unit_price"];
 const ADDRESS_FIELDS: &[&str] = &["line1", "line2", "city", "region", "postal_code", "country"];
@@ -100,18 +92,12 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
         return None;
     }
     let Some(obj) = value.as_object() else {
-        v.add(
-            "$",
-            ViolationCode::InvalidType,
-            "order must be a JSON object",
-        );
+        v.add("$", ViolationCode::InvalidType, "order must be a JSON object");
         return None;
     };
     reject_unknown_fields(obj, "$", ORDER_FIELDS, v);
 
-    let order_id = required(obj, "$", "order_id", v)
-        .and_then(|x| identifier(x, "$.order_id", false, v))
-        .map(OrderId);
+    let order_id = required(obj, "$", "order_id", v).and_then(|x| identifier(x, "$.order_id", false, v)).map(OrderId);
     let customer = required(obj, "$", "customer", v).and_then(|x| customer(x, v));
     let currency = required(obj, "$", "currency", v).and_then(|x| currency(x, v));
     let items = required(obj, "$", "items", v).and_then(|x| items(x, currency, v));
@@ -129,30 +115,15 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
             v.add(
                 "$.items",
                 ViolationCode::TotalExceedsLimit,
-                format!(
-                    "order total must not exceed {MAX_ORDER_TOTAL} {}",
-                    currency.code()
-                ),
+                format!("order total must not exceed {MAX_ORDER_TOTAL} {}", currency.code()),
             );
             return None;
         }
     };
-    Some(ValidatedOrder {
-        order_id,
-        customer,
-        items,
-        currency,
-        shipping_address,
-        pricing,
-    })
+    Some(ValidatedOrder { order_id, customer, items, currency, shipping_address, pricing })
 }
 
-fn reject_unknown_fields(
-    obj: &Map<String, Value>,
-    path: &str,
-    allowed: &[&str],
-    v: &mut Violations,
-) {
+fn reject_unknown_fields(obj: &Map<String, Value>, path: &str, allowed: &[&str], v: &mut Violations) {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
             v.add(
@@ -169,28 +140,15 @@ fn child_path(key: &str) -> String {
     if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         format!(".{key}")
     } else {
-        let escaped: String = key
-            .chars()
-            .take(64)
-            .flat_map(|c| c.escape_default())
-            .collect();
+        let escaped: String = key.chars().take(64).flat_map(|c| c.escape_default()).collect();
         format!("['{escaped}']")
     }
 }
 
-fn required<'a>(
-    obj: &'a Map<String, Value>,
-    path: &str,
-    key: &str,
-    v: &mut Violations,
-) -> Option<&'a Value> {
+fn required<'a>(obj: &'a Map<String, Value>, path: &str, key: &str, v: &mut Violations) -> Option<&'a Value> {
     match obj.get(key) {
         Some(Value::Null) | None => {
-            v.add(
-                &format!("{path}.{key}"),
-                ViolationCode::Required,
-                "is required",
-            );
+            v.add(&format!("{path}.{key}"), ViolationCode::Required, "is required");
             None
         }
         Some(x) => Some(x),
@@ -216,8 +174,7 @@ fn string<'a>(value: &'a Value, path: &str, v: &mut Violations) -> Option<&'a st
 /// `[A-Za-z0-9_-]`, plus `.` where `dots` is set, 1 to 64 characters.
 pub(crate) fn is_identifier(s: &str, dots: bool) -> bool {
     (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.'))
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.'))
 }
 
 fn identifier(value: &Value, path: &str, dots: bool, v: &mut Violations) -> Option<String> {
@@ -225,16 +182,8 @@ fn identifier(value: &Value, path: &str, dots: bool, v: &mut Violations) -> Opti
     if is_identifier(s, dots) {
         Some(s.to_owned())
     } else {
-        let allowed = if dots {
-            "letters, digits, '.', '_' and '-'"
-        } else {
-            "letters, digits, '_' and '-'"
-        };
-        v.add(
-            path,
-            ViolationCode::InvalidFormat,
-            format!("must be 1 to 64 of {allowed}"),
-        );
+        let allowed = if dots { "letters, digits, '.', '_' and '-'" } else { "letters, digits, '_' and '-'" };
+        v.add(path, ViolationCode::InvalidFormat, format!("must be 1 to 64 of {allowed}"));
         None
     }
 }
@@ -244,18 +193,10 @@ fn text(value: &Value, path: &str, max: usize, v: &mut Violations) -> Option<Str
     let s = string(value, path, v)?.trim();
     let len = s.chars().count();
     if len == 0 || len > max {
-        v.add(
-            path,
-            ViolationCode::OutOfRange,
-            format!("must be 1 to {max} characters"),
-        );
+        v.add(path, ViolationCode::OutOfRange, format!("must be 1 to {max} characters"));
         None
     } else if s.chars().any(char::is_control) {
-        v.add(
-            path,
-            ViolationCode::InvalidFormat,
-            "must not contain control characters",
-        );
+        v.add(path, ViolationCode::InvalidFormat, "must not contain control characters");
         None
     } else {
         Some(s.to_owned())
@@ -279,26 +220,16 @@ fn customer(value: &Value, v: &mut Violations) -> Option<Customer> {
     let obj = object(value, "$.customer", v)?;
     reject_unknown_fields(obj, "$.customer", CUSTOMER_FIELDS, v);
     let id = required(obj, "$.customer", "id", v).and_then(|x| text(x, "$.customer.id", 64, v));
-    let email =
-        required(obj, "$.customer", "email", v).and_then(|x| email(x, "$.customer.email", v));
-    let name =
-        required(obj, "$.customer", "name", v).and_then(|x| text(x, "$.customer.name", 200, v));
-    Some(Customer {
-        id: id?,
-        email: email?,
-        name: name?,
-    })
+    let email = required(obj, "$.customer", "email", v).and_then(|x| email(x, "$.customer.email", v));
+    let name = required(obj, "$.customer", "name", v).and_then(|x| text(x, "$.customer.name", 200, v));
+    Some(Customer { id: id?, email: email?, name: name? })
 }
 
 fn email(value: &Value, path: &str, v: &mut Violations) -> Option<Email> {
     let s = string(value, path, v)?;
     let parsed = parse_email(s);
     if parsed.is_none() {
-        v.add(
-            path,
-            ViolationCode::InvalidFormat,
-            "must be a valid email address",
-        );
+        v.add(path, ViolationCode::InvalidFormat, "must be a valid email address");
     }
     parsed
 }
@@ -313,9 +244,7 @@ pub fn parse_email(s: &str) -> Option<Email> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = domain.len() <= 253
         && labels.len() >= 2
@@ -325,11 +254,8 @@ pub fn parse_email(s: &str) -> Option<Email> {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    (local_ok && domain_ok && s.len() <= 254)
-        .then(|| Email(format!("{local}@{}", domain.to_ascii_lowercase())))
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    (local_ok && domain_ok && s.len() <= 254).then(|| Email(format!("{local}@{}", domain.to_ascii_lowercase())))
 }
 
 fn currency(value: &Value, v: &mut Violations) -> Option<Currency> {
@@ -337,11 +263,7 @@ fn currency(value: &Value, v: &mut Violations) -> Option<Currency> {
     let code = s.trim().to_ascii_uppercase();
     let found = Currency::from_code(&code);
     if found.is_none() {
-        v.add(
-            "$.currency",
-            ViolationCode::UnknownCurrency,
-            "must be an ISO 4217 currency code such as EUR or USD",
-        );
+        v.add("$.currency", ViolationCode::UnknownCurrency, "must be an ISO 4217 currency code such as EUR or USD");
     }
     found
 }
@@ -352,11 +274,7 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
         return None;
     };
     if array.is_empty() || array.len() > MAX_ITEMS {
-        v.add(
-            "$.items",
-            ViolationCode::OutOfRange,
-            format!("must hold 1 to {MAX_ITEMS} items, not {}", array.len()),
-        );
+        v.add("$.items", ViolationCode::OutOfRange, format!("must hold 1 to {MAX_ITEMS} items, not {}", array.len()));
         return None;
     }
     let mut seen = HashSet::with_capacity(array.len());
@@ -366,10 +284,7 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
         let path = format!("$.items[{i}]");
         // Checked on the SKU alone, so a duplicate is reported even when the
         // rest of either line is invalid too.
-        let sku = item
-            .get("sku")
-            .and_then(Value::as_str)
-            .filter(|s| is_identifier(s, true));
+        let sku = item.get("sku").and_then(Value::as_str).filter(|s| is_identifier(s, true));
         if let Some(sku) = sku
             && !seen.insert(sku)
         {
@@ -388,26 +303,14 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
     all_ok.then_some(out)
 }
 
-fn line_item(
-    value: &Value,
-    path: &str,
-    currency: Option<Currency>,
-    v: &mut Violations,
-) -> Option<LineItem> {
+fn line_item(value: &Value, path: &str, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {
     let obj = object(value, path, v)?;
     reject_unknown_fields(obj, path, ITEM_FIELDS, v);
-    let sku = required(obj, path, "sku", v)
-        .and_then(|x| identifier(x, &format!("{path}.sku"), true, v))
-        .map(Sku);
-    let quantity = required(obj, path, "quantity", v)
-        .and_then(|x| quantity(x, &format!("{path}.quantity"), v));
-    let unit_price = required(obj, path, "unit_price", v)
-        .and_then(|x| price(x, &format!("{path}.unit_price"), currency, v));
-    Some(LineItem {
-        sku: sku?,
-        quantity: quantity?,
-        unit_price: unit_price?,
-    })
+    let sku = required(obj, path, "sku", v).and_then(|x| identifier(x, &format!("{path}.sku"), true, v)).map(Sku);
+    let quantity = required(obj, path, "quantity", v).and_then(|x| quantity(x, &format!("{path}.quantity"), v));
+    let unit_price =
+        required(obj, path, "unit_price", v).and_then(|x| price(x, &format!("{path}.unit_price"), currency, v));
+    Some(LineItem { sku: sku?, quantity: quantity?, unit_price: unit_price? })
 }
 
 fn quantity(value: &Value, path: &str, v: &mut Violations) -> Option<Quantity> {
@@ -435,31 +338,18 @@ fn quantity(value: &Value, path: &str, v: &mut Violations) -> Option<Quantity> {
 }
 
 /// A price given as a JSON string ("12.50") or number (12.5), read exactly.
-fn price(
-    value: &Value,
-    path: &str,
-    currency: Option<Currency>,
-    v: &mut Violations,
-) -> Option<Decimal> {
+fn price(value: &Value, path: &str, currency: Option<Currency>, v: &mut Violations) -> Option<Decimal> {
     let parsed = match value {
         Value::String(s) => parse_plain_decimal(s),
         // With serde_json's arbitrary_precision the number keeps its digits.
         Value::Number(n) => parse_json_number(&n.to_string()),
         _ => {
-            v.add(
-                path,
-                ViolationCode::InvalidType,
-                "must be a decimal number or a string such as \"12.50\"",
-            );
+            v.add(path, ViolationCode::InvalidType, "must be a decimal number or a string such as \"12.50\"");
             return None;
         }
     };
     let Some(amount) = parsed else {
-        v.add(
-            path,
-            ViolationCode::InvalidFormat,
-            "must be a decimal amount such as \"12.50\" with at most 28 digits",
-        );
+        v.add(path, ViolationCode::InvalidFormat, "must be a decimal amount such as \"12.50\" with at most 28 digits");
         return None;
     };
     if amount.is_sign_negative() && !amount.is_zero() {
@@ -472,11 +362,7 @@ fn price(
         v.add(
             path,
             ViolationCode::TooManyDecimals,
-            format!(
-                "{} allows at most {} decimal(s)",
-                currency.code(),
-                currency.minor_units()
-            ),
+            format!("{} allows at most {} decimal(s)", currency.code(), currency.minor_units()),
         );
         return None;
     }
@@ -503,12 +389,7 @@ fn parse_json_number(s: &str) -> Option<Decimal> {
     if s.contains(['e', 'E']) {
         // from_scientific rounds silently past 28 digits; refuse such inputs.
         let d = Decimal::from_scientific(s).ok()?;
-        let mantissa_digits = s
-            .split(['e', 'E'])
-            .next()?
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .count();
+        let mantissa_digits = s.split(['e', 'E']).next()?.bytes().filter(u8::is_ascii_digit).count();
         (mantissa_digits <= 28).then_some(d)
     } else {
         parse_plain_decimal(s)
@@ -519,24 +400,18 @@ fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
     const P: &str = "$.shipping_address";
     let obj = object(value, P, v)?;
     reject_unknown_fields(obj, P, ADDRESS_FIELDS, v);
-    let line1 =
-        required(obj, P, "line1", v).and_then(|x| text(x, "$.shipping_address.line1", 200, v));
+    let line1 = required(obj, P, "line1", v).and_then(|x| text(x, "$.shipping_address.line1", 200, v));
     let line2 = optional_text(obj, P, "line2", 200, v);
     let city = required(obj, P, "city", v).and_then(|x| text(x, "$.shipping_address.city", 100, v));
     let region = optional_text(obj, P, "region", 100, v);
-    let postal_code = required(obj, P, "postal_code", v)
-        .and_then(|x| text(x, "$.shipping_address.postal_code", 16, v));
+    let postal_code = required(obj, P, "postal_code", v).and_then(|x| text(x, "$.shipping_address.postal_code", 16, v));
     let country = required(obj, P, "country", v).and_then(|x| {
         let path = "$.shipping_address.country";
         let s = string(x, path, v)?.trim().to_ascii_uppercase();
         if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Some(CountryCode(s))
         } else {
-            v.add(
-                path,
-                ViolationCode::InvalidFormat,
-                "must be an ISO 3166-1 alpha-2 country code such as FR",
-            );
+            v.add(path, ViolationCode::InvalidFormat, "must be an ISO 3166-1 alpha-2 country code such as FR");
             None
         }
     });

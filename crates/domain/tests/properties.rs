@@ -9,9 +9,7 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -26,8 +24,7 @@ fn any_json() -> impl Strategy<Value = Value> {
 /// Orders that are nearly right, so the deeper rules get exercised too.
 fn order_like() -> impl Strategy<Value = Value> {
     let price = prop_oneof![
-        (0i64..10_000_000, 0u32..4)
-            .prop_map(|(m, s)| json!(rust_decimal::Decimal::new(m, s).to_string())),
+        (0i64..10_000_000, 0u32..4).prop_map(|(m, s)| json!(rust_decimal::Decimal::new(m, s).to_string())),
         any::<i64>().prop_map(|i| json!(i)),
         "[-0-9.e]{0,12}".prop_map(|s| json!(s)),
         any_json(),
@@ -39,13 +36,7 @@ fn order_like() -> impl Strategy<Value = Value> {
         prop_oneof![Just(json!("ORD-1")), any_json()],
         prop_oneof![Just(json!("a@b.co")), ".{0,16}".prop_map(|s| json!(s))],
         prop::collection::vec(item, 0..5),
-        prop_oneof![
-            Just("EUR"),
-            Just("JPY"),
-            Just("KWD"),
-            Just("eur"),
-            Just("XXX")
-        ],
+        prop_oneof![Just("EUR"), Just("JPY"), Just("KWD"), Just("eur"), Just("XXX")],
         any_json(),
     )
         .prop_map(|(id, email, items, currency, extra)| {
@@ -63,11 +54,7 @@ fn only_validation_errors(v: Value) -> Result<(), TestCaseError> {
     match RawOrder::new(v).validate() {
         Ok(order) => {
             let again = RawOrder::new(serde_json::to_value(&order).unwrap()).validate();
-            prop_assert_eq!(
-                again.as_ref(),
-                Ok(&order),
-                "the normalized order must validate to itself"
-            );
+            prop_assert_eq!(again.as_ref(), Ok(&order), "the normalized order must validate to itself");
         }
         Err(OrderError::ValidationFailed(violations)) => prop_assert!(!violations.is_empty()),
         Err(other) => prop_assert!(false, "unexpected error {other:?}"),

@@ -1,7 +1,5 @@
 use orderflow_domain::error::ValidationFailure;
-use orderflow_domain::{
-    MAX_INPUT_BYTES, OrderError, RawOrder, ValidatedOrder, Violation, ViolationCode,
-};
+use orderflow_domain::{MAX_INPUT_BYTES, OrderError, RawOrder, ValidatedOrder, Violation, ViolationCode};
 use serde_json::{Value, json};
 
 fn valid() -> Value {
@@ -28,10 +26,7 @@ fn violations(v: Value) -> Vec<Violation> {
 }
 
 fn codes_at(v: Value) -> Vec<(String, ViolationCode)> {
-    violations(v)
-        .into_iter()
-        .map(|v| (v.path, v.code))
-        .collect()
+    violations(v).into_iter().map(|v| (v.path, v.code)).collect()
 }
 
 fn with(path: &[&str], value: Value) -> Value {
@@ -69,12 +64,7 @@ fn a_valid_order_is_normalized() {
     );
     assert_eq!(order.pricing().total().to_string(), "32.25");
     assert_eq!(order.pricing().total_quantity(), 3);
-    let lines: Vec<String> = order
-        .pricing()
-        .lines()
-        .iter()
-        .map(|l| l.line_total.to_string())
-        .collect();
+    let lines: Vec<String> = order.pricing().lines().iter().map(|l| l.line_total.to_string()).collect();
     assert_eq!(lines, ["7.25", "25.00"]);
 }
 
@@ -122,10 +112,7 @@ fn every_violation_is_reported_at_once() {
         ("$.items[1].unit_price", ViolationCode::OutOfRange),
     ];
     for (path, code) in expected {
-        assert!(
-            found.contains(&(path.to_owned(), code)),
-            "missing {path} {code:?} in {found:?}"
-        );
+        assert!(found.contains(&(path.to_owned(), code)), "missing {path} {code:?} in {found:?}");
     }
     assert_eq!(found.len(), expected.len(), "{found:?}");
 }
@@ -134,44 +121,23 @@ fn every_violation_is_reported_at_once() {
 fn required_fields() {
     let found = codes_at(json!({}));
     for path in ["$.order_id", "$.customer", "$.items", "$.currency"] {
-        assert!(
-            found.contains(&(path.to_owned(), ViolationCode::Required)),
-            "{path}: {found:?}"
-        );
+        assert!(found.contains(&(path.to_owned(), ViolationCode::Required)), "{path}: {found:?}");
     }
     let found = codes_at(with(&["customer"], json!({})));
     for path in ["$.customer.id", "$.customer.email", "$.customer.name"] {
-        assert!(
-            found.contains(&(path.to_owned(), ViolationCode::Required)),
-            "{path}: {found:?}"
-        );
+        assert!(found.contains(&(path.to_owned(), ViolationCode::Required)), "{path}: {found:?}");
     }
-    assert_eq!(
-        codes_at(with(&["order_id"], Value::Null)),
-        [("$.order_id".to_owned(), ViolationCode::Required)]
-    );
+    assert_eq!(codes_at(with(&["order_id"], Value::Null)), [("$.order_id".to_owned(), ViolationCode::Required)]);
 }
 
 #[test]
 fn order_id_rules() {
     ok(with(&["order_id"], json!("a")));
     ok(with(&["order_id"], json!("A_b-9".repeat(12) + "abcd")));
-    for bad in [
-        json!(""),
-        json!("x".repeat(65)),
-        json!("ORD/1"),
-        json!("é"),
-        json!("ORD 1"),
-    ] {
-        assert_eq!(
-            codes_at(with(&["order_id"], bad)),
-            [("$.order_id".to_owned(), ViolationCode::InvalidFormat)]
-        );
+    for bad in [json!(""), json!("x".repeat(65)), json!("ORD/1"), json!("é"), json!("ORD 1")] {
+        assert_eq!(codes_at(with(&["order_id"], bad)), [("$.order_id".to_owned(), ViolationCode::InvalidFormat)]);
     }
-    assert_eq!(
-        codes_at(with(&["order_id"], json!(1001))),
-        [("$.order_id".to_owned(), ViolationCode::InvalidType)]
-    );
+    assert_eq!(codes_at(with(&["order_id"], json!(1001))), [("$.order_id".to_owned(), ViolationCode::InvalidType)]);
 }
 
 #[test]
@@ -193,11 +159,7 @@ fn email_rules() {
         "a@example.123",
     ] {
         let found = codes_at(with(&["customer", "email"], json!(bad)));
-        assert_eq!(
-            found,
-            [("$.customer.email".to_owned(), ViolationCode::InvalidFormat)],
-            "{bad}"
-        );
+        assert_eq!(found, [("$.customer.email".to_owned(), ViolationCode::InvalidFormat)], "{bad}");
     }
     let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(63));
     ok(with(&["customer", "email"], json!(long)));
@@ -214,10 +176,7 @@ fn no_message_repeats_the_value_it_rejects() {
         "currency": "EUR"
     }));
     let text = serde_json::to_string(&v).unwrap();
-    assert!(
-        !text.contains("secret-person") && !text.contains("Secret Person"),
-        "{text}"
-    );
+    assert!(!text.contains("secret-person") && !text.contains("Secret Person"), "{text}");
 }
 
 #[test]
@@ -228,14 +187,8 @@ fn item_count_bounds() {
         codes_at(with(&["items"], Value::Array((0..101).map(item).collect()))),
         [("$.items".to_owned(), ViolationCode::OutOfRange)]
     );
-    assert_eq!(
-        codes_at(with(&["items"], json!([]))),
-        [("$.items".to_owned(), ViolationCode::OutOfRange)]
-    );
-    assert_eq!(
-        codes_at(with(&["items"], json!({}))),
-        [("$.items".to_owned(), ViolationCode::InvalidType)]
-    );
+    assert_eq!(codes_at(with(&["items"], json!([]))), [("$.items".to_owned(), ViolationCode::OutOfRange)]);
+    assert_eq!(codes_at(with(&["items"], json!({}))), [("$.items".to_owned(), ViolationCode::InvalidType)]);
 }
 
 #[test]
@@ -267,11 +220,7 @@ fn prices_are_exact_and_respect_the_currency_minor_unit() {
     };
     let accepted = |p: Value, currency: &str| -> String {
         let order = price(p, currency).expect("price accepted");
-        let first = order
-            .items()
-            .iter()
-            .find(|i| i.sku().as_str() == "B")
-            .unwrap();
+        let first = order.items().iter().find(|i| i.sku().as_str() == "B").unwrap();
         first.unit_price().to_string()
     };
     assert_eq!(accepted(json!("0"), "EUR"), "0.00");
@@ -287,79 +236,50 @@ fn prices_are_exact_and_respect_the_currency_minor_unit() {
     assert_eq!(code(json!("1.5"), "JPY"), ViolationCode::TooManyDecimals);
     assert_eq!(code(json!("0.001"), "EUR"), ViolationCode::TooManyDecimals);
     assert_eq!(code(json!("-0.01"), "EUR"), ViolationCode::OutOfRange);
-    for bad in [
-        "1e3", "1,00", "1_000", " 1", "", ".5", "5.", "+1", "0x10", "NaN", "1.2.3",
-    ] {
-        assert_eq!(
-            code(json!(bad), "EUR"),
-            ViolationCode::InvalidFormat,
-            "{bad}"
-        );
+    for bad in ["1e3", "1,00", "1_000", " 1", "", ".5", "5.", "+1", "0x10", "NaN", "1.2.3"] {
+        assert_eq!(code(json!(bad), "EUR"), ViolationCode::InvalidFormat, "{bad}");
     }
-    assert_eq!(
-        code(json!("1".repeat(40)), "EUR"),
-        ViolationCode::InvalidFormat
-    );
+    assert_eq!(code(json!("1".repeat(40)), "EUR"), ViolationCode::InvalidFormat);
     assert_eq!(code(json!(null), "EUR"), ViolationCode::Required);
     assert_eq!(code(json!([1]), "EUR"), ViolationCode::InvalidType);
 }
 
 #[test]
 fn currency_rules() {
-    assert_eq!(
-        ok(with(&["currency"], json!(" usd "))).currency().code(),
-        "USD"
-    );
+    assert_eq!(ok(with(&["currency"], json!(" usd "))).currency().code(), "USD");
     for bad in ["EURO", "XXX", "", "XAU"] {
         assert_eq!(
             codes_at(with(&["currency"], json!(bad))),
             [("$.currency".to_owned(), ViolationCode::UnknownCurrency)]
         );
     }
-    assert_eq!(
-        codes_at(with(&["currency"], json!(978))),
-        [("$.currency".to_owned(), ViolationCode::InvalidType)]
-    );
+    assert_eq!(codes_at(with(&["currency"], json!(978))), [("$.currency".to_owned(), ViolationCode::InvalidType)]);
 }
 
 #[test]
 fn duplicate_skus_are_refused() {
     let found = codes_at(with(&["items", "1", "sku"], json!("B")));
-    assert_eq!(
-        found,
-        [("$.items[1].sku".to_owned(), ViolationCode::DuplicateSku)]
-    );
+    assert_eq!(found, [("$.items[1].sku".to_owned(), ViolationCode::DuplicateSku)]);
 }
 
 #[test]
 fn total_bound_and_overflow() {
     // 10,000 x 100,000 = 1e9: exactly the bound, accepted.
-    let mut at_limit = with(
-        &["items"],
-        json!([{"sku": "A", "quantity": 10_000, "unit_price": "100000"}]),
-    );
+    let mut at_limit = with(&["items"], json!([{"sku": "A", "quantity": 10_000, "unit_price": "100000"}]));
     at_limit["currency"] = json!("EUR");
-    assert_eq!(
-        ok(at_limit.clone()).pricing().total().to_string(),
-        "1000000000.00"
-    );
+    assert_eq!(ok(at_limit.clone()).pricing().total().to_string(), "1000000000.00");
     at_limit["items"][0]["unit_price"] = json!("100000.01");
-    assert_eq!(
-        codes_at(at_limit.clone()),
-        [("$.items".to_owned(), ViolationCode::TotalExceedsLimit)]
-    );
+    assert_eq!(codes_at(at_limit.clone()), [("$.items".to_owned(), ViolationCode::TotalExceedsLimit)]);
     // Close to the top of the decimal range: the multiplication must not wrap or panic.
     at_limit["items"][0]["unit_price"] = json!("79228162514264337593543950335");
     at_limit["currency"] = json!("JPY");
-    assert_eq!(
-        codes_at(at_limit),
-        [("$.items".to_owned(), ViolationCode::TotalExceedsLimit)]
-    );
+    assert_eq!(codes_at(at_limit), [("$.items".to_owned(), ViolationCode::TotalExceedsLimit)]);
 }
 
 #[test]
 fn shipping_address() {
-    let address = json!({"line1": "1 Main St", "line2": null, "city": "Springfield", "postal_code": "12345", "country": "us"});
+    let address =
+        json!({"line1": "1 Main St", "line2": null, "city": "Springfield", "postal_code": "12345", "country": "us"});
     let order = ok(with(&["shipping_address"], address.clone()));
     assert_eq!(order.shipping_address().unwrap().country().as_str(), "US");
     ok(with(&["shipping_address"], Value::Null));
@@ -369,18 +289,9 @@ fn shipping_address() {
     bad["city"] = json!("");
     let found = codes_at(with(&["shipping_address"], bad));
     assert_eq!(found.len(), 3, "{found:?}");
-    assert!(found.contains(&(
-        "$.shipping_address.country".to_owned(),
-        ViolationCode::InvalidFormat
-    )));
-    assert!(found.contains(&(
-        "$.shipping_address.zip".to_owned(),
-        ViolationCode::UnknownField
-    )));
-    assert!(found.contains(&(
-        "$.shipping_address.city".to_owned(),
-        ViolationCode::OutOfRange
-    )));
+    assert!(found.contains(&("$.shipping_address.country".to_owned(), ViolationCode::InvalidFormat)));
+    assert!(found.contains(&("$.shipping_address.zip".to_owned(), ViolationCode::UnknownField)));
+    assert!(found.contains(&("$.shipping_address.city".to_owned(), ViolationCode::OutOfRange)));
 }
 
 #[test]
@@ -400,23 +311,14 @@ fn non_objects_and_oversized_inputs() {
     }
     let mut big = valid();
     big["customer"]["name"] = json!("x".repeat(MAX_INPUT_BYTES));
-    assert_eq!(
-        codes_at(big),
-        [("$".to_owned(), ViolationCode::InputTooLarge)]
-    );
+    assert_eq!(codes_at(big), [("$".to_owned(), ViolationCode::InputTooLarge)]);
 }
 
 #[test]
 fn the_error_message_lists_the_violations_as_json() {
-    let err = RawOrder::new(json!({"order_id": "x"}))
-        .validate()
-        .unwrap_err();
+    let err = RawOrder::new(json!({"order_id": "x"})).validate().unwrap_err();
     assert_eq!(err.error_type(), "OrderValidationFailed");
     let body: ValidationFailure = serde_json::from_str(&err.error_message()).unwrap();
     assert_eq!(body.violations.len(), 3);
-    assert!(
-        body.violations
-            .iter()
-            .all(|v| v.code == ViolationCode::Required)
-    );
+    assert!(body.violations.iter().all(|v| v.code == ViolationCode::Required));
 }

@@ -44,22 +44,13 @@ async fn run() -> Result<ExitCode, String> {
     }
     .map_err(|e| e.to_string())?;
     let config = emulator.config_loader().load().await;
-    let resources = LocalResources::create(&config, &prefix)
-        .await
-        .map_err(|e| e.to_string())?;
-    let environment: Vec<_> = emulator
-        .environment()
-        .into_iter()
-        .chain(resources.environment())
-        .collect();
+    let resources = LocalResources::create(&config, &prefix).await.map_err(|e| e.to_string())?;
+    let environment: Vec<_> = emulator.environment().into_iter().chain(resources.environment()).collect();
     eprintln!("moto is listening on {}", emulator.endpoint());
     for (k, v) in &environment {
         eprintln!("  {k}={v}");
     }
-    eprintln!(
-        "  notifications are copied to the SQS queue {}",
-        resources.queue_url
-    );
+    eprintln!("  notifications are copied to the SQS queue {}", resources.queue_url);
 
     let Some((program, rest)) = command.split_first() else {
         eprintln!("press Ctrl-C to stop");
@@ -79,7 +70,5 @@ async fn run() -> Result<ExitCode, String> {
         }
     };
     // `emulator` drops here and stops moto.
-    Ok(ExitCode::from(
-        status.code().map_or(1, |c| c.clamp(0, 255) as u8),
-    ))
+    Ok(ExitCode::from(status.code().map_or(1, |c| c.clamp(0, 255) as u8)))
 }

@@ -57,9 +57,7 @@ impl Emulator {
                 Ok(())
             });
         }
-        let child = command
-            .spawn()
-            .map_err(|e| EmulatorError(format!("cannot start {}: {e}", program.display())))?;
+        let child = command.spawn().map_err(|e| EmulatorError(format!("cannot start {}: {e}", program.display())))?;
         let mut emulator = Emulator { child, port };
         emulator.wait_until_ready(Duration::from_secs(30))?;
         Ok(emulator)
@@ -70,17 +68,13 @@ impl Emulator {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(EmulatorError(format!(
-                    "moto_server exited at start with {status}"
-                )));
+                return Err(EmulatorError(format!("moto_server exited at start with {status}")));
             }
             if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
             if started.elapsed() > limit {
-                return Err(EmulatorError(format!(
-                    "moto_server did not listen on {addr} within {limit:?}"
-                )));
+                return Err(EmulatorError(format!("moto_server did not listen on {addr} within {limit:?}")));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -147,10 +141,5 @@ pub fn free_port() -> Result<u16, EmulatorError> {
 fn moto_server_path() -> PathBuf {
     std::env::var_os("MOTO_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../.venv/bin/moto_server"
-            ))
-        })
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin/moto_server")))
 }

@@ -1,9 +1,7 @@
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use serde_json::Value;
 
 use crate::EmulatorError;
@@ -18,10 +16,7 @@ pub struct LocalResources {
 }
 
 fn failed(what: &str, err: impl std::error::Error) -> EmulatorError {
-    EmulatorError(format!(
-        "{what}: {}",
-        aws_sdk_dynamodb::error::DisplayErrorContext(err)
-    ))
+    EmulatorError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(err)))
 }
 
 impl LocalResources {
@@ -89,19 +84,12 @@ impl LocalResources {
             .await
             .map_err(|e| failed("Subscribe", e))?;
 
-        Ok(LocalResources {
-            table,
-            topic_arn,
-            queue_url,
-        })
+        Ok(LocalResources { table, topic_arn, queue_url })
     }
 
     /// `ORDERS_TABLE` and `NOTIFICATION_TOPIC_ARN` for the functions.
     pub fn environment(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("ORDERS_TABLE", self.table.clone()),
-            ("NOTIFICATION_TOPIC_ARN", self.topic_arn.clone()),
-        ]
+        vec![("ORDERS_TABLE", self.table.clone()), ("NOTIFICATION_TOPIC_ARN", self.topic_arn.clone())]
     }
 }
 
@@ -115,10 +103,7 @@ pub struct Notification {
 }
 
 /// Every notification waiting in the inbox queue, removed from it.
-pub async fn drain_notifications(
-    config: &SdkConfig,
-    queue_url: &str,
-) -> Result<Vec<Notification>, EmulatorError> {
+pub async fn drain_notifications(config: &SdkConfig, queue_url: &str) -> Result<Vec<Notification>, EmulatorError> {
     let sqs = aws_sdk_sqs::Client::new(config);
     let mut out = Vec::new();
     loop {
@@ -139,24 +124,15 @@ pub async fn drain_notifications(
                 .map_err(|e| EmulatorError(format!("SNS envelope is not JSON: {e}")))?;
             let message_body = envelope["Message"].as_str().unwrap_or_default();
             out.push(Notification {
-                message_id: envelope["MessageId"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                message_id: envelope["MessageId"].as_str().unwrap_or_default().to_owned(),
                 subject: envelope["Subject"].as_str().map(str::to_owned),
-                message: serde_json::from_str(message_body)
-                    .unwrap_or(Value::String(message_body.to_owned())),
+                message: serde_json::from_str(message_body).unwrap_or(Value::String(message_body.to_owned())),
                 attributes: envelope["MessageAttributes"]
                     .as_object()
                     .map(|attrs| {
                         attrs
                             .iter()
-                            .map(|(k, v)| {
-                                (
-                                    k.clone(),
-                                    v["Value"].as_str().unwrap_or_default().to_owned(),
-                                )
-                            })
+                            .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or_default().to_owned()))
                             .collect()
                     })
                     .unwrap_or_default(),

@@ -7,9 +7,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+
+use crate::http::{read_request, write_response};
 
 const DYNAMODB_THROTTLING: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
 const SNS_THROTTLING: &str = r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>Throttled</Code><Message>Rate exceeded</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"#;
@@ -32,11 +33,7 @@ impl ThrottlingStub {
                 tokio::spawn(serve(stream, counter.clone()));
             }
         });
-        Ok(ThrottlingStub {
-            addr,
-            requests,
-            task,
-        })
+        Ok(ThrottlingStub { addr, requests, task })
     }
 
     pub fn endpoint(&self) -> String {
@@ -57,45 +54,14 @@ impl Drop for ThrottlingStub {
 
 async fn serve(mut stream: TcpStream, counter: Arc<AtomicUsize>) {
     let mut buffer = Vec::new();
-    loop {
-        let Some(head_end) = find(&buffer, b"\r\n\r\n") else {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        while buffer.len() < head_end + 4 + length {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buffer.drain(..head_end + 4 + length);
+    while let Some(request) = read_request(&mut stream, &mut buffer).await {
         counter.fetch_add(1, Ordering::SeqCst);
-        let (content_type, body) = if head.contains("x-amz-target: dynamodb") {
-            ("application/x-amz-json-1.0", DYNAMODB_THROTTLING)
-        } else {
-            ("text/xml", SNS_THROTTLING)
-        };
-        let response = format!(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: 0\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.write_all(response.as_bytes()).await.is_err() {
+        let dynamodb = request.header("x-amz-target").is_some_and(|t| t.starts_with("DynamoDB"));
+        let (content_type, body) =
+            if dynamodb { ("application/x-amz-json-1.0", DYNAMODB_THROTTLING) } else { ("text/xml", SNS_THROTTLING) };
+        let headers = [("Content-Type", content_type), ("x-amzn-RequestId", "0")];
+        if write_response(&mut stream, "400 Bad Request", &headers, body.as_bytes()).await.is_err() {
             return;
         }
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }

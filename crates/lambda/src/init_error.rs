@@ -10,11 +10,7 @@ use tokio::net::TcpStream;
 /// Logs `err`, reports it to the Runtime API's `/runtime/init/error` (when
 /// running under one) and exits.
 pub async fn fail_init(err: OrderError) -> ! {
-    tracing::error!(
-        error_type = err.error_type(),
-        "cold start failed: {}",
-        err.error_message()
-    );
+    tracing::error!(error_type = err.error_type(), "cold start failed: {}", err.error_message());
     if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
         && let Err(io) = report(&api, &err).await
     {
@@ -24,9 +20,7 @@ pub async fn fail_init(err: OrderError) -> ! {
 }
 
 async fn report(api: &str, err: &OrderError) -> std::io::Result<()> {
-    let body =
-        serde_json::json!({"errorType": err.error_type(), "errorMessage": err.error_message()})
-            .to_string();
+    let body = serde_json::json!({"errorType": err.error_type(), "errorMessage": err.error_message()}).to_string();
     let request = format!(
         "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\nLambda-Runtime-Function-Error-Type: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         err.error_type(),

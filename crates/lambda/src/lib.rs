@@ -4,6 +4,7 @@
 
 mod config;
 mod init_error;
+mod invocation_span;
 
 use std::future::Future;
 
@@ -14,12 +15,20 @@ use serde_json::Value;
 
 pub use config::{NOTIFICATION_TOPIC_ARN, ORDERS_TABLE, notification_topic_arn, orders_table};
 pub use init_error::fail_init;
+pub use invocation_span::{invocation_span, record_order_id};
 
 /// The error a handler returns to the runtime. It exists only because the
 /// orphan rule forbids `impl From<OrderError> for Diagnostic` outside both
 /// crates, and the domain must not depend on the runtime.
-#[derive(Debug)]
 pub struct FunctionError(pub OrderError);
+
+/// The runtime logs a failed invocation with `{:?}`: make that line show the
+/// `errorType` and message, not Rust type names.
+impl std::fmt::Debug for FunctionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.error_type(), self.0.error_message())
+    }
+}
 
 impl From<OrderError> for FunctionError {
     fn from(err: OrderError) -> Self {
@@ -29,16 +38,13 @@ impl From<OrderError> for FunctionError {
 
 impl From<FunctionError> for Diagnostic {
     fn from(err: FunctionError) -> Diagnostic {
-        Diagnostic {
-            error_type: err.0.error_type().to_owned(),
-            error_message: err.0.error_message(),
-        }
+        Diagnostic { error_type: err.0.error_type().to_owned(), error_message: err.0.error_message() }
     }
 }
 
 /// JSON or text logs as Lambda's advanced logging controls ask
-/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`), with the runtime's
-/// `requestId` span on every line of an invocation.
+/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`). Every line of an
+/// invocation sits in its span, with `requestId` and `order_id`.
 pub fn init_logging() {
     lambda_runtime::tracing::init_default_subscriber();
 }
@@ -53,11 +59,11 @@ where
     Fut: Future<Output = Result<Out, OrderError>>,
     Out: Serialize,
 {
-    lambda_runtime::run(service_fn(|event| {
+    let service = service_fn(|event| {
         let invocation = handler(event);
         async move { invocation.await.map_err(FunctionError) }
-    }))
-    .await
+    });
+    lambda_runtime::Runtime::new(service).layer(invocation_span::InvocationSpanLayer).run().await
 }
 
 #[cfg(test)]
@@ -68,11 +74,8 @@ mod tests {
 
     #[test]
     fn diagnostic_carries_the_stable_error_type_and_json_message() {
-        let err = OrderError::ValidationFailed(vec![Violation::new(
-            "$.order_id",
-            ViolationCode::Required,
-            "is required",
-        )]);
+        let err =
+            OrderError::ValidationFailed(vec![Violation::new("$.order_id", ViolationCode::Required, "is required")]);
         let diagnostic = Diagnostic::from(FunctionError(err));
         assert_eq!(diagnostic.error_type, "OrderValidationFailed");
         let body: Value = serde_json::from_str(&diagnostic.error_message).unwrap();

@@ -4,7 +4,7 @@
 //! `OrderConflict`.
 
 use lambda_runtime::LambdaEvent;
-use lambda_runtime::tracing::{self, Instrument};
+use lambda_runtime::tracing;
 use orderflow_domain::order::decimal_as_string;
 use orderflow_domain::ports::{Clock, InsertOutcome, OrderStatus, OrderStore, StoredOrder};
 use orderflow_domain::steps::order_from_step_input;
@@ -58,8 +58,8 @@ pub async fn handler<S: OrderStore, C: Clock>(
     event: LambdaEvent<Value>,
 ) -> Result<ProcessOutput, OrderError> {
     let order = order_from_step_input(&event.payload)?;
-    let span = tracing::info_span!("process_order", order_id = order.order_id().as_str());
-    process(store, clock, order).instrument(span).await
+    orderflow_lambda::record_order_id(order.order_id().as_str());
+    process(store, clock, order).await
 }
 
 async fn process<S: OrderStore, C: Clock>(
@@ -86,9 +86,7 @@ async fn process<S: OrderStore, C: Clock>(
                 input_hash = %record.content_hash,
                 "order id already used for other content"
             );
-            return Err(OrderError::Conflict {
-                order_id: order.order_id().to_string(),
-            });
+            return Err(OrderError::Conflict { order_id: order.order_id().to_string() });
         }
     };
     Ok(ProcessOutput { order, receipt })

@@ -9,13 +9,9 @@ use process_order::handler;
 use serde_json::{Value, json};
 
 async fn invoke(store: &InMemoryOrderStore, payload: Value) -> Result<Value, OrderError> {
-    handler(
-        store,
-        &FixedClock::default(),
-        LambdaEvent::new(payload, Context::default()),
-    )
-    .await
-    .map(|out| serde_json::to_value(out).unwrap())
+    handler(store, &FixedClock::default(), LambdaEvent::new(payload, Context::default()))
+        .await
+        .map(|out| serde_json::to_value(out).unwrap())
 }
 
 fn input() -> Value {
@@ -41,21 +37,12 @@ async fn a_retry_returns_the_stored_receipt_without_writing() {
     let store = InMemoryOrderStore::default();
     let first = invoke(&store, input()).await.unwrap();
     let later = FixedClock(FixedClock::default().0 + time::Duration::minutes(5));
-    let again = handler(
-        &store,
-        &later,
-        LambdaEvent::new(input(), Context::default()),
-    )
-    .await
-    .unwrap();
+    let again = handler(&store, &later, LambdaEvent::new(input(), Context::default())).await.unwrap();
     let again = serde_json::to_value(again).unwrap();
     assert_eq!(store.writes(), 1);
     assert_eq!(again["receipt"]["replayed"], true);
     // The receipt is the stored one: same creation time, not the retry's.
-    assert_eq!(
-        again["receipt"]["created_at"],
-        first["receipt"]["created_at"]
-    );
+    assert_eq!(again["receipt"]["created_at"], first["receipt"]["created_at"]);
     assert_eq!(again["order"], first["order"]);
 }
 
@@ -64,10 +51,7 @@ async fn the_same_order_written_differently_is_still_a_retry() {
     let store = InMemoryOrderStore::default();
     invoke(&store, input()).await.unwrap();
     let mut reformatted = input();
-    reformatted["order"]["items"]
-        .as_array_mut()
-        .unwrap()
-        .reverse();
+    reformatted["order"]["items"].as_array_mut().unwrap().reverse();
     // BOOK-ANALYTICAL-ENGINE, now second, at "12.50" written as a number.
     reformatted["order"]["items"][1]["unit_price"] = json!(12.5);
     let out = invoke(&store, reformatted).await.unwrap();
@@ -83,10 +67,7 @@ async fn other_content_under_the_same_id_is_a_conflict() {
     changed["order"]["items"][0]["quantity"] = json!(3);
     let err = invoke(&store, changed).await.unwrap_err();
     assert_eq!(err.error_type(), "OrderConflict");
-    assert_eq!(
-        err.error_message(),
-        "order ORD-1001 was already processed with different content"
-    );
+    assert_eq!(err.error_message(), "order ORD-1001 was already processed with different content");
     assert_eq!(store.writes(), 1);
 }
 
@@ -103,33 +84,19 @@ async fn a_throttled_store_is_retryable_and_writes_nothing() {
     assert_eq!(err.error_type(), "DependencyUnavailable");
     assert_eq!(store.writes(), 0);
     // The state machine's retry then succeeds.
-    assert_eq!(
-        invoke(&store, input()).await.unwrap()["receipt"]["replayed"],
-        false
-    );
+    assert_eq!(invoke(&store, input()).await.unwrap()["receipt"]["replayed"], false);
 }
 
 #[tokio::test]
 async fn input_that_is_not_validate_data_output_is_refused_with_paths() {
     let store = InMemoryOrderStore::default();
-    let err = invoke(&store, read_json_file("events/order-valid.json"))
-        .await
-        .unwrap_err();
+    let err = invoke(&store, read_json_file("events/order-valid.json")).await.unwrap_err();
     assert_eq!(err.error_type(), "OrderValidationFailed");
-    assert!(
-        err.error_message().contains(r#""path":"$.order""#),
-        "{}",
-        err.error_message()
-    );
+    assert!(err.error_message().contains(r#""path":"$.order""#), "{}", err.error_message());
 
     let mut tampered = input();
     tampered["order"]["items"][0]["quantity"] = json!(0);
     let err = invoke(&store, tampered).await.unwrap_err();
-    assert!(
-        err.error_message()
-            .contains(r#""path":"$.order.items[0].quantity""#),
-        "{}",
-        err.error_message()
-    );
+    assert!(err.error_message().contains(r#""path":"$.order.items[0].quantity""#), "{}", err.error_message());
     assert_eq!(store.writes(), 0);
 }

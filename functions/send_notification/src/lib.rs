@@ -5,7 +5,7 @@
 //! it publishes a rejection notice that tells the customer why.
 
 use lambda_runtime::LambdaEvent;
-use lambda_runtime::tracing::{self, Instrument, field};
+use lambda_runtime::tracing;
 use orderflow_domain::notification::{Notification, NotificationKind, Rejection};
 use orderflow_domain::order::decimal_as_string;
 use orderflow_domain::ports::{Clock, NotificationRecord, Notifier, OrderStore, RecordOutcome};
@@ -62,22 +62,18 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
     clock: &C,
     event: LambdaEvent<Value>,
 ) -> Result<NotifyOutput, OrderError> {
-    let span = tracing::info_span!("send_notification", order_id = field::Empty);
     match NotificationRequest::parse(&event.payload) {
         Ok(NotificationRequest::Confirm(order)) => {
-            span.record("order_id", order.order_id().as_str());
-            confirm(store, notifier, clock, order)
-                .instrument(span)
-                .await
+            orderflow_lambda::record_order_id(order.order_id().as_str());
+            confirm(store, notifier, clock, order).await
         }
         Ok(NotificationRequest::Reject(rejection)) => {
             if let Some(id) = &rejection.order_id {
-                span.record("order_id", id.as_str());
+                orderflow_lambda::record_order_id(id.as_str());
             }
-            reject(notifier, clock, rejection).instrument(span).await
+            reject(notifier, clock, rejection).await
         }
         Err(err) => {
-            let _entered = span.enter();
             tracing::warn!("input is neither process_order's output nor a Catch output");
             Err(err)
         }
@@ -92,12 +88,8 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
 ) -> Result<NotifyOutput, OrderError> {
     let order_id = order.order_id();
     let hash = order.content_hash();
-    let conflict = || OrderError::Conflict {
-        order_id: order_id.to_string(),
-    };
-    let not_found = || OrderError::NotFound {
-        order_id: order_id.to_string(),
-    };
+    let conflict = || OrderError::Conflict { order_id: order_id.to_string() };
+    let not_found = || OrderError::NotFound { order_id: order_id.to_string() };
     let stored = store.get(order_id).await?.ok_or_else(not_found)?;
     if stored.content_hash != hash {
         return Err(conflict());
@@ -122,14 +114,9 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
     }
 
     let now = clock.now();
-    let message_id = notifier
-        .publish(&Notification::confirmation(&order, now))
-        .await?;
+    let message_id = notifier.publish(&Notification::confirmation(&order, now)).await?;
     tracing::info!(%message_id, "confirmation published");
-    let record = NotificationRecord {
-        message_id,
-        notified_at: now,
-    };
+    let record = NotificationRecord { message_id, notified_at: now };
     match store.record_notification(order_id, &hash, &record).await? {
         RecordOutcome::Recorded => Ok(confirmed(record, false)),
         RecordOutcome::AlreadyRecorded(previous) => {
@@ -151,9 +138,7 @@ async fn reject<N: Notifier, C: Clock>(
     rejection: Rejection,
 ) -> Result<NotifyOutput, OrderError> {
     let now = clock.now();
-    let message_id = notifier
-        .publish(&Notification::rejection(&rejection, now))
-        .await?;
+    let message_id = notifier.publish(&Notification::rejection(&rejection, now)).await?;
     tracing::info!(
         %message_id,
         error = %rejection.error,

@@ -21,38 +21,22 @@ impl World {
         process_order::handler(
             &store,
             &FixedClock::default(),
-            LambdaEvent::new(
-                read_json_file("events/process_order-input.json"),
-                Context::default(),
-            ),
+            LambdaEvent::new(read_json_file("events/process_order-input.json"), Context::default()),
         )
         .await
         .unwrap();
-        World {
-            store,
-            notifier: RecordingNotifier::default(),
-        }
+        World { store, notifier: RecordingNotifier::default() }
     }
 
     async fn invoke(&self, payload: Value) -> Result<Value, OrderError> {
-        handler(
-            &self.store,
-            &self.notifier,
-            &FixedClock::default(),
-            LambdaEvent::new(payload, Context::default()),
-        )
-        .await
-        .map(|out| serde_json::to_value(out).unwrap())
+        handler(&self.store, &self.notifier, &FixedClock::default(), LambdaEvent::new(payload, Context::default()))
+            .await
+            .map(|out| serde_json::to_value(out).unwrap())
     }
 }
 
 fn unavailable(service: &'static str, operation: &'static str) -> DependencyError {
-    DependencyError {
-        kind: DependencyErrorKind::Unavailable,
-        service,
-        operation,
-        detail: "Throttled".into(),
-    }
+    DependencyError { kind: DependencyErrorKind::Unavailable, service, operation, detail: "Throttled".into() }
 }
 
 fn confirmation_input() -> Value {
@@ -86,10 +70,7 @@ async fn confirms_a_processed_order_once() {
     assert_eq!(body["recipient"]["email"], "ada@example.com");
     assert_eq!(body["total"], "32.25");
     assert_eq!(body["items"][0]["line_total"], "25.00");
-    let stored = world
-        .store
-        .stored(&OrderId::parse("ORD-1001").unwrap())
-        .unwrap();
+    let stored = world.store.stored(&OrderId::parse("ORD-1001").unwrap()).unwrap();
     assert_eq!(stored.status, OrderStatus::Notified);
     assert_eq!(stored.notification.unwrap().message_id, "fake-message-1");
 }
@@ -100,10 +81,7 @@ async fn a_retry_after_success_sends_nothing_and_returns_the_first_message_id() 
     let first = world.invoke(confirmation_input()).await.unwrap();
     let again = world.invoke(confirmation_input()).await.unwrap();
     assert_eq!(world.notifier.sent().len(), 1);
-    assert_eq!(
-        again["notification"]["message_id"],
-        first["notification"]["message_id"]
-    );
+    assert_eq!(again["notification"]["message_id"], first["notification"]["message_id"]);
     assert_eq!(again["notification"]["replayed"], true);
 }
 
@@ -133,10 +111,7 @@ async fn a_failed_record_after_publishing_is_the_one_window_for_a_duplicate() {
         ) -> Result<orderflow_domain::ports::InsertOutcome, DependencyError> {
             self.0.insert_if_absent(r, o).await
         }
-        async fn get(
-            &self,
-            id: &OrderId,
-        ) -> Result<Option<orderflow_domain::ports::StoredOrder>, DependencyError> {
+        async fn get(&self, id: &OrderId) -> Result<Option<orderflow_domain::ports::StoredOrder>, DependencyError> {
             self.0.get(id).await
         }
         async fn record_notification(
@@ -153,28 +128,16 @@ async fn a_failed_record_after_publishing_is_the_one_window_for_a_duplicate() {
     }
     let failing = FailingRecord(store, std::sync::atomic::AtomicBool::new(true));
     let event = || LambdaEvent::new(confirmation_input(), Context::default());
-    let err = handler(&failing, notifier, &clock, event())
-        .await
-        .unwrap_err();
+    let err = handler(&failing, notifier, &clock, event()).await.unwrap_err();
     assert_eq!(err.error_type(), "DependencyUnavailable");
     let out = handler(&failing, notifier, &clock, event()).await.unwrap();
-    assert_eq!(
-        notifier.sent().len(),
-        2,
-        "the retry cannot know the first publish went out"
-    );
-    assert_eq!(
-        serde_json::to_value(out).unwrap()["notification"]["message_id"],
-        "fake-message-2"
-    );
+    assert_eq!(notifier.sent().len(), 2, "the retry cannot know the first publish went out");
+    assert_eq!(serde_json::to_value(out).unwrap()["notification"]["message_id"], "fake-message-2");
 }
 
 #[tokio::test]
 async fn an_order_never_processed_is_not_found() {
-    let world = World {
-        store: InMemoryOrderStore::default(),
-        notifier: RecordingNotifier::default(),
-    };
+    let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
     let err = world.invoke(confirmation_input()).await.unwrap_err();
     assert_eq!(err.error_type(), "OrderNotFound");
     assert!(world.notifier.sent().is_empty());
@@ -192,44 +155,27 @@ async fn other_content_than_the_stored_order_is_a_conflict() {
 
 #[tokio::test]
 async fn a_rejection_tells_the_customer_every_reason() {
-    let world = World {
-        store: InMemoryOrderStore::default(),
-        notifier: RecordingNotifier::default(),
-    };
-    let out = world
-        .invoke(read_json_file(
-            "events/send_notification-rejection-input.json",
-        ))
-        .await
-        .unwrap();
+    let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
+    let out = world.invoke(read_json_file("events/send_notification-rejection-input.json")).await.unwrap();
     assert_eq!(out["status"], "REJECTED");
     assert_eq!(out["error"], "OrderValidationFailed");
     // The sample's order_id is itself invalid, so the notice cannot name it.
     assert_eq!(out["order_id"], Value::Null);
     assert_eq!(out["reasons"].as_array().unwrap().len(), 7);
-    assert_eq!(
-        out["reasons"][2],
-        "$.customer.email: must be a valid email address"
-    );
+    assert_eq!(out["reasons"][2], "$.customer.email: must be a valid email address");
     let sent = world.notifier.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind, NotificationKind::OrderRejected);
     assert_eq!(sent[0].subject, "Order rejected");
     let body: Value = serde_json::from_str(&sent[0].message).unwrap();
     // The email was invalid, so there is no address to write to; the customer id is kept.
-    assert_eq!(
-        body["recipient"],
-        json!({"customer_id": "CUST-7", "email": null, "name": "Grace Hopper"})
-    );
+    assert_eq!(body["recipient"], json!({"customer_id": "CUST-7", "email": null, "name": "Grace Hopper"}));
     assert_eq!(body["reasons"], out["reasons"]);
 }
 
 #[tokio::test]
 async fn a_rejection_with_a_usable_address_and_id_is_addressed() {
-    let world = World {
-        store: InMemoryOrderStore::default(),
-        notifier: RecordingNotifier::default(),
-    };
+    let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
     let out = world
         .invoke(json!({
             "order": read_json_file("events/order-invalid-currency.json"),
@@ -248,18 +194,12 @@ async fn a_rejection_with_a_usable_address_and_id_is_addressed() {
 
 #[tokio::test]
 async fn a_rejection_of_input_that_was_not_even_an_object_still_goes_out() {
-    let world = World {
-        store: InMemoryOrderStore::default(),
-        notifier: RecordingNotifier::default(),
-    };
+    let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
     let out = world
         .invoke(json!({"order": ["ORD-1005"], "error": {"Error": "OrderValidationFailed", "Cause": null}}))
         .await
         .unwrap();
-    assert_eq!(
-        out["reasons"],
-        json!(["the order failed with OrderValidationFailed"])
-    );
+    assert_eq!(out["reasons"], json!(["the order failed with OrderValidationFailed"]));
     assert_eq!(world.notifier.sent().len(), 1);
 }
 
@@ -269,22 +209,12 @@ async fn input_of_neither_shape_is_refused() {
     for (payload, path) in [
         (json!({}), "$.order"),
         (json!("ORD-1001"), "$"),
-        (
-            json!({"order": {}, "error": {"Cause": "x"}}),
-            "$.error.Error",
-        ),
-        (
-            json!({"order": {}, "error": {"Error": "E", "Cause": 5}}),
-            "$.error.Cause",
-        ),
+        (json!({"order": {}, "error": {"Cause": "x"}}), "$.error.Error"),
+        (json!({"order": {}, "error": {"Error": "E", "Cause": 5}}), "$.error.Cause"),
     ] {
         let err = world.invoke(payload.clone()).await.unwrap_err();
         assert_eq!(err.error_type(), "OrderValidationFailed", "{payload}");
-        assert!(
-            err.error_message().contains(&format!(r#""path":"{path}""#)),
-            "{payload}: {}",
-            err.error_message()
-        );
+        assert!(err.error_message().contains(&format!(r#""path":"{path}""#)), "{payload}: {}", err.error_message());
     }
     assert!(world.notifier.sent().is_empty());
 }

@@ -3,7 +3,7 @@
 //! listing every violation.
 
 use lambda_runtime::LambdaEvent;
-use lambda_runtime::tracing::{self, Instrument, field};
+use lambda_runtime::tracing;
 use orderflow_domain::{OrderError, OrderId, Pricing, RawOrder, ValidatedOrder};
 use serde::Serialize;
 use serde_json::Value;
@@ -24,22 +24,14 @@ pub struct ValidationSummary {
 }
 
 pub async fn handler(event: LambdaEvent<Value>) -> Result<ValidateOutput, OrderError> {
-    let span = tracing::info_span!("validate_data", order_id = field::Empty);
     // The id is logged even for an invalid order, when it is itself valid.
-    if let Some(id) = event
-        .payload
-        .get("order_id")
-        .and_then(Value::as_str)
-        .and_then(OrderId::parse)
-    {
-        span.record("order_id", id.as_str());
+    if let Some(id) = event.payload.get("order_id").and_then(Value::as_str).and_then(OrderId::parse) {
+        orderflow_lambda::record_order_id(id.as_str());
     }
     validate(RawOrder::new(event.payload))
-        .instrument(span)
-        .await
 }
 
-async fn validate(raw: RawOrder) -> Result<ValidateOutput, OrderError> {
+fn validate(raw: RawOrder) -> Result<ValidateOutput, OrderError> {
     match raw.validate() {
         Ok(order) => {
             let pricing = order.pricing().clone();
@@ -49,21 +41,12 @@ async fn validate(raw: RawOrder) -> Result<ValidateOutput, OrderError> {
                 currency = pricing.currency().code(),
                 "order is valid"
             );
-            Ok(ValidateOutput {
-                order,
-                validation: ValidationSummary {
-                    status: "VALID",
-                    pricing,
-                },
-            })
+            Ok(ValidateOutput { order, validation: ValidationSummary { status: "VALID", pricing } })
         }
         Err(err) => {
             if let OrderError::ValidationFailed(violations) = &err {
                 // Paths and codes only: the values may be personal data.
-                let summary: Vec<String> = violations
-                    .iter()
-                    .map(|v| format!("{} {:?}", v.path, v.code))
-                    .collect();
+                let summary: Vec<String> = violations.iter().map(|v| format!("{} {:?}", v.path, v.code)).collect();
                 tracing::warn!(violations = violations.len(), details = ?summary, "order rejected");
             }
             Err(err)

@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 use validate_data::handler;
 
 async fn invoke(payload: Value) -> Result<Value, OrderError> {
-    handler(LambdaEvent::new(payload, Context::default()))
-        .await
-        .map(|out| serde_json::to_value(out).unwrap())
+    handler(LambdaEvent::new(payload, Context::default())).await.map(|out| serde_json::to_value(out).unwrap())
 }
 
 fn violations_of(err: OrderError) -> Vec<(String, String)> {
@@ -16,24 +14,13 @@ fn violations_of(err: OrderError) -> Vec<(String, String)> {
     let body: ValidationFailure = serde_json::from_str(&err.error_message()).unwrap();
     body.violations
         .into_iter()
-        .map(|v| {
-            (
-                v.path,
-                serde_json::to_value(v.code)
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            )
-        })
+        .map(|v| (v.path, serde_json::to_value(v.code).unwrap().as_str().unwrap().to_owned()))
         .collect()
 }
 
 #[tokio::test]
 async fn the_valid_sample_gives_the_documented_process_order_input() {
-    let out = invoke(read_json_file("events/order-valid.json"))
-        .await
-        .unwrap();
+    let out = invoke(read_json_file("events/order-valid.json")).await.unwrap();
     assert_eq!(out["validation"]["total"], "32.25");
     assert_eq!(out["validation"]["status"], "VALID");
     assert_json_file("events/process_order-input.json", &out);
@@ -54,41 +41,24 @@ async fn each_invalid_sample_names_its_violations() {
                 ("$.items[1].unit_price", "out_of_range"),
             ],
         ),
-        (
-            "events/order-invalid-currency.json",
-            &[("$.currency", "unknown_currency")],
-        ),
-        (
-            "events/order-invalid-empty-items.json",
-            &[("$.items", "out_of_range")],
-        ),
-        (
-            "events/order-invalid-not-an-object.json",
-            &[("$", "invalid_type")],
-        ),
+        ("events/order-invalid-currency.json", &[("$.currency", "unknown_currency")]),
+        ("events/order-invalid-empty-items.json", &[("$.items", "out_of_range")]),
+        ("events/order-invalid-not-an-object.json", &[("$", "invalid_type")]),
     ];
     for (file, expected) in cases {
         let err = invoke(read_json_file(file)).await.unwrap_err();
-        let expected: Vec<(String, String)> = expected
-            .iter()
-            .map(|(p, c)| (p.to_string(), c.to_string()))
-            .collect();
+        let expected: Vec<(String, String)> = expected.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
         assert_eq!(violations_of(err), expected, "{file}");
     }
 }
 
 #[tokio::test]
 async fn the_rejection_sample_carries_validate_data_s_real_error() {
-    let err = invoke(read_json_file("events/order-invalid-many.json"))
-        .await
-        .unwrap_err();
+    let err = invoke(read_json_file("events/order-invalid-many.json")).await.unwrap_err();
     // What the state machine's Catch hands to the rejection notice.
     let catch_output = json!({
         "order": read_json_file("events/order-invalid-many.json"),
         "error": {"Error": err.error_type(), "Cause": err.error_message()},
     });
-    assert_json_file(
-        "events/send_notification-rejection-input.json",
-        &catch_output,
-    );
+    assert_json_file("events/send_notification-rejection-input.json", &catch_output);
 }

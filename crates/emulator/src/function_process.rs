@@ -1,0 +1,81 @@
+//! A function binary running as its own process, as Lambda runs it.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use crate::EmulatorError;
+
+/// Killed when dropped, or when the thread that started it ends.
+pub struct FunctionProcess {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+}
+
+impl FunctionProcess {
+    /// Starts `binary` with only `env` (plus PATH) in its environment, so
+    /// nothing from the caller's shell leaks into the test.
+    pub fn spawn<K, V>(
+        binary: impl AsRef<Path>,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<FunctionProcess, EmulatorError>
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let binary = binary.as_ref();
+        let mut command = Command::new(binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        // SAFETY: prctl is async-signal-safe; see Emulator::start_on.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child =
+            command.spawn().map_err(|e| EmulatorError(format!("cannot start {}: {e}", binary.display())))?;
+        let stdout = Arc::new(Mutex::new(String::new()));
+        if let Some(mut pipe) = child.stdout.take() {
+            let sink = stdout.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    if let Ok(mut s) = sink.lock() {
+                        s.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                    }
+                }
+            });
+        }
+        Ok(FunctionProcess { child, stdout })
+    }
+
+    /// Everything the function has written to stdout so far: its log lines.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status, if it has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
+impl Drop for FunctionProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,194 @@
+//! A local Lambda Runtime API: the real function binary polls it for events
+//! and posts results to it exactly as it does in Lambda, through
+//! `AWS_LAMBDA_RUNTIME_API`. Tests use it to check what goes over the wire
+//! (the `errorType` in particular); benchmarks to time real invocations.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::http::{read_request, write_response};
+
+/// What the function answered to one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Response(Value),
+    /// `errorType` and `errorMessage` from the posted error body.
+    Error {
+        error_type: String,
+        error_message: String,
+    },
+    /// The function failed its cold start and reported it to `/init/error`.
+    InitError {
+        error_type: String,
+        error_message: String,
+    },
+}
+
+struct Pending {
+    event: Vec<u8>,
+    reply: oneshot::Sender<Outcome>,
+}
+
+#[derive(Default)]
+struct State {
+    in_flight: HashMap<String, oneshot::Sender<Outcome>>,
+}
+
+pub struct RuntimeApi {
+    addr: SocketAddr,
+    events: mpsc::UnboundedSender<Pending>,
+    init_error: watch::Receiver<Option<Outcome>>,
+    first_poll: watch::Receiver<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RuntimeApi {
+    /// Listens on 127.0.0.1 and a free port, on the current tokio runtime.
+    pub async fn start() -> std::io::Result<RuntimeApi> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (events, queue) = mpsc::unbounded_channel();
+        let (init_tx, init_error) = watch::channel(None);
+        let (poll_tx, first_poll) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(queue),
+            state: Mutex::new(State::default()),
+            init_error: init_tx,
+            first_poll: poll_tx,
+            next_id: AtomicU64::new(1),
+        });
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, shared.clone()));
+            }
+        });
+        Ok(RuntimeApi { addr, events, init_error, first_poll, task })
+    }
+
+    /// The value for `AWS_LAMBDA_RUNTIME_API`.
+    pub fn address(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The environment a function process needs besides its own configuration.
+    pub fn environment(&self, function_name: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.address()),
+            ("AWS_LAMBDA_FUNCTION_NAME", function_name.to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+        ]
+    }
+
+    /// Resolves when the function first asks for an event: the end of its
+    /// cold start.
+    pub async fn first_poll(&self) {
+        let mut rx = self.first_poll.clone();
+        let _ = rx.wait_for(|polled| *polled).await;
+    }
+
+    /// Hands `event` to the function and waits for its answer, or for an init
+    /// error if the function never got that far.
+    pub async fn invoke(&self, event: &Value) -> Outcome {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending { event: serde_json::to_vec(event).unwrap_or_default(), reply };
+        if self.events.send(pending).is_err() {
+            return Outcome::Error {
+                error_type: "RuntimeApiStopped".into(),
+                error_message: "the runtime API task has stopped".into(),
+            };
+        }
+        let mut init = self.init_error.clone();
+        tokio::select! {
+            outcome = answer => outcome.unwrap_or(Outcome::Error {
+                error_type: "RuntimeApiStopped".into(),
+                error_message: "the invocation was dropped".into(),
+            }),
+            Ok(init) = async { init.wait_for(Option::is_some).await.map(|o| o.clone()) } => {
+                init.unwrap_or(Outcome::Error { error_type: String::new(), error_message: String::new() })
+            }
+        }
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Shared {
+    queue: Mutex<mpsc::UnboundedReceiver<Pending>>,
+    state: Mutex<State>,
+    init_error: watch::Sender<Option<Outcome>>,
+    first_poll: watch::Sender<bool>,
+    next_id: AtomicU64,
+}
+
+fn diagnostic(body: &[u8]) -> (String, String) {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    (field("errorType"), field("errorMessage"))
+}
+
+async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
+    const PREFIX: &str = "/2018-06-01/runtime/";
+    let mut buffer = Vec::new();
+    while let Some(request) = read_request(&mut stream, &mut buffer).await {
+        let route = request.path.strip_prefix(PREFIX).unwrap_or_default();
+        let sent = match (request.method.as_str(), route) {
+            ("GET", "invocation/next") => {
+                shared.first_poll.send_replace(true);
+                let Some(pending) = shared.queue.lock().await.recv().await else {
+                    return;
+                };
+                let id = format!("req-{:08}", shared.next_id.fetch_add(1, Ordering::SeqCst));
+                shared.state.lock().await.in_flight.insert(id.clone(), pending.reply);
+                let deadline = (std::time::SystemTime::now() + std::time::Duration::from_secs(900))
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis().to_string())
+                    .unwrap_or_default();
+                let headers = [
+                    ("Content-Type", "application/json"),
+                    ("Lambda-Runtime-Aws-Request-Id", id.as_str()),
+                    ("Lambda-Runtime-Deadline-Ms", deadline.as_str()),
+                    ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:local"),
+                    ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
+                ];
+                write_response(&mut stream, "200 OK", &headers, &pending.event).await
+            }
+            ("POST", "init/error") => {
+                let (error_type, error_message) = diagnostic(&request.body);
+                shared.init_error.send_replace(Some(Outcome::InitError { error_type, error_message }));
+                write_response(&mut stream, "202 Accepted", &[], b"{}").await
+            }
+            ("POST", path) => {
+                let mut parts = path.trim_start_matches("invocation/").splitn(2, '/');
+                let (id, kind) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+                let outcome = match kind {
+                    "response" => Outcome::Response(serde_json::from_slice(&request.body).unwrap_or(Value::Null)),
+                    _ => {
+                        let (error_type, error_message) = diagnostic(&request.body);
+                        Outcome::Error { error_type, error_message }
+                    }
+                };
+                if let Some(reply) = shared.state.lock().await.in_flight.remove(id) {
+                    let _ = reply.send(outcome);
+                }
+                write_response(&mut stream, "202 Accepted", &[], b"{}").await
+            }
+            _ => write_response(&mut stream, "404 Not Found", &[], b"").await,
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}

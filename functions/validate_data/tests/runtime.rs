@@ -1,0 +1,48 @@
+//! The real validate_data binary, driven through a local Lambda Runtime API:
+//! what goes over the wire, not what the handler returns in-process.
+
+use orderflow_domain::fakes::read_json_file;
+use orderflow_emulator::{FunctionProcess, Outcome, RuntimeApi};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn answers_over_the_runtime_api_with_stable_error_types_and_json_logs() {
+    let api = RuntimeApi::start().await.unwrap();
+    let function =
+        FunctionProcess::spawn(env!("CARGO_BIN_EXE_validate_data"), api.environment("validate_data")).unwrap();
+
+    let valid = api.invoke(&read_json_file("events/order-valid.json")).await;
+    assert_eq!(valid, Outcome::Response(read_json_file("events/process_order-input.json")));
+
+    // Inputs a typed deserializer would have turned into a Rust type name.
+    for payload in [read_json_file("events/order-invalid-many.json"), json!("ORD-1"), json!(null), json!([1, 2])] {
+        match api.invoke(&payload).await {
+            Outcome::Error { error_type, error_message } => {
+                assert_eq!(error_type, "OrderValidationFailed", "{payload}");
+                let body: Value = serde_json::from_str(&error_message).unwrap();
+                assert!(!body["violations"].as_array().unwrap().is_empty());
+            }
+            other => panic!("{payload}: {other:?}"),
+        }
+    }
+
+    let logs = function.stdout();
+    let lines: Vec<Value> = logs.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(lines.len() >= 4, "{logs}");
+    // Every line, the runtime's own error lines included, names its request;
+    // those of the valid order also name the order.
+    for line in &lines {
+        let request = line["span"]["requestId"].as_str().unwrap_or_else(|| panic!("no requestId: {line}"));
+        if request == "req-00000001" {
+            assert_eq!(line["span"]["order_id"], "ORD-1001", "{line}");
+        }
+        assert!(!line.to_string().contains("FunctionError"), "{line}");
+    }
+    let failed = lines
+        .iter()
+        .find(|l| l["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("the runtime logs a failed invocation:\n{logs}"));
+    assert!(failed["fields"]["message"].as_str().unwrap().starts_with("OrderValidationFailed: "), "{failed}");
+    assert!(!logs.contains("ada@example.com") && !logs.contains("Ada Lovelace"), "{logs}");
+    assert!(!logs.contains("not-an-email") && !logs.contains("Grace Hopper"), "{logs}");
+}
