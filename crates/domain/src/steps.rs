@@ -28,6 +28,10 @@ pub fn order_from_step_input(input: &Value) -> Result<ValidatedOrder, OrderError
 
 /// What send_notification was asked to do.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per invocation, matched at once: boxing would only add an allocation"
+)]
 pub enum NotificationRequest {
     /// process_order's output: confirm the order.
     Confirm(ValidatedOrder),

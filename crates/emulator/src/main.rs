@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use orderflow_emulator::{Emulator, LocalResources};
+use tokio::signal::unix::{SignalKind, signal};
 
 const USAGE: &str = "usage: orderflow-emulator [--port N] [--prefix P] [-- COMMAND ARGS...]";
 
@@ -54,21 +55,42 @@ async fn run() -> Result<ExitCode, String> {
 
     let Some((program, rest)) = command.split_first() else {
         eprintln!("press Ctrl-C to stop");
-        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
         return Ok(ExitCode::SUCCESS);
     };
+    // Its own process group, so stopping it also stops what it started
+    // (cargo lambda watch runs each function as a grandchild).
     let mut child = tokio::process::Command::new(program)
         .args(rest)
         .envs(environment)
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let status = tokio::select! {
-        status = child.wait() => status.map_err(|e| e.to_string())?,
-        _ = tokio::signal::ctrl_c() => {
-            let _ = child.kill().await;
-            return Ok(ExitCode::from(130));
-        }
+    let group = child.id().map(|id| id as libc::pid_t);
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let code = tokio::select! {
+        status = child.wait() => status.map_err(|e| e.to_string())?.code().map_or(1, |c| c.clamp(0, 255) as u8),
+        _ = tokio::signal::ctrl_c() => 130,
+        _ = terminate.recv() => 143,
     };
+    if let Some(group) = group {
+        stop_group(group, &mut child).await;
+    }
     // `emulator` drops here and stops moto.
-    Ok(ExitCode::from(status.code().map_or(1, |c| c.clamp(0, 255) as u8)))
+    Ok(ExitCode::from(code))
+}
+
+/// SIGTERM to the whole group, then SIGKILL to whatever is left after 5 s.
+async fn stop_group(group: libc::pid_t, child: &mut tokio::process::Child) {
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory involved.
+    unsafe { libc::kill(-group, libc::SIGTERM) };
+    if tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await.is_err() {
+        let _ = child.kill().await;
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
 }

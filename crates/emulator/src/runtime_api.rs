@@ -187,7 +187,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             }
             _ => write_response(&mut stream, "404 Not Found", &[], b"").await,
         };
-        if sent.is_err() {
+        if sent.is_err() || request.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
             return;
         }
     }

@@ -22,10 +22,19 @@ pub fn notification_topic_arn() -> Result<String, OrderError> {
 }
 
 fn read(name: &str, expected: &str, valid: impl Fn(&str) -> bool) -> Result<String, OrderError> {
-    match std::env::var(name) {
-        Ok(value) if valid(value.trim()) => Ok(value.trim().to_owned()),
-        Ok(_) => Err(OrderError::Configuration(format!("{name} must be {expected}"))),
-        Err(_) => Err(OrderError::Configuration(format!("{name} is not set; it must be {expected}"))),
+    check(name, std::env::var(name).ok(), expected, valid)
+}
+
+fn check(
+    name: &str,
+    value: Option<String>,
+    expected: &str,
+    valid: impl Fn(&str) -> bool,
+) -> Result<String, OrderError> {
+    match value {
+        Some(value) if valid(value.trim()) => Ok(value.trim().to_owned()),
+        Some(_) => Err(OrderError::Configuration(format!("{name} must be {expected}"))),
+        None => Err(OrderError::Configuration(format!("{name} is not set; it must be {expected}"))),
     }
 }
 
@@ -34,12 +43,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn checks_shape_and_names_the_variable() {
-        let table = |v: &str| read("T", "x", |s| s.len() >= 3).map_err(|e| e.error_message());
-        assert_eq!(table(" orders "), Ok("orders".to_owned()));
-        assert_eq!(table("ab"), Err("configuration error: T must be x".to_owned()));
+    fn checks_shape_trims_and_names_the_variable() {
+        let table =
+            |v: Option<&str>| check("T", v.map(str::to_owned), "x", |s| s.len() >= 3).map_err(|e| e.error_message());
+        assert_eq!(table(Some(" orders ")), Ok("orders".to_owned()));
+        assert_eq!(table(Some("ab")), Err("configuration error: T must be x".to_owned()));
+        assert_eq!(table(None), Err("configuration error: T is not set; it must be x".to_owned()));
         let err = read("ORDERFLOW_SURELY_UNSET_VARIABLE", "x", |_| true).unwrap_err();
         assert_eq!(err.error_type(), "ConfigurationError");
-        assert!(err.error_message().contains("ORDERFLOW_SURELY_UNSET_VARIABLE is not set"));
     }
 }

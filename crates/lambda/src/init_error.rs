@@ -26,10 +26,22 @@ async fn report(api: &str, err: &OrderError) -> std::io::Result<()> {
         err.error_type(),
         body.len()
     );
-    let mut stream = TcpStream::connect(api).await?;
-    stream.write_all(request.as_bytes()).await?;
-    // Read the reply so the report is processed before the process exits.
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).await?;
+    let exchange = async {
+        let mut stream = TcpStream::connect(api).await?;
+        stream.write_all(request.as_bytes()).await?;
+        // Wait for the response head, so the report is taken before we exit.
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !reply.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut chunk).await? {
+                0 => break,
+                n => reply.extend_from_slice(&chunk[..n]),
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), exchange)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 2 s"))??;
     Ok(())
 }
