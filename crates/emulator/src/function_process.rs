@@ -1,12 +1,12 @@
 //! A function binary running as its own process, as Lambda runs it.
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use crate::EmulatorError;
+use crate::moto::die_with_starting_thread;
 
 /// Killed when dropped, or when the thread that started it ends.
 pub struct FunctionProcess {
@@ -34,13 +34,7 @@ impl FunctionProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        // SAFETY: prctl is async-signal-safe; see Emulator::start_on.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        die_with_starting_thread(&mut command);
         let mut child =
             command.spawn().map_err(|e| EmulatorError(format!("cannot start {}: {e}", binary.display())))?;
         let stdout = Arc::new(Mutex::new(String::new()));

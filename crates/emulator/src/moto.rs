@@ -49,14 +49,7 @@ impl Emulator {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe. It ties moto's life to the thread
-        // that started it, so a test that is killed does not leave it behind.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        die_with_starting_thread(&mut command);
         let child = command.spawn().map_err(|e| EmulatorError(format!("cannot start {}: {e}", program.display())))?;
         let mut emulator = Emulator { child, port };
         emulator.wait_until_ready(Duration::from_secs(30))?;
@@ -125,6 +118,19 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Has the child killed when the thread that starts it ends, so that a test
+/// that is killed or panics does not leave moto or a function running.
+pub(crate) fn die_with_starting_thread(command: &mut Command) {
+    // SAFETY: the closure runs between fork and exec and only calls prctl,
+    // which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
 }
 
