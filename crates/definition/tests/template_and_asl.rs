@@ -34,7 +34,10 @@ fn tasks(definition: &Value) -> Vec<(&String, &Value)> {
 #[test]
 fn the_state_machine_runs_the_definition_in_this_repository() {
     let machine = template().state_machine().unwrap();
-    assert_eq!(machine.definition_path.canonicalize().unwrap(), workspace_root().join("statemachine/order.asl.json").canonicalize().unwrap());
+    assert_eq!(
+        machine.definition_path.canonicalize().unwrap(),
+        workspace_root().join("statemachine/order.asl.json").canonicalize().unwrap()
+    );
 }
 
 #[test]
