@@ -34,8 +34,9 @@ def main():
         status, validated = w.invoke("validate_data", order)
         show("ValidateData", status, validated)
         if error_type(status, validated) == "OrderValidationFailed":
-            catch_output = {"order": order, "error": {"Error": validated["errorType"],
-                                                      "Cause": validated["errorMessage"]}}
+            # As Step Functions' Catch gives it: the Cause is Lambda's error document, as JSON.
+            cause = json.dumps({"errorMessage": validated["errorMessage"], "errorType": validated["errorType"]})
+            catch_output = {"order": order, "error": {"Error": validated["errorType"], "Cause": cause}}
             status, notice = w.invoke("send_notification", catch_output)
             show("RejectionNotice", status, notice)
             print("\nexecution FAILED: OrderRejected")

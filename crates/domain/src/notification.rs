@@ -142,6 +142,22 @@ pub struct Rejection {
     pub reasons: Vec<String>,
 }
 
+/// For a Lambda function's error, Step Functions' Cause is the error as
+/// Lambda reported it, `{"errorMessage": ..., "errorType": ..., ...}`, as a
+/// JSON string; the message is what the function said. Any other Cause (a
+/// timeout, a Fail state's) is taken as it is.
+fn lambda_error_message(cause: &str) -> std::borrow::Cow<'_, str> {
+    #[derive(serde::Deserialize)]
+    struct LambdaError {
+        #[serde(rename = "errorMessage")]
+        error_message: String,
+    }
+    match serde_json::from_str::<LambdaError>(cause) {
+        Ok(lambda) => std::borrow::Cow::Owned(lambda.error_message),
+        Err(_) => std::borrow::Cow::Borrowed(cause),
+    }
+}
+
 /// A Cause longer than this is cut: it is for a customer to read.
 const MAX_REASON_CHARS: usize = 1_000;
 
@@ -150,7 +166,8 @@ impl Rejection {
     /// `Cause` of the caught failure.
     pub fn from_catch(original: &Value, error: &str, cause: &str) -> Rejection {
         let field = |path: &[&str]| path.iter().try_fold(original, |v, key| v.get(key)).and_then(Value::as_str);
-        let reasons = match serde_json::from_str::<ValidationFailure>(cause) {
+        let cause = lambda_error_message(cause);
+        let reasons = match serde_json::from_str::<ValidationFailure>(&cause) {
             Ok(failure) if error == ERROR_TYPES[0] && !failure.violations.is_empty() => {
                 failure.violations.iter().map(|v| format!("{}: {}", v.path, v.message)).collect()
             }

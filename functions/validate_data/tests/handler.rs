@@ -55,10 +55,13 @@ async fn each_invalid_sample_names_its_violations() {
 #[tokio::test]
 async fn the_rejection_sample_carries_validate_data_s_real_error() {
     let err = invoke(read_json_file("events/order-invalid-many.json")).await.unwrap_err();
-    // What the state machine's Catch hands to the rejection notice.
+    // What the state machine's Catch hands to the rejection notice: for a
+    // Lambda function's error, Step Functions' Cause is Lambda's error
+    // document as a JSON string.
+    let cause = json!({"errorMessage": err.error_message(), "errorType": err.error_type()}).to_string();
     let catch_output = json!({
         "order": read_json_file("events/order-invalid-many.json"),
-        "error": {"Error": err.error_type(), "Cause": err.error_message()},
+        "error": {"Error": err.error_type(), "Cause": cause},
     });
     assert_json_file("events/send_notification-rejection-input.json", &catch_output);
 }
