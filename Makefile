@@ -53,8 +53,8 @@ $(NODE_TOOLS): tools/package.json tools/package-lock.json
 build: ## build the workspace (debug)
 	cargo build --workspace
 
-run: venv build ## run events/order-valid.json (or ORDER=file) through the three functions, locally
-	$(VENV)/bin/python tools/run_local.py $(EMULATOR) $(ORDER)
+run: venv build ## run events/order-valid.json (or ORDER=file) through the real state machine, locally
+	target/debug/orderflow run --input $(ORDER)
 
 test: venv lint unit-test watch-smoke ## every lint gate, every test, and the cargo lambda watch smoke test
 
@@ -85,8 +85,8 @@ else
 	cargo test --workspace --no-fail-fast
 endif
 
-watch-smoke: venv build ## invoke each function through cargo lambda watch with the sample events
-	$(VENV)/bin/python tools/watch_smoke.py $(EMULATOR)
+watch-smoke: venv build ## each function through cargo lambda watch; orderflow run in both task modes
+	$(VENV)/bin/python tools/watch_smoke.py $(EMULATOR) target/debug/orderflow
 
 watch: venv build ## cargo lambda watch on 127.0.0.1:$(WATCH_PORT) against the local emulator
 	$(EMULATOR) --port $(EMULATOR_PORT) -- cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT)

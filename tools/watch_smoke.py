@@ -4,12 +4,17 @@ and checks the documented output or errorType. The watch runs under
 orderflow-emulator, so process_order and send_notification reach moto through
 AWS_ENDPOINT_URL exactly as `make watch` sets them up.
 
-Usage: watch_smoke.py EMULATOR_BINARY  (run from the workspace root, with the
-virtualenv's bin/ first on PATH so cargo-lambda and zig are found)
+Then runs the real state machine with `orderflow run`, in-process and through
+the watch (--lambda-endpoint), and checks that both give the same execution.
+
+Usage: watch_smoke.py EMULATOR_BINARY ORDERFLOW_BINARY  (run from the workspace
+root, with the virtualenv's bin/ first on PATH so cargo-lambda and zig are found)
 """
 
 import json
+import subprocess
 import sys
+import tempfile
 
 from lambda_watch import error_type, load, watch
 
@@ -23,6 +28,38 @@ def check(name, condition, detail):
     if not condition:
         failures.append(name)
         print("     " + json.dumps(detail)[:2000])
+
+
+def orderflow_run(orderflow, input_file, *extra):
+    result = subprocess.run([orderflow, "run", "--json", "--input", input_file, *extra],
+                            capture_output=True, text=True, timeout=300)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return {"status": f"no JSON (exit {result.returncode})", "stderr": result.stderr[-2000:]}
+
+
+def comparable(execution):
+    output = dict(execution.get("output") or {})
+    output.pop("notification_id", None)  # a fresh SNS message id each time
+    return {"status": execution.get("status"), "output": output, "error": execution.get("error"),
+            "events": [e["type"] for e in execution.get("history", [])]}
+
+
+def compare_executor_modes(orderflow, watch_port):
+    """The real state machine, run by `orderflow run` with in-process handlers and
+    with the real binaries behind cargo lambda watch, must give the same execution."""
+    for sample in ["order-valid", "order-invalid-many"]:
+        order = load(f"events/{sample}.json")
+        if isinstance(order, dict) and sample == "order-valid":
+            order["order_id"] = "ORD-SMOKE-1"  # not yet stored in the watch's emulator
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(order, f)
+        in_process = orderflow_run(orderflow, f.name)
+        endpoint = orderflow_run(orderflow, f.name, "--lambda-endpoint", f"http://127.0.0.1:{watch_port}")
+        check(f"orderflow run --lambda-endpoint gives the in-process execution ({sample})",
+              comparable(in_process) == comparable(endpoint) and in_process.get("status") is not None,
+              {"in_process": comparable(in_process), "endpoint": comparable(endpoint)})
 
 
 def main():
@@ -59,6 +96,7 @@ def main():
                                   load("events/send_notification-rejection-input.json"))
         check("send_notification: rejection notice sent", status == 200 and rejected["status"] == "REJECTED"
               and len(rejected["reasons"]) == 7, rejected)
+        compare_executor_modes(sys.argv[2], w.port)
     print(f"{len(checks) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -140,6 +140,19 @@ pub struct Execution {
     pub error: Option<String>,
     pub cause: Option<String>,
     pub history: Vec<HistoryEvent>,
+    /// Every Retry and Catch entry that acted, in order: for coverage checks.
+    pub rules_taken: Vec<RuleTaken>,
+}
+
+/// A Retry or Catch entry that acted on an error.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleTaken {
+    pub state: String,
+    /// `Retry` or `Catch`.
+    pub list: &'static str,
+    pub index: usize,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +214,7 @@ impl<'a> Executor<'a> {
                 "StateMachine": {"Id": machine_arn, "Name": o.state_machine_name},
             }),
             deadline: self.machine.timeout_seconds.map(|s| start + Duration::from_secs(s)),
+            rules_taken: Mutex::new(Vec::new()),
         };
         let started = run.record(
             "ExecutionStarted",
@@ -227,7 +241,8 @@ impl<'a> Executor<'a> {
                 (ExecutionStatus::Failed, None, Some(f.error), Some(f.cause))
             }
         };
-        Execution { execution_arn, status, input, output, error, cause, history: run.history.events() }
+        let rules_taken = run.rules_taken.into_inner().unwrap_or_else(|p| p.into_inner());
+        Execution { execution_arn, status, input, output, error, cause, history: run.history.events(), rules_taken }
     }
 }
 
@@ -247,9 +262,15 @@ struct Run<'a> {
     region: String,
     context: Value,
     deadline: Option<OffsetDateTime>,
+    rules_taken: Mutex<Vec<RuleTaken>>,
 }
 
 impl Run<'_> {
+    fn took(&self, state: &State, list: &'static str, index: usize, error: &str) {
+        let taken = RuleTaken { state: state.name.clone(), list, index, error: error.to_owned() };
+        self.rules_taken.lock().unwrap_or_else(|p| p.into_inner()).push(taken);
+    }
+
     fn record(&self, kind: &str, previous: u64, body: Value) -> u64 {
         let body = if body.is_null() { Value::Null } else { details(kind, body) };
         self.history.record(self.clock.now(), kind, previous, body)
@@ -488,6 +509,7 @@ impl Run<'_> {
             if let Some(i) = state.retry.iter().position(|r| matches(&r.error_equals, &f.error))
                 && attempts[i] < state.retry[i].max_attempts
             {
+                self.took(state, "Retry", i, &f.error);
                 let delay = self.retry_delay(&state.retry[i], attempts[i]);
                 attempts[i] += 1;
                 retry_count += 1;
@@ -495,8 +517,11 @@ impl Run<'_> {
                 self.check_deadline()?;
                 continue;
             }
-            return match state.catch.iter().find(|c| matches(&c.error_equals, &f.error)) {
-                Some(catcher) => self.caught(state, catcher, &raw, f),
+            return match state.catch.iter().position(|c| matches(&c.error_equals, &f.error)) {
+                Some(i) => {
+                    self.took(state, "Catch", i, &f.error);
+                    self.caught(state, &state.catch[i], &raw, f)
+                }
                 None => Err(f),
             };
         }

@@ -19,8 +19,8 @@ pub mod rng;
 pub mod template;
 
 pub use executor::{
-    BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, RealClock, TaskFailure,
-    VirtualClock,
+    BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, RealClock, RuleTaken,
+    TaskFailure, VirtualClock,
 };
 pub use history::{HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine, parse, parse_str};

@@ -1,0 +1,58 @@
+//! Tasks answered by the function crates' handlers, called in this process:
+//! the same code the Lambda binaries run, without the runtime around it.
+
+use lambda_runtime::tracing::Instrument;
+use lambda_runtime::{Context, LambdaEvent};
+use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
+use orderflow_domain::OrderError;
+use orderflow_domain::ports::{Clock, Notifier, OrderStore};
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct InProcess<S, N, C> {
+    pub store: S,
+    pub notifier: N,
+    pub clock: C,
+    requests: AtomicU64,
+}
+
+impl<S, N, C> InProcess<S, N, C> {
+    pub fn new(store: S, notifier: N, clock: C) -> Self {
+        InProcess { store, notifier, clock, requests: AtomicU64::new(0) }
+    }
+}
+
+fn answer<T: Serialize>(result: Result<T, OrderError>) -> Result<Value, TaskFailure> {
+    match result {
+        Ok(output) => serde_json::to_value(output)
+            .map_err(|e| TaskFailure::function_error("Runtime.SerializationError", &e.to_string())),
+        Err(err) => Err(TaskFailure::function_error(err.error_type(), &err.error_message())),
+    }
+}
+
+impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        let request = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut context = Context::default();
+        context.request_id = format!("local-{request:08}");
+        let span = orderflow_lambda::invocation_span(&context.request_id, None);
+        let event = LambdaEvent::new(payload, context);
+        Box::pin(
+            async move {
+                match function {
+                    "validate_data" => answer(validate_data::handler(event).await),
+                    "process_order" => answer(process_order::handler(&self.store, &self.clock, event).await),
+                    "send_notification" => {
+                        answer(send_notification::handler(&self.store, &self.notifier, &self.clock, event).await)
+                    }
+                    other => Err(TaskFailure {
+                        error: "Lambda.ResourceNotFoundException".into(),
+                        cause: format!("Function not found: {other}"),
+                    }),
+                }
+            }
+            .instrument(span),
+        )
+    }
+}

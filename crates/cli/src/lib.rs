@@ -1,0 +1,11 @@
+//! The pieces of the `orderflow` CLI: loading the deployable definition,
+//! running its tasks in-process or through a Lambda Invoke API, and drawing it.
+
+pub mod graph;
+pub mod in_process;
+pub mod lambda_endpoint;
+pub mod loader;
+
+pub use in_process::InProcess;
+pub use lambda_endpoint::LambdaEndpoint;
+pub use loader::{Loaded, load};

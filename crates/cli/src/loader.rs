@@ -1,0 +1,70 @@
+//! The state machine as it deploys: `infra/template.yaml` names the
+//! definition and its DefinitionSubstitutions; locally each function ARN
+//! becomes a local ARN naming the function's binary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use orderflow_asl::StateMachine;
+use orderflow_definition::{Intrinsic, Template, substitute};
+
+pub const LOCAL_REGION: &str = "us-east-1";
+pub const LOCAL_ACCOUNT: &str = "123456789012";
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub machine: StateMachine,
+    pub definition_path: PathBuf,
+    /// The substitution values used, e.g. ValidateDataFunctionArn -> arn:...:function:validate_data.
+    pub substitutions: BTreeMap<String, String>,
+    pub state_machine_name: String,
+}
+
+/// A function's local ARN: its binary name is the function name.
+pub fn local_function_arn(binary: &str) -> String {
+    format!("arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{binary}")
+}
+
+pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<Loaded, String> {
+    let template = Template::load(template_path).map_err(|e| e.to_string())?;
+    let machine = template.state_machine().map_err(|e| e.to_string())?;
+    let binaries: BTreeMap<String, String> =
+        template.functions().into_iter().filter_map(|f| Some((f.logical_id, f.binary?))).collect();
+    let mut values = BTreeMap::new();
+    for (key, value) in &machine.substitutions {
+        let local = match value {
+            Intrinsic::GetAtt(id, attribute) if attribute == "Arn" => binaries.get(id).map(|b| local_function_arn(b)),
+            Intrinsic::Ref(id) => binaries.get(id).map(|b| local_function_arn(b)),
+            Intrinsic::Literal(s) => Some(s.clone()),
+            _ => None,
+        };
+        let local = local.ok_or_else(|| {
+            format!(
+                "DefinitionSubstitutions.{key} of {} has no local value (only function ARNs and literals do)",
+                template_path.display()
+            )
+        })?;
+        values.insert(key.clone(), local);
+    }
+    let definition_path = definition_override.map(Path::to_path_buf).unwrap_or_else(|| tidy(&machine.definition_path));
+    let text = std::fs::read_to_string(&definition_path)
+        .map_err(|e| format!("cannot read {}: {e}", definition_path.display()))?;
+    let substituted = substitute(&text, &values).map_err(|e| format!("{}: {e}", definition_path.display()))?;
+    let parsed = orderflow_asl::parse_str(&substituted).map_err(|e| format!("{}: {e}", definition_path.display()))?;
+    Ok(Loaded { machine: parsed, definition_path, substitutions: values, state_machine_name: machine.logical_id })
+}
+
+/// `infra/../statemachine/x.json` as `statemachine/x.json`, without touching the file system.
+fn tidy(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir if out.file_name().is_some_and(|n| n != "..") => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
