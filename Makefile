@@ -33,7 +33,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: help venv build run test lint lint-rust lint-infra sam-build fmt unit-test watch-smoke watch invoke \
+.PHONY: bench help venv build run test lint lint-rust lint-infra sam-build fmt unit-test watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -104,6 +104,13 @@ deploy: venv ## sam build + sam deploy of stack orderflow-$(STAGE), STAGE=dev or
 
 smoke-deployed: venv ## start one execution on the deployed stack and wait for SUCCEEDED
 	$(VENV)/bin/python tools/smoke_deployed.py orderflow-$(STAGE)
+
+bench: venv ## cold start, latency, memory, size and throughput, with budgets; writes docs/performance.md
+	cargo build --release $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
+	cargo-lambda lambda build --release --arm64 --output-format zip $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
+	cargo bench --package orderflow-bench --bench micro
+	cargo build --release --package orderflow-bench
+	target/release/orderflow-bench
 
 clean: ## remove build output, the virtualenv and node tools
 	cargo clean

@@ -216,12 +216,12 @@ impl<'a> Executor<'a> {
             deadline: self.machine.timeout_seconds.map(|s| start + Duration::from_secs(s)),
             rules_taken: Mutex::new(Vec::new()),
         };
-        let started = run.record(
+        run.record(
             "ExecutionStarted",
             0,
             json!({"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": run.context["Execution"]["RoleArn"]}),
         );
-        let outcome = run.machine(self.machine, input.clone(), started).await;
+        let outcome = run.machine(self.machine, input.clone()).await;
         let last = run.history.events().last().map_or(0, |e| e.id);
         let (status, output, error, cause) = match outcome {
             Ok(output) => {
@@ -295,12 +295,7 @@ impl Run<'_> {
         }
     }
 
-    fn machine<'b>(
-        &'b self,
-        machine: &'b StateMachine,
-        input: Value,
-        _previous: u64,
-    ) -> BoxFuture<'b, Result<Value, Failure>> {
+    fn machine<'b>(&'b self, machine: &'b StateMachine, input: Value) -> BoxFuture<'b, Result<Value, Failure>> {
         Box::pin(async move {
             let mut name = machine.start_at.clone();
             let mut input = input;
@@ -489,7 +484,7 @@ impl Run<'_> {
                     Kind::Task { resource, timeout_seconds } => {
                         self.task(state, resource, *timeout_seconds, input).await?
                     }
-                    Kind::Parallel { branches } => self.parallel(state, branches, input).await?,
+                    Kind::Parallel { branches } => self.parallel(branches, input).await?,
                     Kind::Map { .. } => self.map(state, input, &context).await?,
                     _ => unreachable!("only Task, Parallel and Map are retried"),
                 };
@@ -639,9 +634,9 @@ impl Run<'_> {
         }
     }
 
-    async fn parallel(&self, state: &State, branches: &[StateMachine], input: Value) -> Result<Value, Failure> {
+    async fn parallel(&self, branches: &[StateMachine], input: Value) -> Result<Value, Failure> {
         self.record("ParallelStateStarted", self.last_id(), Value::Null);
-        let runs = branches.iter().map(|branch| self.machine(branch, input.clone(), 0));
+        let runs = branches.iter().map(|branch| self.machine(branch, input.clone()));
         let outcomes = futures_util::future::join_all(runs).await;
         let mut outputs = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
@@ -654,7 +649,6 @@ impl Run<'_> {
             }
         }
         self.record("ParallelStateSucceeded", self.last_id(), Value::Null);
-        let _ = state;
         Ok(Value::Array(outputs))
     }
 
@@ -689,7 +683,7 @@ impl Run<'_> {
         let limit = if *max_concurrency == 0 { inputs.len().max(1) } else { *max_concurrency as usize };
         let iterations = futures_util::stream::iter(inputs.into_iter().enumerate().map(|(index, input)| async move {
             self.record("MapIterationStarted", self.last_id(), json!({"name": state.name, "index": index}));
-            let outcome = self.machine(processor, input, 0).await;
+            let outcome = self.machine(processor, input).await;
             let kind = if outcome.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
             self.record(kind, self.last_id(), json!({"name": state.name, "index": index}));
             outcome

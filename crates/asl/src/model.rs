@@ -328,15 +328,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
         parameters: template_field(obj, "Parameters", &field("Parameters"))?,
         result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?,
-        result_path: match obj.get("ResultPath") {
-            None => Some("$".to_owned()),
-            Some(Value::Null) => None,
-            Some(Value::String(p)) => {
-                crate::path::check_reference_path(p).map_err(|e| def_err(field("ResultPath"), e))?;
-                Some(p.clone())
-            }
-            Some(_) => return Err(def_err(field("ResultPath"), "must be a reference path or null")),
-        },
+        result_path: result_path_field(obj, &field("ResultPath"))?,
     };
     let retry = match obj.get("Retry") {
         None => Vec::new(),
@@ -476,6 +468,19 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
     Ok(State { name: name.to_owned(), kind, io, transition, retry, catch })
 }
 
+/// A ResultPath: absent is `$`, `null` is `None` (discard the result).
+fn result_path_field(obj: &Map<String, Value>, at: &str) -> Result<Option<String>, DefinitionError> {
+    match obj.get("ResultPath") {
+        None => Ok(Some("$".to_owned())),
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(p)) => {
+            crate::path::check_reference_path(p).map_err(|e| def_err(at, e))?;
+            Ok(Some(p.clone()))
+        }
+        Some(_) => Err(def_err(at, "must be a reference path or null")),
+    }
+}
+
 fn template_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Value>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
@@ -564,15 +569,7 @@ fn parse_catcher(value: &Value, at: &str) -> Result<Catcher, DefinitionError> {
     }
     Ok(Catcher {
         error_equals: error_names(obj, at)?,
-        result_path: match obj.get("ResultPath") {
-            None => Some("$".to_owned()),
-            Some(Value::Null) => None,
-            Some(Value::String(p)) => {
-                crate::path::check_reference_path(p).map_err(|e| def_err(format!("{at}.ResultPath"), e))?;
-                Some(p.clone())
-            }
-            Some(_) => return Err(def_err(format!("{at}.ResultPath"), "must be a reference path or null")),
-        },
+        result_path: result_path_field(obj, &format!("{at}.ResultPath"))?,
         next: string(obj, "Next", &format!("{at}.Next"))?
             .ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?,
     })

@@ -25,15 +25,34 @@ impl FunctionProcess {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
-        let binary = binary.as_ref();
+        Self::spawn_in(binary, &[] as &[&str], None, env)
+    }
+
+    /// Like `spawn`, with arguments and a working directory: for a runtime
+    /// such as `python -m awslambdaric handler.name`.
+    pub fn spawn_in<K, V>(
+        program: impl AsRef<Path>,
+        args: &[impl AsRef<std::ffi::OsStr>],
+        dir: Option<&Path>,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<FunctionProcess, EmulatorError>
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let binary = program.as_ref();
         let mut command = Command::new(binary);
         command
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
         die_with_starting_thread(&mut command);
         let mut child =
             command.spawn().map_err(|e| EmulatorError(format!("cannot start {}: {e}", binary.display())))?;
@@ -59,6 +78,14 @@ impl FunctionProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Peak resident memory so far (VmHWM), in bytes, from /proc.
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
     }
 
     /// The exit status, if it has exited.

@@ -1,0 +1,48 @@
+//! What the benchmark harness and the criterion benches share: the in-process
+//! workflow on in-memory ports.
+
+use std::path::{Path, PathBuf};
+
+use orderflow::InProcess;
+use orderflow_asl::{Execution, ExecutionOptions, Executor, StateMachine, VirtualClock};
+use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier};
+use serde_json::Value;
+
+pub type MemoryPorts = InProcess<InMemoryOrderStore, RecordingNotifier, FixedClock>;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The real state machine, with its local substitutions.
+pub fn state_machine() -> StateMachine {
+    orderflow::load(&workspace_root().join("infra/template.yaml"), None).expect("the definition loads").machine
+}
+
+pub fn memory_ports() -> MemoryPorts {
+    InProcess::new(InMemoryOrderStore::default(), RecordingNotifier::default(), FixedClock::default())
+}
+
+pub fn sample_order() -> Value {
+    let text =
+        std::fs::read_to_string(workspace_root().join("events/order-valid.json")).expect("events/order-valid.json");
+    serde_json::from_str(&text).expect("JSON")
+}
+
+/// An order with `items` lines, all valid.
+pub fn order_with_items(items: usize) -> Value {
+    let mut order = sample_order();
+    order["items"] = Value::Array(
+        (0..items)
+            .map(|i| serde_json::json!({"sku": format!("SKU-{i:03}"), "quantity": (i % 7) + 1, "unit_price": format!("{}.{:02}", i + 1, i % 100)}))
+            .collect(),
+    );
+    order
+}
+
+/// One full order workflow, in-process, under a fresh order id.
+pub async fn run_workflow(machine: &StateMachine, ports: &MemoryPorts, clock: &VirtualClock, n: usize) -> Execution {
+    let mut order = sample_order();
+    order["order_id"] = Value::String(format!("ORD-BENCH-{n}"));
+    Executor::new(machine, ports, clock, ExecutionOptions::default()).run(order).await
+}

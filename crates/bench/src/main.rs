@@ -1,0 +1,345 @@
+//! `make bench`: each function's release binary, driven through the local
+//! Lambda Runtime API exactly as Lambda drives it, beside a bare echo
+//! function (the floor) and the seed's Python handler under awslambdaric.
+//! Prints a table and the budgets as pass/fail lines, and writes them to
+//! docs/performance.md.
+//!
+//! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use orderflow_asl::VirtualClock;
+use orderflow_bench::{memory_ports, run_workflow, sample_order, state_machine, workspace_root};
+use orderflow_emulator::{Emulator, FunctionProcess, LocalResources, Outcome, RuntimeApi};
+use serde_json::{Value, json};
+
+struct Subject {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+    dir: Option<PathBuf>,
+    env: Vec<(String, String)>,
+    zip: Option<PathBuf>,
+}
+
+#[derive(Default, Clone)]
+struct Figures {
+    init_ms: f64,
+    p50_us: f64,
+    p99_us: f64,
+    peak_rss_mb: f64,
+    zip_kb: Option<f64>,
+    errors: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e6
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+async fn spawn(subject: &Subject, api: &RuntimeApi) -> FunctionProcess {
+    let env: Vec<(String, String)> = api
+        .environment(subject.name)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .chain(subject.env.iter().cloned())
+        // Info-level lines cost a write per invocation; measure what a deployed
+        // function at the template's default level does.
+        .chain([("AWS_LAMBDA_LOG_LEVEL".to_owned(), "INFO".to_owned())])
+        .collect();
+    FunctionProcess::spawn_in(&subject.program, &subject.args, subject.dir.as_deref(), env)
+        .unwrap_or_else(|e| panic!("{}: {e}", subject.name))
+}
+
+async fn measure(subject: &Subject, inputs: &[Value], init_runs: usize) -> Figures {
+    let mut inits = Vec::new();
+    for _ in 0..init_runs {
+        let api = RuntimeApi::start().await.expect("runtime api");
+        let started = Instant::now();
+        let _process = spawn(subject, &api).await;
+        api.first_poll().await;
+        inits.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let api = RuntimeApi::start().await.expect("runtime api");
+    let process = spawn(subject, &api).await;
+    api.first_poll().await;
+    let mut errors = 0;
+    for input in inputs.iter().take(20) {
+        // Warm-up, on the first inputs again: for the AWS steps these become replays.
+        let _ = api.invoke(input).await;
+    }
+    let mut latencies = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let started = Instant::now();
+        let outcome = api.invoke(input).await;
+        latencies.push(started.elapsed());
+        if !matches!(outcome, Outcome::Response(_)) {
+            errors += 1;
+        }
+    }
+    latencies.sort();
+    Figures {
+        init_ms: median(inits),
+        p50_us: percentile(&latencies, 0.50),
+        p99_us: percentile(&latencies, 0.99),
+        peak_rss_mb: process.peak_rss_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0),
+        zip_kb: subject.zip.as_ref().and_then(|z| std::fs::metadata(z).ok()).map(|m| m.len() as f64 / 1024.0),
+        errors,
+    }
+}
+
+/// The seed's `validate_data.py`, taken from its code block in ../shared/seed.
+fn seed_handler(dir: &Path) -> Option<PathBuf> {
+    let extract = |text: &str| -> Option<String> {
+        let after = &text[text.find("validate_data.py`")?..];
+        let start = after.find("```python")? + "```python".len();
+        Some(after[start..start + after[start..].find("```")?].trim_start().to_owned())
+    };
+    let seed_dir = workspace_root().join("../shared/seed");
+    let code = std::fs::read_dir(seed_dir)
+        .ok()?
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .find_map(|text| extract(&text))?;
+    let path = dir.join("validate_data.py");
+    std::fs::write(&path, code).ok()?;
+    Some(path)
+}
+
+fn machine_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map_or_else(|| "?".into(), |kb| format!("{:.0} GiB", kb as f64 / 1048576.0));
+    format!("{cpu}, {cores} cores, {mem} RAM, x86_64 Linux")
+}
+
+#[tokio::main]
+async fn main() {
+    let mut iterations = 1000usize;
+    let mut init_runs = 10usize;
+    let mut out = workspace_root().join("docs/performance.md");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--iterations" => iterations = args.next().and_then(|v| v.parse().ok()).expect("--iterations N"),
+            "--init-runs" => init_runs = args.next().and_then(|v| v.parse().ok()).expect("--init-runs N"),
+            "--out" => out = PathBuf::from(args.next().expect("--out PATH")),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let root = workspace_root();
+    let release = |b: &str| root.join("target/release").join(b);
+    let zip = |b: &str| Some(root.join("target/lambda").join(b).join("bootstrap.zip"));
+
+    let emulator = Emulator::start().expect("moto");
+    let config = emulator.config_loader().load().await;
+    let resources = LocalResources::create(&config, "bench").await.expect("resources");
+    let aws_env: Vec<(String, String)> =
+        emulator.environment().into_iter().chain(resources.environment()).map(|(k, v)| (k.to_owned(), v)).collect();
+
+    let order = sample_order();
+    let same_order: Vec<Value> = vec![order.clone(); iterations];
+    let step_input = |i: usize| {
+        let mut o = order.clone();
+        o["order_id"] = json!(format!("ORD-B-{i}"));
+        json!({ "order": o })
+    };
+    let unique_orders: Vec<Value> = (0..iterations).map(step_input).collect();
+
+    let seed_dir = std::env::temp_dir().join(format!("orderflow-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&seed_dir).expect("temp dir");
+    let seed = seed_handler(&seed_dir);
+
+    let mut subjects = vec![
+        (
+            Subject {
+                name: "echo (floor)",
+                program: release("echo"),
+                args: vec![],
+                dir: None,
+                env: vec![],
+                zip: zip("echo"),
+            },
+            &same_order,
+        ),
+        (
+            Subject {
+                name: "validate_data",
+                program: release("validate_data"),
+                args: vec![],
+                dir: None,
+                env: vec![],
+                zip: zip("validate_data"),
+            },
+            &same_order,
+        ),
+        (
+            Subject {
+                name: "process_order",
+                program: release("process_order"),
+                args: vec![],
+                dir: None,
+                env: aws_env.clone(),
+                zip: zip("process_order"),
+            },
+            &unique_orders,
+        ),
+        (
+            Subject {
+                name: "send_notification",
+                program: release("send_notification"),
+                args: vec![],
+                dir: None,
+                env: aws_env.clone(),
+                zip: zip("send_notification"),
+            },
+            &unique_orders,
+        ),
+    ];
+    if seed.is_some() {
+        subjects.push((
+            Subject {
+                name: "seed validate_data.py (awslambdaric)",
+                program: root.join(".venv/bin/python"),
+                args: vec!["-m".into(), "awslambdaric".into(), "validate_data.lambda_handler".into()],
+                dir: Some(seed_dir.clone()),
+                env: vec![],
+                zip: None,
+            },
+            &same_order,
+        ));
+    }
+
+    let mut rows = Vec::new();
+    for (subject, inputs) in &subjects {
+        eprintln!("measuring {} ({} invocations, {} cold starts)...", subject.name, inputs.len(), init_runs);
+        rows.push((subject.name, measure(subject, inputs, init_runs).await));
+    }
+
+    // The in-process workflow on in-memory ports: full executions per second.
+    let machine = state_machine();
+    let ports = memory_ports();
+    let clock = VirtualClock::default();
+    let runs = 2000;
+    let started = Instant::now();
+    for n in 0..runs {
+        let execution = run_workflow(&machine, &ports, &clock, n).await;
+        assert_eq!(execution.status, orderflow_asl::ExecutionStatus::Succeeded);
+    }
+    let per_second = runs as f64 / started.elapsed().as_secs_f64();
+
+    let floor = rows[0].1.clone();
+    let mut table = String::from(
+        "| function | init (median of cold starts) | vs echo | warm p50 | warm p99 | p50 vs echo | peak RSS | arm64 zip | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (name, f) in &rows {
+        table.push_str(&format!(
+            "| {name} | {:.2} ms | {:.2}x | {:.0} µs | {:.0} µs | {:.2}x | {:.1} MB | {} | {} |\n",
+            f.init_ms,
+            f.init_ms / floor.init_ms,
+            f.p50_us,
+            f.p99_us,
+            f.p50_us / floor.p50_us,
+            f.peak_rss_mb,
+            f.zip_kb.map_or_else(|| "n/a".to_owned(), |kb| format!("{kb:.0} KB")),
+            f.errors,
+        ));
+    }
+
+    let mut budgets = Vec::new();
+    let mut check = |ok: bool, line: String| budgets.push(format!("{} {line}", if ok { "PASS" } else { "FAIL" }));
+    let init_budget = 1.5 * floor.init_ms + 5.0;
+    for (name, f) in rows.iter().filter(|(n, _)| ["validate_data", "process_order", "send_notification"].contains(n)) {
+        check(
+            f.init_ms <= init_budget,
+            format!(
+                "{name} init {:.2} ms <= 1.5 x echo {:.2} ms + 5 ms = {init_budget:.2} ms",
+                f.init_ms, floor.init_ms
+            ),
+        );
+        check(f.peak_rss_mb <= 24.0, format!("{name} peak RSS {:.1} MB <= 24 MB", f.peak_rss_mb));
+        match f.zip_kb {
+            Some(kb) => check(kb <= 3.0 * 1024.0, format!("{name} arm64 zip {kb:.0} KB <= 3072 KB")),
+            None => check(
+                false,
+                format!("{name} arm64 zip missing (run cargo lambda build --release --arm64 --output-format zip)"),
+            ),
+        }
+        check(f.errors == 0, format!("{name} answered every invocation without error ({} errors)", f.errors));
+    }
+    if let Some((_, v)) = rows.iter().find(|(n, _)| *n == "validate_data") {
+        check(v.p99_us <= 1000.0, format!("validate_data warm p99 {:.0} µs <= 1000 µs", v.p99_us));
+    }
+    check(per_second >= 2000.0, format!("in-process workflow {per_second:.0} executions/s >= 2000"));
+
+    let criterion = criterion_summary(&root);
+    let report = format!(
+        "# Performance\n\nGenerated by `make bench` (`target/release/orderflow-bench --iterations {iterations} --init-runs {init_runs}`); do not edit by hand.\n\n\
+         - Machine: {}.\n\
+         - Functions: the x86_64 release builds (`cargo build --release`, the workspace's release profile) of the same code that \
+         ships as arm64; zip sizes are of `cargo lambda build --release --arm64 --output-format zip`.\n\
+         - Each function runs as its own process against orderflow's local Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`), \
+         exactly as in Lambda. Init: from process start to its first `/next` request, median of {init_runs} cold starts. \
+         Warm latency: from handing an event to the Runtime API to receiving the answer, over {iterations} invocations after 20 \
+         warm-up ones. Peak RSS: VmHWM of the process after the run. process_order and send_notification call moto \
+         (Python, on 127.0.0.1) through the AWS SDK, so their latencies are mostly moto's. process_order stores a \
+         new order per invocation; send_notification confirms each of them.\n\
+         - The echo floor is a bare `lambda_runtime` function returning its input; the seed row is the original tutorial's \
+         Python `validate_data` under the AWS Lambda Python runtime interface client (awslambdaric).\n\n\
+         {table}\n\
+         In-process workflow (the real state machine, handlers on in-memory ports, `orderflow-asl`): {per_second:.0} \
+         full executions per second ({runs} executions, one after another, on one thread).\n\n\
+         ## Budgets\n\n```\n{}\n```\n\n## Criterion micro-benchmarks\n\n{criterion}\n",
+        machine_description(),
+        budgets.join("\n"),
+    );
+    println!("{table}");
+    println!("in-process workflow: {per_second:.0} executions/s\n");
+    for line in &budgets {
+        println!("{line}");
+    }
+    if let Some(parent) = out.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    std::fs::write(&out, report).expect("write the report");
+    eprintln!("wrote {}", out.display());
+    let _ = std::fs::remove_dir_all(&seed_dir);
+}
+
+/// Mean times from target/criterion, when `cargo bench` has run.
+fn criterion_summary(root: &Path) -> String {
+    let mut out = String::from(
+        "`cargo bench -p orderflow-bench` (criterion, mean with its 95% confidence interval):\n\n| benchmark | mean |\n|---|---:|\n",
+    );
+    let mut found = false;
+    for name in ["validate_and_price_1_items", "validate_and_price_100_items", "workflow_execution_in_process"] {
+        let path = root.join("target/criterion").join(name).join("new/estimates.json");
+        let Some(estimates) = std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        else {
+            continue;
+        };
+        let mean = &estimates["mean"];
+        let ns = |v: &Value| v.as_f64().unwrap_or(0.0);
+        out.push_str(&format!(
+            "| {name} | {:.2} µs ({:.2} to {:.2}) |\n",
+            ns(&mean["point_estimate"]) / 1e3,
+            ns(&mean["confidence_interval"]["lower_bound"]) / 1e3,
+            ns(&mean["confidence_interval"]["upper_bound"]) / 1e3
+        ));
+        found = true;
+    }
+    if found { out } else { "criterion results not found: run `cargo bench -p orderflow-bench` first.".into() }
+}
