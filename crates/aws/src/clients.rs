@@ -5,6 +5,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 /// The SDK's shared configuration; clients are cheap views of it.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ impl AwsClients {
     /// Like `from_env`, starting from a loader with some settings already made.
     pub async fn load(loader: ConfigLoader) -> AwsClients {
         let config = loader
+            .http_client(https_client())
             // Step Functions retries DependencyUnavailable with backoff and
             // jitter; one quick SDK retry absorbs a dropped connection without
             // multiplying the state machine's attempts.
@@ -40,6 +42,10 @@ impl AwsClients {
         AwsClients { config }
     }
 
+    pub fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.config)
     }
@@ -47,4 +53,11 @@ impl AwsClients {
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.config)
     }
+}
+
+/// The HTTPS client every SDK client shares: rustls on ring. Shared, it loads
+/// the trust roots once, on first use, instead of once per service client at
+/// cold start.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }

@@ -103,6 +103,9 @@ impl Emulator {
 /// A loader for any endpoint, such as a closed port or a throttling stub.
 pub fn endpoint_loader(endpoint: &str) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        // The SDK crates are built without a default HTTPS client (see the
+        // workspace Cargo.toml); plain HTTP to moto on loopback is all this needs.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
