@@ -330,24 +330,8 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
         result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?,
         result_path: result_path_field(obj, &field("ResultPath"))?,
     };
-    let retry = match obj.get("Retry") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, r)| parse_retrier(r, &format!("{at}.Retry[{i}]")))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(def_err(field("Retry"), "must be an array")),
-    };
-    let catch = match obj.get("Catch") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| parse_catcher(c, &format!("{at}.Catch[{i}]")))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(def_err(field("Catch"), "must be an array")),
-    };
+    let retry = list_field(obj, "Retry", at, parse_retrier)?;
+    let catch = list_field(obj, "Catch", at, parse_catcher)?;
 
     let kind = match kind_name.as_str() {
         "Pass" => Kind::Pass { result: obj.get("Result").cloned() },
@@ -466,6 +450,22 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
     };
     let io = if let Kind::Map { .. } = kind { Io { parameters: None, ..io } } else { io };
     Ok(State { name: name.to_owned(), kind, io, transition, retry, catch })
+}
+
+/// An optional array field, each entry parsed at `{at}.{key}[i]`.
+fn list_field<T>(
+    obj: &Map<String, Value>,
+    key: &str,
+    at: &str,
+    parse_one: fn(&Value, &str) -> Result<T, DefinitionError>,
+) -> Result<Vec<T>, DefinitionError> {
+    match obj.get(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            items.iter().enumerate().map(|(i, item)| parse_one(item, &format!("{at}.{key}[{i}]"))).collect()
+        }
+        Some(_) => Err(def_err(format!("{at}.{key}"), "must be an array")),
+    }
 }
 
 /// A ResultPath: absent is `$`, `null` is `None` (discard the result).
