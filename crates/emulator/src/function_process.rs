@@ -80,6 +80,20 @@ impl FunctionProcess {
         self.child.id()
     }
 
+    /// Its stdout once `ready` holds for it, or as it is after `limit`: the
+    /// process writes its log lines before it answers, but they reach us
+    /// through a pipe and a reader thread, a moment later.
+    pub fn stdout_when(&self, ready: impl Fn(&str) -> bool, limit: std::time::Duration) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let text = self.stdout();
+            if ready(&text) || started.elapsed() >= limit {
+                return text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Peak resident memory so far (VmHWM), in bytes, from /proc.
     pub fn peak_rss_bytes(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;

@@ -52,7 +52,9 @@ async fn confirms_once_and_sends_rejections_through_sns() {
     assert_eq!(received[0].attributes["event_type"], "OrderRejected");
     assert_eq!(received[0].message["reasons"], rejected["reasons"]);
 
-    let logs = function.stdout();
+    let logs =
+        function.stdout_when(|text| text.contains("rejection notice published"), std::time::Duration::from_secs(10));
+    assert!(logs.contains("confirmation published"), "{logs}");
     assert!(!logs.contains("ada@example.com") && !logs.contains("Ada Lovelace"), "{logs}");
     assert!(!logs.contains("Grace Hopper"), "{logs}");
 }
