@@ -162,6 +162,12 @@ async fn main() {
     let seed_dir = std::env::temp_dir().join(format!("orderflow-seed-{}", std::process::id()));
     std::fs::create_dir_all(&seed_dir).expect("temp dir");
     let seed = seed_handler(&seed_dir);
+    if seed.is_none() {
+        eprintln!(
+            "warning: the seed's validate_data.py was not found in {}: its row is left out",
+            root.join("../shared/seed").display()
+        );
+    }
 
     let mut subjects = vec![
         (
@@ -299,11 +305,16 @@ async fn main() {
          new order per invocation; send_notification confirms each of them.\n\
          - The echo floor is a bare `lambda_runtime` function returning its input; the seed row is the original tutorial's \
          Python `validate_data` under the AWS Lambda Python runtime interface client (awslambdaric).\n\n\
-         {table}\n\
+         {table}{}\n\
          In-process workflow (the real state machine, handlers on in-memory ports, `orderflow-asl`): {per_second:.0} \
          full executions per second ({runs} executions, one after another, on one thread).\n\n\
          ## Budgets\n\n```\n{}\n```\n\n## Criterion micro-benchmarks\n\n{criterion}\n",
         machine_description(),
+        if seed.is_some() {
+            ""
+        } else {
+            "\n(The seed's Python handler was not found in ../shared/seed, so this run has no row for it.)\n"
+        },
         budgets.join("\n"),
     );
     println!("{table}");
