@@ -340,16 +340,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             timeout_seconds: positive(obj, "TimeoutSeconds", &field("TimeoutSeconds"))?,
         },
         "Choice" => {
-            let choices = obj
-                .get("Choices")
-                .and_then(Value::as_array)
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| def_err(field("Choices"), "must be a non-empty array"))?;
-            let choices = choices
-                .iter()
-                .enumerate()
-                .map(|(i, c)| choice::parse_top_rule(c, &format!("{at}.Choices[{i}]")))
-                .collect::<Result<_, _>>()?;
+            let choices = non_empty_list_field(obj, "Choices", at, choice::parse_top_rule)?;
             Kind::Choice { choices, default: string(obj, "Default", &field("Default"))? }
         }
         "Wait" => {
@@ -391,20 +382,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             }
             Kind::Fail { error, error_path, cause, cause_path }
         }
-        "Parallel" => {
-            let branches = obj
-                .get("Branches")
-                .and_then(Value::as_array)
-                .filter(|b| !b.is_empty())
-                .ok_or_else(|| def_err(field("Branches"), "must be a non-empty array"))?;
-            Kind::Parallel {
-                branches: branches
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| parse_machine(b, &format!("{at}.Branches[{i}]")))
-                    .collect::<Result<_, _>>()?,
-            }
-        }
+        "Parallel" => Kind::Parallel { branches: non_empty_list_field(obj, "Branches", at, parse_machine)? },
         _ => {
             let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
                 (Some(p), None) => ("ItemProcessor", p),
@@ -465,6 +443,19 @@ fn list_field<T>(
             items.iter().enumerate().map(|(i, item)| parse_one(item, &format!("{at}.{key}[{i}]"))).collect()
         }
         Some(_) => Err(def_err(format!("{at}.{key}"), "must be an array")),
+    }
+}
+
+/// A required array field with at least one entry, each parsed at `{at}.{key}[i]`.
+fn non_empty_list_field<T>(
+    obj: &Map<String, Value>,
+    key: &str,
+    at: &str,
+    parse_one: fn(&Value, &str) -> Result<T, DefinitionError>,
+) -> Result<Vec<T>, DefinitionError> {
+    match obj.get(key) {
+        Some(Value::Array(items)) if !items.is_empty() => list_field(obj, key, at, parse_one),
+        _ => Err(def_err(format!("{at}.{key}"), "must be a non-empty array")),
     }
 }
 
