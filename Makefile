@@ -33,7 +33,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: bench help venv build run test lint lint-rust lint-infra sam-build fmt unit-test watch-smoke watch invoke \
+.PHONY: bench help venv build run test lint lint-rust lint-infra sam-build fmt unit-test conformance watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -79,12 +79,17 @@ sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infr
 fmt: ## format the code
 	cargo fmt --all
 
-unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests)
+unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite
 ifeq ($(HAVE_NEXTEST),yes)
-	cargo nextest run --workspace --no-fail-fast
+	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded)'
 else
-	cargo test --workspace --no-fail-fast
+	cargo test --workspace --no-fail-fast --exclude orderflow-asl
+	cargo test --package orderflow-asl --lib --test conformance
 endif
+	$(MAKE) --no-print-directory conformance
+
+conformance: ## the executor against ../shared/aws-recorded (ORDERFLOW_AWS_RECORDED to move it): counts passed / refused / failed
+	cargo test --quiet --package orderflow-asl --test recorded
 
 watch-smoke: venv build ## each function through cargo lambda watch; orderflow run in both task modes
 	$(VENV)/bin/python tools/watch_smoke.py $(EMULATOR) target/debug/orderflow

@@ -7,8 +7,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::context::Context;
 use crate::model::{DefinitionError, def_err};
-use crate::path;
+use crate::path::{Path, Root};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -21,7 +22,9 @@ pub enum Family {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     Literal(Value),
-    Path(String),
+    /// A timestamp literal, parsed when the definition loads.
+    Timestamp(OffsetDateTime),
+    Path(Path),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,9 +42,9 @@ pub enum Rule {
     And(Vec<Rule>),
     Or(Vec<Rule>),
     Not(Box<Rule>),
-    Compare { variable: String, family: Family, ordering: Vec<Ordering>, operand: Operand },
-    Matches { variable: String, pattern: String },
-    Test { variable: String, test: Test, expected: bool },
+    Compare { variable: Path, family: Family, ordering: &'static [Ordering], operand: Operand },
+    Matches { variable: Path, pattern: Glob },
+    Test { variable: Path, test: Test, expected: bool },
 }
 
 const COMPARISONS: &[(&str, Family, &[Ordering])] = &[
@@ -72,7 +75,13 @@ const TESTS: &[(&str, Test)] = &[
     ("IsTimestamp", Test::IsTimestamp),
 ];
 
+/// An ISO-8601 extended offset date-time, as Step Functions reads one:
+/// `2026-11-25T08:54:21Z`, fractions and `+01:00` offsets allowed, a `T`
+/// (never a space) between date and time.
 pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    if s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
@@ -114,12 +123,11 @@ fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionErro
         .get("Variable")
         .and_then(Value::as_str)
         .filter(|v| v.starts_with('$'))
-        .ok_or_else(|| def_err(format!("{at}.Variable"), "is required and must be a path"))?
-        .to_owned();
-    path::check_path(&variable).map_err(|e| def_err(format!("{at}.Variable"), e))?;
+        .ok_or_else(|| def_err(format!("{at}.Variable"), "is required and must be a path"))?;
+    let variable = Path::parse(variable).map_err(|e| def_err(format!("{at}.Variable"), e))?;
     if op == "StringMatches" {
         let pattern = operand.as_str().ok_or_else(|| def_err(&field, "must be a string"))?;
-        return Ok(Rule::Matches { variable, pattern: pattern.to_owned() });
+        return Ok(Rule::Matches { variable, pattern: Glob::new(pattern) });
     }
     if let Some((_, test)) = TESTS.iter().find(|(name, _)| *name == op) {
         let expected = operand.as_bool().ok_or_else(|| def_err(&field, "must be true or false"))?;
@@ -135,8 +143,7 @@ fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionErro
         .ok_or_else(|| def_err(&field, "is not a choice operator"))?;
     let operand = if by_path {
         let p = operand.as_str().filter(|p| p.starts_with('$')).ok_or_else(|| def_err(&field, "must be a path"))?;
-        path::check_path(p).map_err(|e| def_err(&field, e))?;
-        Operand::Path(p.to_owned())
+        Operand::Path(Path::parse(p).map_err(|e| def_err(&field, e))?)
     } else {
         let ok = match family {
             Family::String => operand.is_string(),
@@ -147,18 +154,30 @@ fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionErro
         if !ok {
             return Err(def_err(&field, format!("must be a {family:?} value").to_lowercase()));
         }
-        Operand::Literal(operand.clone())
+        match operand.as_str().and_then(parse_timestamp) {
+            Some(t) if *family == Family::Timestamp => Operand::Timestamp(t),
+            _ => Operand::Literal(operand.clone()),
+        }
     };
-    Ok(Rule::Compare { variable, family: *family, ordering: ordering.to_vec(), operand })
+    Ok(Rule::Compare { variable, family: *family, ordering, operand })
 }
 
-/// Evaluates `rule`; a missing variable is an error (States.Runtime), except
-/// for IsPresent.
-pub fn evaluate(rule: &Rule, input: &Value, context: &Value) -> Result<bool, String> {
-    let lookup = |variable: &str| path::select(variable, input, context).ok();
-    let required = |variable: &str| {
+/// Evaluates `rule`; `doc` gives the document a path reads (the state's
+/// input, or the context object). A missing variable is an error
+/// (States.Runtime, with AWS's words), except for the type tests.
+pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<bool, String> {
+    let lookup = |variable: &Path| -> Option<Value> {
+        match variable.root() {
+            Root::Input => variable.select(input).ok().map(|v| v.into_owned()),
+            Root::Context => variable.select(context.value()).ok().map(|v| v.into_owned()),
+        }
+    };
+    let required = |variable: &Path| {
         lookup(variable).ok_or_else(|| {
-            format!("Invalid path '{variable}': the choice state's condition path references an undefined value")
+            format!(
+                "Invalid path '{}': The choice state's condition path references an invalid value.",
+                variable.text()
+            )
         })
     };
     Ok(match rule {
@@ -193,16 +212,17 @@ pub fn evaluate(rule: &Rule, input: &Value, context: &Value) -> Result<bool, Str
             result == *expected
         }
         Rule::Matches { variable, pattern } => match required(variable)? {
-            Value::String(s) => wildcard_match(pattern, &s),
+            Value::String(s) => pattern.matches(&s),
             _ => false,
         },
         Rule::Compare { variable, family, ordering, operand } => {
             let left = required(variable)?;
-            let right = match operand {
-                Operand::Literal(v) => v.clone(),
-                Operand::Path(p) => path::select(p, input, context)?,
+            let order = match operand {
+                Operand::Literal(v) => compare(*family, &left, v),
+                Operand::Timestamp(t) => left.as_str().and_then(parse_timestamp).map(|l| l.cmp(t)),
+                Operand::Path(p) => compare(*family, &left, &required(p)?),
             };
-            compare(*family, &left, &right).is_some_and(|o| ordering.contains(&o))
+            order.is_some_and(|o| ordering.contains(&o))
         }
     })
 }
@@ -217,42 +237,40 @@ fn compare(family: Family, left: &Value, right: &Value) -> Option<Ordering> {
     }
 }
 
-/// `*` matches any run of characters; `\*` is a literal star, `\\` a backslash.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Token {
-        Any,
-        Char(char),
-    }
-    let mut tokens = Vec::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => tokens.push(Token::Char(chars.next().unwrap_or('\\'))),
-            '*' => tokens.push(Token::Any),
-            c => tokens.push(Token::Char(c)),
+/// A StringMatches pattern: `*` matches any run of characters; `\\*` is a
+/// literal star, `\\\\` a backslash. Kept as the literal pieces between stars,
+/// so matching is a left-to-right search for each piece: linear in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glob {
+    pieces: Vec<String>,
+}
+
+impl Glob {
+    pub fn new(pattern: &str) -> Glob {
+        let mut pieces = vec![String::new()];
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => pieces.last_mut().map_or((), |p| p.push(chars.next().unwrap_or('\\'))),
+                '*' => pieces.push(String::new()),
+                c => pieces.last_mut().map_or((), |p| p.push(c)),
+            }
         }
+        Glob { pieces }
     }
-    let text: Vec<char> = text.chars().collect();
-    // Classic two-pointer glob match with backtracking to the last star.
-    let (mut t, mut p, mut star, mut mark) = (0, 0, None, 0);
-    while t < text.len() {
-        if p < tokens.len() && tokens[p] == Token::Char(text[t]) {
-            t += 1;
-            p += 1;
-        } else if p < tokens.len() && tokens[p] == Token::Any {
-            star = Some(p);
-            mark = t;
-            p += 1;
-        } else if let Some(s) = star {
-            p = s + 1;
-            mark += 1;
-            t = mark;
-        } else {
-            return false;
+
+    pub fn matches(&self, text: &str) -> bool {
+        let (first, rest) = self.pieces.split_first().expect("a glob has a first piece");
+        let Some(mut text) = text.strip_prefix(first.as_str()) else { return false };
+        let Some((last, middle)) = rest.split_last() else { return text.is_empty() };
+        for piece in middle {
+            match text.find(piece.as_str()) {
+                Some(i) => text = &text[i + piece.len()..],
+                None => return false,
+            }
         }
+        text.len() >= last.len() && text.ends_with(last.as_str())
     }
-    tokens[p..].iter().all(|t| *t == Token::Any)
 }
 
 #[cfg(test)]
@@ -261,10 +279,18 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("log-*.txt", "log-2026.txt"));
-        assert!(wildcard_match("*", ""));
-        assert!(!wildcard_match("log-*.txt", "log-2026.csv"));
-        assert!(wildcard_match("a\\*b", "a*b"));
-        assert!(!wildcard_match("a\\*b", "axb"));
+        let m = |p: &str, t: &str| Glob::new(p).matches(t);
+        assert!(m("log-*.txt", "log-2026.txt"));
+        assert!(m("*", ""));
+        assert!(!m("log-*.txt", "log-2026.csv"));
+        assert!(m("a\\*b", "a*b"));
+        assert!(!m("a\\*b", "axb"));
+        assert!(m("*a*a", "aaa"));
+        assert!(!m("a*a", "a"));
+        assert!(m("ab", "ab"));
+        assert!(!m("ab", "abc"));
+        // Linear: a long pattern over a long text ends at once.
+        let pattern = "*a".repeat(1000);
+        assert!(!Glob::new(&pattern).matches(&"b".repeat(1_000_000)));
     }
 }

@@ -1,12 +1,17 @@
 //! The execution history, shaped like Step Functions' GetExecutionHistory:
-//! numbered events, each with a timestamp, a type and its details.
+//! numbered events, each with a timestamp, a type and its details. Events are
+//! appended in O(1) under one lock, holding shared references to the values
+//! they show; JSON text is made only when the history is read.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+/// Step Functions' quota on events in one execution's history.
+pub const MAX_EVENTS: usize = 25_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,39 +37,114 @@ impl HistoryEvent {
     }
 }
 
+/// One detail member of an event.
+#[derive(Debug, Clone)]
+pub enum Detail {
+    Text(String),
+    /// A JSON value shown as its text, with `<key>Details: {"truncated": false}` beside it.
+    Payload(Arc<Value>),
+    /// A JSON value shown as its text, alone.
+    Json(Arc<Value>),
+    Number(u64),
+}
+
+#[derive(Debug, Clone)]
+struct Event {
+    at: OffsetDateTime,
+    kind: &'static str,
+    previous: u64,
+    /// Where the details sit: `stateEnteredEventDetails`, or none.
+    details_key: Option<&'static str>,
+    details: Vec<(&'static str, Detail)>,
+}
+
 #[derive(Debug, Default)]
-pub struct History(Mutex<Vec<HistoryEvent>>);
+pub struct History(Mutex<Vec<Event>>);
 
 impl History {
-    /// Records an event; `details` is `{"<detailsKey>": {...}}` or null.
-    pub fn record(&self, at: OffsetDateTime, kind: &str, previous: u64, details: Value) -> u64 {
+    /// Appends an event and gives its id, or None once the history is full.
+    pub fn record(
+        &self,
+        at: OffsetDateTime,
+        kind: &'static str,
+        previous: u64,
+        details_key: Option<&'static str>,
+        details: Vec<(&'static str, Detail)>,
+    ) -> Option<u64> {
         let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let id = events.len() as u64 + 1;
-        events.push(HistoryEvent {
-            timestamp: at.format(&Rfc3339).unwrap_or_default(),
-            kind: kind.to_owned(),
-            id,
-            previous_event_id: previous,
-            details: match details {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            },
-        });
-        id
+        if events.len() >= MAX_EVENTS {
+            return None;
+        }
+        events.push(Event { at, kind, previous, details_key, details });
+        Some(events.len() as u64)
     }
 
+    /// Appends an event past the quota: only the execution's final event.
+    pub fn force(
+        &self,
+        at: OffsetDateTime,
+        kind: &'static str,
+        previous: u64,
+        details_key: Option<&'static str>,
+        details: Vec<(&'static str, Detail)>,
+    ) {
+        let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        events.push(Event { at, kind, previous, details_key, details });
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The events as GetExecutionHistory gives them.
     pub fn events(&self) -> Vec<HistoryEvent> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let events = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut details = Map::new();
+                if let Some(key) = e.details_key {
+                    let mut body = Map::new();
+                    for (name, detail) in &e.details {
+                        match detail {
+                            Detail::Text(text) => {
+                                body.insert((*name).to_owned(), Value::String(text.clone()));
+                            }
+                            Detail::Number(n) => {
+                                body.insert((*name).to_owned(), Value::from(*n));
+                            }
+                            Detail::Json(value) => {
+                                body.insert((*name).to_owned(), Value::String(value.to_string()));
+                            }
+                            Detail::Payload(value) => {
+                                body.insert((*name).to_owned(), Value::String(value.to_string()));
+                                body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
+                            }
+                        }
+                    }
+                    details.insert(key.to_owned(), Value::Object(body));
+                }
+                HistoryEvent {
+                    timestamp: e.at.format(&Rfc3339).unwrap_or_default(),
+                    kind: e.kind.to_owned(),
+                    id: i as u64 + 1,
+                    previous_event_id: e.previous,
+                    details,
+                }
+            })
+            .collect()
     }
 }
 
-/// `{"<camelCaseKind>EventDetails": details}`.
-pub fn details(kind: &str, body: Value) -> Value {
-    let mut key = kind.to_owned();
-    if let Some(first) = key.get_mut(0..1) {
-        first.make_ascii_lowercase();
+impl Serialize for History {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.events().serialize(serializer)
     }
-    json!({ format!("{key}EventDetails"): body })
 }
 
 /// The history as readable lines: id, time, type, state, and the gist.

@@ -1,66 +1,145 @@
-//! The `States.*` intrinsic functions of the JSONPath query language, parsed
-//! from a `"key.$"` value and evaluated against the state's input and the
-//! context object.
+//! The `States.*` intrinsic functions of the JSONPath query language: a
+//! `"key.$"` value is parsed once, when the definition loads, into a call
+//! tree whose function, arity and literal arguments are already checked;
+//! evaluation then only reads paths and computes.
+
+use std::collections::HashSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
-use crate::path;
+use crate::path::Path;
 use crate::rng::Rng;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intrinsic {
+    Format,
+    StringToJson,
+    JsonToString,
+    Array,
+    ArrayPartition,
+    ArrayContains,
+    ArrayRange,
+    ArrayGetItem,
+    ArrayLength,
+    ArrayUnique,
+    Base64Encode,
+    Base64Decode,
+    Hash,
+    JsonMerge,
+    MathRandom,
+    MathAdd,
+    StringSplit,
+    Uuid,
+}
+
+/// AWS's caps on intrinsic inputs.
+const MAX_RANGE_ITEMS: usize = 1000;
+const MAX_TEXT_CHARS: usize = 10_000;
+
+impl Intrinsic {
+    fn from_name(name: &str) -> Option<Intrinsic> {
+        use Intrinsic::*;
+        Some(match name {
+            "States.Format" => Format,
+            "States.StringToJson" => StringToJson,
+            "States.JsonToString" => JsonToString,
+            "States.Array" => Array,
+            "States.ArrayPartition" => ArrayPartition,
+            "States.ArrayContains" => ArrayContains,
+            "States.ArrayRange" => ArrayRange,
+            "States.ArrayGetItem" => ArrayGetItem,
+            "States.ArrayLength" => ArrayLength,
+            "States.ArrayUnique" => ArrayUnique,
+            "States.Base64Encode" => Base64Encode,
+            "States.Base64Decode" => Base64Decode,
+            "States.Hash" => Hash,
+            "States.JsonMerge" => JsonMerge,
+            "States.MathRandom" => MathRandom,
+            "States.MathAdd" => MathAdd,
+            "States.StringSplit" => StringSplit,
+            "States.UUID" => Uuid,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        use Intrinsic::*;
+        match self {
+            Format => "States.Format",
+            StringToJson => "States.StringToJson",
+            JsonToString => "States.JsonToString",
+            Array => "States.Array",
+            ArrayPartition => "States.ArrayPartition",
+            ArrayContains => "States.ArrayContains",
+            ArrayRange => "States.ArrayRange",
+            ArrayGetItem => "States.ArrayGetItem",
+            ArrayLength => "States.ArrayLength",
+            ArrayUnique => "States.ArrayUnique",
+            Base64Encode => "States.Base64Encode",
+            Base64Decode => "States.Base64Decode",
+            Hash => "States.Hash",
+            JsonMerge => "States.JsonMerge",
+            MathRandom => "States.MathRandom",
+            MathAdd => "States.MathAdd",
+            StringSplit => "States.StringSplit",
+            Uuid => "States.UUID",
+        }
+    }
+
+    /// How many arguments the function takes.
+    fn arity(self) -> (usize, usize) {
+        use Intrinsic::*;
+        match self {
+            Format => (1, usize::MAX),
+            Array => (0, usize::MAX),
+            Uuid => (0, 0),
+            StringToJson | JsonToString | ArrayLength | ArrayUnique | Base64Encode | Base64Decode => (1, 1),
+            ArrayPartition | ArrayContains | ArrayGetItem | Hash | MathAdd | StringSplit => (2, 2),
+            MathRandom => (2, 3),
+            ArrayRange | JsonMerge => (3, 3),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Literal(Value),
-    Path(String),
+    Path(Path),
     Call(Call),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
-    pub name: String,
+    pub function: Intrinsic,
     pub args: Vec<Arg>,
 }
-
-const FUNCTIONS: &[&str] = &[
-    "States.Format",
-    "States.StringToJson",
-    "States.JsonToString",
-    "States.Array",
-    "States.ArrayPartition",
-    "States.ArrayContains",
-    "States.ArrayRange",
-    "States.ArrayGetItem",
-    "States.ArrayLength",
-    "States.ArrayUnique",
-    "States.Base64Encode",
-    "States.Base64Decode",
-    "States.Hash",
-    "States.JsonMerge",
-    "States.MathRandom",
-    "States.MathAdd",
-    "States.StringSplit",
-    "States.UUID",
-];
 
 pub fn is_call(text: &str) -> bool {
     text.starts_with("States.")
 }
 
-pub fn parse(text: &str) -> Result<Call, String> {
-    let mut p = Parser { s: text.as_bytes(), i: 0, text };
-    let call = p.call()?;
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(format!("unexpected text after the call in {text:?}"));
+impl Call {
+    pub fn parse(text: &str) -> Result<Call, String> {
+        let mut p = Parser { s: text.as_bytes(), i: 0, text, depth: 0 };
+        let call = p.call()?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(format!("unexpected text after the call in {text:?}"));
+        }
+        Ok(call)
     }
-    Ok(call)
 }
+
+/// Nesting deeper than this is refused at load: evaluation recurses.
+const MAX_NESTING: usize = 32;
 
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     text: &'a str,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -75,15 +154,17 @@ impl Parser<'_> {
     }
 
     fn call(&mut self) -> Result<Call, String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.err("intrinsic calls nested too deeply"));
+        }
         self.ws();
         let start = self.i;
         while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'.') {
             self.i += 1;
         }
-        let name = std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default().to_owned();
-        if !FUNCTIONS.contains(&name.as_str()) {
-            return Err(format!("{name:?} is not an intrinsic function"));
-        }
+        let name = std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default();
+        let function = Intrinsic::from_name(name).ok_or_else(|| format!("{name:?} is not an intrinsic function"))?;
         self.ws();
         if self.s.get(self.i) != Some(&b'(') {
             return Err(self.err("expected ("));
@@ -93,20 +174,34 @@ impl Parser<'_> {
         self.ws();
         if self.s.get(self.i) == Some(&b')') {
             self.i += 1;
-            return Ok(Call { name, args });
-        }
-        loop {
-            args.push(self.arg()?);
-            self.ws();
-            match self.s.get(self.i) {
-                Some(b',') => self.i += 1,
-                Some(b')') => {
-                    self.i += 1;
-                    return Ok(Call { name, args });
+        } else {
+            loop {
+                args.push(self.arg()?);
+                self.ws();
+                match self.s.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b')') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err(self.err("expected , or )")),
                 }
-                _ => return Err(self.err("expected , or )")),
             }
         }
+        let (min, max) = function.arity();
+        if args.len() < min || args.len() > max {
+            let wanted = match (min, max) {
+                (a, b) if a == b => format!("{a}"),
+                (a, usize::MAX) => format!("at least {a}"),
+                (a, b) => format!("{a} to {b}"),
+            };
+            return Err(format!("{} takes {wanted} arguments, not {}", function.name(), args.len()));
+        }
+        if function == Intrinsic::Format && !matches!(args[0], Arg::Literal(Value::String(_)) | Arg::Path(_)) {
+            return Err("States.Format's first argument must be a string template".into());
+        }
+        self.depth -= 1;
+        Ok(Call { function, args })
     }
 
     fn arg(&mut self) -> Result<Arg, String> {
@@ -128,12 +223,12 @@ impl Parser<'_> {
                             if next == b'{' || next == b'}' {
                                 out.push('\\');
                             }
-                            out.push(char::from(next));
-                            self.i += 2;
+                            let c = self.text[self.i + 1..].chars().next().unwrap_or_default();
+                            out.push(c);
+                            self.i += 1 + c.len_utf8();
                         }
                         Some(_) => {
-                            let rest = &self.text[self.i..];
-                            let c = rest.chars().next().unwrap_or_default();
+                            let c = self.text[self.i..].chars().next().unwrap_or_default();
                             out.push(c);
                             self.i += c.len_utf8();
                         }
@@ -157,9 +252,7 @@ impl Parser<'_> {
                     }
                     self.i += 1;
                 }
-                let p = self.text[start..self.i].trim().to_owned();
-                path::check_path(&p)?;
-                Ok(Arg::Path(p))
+                Ok(Arg::Path(Path::parse(self.text[start..self.i].trim())?))
             }
             Some(b'S') => Ok(Arg::Call(self.call()?)),
             _ => {
@@ -181,40 +274,67 @@ impl Parser<'_> {
     }
 }
 
-/// What evaluation needs besides the arguments.
-pub struct Env<'a> {
-    pub input: &'a Value,
-    pub context: &'a Value,
-    pub rng: &'a Rng,
+/// A path argument that selected nothing: the caller words the error.
+#[derive(Debug)]
+pub enum CallError {
+    Path { path: String, detail: String },
+    Failed(String),
 }
 
-pub fn evaluate(call: &Call, env: &Env<'_>) -> Result<Value, String> {
-    let args: Vec<Value> = call
-        .args
-        .iter()
-        .map(|a| match a {
-            Arg::Literal(v) => Ok(v.clone()),
-            Arg::Path(p) => path::select(p, env.input, env.context),
-            Arg::Call(c) => evaluate(c, env),
-        })
-        .collect::<Result<_, _>>()?;
-    let name = call.name.as_str();
-    let arity = |n: std::ops::RangeInclusive<usize>| {
-        if n.contains(&args.len()) {
-            Ok(())
-        } else {
-            Err(format!("{name} takes {} to {} arguments, not {}", n.start(), n.end(), args.len()))
+impl From<String> for CallError {
+    fn from(message: String) -> Self {
+        CallError::Failed(message)
+    }
+}
+
+impl From<&str> for CallError {
+    fn from(message: &str) -> Self {
+        CallError::Failed(message.to_owned())
+    }
+}
+
+impl Call {
+    /// Evaluates the call; `doc` resolves each path argument to the input or
+    /// the context object.
+    pub fn evaluate(&self, resolve: &dyn Fn(&Path) -> Result<Value, CallError>, rng: &Rng) -> Result<Value, CallError> {
+        let args: Vec<Value> = self
+            .args
+            .iter()
+            .map(|a| match a {
+                Arg::Literal(v) => Ok(v.clone()),
+                Arg::Path(p) => resolve(p),
+                Arg::Call(c) => c.evaluate(resolve, rng),
+            })
+            .collect::<Result<_, _>>()?;
+        apply(self.function, args, rng).map_err(CallError::Failed)
+    }
+}
+
+fn apply(function: Intrinsic, mut args: Vec<Value>, rng: &Rng) -> Result<Value, String> {
+    let name = function.name();
+    let string = |args: &[Value], i: usize| -> Result<String, String> {
+        args[i].as_str().map(str::to_owned).ok_or_else(|| format!("argument {} of {name} must be a string", i + 1))
+    };
+    let array = |args: &mut Vec<Value>, i: usize| -> Result<Vec<Value>, String> {
+        match args[i].take() {
+            Value::Array(items) => Ok(items),
+            _ => Err(format!("argument {} of {name} must be an array", i + 1)),
         }
     };
-    let string = |i: usize| args[i].as_str().ok_or_else(|| format!("argument {} of {name} must be a string", i + 1));
-    let array = |i: usize| args[i].as_array().ok_or_else(|| format!("argument {} of {name} must be an array", i + 1));
-    let integer = |i: usize| args[i].as_i64().ok_or_else(|| format!("argument {} of {name} must be an integer", i + 1));
-    match name {
-        "States.Format" => {
-            if args.is_empty() {
-                return Err("States.Format needs a template".into());
-            }
-            let template = string(0)?;
+    let integer = |args: &[Value], i: usize| {
+        args[i].as_i64().ok_or_else(|| format!("argument {} of {name} must be an integer", i + 1))
+    };
+    let capped = |text: &str| -> Result<(), String> {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            Err(format!("{name}: the input is longer than {MAX_TEXT_CHARS} characters"))
+        } else {
+            Ok(())
+        }
+    };
+    use Intrinsic::*;
+    match function {
+        Format => {
+            let template = string(&args, 0)?;
             let mut out = String::new();
             let mut values = args[1..].iter();
             let mut chars = template.chars().peekable();
@@ -224,13 +344,7 @@ pub fn evaluate(call: &Call, env: &Env<'_>) -> Result<Value, String> {
                     '{' if chars.peek() == Some(&'}') => {
                         chars.next();
                         let v = values.next().ok_or("States.Format has more {} than arguments")?;
-                        match v {
-                            Value::String(s) => out.push_str(s),
-                            Value::Array(_) | Value::Object(_) => {
-                                return Err("States.Format formats only strings, numbers, booleans and null".into());
-                            }
-                            other => out.push_str(&other.to_string()),
-                        }
+                        java_text(v, &mut out);
                     }
                     c => out.push(c),
                 }
@@ -240,84 +354,75 @@ pub fn evaluate(call: &Call, env: &Env<'_>) -> Result<Value, String> {
             }
             Ok(Value::String(out))
         }
-        "States.StringToJson" => {
-            arity(1..=1)?;
-            serde_json::from_str(string(0)?).map_err(|e| format!("States.StringToJson: {e}"))
+        StringToJson => {
+            let text = string(&args, 0)?;
+            if text.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            serde_json::from_str(&text).map_err(|e| format!("States.StringToJson: {e}"))
         }
-        "States.JsonToString" => {
-            arity(1..=1)?;
-            Ok(Value::String(args[0].to_string()))
-        }
-        "States.Array" => Ok(Value::Array(args)),
-        "States.ArrayPartition" => {
-            arity(2..=2)?;
-            let size = integer(1)?;
+        JsonToString => Ok(Value::String(args[0].to_string())),
+        Array => Ok(Value::Array(args)),
+        ArrayPartition => {
+            let size = integer(&args, 1)?;
             if size <= 0 {
                 return Err("States.ArrayPartition: the chunk size must be positive".into());
             }
-            Ok(Value::Array(array(0)?.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
+            let items = array(&mut args, 0)?;
+            Ok(Value::Array(items.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
         }
-        "States.ArrayContains" => {
-            arity(2..=2)?;
-            Ok(Value::Bool(array(0)?.contains(&args[1])))
+        ArrayContains => {
+            let items = array(&mut args, 0)?;
+            Ok(Value::Bool(items.contains(&args[1])))
         }
-        "States.ArrayRange" => {
-            arity(3..=3)?;
-            let (start, end, step) = (integer(0)?, integer(1)?, integer(2)?);
+        ArrayRange => {
+            let (start, end, step) = (integer(&args, 0)?, integer(&args, 1)?, integer(&args, 2)?);
             if step == 0 {
                 return Err("States.ArrayRange: the step must not be 0".into());
             }
-            let mut out = Vec::new();
-            let mut n = start;
-            while (step > 0 && n <= end) || (step < 0 && n >= end) {
-                out.push(Value::from(n));
-                if out.len() > 1000 {
-                    return Err("States.ArrayRange: at most 1000 items".into());
-                }
-                n += step;
+            let count = (i128::from(end) - i128::from(start)) / i128::from(step) + 1;
+            if count > MAX_RANGE_ITEMS as i128 {
+                return Err(format!("States.ArrayRange: at most {MAX_RANGE_ITEMS} items"));
             }
+            let out: Vec<Value> =
+                (0..count.max(0)).map(|k| Value::from((i128::from(start) + k * i128::from(step)) as i64)).collect();
             Ok(Value::Array(out))
         }
-        "States.ArrayGetItem" => {
-            arity(2..=2)?;
-            let index = integer(1)?;
+        ArrayGetItem => {
+            let index = integer(&args, 1)?;
+            let items = array(&mut args, 0)?;
             usize::try_from(index)
                 .ok()
-                .and_then(|i| array(0).ok()?.get(i).cloned())
+                .and_then(|i| items.into_iter().nth(i))
                 .ok_or_else(|| format!("States.ArrayGetItem: index {index} is out of range"))
         }
-        "States.ArrayLength" => {
-            arity(1..=1)?;
-            Ok(Value::from(array(0)?.len()))
+        ArrayLength => Ok(Value::from(array(&mut args, 0)?.len())),
+        ArrayUnique => {
+            // Linear in the items: each is keyed by its canonical JSON text.
+            let mut seen = HashSet::new();
+            let items = array(&mut args, 0)?;
+            Ok(Value::Array(items.into_iter().filter(|v| seen.insert(v.to_string())).collect()))
         }
-        "States.ArrayUnique" => {
-            arity(1..=1)?;
-            let mut out: Vec<Value> = Vec::new();
-            for v in array(0)? {
-                if !out.contains(v) {
-                    out.push(v.clone());
-                }
-            }
-            Ok(Value::Array(out))
+        Base64Encode => {
+            let text = string(&args, 0)?;
+            capped(&text)?;
+            Ok(Value::String(BASE64.encode(text)))
         }
-        "States.Base64Encode" => {
-            arity(1..=1)?;
-            Ok(Value::String(BASE64.encode(string(0)?)))
-        }
-        "States.Base64Decode" => {
-            arity(1..=1)?;
-            let bytes = BASE64.decode(string(0)?).map_err(|e| format!("States.Base64Decode: {e}"))?;
+        Base64Decode => {
+            let text = string(&args, 0)?;
+            capped(&text)?;
+            let bytes = BASE64.decode(text).map_err(|e| format!("States.Base64Decode: {e}"))?;
             String::from_utf8(bytes).map(Value::String).map_err(|_| "States.Base64Decode: not UTF-8 text".into())
         }
-        "States.Hash" => {
-            arity(2..=2)?;
+        Hash => {
             let data = match &args[0] {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
+            capped(&data)?;
             use sha2::Digest;
             let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-            let digest = match string(1)? {
+            let digest = match string(&args, 1)?.as_str() {
                 "MD5" => hex(&md5::Md5::digest(data.as_bytes())),
                 "SHA-1" => hex(&sha1::Sha1::digest(data.as_bytes())),
                 "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
@@ -331,47 +436,85 @@ pub fn evaluate(call: &Call, env: &Env<'_>) -> Result<Value, String> {
             };
             Ok(Value::String(digest))
         }
-        "States.JsonMerge" => {
-            arity(3..=3)?;
+        JsonMerge => {
             if args[2] != Value::Bool(false) {
                 return Err("States.JsonMerge: only the shallow merge (false) exists".into());
             }
-            let (Some(a), Some(b)) = (args[0].as_object(), args[1].as_object()) else {
+            let (Value::Object(mut a), Value::Object(b)) = (args[0].take(), args[1].take()) else {
                 return Err("States.JsonMerge merges two objects".into());
             };
-            let mut out: Map<String, Value> = a.clone();
-            out.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
-            Ok(Value::Object(out))
+            a.extend(b);
+            Ok(Value::Object(a))
         }
-        "States.MathRandom" => {
-            arity(2..=3)?;
-            let (start, end) = (integer(0)?, integer(1)?);
+        MathRandom => {
+            let (start, end) = (integer(&args, 0)?, integer(&args, 1)?);
             if end <= start {
                 return Err("States.MathRandom: the end must be greater than the start".into());
             }
-            let draw = if args.len() == 3 { Rng::new(integer(2)? as u64).next_u64() } else { env.rng.next_u64() };
-            Ok(Value::from(start + (draw % (end - start) as u64) as i64))
+            let draw = if args.len() == 3 { Rng::new(integer(&args, 2)? as u64).next_u64() } else { rng.next_u64() };
+            let span = (i128::from(end) - i128::from(start)) as u128;
+            Ok(Value::from((i128::from(start) + (u128::from(draw) % span) as i128) as i64))
         }
-        "States.MathAdd" => {
-            arity(2..=2)?;
-            let sum = integer(0)?.checked_add(integer(1)?).ok_or("States.MathAdd overflowed")?;
+        MathAdd => {
+            // Step Functions rounds each operand half up (Java's Math.round): 1.5 → 2, −1.5 → −1.
+            let round = |i: usize| -> Result<i64, String> {
+                let n = args[i].as_number().ok_or_else(|| format!("argument {} of {name} must be a number", i + 1))?;
+                match n.as_i64() {
+                    Some(v) => Ok(v),
+                    None => {
+                        let f = n.as_f64().filter(|f| f.is_finite()).ok_or("States.MathAdd: not a finite number")?;
+                        let r = (f + 0.5).floor();
+                        if r.abs() >= 9.2e18 {
+                            return Err("States.MathAdd: the operand is out of range".into());
+                        }
+                        Ok(r as i64)
+                    }
+                }
+            };
+            let sum = round(0)?.checked_add(round(1)?).ok_or("States.MathAdd overflowed")?;
             Ok(Value::Number(Number::from(sum)))
         }
-        "States.StringSplit" => {
-            arity(2..=2)?;
-            let delimiters: Vec<char> = string(1)?.chars().collect();
+        StringSplit => {
+            let (text, delimiters) = (string(&args, 0)?, string(&args, 1)?);
+            let delimiters: Vec<char> = delimiters.chars().collect();
             Ok(Value::Array(
-                string(0)?
-                    .split(|c| delimiters.contains(&c))
+                text.split(|c| delimiters.contains(&c))
                     .filter(|s| !s.is_empty())
                     .map(|s| Value::String(s.to_owned()))
                     .collect(),
             ))
         }
-        "States.UUID" => {
-            arity(0..=0)?;
-            Ok(Value::String(env.rng.uuid_v4()))
+        Uuid => Ok(Value::String(rng.uuid_v4())),
+    }
+}
+
+/// A value as Step Functions' Java renders it in States.Format: strings bare,
+/// objects as `{a=1, b=[]}`, arrays as `[1, 2]`.
+fn java_text(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                java_text(item, out);
+            }
+            out.push(']');
         }
-        other => Err(format!("{other} is not an intrinsic function")),
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                java_text(v, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }

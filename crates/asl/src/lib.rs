@@ -1,26 +1,33 @@
 //! A local executor for Amazon States Language definitions in the JSONPath
-//! query language: parse and lint a definition, run it with Step Functions'
-//! semantics against pluggable task invokers, and keep an execution history
-//! shaped like GetExecutionHistory.
+//! query language: a definition is compiled once into an internal form
+//! (states by index, paths, templates, intrinsic calls and Choice rules
+//! parsed), then run with Step Functions' semantics against pluggable task
+//! invokers, keeping an execution history shaped like GetExecutionHistory.
 //!
-//! Not supported, and refused by name when a definition uses them: the
+//! Not supported yet, and refused by name when a definition uses them: the
 //! JSONata query language and workflow variables, `.sync` and
 //! `.waitForTaskToken` integrations, service integrations other than
-//! `lambda:invoke`, activities, Distributed Map.
+//! Lambda, activities, Distributed Map's S3 reader and writer.
 
 pub mod choice;
+pub mod context;
+pub mod error;
 pub mod executor;
 pub mod history;
 pub mod intrinsics;
 pub mod lint;
 pub mod model;
 pub mod path;
+pub(crate) mod pipeline;
 pub mod rng;
+pub(crate) mod states;
 pub mod template;
 
+pub use error::{Failure, StatesError};
 pub use executor::{
-    BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, RealClock, RuleTaken,
-    TaskFailure, VirtualClock,
+    BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
+    RuleTaken, TaskFailure, VirtualClock,
 };
-pub use history::{HistoryEvent, trace};
+pub use history::{History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine, parse, parse_str};
+pub use pipeline::MAX_PAYLOAD_BYTES;

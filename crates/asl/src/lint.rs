@@ -1,11 +1,11 @@
-//! Static checks on a parsed definition, as statelint makes them: every
-//! transition lands on a state of the same machine, every state is reachable,
-//! some state ends the machine, `States.ALL` comes last, and a lambda:invoke
-//! task names its function.
+//! Whole-machine checks, as statelint makes them: every transition lands on a
+//! state of the same machine, every state is reachable, some state ends the
+//! machine, `States.ALL` comes last, and a lambda:invoke task names its
+//! function. [`crate::parse`] refuses a definition with any finding.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
-use crate::model::{DefinitionError, Kind, Resource, StateMachine, Transition, def_err};
+use crate::model::{DefinitionError, Kind, Resource, StateMachine, Target, Transition, UNRESOLVED, def_err};
 
 pub fn lint(machine: &StateMachine) -> Vec<DefinitionError> {
     let mut findings = Vec::new();
@@ -13,33 +13,35 @@ pub fn lint(machine: &StateMachine) -> Vec<DefinitionError> {
     findings
 }
 
-fn targets(machine: &StateMachine, name: &str) -> Vec<(String, String)> {
-    let Some(state) = machine.states.get(name) else { return Vec::new() };
+fn targets(machine: &StateMachine, index: usize) -> Vec<(String, &Target)> {
+    let state = &machine.states[index];
     let mut out = Vec::new();
     if let Transition::Next(next) = &state.transition {
-        out.push(("Next".to_owned(), next.clone()));
+        out.push(("Next".to_owned(), next));
     }
     if let Kind::Choice { choices, default } = &state.kind {
-        out.extend(choices.iter().enumerate().map(|(i, (_, next))| (format!("Choices[{i}].Next"), next.clone())));
+        out.extend(choices.iter().enumerate().map(|(i, (_, next))| (format!("Choices[{i}].Next"), next)));
         if let Some(d) = default {
-            out.push(("Default".to_owned(), d.clone()));
+            out.push(("Default".to_owned(), d));
         }
     }
-    out.extend(state.catch.iter().enumerate().map(|(i, c)| (format!("Catch[{i}].Next"), c.next.clone())));
+    out.extend(state.catch.iter().enumerate().map(|(i, c)| (format!("Catch[{i}].Next"), &c.next)));
     out
 }
 
 fn check(machine: &StateMachine, at: &str, findings: &mut Vec<DefinitionError>) {
     let here = |f: &str| if at.is_empty() { f.to_owned() } else { format!("{at}.{f}") };
-    if !machine.states.contains_key(&machine.start_at) {
-        findings.push(def_err(here("StartAt"), format!("no state named {:?}", machine.start_at)));
+    if machine.start_at.index == UNRESOLVED {
+        findings.push(def_err(here("StartAt"), format!("no state named {:?}", machine.start_at.name)));
     }
-    for (name, state) in &machine.states {
-        let state_at = here(&format!("States.{name}"));
-        for (field, target) in targets(machine, name) {
-            if !machine.states.contains_key(&target) {
-                findings
-                    .push(def_err(format!("{state_at}.{field}"), format!("no state named {target:?} in this machine")));
+    for (index, state) in machine.states.iter().enumerate() {
+        let state_at = here(&format!("States.{}", state.name));
+        for (field, target) in targets(machine, index) {
+            if target.index == UNRESOLVED {
+                findings.push(def_err(
+                    format!("{state_at}.{field}"),
+                    format!("no state named {:?} in this machine", target.name),
+                ));
             }
         }
         for (list, names) in [
@@ -53,39 +55,35 @@ fn check(machine: &StateMachine, at: &str, findings: &mut Vec<DefinitionError>) 
             }
         }
         match &state.kind {
-            Kind::Task { resource: Resource::LambdaInvoke, .. } => {
-                let named = state
-                    .io
-                    .parameters
-                    .as_ref()
-                    .is_some_and(|p| p.get("FunctionName").is_some() || p.get("FunctionName.$").is_some());
-                if !named {
-                    findings.push(def_err(format!("{state_at}.Parameters"), "lambda:invoke needs FunctionName"));
-                }
+            Kind::Task { resource: Resource::LambdaInvoke, .. }
+                if !state.io.parameters.as_ref().is_some_and(|p| p.names_field("FunctionName")) =>
+            {
+                findings.push(def_err(format!("{state_at}.Parameters"), "lambda:invoke needs FunctionName"));
             }
             Kind::Parallel { branches } => {
                 for (i, b) in branches.iter().enumerate() {
                     check(b, &format!("{state_at}.Branches[{i}]"), findings);
                 }
             }
-            Kind::Map { processor, .. } => check(processor, &format!("{state_at}.ItemProcessor"), findings),
+            Kind::Map(spec) => check(&spec.processor, &format!("{state_at}.ItemProcessor"), findings),
             _ => {}
         }
     }
     // Reachability from StartAt.
-    let mut seen = BTreeSet::new();
-    let mut queue = VecDeque::from([machine.start_at.clone()]);
-    while let Some(name) = queue.pop_front() {
-        if machine.states.contains_key(&name) && seen.insert(name.clone()) {
-            queue.extend(targets(machine, &name).into_iter().map(|(_, t)| t));
+    let mut seen = vec![false; machine.states.len()];
+    let mut queue = VecDeque::from([machine.start_at.index]);
+    while let Some(index) = queue.pop_front() {
+        if index != UNRESOLVED && !seen[index] {
+            seen[index] = true;
+            queue.extend(targets(machine, index).into_iter().map(|(_, t)| t.index));
         }
     }
-    for name in machine.states.keys().filter(|n| !seen.contains(*n)) {
-        findings.push(def_err(here(&format!("States.{name}")), "is not reachable from StartAt"));
+    for (state, _) in machine.states.iter().zip(&seen).filter(|(_, seen)| !**seen) {
+        findings.push(def_err(here(&format!("States.{}", state.name)), "is not reachable from StartAt"));
     }
     let terminal = machine
         .states
-        .values()
+        .iter()
         .any(|s| matches!(s.transition, Transition::End) || matches!(s.kind, Kind::Succeed | Kind::Fail { .. }));
     if !terminal {
         findings.push(def_err(here("States"), "no state ends the machine (End, Succeed or Fail)"));

@@ -1,12 +1,18 @@
-//! Amazon States Language (JSONPath query language) parsed into typed states.
-//! Every field is checked where it is read, and an error names the state and
-//! the field. Features this executor does not run are refused by name.
+//! Amazon States Language (JSONPath query language) compiled into the form
+//! the executor runs: states addressed by index, every path, template,
+//! intrinsic call and Choice rule parsed once, timestamps parsed. Every
+//! definition error surfaces here with its location (`States.X.Parameters.a.b.$`).
+//! Features this executor does not run are refused by name.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use crate::choice::{self, Rule};
+use crate::intrinsics::{self, Call};
+use crate::path::{Path, ReferencePath};
+use crate::template::Template;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DefinitionError {
@@ -30,10 +36,34 @@ pub(crate) fn def_err(location: impl Into<String>, message: impl Into<String>) -
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateMachine {
     pub comment: Option<String>,
-    pub start_at: String,
-    /// In definition order is not kept: Step Functions does not use it either.
-    pub states: BTreeMap<String, State>,
+    pub start_at: Target,
+    /// In name order (a JSON object's order is not kept).
+    pub states: Vec<State>,
     pub timeout_seconds: Option<u64>,
+    /// Map iterators run as a Distributed Map's child executions.
+    pub distributed: bool,
+}
+
+impl StateMachine {
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.name == name)
+    }
+}
+
+/// A transition's target: the state's name, and its index once resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub index: usize,
+}
+
+/// Not resolved: the name is not a state of the machine (lint reports it).
+pub const UNRESOLVED: usize = usize::MAX;
+
+impl Target {
+    fn new(name: &str) -> Target {
+        Target { name: name.to_owned(), index: UNRESOLVED }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,20 +78,21 @@ pub struct State {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
-    Next(String),
+    Next(Target),
     End,
     /// Choice, Succeed and Fail choose (or end) by themselves.
     Own,
 }
 
-/// Input and output processing. `None` for a path means JSON `null`.
+/// Input and output processing. `None` for InputPath/OutputPath means JSON
+/// `null` (an empty object); for ResultPath, discard the result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Io {
-    pub input_path: Option<String>,
-    pub output_path: Option<String>,
-    pub parameters: Option<Value>,
-    pub result_selector: Option<Value>,
-    pub result_path: Option<String>,
+    pub input_path: Option<Path>,
+    pub output_path: Option<Path>,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    pub result_path: Option<ReferencePath>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,8 +108,8 @@ pub struct Retrier {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catcher {
     pub error_equals: Vec<String>,
-    pub result_path: Option<String>,
-    pub next: String,
+    pub result_path: Option<ReferencePath>,
+    pub next: Target,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,46 +122,50 @@ pub enum Resource {
     Function(String),
 }
 
+/// A number given in the definition, or read from the input by a `...Path` field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Given<T> {
+    Value(T),
+    Path(Path),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum WaitFor {
     Seconds(u64),
-    SecondsPath(String),
-    Timestamp(String),
-    TimestampPath(String),
+    SecondsPath(Path),
+    Timestamp(OffsetDateTime),
+    TimestampPath(Path),
+}
+
+/// A Fail state's Error or Cause.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Text {
+    Literal(String),
+    Path(Path),
+    Call(Call),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapSpec {
+    pub processor: Box<StateMachine>,
+    pub items_path: Path,
+    pub item_selector: Option<Template>,
+    /// 0: no limit.
+    pub max_concurrency: Given<u64>,
+    pub tolerated_failure_count: Option<Given<i64>>,
+    pub tolerated_failure_percentage: Option<Given<f64>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Pass {
-        result: Option<Value>,
-    },
-    Task {
-        resource: Resource,
-        timeout_seconds: Option<u64>,
-    },
-    Choice {
-        choices: Vec<(Rule, String)>,
-        default: Option<String>,
-    },
+    Pass { result: Option<Value> },
+    Task { resource: Resource, timeout_seconds: Option<Given<u64>> },
+    Choice { choices: Vec<(Rule, Target)>, default: Option<Target> },
     Wait(WaitFor),
     Succeed,
-    Fail {
-        error: Option<String>,
-        error_path: Option<String>,
-        cause: Option<String>,
-        cause_path: Option<String>,
-    },
-    Parallel {
-        branches: Vec<StateMachine>,
-    },
-    Map {
-        processor: Box<StateMachine>,
-        items_path: String,
-        item_selector: Option<Value>,
-        max_concurrency: u32,
-        tolerated_failure_count: Option<u64>,
-        tolerated_failure_percentage: Option<f64>,
-    },
+    Fail { error: Option<Text>, cause: Option<Text> },
+    Parallel { branches: Vec<StateMachine> },
+    Map(Box<MapSpec>),
 }
 
 impl Kind {
@@ -143,7 +178,7 @@ impl Kind {
             Kind::Succeed => "Succeed",
             Kind::Fail { .. } => "Fail",
             Kind::Parallel { .. } => "Parallel",
-            Kind::Map { .. } => "Map",
+            Kind::Map(_) => "Map",
         }
     }
 }
@@ -155,26 +190,24 @@ const UNSUPPORTED_FIELDS: &[(&str, &str)] = &[
     ("Output", "the JSONata query language (Output)"),
     ("Items", "the JSONata query language (Items)"),
     ("Credentials", "cross-account task credentials (Credentials)"),
-    ("HeartbeatSeconds", "task heartbeats (HeartbeatSeconds), which only callback and activity tasks use"),
-    ("HeartbeatSecondsPath", "task heartbeats (HeartbeatSecondsPath)"),
-    ("TimeoutSecondsPath", "TimeoutSecondsPath"),
-    ("ItemReader", "Distributed Map (ItemReader)"),
-    ("ItemBatcher", "Distributed Map (ItemBatcher)"),
-    ("ResultWriter", "Distributed Map (ResultWriter)"),
-    ("Label", "Distributed Map (Label)"),
-    ("MaxConcurrencyPath", "MaxConcurrencyPath"),
-    ("ToleratedFailureCountPath", "ToleratedFailureCountPath"),
-    ("ToleratedFailurePercentagePath", "ToleratedFailurePercentagePath"),
+    ("ItemReader", "Distributed Map's ItemReader (items read from S3)"),
+    ("ItemBatcher", "Distributed Map's ItemBatcher"),
+    ("ResultWriter", "Distributed Map's ResultWriter (results written to S3)"),
 ];
 
-const COMMON: &[&str] = &["Type", "Comment"];
+const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 const FLOW: &[&str] = &["Next", "End"];
 const IO: &[&str] = &["InputPath", "OutputPath"];
 const RESULT: &[&str] = &["Parameters", "ResultSelector", "ResultPath"];
 const ERRORS: &[&str] = &["Retry", "Catch"];
 
+/// Parses, compiles and checks a definition: what this returns can run.
 pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {
-    parse_machine(definition, "")
+    let machine = parse_unchecked(definition)?;
+    match crate::lint::lint(&machine).into_iter().next() {
+        Some(finding) => Err(finding),
+        None => Ok(machine),
+    }
 }
 
 pub fn parse_str(text: &str) -> Result<StateMachine, DefinitionError> {
@@ -182,23 +215,58 @@ pub fn parse_str(text: &str) -> Result<StateMachine, DefinitionError> {
     parse(&value)
 }
 
-fn parse_machine(value: &Value, at: &str) -> Result<StateMachine, DefinitionError> {
+/// Parses and compiles without the whole-machine checks of [`crate::lint`],
+/// for tools that report every finding.
+pub fn parse_unchecked(definition: &Value) -> Result<StateMachine, DefinitionError> {
+    let mut machine = parse_machine(definition, "", false)?;
+    resolve(&mut machine);
+    Ok(machine)
+}
+
+fn resolve(machine: &mut StateMachine) {
+    let index: HashMap<String, usize> = machine.states.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+    let fix = |t: &mut Target| t.index = index.get(&t.name).copied().unwrap_or(UNRESOLVED);
+    fix(&mut machine.start_at);
+    for state in &mut machine.states {
+        if let Transition::Next(t) = &mut state.transition {
+            fix(t);
+        }
+        for c in &mut state.catch {
+            fix(&mut c.next);
+        }
+        match &mut state.kind {
+            Kind::Choice { choices, default } => {
+                choices.iter_mut().for_each(|(_, t)| fix(t));
+                if let Some(d) = default {
+                    fix(d);
+                }
+            }
+            Kind::Parallel { branches } => branches.iter_mut().for_each(resolve),
+            Kind::Map(spec) => resolve(&mut spec.processor),
+            _ => {}
+        }
+    }
+}
+
+fn check_query_language(obj: &Map<String, Value>, at: &str) -> Result<(), DefinitionError> {
+    match obj.get("QueryLanguage") {
+        None => Ok(()),
+        Some(language) => match language.as_str() {
+            Some("JSONPath") => Ok(()),
+            Some("JSONata") => {
+                Err(def_err(at, "the JSONata query language is not supported by this executor yet; use JSONPath"))
+            }
+            _ => Err(def_err(at, "must be \"JSONPath\" or \"JSONata\"")),
+        },
+    }
+}
+
+fn parse_machine(value: &Value, at: &str, distributed: bool) -> Result<StateMachine, DefinitionError> {
     let here = |field: &str| if at.is_empty() { field.to_owned() } else { format!("{at}.{field}") };
     let obj = value
         .as_object()
         .ok_or_else(|| def_err(if at.is_empty() { "(definition)" } else { at }, "must be a JSON object"))?;
-    if let Some(language) = obj.get("QueryLanguage") {
-        match language.as_str() {
-            Some("JSONPath") => {}
-            Some("JSONata") => {
-                return Err(def_err(
-                    here("QueryLanguage"),
-                    "the JSONata query language is not supported by this executor; use JSONPath",
-                ));
-            }
-            _ => return Err(def_err(here("QueryLanguage"), "must be \"JSONPath\" or \"JSONata\"")),
-        }
-    }
+    check_query_language(obj, &here("QueryLanguage"))?;
     for key in obj.keys() {
         if !["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage", "ProcessorConfig"]
             .contains(&key.as_str())
@@ -206,32 +274,25 @@ fn parse_machine(value: &Value, at: &str) -> Result<StateMachine, DefinitionErro
             return Err(def_err(here(key), "unknown field"));
         }
     }
-    if let Some(config) = obj.get("ProcessorConfig")
-        && config.get("Mode").and_then(Value::as_str) == Some("DISTRIBUTED")
-    {
-        return Err(def_err(
-            here("ProcessorConfig.Mode"),
-            "Distributed Map is not supported by this executor; use INLINE",
-        ));
-    }
     let start_at = string(obj, "StartAt", &here("StartAt"))?.ok_or_else(|| def_err(here("StartAt"), "is required"))?;
     let states_value = obj.get("States").ok_or_else(|| def_err(here("States"), "is required"))?;
     let states_obj = states_value.as_object().ok_or_else(|| def_err(here("States"), "must be an object"))?;
     if states_obj.is_empty() {
         return Err(def_err(here("States"), "must hold at least one state"));
     }
-    let mut states = BTreeMap::new();
+    let mut states = Vec::with_capacity(states_obj.len());
     for (name, state) in states_obj {
         if name.is_empty() || name.chars().count() > 80 {
             return Err(def_err(here("States"), format!("state name {name:?} must be 1 to 80 characters")));
         }
-        states.insert(name.clone(), parse_state(name, state, &here(&format!("States.{name}")))?);
+        states.push(parse_state(name, state, &here(&format!("States.{name}")))?);
     }
     Ok(StateMachine {
         comment: obj.get("Comment").and_then(Value::as_str).map(str::to_owned),
-        start_at,
+        start_at: Target::new(&start_at),
         states,
         timeout_seconds: positive(obj, "TimeoutSeconds", &here("TimeoutSeconds"))?,
+        distributed,
     })
 }
 
@@ -260,26 +321,64 @@ fn number(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<f64>, 
     }
 }
 
+fn compile_path(text: &str, at: &str) -> Result<Path, DefinitionError> {
+    Path::parse(text).map_err(|e| def_err(at, e))
+}
+
 /// A path field: absent is `$`, `null` is `None`.
-fn path_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<String>, DefinitionError> {
+fn path_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Path>, DefinitionError> {
     match obj.get(key) {
-        None => Ok(Some("$".to_owned())),
+        None => Ok(Some(compile_path("$", at)?)),
         Some(Value::Null) => Ok(None),
-        Some(Value::String(p)) if p.starts_with('$') => {
-            crate::path::check_path(p).map_err(|e| def_err(at, e))?;
-            Ok(Some(p.clone()))
-        }
+        Some(Value::String(p)) if p.starts_with('$') => Ok(Some(compile_path(p, at)?)),
         Some(_) => Err(def_err(at, "must be a path starting with $, or null")),
+    }
+}
+
+/// A `...Path` field that must be given as a path.
+fn required_path(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Path>, DefinitionError> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(Value::String(p)) if p.starts_with('$') => Ok(Some(compile_path(p, at)?)),
+        Some(_) => Err(def_err(at, "must be a path starting with $")),
+    }
+}
+
+/// One of `Key` and `KeyPath`, or neither.
+fn given<T>(
+    obj: &Map<String, Value>,
+    key: &str,
+    at: &str,
+    literal: impl Fn(&Value) -> Option<T>,
+    wanted: &str,
+) -> Result<Option<Given<T>>, DefinitionError> {
+    let path_key = format!("{key}Path");
+    match (obj.get(key), required_path(obj, &path_key, &format!("{at}.{path_key}"))?) {
+        (Some(_), Some(_)) => Err(def_err(at, format!("has both {key} and {path_key}"))),
+        (Some(v), None) => {
+            literal(v).map(|v| Some(Given::Value(v))).ok_or_else(|| def_err(format!("{at}.{key}"), wanted))
+        }
+        (None, Some(p)) => Ok(Some(Given::Path(p))),
+        (None, None) => Ok(None),
     }
 }
 
 fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "must be a JSON object"))?;
     let field = |f: &str| format!("{at}.{f}");
+    check_query_language(obj, &field("QueryLanguage"))?;
     let kind_name = string(obj, "Type", &field("Type"))?.ok_or_else(|| def_err(field("Type"), "is required"))?;
     let allowed: Vec<&str> = match kind_name.as_str() {
         "Pass" => [COMMON, FLOW, IO, &["Parameters", "ResultPath", "Result"]].concat(),
-        "Task" => [COMMON, FLOW, IO, RESULT, ERRORS, &["Resource", "TimeoutSeconds"]].concat(),
+        "Task" => [
+            COMMON,
+            FLOW,
+            IO,
+            RESULT,
+            ERRORS,
+            &["Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"],
+        ]
+        .concat(),
         "Choice" => [COMMON, IO, &["Choices", "Default"]].concat(),
         "Wait" => [COMMON, FLOW, IO, &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]].concat(),
         "Succeed" => [COMMON, IO].concat(),
@@ -297,8 +396,12 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
                 "ItemProcessor",
                 "Iterator",
                 "MaxConcurrency",
+                "MaxConcurrencyPath",
                 "ToleratedFailureCount",
+                "ToleratedFailureCountPath",
                 "ToleratedFailurePercentage",
+                "ToleratedFailurePercentagePath",
+                "Label",
             ],
         ]
         .concat(),
@@ -306,7 +409,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
     };
     for key in obj.keys() {
         if let Some((_, feature)) = UNSUPPORTED_FIELDS.iter().find(|(f, _)| f == key) {
-            return Err(def_err(field(key), format!("{feature} is not supported by this executor")));
+            return Err(def_err(field(key), format!("{feature} is not supported by this executor yet")));
         }
         if !allowed.contains(&key.as_str()) {
             return Err(def_err(field(key), format!("is not a field of a {kind_name} state")));
@@ -316,14 +419,14 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
     let transition = match kind_name.as_str() {
         "Choice" | "Succeed" | "Fail" => Transition::Own,
         _ => match (obj.get("Next"), obj.get("End")) {
-            (Some(Value::String(next)), None) => Transition::Next(next.clone()),
+            (Some(Value::String(next)), None) => Transition::Next(Target::new(next)),
             (None, Some(Value::Bool(true))) => Transition::End,
             (Some(_), Some(_)) => return Err(def_err(at, "has both Next and End")),
             (None, None) | (None, Some(Value::Bool(false))) => return Err(def_err(at, "needs Next or \"End\": true")),
             _ => return Err(def_err(field("Next"), "must be a state name (or End must be true)")),
         },
     };
-    let io = Io {
+    let mut io = Io {
         input_path: path_field(obj, "InputPath", &field("InputPath"))?,
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
         parameters: template_field(obj, "Parameters", &field("Parameters"))?,
@@ -335,13 +438,24 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
 
     let kind = match kind_name.as_str() {
         "Pass" => Kind::Pass { result: obj.get("Result").cloned() },
-        "Task" => Kind::Task {
-            resource: parse_resource(obj.get("Resource"), &field("Resource"))?,
-            timeout_seconds: positive(obj, "TimeoutSeconds", &field("TimeoutSeconds"))?,
-        },
+        "Task" => {
+            let seconds = |v: &Value| v.as_u64().filter(|n| *n > 0);
+            let timeout_seconds = given(obj, "TimeoutSeconds", at, seconds, "must be a positive integer")?;
+            let heartbeat = given(obj, "HeartbeatSeconds", at, seconds, "must be a positive integer")?;
+            if let (Some(Given::Value(t)), Some(Given::Value(h))) = (&timeout_seconds, &heartbeat)
+                && h >= t
+            {
+                return Err(def_err(field("HeartbeatSeconds"), "must be smaller than TimeoutSeconds"));
+            }
+            Kind::Task { resource: parse_resource(obj.get("Resource"), &field("Resource"))?, timeout_seconds }
+        }
         "Choice" => {
-            let choices = non_empty_list_field(obj, "Choices", at, choice::parse_top_rule)?;
-            Kind::Choice { choices, default: string(obj, "Default", &field("Default"))? }
+            let choices = non_empty_list_field(obj, "Choices", at, choice::parse_top_rule)?
+                .into_iter()
+                .map(|(rule, next)| (rule, Target::new(&next)))
+                .collect();
+            let default = string(obj, "Default", &field("Default"))?.map(|d| Target::new(&d));
+            Kind::Choice { choices, default }
         }
         "Wait" => {
             let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
@@ -358,31 +472,19 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
                         .as_u64()
                         .ok_or_else(|| def_err(field("Seconds"), "must be a non-negative integer"))?,
                 ),
-                "SecondsPath" => WaitFor::SecondsPath(text("SecondsPath")?),
-                "Timestamp" => {
-                    let ts = text("Timestamp")?;
-                    crate::choice::parse_timestamp(&ts)
-                        .ok_or_else(|| def_err(field("Timestamp"), "must be an RFC 3339 timestamp"))?;
-                    WaitFor::Timestamp(ts)
-                }
-                _ => WaitFor::TimestampPath(text("TimestampPath")?),
+                "SecondsPath" => WaitFor::SecondsPath(compile_path(&text("SecondsPath")?, &field("SecondsPath"))?),
+                "Timestamp" => WaitFor::Timestamp(
+                    choice::parse_timestamp(&text("Timestamp")?)
+                        .ok_or_else(|| def_err(field("Timestamp"), "must be an ISO-8601 timestamp"))?,
+                ),
+                _ => WaitFor::TimestampPath(compile_path(&text("TimestampPath")?, &field("TimestampPath"))?),
             })
         }
         "Succeed" => Kind::Succeed,
-        "Fail" => {
-            let error = string(obj, "Error", &field("Error"))?;
-            let error_path = string(obj, "ErrorPath", &field("ErrorPath"))?;
-            let cause = string(obj, "Cause", &field("Cause"))?;
-            let cause_path = string(obj, "CausePath", &field("CausePath"))?;
-            if error.is_some() && error_path.is_some() {
-                return Err(def_err(at, "has both Error and ErrorPath"));
-            }
-            if cause.is_some() && cause_path.is_some() {
-                return Err(def_err(at, "has both Cause and CausePath"));
-            }
-            Kind::Fail { error, error_path, cause, cause_path }
+        "Fail" => Kind::Fail { error: fail_text(obj, "Error", at)?, cause: fail_text(obj, "Cause", at)? },
+        "Parallel" => {
+            Kind::Parallel { branches: non_empty_list_field(obj, "Branches", at, |v, at| parse_machine(v, at, false))? }
         }
-        "Parallel" => Kind::Parallel { branches: non_empty_list_field(obj, "Branches", at, parse_machine)? },
         _ => {
             let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
                 (Some(p), None) => ("ItemProcessor", p),
@@ -392,42 +494,66 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
                 return Err(def_err(at, "has both ItemSelector and Parameters"));
             }
+            let distributed = match processor.get("ProcessorConfig").and_then(|c| c.get("Mode")) {
+                None => false,
+                Some(Value::String(mode)) if mode == "INLINE" => false,
+                Some(Value::String(mode)) if mode == "DISTRIBUTED" => true,
+                Some(_) => {
+                    return Err(def_err(format!("{at}.{key}.ProcessorConfig.Mode"), "must be INLINE or DISTRIBUTED"));
+                }
+            };
             let items_path = path_field(obj, "ItemsPath", &field("ItemsPath"))?
                 .ok_or_else(|| def_err(field("ItemsPath"), "must be a path, not null"))?;
-            let max_concurrency = match obj.get("MaxConcurrency") {
-                None => 0,
-                Some(v) => v
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| def_err(field("MaxConcurrency"), "must be a non-negative integer"))?,
-            };
+            let max_concurrency = given(obj, "MaxConcurrency", at, Value::as_u64, "must be a non-negative integer")?
+                .unwrap_or(Given::Value(0));
+            let tolerated_failure_count =
+                given(obj, "ToleratedFailureCount", at, Value::as_i64, "must be a non-negative integer")?;
+            if let Some(Given::Value(c)) = tolerated_failure_count
+                && c < 0
+            {
+                return Err(def_err(field("ToleratedFailureCount"), "must be a non-negative integer"));
+            }
             let tolerated_failure_percentage =
-                number(obj, "ToleratedFailurePercentage", &field("ToleratedFailurePercentage"))?;
-            if tolerated_failure_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                given(obj, "ToleratedFailurePercentage", at, Value::as_f64, "must be a number between 0 and 100")?;
+            if let Some(Given::Value(p)) = tolerated_failure_percentage
+                && !(0.0..=100.0).contains(&p)
+            {
                 return Err(def_err(field("ToleratedFailurePercentage"), "must be between 0 and 100"));
             }
-            Kind::Map {
-                processor: Box::new(parse_machine(processor, &field(key))?),
+            // Parameters is the older name of ItemSelector in a Map state.
+            let item_selector = match template_field(obj, "ItemSelector", &field("ItemSelector"))? {
+                Some(selector) => Some(selector),
+                None => io.parameters.take(),
+            };
+            Kind::Map(Box::new(MapSpec {
+                processor: Box::new(parse_machine(processor, &field(key), distributed)?),
                 items_path,
-                // Parameters is the older name of ItemSelector in a Map state.
-                item_selector: match template_field(obj, "ItemSelector", &field("ItemSelector"))? {
-                    Some(selector) => Some(selector),
-                    None => template_field(obj, "Parameters", &field("Parameters"))?,
-                },
+                item_selector,
                 max_concurrency,
-                tolerated_failure_count: match obj.get("ToleratedFailureCount") {
-                    None => None,
-                    Some(v) => Some(
-                        v.as_u64()
-                            .ok_or_else(|| def_err(field("ToleratedFailureCount"), "must be a non-negative integer"))?,
-                    ),
-                },
+                tolerated_failure_count,
                 tolerated_failure_percentage,
-            }
+            }))
         }
     };
-    let io = if let Kind::Map { .. } = kind { Io { parameters: None, ..io } } else { io };
     Ok(State { name: name.to_owned(), kind, io, transition, retry, catch })
+}
+
+/// A Fail state's `Error`/`ErrorPath` or `Cause`/`CausePath`.
+fn fail_text(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Text>, DefinitionError> {
+    let path_key = format!("{key}Path");
+    match (string(obj, key, &format!("{at}.{key}"))?, string(obj, &path_key, &format!("{at}.{path_key}"))?) {
+        (Some(_), Some(_)) => Err(def_err(at, format!("has both {key} and {path_key}"))),
+        (Some(text), None) => Ok(Some(Text::Literal(text))),
+        (None, Some(text)) => {
+            let here = format!("{at}.{path_key}");
+            if intrinsics::is_call(&text) {
+                Ok(Some(Text::Call(Call::parse(&text).map_err(|e| def_err(here, e))?)))
+            } else {
+                Ok(Some(Text::Path(compile_path(&text, &here)?)))
+            }
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// An optional array field, each entry parsed at `{at}.{key}[i]`.
@@ -435,7 +561,7 @@ fn list_field<T>(
     obj: &Map<String, Value>,
     key: &str,
     at: &str,
-    parse_one: fn(&Value, &str) -> Result<T, DefinitionError>,
+    parse_one: impl Fn(&Value, &str) -> Result<T, DefinitionError>,
 ) -> Result<Vec<T>, DefinitionError> {
     match obj.get(key) {
         None => Ok(Vec::new()),
@@ -451,7 +577,7 @@ fn non_empty_list_field<T>(
     obj: &Map<String, Value>,
     key: &str,
     at: &str,
-    parse_one: fn(&Value, &str) -> Result<T, DefinitionError>,
+    parse_one: impl Fn(&Value, &str) -> Result<T, DefinitionError>,
 ) -> Result<Vec<T>, DefinitionError> {
     match obj.get(key) {
         Some(Value::Array(items)) if !items.is_empty() => list_field(obj, key, at, parse_one),
@@ -460,25 +586,19 @@ fn non_empty_list_field<T>(
 }
 
 /// A ResultPath: absent is `$`, `null` is `None` (discard the result).
-fn result_path_field(obj: &Map<String, Value>, at: &str) -> Result<Option<String>, DefinitionError> {
+fn result_path_field(obj: &Map<String, Value>, at: &str) -> Result<Option<ReferencePath>, DefinitionError> {
     match obj.get("ResultPath") {
-        None => Ok(Some("$".to_owned())),
+        None => Ok(Some(ReferencePath::parse("$").map_err(|e| def_err(at, e))?)),
         Some(Value::Null) => Ok(None),
-        Some(Value::String(p)) => {
-            crate::path::check_reference_path(p).map_err(|e| def_err(at, e))?;
-            Ok(Some(p.clone()))
-        }
+        Some(Value::String(p)) => Ok(Some(ReferencePath::parse(p).map_err(|e| def_err(at, e))?)),
         Some(_) => Err(def_err(at, "must be a reference path or null")),
     }
 }
 
-fn template_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Value>, DefinitionError> {
+fn template_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Template>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
-        Some(v) => {
-            crate::template::check(v).map_err(|(inner, message)| def_err(format!("{at}{inner}"), message))?;
-            Ok(Some(v.clone()))
-        }
+        Some(v) => Template::compile(v).map(Some).map_err(|(inner, message)| def_err(format!("{at}{inner}"), message)),
     }
 }
 
@@ -550,10 +670,10 @@ fn parse_catcher(value: &Value, at: &str) -> Result<Catcher, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "must be an object"))?;
     for key in obj.keys() {
         if !["ErrorEquals", "Next", "ResultPath", "Comment"].contains(&key.as_str()) {
-            let message = if key == "Output" || key == "Assign" {
-                format!("{key} belongs to JSONata and variables, which this executor does not support")
-            } else {
-                "is not a field of a catcher".to_owned()
+            let message = match key.as_str() {
+                "Output" => "the JSONata query language (Output) is not supported by this executor yet".to_owned(),
+                "Assign" => "workflow variables (Assign) are not supported by this executor yet".to_owned(),
+                _ => "is not a field of a catcher".to_owned(),
             };
             return Err(def_err(format!("{at}.{key}"), message));
         }
@@ -561,8 +681,9 @@ fn parse_catcher(value: &Value, at: &str) -> Result<Catcher, DefinitionError> {
     Ok(Catcher {
         error_equals: error_names(obj, at)?,
         result_path: result_path_field(obj, &format!("{at}.ResultPath"))?,
-        next: string(obj, "Next", &format!("{at}.Next"))?
-            .ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?,
+        next: Target::new(
+            &string(obj, "Next", &format!("{at}.Next"))?.ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?,
+        ),
     })
 }
 
@@ -596,9 +717,9 @@ fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, Definitio
 
 /// The function name in a Lambda ARN or a bare name: `arn:aws:lambda:r:a:function:NAME[:qualifier]` -> `NAME`.
 pub fn function_name(arn_or_name: &str) -> &str {
-    let parts: Vec<&str> = arn_or_name.split(':').collect();
-    match parts.as_slice() {
-        ["arn", _, "lambda", _, _, "function", name, ..] => name,
+    let mut parts = arn_or_name.split(':');
+    match (parts.next(), parts.nth(1), parts.nth(2), parts.next()) {
+        (Some("arn"), Some("lambda"), Some("function"), Some(name)) => name,
         _ => arn_or_name,
     }
 }

@@ -1,16 +1,203 @@
-//! Paths and reference paths. Selection uses serde_json_path (RFC 9535
-//! JSONPath) with Step Functions' result shape: a definite path (names and
-//! single indexes only) selects exactly one value, or fails; any other path
-//! selects an array of every match. `$$` paths read the context object.
-//! Reference paths (ResultPath) are parsed here: they only name one node.
+//! Paths, compiled once when a definition loads. A definite path (names and
+//! single indexes only) walks its steps and selects exactly one value, or
+//! fails; any other path is an RFC 9535 query (serde_json_path) that selects
+//! an array of every match. `$$` paths read the context object. Reference
+//! paths (ResultPath) name one node and are kept as steps.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
-fn parse(path: &str) -> Result<JsonPath, String> {
-    let rest = path.strip_prefix('$').ok_or_else(|| format!("{path:?} must start with $"))?;
-    let rfc = format!("${}", to_rfc_names(rest.strip_prefix('$').unwrap_or(rest)));
-    JsonPath::parse(&rfc).map_err(|e| format!("{path:?} is not a valid JSONPath: {e}"))
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Field(String),
+    /// A negative index counts from the end, as Jayway's does.
+    Index(i64),
+}
+
+#[derive(Debug, Clone)]
+enum Form {
+    Definite(Vec<Step>),
+    Query(JsonPath),
+}
+
+/// Which document a path reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    Input,
+    Context,
+}
+
+#[derive(Debug, Clone)]
+pub struct Path {
+    text: String,
+    root: Root,
+    form: Form,
+}
+
+impl PartialEq for Path {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+/// Why a path selected nothing: Jayway's words, which AWS quotes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    /// `Missing property in path $['a']`, or the index's equivalent.
+    pub detail: String,
+}
+
+impl Path {
+    pub fn parse(text: &str) -> Result<Path, String> {
+        let rest = text.strip_prefix('$').ok_or_else(|| format!("{text:?} must start with $"))?;
+        let (root, rest) = match rest.strip_prefix('$') {
+            Some(r) => (Root::Context, r),
+            None => (Root::Input, rest),
+        };
+        if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            return Err(format!(
+                "{text:?} references a workflow variable; workflow variables are not supported by this executor yet"
+            ));
+        }
+        let form = match definite_steps(rest) {
+            Some(steps) => Form::Definite(steps),
+            None => {
+                let rfc = format!("${}", to_rfc_names(rest));
+                Form::Query(JsonPath::parse(&rfc).map_err(|e| format!("{text:?} is not a valid JSONPath: {e}"))?)
+            }
+        };
+        Ok(Path { text: text.to_owned(), root, form })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn root(&self) -> Root {
+        self.root
+    }
+
+    /// `$` itself: the whole document.
+    pub fn is_root(&self) -> bool {
+        matches!(&self.form, Form::Definite(steps) if steps.is_empty()) && self.root == Root::Input
+    }
+
+    pub fn is_definite(&self) -> bool {
+        matches!(self.form, Form::Definite(_))
+    }
+
+    /// The value this path selects from `doc` (the input or the context
+    /// object, as [`Path::root`] says).
+    pub fn select<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, Missing> {
+        match &self.form {
+            Form::Definite(steps) => walk(doc, steps).map(Cow::Borrowed),
+            Form::Query(query) => Ok(Cow::Owned(Value::Array(query.query(doc).all().into_iter().cloned().collect()))),
+        }
+    }
+
+    /// Like [`Path::select`], taking the value out of an owned document.
+    pub fn select_owned(&self, doc: Value) -> Result<Value, Missing> {
+        match &self.form {
+            Form::Definite(steps) if steps.is_empty() => Ok(doc),
+            Form::Definite(steps) => {
+                walk(&doc, steps)?;
+                let mut doc = doc;
+                let mut node = &mut doc;
+                for step in steps {
+                    node = match step {
+                        Step::Field(name) => node.get_mut(name.as_str()),
+                        Step::Index(i) => {
+                            let len = node.as_array().map_or(0, Vec::len) as i64;
+                            let i = if *i < 0 { len + i } else { *i };
+                            node.get_mut(i as usize)
+                        }
+                    }
+                    .ok_or_else(|| Missing { detail: String::new() })?;
+                }
+                Ok(node.take())
+            }
+            Form::Query(_) => self.select(&doc).map(Cow::into_owned),
+        }
+    }
+}
+
+fn walk<'v>(doc: &'v Value, steps: &[Step]) -> Result<&'v Value, Missing> {
+    let mut node = doc;
+    for (n, step) in steps.iter().enumerate() {
+        let next = match step {
+            Step::Field(name) => node.as_object().and_then(|o| o.get(name)),
+            Step::Index(i) => node.as_array().and_then(|a| {
+                let i = if *i < 0 { a.len() as i64 + i } else { *i };
+                usize::try_from(i).ok().and_then(|i| a.get(i))
+            }),
+        };
+        node = next.ok_or_else(|| missing(&steps[..=n]))?;
+    }
+    Ok(node)
+}
+
+fn missing(steps: &[Step]) -> Missing {
+    let mut shown = String::from("$");
+    for step in steps {
+        match step {
+            Step::Field(name) => {
+                let _ = write!(shown, "['{name}']");
+            }
+            Step::Index(i) => {
+                let _ = write!(shown, "[{i}]");
+            }
+        }
+    }
+    let detail = match steps.last() {
+        Some(Step::Index(_)) => format!("Index out of bounds in path {shown}"),
+        _ => format!("Missing property in path {shown}"),
+    };
+    Missing { detail }
+}
+
+/// The steps of a path made only of names and single indexes, or None.
+fn definite_steps(rest: &str) -> Option<Vec<Step>> {
+    let mut steps = Vec::new();
+    let mut rest = rest;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = &r[..end];
+            if name.is_empty() || name.contains(['*', '(', ')', '@', '?', ',', ' ', ':', '\'', '"']) {
+                return None;
+            }
+            steps.push(Step::Field(name.to_owned()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let r = r.trim_start();
+            if let Some(quote) = r.chars().next().filter(|c| *c == '\'' || *c == '"') {
+                let body = &r[1..];
+                let mut name = String::new();
+                let mut chars = body.char_indices();
+                let close = loop {
+                    match chars.next()? {
+                        (_, '\\') => name.push(chars.next()?.1),
+                        (i, c) if c == quote => break i,
+                        (_, c) => name.push(c),
+                    }
+                };
+                let after = body[close + 1..].trim_start();
+                rest = after.strip_prefix(']')?;
+                steps.push(Step::Field(name));
+            } else {
+                let end = r.find(']')?;
+                let index: i64 = r[..end].trim().parse().ok()?;
+                steps.push(Step::Index(index));
+                rest = &r[end + 1..];
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
 }
 
 /// Step Functions' JsonPath (Jayway) accepts dot names RFC 9535 does not, such
@@ -54,119 +241,80 @@ fn to_rfc_names(rest: &str) -> String {
     out
 }
 
-/// Checks a path's syntax, for definitions.
-pub fn check_path(path: &str) -> Result<(), String> {
-    parse(path).map(|_| ())
-}
-
-/// Whether a path names one node: no wildcard, slice, filter, union or descent.
-pub fn is_definite(path: &str) -> bool {
-    let mut quote = None;
-    let bytes: Vec<char> = path.chars().collect();
-    for (i, c) in bytes.iter().enumerate() {
-        match (quote, c) {
-            (Some(q), c) if *c == q && bytes.get(i.wrapping_sub(1)) != Some(&'\\') => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(*c),
-            (None, '*' | '?' | ':' | ',') => return false,
-            (None, '.') if bytes.get(i + 1) == Some(&'.') => return false,
-            _ => {}
-        }
-    }
-    true
-}
-
-/// The value a path selects from `input`, or from `context` for `$$` paths.
-pub fn select(path: &str, input: &Value, context: &Value) -> Result<Value, String> {
-    let (doc, shown) = if path.starts_with("$$") { (context, "context object") } else { (input, "input") };
-    let compiled = parse(path)?;
-    let nodes = compiled.query(doc);
-    if is_definite(path) {
-        nodes.exactly_one().cloned().map_err(|_| format!("the JSONPath {path} could not be found in the {shown}"))
-    } else {
-        Ok(Value::Array(nodes.all().into_iter().cloned().collect()))
-    }
-}
-
+/// A reference path (ResultPath): `$`, then names and indexes only.
 #[derive(Debug, Clone, PartialEq)]
-enum Step {
-    Field(String),
-    Index(usize),
+pub struct ReferencePath {
+    text: String,
+    steps: Vec<Step>,
 }
 
-fn reference_steps(path: &str) -> Result<Vec<Step>, String> {
-    let bad = || format!("{path:?} is not a reference path (only $, .name, ['name'] and [index] are allowed)");
-    let mut rest = path.strip_prefix('$').ok_or_else(bad)?;
-    if rest.starts_with('$') {
-        return Err(format!("{path:?}: a reference path cannot point into the context object"));
-    }
-    let mut steps = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            let name = &r[..end];
-            if name.is_empty() || name == "*" {
-                return Err(bad());
-            }
-            steps.push(Step::Field(name.to_owned()));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix("['") {
-            let end = r.find("']").ok_or_else(bad)?;
-            steps.push(Step::Field(r[..end].to_owned()));
-            rest = &r[end + 2..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').ok_or_else(bad)?;
-            steps.push(Step::Index(r[..end].parse().map_err(|_| bad())?));
-            rest = &r[end + 1..];
-        } else {
+impl ReferencePath {
+    pub fn parse(text: &str) -> Result<ReferencePath, String> {
+        let bad = || format!("{text:?} is not a reference path (only $, .name, ['name'] and [index] are allowed)");
+        let rest = text.strip_prefix('$').ok_or_else(bad)?;
+        if rest.starts_with('$') {
+            return Err(format!("{text:?}: a reference path cannot point into the context object"));
+        }
+        let steps = definite_steps(rest).ok_or_else(bad)?;
+        if steps.iter().any(|s| matches!(s, Step::Index(i) if *i < 0)) {
             return Err(bad());
         }
+        Ok(ReferencePath { text: text.to_owned(), steps })
     }
-    Ok(steps)
-}
 
-pub fn check_reference_path(path: &str) -> Result<(), String> {
-    reference_steps(path).map(|_| ())
-}
+    pub fn text(&self) -> &str {
+        &self.text
+    }
 
-/// `target` with `value` put at the reference path, creating objects on the
-/// way as Step Functions does; `$` replaces the whole.
-pub fn put(target: Value, path: &str, value: Value) -> Result<Value, String> {
-    let steps = reference_steps(path)?;
-    let mut root = target;
-    {
-        let mut node = &mut root;
-        for (i, step) in steps.iter().enumerate() {
-            let last = i + 1 == steps.len();
+    pub fn is_root(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Puts `value` at this path in `target`, creating objects on the way as
+    /// Step Functions does; `$` replaces the whole.
+    pub fn put(&self, target: &mut Value, value: Value) -> Result<(), String> {
+        let Some((last, way)) = self.steps.split_last() else {
+            *target = value;
+            return Ok(());
+        };
+        let mut node = target;
+        for step in way {
             node = match step {
                 Step::Field(name) => {
                     if node.is_null() {
                         *node = Value::Object(Map::new());
                     }
-                    let obj = node.as_object_mut().ok_or_else(|| {
-                        format!("unable to apply ResultPath {path}: a value on the way is not an object")
-                    })?;
-                    if last {
-                        obj.insert(name.clone(), value);
-                        return Ok(root);
-                    }
+                    let Some(obj) = node.as_object_mut() else {
+                        return Err(format!("a value on the way to {} is not an object", self.text));
+                    };
                     obj.entry(name.clone()).or_insert(Value::Null)
                 }
-                Step::Index(index) => {
-                    let arr = node
-                        .as_array_mut()
-                        .filter(|a| *index < a.len())
-                        .ok_or_else(|| format!("unable to apply ResultPath {path}: index {index} is out of range"))?;
-                    if last {
-                        arr[*index] = value;
-                        return Ok(root);
-                    }
-                    &mut arr[*index]
-                }
+                Step::Index(index) => node
+                    .as_array_mut()
+                    .and_then(|a| a.get_mut(*index as usize))
+                    .ok_or_else(|| format!("index {index} of {} is out of range", self.text))?,
             };
         }
+        match last {
+            Step::Field(name) => {
+                if node.is_null() {
+                    *node = Value::Object(Map::new());
+                }
+                let obj = node
+                    .as_object_mut()
+                    .ok_or_else(|| format!("a value on the way to {} is not an object", self.text))?;
+                obj.insert(name.clone(), value);
+            }
+            Step::Index(index) => {
+                let slot = node
+                    .as_array_mut()
+                    .and_then(|a| a.get_mut(*index as usize))
+                    .ok_or_else(|| format!("index {index} of {} is out of range", self.text))?;
+                *slot = value;
+            }
+        }
+        Ok(())
     }
-    Ok(value)
 }
 
 #[cfg(test)]
@@ -175,31 +323,41 @@ mod tests {
 
     use super::*;
 
+    fn select(path: &str, doc: &Value) -> Result<Value, String> {
+        Path::parse(path)?.select(doc).map(Cow::into_owned).map_err(|m| m.detail)
+    }
+
     #[test]
     fn definite_and_indefinite_paths() {
         let input = json!({"a": {"b": [1, 2, 3]}, "c d": 4});
-        assert_eq!(select("$.a.b[1]", &input, &Value::Null), Ok(json!(2)));
-        assert_eq!(select("$['c d']", &input, &Value::Null), Ok(json!(4)));
-        assert_eq!(select("$.a.b[*]", &input, &Value::Null), Ok(json!([1, 2, 3])));
-        assert_eq!(select("$.a.b[?(@ > 1)]", &input, &Value::Null), Ok(json!([2, 3])));
-        assert_eq!(select("$..b", &input, &Value::Null), Ok(json!([[1, 2, 3]])));
-        assert!(select("$.missing", &input, &Value::Null).unwrap_err().contains("could not be found"));
-        assert_eq!(select("$$.State.Name", &input, &json!({"State": {"Name": "S"}})), Ok(json!("S")));
-        assert!(is_definite("$['a*b']"));
+        assert_eq!(select("$.a.b[1]", &input), Ok(json!(2)));
+        assert_eq!(select("$.a.b[-1]", &input), Ok(json!(3)));
+        assert_eq!(select("$['c d']", &input), Ok(json!(4)));
+        assert_eq!(select("$.a.b[*]", &input), Ok(json!([1, 2, 3])));
+        assert_eq!(select("$.a.b[?(@ > 1)]", &input), Ok(json!([2, 3])));
+        assert_eq!(select("$..b", &input), Ok(json!([[1, 2, 3]])));
+        assert_eq!(select("$.no.such", &input), Err("Missing property in path $['no']".into()));
+        assert!(Path::parse("$['a*b']").unwrap().is_definite());
         let jayway = json!({"detail": {"delivery-partner": "UQS", "2nd": 2}});
-        assert_eq!(select("$.detail.delivery-partner", &jayway, &Value::Null), Ok(json!("UQS")));
-        assert_eq!(select("$.detail.2nd", &jayway, &Value::Null), Ok(json!(2)));
+        assert_eq!(select("$.detail.delivery-partner", &jayway), Ok(json!("UQS")));
+        assert_eq!(select("$.detail.2nd", &jayway), Ok(json!(2)));
+        assert_eq!(Path::parse("$$.State.Name").unwrap().root(), Root::Context);
+        assert!(Path::parse("$var").unwrap_err().contains("workflow variable"));
+        assert_eq!(Path::parse("$.a.b").unwrap().select_owned(input.clone()), Ok(json!([1, 2, 3])));
     }
 
     #[test]
     fn result_paths() {
+        let put = |mut target: Value, path: &str, value: Value| {
+            ReferencePath::parse(path)?.put(&mut target, value).map(|()| target)
+        };
         assert_eq!(put(json!({"a": 1}), "$", json!(2)), Ok(json!(2)));
         assert_eq!(put(json!({"a": 1}), "$.b.c", json!(2)), Ok(json!({"a": 1, "b": {"c": 2}})));
         assert_eq!(put(json!({"a": [0, 1]}), "$.a[1]", json!(9)), Ok(json!({"a": [0, 9]})));
         assert_eq!(put(json!({"a": 1}), "$['x y']", json!(2)), Ok(json!({"a": 1, "x y": 2})));
         assert!(put(json!({"a": 1}), "$.a.b", json!(2)).is_err());
         assert!(put(json!([1]), "$.a", json!(2)).is_err());
-        assert!(check_reference_path("$.a[*]").is_err());
-        assert!(check_reference_path("$$.a").is_err());
+        assert!(ReferencePath::parse("$.a[*]").is_err());
+        assert!(ReferencePath::parse("$$.a").is_err());
     }
 }

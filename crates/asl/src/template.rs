@@ -1,83 +1,133 @@
-//! Payload templates: Parameters, ResultSelector and ItemSelector. A field
-//! whose name ends in `.$` takes its value from a path or an intrinsic call.
+//! Payload templates (Parameters, ResultSelector, ItemSelector), compiled when
+//! the definition loads: a tree whose `"key.$"` leaves are compiled paths or
+//! intrinsic calls, and whose literal subtrees are kept whole.
 
 use serde_json::{Map, Value};
 
-use crate::intrinsics::{self, Env};
-use crate::path;
+use crate::intrinsics::{self, Call};
+use crate::path::Path;
 
-/// Checks every `.$` field of a template at definition time. On error, the
-/// location inside the template and the message.
-pub fn check(template: &Value) -> Result<(), (String, String)> {
-    match template {
-        Value::Object(obj) => {
-            for (k, v) in obj {
-                if let Some(_name) = k.strip_suffix(".$") {
-                    let text = v
-                        .as_str()
-                        .ok_or_else(|| (format!(".{k}"), "a .$ field must hold a path or an intrinsic call".into()))?;
-                    let checked = if intrinsics::is_call(text) {
-                        intrinsics::parse(text).map(|_| ())
-                    } else if text.starts_with('$') {
-                        path::check_path(text)
-                    } else {
-                        Err("a .$ field must hold a path or an intrinsic call".into())
-                    };
-                    checked.map_err(|m| (format!(".{k}"), m))?;
-                } else {
-                    check(v).map_err(|(at, m)| (format!(".{k}{at}"), m))?;
+#[derive(Debug, Clone, PartialEq)]
+pub enum Template {
+    /// A subtree with no `.$` field anywhere: copied as it is.
+    Literal(Value),
+    Object(Vec<(String, Template)>),
+    Array(Vec<Template>),
+    /// The value of `"field.$": "<path>"`; `field` is the key as written.
+    Path {
+        field: String,
+        path: Path,
+    },
+    Call {
+        field: String,
+        call: Call,
+    },
+}
+
+impl Template {
+    /// Compiles a template; on error, the location inside it and the message.
+    pub fn compile(value: &Value) -> Result<Template, (String, String)> {
+        if !has_dynamic(value) {
+            return Ok(Template::Literal(value.clone()));
+        }
+        match value {
+            Value::Object(obj) => {
+                let mut fields = Vec::with_capacity(obj.len());
+                for (k, v) in obj {
+                    match k.strip_suffix(".$") {
+                        Some(name) => {
+                            let text = v.as_str().ok_or_else(|| {
+                                (format!(".{k}"), "a .$ field must hold a path or an intrinsic call".to_owned())
+                            })?;
+                            let leaf = if intrinsics::is_call(text) {
+                                Template::Call {
+                                    field: k.clone(),
+                                    call: Call::parse(text).map_err(|m| (format!(".{k}"), m))?,
+                                }
+                            } else if text.starts_with('$') {
+                                Template::Path {
+                                    field: k.clone(),
+                                    path: Path::parse(text).map_err(|m| (format!(".{k}"), m))?,
+                                }
+                            } else {
+                                return Err((
+                                    format!(".{k}"),
+                                    "a .$ field must hold a path or an intrinsic call".into(),
+                                ));
+                            };
+                            fields.push((name.to_owned(), leaf));
+                        }
+                        None => {
+                            fields.push((k.clone(), Template::compile(v).map_err(|(at, m)| (format!(".{k}{at}"), m))?))
+                        }
+                    }
                 }
+                Ok(Template::Object(fields))
             }
-            Ok(())
+            Value::Array(items) => Ok(Template::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Template::compile(v).map_err(|(at, m)| (format!("[{i}]{at}"), m)))
+                    .collect::<Result<_, _>>()?,
+            )),
+            other => Ok(Template::Literal(other.clone())),
         }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                check(v).map_err(|(at, m)| (format!("[{i}]{at}"), m))?;
+    }
+
+    /// Every compiled path in the template, for static checks.
+    pub fn reads_context(&self) -> bool {
+        match self {
+            Template::Literal(_) => false,
+            Template::Object(fields) => fields.iter().any(|(_, t)| t.reads_context()),
+            Template::Array(items) => items.iter().any(Template::reads_context),
+            Template::Path { path, .. } => path.root() == crate::path::Root::Context,
+            Template::Call { .. } => true,
+        }
+    }
+
+    /// The literal value of `key` at the top of an object template, if it is one.
+    pub fn literal_field(&self, key: &str) -> Option<&Value> {
+        match self {
+            Template::Literal(v) => v.get(key),
+            Template::Object(fields) => fields.iter().find_map(|(k, t)| match t {
+                Template::Literal(v) if k == key => Some(v),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether the top-level object names `key`, literally or by `key.$`.
+    pub fn names_field(&self, key: &str) -> bool {
+        match self {
+            Template::Literal(v) => v.get(key).is_some(),
+            Template::Object(fields) => fields.iter().any(|(k, _)| k == key),
+            _ => false,
+        }
+    }
+
+    /// Fills the template: `leaf` evaluates each `.$` leaf.
+    pub fn render<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<Value, E>) -> Result<Value, E> {
+        match self {
+            Template::Literal(v) => Ok(v.clone()),
+            Template::Object(fields) => {
+                let mut out = Map::new();
+                for (k, t) in fields {
+                    out.insert(k.clone(), t.render(leaf)?);
+                }
+                Ok(Value::Object(out))
             }
-            Ok(())
+            Template::Array(items) => items.iter().map(|t| t.render(leaf)).collect::<Result<_, _>>().map(Value::Array),
+            dynamic => leaf(dynamic),
         }
-        _ => Ok(()),
     }
 }
 
-/// Why a template could not be filled: the Step Functions error name and cause.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateError {
-    pub error: &'static str,
-    pub cause: String,
-}
-
-pub fn render(template: &Value, env: &Env<'_>) -> Result<Value, TemplateError> {
-    match template {
-        Value::Object(obj) => {
-            let mut out = Map::with_capacity(obj.len());
-            for (k, v) in obj {
-                match k.strip_suffix(".$") {
-                    Some(name) => {
-                        let text = v.as_str().unwrap_or_default();
-                        let value = if intrinsics::is_call(text) {
-                            let call = intrinsics::parse(text)
-                                .map_err(|cause| TemplateError { error: "States.IntrinsicFailure", cause })?;
-                            intrinsics::evaluate(&call, env)
-                                .map_err(|cause| TemplateError { error: "States.IntrinsicFailure", cause })?
-                        } else {
-                            path::select(text, env.input, env.context).map_err(|cause| TemplateError {
-                                error: "States.Runtime",
-                                cause: format!(
-                                    "the JSONPath {text} specified for the field {k} could not be evaluated: {cause}"
-                                ),
-                            })?
-                        };
-                        out.insert(name.to_owned(), value);
-                    }
-                    None => {
-                        out.insert(k.clone(), render(v, env)?);
-                    }
-                }
-            }
-            Ok(Value::Object(out))
-        }
-        Value::Array(items) => Ok(Value::Array(items.iter().map(|v| render(v, env)).collect::<Result<_, _>>()?)),
-        other => Ok(other.clone()),
+fn has_dynamic(value: &Value) -> bool {
+    match value {
+        Value::Object(obj) => obj.iter().any(|(k, v)| k.ends_with(".$") || has_dynamic(v)),
+        Value::Array(items) => items.iter().any(has_dynamic),
+        _ => false,
     }
 }

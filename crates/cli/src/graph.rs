@@ -10,8 +10,9 @@ fn id(name: &str) -> String {
 
 pub fn mermaid(machine: &StateMachine) -> String {
     let mut out = String::from("flowchart TD\n");
-    out.push_str(&format!("    start((start)) --> {}\n", id(&machine.start_at)));
-    for (name, state) in &machine.states {
+    out.push_str(&format!("    start((start)) --> {}\n", id(&machine.start_at.name)));
+    for state in &machine.states {
+        let name = &state.name;
         let n = id(name);
         let label = format!("{name}<br/><small>{}</small>", state.kind.type_name());
         let node = match &state.kind {
@@ -23,23 +24,27 @@ pub fn mermaid(machine: &StateMachine) -> String {
         };
         out.push_str(&format!("    {node}\n"));
         match &state.transition {
-            Transition::Next(next) => out.push_str(&format!("    {n} --> {}\n", id(next))),
+            Transition::Next(next) => out.push_str(&format!("    {n} --> {}\n", id(&next.name))),
             Transition::End => out.push_str(&format!("    {n} --> stop((end))\n")),
             Transition::Own => {}
         }
         if let Kind::Choice { choices, default } = &state.kind {
             for (i, (_, next)) in choices.iter().enumerate() {
-                out.push_str(&format!("    {n} -- \"rule {}\" --> {}\n", i + 1, id(next)));
+                out.push_str(&format!("    {n} -- \"rule {}\" --> {}\n", i + 1, id(&next.name)));
             }
             if let Some(d) = default {
-                out.push_str(&format!("    {n} -- default --> {}\n", id(d)));
+                out.push_str(&format!("    {n} -- default --> {}\n", id(&d.name)));
             }
         }
         if matches!(state.kind, Kind::Succeed) {
             out.push_str(&format!("    {n} --> stop((end))\n"));
         }
         for catcher in &state.catch {
-            out.push_str(&format!("    {n} -. \"{}\" .-> {}\n", catcher.error_equals.join(", "), id(&catcher.next)));
+            out.push_str(&format!(
+                "    {n} -. \"{}\" .-> {}\n",
+                catcher.error_equals.join(", "),
+                id(&catcher.next.name)
+            ));
         }
     }
     out.push_str("    classDef fail fill:#fdd,stroke:#b00\n    classDef ok fill:#dfd,stroke:#070\n");

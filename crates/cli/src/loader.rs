@@ -50,7 +50,12 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
     let text = std::fs::read_to_string(&definition_path)
         .map_err(|e| format!("cannot read {}: {e}", definition_path.display()))?;
     let substituted = substitute(&text, &values).map_err(|e| format!("{}: {e}", definition_path.display()))?;
-    let parsed = orderflow_asl::parse_str(&substituted).map_err(|e| format!("{}: {e}", definition_path.display()))?;
+    // Whole-machine findings are left to the caller: `lint` lists them all,
+    // `run` refuses to start on any.
+    let value: serde_json::Value =
+        serde_json::from_str(&substituted).map_err(|e| format!("{}: not JSON: {e}", definition_path.display()))?;
+    let parsed =
+        orderflow_asl::model::parse_unchecked(&value).map_err(|e| format!("{}: {e}", definition_path.display()))?;
     Ok(Loaded { machine: parsed, definition_path, substitutions: values, state_machine_name: machine.logical_id })
 }
 

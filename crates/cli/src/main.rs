@@ -168,6 +168,12 @@ async fn run(args: &[String]) -> Result<ExitCode, String> {
         lambda_runtime::tracing::subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
     }
     let loaded = load(&o.template, o.definition.as_deref())?;
+    if let Some(finding) = orderflow_asl::lint::lint(&loaded.machine).first() {
+        return Err(format!(
+            "{}: {finding} (orderflow lint lists every finding; the executor runs no definition with one)",
+            loaded.definition_path.display()
+        ));
+    }
     let (input_name, input) = read_input(o.input.as_deref())?;
     let order_id = input.get("order_id").and_then(Value::as_str).map(str::to_owned);
 
@@ -234,7 +240,7 @@ async fn run(args: &[String]) -> Result<ExitCode, String> {
             loaded.state_machine_name
         );
         println!("Execution history");
-        print!("{}", trace(&execution.history));
+        print!("{}", trace(&execution.history.events()));
         println!();
         match execution.status {
             ExecutionStatus::Succeeded => {

@@ -276,9 +276,9 @@ async fn every_retry_and_catch_entry_of_the_definition_is_taken_across_the_suite
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let machine = load(&root.join("infra/template.yaml"), None).unwrap().machine;
     let mut all = BTreeSet::new();
-    for (name, state) in &machine.states {
-        all.extend((0..state.retry.len()).map(|i| (name.clone(), "Retry", i)));
-        all.extend((0..state.catch.len()).map(|i| (name.clone(), "Catch", i)));
+    for state in &machine.states {
+        all.extend((0..state.retry.len()).map(|i| (state.name.clone(), "Retry", i)));
+        all.extend((0..state.catch.len()).map(|i| (state.name.clone(), "Catch", i)));
     }
     let missing: Vec<_> = all.difference(&covered).collect();
     assert!(missing.is_empty(), "entries no scenario takes: {missing:?}");

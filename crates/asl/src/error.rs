@@ -1,0 +1,72 @@
+//! Step Functions' predefined error names, and a state's failure.
+
+/// The `States.*` errors, by the names AWS gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatesError {
+    All,
+    Runtime,
+    Timeout,
+    TaskFailed,
+    DataLimitExceeded,
+    ResultPathMatchFailure,
+    IntrinsicFailure,
+    NoChoiceMatched,
+    ExceedToleratedFailureThreshold,
+    BranchFailed,
+}
+
+impl StatesError {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatesError::All => "States.ALL",
+            StatesError::Runtime => "States.Runtime",
+            StatesError::Timeout => "States.Timeout",
+            StatesError::TaskFailed => "States.TaskFailed",
+            StatesError::DataLimitExceeded => "States.DataLimitExceeded",
+            StatesError::ResultPathMatchFailure => "States.ResultPathMatchFailure",
+            StatesError::IntrinsicFailure => "States.IntrinsicFailure",
+            StatesError::NoChoiceMatched => "States.NoChoiceMatched",
+            StatesError::ExceedToleratedFailureThreshold => "States.ExceedToleratedFailureThreshold",
+            StatesError::BranchFailed => "States.BranchFailed",
+        }
+    }
+}
+
+/// A failed state: the error name and the cause, which AWS sometimes omits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub error: String,
+    pub cause: Option<String>,
+}
+
+impl Failure {
+    pub fn new(error: StatesError, cause: impl Into<String>) -> Failure {
+        Failure { error: error.name().to_owned(), cause: Some(cause.into()) }
+    }
+
+    pub fn is(&self, error: StatesError) -> bool {
+        self.error == error.name()
+    }
+
+    /// `{"Error": ..., "Cause": ...}`, as a Catch passes it on (a missing cause as "").
+    pub fn to_value(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        out.insert("Error".into(), self.error.clone().into());
+        out.insert("Cause".into(), self.cause.clone().unwrap_or_default().into());
+        serde_json::Value::Object(out)
+    }
+}
+
+/// Whether a retrier's or catcher's ErrorEquals covers `error`.
+pub fn matches(error_equals: &[String], error: &str) -> bool {
+    // States.Runtime is never retried or caught.
+    if error == StatesError::Runtime.name() {
+        return false;
+    }
+    error_equals.iter().any(|e| match e.as_str() {
+        "States.ALL" => true,
+        // A wildcard for every error but a timeout.
+        "States.TaskFailed" => error != StatesError::Timeout.name(),
+        name => name == error,
+    })
+}

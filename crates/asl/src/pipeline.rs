@@ -1,0 +1,170 @@
+//! The one input/output pipeline every state runs through, written once:
+//! InputPath → Parameters → (the state's work) → ResultSelector → ResultPath
+//! → OutputPath, each step with AWS's error and cause. Values flow as shared
+//! references; a copy is made only where a step builds a new value.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::context::{Context, StateFacts};
+use crate::error::{Failure, StatesError};
+use crate::executor::{Run, Thread};
+use crate::intrinsics::CallError;
+use crate::model::State;
+use crate::path::{Missing, Path, ReferencePath, Root};
+use crate::template::Template;
+
+/// The Step Functions payload quota, for inputs and outputs between states.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// One state's run: where its events go and how its errors are worded.
+pub(crate) struct Scope<'r, 'a> {
+    pub run: &'r Run<'a>,
+    pub state: &'r State,
+    pub thread: &'r Thread,
+    pub entered_id: u64,
+    pub entered_time: String,
+}
+
+impl<'r, 'a> Scope<'r, 'a> {
+    pub fn context(&self, retry_count: Option<u32>) -> Context<'_> {
+        self.item_context(retry_count, None)
+    }
+
+    pub fn item_context<'s>(&'s self, retry_count: Option<u32>, item: Option<(usize, &'s Value)>) -> Context<'s> {
+        Context::new(
+            &self.run.facts,
+            StateFacts { name: &self.state.name, entered_time: &self.entered_time, retry_count, item },
+        )
+    }
+
+    /// A States.Runtime failure in AWS's words.
+    pub fn runtime(&self, detail: impl std::fmt::Display) -> Failure {
+        Failure::new(
+            StatesError::Runtime,
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {detail}",
+                self.state.name, self.entered_id
+            ),
+        )
+    }
+
+    /// What `path` selects from `input`, or from the context object for `$$` paths.
+    pub fn select<'x>(
+        &self,
+        path: &Path,
+        input: &'x Value,
+        context: &'x Context<'_>,
+    ) -> Result<Cow<'x, Value>, Missing> {
+        match path.root() {
+            Root::Input => path.select(input),
+            Root::Context => path.select(context.value()),
+        }
+    }
+
+    /// A path field read for the state itself: a missing value is AWS's "Invalid path".
+    pub fn select_field(&self, path: &Path, input: &Value, context: &Context<'_>) -> Result<Value, Failure> {
+        self.select(path, input, context)
+            .map(Cow::into_owned)
+            .map_err(|m| self.runtime(format!("Invalid path '{}' : {}", path.text(), m.detail)))
+    }
+
+    pub fn input_path(&self, raw: &Arc<Value>, context: &Context<'_>) -> Result<Arc<Value>, Failure> {
+        match &self.state.io.input_path {
+            None => Ok(Arc::new(Value::Object(Map::new()))),
+            Some(p) if p.is_root() => Ok(raw.clone()),
+            Some(p) => self.select_field(p, raw, context).map(Arc::new),
+        }
+    }
+
+    pub fn output_path(&self, value: Arc<Value>, context: &Context<'_>) -> Result<Arc<Value>, Failure> {
+        match &self.state.io.output_path {
+            None => Ok(Arc::new(Value::Object(Map::new()))),
+            Some(p) if p.is_root() => Ok(value),
+            Some(p) => self.select_field(p, &value, context).map(Arc::new),
+        }
+    }
+
+    /// Fills a template (Parameters, ResultSelector, ItemSelector) from `input`.
+    pub fn render(&self, template: &Template, input: &Value, context: &Context<'_>) -> Result<Value, Failure> {
+        let rng = &self.run.rng;
+        template.render(&mut |leaf| match leaf {
+            Template::Path { field, path } => self.select(path, input, context).map(Cow::into_owned).map_err(|_| {
+                self.runtime(format!(
+                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{input}'",
+                    path.text()
+                ))
+            }),
+            Template::Call { field, call } => {
+                let resolve = |p: &Path| {
+                    self.select(p, input, context).map(Cow::into_owned).map_err(|m| CallError::Path {
+                        path: p.text().to_owned(),
+                        detail: m.detail,
+                    })
+                };
+                call.evaluate(&resolve, rng).map_err(|e| match e {
+                    CallError::Path { path, .. } => self.runtime(format!(
+                        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
+                    )),
+                    CallError::Failed(message) => Failure::new(StatesError::IntrinsicFailure, message),
+                })
+            }
+            _ => Ok(Value::Null),
+        })
+    }
+
+    /// The state's input with `result` put at `path`; `None` keeps the input.
+    pub fn result_path(
+        &self,
+        path: Option<&ReferencePath>,
+        raw: Arc<Value>,
+        result: Arc<Value>,
+    ) -> Result<Arc<Value>, Failure> {
+        match path {
+            None => Ok(raw),
+            Some(p) if p.is_root() => Ok(result),
+            Some(p) => {
+                let mut target = Arc::unwrap_or_clone(raw);
+                match p.put(&mut target, Arc::unwrap_or_clone(result)) {
+                    Ok(()) => Ok(Arc::new(target)),
+                    Err(_) => Err(Failure::new(
+                        StatesError::ResultPathMatchFailure,
+                        format!("Unable to apply ReferencePath {} to input '{target}'", p.text()),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// States.DataLimitExceeded when `value` is over the payload quota.
+    pub fn check_size(&self, value: &Value, who: &str) -> Result<(), Failure> {
+        if json_len(value) > MAX_PAYLOAD_BYTES {
+            return Err(Failure::new(
+                StatesError::DataLimitExceeded,
+                format!(
+                    "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The length of a value's JSON text, counted without building it.
+pub fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}

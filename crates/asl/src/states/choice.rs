@@ -1,0 +1,38 @@
+//! Choice: the first rule that holds names the next state, else Default.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::choice::{self, Rule};
+use crate::error::{Failure, StatesError};
+use crate::model::{Target, UNRESOLVED};
+use crate::pipeline::Scope;
+
+pub(crate) fn run(
+    scope: &Scope<'_, '_>,
+    raw: &Arc<Value>,
+    choices: &[(Rule, Target)],
+    default: Option<&Target>,
+) -> Result<(usize, Arc<Value>), Failure> {
+    let context = scope.context(None);
+    let effective = scope.input_path(raw, &context)?;
+    let mut chosen = None;
+    for (rule, next) in choices {
+        if choice::evaluate(rule, &effective, &context).map_err(|e| scope.runtime(e))? {
+            chosen = Some(next);
+            break;
+        }
+    }
+    let next = chosen.or(default).ok_or_else(|| {
+        Failure::new(
+            StatesError::NoChoiceMatched,
+            format!("No Matches! The state '{}' has no choice rule that matches and no Default.", scope.state.name),
+        )
+    })?;
+    if next.index == UNRESOLVED {
+        return Err(Failure::new(StatesError::Runtime, "a Choice names a state that does not exist"));
+    }
+    let output = scope.output_path(effective, &context)?;
+    Ok((next.index, output))
+}

@@ -1,0 +1,140 @@
+//! Map: the processor runs once per item of ItemsPath (each shaped by
+//! ItemSelector), at most MaxConcurrency at a time (and never more than
+//! Step Functions' 40 for an inline Map); the output is the iterations'
+//! outputs in item order. Without a tolerated failure count or percentage the
+//! first failing iteration fails the state and the others are stopped.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::error::{Failure, StatesError};
+use crate::executor::Thread;
+use crate::history::Detail;
+use crate::model::{Given, MapSpec};
+use crate::path::Path;
+use crate::pipeline::Scope;
+use crate::states::wait::shown;
+
+/// Step Functions runs at most this many inline Map iterations at once.
+const MAX_INLINE_CONCURRENCY: usize = 40;
+
+pub(crate) async fn run(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    effective: &Arc<Value>,
+    context: &Context<'_>,
+) -> Result<Arc<Value>, Failure> {
+    let run = scope.run;
+    let read = |p: &Path| scope.select_field(p, effective, context);
+    let not_a = |p: &Path, field: &str, value: &Value, kind: &str| {
+        scope.runtime(format!(
+            "The {field} field refers to value \"{}\" which is not a valid {kind}: {}",
+            shown(value),
+            p.text()
+        ))
+    };
+    let max_concurrency = match &spec.max_concurrency {
+        Given::Value(n) => *n,
+        Given::Path(p) => {
+            let v = read(p)?;
+            v.as_u64().ok_or_else(|| not_a(p, "MaxConcurrencyPath", &v, "integer"))?
+        }
+    };
+    let tolerated_count = match &spec.tolerated_failure_count {
+        None => None,
+        Some(Given::Value(n)) => Some(*n),
+        Some(Given::Path(p)) => {
+            let v = read(p)?;
+            Some(v.as_i64().ok_or_else(|| not_a(p, "ToleratedFailureCountPath", &v, "integer"))?)
+        }
+    };
+    if tolerated_count.is_some_and(|c| c < 0) {
+        return Err(scope.runtime("ToleratedFailureCount cannot be negative."));
+    }
+    let tolerated_percentage = match &spec.tolerated_failure_percentage {
+        None => None,
+        Some(Given::Value(p)) => Some(*p),
+        Some(Given::Path(p)) => {
+            let v = read(p)?;
+            Some(v.as_f64().ok_or_else(|| not_a(p, "ToleratedFailurePercentagePath", &v, "float"))?)
+        }
+    };
+    if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+        return Err(scope.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+    }
+    let items = match read(&spec.items_path)? {
+        Value::Array(items) => items,
+        other => {
+            return Err(scope.runtime(format!(
+                "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
+                spec.items_path.text()
+            )));
+        }
+    };
+    let mut inputs = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        inputs.push(Arc::new(match &spec.item_selector {
+            Some(selector) => {
+                let item_context = scope.item_context(context.state.retry_count, Some((index, item)));
+                scope.render(selector, effective, &item_context)?
+            }
+            None => item.clone(),
+        }));
+    }
+    drop(items);
+    let total = inputs.len();
+    let started = run.record(
+        scope.thread,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        vec![("length", Detail::Number(total as u64))],
+    )?;
+    let limit = match max_concurrency {
+        0 => MAX_INLINE_CONCURRENCY,
+        n => (n as usize).min(MAX_INLINE_CONCURRENCY),
+    };
+    let name = &scope.state.name;
+    let iteration_details =
+        |index: usize| vec![("name", Detail::Text(name.clone())), ("index", Detail::Number(index as u64))];
+    let mut iterations = futures_util::stream::iter(inputs.into_iter().enumerate().map(|(index, input)| async move {
+        let thread = Thread::starting_after(started);
+        run.record(&thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
+        let outcome = run.machine(&spec.processor, input, &thread).await;
+        let kind = if outcome.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
+        let key = if outcome.is_ok() { "mapIterationSucceededEventDetails" } else { "mapIterationFailedEventDetails" };
+        run.record(&thread, kind, Some(key), iteration_details(index))?;
+        Ok::<_, Failure>(outcome)
+    }))
+    .buffered(limit);
+    let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
+    let mut outputs = Vec::with_capacity(total);
+    let mut failed = 0usize;
+    while let Some(iteration) = iterations.next().await {
+        match iteration? {
+            Ok(output) => outputs.push(Arc::unwrap_or_clone(output)),
+            Err(f) if f.error == crate::executor::EXECUTION_TIMED_OUT || f.is(StatesError::Runtime) => return Err(f),
+            Err(f) if !tolerant => {
+                run.record(scope.thread, "MapStateFailed", None, Vec::new())?;
+                return Err(f);
+            }
+            Err(f) => {
+                failed += 1;
+                let over_count = tolerated_count.is_none_or(|c| failed as i64 > c);
+                let over_percentage = tolerated_percentage.is_none_or(|p| failed as f64 * 100.0 / total as f64 > p);
+                if over_count && over_percentage {
+                    run.record(scope.thread, "MapStateFailed", None, Vec::new())?;
+                    return Err(Failure::new(
+                        StatesError::ExceedToleratedFailureThreshold,
+                        "The specified tolerated failure threshold was exceeded",
+                    ));
+                }
+                outputs.push(f.to_value());
+            }
+        }
+    }
+    run.record(scope.thread, "MapStateSucceeded", None, Vec::new())?;
+    Ok(Arc::new(Value::Array(outputs)))
+}

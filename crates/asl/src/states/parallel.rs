@@ -1,0 +1,38 @@
+//! Parallel: every branch runs on the same input, concurrently; the output is
+//! their outputs in branch order. The first branch to fail fails the state
+//! and the others are stopped.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::Failure;
+use crate::executor::Thread;
+use crate::history::Detail;
+use crate::model::StateMachine;
+use crate::pipeline::Scope;
+
+pub(crate) async fn run(
+    scope: &Scope<'_, '_>,
+    branches: &[StateMachine],
+    input: Arc<Value>,
+) -> Result<Arc<Value>, Failure> {
+    let run = scope.run;
+    let started = run.record(scope.thread, "ParallelStateStarted", None, Vec::new())?;
+    let threads: Vec<Thread> = branches.iter().map(|_| Thread::starting_after(started)).collect();
+    let runs = branches.iter().zip(&threads).map(|(branch, thread)| run.machine(branch, input.clone(), thread));
+    match futures_util::future::try_join_all(runs).await {
+        Ok(outputs) => {
+            run.record(scope.thread, "ParallelStateSucceeded", None, Vec::new())?;
+            Ok(Arc::new(Value::Array(outputs.into_iter().map(Arc::unwrap_or_clone).collect())))
+        }
+        Err(f) => {
+            let mut details = vec![("error", Detail::Text(f.error.clone()))];
+            if let Some(cause) = &f.cause {
+                details.push(("cause", Detail::Text(cause.clone())));
+            }
+            run.record(scope.thread, "ParallelStateFailed", Some("parallelStateFailedEventDetails"), details)?;
+            Err(f)
+        }
+    }
+}

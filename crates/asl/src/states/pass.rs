@@ -1,0 +1,24 @@
+//! Pass: its Result, or its Parameters, or its input, put at ResultPath.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::Failure;
+use crate::pipeline::Scope;
+
+pub(crate) fn run(scope: &Scope<'_, '_>, raw: Arc<Value>, result: Option<&Value>) -> Result<Arc<Value>, Failure> {
+    let io = &scope.state.io;
+    let context = scope.context(None);
+    let value = match (result, &io.parameters) {
+        (Some(r), _) => Arc::new(r.clone()),
+        (None, Some(p)) => {
+            let effective = scope.input_path(&raw, &context)?;
+            Arc::new(scope.render(p, &effective, &context)?)
+        }
+        (None, None) => scope.input_path(&raw, &context)?,
+    };
+    scope.check_size(&value, &scope.state.name)?;
+    let combined = scope.result_path(io.result_path.as_ref(), raw, value)?;
+    scope.output_path(combined, &context)
+}

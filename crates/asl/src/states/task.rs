@@ -1,0 +1,189 @@
+//! Task: a Lambda function, through the optimized `lambda:invoke`
+//! integration (its result wrapped in `Payload`) or by its ARN (the result
+//! as it is), with TimeoutSeconds, and the Task*/LambdaFunction* events AWS
+//! records for each.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::context::Context;
+use crate::error::{Failure, StatesError};
+use crate::executor::TaskFailure;
+use crate::history::Detail;
+use crate::model::{Given, Resource, function_name};
+use crate::pipeline::Scope;
+use crate::states::wait::shown;
+
+/// The two event families: `Task*` for integrations, `LambdaFunction*` for a function ARN.
+struct Events {
+    scheduled: &'static str,
+    started: &'static str,
+    succeeded: &'static str,
+    failed: &'static str,
+    timed_out: &'static str,
+    integration: bool,
+}
+
+const TASK: Events = Events {
+    scheduled: "TaskScheduled",
+    started: "TaskStarted",
+    succeeded: "TaskSucceeded",
+    failed: "TaskFailed",
+    timed_out: "TaskTimedOut",
+    integration: true,
+};
+
+const FUNCTION: Events = Events {
+    scheduled: "LambdaFunctionScheduled",
+    started: "LambdaFunctionStarted",
+    succeeded: "LambdaFunctionSucceeded",
+    failed: "LambdaFunctionFailed",
+    timed_out: "LambdaFunctionTimedOut",
+    integration: false,
+};
+
+impl Events {
+    fn key(&self, event: &'static str) -> &'static str {
+        match event {
+            "TaskScheduled" => "taskScheduledEventDetails",
+            "TaskStarted" => "taskStartedEventDetails",
+            "TaskSucceeded" => "taskSucceededEventDetails",
+            "TaskFailed" => "taskFailedEventDetails",
+            "TaskTimedOut" => "taskTimedOutEventDetails",
+            "LambdaFunctionScheduled" => "lambdaFunctionScheduledEventDetails",
+            "LambdaFunctionSucceeded" => "lambdaFunctionSucceededEventDetails",
+            "LambdaFunctionFailed" => "lambdaFunctionFailedEventDetails",
+            "LambdaFunctionTimedOut" => "lambdaFunctionTimedOutEventDetails",
+            _ => "",
+        }
+    }
+
+    /// `resourceType`/`resource` first, for the Task* events.
+    fn details(&self, mut rest: Vec<(&'static str, Detail)>) -> Vec<(&'static str, Detail)> {
+        if self.integration {
+            let mut d =
+                vec![("resourceType", Detail::Text("lambda".into())), ("resource", Detail::Text("invoke".into()))];
+            d.append(&mut rest);
+            d
+        } else {
+            rest
+        }
+    }
+}
+
+pub(crate) async fn run(
+    scope: &Scope<'_, '_>,
+    resource: &Resource,
+    timeout: Option<&Given<u64>>,
+    effective: &Value,
+    input: Arc<Value>,
+    context: &Context<'_>,
+) -> Result<Arc<Value>, Failure> {
+    let run = scope.run;
+    let timeout = match timeout {
+        None => None,
+        Some(Given::Value(s)) => Some(*s),
+        Some(Given::Path(p)) => {
+            let value = scope
+                .select(p, effective, context)
+                .map(Cow::into_owned)
+                .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
+            Some(value.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+                scope.runtime(format!(
+                    "The TimeoutSecondsPath field refers to value \"{}\" which is not a valid integer: {}",
+                    shown(&value),
+                    p.text()
+                ))
+            })?)
+        }
+    };
+    let (events, function, payload, who) = match resource {
+        Resource::LambdaInvoke => {
+            let name = input
+                .get("FunctionName")
+                .and_then(Value::as_str)
+                .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?
+                .to_owned();
+            let payload = input.get("Payload").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+            (&TASK, name, payload, "lambda".to_owned())
+        }
+        Resource::Function(arn) => (&FUNCTION, arn.clone(), (*input).clone(), arn.clone()),
+    };
+    let mut scheduled = if events.integration {
+        vec![("region", Detail::Text(run.region.clone())), ("parameters", Detail::Json(input.clone()))]
+    } else {
+        vec![("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))]
+    };
+    if let Some(seconds) = timeout {
+        scheduled.push(("timeoutInSeconds", Detail::Number(seconds)));
+    }
+    let thread = scope.thread;
+    run.record(thread, events.scheduled, Some(events.key(events.scheduled)), events.details(scheduled))?;
+    let started_key = events.integration.then(|| events.key(events.started));
+    run.record(thread, events.started, started_key, events.details(Vec::new()))?;
+    let call = run.invoker.invoke(function_name(&function), payload);
+    let answer = match timeout {
+        Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), call).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                let f = Failure { error: StatesError::Timeout.name().to_owned(), cause: None };
+                run.record(
+                    thread,
+                    events.timed_out,
+                    Some(events.key(events.timed_out)),
+                    events.details(vec![("error", Detail::Text(f.error.clone()))]),
+                )?;
+                return Err(f);
+            }
+        },
+        None => call.await,
+    };
+    match answer {
+        Ok(output) => {
+            let output = if events.integration {
+                json!({
+                    "ExecutedVersion": "$LATEST",
+                    "Payload": output,
+                    "SdkHttpMetadata": {"HttpStatusCode": 200},
+                    "SdkResponseMetadata": {"RequestId": run.rng.uuid_v4()},
+                    "StatusCode": 200,
+                })
+            } else {
+                output
+            };
+            if let Err(f) = scope.check_size(&output, &who) {
+                run.record(
+                    thread,
+                    events.failed,
+                    Some(events.key(events.failed)),
+                    events.details(failure_details(&f)),
+                )?;
+                return Err(f);
+            }
+            let output = Arc::new(output);
+            run.record(
+                thread,
+                events.succeeded,
+                Some(events.key(events.succeeded)),
+                events.details(vec![("output", Detail::Payload(output.clone()))]),
+            )?;
+            Ok(output)
+        }
+        Err(TaskFailure { error, cause }) => {
+            let f = Failure { error, cause: Some(cause) };
+            run.record(thread, events.failed, Some(events.key(events.failed)), events.details(failure_details(&f)))?;
+            Err(f)
+        }
+    }
+}
+
+fn failure_details(f: &Failure) -> Vec<(&'static str, Detail)> {
+    let mut d = vec![("error", Detail::Text(f.error.clone()))];
+    if let Some(cause) = &f.cause {
+        d.push(("cause", Detail::Text(cause.clone())));
+    }
+    d
+}

@@ -1,0 +1,75 @@
+//! Wait: a number of seconds or until a timestamp, given or read by path.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::choice::parse_timestamp;
+use crate::error::Failure;
+use crate::executor::EXECUTION_TIMED_OUT;
+use crate::model::WaitFor;
+use crate::pipeline::Scope;
+
+/// Step Functions refuses a Wait longer than this (2^31 − 1 seconds).
+const MAX_WAIT_SECONDS: u64 = i32::MAX as u64;
+
+pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, wait: &WaitFor) -> Result<Arc<Value>, Failure> {
+    let context = scope.context(None);
+    let effective = scope.input_path(raw, &context)?;
+    let now = scope.run.clock.now();
+    let until = |t: time::OffsetDateTime| Duration::try_from(t - now).unwrap_or(Duration::ZERO);
+    let seconds_field = |p: &crate::path::Path| -> Result<Duration, Failure> {
+        let value = scope
+            .select(p, &effective, &context)
+            .map(Cow::into_owned)
+            .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
+        match value.as_u64() {
+            Some(s) => Ok(Duration::from_secs(s)),
+            None => Err(scope.runtime(format!(
+                "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                p.text(),
+                shown(&value)
+            ))),
+        }
+    };
+    let duration = match wait {
+        WaitFor::Seconds(s) => Duration::from_secs(*s),
+        WaitFor::SecondsPath(p) => seconds_field(p)?,
+        WaitFor::Timestamp(t) => until(*t),
+        WaitFor::TimestampPath(p) => {
+            let value = scope
+                .select(p, &effective, &context)
+                .map(Cow::into_owned)
+                .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
+            let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
+                scope.runtime(format!(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                    p.text(),
+                    shown(&value)
+                ))
+            })?;
+            until(t)
+        }
+    };
+    if duration.as_secs() > MAX_WAIT_SECONDS {
+        return Err(scope.runtime("Wait state delay is too long."));
+    }
+    if let Some(left) = scope.run.time_left()
+        && duration >= left
+    {
+        scope.run.clock.sleep(left).await;
+        return Err(Failure { error: EXECUTION_TIMED_OUT.to_owned(), cause: None });
+    }
+    scope.run.clock.sleep(duration).await;
+    scope.output_path(effective, &context)
+}
+
+/// A value as AWS quotes it in a cause: strings bare, anything else as JSON.
+pub(crate) fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

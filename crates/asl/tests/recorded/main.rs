@@ -1,0 +1,147 @@
+//! The AWS-recorded conformance suite: every case in `../shared/aws-recorded`
+//! (an execution recorded against real AWS Step Functions) run through the
+//! executor with its Lambda calls replayed from the recording, one trial per
+//! case, so that a failure names its case. The data is read where it lies
+//! (`ORDERFLOW_AWS_RECORDED`, else `../shared/aws-recorded` beside the
+//! workspace); it is not copied into the repository.
+//!
+//! A case whose definition uses what the executor does not run yet (JSONata,
+//! workflow variables) passes only if loading refuses it naming that feature;
+//! the summary counts such cases apart.
+
+mod compare;
+mod replay;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use orderflow_asl::{ExecutionOptions, ExecutionStatus, Executor, MachineType, VirtualClock, parse};
+use serde_json::Value;
+
+static PASSED: AtomicUsize = AtomicUsize::new(0);
+static REFUSED_JSONATA: AtomicUsize = AtomicUsize::new(0);
+static REFUSED_VARIABLES: AtomicUsize = AtomicUsize::new(0);
+
+fn data_dir() -> PathBuf {
+    match std::env::var_os("ORDERFLOW_AWS_RECORDED") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/aws-recorded"),
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Whether a refusal names a feature not supported yet (a JSONata case may
+/// be refused for the variables it also uses, and the other way round).
+fn feature_named(message: &str) -> bool {
+    message.contains("JSONata") || message.contains("workflow variable")
+}
+
+fn run_case(dir: &Path) -> Result<(), String> {
+    let definition = read_json(&dir.join("definition.json"))?;
+    let input = read_json(&dir.join("input.json"))?;
+    let expected = read_json(&dir.join("expected.json"))?;
+    let feature = expected["feature"].as_str();
+    let machine = match parse(&definition) {
+        Ok(machine) => machine,
+        Err(e) => {
+            let message = e.to_string();
+            return match feature {
+                Some(_) if feature_named(&message) => {
+                    let counter = if message.contains("JSONata") { &REFUSED_JSONATA } else { &REFUSED_VARIABLES };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+                _ => Err(format!("refused: {message}")),
+            };
+        }
+    };
+    let invoker = replay::Replay::load(dir)?;
+    let clock = VirtualClock::default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    let options = ExecutionOptions {
+        name: "recorded".into(),
+        machine_type: if expected["execution_kind"] == "sync" { MachineType::Express } else { MachineType::Standard },
+        state_machine_name: dir.file_name().unwrap_or_default().to_string_lossy().chars().take(80).collect(),
+        ..Default::default()
+    };
+    let execution = runtime.block_on(Executor::new(&machine, &invoker, &clock, options).run(input));
+    let status = match execution.status {
+        ExecutionStatus::Succeeded => "SUCCEEDED",
+        ExecutionStatus::Failed => "FAILED",
+        ExecutionStatus::TimedOut => "TIMED_OUT",
+    };
+    let trace = || orderflow_asl::trace(&execution.history.events());
+    if expected["status"] != status {
+        return Err(format!(
+            "status {status}, expected {}; error {:?}, cause {:?}\n{}",
+            expected["status"],
+            execution.error,
+            execution.cause,
+            trace()
+        ));
+    }
+    let wildcards: Vec<String> = expected["wildcard_keys"]
+        .as_array()
+        .map(|keys| keys.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if status == "SUCCEEDED" {
+        if expected["output_masked"] != Value::Bool(true) {
+            let output = execution.output.clone().unwrap_or(Value::Null);
+            if let Some(d) = compare::difference(&expected["output"], &output, &wildcards, "$") {
+                return Err(format!("output differs at {d}\noutput: {output}\n{}", trace()));
+            }
+        }
+    } else {
+        let error = execution.error.clone().map_or(Value::Null, Value::String);
+        if let Some(d) = compare::difference(&expected["error"], &error, &wildcards, "error") {
+            return Err(format!("{d}\n{}", trace()));
+        }
+        let cause = execution.cause.clone().map_or(Value::Null, Value::String);
+        let expected_cause = match &expected["cause"] {
+            text @ (Value::String(_) | Value::Null) => text.clone(),
+            payload => Value::String(payload.to_string()),
+        };
+        if let Some(d) = compare::difference(&expected_cause, &cause, &wildcards, "cause") {
+            return Err(format!("{d}\n{}", trace()));
+        }
+    }
+    PASSED.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = data_dir().join("cases");
+    let mut names: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+        Err(e) => {
+            eprintln!(
+                "the AWS-recorded cases are not at {} ({e}); set ORDERFLOW_AWS_RECORDED to their folder",
+                dir.display()
+            );
+            std::process::exit(1);
+        }
+    };
+    names.sort();
+    let total = names.len();
+    let mut trials = vec![Trial::test("matcher_self_check", || compare::self_check().map_err(Failed::from))];
+    trials.extend(names.into_iter().map(|name| {
+        let case = dir.join(&name);
+        Trial::test(name, move || run_case(&case).map_err(Failed::from))
+    }));
+    let conclusion = libtest_mimic::run(&args, trials);
+    let passed = PASSED.load(Ordering::Relaxed);
+    let (jsonata, variables) = (REFUSED_JSONATA.load(Ordering::Relaxed), REFUSED_VARIABLES.load(Ordering::Relaxed));
+    println!(
+        "AWS-recorded cases: {total} in all; {passed} passed; {} refused by name ({jsonata} for the JSONata query language, {variables} for workflow variables); {} failed; {} not run (filtered out)",
+        jsonata + variables,
+        conclusion.num_failed,
+        conclusion.num_filtered_out
+    );
+    conclusion.exit();
+}
