@@ -201,6 +201,9 @@ const IO: &[&str] = &["InputPath", "OutputPath"];
 const RESULT: &[&str] = &["Parameters", "ResultSelector", "ResultPath"];
 const ERRORS: &[&str] = &["Retry", "Catch"];
 
+/// Step Functions' hard quota on a definition's size.
+pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+
 /// Parses, compiles and checks a definition: what this returns can run.
 pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {
     let machine = parse_unchecked(definition)?;
@@ -218,6 +221,9 @@ pub fn parse_str(text: &str) -> Result<StateMachine, DefinitionError> {
 /// Parses and compiles without the whole-machine checks of [`crate::lint`],
 /// for tools that report every finding.
 pub fn parse_unchecked(definition: &Value) -> Result<StateMachine, DefinitionError> {
+    if crate::pipeline::json_len(definition) > MAX_DEFINITION_BYTES {
+        return Err(def_err("(definition)", "is larger than 1 MB (1,048,576 bytes), Step Functions' quota"));
+    }
     let mut machine = parse_machine(definition, "", false)?;
     resolve(&mut machine);
     Ok(machine)
