@@ -233,6 +233,8 @@ impl<'a> Executor<'a> {
             Some("executionStartedEventDetails"),
             vec![("input", Detail::Payload(input.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
         );
+        // AWS's first state names no previous event (previousEventId 0).
+        thread.last.store(0, Ordering::Relaxed);
         let outcome = match started {
             Err(f) => Err(f),
             Ok(_) if json_len(&input) > MAX_PAYLOAD_BYTES => Err(Failure::new(
@@ -278,11 +280,26 @@ impl<'a> Executor<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Thread {
     last: AtomicU64,
+    /// A Distributed Map's child execution: its events are not the parent's.
+    silent: bool,
 }
 
 impl Thread {
     pub fn starting_after(id: u64) -> Thread {
-        Thread { last: AtomicU64::new(id) }
+        Thread { last: AtomicU64::new(id), silent: false }
+    }
+
+    /// A line whose events are not kept.
+    pub fn silent() -> Thread {
+        Thread { last: AtomicU64::new(0), silent: true }
+    }
+
+    pub fn last(&self) -> u64 {
+        self.last.load(Ordering::Relaxed)
+    }
+
+    pub fn set_last(&self, id: u64) {
+        self.last.store(id, Ordering::Relaxed);
     }
 }
 
@@ -312,6 +329,9 @@ impl Run<'_> {
         details_key: Option<&'static str>,
         details: Vec<(&'static str, Detail)>,
     ) -> Result<u64, Failure> {
+        if thread.silent {
+            return Ok(0);
+        }
         let previous = thread.last.load(Ordering::Relaxed);
         match self.history.record(self.clock.now(), kind, previous, details_key, details) {
             Some(id) => {
@@ -323,6 +343,21 @@ impl Run<'_> {
                 format!("The execution reached the maximum number of history events ({MAX_EVENTS})."),
             )),
         }
+    }
+
+    /// Appends an event that does not move `thread`'s line on, as AWS records
+    /// a Map iteration's end and a Map state's success.
+    pub fn record_aside(
+        &self,
+        thread: &Thread,
+        kind: &'static str,
+        details_key: Option<&'static str>,
+        details: Vec<(&'static str, Detail)>,
+    ) -> Result<u64, Failure> {
+        let last = thread.last();
+        let id = self.record(thread, kind, details_key, details)?;
+        thread.set_last(last);
+        Ok(id)
     }
 
     /// The execution's last event, recorded even when the history is full.

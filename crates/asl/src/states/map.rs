@@ -36,6 +36,22 @@ pub(crate) async fn run(
             p.text()
         ))
     };
+    let items = match read(&spec.items_path)? {
+        Value::Array(items) => items,
+        other => {
+            return Err(scope.runtime(format!(
+                "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
+                spec.items_path.text()
+            )));
+        }
+    };
+    // AWS starts the Map (with its length) before it reads the limits.
+    let started = run.record(
+        scope.thread,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        vec![("length", Detail::Number(items.len() as u64))],
+    )?;
     let max_concurrency = match &spec.max_concurrency {
         Given::Value(n) => *n,
         Given::Path(p) => {
@@ -65,15 +81,6 @@ pub(crate) async fn run(
     if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
         return Err(scope.runtime("ToleratedFailurePercentage must be between 0 and 100."));
     }
-    let items = match read(&spec.items_path)? {
-        Value::Array(items) => items,
-        other => {
-            return Err(scope.runtime(format!(
-                "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
-                spec.items_path.text()
-            )));
-        }
-    };
     let mut inputs = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         inputs.push(Arc::new(match &spec.item_selector {
@@ -84,14 +91,15 @@ pub(crate) async fn run(
             None => item.clone(),
         }));
     }
-    drop(items);
     let total = inputs.len();
-    let started = run.record(
-        scope.thread,
-        "MapStateStarted",
-        Some("mapStateStartedEventDetails"),
-        vec![("length", Detail::Number(total as u64))],
-    )?;
+    let thread = scope.thread;
+    if spec.processor.distributed {
+        // A Distributed Map's iterations are child executions with their own
+        // histories; the parent's shows the map run.
+        let arn =
+            format!("{}/{}:{}", run.facts.machine_id.replace(":stateMachine:", ":mapRun:"), name_of(scope), started);
+        run.record(thread, "MapRunStarted", Some("mapRunStartedEventDetails"), vec![("mapRunArn", Detail::Text(arn))])?;
+    }
     let limit = match max_concurrency {
         0 => MAX_INLINE_CONCURRENCY,
         n => (n as usize).min(MAX_INLINE_CONCURRENCY),
@@ -99,34 +107,45 @@ pub(crate) async fn run(
     let name = &scope.state.name;
     let iteration_details =
         |index: usize| vec![("name", Detail::Text(name.clone())), ("index", Detail::Number(index as u64))];
+    let distributed = spec.processor.distributed;
     let mut iterations = futures_util::stream::iter(inputs.into_iter().enumerate().map(|(index, input)| async move {
-        let thread = Thread::starting_after(started);
-        run.record(&thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
-        let outcome = run.machine(&spec.processor, input, &thread).await;
+        if distributed {
+            let own = Thread::silent();
+            return Ok::<_, Failure>((run.machine(&spec.processor, input, &own).await, 0));
+        }
+        // Iterations continue the Map's line; each one's end is recorded beside it.
+        run.record(thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
+        let outcome = run.machine(&spec.processor, input, thread).await;
         let kind = if outcome.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
         let key = if outcome.is_ok() { "mapIterationSucceededEventDetails" } else { "mapIterationFailedEventDetails" };
-        run.record(&thread, kind, Some(key), iteration_details(index))?;
-        Ok::<_, Failure>(outcome)
+        let end = run.record_aside(thread, kind, Some(key), iteration_details(index))?;
+        Ok::<_, Failure>((outcome, end))
     }))
     .buffered(limit);
     let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
     let mut outputs = Vec::with_capacity(total);
     let mut failed = 0usize;
+    let mut last_end = 0;
+    let fail = |failure: Failure| -> Result<Arc<Value>, Failure> {
+        if distributed {
+            run.record(thread, "MapRunFailed", None, Vec::new())?;
+        }
+        run.record(thread, "MapStateFailed", None, Vec::new())?;
+        Err(failure)
+    };
     while let Some(iteration) = iterations.next().await {
-        match iteration? {
+        let (outcome, end) = iteration?;
+        last_end = end;
+        match outcome {
             Ok(output) => outputs.push(Arc::unwrap_or_clone(output)),
             Err(f) if f.error == crate::executor::EXECUTION_TIMED_OUT || f.is(StatesError::Runtime) => return Err(f),
-            Err(f) if !tolerant => {
-                run.record(scope.thread, "MapStateFailed", None, Vec::new())?;
-                return Err(f);
-            }
+            Err(f) if !tolerant => return fail(f),
             Err(f) => {
                 failed += 1;
                 let over_count = tolerated_count.is_none_or(|c| failed as i64 > c);
                 let over_percentage = tolerated_percentage.is_none_or(|p| failed as f64 * 100.0 / total as f64 > p);
                 if over_count && over_percentage {
-                    run.record(scope.thread, "MapStateFailed", None, Vec::new())?;
-                    return Err(Failure::new(
+                    return fail(Failure::new(
                         StatesError::ExceedToleratedFailureThreshold,
                         "The specified tolerated failure threshold was exceeded",
                     ));
@@ -135,6 +154,16 @@ pub(crate) async fn run(
             }
         }
     }
-    run.record(scope.thread, "MapStateSucceeded", None, Vec::new())?;
+    drop(iterations);
+    if distributed {
+        run.record(thread, "MapRunSucceeded", None, Vec::new())?;
+    } else if last_end != 0 {
+        thread.set_last(last_end);
+    }
+    run.record_aside(thread, "MapStateSucceeded", None, Vec::new())?;
     Ok(Arc::new(Value::Array(outputs)))
+}
+
+fn name_of<'s>(scope: &'s Scope<'_, '_>) -> &'s str {
+    &scope.state.name
 }

@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::error::Failure;
 use crate::executor::Thread;
-use crate::history::Detail;
 use crate::model::StateMachine;
 use crate::pipeline::Scope;
 
@@ -27,11 +26,7 @@ pub(crate) async fn run(
             Ok(Arc::new(Value::Array(outputs.into_iter().map(Arc::unwrap_or_clone).collect())))
         }
         Err(f) => {
-            let mut details = vec![("error", Detail::Text(f.error.clone()))];
-            if let Some(cause) = &f.cause {
-                details.push(("cause", Detail::Text(cause.clone())));
-            }
-            run.record(scope.thread, "ParallelStateFailed", Some("parallelStateFailedEventDetails"), details)?;
+            run.record(scope.thread, "ParallelStateFailed", None, Vec::new())?;
             Err(f)
         }
     }

@@ -110,6 +110,38 @@ fn run_case(dir: &Path) -> Result<(), String> {
             return Err(format!("{d}\n{}", trace()));
         }
     }
+    // Histories as AWS writes them, where a folder of their shapes is given
+    // (event type, previousEventId, details member and its fields, per event).
+    if let Some(shapes) = std::env::var_os("ORDERFLOW_AWS_HISTORIES") {
+        let file = Path::new(&shapes).join(format!("{}.json", dir.file_name().unwrap_or_default().to_string_lossy()));
+        if file.exists() {
+            let expected = read_json(&file)?;
+            let actual: Vec<Value> = execution
+                .history
+                .events()
+                .iter()
+                .map(|e| {
+                    let (key, members) = match e.details.iter().next() {
+                        Some((k, Value::Object(m))) => {
+                            let mut names: Vec<&String> = m.keys().collect();
+                            names.sort();
+                            (Value::String(k.clone()), serde_json::json!(names))
+                        }
+                        _ => (Value::Null, serde_json::json!([])),
+                    };
+                    serde_json::json!([e.kind, e.previous_event_id, key, members])
+                })
+                .collect();
+            if expected != Value::Array(actual.clone()) {
+                let first = expected.as_array().into_iter().flatten().zip(&actual).position(|(e, a)| e != a);
+                return Err(format!(
+                    "history differs at event {first:?}:\nAWS:  {}\nours: {}",
+                    first.and_then(|i| expected.get(i)).map_or(expected.to_string(), Value::to_string),
+                    first.and_then(|i| actual.get(i)).map_or(format!("{} events", actual.len()), Value::to_string),
+                ));
+            }
+        }
+    }
     PASSED.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
