@@ -89,7 +89,7 @@ endif
 	$(MAKE) --no-print-directory conformance
 
 conformance: ## the executor against ../shared/aws-recorded (ORDERFLOW_AWS_RECORDED to move it): counts passed / refused / failed
-	cargo test --quiet --package orderflow-asl --test recorded
+	cargo test --quiet --package orderflow-asl --test recorded -- --quiet
 
 watch-smoke: venv build ## each function through cargo lambda watch; orderflow run in both task modes
 	$(VENV)/bin/python tools/watch_smoke.py $(EMULATOR) target/debug/orderflow
@@ -110,7 +110,13 @@ deploy: venv ## sam build + sam deploy of stack orderflow-$(STAGE), STAGE=dev or
 smoke-deployed: venv ## start one execution on the deployed stack and wait for SUCCEEDED
 	$(VENV)/bin/python tools/smoke_deployed.py orderflow-$(STAGE)
 
-bench: venv ## cold start, latency, memory, size and throughput, with budgets; writes docs/performance.md
+BENCH_NODE := tools/bench-node/node_modules/.installed
+
+$(BENCH_NODE): tools/bench-node/package.json tools/bench-node/package-lock.json
+	npm ci --prefix tools/bench-node --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench: venv $(BENCH_NODE) ## cold start, latency, memory, size, throughput, the executor beside aws-local-stepfunctions; writes docs/performance.md
 	cargo build --release $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo-lambda lambda build --release --arm64 --output-format zip $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo bench --package orderflow-bench --bench micro

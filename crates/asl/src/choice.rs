@@ -169,7 +169,7 @@ pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<boo
     let lookup = |variable: &Path| -> Option<Value> {
         match variable.root() {
             Root::Input => variable.select(input).ok().map(|v| v.into_owned()),
-            Root::Context => variable.select(context.value()).ok().map(|v| v.into_owned()),
+            Root::Context => context.select(variable).ok().map(|v| v.into_owned()),
         }
     };
     let required = |variable: &Path| {

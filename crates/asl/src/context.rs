@@ -2,9 +2,14 @@
 //! never built per state: a state that reads `$$` builds it once, on demand,
 //! from the execution's shared facts and the state's own.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::path::{Missing, Path, Step, walk};
 
 /// What every state of one execution shares.
 #[derive(Debug)]
@@ -13,7 +18,8 @@ pub struct ExecutionFacts {
     pub input: Arc<Value>,
     pub name: String,
     pub role_arn: String,
-    pub start_time: String,
+    /// Unix nanoseconds; shown as RFC 3339 text.
+    pub start_time: i128,
     /// None for EXPRESS executions, whose context object has no RedriveCount.
     pub redrive_count: Option<u64>,
     pub machine_id: String,
@@ -24,7 +30,8 @@ pub struct ExecutionFacts {
 #[derive(Debug, Clone)]
 pub struct StateFacts<'a> {
     pub name: &'a str,
-    pub entered_time: &'a str,
+    /// Unix nanoseconds; shown as RFC 3339 text.
+    pub entered_time: i128,
     /// Only Task, Parallel and Map states (those that retry) show a RetryCount.
     pub retry_count: Option<u32>,
     /// `$$.Map.Item` while a Map state's ItemSelector runs.
@@ -47,6 +54,41 @@ impl<'a> Context<'a> {
         self.built.get_or_init(|| self.build())
     }
 
+    /// What a `$$` path selects. The common definite paths read the facts
+    /// directly, so `$$.Map.Item.Value` or `$$.Execution.Id` never copies the
+    /// execution input; any other path reads the whole context object.
+    pub fn select(&self, path: &Path) -> Result<Cow<'_, Value>, Missing> {
+        let text = |s: &str| Ok(Cow::Owned(Value::String(s.to_owned())));
+        if let Some(steps) = path.steps() {
+            let field = |i: usize| match steps.get(i) {
+                Some(Step::Field(name)) => Some(name.as_str()),
+                _ => None,
+            };
+            let e = self.execution;
+            match (field(0), field(1), steps.len()) {
+                (Some("Execution"), Some("Input"), _) => return walk(&e.input, &steps[2..]).map(Cow::Borrowed),
+                (Some("Execution"), Some("Id"), 2) => return text(&e.id),
+                (Some("Execution"), Some("Name"), 2) => return text(&e.name),
+                (Some("Execution"), Some("RoleArn"), 2) => return text(&e.role_arn),
+                (Some("Execution"), Some("StartTime"), 2) => return text(&shown_time(e.start_time)),
+                (Some("StateMachine"), Some("Id"), 2) => return text(&e.machine_id),
+                (Some("StateMachine"), Some("Name"), 2) => return text(&e.machine_name),
+                (Some("State"), Some("Name"), 2) => return text(self.state.name),
+                (Some("Map"), Some("Item"), _) => {
+                    if let Some((index, value)) = self.state.item {
+                        match (field(2), steps.len()) {
+                            (Some("Value"), _) => return walk(value, &steps[3..]).map(Cow::Borrowed),
+                            (Some("Index"), 3) => return Ok(Cow::Owned(Value::from(index))),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        path.select(self.value())
+    }
+
     fn build(&self) -> Value {
         let e = self.execution;
         let mut execution = Map::new();
@@ -54,7 +96,7 @@ impl<'a> Context<'a> {
         execution.insert("Input".into(), (*e.input).clone());
         execution.insert("Name".into(), e.name.clone().into());
         execution.insert("RoleArn".into(), e.role_arn.clone().into());
-        execution.insert("StartTime".into(), e.start_time.clone().into());
+        execution.insert("StartTime".into(), shown_time(e.start_time).into());
         if let Some(count) = e.redrive_count {
             execution.insert("RedriveCount".into(), count.into());
         }
@@ -63,7 +105,7 @@ impl<'a> Context<'a> {
         machine.insert("Name".into(), e.machine_name.clone().into());
         let mut state = Map::new();
         state.insert("Name".into(), self.state.name.into());
-        state.insert("EnteredTime".into(), self.state.entered_time.into());
+        state.insert("EnteredTime".into(), shown_time(self.state.entered_time).into());
         if let Some(count) = self.state.retry_count {
             state.insert("RetryCount".into(), count.into());
         }
@@ -81,4 +123,8 @@ impl<'a> Context<'a> {
         }
         Value::Object(context)
     }
+}
+
+fn shown_time(nanos: i128) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
 }

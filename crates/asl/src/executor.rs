@@ -12,11 +12,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError, matches};
-use crate::history::{Detail, History, MAX_EVENTS};
+use crate::history::{Detail, Fields, History, MAX_EVENTS};
 use crate::model::{Kind, State, StateMachine, Transition, UNRESOLVED};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Scope, json_len};
 use crate::rng::Rng;
@@ -51,6 +50,10 @@ pub trait Invoker: Send + Sync {
 /// Time, for timestamps, Wait states and retry intervals.
 pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
+    /// The same instant as Unix nanoseconds, which history events keep.
+    fn now_nanos(&self) -> i128 {
+        self.now().unix_timestamp_nanos()
+    }
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
 }
 
@@ -68,17 +71,15 @@ impl Clock for RealClock {
 }
 
 /// Time that moves only when something waits, and then at once: a Wait of
-/// an hour takes no time, and the history still says an hour passed.
+/// an hour takes no time, and the history still says an hour passed. Kept as
+/// Unix nanoseconds, read without a lock.
 #[derive(Debug)]
-pub struct VirtualClock(Mutex<OffsetDateTime>);
+pub struct VirtualClock(std::sync::atomic::AtomicI64);
 
 impl VirtualClock {
     pub fn starting_at(now: OffsetDateTime) -> VirtualClock {
-        VirtualClock(Mutex::new(now))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, OffsetDateTime> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        let nanos = i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX);
+        VirtualClock(std::sync::atomic::AtomicI64::new(nanos))
     }
 }
 
@@ -90,11 +91,15 @@ impl Default for VirtualClock {
 
 impl Clock for VirtualClock {
     fn now(&self) -> OffsetDateTime {
-        *self.lock()
+        OffsetDateTime::from_unix_timestamp_nanos(self.now_nanos()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+    fn now_nanos(&self) -> i128 {
+        i128::from(self.0.load(Ordering::Relaxed))
     }
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
-        let mut now = self.lock();
-        *now = now.checked_add(duration.try_into().unwrap_or(time::Duration::MAX)).unwrap_or(*now);
+        // Saturates at the year 2262, past every quota's reach.
+        let step = i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX);
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_add(step)));
         Box::pin(std::future::ready(()))
     }
 }
@@ -146,7 +151,7 @@ pub struct Execution {
     pub execution_arn: String,
     pub status: ExecutionStatus,
     pub input: Arc<Value>,
-    pub output: Option<Value>,
+    pub output: Option<Arc<Value>>,
     pub error: Option<String>,
     pub cause: Option<String>,
     pub history: History,
@@ -163,10 +168,6 @@ pub struct RuleTaken {
     pub list: &'static str,
     pub index: usize,
     pub error: String,
-}
-
-pub(crate) fn timestamp(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
 }
 
 pub struct Executor<'a> {
@@ -218,7 +219,7 @@ impl<'a> Executor<'a> {
                 input: input.clone(),
                 name: o.name.clone(),
                 role_arn: format!("arn:aws:iam::{}:role/local-execution-role", o.account),
-                start_time: timestamp(start),
+                start_time: start.unix_timestamp_nanos(),
                 redrive_count: (o.machine_type == MachineType::Standard).then_some(0),
                 machine_id: machine_arn,
                 machine_name: o.state_machine_name.clone(),
@@ -231,7 +232,7 @@ impl<'a> Executor<'a> {
             &thread,
             "ExecutionStarted",
             Some("executionStartedEventDetails"),
-            vec![("input", Detail::Payload(input.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
+            [("input", Detail::Payload(input.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
         );
         // AWS's first state names no previous event (previousEventId 0).
         thread.last.store(0, Ordering::Relaxed);
@@ -249,22 +250,22 @@ impl<'a> Executor<'a> {
                     &thread,
                     "ExecutionSucceeded",
                     "executionSucceededEventDetails",
-                    vec![("output", Detail::Payload(output.clone()))],
+                    [("output", Detail::Payload(output.clone()))].into(),
                 );
-                (ExecutionStatus::Succeeded, Some(Arc::unwrap_or_clone(output)), None, None)
+                (ExecutionStatus::Succeeded, Some(output), None, None)
             }
             Err(f) if f.error == EXECUTION_TIMED_OUT => {
-                run.finish(&thread, "ExecutionTimedOut", "executionTimedOutEventDetails", Vec::new());
+                run.finish(&thread, "ExecutionTimedOut", "executionTimedOutEventDetails", Fields::default());
                 (ExecutionStatus::TimedOut, None, Some(StatesError::Timeout.name().to_owned()), None)
             }
             Err(f) => {
-                let mut details = Vec::new();
+                let mut details = Fields::default();
                 let error = (!f.error.is_empty()).then_some(f.error);
                 if let Some(error) = &error {
-                    details.push(("error", Detail::Text(error.clone())));
+                    details.push("error", Detail::Text(error.clone()));
                 }
                 if let Some(cause) = &f.cause {
-                    details.push(("cause", Detail::Text(cause.clone())));
+                    details.push("cause", Detail::Text(cause.clone()));
                 }
                 run.finish(&thread, "ExecutionFailed", "executionFailedEventDetails", details);
                 (ExecutionStatus::Failed, None, error, f.cause)
@@ -327,13 +328,13 @@ impl Run<'_> {
         thread: &Thread,
         kind: &'static str,
         details_key: Option<&'static str>,
-        details: Vec<(&'static str, Detail)>,
+        details: impl Into<Fields>,
     ) -> Result<u64, Failure> {
         if thread.silent {
             return Ok(0);
         }
         let previous = thread.last.load(Ordering::Relaxed);
-        match self.history.record(self.clock.now(), kind, previous, details_key, details) {
+        match self.history.record(self.clock.now_nanos(), kind, previous, details_key, details.into()) {
             Some(id) => {
                 thread.last.store(id, Ordering::Relaxed);
                 Ok(id)
@@ -352,7 +353,7 @@ impl Run<'_> {
         thread: &Thread,
         kind: &'static str,
         details_key: Option<&'static str>,
-        details: Vec<(&'static str, Detail)>,
+        details: impl Into<Fields>,
     ) -> Result<u64, Failure> {
         let last = thread.last();
         let id = self.record(thread, kind, details_key, details)?;
@@ -361,14 +362,14 @@ impl Run<'_> {
     }
 
     /// The execution's last event, recorded even when the history is full.
-    fn finish(&self, thread: &Thread, kind: &'static str, key: &'static str, details: Vec<(&'static str, Detail)>) {
+    fn finish(&self, thread: &Thread, kind: &'static str, key: &'static str, details: Fields) {
         if self.record(thread, kind, Some(key), details.clone()).is_err() {
-            self.history.force(self.clock.now(), kind, thread.last.load(Ordering::Relaxed), Some(key), details);
+            self.history.force(self.clock.now_nanos(), kind, thread.last.load(Ordering::Relaxed), Some(key), details);
         }
     }
 
     pub fn took(&self, state: &State, list: &'static str, index: usize, error: &str) {
-        let taken = RuleTaken { state: state.name.clone(), list, index, error: error.to_owned() };
+        let taken = RuleTaken { state: state.name.to_string(), list, index, error: error.to_owned() };
         self.rules_taken.lock().unwrap_or_else(|p| p.into_inner()).push(taken);
     }
 
@@ -412,20 +413,22 @@ impl Run<'_> {
     }
 
     async fn state(&self, state: &State, raw: Arc<Value>, thread: &Thread) -> Result<Step, Failure> {
-        let entered = self.clock.now();
+        let entered = self.clock.now_nanos();
         let entered_id = self.record(
             thread,
             states::entered_event(&state.kind),
             Some("stateEnteredEventDetails"),
-            vec![("name", Detail::Text(state.name.clone())), ("input", Detail::Payload(raw.clone()))],
+            [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.clone()))],
         )?;
-        let scope = Scope { run: self, state, thread, entered_id, entered_time: timestamp(entered) };
+        let scope = Scope { run: self, state, thread, entered_id, entered_time: entered };
+        // An output that is the input itself was checked as the state before's.
+        let input_ptr = Arc::as_ptr(&raw) as usize;
         let output = match &state.kind {
             Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw, error, cause)),
             Kind::Succeed => states::succeed::run(&scope, &raw)?,
             Kind::Choice { choices, default } => {
                 let (next, output) = states::choice::run(&scope, &raw, choices, default.as_ref())?;
-                self.exit(&scope, &output)?;
+                self.exit(&scope, &output, input_ptr)?;
                 return Ok(Step::Next(next, output));
             }
             Kind::Wait(wait) => states::wait::run(&scope, &raw, wait).await?,
@@ -433,12 +436,12 @@ impl Run<'_> {
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => match self.with_retries(&scope, raw).await? {
                 Ok(output) => output,
                 Err((next, output)) => {
-                    self.exit(&scope, &output)?;
+                    self.exit(&scope, &output, input_ptr)?;
                     return Ok(Step::Next(next, output));
                 }
             },
         };
-        self.exit(&scope, &output)?;
+        self.exit(&scope, &output, input_ptr)?;
         Ok(match &state.transition {
             Transition::Next(next) if next.index != UNRESOLVED => Step::Next(next.index, output),
             Transition::Next(_) => {
@@ -448,13 +451,15 @@ impl Run<'_> {
         })
     }
 
-    fn exit(&self, scope: &Scope<'_, '_>, output: &Arc<Value>) -> Result<(), Failure> {
-        scope.check_size(output, &scope.state.name)?;
+    fn exit(&self, scope: &Scope<'_, '_>, output: &Arc<Value>, input: usize) -> Result<(), Failure> {
+        if Arc::as_ptr(output) as usize != input {
+            scope.check_size(output, &scope.state.name)?;
+        }
         self.record(
             scope.thread,
             states::exited_event(&scope.state.kind),
             Some("stateExitedEventDetails"),
-            vec![("name", Detail::Text(scope.state.name.clone())), ("output", Detail::Payload(output.clone()))],
+            [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.clone()))],
         )?;
         Ok(())
     }

@@ -41,6 +41,8 @@ impl HistoryEvent {
 #[derive(Debug, Clone)]
 pub enum Detail {
     Text(String),
+    Shared(Arc<str>),
+    Static(&'static str),
     /// A JSON value shown as its text, with `<key>Details: {"truncated": false}` beside it.
     Payload(Arc<Value>),
     /// A JSON value shown as its text, alone.
@@ -48,28 +50,84 @@ pub enum Detail {
     Number(u64),
 }
 
+impl Default for Detail {
+    fn default() -> Self {
+        Detail::Static("")
+    }
+}
+
+/// An event's detail members, kept inline: besides the `resourceType` and
+/// `resource` of a Lambda integration's events (a flag), an event never has
+/// more than three.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    lambda_invoke: bool,
+    len: u8,
+    items: [(&'static str, Detail); 3],
+}
+
+impl Fields {
+    /// The members of a `lambda:invoke` Task* event: `resourceType` and `resource` first.
+    pub fn lambda_invoke() -> Fields {
+        Fields { lambda_invoke: true, ..Fields::default() }
+    }
+
+    pub fn push(&mut self, name: &'static str, detail: Detail) {
+        debug_assert!(usize::from(self.len) < self.items.len(), "an event with more than three members");
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = (name, detail);
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(&'static str, Detail)> {
+        const LAMBDA: [(&str, Detail); 2] =
+            [("resourceType", Detail::Static("lambda")), ("resource", Detail::Static("invoke"))];
+        let prefix: &[(&'static str, Detail)] = if self.lambda_invoke { &LAMBDA } else { &[] };
+        prefix.iter().chain(self.items[..usize::from(self.len)].iter())
+    }
+}
+
+impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
+    fn from(items: [(&'static str, Detail); N]) -> Self {
+        let mut fields = Fields::default();
+        for (name, detail) in items {
+            fields.push(name, detail);
+        }
+        fields
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Event {
-    at: OffsetDateTime,
+    /// Unix nanoseconds.
+    at: i128,
     kind: &'static str,
     previous: u64,
     /// Where the details sit: `stateEnteredEventDetails`, or none.
     details_key: Option<&'static str>,
-    details: Vec<(&'static str, Detail)>,
+    details: Fields,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct History(Mutex<Vec<Event>>);
+
+impl Default for History {
+    fn default() -> Self {
+        // Room for a short execution's events without regrowing.
+        History(Mutex::new(Vec::with_capacity(32)))
+    }
+}
 
 impl History {
     /// Appends an event and gives its id, or None once the history is full.
     pub fn record(
         &self,
-        at: OffsetDateTime,
+        at: i128,
         kind: &'static str,
         previous: u64,
         details_key: Option<&'static str>,
-        details: Vec<(&'static str, Detail)>,
+        details: Fields,
     ) -> Option<u64> {
         let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if events.len() >= MAX_EVENTS {
@@ -82,11 +140,11 @@ impl History {
     /// Appends an event past the quota: only the execution's final event.
     pub fn force(
         &self,
-        at: OffsetDateTime,
+        at: i128,
         kind: &'static str,
         previous: u64,
         details_key: Option<&'static str>,
-        details: Vec<(&'static str, Detail)>,
+        details: Fields,
     ) {
         let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
         events.push(Event { at, kind, previous, details_key, details });
@@ -110,10 +168,16 @@ impl History {
                 let mut details = Map::new();
                 if let Some(key) = e.details_key {
                     let mut body = Map::new();
-                    for (name, detail) in &e.details {
+                    for (name, detail) in e.details.iter() {
                         match detail {
                             Detail::Text(text) => {
                                 body.insert((*name).to_owned(), Value::String(text.clone()));
+                            }
+                            Detail::Shared(text) => {
+                                body.insert((*name).to_owned(), Value::String(text.to_string()));
+                            }
+                            Detail::Static(text) => {
+                                body.insert((*name).to_owned(), Value::String((*text).to_owned()));
                             }
                             Detail::Number(n) => {
                                 body.insert((*name).to_owned(), Value::from(*n));
@@ -130,7 +194,10 @@ impl History {
                     details.insert(key.to_owned(), Value::Object(body));
                 }
                 HistoryEvent {
-                    timestamp: e.at.format(&Rfc3339).unwrap_or_default(),
+                    timestamp: OffsetDateTime::from_unix_timestamp_nanos(e.at)
+                        .ok()
+                        .and_then(|t| t.format(&Rfc3339).ok())
+                        .unwrap_or_default(),
                     kind: e.kind.to_owned(),
                     id: i as u64 + 1,
                     previous_event_id: e.previous,

@@ -3,6 +3,7 @@
 //! tree whose function, arity and literal arguments are already checked;
 //! evaluation then only reads paths and computes.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use base64::Engine;
@@ -296,32 +297,44 @@ impl From<&str> for CallError {
 impl Call {
     /// Evaluates the call; `doc` resolves each path argument to the input or
     /// the context object.
-    pub fn evaluate(&self, resolve: &dyn Fn(&Path) -> Result<Value, CallError>, rng: &Rng) -> Result<Value, CallError> {
-        let args: Vec<Value> = self
+    /// Arguments are borrowed where they can be: a literal from the
+    /// definition, a path's value from the input.
+    pub fn evaluate<'a>(
+        &'a self,
+        resolve: &dyn Fn(&'a Path) -> Result<Cow<'a, Value>, CallError>,
+        rng: &Rng,
+    ) -> Result<Value, CallError> {
+        let args: Vec<Cow<'a, Value>> = self
             .args
             .iter()
             .map(|a| match a {
-                Arg::Literal(v) => Ok(v.clone()),
+                Arg::Literal(v) => Ok(Cow::Borrowed(v)),
                 Arg::Path(p) => resolve(p),
-                Arg::Call(c) => c.evaluate(resolve, rng),
+                Arg::Call(c) => c.evaluate(resolve, rng).map(Cow::Owned),
             })
             .collect::<Result<_, _>>()?;
         apply(self.function, args, rng).map_err(CallError::Failed)
     }
 }
 
-fn apply(function: Intrinsic, mut args: Vec<Value>, rng: &Rng) -> Result<Value, String> {
+fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Value, String> {
     let name = function.name();
-    let string = |args: &[Value], i: usize| -> Result<String, String> {
+    let string = |args: &[Cow<'_, Value>], i: usize| -> Result<String, String> {
         args[i].as_str().map(str::to_owned).ok_or_else(|| format!("argument {} of {name} must be a string", i + 1))
     };
-    let array = |args: &mut Vec<Value>, i: usize| -> Result<Vec<Value>, String> {
-        match args[i].take() {
-            Value::Array(items) => Ok(items),
+    let array = |args: &[Cow<'_, Value>], i: usize| -> Result<Vec<Value>, String> {
+        match args[i].as_ref() {
+            Value::Array(_) => match args[i].clone().into_owned() {
+                Value::Array(items) => Ok(items),
+                _ => unreachable!("matched an array"),
+            },
             _ => Err(format!("argument {} of {name} must be an array", i + 1)),
         }
     };
-    let integer = |args: &[Value], i: usize| {
+    let items = |args: &[Cow<'_, Value>], i: usize| -> Result<usize, String> {
+        args[i].as_array().map(Vec::len).ok_or_else(|| format!("argument {} of {name} must be an array", i + 1))
+    };
+    let integer = |args: &[Cow<'_, Value>], i: usize| {
         args[i].as_i64().ok_or_else(|| format!("argument {} of {name} must be an integer", i + 1))
     };
     let capped = |text: &str| -> Result<(), String> {
@@ -362,18 +375,19 @@ fn apply(function: Intrinsic, mut args: Vec<Value>, rng: &Rng) -> Result<Value, 
             serde_json::from_str(&text).map_err(|e| format!("States.StringToJson: {e}"))
         }
         JsonToString => Ok(Value::String(args[0].to_string())),
-        Array => Ok(Value::Array(args)),
+        Array => Ok(Value::Array(args.into_iter().map(Cow::into_owned).collect())),
         ArrayPartition => {
             let size = integer(&args, 1)?;
             if size <= 0 {
                 return Err("States.ArrayPartition: the chunk size must be positive".into());
             }
-            let items = array(&mut args, 0)?;
-            Ok(Value::Array(items.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
+            items(&args, 0)?;
+            let list = args[0].as_array().map(Vec::as_slice).unwrap_or_default();
+            Ok(Value::Array(list.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
         }
         ArrayContains => {
-            let items = array(&mut args, 0)?;
-            Ok(Value::Bool(items.contains(&args[1])))
+            items(&args, 0)?;
+            Ok(Value::Bool(args[0].as_array().is_some_and(|list| list.contains(&args[1]))))
         }
         ArrayRange => {
             let (start, end, step) = (integer(&args, 0)?, integer(&args, 1)?, integer(&args, 2)?);
@@ -390,18 +404,18 @@ fn apply(function: Intrinsic, mut args: Vec<Value>, rng: &Rng) -> Result<Value, 
         }
         ArrayGetItem => {
             let index = integer(&args, 1)?;
-            let items = array(&mut args, 0)?;
+            items(&args, 0)?;
             usize::try_from(index)
                 .ok()
-                .and_then(|i| items.into_iter().nth(i))
+                .and_then(|i| args[0].as_array().and_then(|list| list.get(i)).cloned())
                 .ok_or_else(|| format!("States.ArrayGetItem: index {index} is out of range"))
         }
-        ArrayLength => Ok(Value::from(array(&mut args, 0)?.len())),
+        ArrayLength => Ok(Value::from(items(&args, 0)?)),
         ArrayUnique => {
             // Linear in the items: each is keyed by its canonical JSON text.
             let mut seen = HashSet::new();
-            let items = array(&mut args, 0)?;
-            Ok(Value::Array(items.into_iter().filter(|v| seen.insert(v.to_string())).collect()))
+            let list = array(&args, 0)?;
+            Ok(Value::Array(list.into_iter().filter(|v| seen.insert(v.to_string())).collect()))
         }
         Base64Encode => {
             let text = string(&args, 0)?;
@@ -415,7 +429,7 @@ fn apply(function: Intrinsic, mut args: Vec<Value>, rng: &Rng) -> Result<Value, 
             String::from_utf8(bytes).map(Value::String).map_err(|_| "States.Base64Decode: not UTF-8 text".into())
         }
         Hash => {
-            let data = match &args[0] {
+            let data = match args[0].as_ref() {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
@@ -437,10 +451,11 @@ fn apply(function: Intrinsic, mut args: Vec<Value>, rng: &Rng) -> Result<Value, 
             Ok(Value::String(digest))
         }
         JsonMerge => {
-            if args[2] != Value::Bool(false) {
+            if *args[2] != Value::Bool(false) {
                 return Err("States.JsonMerge: only the shallow merge (false) exists".into());
             }
-            let (Value::Object(mut a), Value::Object(b)) = (args[0].take(), args[1].take()) else {
+            let mut args = args.into_iter().map(Cow::into_owned);
+            let (Some(Value::Object(mut a)), Some(Value::Object(b))) = (args.next(), args.next()) else {
                 return Err("States.JsonMerge merges two objects".into());
             };
             a.extend(b);

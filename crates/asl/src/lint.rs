@@ -10,7 +10,40 @@ use crate::model::{DefinitionError, Kind, Resource, StateMachine, Target, Transi
 pub fn lint(machine: &StateMachine) -> Vec<DefinitionError> {
     let mut findings = Vec::new();
     check(machine, "", &mut findings);
+    unique_names(machine, "", &mut std::collections::HashSet::new(), &mut findings);
     findings
+}
+
+/// Step Functions requires every state name to be unique in the whole
+/// machine, Parallel branches and Map processors included.
+fn unique_names<'m>(
+    machine: &'m StateMachine,
+    at: &str,
+    seen: &mut std::collections::HashSet<&'m str>,
+    findings: &mut Vec<DefinitionError>,
+) {
+    for state in &machine.states {
+        let state_at =
+            if at.is_empty() { format!("States.{}", state.name) } else { format!("{at}.States.{}", state.name) };
+        if !seen.insert(&state.name) {
+            findings.push(def_err(
+                &state_at,
+                format!(
+                    "the state name {:?} is used more than once; names must be unique in the whole machine",
+                    state.name
+                ),
+            ));
+        }
+        match &state.kind {
+            Kind::Parallel { branches } => {
+                for (i, b) in branches.iter().enumerate() {
+                    unique_names(b, &format!("{state_at}.Branches[{i}]"), seen, findings);
+                }
+            }
+            Kind::Map(spec) => unique_names(&spec.processor, &format!("{state_at}.ItemProcessor"), seen, findings),
+            _ => {}
+        }
+    }
 }
 
 fn targets(machine: &StateMachine, index: usize) -> Vec<(String, &Target)> {

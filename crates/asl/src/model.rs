@@ -46,7 +46,7 @@ pub struct StateMachine {
 
 impl StateMachine {
     pub fn state(&self, name: &str) -> Option<&State> {
-        self.states.iter().find(|s| s.name == name)
+        self.states.iter().find(|s| &*s.name == name)
     }
 }
 
@@ -68,7 +68,8 @@ impl Target {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
-    pub name: String,
+    /// Shared with every history event that names the state.
+    pub name: std::sync::Arc<str>,
     pub kind: Kind,
     pub io: Io,
     pub transition: Transition,
@@ -230,8 +231,9 @@ pub fn parse_unchecked(definition: &Value) -> Result<StateMachine, DefinitionErr
 }
 
 fn resolve(machine: &mut StateMachine) {
-    let index: HashMap<String, usize> = machine.states.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-    let fix = |t: &mut Target| t.index = index.get(&t.name).copied().unwrap_or(UNRESOLVED);
+    let index: HashMap<std::sync::Arc<str>, usize> =
+        machine.states.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+    let fix = |t: &mut Target| t.index = index.get(t.name.as_str()).copied().unwrap_or(UNRESOLVED);
     fix(&mut machine.start_at);
     for state in &mut machine.states {
         if let Transition::Next(t) = &mut state.transition {
@@ -541,7 +543,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             }))
         }
     };
-    Ok(State { name: name.to_owned(), kind, io, transition, retry, catch })
+    Ok(State { name: name.into(), kind, io, transition, retry, catch })
 }
 
 /// A Fail state's `Error`/`ErrorPath` or `Cause`/`CausePath`.

@@ -89,6 +89,14 @@ impl Path {
         matches!(self.form, Form::Definite(_))
     }
 
+    /// The steps of a definite path.
+    pub fn steps(&self) -> Option<&[Step]> {
+        match &self.form {
+            Form::Definite(steps) => Some(steps),
+            Form::Query(_) => None,
+        }
+    }
+
     /// The value this path selects from `doc` (the input or the context
     /// object, as [`Path::root`] says).
     pub fn select<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, Missing> {
@@ -124,7 +132,8 @@ impl Path {
     }
 }
 
-fn walk<'v>(doc: &'v Value, steps: &[Step]) -> Result<&'v Value, Missing> {
+/// The value at `steps` below `doc`.
+pub fn walk<'v>(doc: &'v Value, steps: &[Step]) -> Result<&'v Value, Missing> {
     let mut node = doc;
     for (n, step) in steps.iter().enumerate() {
         let next = match step {

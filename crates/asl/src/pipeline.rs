@@ -25,7 +25,8 @@ pub(crate) struct Scope<'r, 'a> {
     pub state: &'r State,
     pub thread: &'r Thread,
     pub entered_id: u64,
-    pub entered_time: String,
+    /// Unix nanoseconds.
+    pub entered_time: i128,
 }
 
 impl<'r, 'a> Scope<'r, 'a> {
@@ -36,7 +37,7 @@ impl<'r, 'a> Scope<'r, 'a> {
     pub fn item_context<'s>(&'s self, retry_count: Option<u32>, item: Option<(usize, &'s Value)>) -> Context<'s> {
         Context::new(
             &self.run.facts,
-            StateFacts { name: &self.state.name, entered_time: &self.entered_time, retry_count, item },
+            StateFacts { name: &self.state.name, entered_time: self.entered_time, retry_count, item },
         )
     }
 
@@ -60,7 +61,7 @@ impl<'r, 'a> Scope<'r, 'a> {
     ) -> Result<Cow<'x, Value>, Missing> {
         match path.root() {
             Root::Input => path.select(input),
-            Root::Context => path.select(context.value()),
+            Root::Context => context.select(path),
         }
     }
 
@@ -99,7 +100,7 @@ impl<'r, 'a> Scope<'r, 'a> {
             }),
             Template::Call { field, call } => {
                 let resolve = |p: &Path| {
-                    self.select(p, input, context).map(Cow::into_owned).map_err(|m| CallError::Path {
+                    self.select(p, input, context).map_err(|m| CallError::Path {
                         path: p.text().to_owned(),
                         detail: m.detail,
                     })
@@ -152,19 +153,60 @@ impl<'r, 'a> Scope<'r, 'a> {
     }
 }
 
-/// The length of a value's JSON text, counted without building it.
+/// The length of a value's compact JSON text (as serde_json writes it),
+/// counted by walking the value: no text is built.
 pub fn json_len(value: &Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+    match value {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
+        Value::Number(n) => n.as_str().len(),
+        Value::String(s) => string_len(s),
+        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_len).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string_len(k) + 1 + json_len(v)).sum::<usize>()
         }
     }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
+}
+
+/// A JSON string's length with its quotes and escapes.
+fn string_len(s: &str) -> usize {
+    let escapes: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            0..=0x1f => 5,
+            _ => 0,
+        })
+        .sum();
+    s.len() + 2 + escapes
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::json_len;
+
+    #[test]
+    fn json_len_is_the_length_of_the_compact_text() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-12.5e3),
+            json!(1.0),
+            json!(123456789012345678901234567890u128.to_string()),
+            json!("plain"),
+            json!("quote \" backslash \\ newline \n tab \t bell \u{7} é ✓"),
+            json!([]),
+            json!({}),
+            json!({"a": [1, 2, {"b": null}], "c d": "e", "\n": {}}),
+        ];
+        for v in values {
+            assert_eq!(json_len(&v), serde_json::to_string(&v).unwrap().len(), "{v}");
+        }
+    }
 }

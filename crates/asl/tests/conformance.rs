@@ -84,7 +84,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         ));
     }
     if let Some(output) = expect.get("output")
-        && execution.output.as_ref() != Some(output)
+        && execution.output.as_deref() != Some(output)
     {
         return Err(format!("{name}: output {:?}, expected {output}", execution.output));
     }

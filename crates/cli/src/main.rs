@@ -20,6 +20,11 @@ use orderflow_domain::ports::SystemClock;
 use orderflow_emulator::{Emulator, LocalResources};
 use serde_json::{Value, json};
 
+// The executor allocates many small JSON nodes; mimalloc serves them about a
+// third faster than the system allocator (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage:
   orderflow run   [--input FILE|-] [--definition PATH] [--template PATH]
                   [--lambda-endpoint URL] [--virtual-time] [--json] [-v]

@@ -87,7 +87,7 @@ async fn happy_path() -> Execution {
     let faults = Faults::new();
     let execution = run(&faults, valid()).await;
     assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?} {:?}", execution.error, execution.cause);
-    let output = execution.output.clone().unwrap();
+    let output = execution.output.as_deref().cloned().unwrap();
     assert_eq!(output["order_id"], "ORD-1001");
     assert_eq!(output["status"], "NOTIFIED");
     assert_eq!(output["total"], "32.25");
@@ -277,8 +277,8 @@ async fn every_retry_and_catch_entry_of_the_definition_is_taken_across_the_suite
     let machine = load(&root.join("infra/template.yaml"), None).unwrap().machine;
     let mut all = BTreeSet::new();
     for state in &machine.states {
-        all.extend((0..state.retry.len()).map(|i| (state.name.clone(), "Retry", i)));
-        all.extend((0..state.catch.len()).map(|i| (state.name.clone(), "Catch", i)));
+        all.extend((0..state.retry.len()).map(|i| (state.name.to_string(), "Retry", i)));
+        all.extend((0..state.catch.len()).map(|i| (state.name.to_string(), "Catch", i)));
     }
     let missing: Vec<_> = all.difference(&covered).collect();
     assert!(missing.is_empty(), "entries no scenario takes: {missing:?}");

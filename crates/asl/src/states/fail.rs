@@ -26,7 +26,6 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, error: &Option<Text>,
                 let resolve = |p: &crate::path::Path| {
                     scope
                         .select(p, raw, &context)
-                        .map(Cow::into_owned)
                         .map_err(|m| crate::intrinsics::CallError::Path { path: p.text().to_owned(), detail: m.detail })
                 };
                 call.evaluate(&resolve, &scope.run.rng).map_err(|e| match e {

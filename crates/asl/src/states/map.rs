@@ -50,7 +50,7 @@ pub(crate) async fn run(
         scope.thread,
         "MapStateStarted",
         Some("mapStateStartedEventDetails"),
-        vec![("length", Detail::Number(items.len() as u64))],
+        [("length", Detail::Number(items.len() as u64))],
     )?;
     let max_concurrency = match &spec.max_concurrency {
         Given::Value(n) => *n,
@@ -98,7 +98,7 @@ pub(crate) async fn run(
         // histories; the parent's shows the map run.
         let arn =
             format!("{}/{}:{}", run.facts.machine_id.replace(":stateMachine:", ":mapRun:"), name_of(scope), started);
-        run.record(thread, "MapRunStarted", Some("mapRunStartedEventDetails"), vec![("mapRunArn", Detail::Text(arn))])?;
+        run.record(thread, "MapRunStarted", Some("mapRunStartedEventDetails"), [("mapRunArn", Detail::Text(arn))])?;
     }
     let limit = match max_concurrency {
         0 => MAX_INLINE_CONCURRENCY,
@@ -106,7 +106,7 @@ pub(crate) async fn run(
     };
     let name = &scope.state.name;
     let iteration_details =
-        |index: usize| vec![("name", Detail::Text(name.clone())), ("index", Detail::Number(index as u64))];
+        |index: usize| [("name", Detail::Shared(name.clone())), ("index", Detail::Number(index as u64))];
     let distributed = spec.processor.distributed;
     let mut iterations = futures_util::stream::iter(inputs.into_iter().enumerate().map(|(index, input)| async move {
         if distributed {
@@ -128,9 +128,9 @@ pub(crate) async fn run(
     let mut last_end = 0;
     let fail = |failure: Failure| -> Result<Arc<Value>, Failure> {
         if distributed {
-            run.record(thread, "MapRunFailed", None, Vec::new())?;
+            run.record(thread, "MapRunFailed", None, [])?;
         }
-        run.record(thread, "MapStateFailed", None, Vec::new())?;
+        run.record(thread, "MapStateFailed", None, [])?;
         Err(failure)
     };
     while let Some(iteration) = iterations.next().await {
@@ -156,11 +156,11 @@ pub(crate) async fn run(
     }
     drop(iterations);
     if distributed {
-        run.record(thread, "MapRunSucceeded", None, Vec::new())?;
+        run.record(thread, "MapRunSucceeded", None, [])?;
     } else if last_end != 0 {
         thread.set_last(last_end);
     }
-    run.record_aside(thread, "MapStateSucceeded", None, Vec::new())?;
+    run.record_aside(thread, "MapStateSucceeded", None, [])?;
     Ok(Arc::new(Value::Array(outputs)))
 }
 

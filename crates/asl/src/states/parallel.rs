@@ -17,16 +17,16 @@ pub(crate) async fn run(
     input: Arc<Value>,
 ) -> Result<Arc<Value>, Failure> {
     let run = scope.run;
-    let started = run.record(scope.thread, "ParallelStateStarted", None, Vec::new())?;
+    let started = run.record(scope.thread, "ParallelStateStarted", None, [])?;
     let threads: Vec<Thread> = branches.iter().map(|_| Thread::starting_after(started)).collect();
     let runs = branches.iter().zip(&threads).map(|(branch, thread)| run.machine(branch, input.clone(), thread));
     match futures_util::future::try_join_all(runs).await {
         Ok(outputs) => {
-            run.record(scope.thread, "ParallelStateSucceeded", None, Vec::new())?;
+            run.record(scope.thread, "ParallelStateSucceeded", None, [])?;
             Ok(Arc::new(Value::Array(outputs.into_iter().map(Arc::unwrap_or_clone).collect())))
         }
         Err(f) => {
-            run.record(scope.thread, "ParallelStateFailed", None, Vec::new())?;
+            run.record(scope.thread, "ParallelStateFailed", None, [])?;
             Err(f)
         }
     }

@@ -18,7 +18,6 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: Arc<Value>, result: Option<&Value>
         }
         (None, None) => scope.input_path(&raw, &context)?,
     };
-    scope.check_size(&value, &scope.state.name)?;
     let combined = scope.result_path(io.result_path.as_ref(), raw, value)?;
     scope.output_path(combined, &context)
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::TaskFailure;
-use crate::history::Detail;
+use crate::history::{Detail, Fields};
 use crate::model::{Given, Resource, function_name};
 use crate::pipeline::Scope;
 use crate::states::wait::shown;
@@ -62,15 +62,12 @@ impl Events {
     }
 
     /// `resourceType`/`resource` first, for the Task* events.
-    fn details(&self, mut rest: Vec<(&'static str, Detail)>) -> Vec<(&'static str, Detail)> {
-        if self.integration {
-            let mut d =
-                vec![("resourceType", Detail::Text("lambda".into())), ("resource", Detail::Text("invoke".into()))];
-            d.append(&mut rest);
-            d
-        } else {
-            rest
+    fn details<const N: usize>(&self, rest: [(&'static str, Detail); N]) -> Fields {
+        let mut d = if self.integration { Fields::lambda_invoke() } else { Fields::default() };
+        for (name, detail) in rest {
+            d.push(name, detail);
         }
+        d
     }
 }
 
@@ -113,17 +110,17 @@ pub(crate) async fn run(
         Resource::Function(arn) => (&FUNCTION, arn.clone(), (*input).clone(), arn.clone()),
     };
     let mut scheduled = if events.integration {
-        vec![("region", Detail::Text(run.region.clone())), ("parameters", Detail::Json(input.clone()))]
+        events.details([("region", Detail::Text(run.region.clone())), ("parameters", Detail::Json(input.clone()))])
     } else {
-        vec![("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))]
+        events.details([("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))])
     };
     if let Some(seconds) = timeout {
-        scheduled.push(("timeoutInSeconds", Detail::Number(seconds)));
+        scheduled.push("timeoutInSeconds", Detail::Number(seconds));
     }
     let thread = scope.thread;
-    run.record(thread, events.scheduled, Some(events.key(events.scheduled)), events.details(scheduled))?;
+    run.record(thread, events.scheduled, Some(events.key(events.scheduled)), scheduled)?;
     let started_key = events.integration.then(|| events.key(events.started));
-    run.record(thread, events.started, started_key, events.details(Vec::new()))?;
+    run.record(thread, events.started, started_key, events.details([]))?;
     let call = run.invoker.invoke(function_name(&function), payload);
     let answer = match timeout {
         Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), call).await {
@@ -134,7 +131,7 @@ pub(crate) async fn run(
                     thread,
                     events.timed_out,
                     Some(events.key(events.timed_out)),
-                    events.details(vec![("error", Detail::Text(f.error.clone()))]),
+                    events.details([("error", Detail::Text(f.error.clone()))]),
                 )?;
                 return Err(f);
             }
@@ -155,12 +152,7 @@ pub(crate) async fn run(
                 output
             };
             if let Err(f) = scope.check_size(&output, &who) {
-                run.record(
-                    thread,
-                    events.failed,
-                    Some(events.key(events.failed)),
-                    events.details(failure_details(&f)),
-                )?;
+                run.record(thread, events.failed, Some(events.key(events.failed)), failure_details(events, &f))?;
                 return Err(f);
             }
             let output = Arc::new(output);
@@ -168,22 +160,22 @@ pub(crate) async fn run(
                 thread,
                 events.succeeded,
                 Some(events.key(events.succeeded)),
-                events.details(vec![("output", Detail::Payload(output.clone()))]),
+                events.details([("output", Detail::Payload(output.clone()))]),
             )?;
             Ok(output)
         }
         Err(TaskFailure { error, cause }) => {
             let f = Failure { error, cause: Some(cause) };
-            run.record(thread, events.failed, Some(events.key(events.failed)), events.details(failure_details(&f)))?;
+            run.record(thread, events.failed, Some(events.key(events.failed)), failure_details(events, &f))?;
             Err(f)
         }
     }
 }
 
-fn failure_details(f: &Failure) -> Vec<(&'static str, Detail)> {
-    let mut d = vec![("error", Detail::Text(f.error.clone()))];
+fn failure_details(events: &Events, f: &Failure) -> Fields {
+    let mut d = events.details([("error", Detail::Text(f.error.clone()))]);
     if let Some(cause) = &f.cause {
-        d.push(("cause", Detail::Text(cause.clone())));
+        d.push("cause", Detail::Text(cause.clone()));
     }
     d
 }

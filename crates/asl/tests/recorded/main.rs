@@ -91,7 +91,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .unwrap_or_default();
     if status == "SUCCEEDED" {
         if expected["output_masked"] != Value::Bool(true) {
-            let output = execution.output.clone().unwrap_or(Value::Null);
+            let output = execution.output.as_deref().cloned().unwrap_or(Value::Null);
             if let Some(d) = compare::difference(&expected["output"], &output, &wildcards, "$") {
                 return Err(format!("output differs at {d}\noutput: {output}\n{}", trace()));
             }
