@@ -16,6 +16,8 @@ use crate::path::{Missing, Path, Step, walk};
 pub struct ExecutionFacts {
     pub id: String,
     pub input: Arc<Value>,
+    /// The execution input's JSON length.
+    pub input_size: usize,
     pub name: String,
     pub role_arn: String,
     /// Unix nanoseconds; shown as RFC 3339 text.

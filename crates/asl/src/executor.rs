@@ -17,7 +17,7 @@ use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError, matches};
 use crate::history::{Detail, Fields, History, MAX_EVENTS};
 use crate::model::{Kind, State, StateMachine, Transition, UNRESOLVED};
-use crate::pipeline::{MAX_PAYLOAD_BYTES, Scope, json_len};
+use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope};
 use crate::rng::Rng;
 use crate::states;
 
@@ -207,7 +207,7 @@ impl<'a> Executor<'a> {
             ),
         };
         let start = self.clock.now();
-        let input = Arc::new(input);
+        let input = Payload::measured(Arc::new(input));
         let run = Run {
             invoker: self.invoker,
             clock: self.clock,
@@ -216,7 +216,8 @@ impl<'a> Executor<'a> {
             region: o.region.clone(),
             facts: ExecutionFacts {
                 id: execution_arn.clone(),
-                input: input.clone(),
+                input: input.value.clone(),
+                input_size: input.size,
                 name: o.name.clone(),
                 role_arn: format!("arn:aws:iam::{}:role/local-execution-role", o.account),
                 start_time: start.unix_timestamp_nanos(),
@@ -232,13 +233,13 @@ impl<'a> Executor<'a> {
             &thread,
             "ExecutionStarted",
             Some("executionStartedEventDetails"),
-            [("input", Detail::Payload(input.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
+            [("input", Detail::Payload(input.value.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
         );
         // AWS's first state names no previous event (previousEventId 0).
         thread.last.store(0, Ordering::Relaxed);
         let outcome = match started {
             Err(f) => Err(f),
-            Ok(_) if json_len(&input) > MAX_PAYLOAD_BYTES => Err(Failure::new(
+            Ok(_) if input.size > MAX_PAYLOAD_BYTES => Err(Failure::new(
                 StatesError::DataLimitExceeded,
                 format!("The execution input exceeds the maximum of {MAX_PAYLOAD_BYTES} bytes."),
             )),
@@ -250,9 +251,9 @@ impl<'a> Executor<'a> {
                     &thread,
                     "ExecutionSucceeded",
                     "executionSucceededEventDetails",
-                    [("output", Detail::Payload(output.clone()))].into(),
+                    [("output", Detail::Payload(output.value.clone()))].into(),
                 );
-                (ExecutionStatus::Succeeded, Some(output), None, None)
+                (ExecutionStatus::Succeeded, Some(output.value), None, None)
             }
             Err(f) if f.error == EXECUTION_TIMED_OUT => {
                 run.finish(&thread, "ExecutionTimedOut", "executionTimedOutEventDetails", Fields::default());
@@ -272,7 +273,7 @@ impl<'a> Executor<'a> {
             }
         };
         let rules_taken = run.rules_taken.into_inner().unwrap_or_else(|p| p.into_inner());
-        Execution { execution_arn, status, input, output, error, cause, history: run.history, rules_taken }
+        Execution { execution_arn, status, input: input.value, output, error, cause, history: run.history, rules_taken }
     }
 }
 
@@ -305,8 +306,8 @@ impl Thread {
 }
 
 pub(crate) enum Step {
-    Next(usize, Arc<Value>),
-    End(Arc<Value>),
+    Next(usize, Payload),
+    End(Payload),
 }
 
 pub(crate) struct Run<'a> {
@@ -390,9 +391,9 @@ impl Run<'_> {
     pub fn machine<'b>(
         &'b self,
         machine: &'b StateMachine,
-        input: Arc<Value>,
+        input: Payload,
         thread: &'b Thread,
-    ) -> BoxFuture<'b, Result<Arc<Value>, Failure>> {
+    ) -> BoxFuture<'b, Result<Payload, Failure>> {
         Box::pin(async move {
             let mut index = machine.start_at.index;
             let mut input = input;
@@ -412,23 +413,21 @@ impl Run<'_> {
         })
     }
 
-    async fn state(&self, state: &State, raw: Arc<Value>, thread: &Thread) -> Result<Step, Failure> {
+    async fn state(&self, state: &State, raw: Payload, thread: &Thread) -> Result<Step, Failure> {
         let entered = self.clock.now_nanos();
         let entered_id = self.record(
             thread,
             states::entered_event(&state.kind),
             Some("stateEnteredEventDetails"),
-            [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.clone()))],
+            [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.value.clone()))],
         )?;
         let scope = Scope { run: self, state, thread, entered_id, entered_time: entered };
-        // An output that is the input itself was checked as the state before's.
-        let input_ptr = Arc::as_ptr(&raw) as usize;
         let output = match &state.kind {
-            Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw, error, cause)),
+            Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw.value, error, cause)),
             Kind::Succeed => states::succeed::run(&scope, &raw)?,
             Kind::Choice { choices, default } => {
                 let (next, output) = states::choice::run(&scope, &raw, choices, default.as_ref())?;
-                self.exit(&scope, &output, input_ptr)?;
+                let output = self.exit(&scope, output)?;
                 return Ok(Step::Next(next, output));
             }
             Kind::Wait(wait) => states::wait::run(&scope, &raw, wait).await?,
@@ -436,12 +435,12 @@ impl Run<'_> {
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => match self.with_retries(&scope, raw).await? {
                 Ok(output) => output,
                 Err((next, output)) => {
-                    self.exit(&scope, &output, input_ptr)?;
+                    let output = self.exit(&scope, output)?;
                     return Ok(Step::Next(next, output));
                 }
             },
         };
-        self.exit(&scope, &output, input_ptr)?;
+        let output = self.exit(&scope, output)?;
         Ok(match &state.transition {
             Transition::Next(next) if next.index != UNRESOLVED => Step::Next(next.index, output),
             Transition::Next(_) => {
@@ -451,17 +450,15 @@ impl Run<'_> {
         })
     }
 
-    fn exit(&self, scope: &Scope<'_, '_>, output: &Arc<Value>, input: usize) -> Result<(), Failure> {
-        if Arc::as_ptr(output) as usize != input {
-            scope.check_size(output, &scope.state.name)?;
-        }
+    fn exit(&self, scope: &Scope<'_, '_>, mut output: Payload) -> Result<Payload, Failure> {
+        scope.check_size(&mut output, &scope.state.name)?;
         self.record(
             scope.thread,
             states::exited_event(&scope.state.kind),
             Some("stateExitedEventDetails"),
-            [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.clone()))],
+            [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.value.clone()))],
         )?;
-        Ok(())
+        Ok(output)
     }
 
     /// Runs a Task, Parallel or Map state with its Retry and Catch lists:
@@ -470,8 +467,8 @@ impl Run<'_> {
     async fn with_retries(
         &self,
         scope: &Scope<'_, '_>,
-        raw: Arc<Value>,
-    ) -> Result<Result<Arc<Value>, (usize, Arc<Value>)>, Failure> {
+        raw: Payload,
+    ) -> Result<Result<Payload, (usize, Payload)>, Failure> {
         let state = scope.state;
         let mut attempts = vec![0u32; state.retry.len()];
         let mut retry_count = 0u32;
@@ -502,7 +499,8 @@ impl Run<'_> {
                 Some(i) => {
                     self.took(state, "Catch", i, &f.error);
                     let catcher = &state.catch[i];
-                    let output = scope.result_path(catcher.result_path.as_ref(), raw, Arc::new(f.to_value()))?;
+                    let error = Payload::measured(Arc::new(f.to_value()));
+                    let output = scope.result_path(catcher.result_path.as_ref(), raw, error)?;
                     if catcher.next.index == UNRESOLVED {
                         return Err(Failure::new(StatesError::Runtime, "a Catch names a state that does not exist"));
                     }
@@ -514,7 +512,7 @@ impl Run<'_> {
     }
 
     /// One attempt of a Task, Parallel or Map state, through the whole pipeline.
-    async fn attempt(&self, scope: &Scope<'_, '_>, raw: &Arc<Value>, retry_count: u32) -> Result<Arc<Value>, Failure> {
+    async fn attempt(&self, scope: &Scope<'_, '_>, raw: &Payload, retry_count: u32) -> Result<Payload, Failure> {
         let state = scope.state;
         let context = scope.context(Some(retry_count));
         let effective = scope.input_path(raw, &context)?;
@@ -522,12 +520,12 @@ impl Run<'_> {
             Kind::Map(spec) => states::map::run(scope, spec, &effective, &context).await?,
             kind => {
                 let input = match &state.io.parameters {
-                    Some(p) => Arc::new(scope.render(p, &effective, &context)?),
+                    Some(p) => scope.render(p, &effective, &context)?,
                     None => effective.clone(),
                 };
                 match kind {
                     Kind::Task { resource, timeout_seconds } => {
-                        states::task::run(scope, resource, timeout_seconds.as_ref(), &effective, input, &context)
+                        states::task::run(scope, resource, timeout_seconds.as_ref(), &effective.value, input, &context)
                             .await?
                     }
                     Kind::Parallel { branches } => states::parallel::run(scope, branches, input).await?,
@@ -536,7 +534,7 @@ impl Run<'_> {
             }
         };
         let selected = match &state.io.result_selector {
-            Some(selector) => Arc::new(scope.render(selector, &result, &context)?),
+            Some(selector) => scope.render(selector, &result, &context)?,
             None => result,
         };
         let combined = scope.result_path(state.io.result_path.as_ref(), raw.clone(), selected)?;

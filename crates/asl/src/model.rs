@@ -159,13 +159,27 @@ pub struct MapSpec {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Pass { result: Option<Value> },
-    Task { resource: Resource, timeout_seconds: Option<Given<u64>> },
-    Choice { choices: Vec<(Rule, Target)>, default: Option<Target> },
+    /// The Result, shared, with the length of its JSON text.
+    Pass {
+        result: Option<(std::sync::Arc<Value>, usize)>,
+    },
+    Task {
+        resource: Resource,
+        timeout_seconds: Option<Given<u64>>,
+    },
+    Choice {
+        choices: Vec<(Rule, Target)>,
+        default: Option<Target>,
+    },
     Wait(WaitFor),
     Succeed,
-    Fail { error: Option<Text>, cause: Option<Text> },
-    Parallel { branches: Vec<StateMachine> },
+    Fail {
+        error: Option<Text>,
+        cause: Option<Text>,
+    },
+    Parallel {
+        branches: Vec<StateMachine>,
+    },
     Map(Box<MapSpec>),
 }
 
@@ -445,7 +459,9 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
     let catch = list_field(obj, "Catch", at, parse_catcher)?;
 
     let kind = match kind_name.as_str() {
-        "Pass" => Kind::Pass { result: obj.get("Result").cloned() },
+        "Pass" => Kind::Pass {
+            result: obj.get("Result").map(|r| (std::sync::Arc::new(r.clone()), crate::pipeline::json_len(r))),
+        },
         "Task" => {
             let seconds = |v: &Value| v.as_u64().filter(|n| *n > 0);
             let timeout_seconds = given(obj, "TimeoutSeconds", at, seconds, "must be a positive integer")?;

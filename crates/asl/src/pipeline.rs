@@ -1,7 +1,9 @@
 //! The one input/output pipeline every state runs through, written once:
 //! InputPath → Parameters → (the state's work) → ResultSelector → ResultPath
 //! → OutputPath, each step with AWS's error and cause. Values flow as shared
-//! references; a copy is made only where a step builds a new value.
+//! references; a copy is made only where a step builds a new value. Each
+//! value carries an upper bound of its JSON length, derived step by step, so
+//! the 256 KiB quota is counted exactly only when a bound passes it.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -18,6 +20,33 @@ use crate::template::Template;
 
 /// The Step Functions payload quota, for inputs and outputs between states.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// A value passed between states, with an upper bound of its JSON length.
+#[derive(Debug, Clone)]
+pub(crate) struct Payload {
+    pub value: Arc<Value>,
+    pub size: usize,
+}
+
+impl Payload {
+    /// A value of exactly known length.
+    pub fn measured(value: Arc<Value>) -> Payload {
+        let size = json_len(&value);
+        Payload { value, size }
+    }
+
+    pub fn new(value: Value, size: usize) -> Payload {
+        Payload { value: Arc::new(value), size }
+    }
+
+    fn empty_object() -> Payload {
+        Payload::new(Value::Object(Map::new()), 2)
+    }
+}
+
+/// What the context object can add to a bound beyond the execution input and
+/// the Map item: ids, names and times.
+const CONTEXT_EXTRA: usize = 4096;
 
 /// One state's run: where its events go and how its errors are worded.
 pub(crate) struct Scope<'r, 'a> {
@@ -72,32 +101,66 @@ impl<'r, 'a> Scope<'r, 'a> {
             .map_err(|m| self.runtime(format!("Invalid path '{}' : {}", path.text(), m.detail)))
     }
 
-    pub fn input_path(&self, raw: &Arc<Value>, context: &Context<'_>) -> Result<Arc<Value>, Failure> {
-        match &self.state.io.input_path {
-            None => Ok(Arc::new(Value::Object(Map::new()))),
-            Some(p) if p.is_root() => Ok(raw.clone()),
-            Some(p) => self.select_field(p, raw, context).map(Arc::new),
+    /// A bound for what a definite path selects from a document bounded by
+    /// `size`: its text is part of the document's. (An indefinite path's
+    /// matches may overlap, so their array is counted exactly.)
+    fn bound(&self, path: &Path, size: usize, selected: &Value) -> usize {
+        match path.root() {
+            _ if !path.is_definite() => json_len(selected),
+            Root::Input => size,
+            Root::Context => self.run.facts.input_size + size + CONTEXT_EXTRA,
         }
     }
 
-    pub fn output_path(&self, value: Arc<Value>, context: &Context<'_>) -> Result<Arc<Value>, Failure> {
-        match &self.state.io.output_path {
-            None => Ok(Arc::new(Value::Object(Map::new()))),
-            Some(p) if p.is_root() => Ok(value),
-            Some(p) => self.select_field(p, &value, context).map(Arc::new),
+    /// A path applied to a payload: the selected value, its bound the payload's.
+    fn apply(&self, path: &Option<Path>, payload: Payload, context: &Context<'_>) -> Result<Payload, Failure> {
+        match path {
+            None => Ok(Payload::empty_object()),
+            Some(p) if p.is_root() => Ok(payload),
+            Some(p) => {
+                let value = self.select_field(p, &payload.value, context)?;
+                let size = self.bound(p, payload.size, &value);
+                Ok(Payload::new(value, size))
+            }
         }
+    }
+
+    pub fn input_path(&self, raw: &Payload, context: &Context<'_>) -> Result<Payload, Failure> {
+        self.apply(&self.state.io.input_path, raw.clone(), context)
+    }
+
+    pub fn output_path(&self, value: Payload, context: &Context<'_>) -> Result<Payload, Failure> {
+        self.apply(&self.state.io.output_path, value, context)
     }
 
     /// Fills a template (Parameters, ResultSelector, ItemSelector) from `input`.
-    pub fn render(&self, template: &Template, input: &Value, context: &Context<'_>) -> Result<Value, Failure> {
+    pub fn render(&self, template: &Template, input: &Payload, context: &Context<'_>) -> Result<Payload, Failure> {
         let rng = &self.run.rng;
+        let (value, size) = self.render_value(template, &input.value, input.size, context, rng)?;
+        Ok(Payload::new(value, size))
+    }
+
+    fn render_value(
+        &self,
+        template: &Template,
+        input: &Value,
+        input_size: usize,
+        context: &Context<'_>,
+        rng: &crate::rng::Rng,
+    ) -> Result<(Value, usize), Failure> {
         template.render(&mut |leaf| match leaf {
-            Template::Path { field, path } => self.select(path, input, context).map(Cow::into_owned).map_err(|_| {
-                self.runtime(format!(
-                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{input}'",
-                    path.text()
-                ))
-            }),
+            Template::Path { field, path } => self
+                .select(path, input, context)
+                .map(|v| {
+                    let size = self.bound(path, input_size, &v);
+                    (v.into_owned(), size)
+                })
+                .map_err(|_| {
+                    self.runtime(format!(
+                        "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{input}'",
+                        path.text()
+                    ))
+                }),
             Template::Call { field, call } => {
                 let resolve = |p: &Path| {
                     self.select(p, input, context).map_err(|m| CallError::Path {
@@ -105,31 +168,30 @@ impl<'r, 'a> Scope<'r, 'a> {
                         detail: m.detail,
                     })
                 };
-                call.evaluate(&resolve, rng).map_err(|e| match e {
+                let value = call.evaluate(&resolve, rng).map_err(|e| match e {
                     CallError::Path { path, .. } => self.runtime(format!(
                         "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
                     )),
                     CallError::Failed(message) => Failure::new(StatesError::IntrinsicFailure, message),
-                })
+                })?;
+                let size = json_len(&value);
+                Ok((value, size))
             }
-            _ => Ok(Value::Null),
+            _ => Ok((Value::Null, 4)),
         })
     }
 
     /// The state's input with `result` put at `path`; `None` keeps the input.
-    pub fn result_path(
-        &self,
-        path: Option<&ReferencePath>,
-        raw: Arc<Value>,
-        result: Arc<Value>,
-    ) -> Result<Arc<Value>, Failure> {
+    pub fn result_path(&self, path: Option<&ReferencePath>, raw: Payload, result: Payload) -> Result<Payload, Failure> {
         match path {
             None => Ok(raw),
             Some(p) if p.is_root() => Ok(result),
             Some(p) => {
-                let mut target = Arc::unwrap_or_clone(raw);
-                match p.put(&mut target, Arc::unwrap_or_clone(result)) {
-                    Ok(()) => Ok(Arc::new(target)),
+                // The objects created on the way cost at most their keys and braces.
+                let size = raw.size + result.size + p.text().len() * 6 + 16;
+                let mut target = Arc::unwrap_or_clone(raw.value);
+                match p.put(&mut target, Arc::unwrap_or_clone(result.value)) {
+                    Ok(()) => Ok(Payload::new(target, size)),
                     Err(_) => Err(Failure::new(
                         StatesError::ResultPathMatchFailure,
                         format!("Unable to apply ReferencePath {} to input '{target}'", p.text()),
@@ -139,15 +201,19 @@ impl<'r, 'a> Scope<'r, 'a> {
         }
     }
 
-    /// States.DataLimitExceeded when `value` is over the payload quota.
-    pub fn check_size(&self, value: &Value, who: &str) -> Result<(), Failure> {
-        if json_len(value) > MAX_PAYLOAD_BYTES {
-            return Err(Failure::new(
-                StatesError::DataLimitExceeded,
-                format!(
-                    "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
-                ),
-            ));
+    /// States.DataLimitExceeded when `payload` is over the quota. The length
+    /// is counted only when the bound passes the quota; then it is exact.
+    pub fn check_size(&self, payload: &mut Payload, who: &str) -> Result<(), Failure> {
+        if payload.size > MAX_PAYLOAD_BYTES {
+            payload.size = json_len(&payload.value);
+            if payload.size > MAX_PAYLOAD_BYTES {
+                return Err(Failure::new(
+                    StatesError::DataLimitExceeded,
+                    format!(
+                        "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -6,11 +6,13 @@ use serde_json::{Map, Value};
 
 use crate::intrinsics::{self, Call};
 use crate::path::Path;
+use crate::pipeline::json_len;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Template {
-    /// A subtree with no `.$` field anywhere: copied as it is.
-    Literal(Value),
+    /// A subtree with no `.$` field anywhere: copied as it is; with the
+    /// length of its JSON text.
+    Literal(Value, usize),
     Object(Vec<(String, Template)>),
     Array(Vec<Template>),
     /// The value of `"field.$": "<path>"`; `field` is the key as written.
@@ -28,7 +30,7 @@ impl Template {
     /// Compiles a template; on error, the location inside it and the message.
     pub fn compile(value: &Value) -> Result<Template, (String, String)> {
         if !has_dynamic(value) {
-            return Ok(Template::Literal(value.clone()));
+            return Ok(Template::Literal(value.clone(), json_len(value)));
         }
         match value {
             Value::Object(obj) => {
@@ -71,54 +73,45 @@ impl Template {
                     .map(|(i, v)| Template::compile(v).map_err(|(at, m)| (format!("[{i}]{at}"), m)))
                     .collect::<Result<_, _>>()?,
             )),
-            other => Ok(Template::Literal(other.clone())),
-        }
-    }
-
-    /// Every compiled path in the template, for static checks.
-    pub fn reads_context(&self) -> bool {
-        match self {
-            Template::Literal(_) => false,
-            Template::Object(fields) => fields.iter().any(|(_, t)| t.reads_context()),
-            Template::Array(items) => items.iter().any(Template::reads_context),
-            Template::Path { path, .. } => path.root() == crate::path::Root::Context,
-            Template::Call { .. } => true,
-        }
-    }
-
-    /// The literal value of `key` at the top of an object template, if it is one.
-    pub fn literal_field(&self, key: &str) -> Option<&Value> {
-        match self {
-            Template::Literal(v) => v.get(key),
-            Template::Object(fields) => fields.iter().find_map(|(k, t)| match t {
-                Template::Literal(v) if k == key => Some(v),
-                _ => None,
-            }),
-            _ => None,
+            other => Ok(Template::Literal(other.clone(), json_len(other))),
         }
     }
 
     /// Whether the top-level object names `key`, literally or by `key.$`.
     pub fn names_field(&self, key: &str) -> bool {
         match self {
-            Template::Literal(v) => v.get(key).is_some(),
+            Template::Literal(v, _) => v.get(key).is_some(),
             Template::Object(fields) => fields.iter().any(|(k, _)| k == key),
             _ => false,
         }
     }
 
-    /// Fills the template: `leaf` evaluates each `.$` leaf.
-    pub fn render<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<Value, E>) -> Result<Value, E> {
+    /// Fills the template: `leaf` evaluates each `.$` leaf, giving its value
+    /// and an upper bound of its JSON length. Gives the value and an upper
+    /// bound of its JSON length.
+    pub fn render<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<(Value, usize), E>) -> Result<(Value, usize), E> {
         match self {
-            Template::Literal(v) => Ok(v.clone()),
+            Template::Literal(v, len) => Ok((v.clone(), *len)),
             Template::Object(fields) => {
                 let mut out = Map::new();
+                let mut len = 1 + fields.len().max(1);
                 for (k, t) in fields {
-                    out.insert(k.clone(), t.render(leaf)?);
+                    let (value, bound) = t.render(leaf)?;
+                    len += k.len() * 6 + 3 + bound;
+                    out.insert(k.clone(), value);
                 }
-                Ok(Value::Object(out))
+                Ok((Value::Object(out), len))
             }
-            Template::Array(items) => items.iter().map(|t| t.render(leaf)).collect::<Result<_, _>>().map(Value::Array),
+            Template::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut len = 1 + items.len().max(1);
+                for t in items {
+                    let (value, bound) = t.render(leaf)?;
+                    len += bound;
+                    out.push(value);
+                }
+                Ok((Value::Array(out), len))
+            }
             dynamic => leaf(dynamic),
         }
     }

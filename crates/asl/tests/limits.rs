@@ -176,3 +176,17 @@ fn math_add_overflow_is_an_intrinsic_failure() {
     );
     assert_failed(&execution, "States.IntrinsicFailure", "overflow");
 }
+
+#[test]
+fn overlapping_matches_are_counted_against_the_quota() {
+    // `$..*` selects every nested array: about 300 KB of matches out of a 1 KB input.
+    let mut nested = json!([]);
+    for _ in 0..550 {
+        nested = json!([nested]);
+    }
+    let execution = run(
+        json!({"StartAt": "All", "States": {"All": {"Type": "Pass", "Parameters": {"all.$": "$..*"}, "End": true}}}),
+        json!({"nested": nested}),
+    );
+    assert_failed(&execution, "States.DataLimitExceeded", "All");
+}

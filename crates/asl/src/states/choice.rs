@@ -1,25 +1,21 @@
 //! Choice: the first rule that holds names the next state, else Default.
 
-use std::sync::Arc;
-
-use serde_json::Value;
-
 use crate::choice::{self, Rule};
 use crate::error::{Failure, StatesError};
 use crate::model::{Target, UNRESOLVED};
-use crate::pipeline::Scope;
+use crate::pipeline::{Payload, Scope};
 
 pub(crate) fn run(
     scope: &Scope<'_, '_>,
-    raw: &Arc<Value>,
+    raw: &Payload,
     choices: &[(Rule, Target)],
     default: Option<&Target>,
-) -> Result<(usize, Arc<Value>), Failure> {
+) -> Result<(usize, Payload), Failure> {
     let context = scope.context(None);
     let effective = scope.input_path(raw, &context)?;
     let mut chosen = None;
     for (rule, next) in choices {
-        if choice::evaluate(rule, &effective, &context).map_err(|e| scope.runtime(e))? {
+        if choice::evaluate(rule, &effective.value, &context).map_err(|e| scope.runtime(e))? {
             chosen = Some(next);
             break;
         }

@@ -2,7 +2,6 @@
 //! literally, by a path into the input, or by an intrinsic call.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -10,7 +9,7 @@ use crate::error::{Failure, StatesError};
 use crate::model::Text;
 use crate::pipeline::Scope;
 
-pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, error: &Option<Text>, cause: &Option<Text>) -> Failure {
+pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Value, error: &Option<Text>, cause: &Option<Text>) -> Failure {
     let context = scope.context(None);
     let pick = |text: &Option<Text>, field: &str| -> Result<Option<String>, Failure> {
         let value = match text {

@@ -15,7 +15,7 @@ use crate::executor::Thread;
 use crate::history::Detail;
 use crate::model::{Given, MapSpec};
 use crate::path::Path;
-use crate::pipeline::Scope;
+use crate::pipeline::{Payload, Scope};
 use crate::states::wait::shown;
 
 /// Step Functions runs at most this many inline Map iterations at once.
@@ -24,11 +24,11 @@ const MAX_INLINE_CONCURRENCY: usize = 40;
 pub(crate) async fn run(
     scope: &Scope<'_, '_>,
     spec: &MapSpec,
-    effective: &Arc<Value>,
+    effective: &Payload,
     context: &Context<'_>,
-) -> Result<Arc<Value>, Failure> {
+) -> Result<Payload, Failure> {
     let run = scope.run;
-    let read = |p: &Path| scope.select_field(p, effective, context);
+    let read = |p: &Path| scope.select_field(p, &effective.value, context);
     let not_a = |p: &Path, field: &str, value: &Value, kind: &str| {
         scope.runtime(format!(
             "The {field} field refers to value \"{}\" which is not a valid {kind}: {}",
@@ -83,13 +83,14 @@ pub(crate) async fn run(
     }
     let mut inputs = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        inputs.push(Arc::new(match &spec.item_selector {
+        inputs.push(match &spec.item_selector {
             Some(selector) => {
                 let item_context = scope.item_context(context.state.retry_count, Some((index, item)));
                 scope.render(selector, effective, &item_context)?
             }
-            None => item.clone(),
-        }));
+            // An item is no longer than the input it came from.
+            None => Payload::new(item.clone(), effective.size),
+        });
     }
     let total = inputs.len();
     let thread = scope.thread;
@@ -124,9 +125,10 @@ pub(crate) async fn run(
     .buffered(limit);
     let tolerant = tolerated_count.is_some() || tolerated_percentage.is_some();
     let mut outputs = Vec::with_capacity(total);
+    let mut size = 2;
     let mut failed = 0usize;
     let mut last_end = 0;
-    let fail = |failure: Failure| -> Result<Arc<Value>, Failure> {
+    let fail = |failure: Failure| -> Result<Payload, Failure> {
         if distributed {
             run.record(thread, "MapRunFailed", None, [])?;
         }
@@ -137,7 +139,10 @@ pub(crate) async fn run(
         let (outcome, end) = iteration?;
         last_end = end;
         match outcome {
-            Ok(output) => outputs.push(Arc::unwrap_or_clone(output)),
+            Ok(output) => {
+                size += output.size + 1;
+                outputs.push(Arc::unwrap_or_clone(output.value));
+            }
             Err(f) if f.error == crate::executor::EXECUTION_TIMED_OUT || f.is(StatesError::Runtime) => return Err(f),
             Err(f) if !tolerant => return fail(f),
             Err(f) => {
@@ -150,7 +155,9 @@ pub(crate) async fn run(
                         "The specified tolerated failure threshold was exceeded",
                     ));
                 }
-                outputs.push(f.to_value());
+                let error = f.to_value();
+                size += crate::pipeline::json_len(&error) + 1;
+                outputs.push(error);
             }
         }
     }
@@ -161,7 +168,7 @@ pub(crate) async fn run(
         thread.set_last(last_end);
     }
     run.record_aside(thread, "MapStateSucceeded", None, [])?;
-    Ok(Arc::new(Value::Array(outputs)))
+    Ok(Payload::new(Value::Array(outputs), size))
 }
 
 fn name_of<'s>(scope: &'s Scope<'_, '_>) -> &'s str {

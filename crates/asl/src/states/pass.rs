@@ -5,16 +5,21 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::Failure;
-use crate::pipeline::Scope;
+use crate::pipeline::{Payload, Scope};
 
-pub(crate) fn run(scope: &Scope<'_, '_>, raw: Arc<Value>, result: Option<&Value>) -> Result<Arc<Value>, Failure> {
+/// `result`: the state's Result, with its JSON length, as compiled.
+pub(crate) fn run(
+    scope: &Scope<'_, '_>,
+    raw: Payload,
+    result: Option<&(Arc<Value>, usize)>,
+) -> Result<Payload, Failure> {
     let io = &scope.state.io;
     let context = scope.context(None);
     let value = match (result, &io.parameters) {
-        (Some(r), _) => Arc::new(r.clone()),
+        (Some((r, size)), _) => Payload { value: r.clone(), size: *size },
         (None, Some(p)) => {
             let effective = scope.input_path(&raw, &context)?;
-            Arc::new(scope.render(p, &effective, &context)?)
+            scope.render(p, &effective, &context)?
         }
         (None, None) => scope.input_path(&raw, &context)?,
     };

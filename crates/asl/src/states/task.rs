@@ -14,7 +14,7 @@ use crate::error::{Failure, StatesError};
 use crate::executor::TaskFailure;
 use crate::history::{Detail, Fields};
 use crate::model::{Given, Resource, function_name};
-use crate::pipeline::Scope;
+use crate::pipeline::{Payload, Scope};
 use crate::states::wait::shown;
 
 /// The two event families: `Task*` for integrations, `LambdaFunction*` for a function ARN.
@@ -76,9 +76,10 @@ pub(crate) async fn run(
     resource: &Resource,
     timeout: Option<&Given<u64>>,
     effective: &Value,
-    input: Arc<Value>,
+    input: Payload,
     context: &Context<'_>,
-) -> Result<Arc<Value>, Failure> {
+) -> Result<Payload, Failure> {
+    let input = input.value;
     let run = scope.run;
     let timeout = match timeout {
         None => None,
@@ -151,16 +152,17 @@ pub(crate) async fn run(
             } else {
                 output
             };
-            if let Err(f) = scope.check_size(&output, &who) {
+            // What comes back from outside is counted exactly.
+            let mut output = Payload::measured(Arc::new(output));
+            if let Err(f) = scope.check_size(&mut output, &who) {
                 run.record(thread, events.failed, Some(events.key(events.failed)), failure_details(events, &f))?;
                 return Err(f);
             }
-            let output = Arc::new(output);
             run.record(
                 thread,
                 events.succeeded,
                 Some(events.key(events.succeeded)),
-                events.details([("output", Detail::Payload(output.clone()))]),
+                events.details([("output", Detail::Payload(output.value.clone()))]),
             )?;
             Ok(output)
         }

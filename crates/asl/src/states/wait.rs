@@ -1,7 +1,6 @@
 //! Wait: a number of seconds or until a timestamp, given or read by path.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -10,19 +9,19 @@ use crate::choice::parse_timestamp;
 use crate::error::Failure;
 use crate::executor::EXECUTION_TIMED_OUT;
 use crate::model::WaitFor;
-use crate::pipeline::Scope;
+use crate::pipeline::{Payload, Scope};
 
 /// Step Functions refuses a Wait longer than this (2^31 − 1 seconds).
 const MAX_WAIT_SECONDS: u64 = i32::MAX as u64;
 
-pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, wait: &WaitFor) -> Result<Arc<Value>, Failure> {
+pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) -> Result<Payload, Failure> {
     let context = scope.context(None);
     let effective = scope.input_path(raw, &context)?;
     let now = scope.run.clock.now();
     let until = |t: time::OffsetDateTime| Duration::try_from(t - now).unwrap_or(Duration::ZERO);
     let seconds_field = |p: &crate::path::Path| -> Result<Duration, Failure> {
         let value = scope
-            .select(p, &effective, &context)
+            .select(p, &effective.value, &context)
             .map(Cow::into_owned)
             .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
         match value.as_u64() {
@@ -40,7 +39,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, wait: &WaitFor)
         WaitFor::Timestamp(t) => until(*t),
         WaitFor::TimestampPath(p) => {
             let value = scope
-                .select(p, &effective, &context)
+                .select(p, &effective.value, &context)
                 .map(Cow::into_owned)
                 .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
             let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
