@@ -8,6 +8,9 @@ use crate::intrinsics::{self, Call};
 use crate::path::Path;
 use crate::pipeline::json_len;
 
+/// A filled template or leaf: the value and an upper bound of its JSON length.
+pub type Rendered = (Value, usize);
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Template {
     /// A subtree with no `.$` field anywhere: copied as it is; with the
@@ -89,7 +92,7 @@ impl Template {
     /// Fills the template: `leaf` evaluates each `.$` leaf, giving its value
     /// and an upper bound of its JSON length. Gives the value and an upper
     /// bound of its JSON length.
-    pub fn render<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<(Value, usize), E>) -> Result<(Value, usize), E> {
+    pub fn render<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<Rendered, E>) -> Result<Rendered, E> {
         match self {
             Template::Literal(v, len) => Ok((v.clone(), *len)),
             Template::Object(fields) => {
