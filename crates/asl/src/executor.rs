@@ -287,10 +287,6 @@ pub(crate) struct Thread {
 }
 
 impl Thread {
-    pub fn starting_after(id: u64) -> Thread {
-        Thread { last: AtomicU64::new(id), silent: false }
-    }
-
     /// A line whose events are not kept.
     pub fn silent() -> Thread {
         Thread { last: AtomicU64::new(0), silent: true }
@@ -479,8 +475,18 @@ impl Run<'_> {
                 Err(f) if f.is(StatesError::Runtime) || f.error == EXECUTION_TIMED_OUT => return Err(f),
                 Err(f) => f,
             };
-            if let Some(i) = state.retry.iter().position(|r| matches(&r.error_equals, &f.error))
-                && attempts[i] < state.retry[i].max_attempts
+            let retrier = state.retry.iter().position(|r| matches(&r.error_equals, &f.error));
+            let retried = retrier.is_some_and(|i| attempts[i] < state.retry[i].max_attempts);
+            if !retried {
+                // Only the attempt that is not retried records the failure.
+                match state.kind {
+                    Kind::Parallel { .. } => self.record(scope.thread, "ParallelStateFailed", None, [])?,
+                    Kind::Map(_) => self.record(scope.thread, "MapStateFailed", None, [])?,
+                    _ => 0,
+                };
+            }
+            if let Some(i) = retrier
+                && retried
             {
                 self.took(state, "Retry", i, &f.error);
                 let delay = retry_delay(&self.rng, &state.retry[i], attempts[i]);

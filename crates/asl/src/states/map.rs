@@ -45,13 +45,6 @@ pub(crate) async fn run(
             )));
         }
     };
-    // AWS starts the Map (with its length) before it reads the limits.
-    let started = run.record(
-        scope.thread,
-        "MapStateStarted",
-        Some("mapStateStartedEventDetails"),
-        [("length", Detail::Number(items.len() as u64))],
-    )?;
     let max_concurrency = match &spec.max_concurrency {
         Given::Value(n) => *n,
         Given::Path(p) => {
@@ -59,6 +52,14 @@ pub(crate) async fn run(
             v.as_u64().ok_or_else(|| not_a(p, "MaxConcurrencyPath", &v, "integer"))?
         }
     };
+    // AWS starts the Map (with its length) after reading MaxConcurrencyPath,
+    // before the tolerated failures.
+    let started = run.record(
+        scope.thread,
+        "MapStateStarted",
+        Some("mapStateStartedEventDetails"),
+        [("length", Detail::Number(items.len() as u64))],
+    )?;
     let tolerated_count = match &spec.tolerated_failure_count {
         None => None,
         Some(Given::Value(n)) => Some(*n),
@@ -128,11 +129,12 @@ pub(crate) async fn run(
     let mut size = 2;
     let mut failed = 0usize;
     let mut last_end = 0;
+    // MapStateFailed is the retry loop's to record: a failed attempt that is
+    // retried leaves none.
     let fail = |failure: Failure| -> Result<Payload, Failure> {
         if distributed {
             run.record(thread, "MapRunFailed", None, [])?;
         }
-        run.record(thread, "MapStateFailed", None, [])?;
         Err(failure)
     };
     while let Some(iteration) = iterations.next().await {

@@ -110,40 +110,85 @@ fn run_case(dir: &Path) -> Result<(), String> {
             return Err(format!("{d}\n{}", trace()));
         }
     }
-    // Histories as AWS writes them, where a folder of their shapes is given
-    // (event type, previousEventId, details member and its fields, per event).
-    if let Some(shapes) = std::env::var_os("ORDERFLOW_AWS_HISTORIES") {
-        let file = Path::new(&shapes).join(format!("{}.json", dir.file_name().unwrap_or_default().to_string_lossy()));
-        if file.exists() {
-            let expected = read_json(&file)?;
-            let actual: Vec<Value> = execution
-                .history
-                .events()
-                .iter()
-                .map(|e| {
-                    let (key, members) = match e.details.iter().next() {
-                        Some((k, Value::Object(m))) => {
-                            let mut names: Vec<&String> = m.keys().collect();
-                            names.sort();
-                            (Value::String(k.clone()), serde_json::json!(names))
-                        }
-                        _ => (Value::Null, serde_json::json!([])),
-                    };
-                    serde_json::json!([e.kind, e.previous_event_id, key, members])
-                })
-                .collect();
-            if expected != Value::Array(actual.clone()) {
-                let first = expected.as_array().into_iter().flatten().zip(&actual).position(|(e, a)| e != a);
-                return Err(format!(
-                    "history differs at event {first:?}:\nAWS:  {}\nours: {}",
-                    first.and_then(|i| expected.get(i)).map_or(expected.to_string(), Value::to_string),
-                    first.and_then(|i| actual.get(i)).map_or(format!("{} events", actual.len()), Value::to_string),
-                ));
-            }
-        }
-    }
+    check_history(dir, &execution)?;
     PASSED.fetch_add(1, Ordering::Relaxed);
     Ok(())
+}
+
+/// Cases whose history differs from AWS's in a way not matched yet, and why.
+/// A listed case whose history comes to match fails, so the list stays true.
+const HISTORY_DIFFERS: &[(&str, &str)] = &[
+    (
+        "base_scenarios__map_state_config_distributed_items_path_from_previous",
+        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
+    ),
+    (
+        "base_scenarios__map_state_nested_config_distributed",
+        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
+    ),
+    (
+        "base_scenarios__map_state_nested_config_distributed_no_max_max_concurrency",
+        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
+    ),
+];
+
+static HISTORIES_MATCHED: AtomicUsize = AtomicUsize::new(0);
+
+/// The shapes of AWS's histories (tests/recorded/history-shapes.json, made by
+/// tools/extract_history_shapes.py from LocalStack's snapshots of AWS): per
+/// event, its type, previousEventId, details member and that member's fields.
+fn history_shapes() -> &'static serde_json::Map<String, Value> {
+    static SHAPES: std::sync::OnceLock<serde_json::Map<String, Value>> = std::sync::OnceLock::new();
+    SHAPES.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recorded/history-shapes.json");
+        match read_json(&path) {
+            Ok(Value::Object(mut file)) => match file.remove("cases") {
+                Some(Value::Object(cases)) => cases,
+                _ => panic!("{}: no cases", path.display()),
+            },
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    })
+}
+
+fn check_history(dir: &Path, execution: &orderflow_asl::Execution) -> Result<(), String> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let Some(expected) = history_shapes().get(&name) else { return Ok(()) };
+    let actual: Vec<Value> = execution
+        .history
+        .events()
+        .iter()
+        .map(|e| {
+            let (key, members) = match e.details.iter().next() {
+                Some((k, Value::Object(m))) => {
+                    let mut names: Vec<&String> = m.keys().collect();
+                    names.sort();
+                    (Value::String(k.clone()), serde_json::json!(names))
+                }
+                _ => (Value::Null, serde_json::json!([])),
+            };
+            serde_json::json!([e.kind, e.previous_event_id, key, members])
+        })
+        .collect();
+    let same = *expected == Value::Array(actual.clone());
+    let known = HISTORY_DIFFERS.iter().find(|(case, _)| *case == name);
+    match (same, known) {
+        (true, None) => {
+            HISTORIES_MATCHED.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        (false, Some(_)) => Ok(()),
+        (true, Some(_)) => Err("the history now matches AWS's: take the case off HISTORY_DIFFERS".into()),
+        (false, None) => {
+            let first = expected.as_array().into_iter().flatten().zip(&actual).position(|(e, a)| e != a);
+            Err(format!(
+                "history differs at event {}:\nAWS:  {}\nours: {}",
+                first.map_or("(count)".into(), |i| (i + 1).to_string()),
+                first.and_then(|i| expected.get(i)).map_or(expected.to_string(), Value::to_string),
+                first.and_then(|i| actual.get(i)).map_or(format!("{} events", actual.len()), Value::to_string),
+            ))
+        }
+    }
 }
 
 fn main() {
@@ -174,6 +219,11 @@ fn main() {
         jsonata + variables,
         conclusion.num_failed,
         conclusion.num_filtered_out
+    );
+    println!(
+        "Histories: {} of the passed cases' match AWS's recorded shape; {} known to differ (HISTORY_DIFFERS)",
+        HISTORIES_MATCHED.load(Ordering::Relaxed),
+        HISTORY_DIFFERS.len()
     );
     conclusion.exit();
 }
