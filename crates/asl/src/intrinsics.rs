@@ -198,9 +198,7 @@ impl Parser<'_> {
             };
             return Err(format!("{} takes {wanted} arguments, not {}", function.name(), args.len()));
         }
-        if function == Intrinsic::Format && !matches!(args[0], Arg::Literal(Value::String(_)) | Arg::Path(_)) {
-            return Err("States.Format's first argument must be a string template".into());
-        }
+        check_literals(function, &args)?;
         self.depth -= 1;
         Ok(Call { function, args })
     }
@@ -275,6 +273,68 @@ impl Parser<'_> {
     }
 }
 
+/// What a position takes, for literal arguments checked at load.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Any,
+    String,
+    Number,
+    Array,
+    Object,
+    Boolean,
+}
+
+impl Intrinsic {
+    fn kinds(self) -> &'static [Kind] {
+        use Intrinsic::*;
+        use Kind as K;
+        match self {
+            Format | StringToJson | Base64Encode | Base64Decode => &[K::String],
+            StringSplit => &[K::String, K::String],
+            JsonToString | Array | Uuid => &[],
+            ArrayPartition | ArrayGetItem => &[K::Array, K::Number],
+            ArrayContains => &[K::Array, K::Any],
+            ArrayRange => &[K::Number, K::Number, K::Number],
+            ArrayLength | ArrayUnique => &[K::Array],
+            Hash => &[K::Any, K::String],
+            JsonMerge => &[K::Object, K::Object, K::Boolean],
+            MathRandom => &[K::Number, K::Number, K::Number],
+            MathAdd => &[K::Number, K::Number],
+        }
+    }
+}
+
+/// A literal argument of the wrong kind, or a bad constant, is a definition
+/// error: it could never succeed.
+fn check_literals(function: Intrinsic, args: &[Arg]) -> Result<(), String> {
+    let name = function.name();
+    for (i, (arg, kind)) in args.iter().zip(function.kinds()).enumerate() {
+        let Arg::Literal(value) = arg else { continue };
+        let ok = match kind {
+            Kind::Any => true,
+            Kind::String => value.is_string(),
+            Kind::Number => value.is_number(),
+            // The intrinsic syntax has no array or object literals.
+            Kind::Array | Kind::Object => false,
+            Kind::Boolean => value.is_boolean(),
+        };
+        if !ok {
+            return Err(format!("argument {} of {name} cannot be the literal {value}", i + 1));
+        }
+    }
+    if let (Intrinsic::Hash, Some(Arg::Literal(Value::String(algorithm)))) = (function, args.get(1))
+        && !["MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"].contains(&algorithm.as_str())
+    {
+        return Err(format!("{name}: unknown algorithm {algorithm:?} (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"));
+    }
+    if let (Intrinsic::JsonMerge, Some(Arg::Literal(deep))) = (function, args.get(2))
+        && *deep != Value::Bool(false)
+    {
+        return Err(format!("{name}: only the shallow merge (false) exists"));
+    }
+    Ok(())
+}
+
 /// A path argument that selected nothing: the caller words the error.
 #[derive(Debug)]
 pub enum CallError {
@@ -336,6 +396,22 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
     };
     let integer = |args: &[Cow<'_, Value>], i: usize| {
         args[i].as_i64().ok_or_else(|| format!("argument {} of {name} must be an integer", i + 1))
+    };
+    // Step Functions rounds the operands of the Math functions half up
+    // (Java's Math.round): 1.5 → 2, −1.5 → −1.
+    let rounded = |args: &[Cow<'_, Value>], i: usize| -> Result<i64, String> {
+        let n = args[i].as_number().ok_or_else(|| format!("argument {} of {name} must be a number", i + 1))?;
+        match n.as_i64() {
+            Some(v) => Ok(v),
+            None => {
+                let f = n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| format!("{name}: not a finite number"))?;
+                let r = (f + 0.5).floor();
+                if r.abs() >= 9.2e18 {
+                    return Err(format!("{name}: the operand is out of range"));
+                }
+                Ok(r as i64)
+            }
+        }
     };
     let capped = |text: &str| -> Result<(), String> {
         if text.chars().count() > MAX_TEXT_CHARS {
@@ -462,31 +538,16 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
             Ok(Value::Object(a))
         }
         MathRandom => {
-            let (start, end) = (integer(&args, 0)?, integer(&args, 1)?);
+            let (start, end) = (rounded(&args, 0)?, rounded(&args, 1)?);
             if end <= start {
                 return Err("States.MathRandom: the end must be greater than the start".into());
             }
-            let draw = if args.len() == 3 { Rng::new(integer(&args, 2)? as u64).next_u64() } else { rng.next_u64() };
+            let draw = if args.len() == 3 { Rng::new(rounded(&args, 2)? as u64).next_u64() } else { rng.next_u64() };
             let span = (i128::from(end) - i128::from(start)) as u128;
             Ok(Value::from((i128::from(start) + (u128::from(draw) % span) as i128) as i64))
         }
         MathAdd => {
-            // Step Functions rounds each operand half up (Java's Math.round): 1.5 → 2, −1.5 → −1.
-            let round = |i: usize| -> Result<i64, String> {
-                let n = args[i].as_number().ok_or_else(|| format!("argument {} of {name} must be a number", i + 1))?;
-                match n.as_i64() {
-                    Some(v) => Ok(v),
-                    None => {
-                        let f = n.as_f64().filter(|f| f.is_finite()).ok_or("States.MathAdd: not a finite number")?;
-                        let r = (f + 0.5).floor();
-                        if r.abs() >= 9.2e18 {
-                            return Err("States.MathAdd: the operand is out of range".into());
-                        }
-                        Ok(r as i64)
-                    }
-                }
-            };
-            let sum = round(0)?.checked_add(round(1)?).ok_or("States.MathAdd overflowed")?;
+            let sum = rounded(&args, 0)?.checked_add(rounded(&args, 1)?).ok_or("States.MathAdd overflowed")?;
             Ok(Value::Number(Number::from(sum)))
         }
         StringSplit => {
@@ -531,5 +592,40 @@ fn java_text(value: &Value, out: &mut String) {
             out.push('}');
         }
         other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn run(text: &str) -> Result<Value, String> {
+        let call = Call::parse(text)?;
+        call.evaluate(&|_| Err(CallError::Failed("no paths here".into())), &Rng::new(7)).map_err(|e| match e {
+            CallError::Failed(m) => m,
+            CallError::Path { path, .. } => path,
+        })
+    }
+
+    #[test]
+    fn arity_and_literal_kinds_are_checked_at_load() {
+        assert!(Call::parse("States.MathAdd(1)").unwrap_err().contains("takes 2 arguments"));
+        assert!(Call::parse("States.MathAdd('a', 1)").unwrap_err().contains("cannot be the literal \"a\""));
+        assert!(Call::parse("States.ArrayLength('abc')").unwrap_err().contains("argument 1"));
+        assert!(Call::parse("States.Hash('x', 'SHA-3')").unwrap_err().contains("unknown algorithm"));
+        assert!(Call::parse("States.JsonMerge($.a, $.b, true)").unwrap_err().contains("shallow"));
+        assert!(Call::parse("States.Nope(1)").unwrap_err().contains("not an intrinsic"));
+        assert!(Call::parse("States.Format('{}', $.a)").is_ok());
+    }
+
+    #[test]
+    fn math_functions_round_half_up_as_aws_does() {
+        assert_eq!(run("States.MathAdd(1.49, 1.5)"), Ok(json!(3)));
+        assert_eq!(run("States.MathAdd(-1.5, 0)"), Ok(json!(-1)));
+        assert_eq!(run("States.MathAdd(-2.5, 0)"), Ok(json!(-2)));
+        let r = run("States.MathRandom(0.6, 3.4)").unwrap().as_i64().unwrap();
+        assert!((1..3).contains(&r), "{r}");
     }
 }

@@ -82,10 +82,11 @@ impl Invoker for LambdaEndpoint {
                 // Real Lambda: 200, with X-Amz-Function-Error when the function failed.
                 200 if !function_error => Ok(json),
                 // cargo lambda watch: a function error is a 500 with the error document.
-                200 | 500 if json.get("errorType").is_some() => {
-                    let error_type = json["errorType"].as_str().unwrap_or("Unhandled");
-                    Err(TaskFailure::function_error(error_type, json["errorMessage"].as_str().unwrap_or_default()))
-                }
+                // Step Functions passes the whole error document on as the cause.
+                200 | 500 if json.get("errorType").is_some() => Err(TaskFailure {
+                    error: json["errorType"].as_str().unwrap_or("Unhandled").to_owned(),
+                    cause: json.to_string(),
+                }),
                 429 => Err(TaskFailure {
                     error: "Lambda.TooManyRequestsException".into(),
                     cause: String::from_utf8_lossy(&body).into(),
