@@ -191,6 +191,11 @@ impl<'a> Executor<'a> {
     }
 
     pub async fn run(&self, input: Value) -> Execution {
+        self.run_shared(Arc::new(input)).await
+    }
+
+    /// Runs an execution on an input the caller keeps too: nothing is copied.
+    pub async fn run_shared(&self, input: Arc<Value>) -> Execution {
         let o = &self.options;
         let machine_arn = format!("arn:aws:states:{}:{}:stateMachine:{}", o.region, o.account, o.state_machine_name);
         let execution_arn = match o.machine_type {
@@ -207,7 +212,7 @@ impl<'a> Executor<'a> {
             ),
         };
         let start = self.clock.now();
-        let input = Payload::measured(Arc::new(input));
+        let input = Payload::measured(input);
         let run = Run {
             invoker: self.invoker,
             clock: self.clock,

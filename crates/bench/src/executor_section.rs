@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -59,14 +60,16 @@ pub struct Row {
     pub same_output: Option<bool>,
 }
 
-async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Value) -> Value {
-    let execution = Executor::new(machine, &NoTasks, clock, ExecutionOptions::default()).run(input.clone()).await;
+async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Arc<Value>) -> Value {
+    // The input is shared, not copied, as the peer's run(input) shares its object.
+    let execution =
+        Executor::new(machine, &NoTasks, clock, ExecutionOptions::default()).run_shared(input.clone()).await;
     assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?} {:?}", execution.error, execution.cause);
     execution.output.as_deref().cloned().unwrap_or(Value::Null)
 }
 
 /// Executions per second over about `SECONDS`, and allocations per execution.
-async fn time_ours(machine: &StateMachine, input: &Value) -> (f64, f64, Value) {
+async fn time_ours(machine: &StateMachine, input: &Arc<Value>) -> (f64, f64, Value) {
     let clock = VirtualClock::default();
     let mut output = Value::Null;
     for _ in 0..50 {
@@ -147,11 +150,12 @@ pub fn profile(root: &Path, workload: &str, seconds: f64) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
         runtime.block_on(async {
             let machine = parse(&workload["definition"]).expect("the workload loads");
+            let input = Arc::new(workload["input"].clone());
             let clock = VirtualClock::default();
             let start = Instant::now();
             let mut runs = 0u64;
             while start.elapsed() < Duration::from_secs_f64(seconds) {
-                execute(&machine, &clock, &workload["input"]).await;
+                execute(&machine, &clock, &input).await;
                 runs += 1;
             }
             println!("{:.0} executions/s", runs as f64 / start.elapsed().as_secs_f64());
@@ -184,7 +188,8 @@ async fn run(root: &Path) -> Section {
         let workload: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
         let machine = parse(&workload["definition"]).expect("the workload loads");
         eprintln!("executor: {name} (orderflow-asl, then aws-local-stepfunctions)...");
-        let (ours_per_second, ours_allocations, ours_output) = time_ours(&machine, &workload["input"]).await;
+        let input = Arc::new(workload["input"].clone());
+        let (ours_per_second, ours_allocations, ours_output) = time_ours(&machine, &input).await;
         let peer = time_peer(root, &path);
         rows.push(Row {
             name: (*name).to_owned(),
@@ -214,7 +219,7 @@ async fn run(root: &Path) -> Section {
     let workflow_allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
 
     let clock = VirtualClock::default();
-    let input = json!({"carried": {"order_id": "ORD-1", "lines": [1, 2, 3]}});
+    let input = Arc::new(json!({"carried": {"order_id": "ORD-1", "lines": [1, 2, 3]}}));
     let mut per_state = Vec::new();
     for states in [100, 1000] {
         let machine = chain(states);
