@@ -31,7 +31,7 @@ def check(name, condition, detail):
 
 
 def orderflow_run(orderflow, input_file, *extra):
-    result = subprocess.run([orderflow, "run", "--json", "--input", input_file, *extra],
+    result = subprocess.run([orderflow, "run", "--output", "json", "--input", input_file, *extra],
                             capture_output=True, text=True, timeout=300)
     try:
         return json.loads(result.stdout)

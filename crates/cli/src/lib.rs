@@ -5,7 +5,8 @@ pub mod graph;
 pub mod in_process;
 pub mod lambda_endpoint;
 pub mod loader;
+pub mod source;
 
 pub use in_process::InProcess;
 pub use lambda_endpoint::LambdaEndpoint;
-pub use loader::{Loaded, load};
+pub use loader::{Loaded, load, resolve, workspace_root};

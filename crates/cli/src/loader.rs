@@ -15,6 +15,8 @@ pub const LOCAL_ACCOUNT: &str = "123456789012";
 pub struct Loaded {
     pub machine: StateMachine,
     pub definition_path: PathBuf,
+    /// The definition's text as written, to place findings and keep the state order.
+    pub source: String,
     /// The substitution values used, e.g. ValidateDataFunctionArn -> arn:...:function:validate_data.
     pub substitutions: BTreeMap<String, String>,
     pub state_machine_name: String,
@@ -54,9 +56,35 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
     // `run` refuses to start on any.
     let value: serde_json::Value =
         serde_json::from_str(&substituted).map_err(|e| format!("{}: not JSON: {e}", definition_path.display()))?;
-    let parsed =
-        orderflow_asl::model::parse_unchecked(&value).map_err(|e| format!("{}: {e}", definition_path.display()))?;
-    Ok(Loaded { machine: parsed, definition_path, substitutions: values, state_machine_name: machine.logical_id })
+    let parsed = orderflow_asl::model::parse_unchecked(&value).map_err(|e| {
+        let place = crate::source::locate(&text, &e.location).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        format!("{}{place}: {e}", definition_path.display())
+    })?;
+    Ok(Loaded {
+        machine: parsed,
+        definition_path,
+        source: text,
+        substitutions: values,
+        state_machine_name: machine.logical_id,
+    })
+}
+
+/// The project's root: the nearest folder at or above `from` that holds a
+/// Cargo.toml with a `[workspace]`, as cargo finds a workspace; else `from`.
+pub fn workspace_root(from: &Path) -> PathBuf {
+    from.ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .unwrap_or(from)
+        .to_path_buf()
+}
+
+/// A path given on the command line: as written when it exists from the
+/// current folder, else from the project's root.
+pub fn resolve(path: &Path, root: &Path) -> PathBuf {
+    if path.is_absolute() || path.exists() { path.to_path_buf() } else { root.join(path) }
 }
 
 /// `infra/../statemachine/x.json` as `statemachine/x.json`, without touching the file system.

@@ -1,17 +1,14 @@
-//! orderflow: the order workflow on a laptop.
-//!
-//!   orderflow run   [--input FILE|-] [--definition PATH] [--template PATH]
-//!                   [--lambda-endpoint URL] [--virtual-time] [--json] [-v]
-//!   orderflow lint  [--definition PATH] [--template PATH]
-//!   orderflow graph [--definition PATH] [--template PATH]
+//! orderflow: the order workflow on a laptop (`orderflow --help`). This file
+//! only wires the commands; their pieces live in the library.
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use orderflow::{InProcess, LambdaEndpoint, Loaded, load};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use orderflow::{InProcess, LambdaEndpoint, Loaded, load, resolve, workspace_root};
 use orderflow_asl::{
     Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, RealClock, VirtualClock, trace,
 };
@@ -25,112 +22,233 @@ use serde_json::{Value, json};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage:
-  orderflow run   [--input FILE|-] [--definition PATH] [--template PATH]
-                  [--lambda-endpoint URL] [--virtual-time] [--json] [-v]
-      Runs one execution of the state machine locally and prints its history,
-      its output and the stored order. Tasks call the function handlers
-      in-process (default) or a Lambda Invoke API such as `cargo lambda watch`
-      (--lambda-endpoint http://127.0.0.1:9000). In-process, AWS is the local
-      emulator (moto, started here) unless AWS_ENDPOINT_URL, ORDERS_TABLE and
-      NOTIFICATION_TOPIC_ARN are set. Exit 0 on SUCCEEDED, 1 otherwise.
-  orderflow lint  [--definition PATH] [--template PATH]
-      Parses the definition and runs the static checks.
-  orderflow graph [--definition PATH] [--template PATH]
-      Prints a Mermaid flowchart of the state machine.
-
-Defaults: --template infra/template.yaml (its DefinitionUri names the
-definition), --input events/order-valid.json.";
-
-struct Options {
-    input: Option<String>,
-    definition: Option<PathBuf>,
-    template: PathBuf,
-    endpoint: Option<String>,
-    virtual_time: bool,
-    json: bool,
-    verbose: bool,
+/// The order workflow on a laptop: run the real state machine locally, lint it, draw it.
+#[derive(Parser)]
+#[command(name = "orderflow", version, propagate_version = true)]
+struct Cli {
+    /// More output on stderr: -v for info, -vv for debug (RUST_LOG, when set, decides instead).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Colour the status and the errors.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        input: None,
-        definition: None,
-        template: PathBuf::from("infra/template.yaml"),
-        endpoint: None,
-        virtual_time: false,
-        json: false,
-        verbose: false,
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"));
-        match arg.as_str() {
-            "--input" => o.input = Some(value()?),
-            "--definition" => o.definition = Some(PathBuf::from(value()?)),
-            "--template" => o.template = PathBuf::from(value()?),
-            "--lambda-endpoint" => o.endpoint = Some(value()?),
-            "--virtual-time" => o.virtual_time = true,
-            "--json" => o.json = true,
-            "-v" | "--verbose" => o.verbose = true,
-            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
-        }
+#[derive(Subcommand)]
+enum Command {
+    /// Run one execution of the state machine locally and print its history,
+    /// its output and the stored order. Exit 0 on SUCCEEDED, 1 otherwise.
+    ///
+    /// Tasks call the function handlers in-process (default) or a Lambda Invoke
+    /// API such as `cargo lambda watch` (--lambda-endpoint). In-process, AWS is
+    /// the local emulator (moto, started here) unless AWS_ENDPOINT_URL,
+    /// ORDERS_TABLE and NOTIFICATION_TOPIC_ARN are set.
+    Run(RunArgs),
+    /// Parse the definition and run the static checks; findings as file:line:column.
+    Lint(LintArgs),
+    /// Print a Mermaid flowchart of the state machine.
+    Graph(GraphArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which definition: the template's state machine, or another file.
+#[derive(Args)]
+struct DefinitionArgs {
+    /// The SAM template whose state machine runs (its DefinitionUri names the definition).
+    #[arg(long, default_value = "infra/template.yaml")]
+    template: PathBuf,
+    /// A definition file instead of the template's own (DefinitionSubstitutions still apply).
+    #[arg(long)]
+    definition: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    definition: DefinitionArgs,
+    /// The execution input: a JSON file, or - for stdin.
+    #[arg(long, default_value = "events/order-valid.json")]
+    input: String,
+    /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
+    #[arg(long, value_name = "URL")]
+    lambda_endpoint: Option<String>,
+    /// Wait states and retry intervals take no time (the history still shows the time that passed).
+    #[arg(long)]
+    virtual_time: bool,
+    /// text: the history and the outcome; json: the execution, history and stored order as JSON.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+    /// After the outcome, the Mermaid flowchart with the states the execution entered highlighted.
+    #[arg(long)]
+    graph: bool,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    #[command(flatten)]
+    definition: DefinitionArgs,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+#[derive(Args)]
+struct GraphArgs {
+    #[command(flatten)]
+    definition: DefinitionArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// ANSI colours for the status and the errors, when asked for.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn new(choice: ColorChoice) -> Paint {
+        use std::io::IsTerminal;
+        Paint(match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        })
     }
-    Ok(o)
+
+    fn green(self, text: &str) -> String {
+        if self.0 { format!("\x1b[32m{text}\x1b[0m") } else { text.to_owned() }
+    }
+
+    fn red(self, text: &str) -> String {
+        if self.0 { format!("\x1b[31m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}
+
+impl DefinitionArgs {
+    /// Loads the definition, its paths taken from the project's root when
+    /// they do not exist from here.
+    fn load(&self) -> Result<Loaded, String> {
+        let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+        let root = workspace_root(&here);
+        let template = resolve(&self.template, &root);
+        let definition = self.definition.as_deref().map(|d| resolve(d, &root));
+        load(&template, definition.as_deref())
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use lambda_runtime::tracing::subscriber::EnvFilter;
+    let level = match verbose {
+        0 => return,
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    lambda_runtime::tracing::subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_env_filter(filter)
+        .init();
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]).await,
-        Some("lint") => lint(&args[1..]),
-        Some("graph") => graph(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let paint = Paint::new(cli.color);
+    let result = match cli.command {
+        Command::Run(args) => run(args, paint).await,
+        Command::Lint(args) => lint(args, paint),
+        Command::Graph(args) => graph(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "orderflow", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        _ => Err(USAGE.to_owned()),
     };
     result.unwrap_or_else(|message| {
-        eprintln!("orderflow: {message}");
+        eprintln!("orderflow: {}", paint.red(&message));
         ExitCode::from(2)
     })
 }
 
-fn lint(args: &[String]) -> Result<ExitCode, String> {
-    let o = parse_options(args)?;
-    let loaded = load(&o.template, o.definition.as_deref())?;
+/// A finding with its place in the definition's text.
+fn placed(loaded: &Loaded, finding: &orderflow_asl::DefinitionError) -> String {
+    let place = orderflow::source::locate(&loaded.source, &finding.location)
+        .map(|(line, column)| format!(":{line}:{column}"))
+        .unwrap_or_default();
+    format!("{}{place}: {finding}", loaded.definition_path.display())
+}
+
+fn lint(args: LintArgs, paint: Paint) -> Result<ExitCode, String> {
+    let loaded = args.definition.load()?;
     let findings = orderflow_asl::lint::lint(&loaded.machine);
-    for f in &findings {
-        println!("{}: {f}", loaded.definition_path.display());
+    match args.output {
+        Output::Json => {
+            let list: Vec<Value> = findings
+                .iter()
+                .map(|f| {
+                    let (line, column) = orderflow::source::locate(&loaded.source, &f.location).unwrap_or((0, 0));
+                    json!({"file": loaded.definition_path, "line": line, "column": column,
+                           "location": f.location, "message": f.message})
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"states": loaded.machine.states.len(), "findings": list}))
+                    .unwrap_or_default()
+            );
+        }
+        Output::Text => {
+            for f in &findings {
+                println!("{}", paint.red(&placed(&loaded, f)));
+            }
+            println!(
+                "{}: {} states, {} finding(s)",
+                loaded.definition_path.display(),
+                loaded.machine.states.len(),
+                findings.len()
+            );
+        }
     }
-    println!(
-        "{}: {} states, {} finding(s)",
-        loaded.definition_path.display(),
-        loaded.machine.states.len(),
-        findings.len()
-    );
     Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn graph(args: &[String]) -> Result<ExitCode, String> {
-    let o = parse_options(args)?;
-    let loaded = load(&o.template, o.definition.as_deref())?;
-    print!("{}", orderflow::graph::mermaid(&loaded.machine));
+fn graph(args: GraphArgs) -> Result<ExitCode, String> {
+    let loaded = args.definition.load()?;
+    let written = orderflow::source::Ordered::parse(&loaded.source);
+    print!("{}", orderflow::graph::mermaid(&loaded.machine, written.as_ref(), &[]));
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_input(input: Option<&str>) -> Result<(String, Value), String> {
+fn read_input(input: &str) -> Result<(String, Value), String> {
     let (name, text) = match input {
-        Some("-") => {
+        "-" => {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin: {e}"))?;
             ("stdin".to_owned(), text)
         }
-        other => {
-            let path = other.unwrap_or("events/order-valid.json");
-            (path.to_owned(), std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?)
+        path => {
+            let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+            let file = resolve(Path::new(path), &workspace_root(&here));
+            (
+                path.to_owned(),
+                std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+            )
         }
     };
     let value = serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
@@ -167,22 +285,18 @@ fn item_json(item: &std::collections::HashMap<String, AttributeValue>) -> Value 
     json!(map)
 }
 
-async fn run(args: &[String]) -> Result<ExitCode, String> {
-    let o = parse_options(args)?;
-    if o.verbose {
-        lambda_runtime::tracing::subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
-    }
-    let loaded = load(&o.template, o.definition.as_deref())?;
+async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
+    let loaded = o.definition.load()?;
     if let Some(finding) = orderflow_asl::lint::lint(&loaded.machine).first() {
         return Err(format!(
-            "{}: {finding} (orderflow lint lists every finding; the executor runs no definition with one)",
-            loaded.definition_path.display()
+            "{} (orderflow lint lists every finding; the executor runs no definition with one)",
+            placed(&loaded, finding)
         ));
     }
-    let (input_name, input) = read_input(o.input.as_deref())?;
+    let (input_name, input) = read_input(&o.input)?;
     let order_id = input.get("order_id").and_then(Value::as_str).map(str::to_owned);
 
-    let (execution, stored, mode) = match &o.endpoint {
+    let (execution, stored, mode) = match &o.lambda_endpoint {
         Some(url) => {
             let invoker = LambdaEndpoint::new(url)?;
             (
@@ -234,7 +348,7 @@ async fn run(args: &[String]) -> Result<ExitCode, String> {
         }
     };
 
-    if o.json {
+    if o.output == Output::Json {
         let mut out = serde_json::to_value(&execution).map_err(|e| e.to_string())?;
         out["storedOrder"] = stored.unwrap_or(Value::Null);
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
@@ -249,12 +363,15 @@ async fn run(args: &[String]) -> Result<ExitCode, String> {
         println!();
         match execution.status {
             ExecutionStatus::Succeeded => {
-                println!("SUCCEEDED");
+                println!("{}", paint.green("SUCCEEDED"));
                 println!("{}", serde_json::to_string_pretty(&execution.output).unwrap_or_default());
             }
             status => {
-                println!("{}", serde_json::to_value(status).unwrap_or_default().as_str().unwrap_or("FAILED"));
-                println!("error: {}", execution.error.as_deref().unwrap_or_default());
+                println!(
+                    "{}",
+                    paint.red(serde_json::to_value(status).unwrap_or_default().as_str().unwrap_or("FAILED"))
+                );
+                println!("error: {}", paint.red(execution.error.as_deref().unwrap_or_default()));
                 println!("cause: {}", execution.cause.as_deref().unwrap_or_default());
             }
         }
@@ -262,6 +379,18 @@ async fn run(args: &[String]) -> Result<ExitCode, String> {
             println!("\nStored order (DynamoDB item)");
             println!("{}", serde_json::to_string_pretty(stored).unwrap_or_default());
         }
+    }
+    if o.graph {
+        let entered: Vec<String> = execution
+            .history
+            .events()
+            .iter()
+            .filter(|e| e.kind.ends_with("StateEntered"))
+            .filter_map(|e| e.state_name().map(str::to_owned))
+            .collect();
+        let written = orderflow::source::Ordered::parse(&loaded.source);
+        println!("\nThe path taken\n");
+        print!("{}", orderflow::graph::mermaid(&loaded.machine, written.as_ref(), &entered));
     }
     Ok(if execution.status == ExecutionStatus::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -146,9 +146,20 @@ pub fn free_port() -> Result<u16, EmulatorError> {
         .map_err(|e| EmulatorError(format!("no free port on 127.0.0.1: {e}")))
 }
 
-/// `$MOTO_SERVER`, else the project's own virtualenv.
+/// Where moto is, found when it is needed (an installed binary has no
+/// build-time path): `$MOTO_SERVER`, else the `.venv` of the current folder or
+/// the nearest folder above it (the project's, after `make venv`), else
+/// `moto_server` on the PATH. Falls back to the project's `.venv` path, which
+/// the error then names.
 fn moto_server_path() -> PathBuf {
-    std::env::var_os("MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin/moto_server")))
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let here = std::env::current_dir().unwrap_or_default();
+    let in_venv = here.ancestors().map(|dir| dir.join(".venv/bin/moto_server")).find(|p| p.is_file());
+    let on_path = || {
+        std::env::var_os("PATH")
+            .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("moto_server")).find(|p| p.is_file()))
+    };
+    in_venv.or_else(on_path).unwrap_or_else(|| here.join(".venv/bin/moto_server"))
 }

@@ -1,0 +1,99 @@
+//! The `orderflow` binary as a person meets it: --help and --version on every
+//! command, a flag a command does not take refused, paths found from any
+//! subfolder, findings placed at file:line:column, the graph in the order
+//! written with Parallel branches and Map processors as subgraphs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn orderflow(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orderflow")).args(args).current_dir(dir).output().expect("orderflow runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_answers_help_and_version() {
+    let version = orderflow(&["--version"], &root());
+    assert!(version.status.success());
+    assert_eq!(text(&version.stdout).trim(), format!("orderflow {}", env!("CARGO_PKG_VERSION")));
+    for (command, flag) in
+        [("run", "--lambda-endpoint"), ("lint", "--output"), ("graph", "--template"), ("completions", "<SHELL>")]
+    {
+        let help = orderflow(&[command, "--help"], &root());
+        assert!(help.status.success(), "{command} --help: {}", text(&help.stderr));
+        assert!(text(&help.stdout).contains(flag), "{command} --help lacks {flag}: {}", text(&help.stdout));
+    }
+    assert!(orderflow(&["run", "--version"], &root()).status.success());
+}
+
+#[test]
+fn a_flag_the_command_does_not_take_is_an_error() {
+    let out = orderflow(&["lint", "--virtual-time"], &root());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--virtual-time"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn lint_works_from_a_subfolder() {
+    let out = orderflow(&["lint"], &root().join("crates/cli/src"));
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("0 finding(s)"));
+}
+
+fn write_definition(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orderflow-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+#[test]
+fn findings_carry_file_line_and_column() {
+    let path = write_definition(
+        "dangling.json",
+        "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\"Type\": \"Pass\", \"Next\": \"Nowhere\"},\n    \"B\": {\"Type\": \"Succeed\"}\n  }\n}\n",
+    );
+    let out = orderflow(&["lint", "--definition", path.to_str().unwrap()], &root());
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("{}:4:", path.display())), "{stdout}");
+    assert!(stdout.contains("States.A.Next"), "{stdout}");
+    let json = orderflow(&["lint", "--output", "json", "--definition", path.to_str().unwrap()], &root());
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(report["findings"][0]["line"], 4, "{report}");
+}
+
+#[test]
+fn the_graph_keeps_the_written_order_and_draws_subgraphs() {
+    let path = write_definition(
+        "fan.json",
+        r#"{"StartAt": "Zeta", "States": {
+            "Zeta": {"Type": "Pass", "Next": "Fan"},
+            "Fan": {"Type": "Parallel", "Next": "Alpha", "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": true}}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": true}}}]},
+            "Alpha": {"Type": "Succeed"}}}"#,
+    );
+    let out = orderflow(&["graph", "--definition", path.to_str().unwrap()], &root());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let graph = text(&out.stdout);
+    let at = |needle: &str| graph.find(needle).unwrap_or_else(|| panic!("{needle} missing from\n{graph}"));
+    assert!(at("    Zeta([") < at("    Fan([") && at("    Fan([") < at("    Alpha(["), "{graph}");
+    assert!(graph.contains("subgraph Fan_branch_1 [\"Fan: branch 1\"]"), "{graph}");
+    assert!(graph.contains("subgraph Fan_branch_2"), "{graph}");
+}
+
+#[test]
+fn completions_are_printed() {
+    let out = orderflow(&["completions", "bash"], &root());
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("orderflow"));
+}
