@@ -46,6 +46,14 @@ $(STAMP): tools/requirements.txt tools/requirements.lock
 
 venv: $(STAMP) ## install the pinned Python tools (moto, cargo-lambda, zig, sam, linters) into .venv/
 
+# make run needs moto only: the linters, SAM and cargo-lambda wait for make venv.
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): tools/requirements-run.txt tools/requirements.lock
+	@echo "make run: installing moto (the local AWS emulator) into $(VENV)/ ..."
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check --quiet -r tools/requirements-run.txt -c tools/requirements.lock
+	touch $@
+
 $(NODE_TOOLS): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
@@ -53,7 +61,9 @@ $(NODE_TOOLS): tools/package.json tools/package-lock.json
 build: ## build the workspace (debug)
 	cargo build --workspace
 
-run: venv build ## run events/order-valid.json (or ORDER=file) through the real state machine, locally
+run: $(RUN_STAMP) ## run events/order-valid.json (or ORDER=file) through the real state machine, locally
+	@echo "make run: building orderflow and the three functions (debug) ..."
+	cargo build --package orderflow
 	target/debug/orderflow run --input $(ORDER)
 
 test: venv lint unit-test watch-smoke ## every lint gate, every test, and the cargo lambda watch smoke test

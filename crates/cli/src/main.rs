@@ -314,6 +314,7 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
                 let topic = orderflow_lambda::notification_topic_arn().map_err(|e| e.error_message())?;
                 (None, AwsClients::from_env().await, table, topic)
             } else {
+                eprintln!("orderflow: starting moto, the local AWS emulator, on 127.0.0.1 ...");
                 let emulator = Emulator::start().map_err(|e| e.to_string())?;
                 let config = emulator.config_loader().load().await;
                 let resources = LocalResources::create(&config, "orderflow").await.map_err(|e| e.to_string())?;
