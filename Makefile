@@ -33,7 +33,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: bench help venv build run test lint lint-rust lint-infra sam-build fmt unit-test conformance watch-smoke watch invoke \
+.PHONY: bench help venv build run test lint lint-rust lint-infra sam-build fmt unit-test conformance workflow-test watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -66,7 +66,7 @@ run: $(RUN_STAMP) ## run events/order-valid.json (or ORDER=file) through the rea
 	cargo build --package orderflow
 	target/debug/orderflow run --input $(ORDER)
 
-test: venv lint unit-test watch-smoke ## every lint gate, every test, and the cargo lambda watch smoke test
+test: venv lint unit-test workflow-test watch-smoke ## every lint gate, every test, and the cargo lambda watch smoke test
 
 lint: lint-rust lint-infra sam-build ## every static gate: Rust, template, state machine, workflows, sam build
 
@@ -100,6 +100,9 @@ endif
 
 conformance: ## the executor against ../shared/aws-recorded (ORDERFLOW_AWS_RECORDED to move it): counts passed / refused / failed
 	cargo test --quiet --package orderflow-asl --test recorded -- --quiet
+
+workflow-test: ## orderflow test: the order workflow's cases (statemachine/order.tests.json) at 100% coverage
+	cargo run --quiet --package orderflow -- test --min-coverage 100 --junit target/orderflow-test.xml
 
 watch-smoke: venv build ## each function through cargo lambda watch; orderflow run in both task modes
 	$(VENV)/bin/python tools/watch_smoke.py $(EMULATOR) target/debug/orderflow

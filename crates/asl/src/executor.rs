@@ -159,20 +159,31 @@ pub struct Execution {
     pub rules_taken: Vec<RuleTaken>,
 }
 
-/// A Retry or Catch entry that acted on an error.
+/// A Retry or Catch entry that acted on an error, or a Choice rule (or its
+/// Default) that chose the next state.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleTaken {
     pub state: String,
-    /// `Retry` or `Catch`.
+    /// `Retry`, `Catch`, `Choices` or `Default`.
     pub list: &'static str,
     pub index: usize,
+    /// The error a Retry or Catch entry acted on; empty for a Choice.
     pub error: String,
+}
+
+/// Answers a Task state's attempts in place of its resource, as Step
+/// Functions Local's MockConfigFile does. `invocation` counts the state's
+/// task invocations in the execution, retries included, from 0. A `Return`
+/// is the task's whole result (for `lambda:invoke`, with its `Payload`).
+pub trait TaskMocks: Send + Sync {
+    fn answer(&self, state: &str, invocation: u32) -> Option<Result<Value, TaskFailure>>;
 }
 
 pub struct Executor<'a> {
     machine: &'a StateMachine,
     invoker: &'a dyn Invoker,
+    mocks: Option<&'a dyn TaskMocks>,
     clock: &'a dyn Clock,
     options: ExecutionOptions,
 }
@@ -187,7 +198,13 @@ impl<'a> Executor<'a> {
         clock: &'a dyn Clock,
         options: ExecutionOptions,
     ) -> Self {
-        Executor { machine, invoker, clock, options }
+        Executor { machine, invoker, mocks: None, clock, options }
+    }
+
+    /// Task states the mocks answer do not reach the invoker.
+    pub fn with_mocks(mut self, mocks: &'a dyn TaskMocks) -> Self {
+        self.mocks = Some(mocks);
+        self
     }
 
     pub async fn run(&self, input: Value) -> Execution {
@@ -215,6 +232,8 @@ impl<'a> Executor<'a> {
         let input = Payload::measured(input);
         let run = Run {
             invoker: self.invoker,
+            mocks: self.mocks,
+            invocations: Mutex::new(Vec::new()),
             clock: self.clock,
             history: History::default(),
             rng: Rng::new(o.seed),
@@ -313,6 +332,9 @@ pub(crate) enum Step {
 
 pub(crate) struct Run<'a> {
     pub invoker: &'a dyn Invoker,
+    pub mocks: Option<&'a dyn TaskMocks>,
+    /// Task invocations so far, per state, for the mocks' invocation numbers.
+    invocations: Mutex<Vec<(Arc<str>, u32)>>,
     pub clock: &'a dyn Clock,
     pub history: History,
     pub rng: Rng,
@@ -367,6 +389,21 @@ impl Run<'_> {
     fn finish(&self, thread: &Thread, kind: &'static str, key: &'static str, details: Fields) {
         if self.record(thread, kind, Some(key), details.clone()).is_err() {
             self.history.force(self.clock.now_nanos(), kind, thread.last.load(Ordering::Relaxed), Some(key), details);
+        }
+    }
+
+    /// The number of this invocation of `state`'s task, from 0.
+    pub fn next_invocation(&self, state: &Arc<str>) -> u32 {
+        let mut counts = self.invocations.lock().unwrap_or_else(|p| p.into_inner());
+        match counts.iter_mut().find(|(name, _)| name == state) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                counts.push((state.clone(), 0));
+                0
+            }
         }
     }
 

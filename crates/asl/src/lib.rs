@@ -26,7 +26,7 @@ pub mod template;
 pub use error::{Failure, StatesError};
 pub use executor::{
     BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
-    RuleTaken, TaskFailure, VirtualClock,
+    RuleTaken, TaskFailure, TaskMocks, VirtualClock,
 };
 pub use history::{History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine, parse, parse_str};

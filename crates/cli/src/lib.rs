@@ -5,7 +5,9 @@ pub mod graph;
 pub mod in_process;
 pub mod lambda_endpoint;
 pub mod loader;
+pub mod mock_config;
 pub mod source;
+pub mod test_cases;
 
 pub use in_process::InProcess;
 pub use lambda_endpoint::LambdaEndpoint;

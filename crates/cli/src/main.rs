@@ -50,6 +50,11 @@ enum Command {
     Lint(LintArgs),
     /// Print a Mermaid flowchart of the state machine.
     Graph(GraphArgs),
+    /// Run a file of workflow test cases (tasks mocked in Step Functions Local's
+    /// MockConfigFile format, virtual time) and report the definition's coverage:
+    /// states, Choice branches, Retry and Catch entries. Exit 0 when every case
+    /// passes at the coverage asked for, 1 otherwise, 2 for a bad file.
+    Test(TestArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -95,6 +100,21 @@ struct LintArgs {
     definition: DefinitionArgs,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
+}
+
+#[derive(Args)]
+struct TestArgs {
+    #[command(flatten)]
+    definition: DefinitionArgs,
+    /// The test file (its MockConfigFile is named inside, relative to it).
+    #[arg(default_value = "statemachine/order.tests.json")]
+    file: PathBuf,
+    /// Fail below this coverage, in percent.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.0)]
+    min_coverage: f64,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -175,6 +195,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => run(args, paint).await,
         Command::Lint(args) => lint(args, paint),
         Command::Graph(args) => graph(args),
+        Command::Test(args) => test(args, paint).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "orderflow", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -226,6 +247,53 @@ fn lint(args: LintArgs, paint: Paint) -> Result<ExitCode, String> {
         }
     }
     Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn test(args: TestArgs, paint: Paint) -> Result<ExitCode, String> {
+    use orderflow::test_cases::{self, Suite};
+    let loaded = args.definition.load()?;
+    if let Some(finding) = orderflow_asl::lint::lint(&loaded.machine).first() {
+        return Err(placed(&loaded, finding));
+    }
+    let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+    let suite = Suite::load(&resolve(&args.file, &workspace_root(&here)))?;
+    let report = test_cases::run(&loaded.machine, &suite).await;
+    println!(
+        "orderflow test: {}, {} case(s) against {}\n",
+        suite.path.display(),
+        suite.cases.len(),
+        loaded.definition_path.display()
+    );
+    for case in &report.cases {
+        if case.problems.is_empty() {
+            println!("{}  {}", paint.green("ok  "), case.name);
+        } else {
+            println!("{}  {}", paint.red("FAIL"), case.name);
+            for problem in &case.problems {
+                println!("      {}", problem.replace('\n', "\n      "));
+            }
+        }
+    }
+    let kinds: Vec<String> =
+        report.coverage_by_kind().iter().map(|(kind, covered, all)| format!("{covered}/{all} {kind}")).collect();
+    let percent = report.coverage_percent();
+    println!("\ncoverage: {}: {percent:.1}%", kinds.join(", "));
+    let missing: Vec<&str> =
+        report.coverage.iter().filter(|(_, _, c)| !c).map(|(_, label, _)| label.as_str()).collect();
+    if !missing.is_empty() {
+        println!("not covered: {}", missing.join(", "));
+    }
+    let failed = report.failed();
+    println!("{} passed, {failed} failed", report.cases.len() - failed);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, test_cases::junit(&suite, &report))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let enough = percent + 1e-9 >= args.min_coverage;
+    if !enough {
+        println!("{}", paint.red(&format!("coverage {percent:.1}% is below --min-coverage {}%", args.min_coverage)));
+    }
+    Ok(if failed == 0 && enough { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn graph(args: GraphArgs) -> Result<ExitCode, String> {

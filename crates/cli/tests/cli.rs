@@ -48,7 +48,12 @@ fn lint_works_from_a_subfolder() {
 }
 
 fn write_definition(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("orderflow-cli-{}", std::process::id()));
+    write_in("files", name, body)
+}
+
+/// A file in a folder of this test run's own, `folder` apart from the other tests'.
+fn write_in(folder: &str, name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orderflow-cli-{}", std::process::id())).join(folder);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, body).unwrap();
@@ -96,4 +101,88 @@ fn completions_are_printed() {
     let out = orderflow(&["completions", "bash"], &root());
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("orderflow"));
+}
+
+/// A copy of the order workflow's test file, with `edit` applied, beside a copy of its mock file.
+fn order_tests_with(
+    folder: &str,
+    edit: impl FnOnce(&mut serde_json::Value),
+    mock_edit: impl FnOnce(&mut serde_json::Value),
+) -> PathBuf {
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root().join(p)).unwrap()).unwrap()
+    };
+    let mut tests = read("statemachine/order.tests.json");
+    let mut mock = read("statemachine/order.mock.json");
+    edit(&mut tests);
+    mock_edit(&mut mock);
+    let events = root().join("events");
+    for case in tests["TestCases"].as_object_mut().unwrap().values_mut() {
+        if let Some(file) = case["InputFile"].as_str() {
+            case["InputFile"] = serde_json::json!(events.join(Path::new(file).file_name().unwrap()));
+        }
+    }
+    write_in(folder, "order.mock.json", &mock.to_string());
+    write_in(folder, "order.tests.json", &tests.to_string())
+}
+
+#[test]
+fn the_order_workflows_cases_pass_at_full_coverage() {
+    let junit = std::env::temp_dir().join(format!("orderflow-junit-{}.xml", std::process::id()));
+    let out = orderflow(&["test", "--min-coverage", "100", "--junit", junit.to_str().unwrap()], &root());
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains(": 100.0%"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite") && xml.contains("failures=\"0\"") && xml.contains("name=\"HappyPath\""),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_broken_expectation_fails_with_the_difference() {
+    let file = order_tests_with(
+        "broken",
+        |t| t["TestCases"]["HappyPath"]["Expect"]["Output"]["status"] = "SHIPPED".into(),
+        |_| {},
+    );
+    let out = orderflow(&["test", file.to_str().unwrap()], &root());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  HappyPath"), "{stdout}");
+    assert!(stdout.contains("output differs: $.status is \"NOTIFIED\", expected \"SHIPPED\""), "{stdout}");
+    assert!(stdout.contains("8 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn coverage_below_the_minimum_fails() {
+    let file = order_tests_with(
+        "coverage",
+        |t| {
+            let cases = t["TestCases"].as_object_mut().unwrap();
+            cases.retain(|name, _| name == "HappyPath");
+        },
+        |_| {},
+    );
+    let out = orderflow(&["test", file.to_str().unwrap(), "--min-coverage", "100"], &root());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("not covered: ") && stdout.contains("OrderConflict"), "{stdout}");
+}
+
+#[test]
+fn a_malformed_mock_file_is_refused_naming_the_entry() {
+    let file = order_tests_with(
+        "malformed",
+        |_| {},
+        |m| {
+            m["MockedResponses"]["ProcessOk"]["one"] = serde_json::json!({"Return": {}});
+        },
+    );
+    let out = orderflow(&["test", file.to_str().unwrap()], &root());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("MockedResponses.ProcessOk.\"one\""), "{stderr}");
+    assert!(text(&out.stdout).is_empty(), "nothing runs: {}", text(&out.stdout));
 }

@@ -14,11 +14,15 @@ pub(crate) fn run(
     let context = scope.context(None);
     let effective = scope.input_path(raw, &context)?;
     let mut chosen = None;
-    for (rule, next) in choices {
+    for (i, (rule, next)) in choices.iter().enumerate() {
         if choice::evaluate(rule, &effective.value, &context).map_err(|e| scope.runtime(e))? {
+            scope.run.took(scope.state, "Choices", i, "");
             chosen = Some(next);
             break;
         }
+    }
+    if chosen.is_none() && default.is_some() {
+        scope.run.took(scope.state, "Default", 0, "");
     }
     let next = chosen.or(default).ok_or_else(|| {
         Failure::new(

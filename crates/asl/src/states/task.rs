@@ -122,7 +122,13 @@ pub(crate) async fn run(
     run.record(thread, events.scheduled, Some(events.key(events.scheduled)), scheduled)?;
     let started_key = events.integration.then(|| events.key(events.started));
     run.record(thread, events.started, started_key, events.details([]))?;
-    let call = run.invoker.invoke(function_name(&function), payload);
+    // A mocked answer is the task's whole result: nothing wraps it.
+    let mocked = run.mocks.and_then(|m| m.answer(&scope.state.name, run.next_invocation(&scope.state.name)));
+    let wrap = events.integration && mocked.is_none();
+    let call: crate::executor::BoxFuture<'_, Result<Value, TaskFailure>> = match mocked {
+        Some(answer) => Box::pin(std::future::ready(answer)),
+        None => run.invoker.invoke(function_name(&function), payload),
+    };
     let answer = match timeout {
         Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), call).await {
             Ok(answer) => answer,
@@ -141,7 +147,7 @@ pub(crate) async fn run(
     };
     match answer {
         Ok(output) => {
-            let output = if events.integration {
+            let output = if wrap {
                 json!({
                     "ExecutedVersion": "$LATEST",
                     "Payload": output,
