@@ -208,6 +208,24 @@ impl History {
     }
 }
 
+impl History {
+    /// The names of the states entered, in order.
+    pub fn states_entered(&self) -> Vec<String> {
+        let events = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        events
+            .iter()
+            .filter(|e| e.kind.ends_with("StateEntered"))
+            .filter_map(|e| {
+                e.details.iter().find(|(name, _)| *name == "name").map(|(_, detail)| match detail {
+                    Detail::Shared(name) => name.to_string(),
+                    Detail::Text(name) => name.clone(),
+                    other => format!("{other:?}"),
+                })
+            })
+            .collect()
+    }
+}
+
 impl Serialize for History {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.events().serialize(serializer)

@@ -450,13 +450,7 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
         }
     }
     if o.graph {
-        let entered: Vec<String> = execution
-            .history
-            .events()
-            .iter()
-            .filter(|e| e.kind.ends_with("StateEntered"))
-            .filter_map(|e| e.state_name().map(str::to_owned))
-            .collect();
+        let entered = execution.history.states_entered();
         let written = orderflow::source::Ordered::parse(&loaded.source);
         println!("\nThe path taken\n");
         print!("{}", orderflow::graph::mermaid(&loaded.machine, written.as_ref(), &entered));

@@ -270,13 +270,7 @@ async fn run_case(machine: &StateMachine, suite: &Suite, case: &Case) -> (CaseRe
     let options =
         ExecutionOptions { name: case.name.clone(), state_machine_name: suite.machine.clone(), ..Default::default() };
     let execution = Executor::new(machine, &invoker, &clock, options).with_mocks(&mocks).run(case.input.clone()).await;
-    let states: Vec<String> = execution
-        .history
-        .events()
-        .iter()
-        .filter(|e| e.kind.ends_with("StateEntered"))
-        .filter_map(|e| e.state_name().map(str::to_owned))
-        .collect();
+    let states = execution.history.states_entered();
     let status =
         serde_json::to_value(execution.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut problems = Vec::new();
