@@ -2,13 +2,17 @@
 //! 127.0.0.1:9000, so the real function binaries run. Plain HTTP on loopback
 //! is all it speaks: that is what local Invoke APIs serve.
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 pub struct LambdaEndpoint {
     host_port: String,
+    client: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl LambdaEndpoint {
@@ -20,50 +24,24 @@ impl LambdaEndpoint {
         if host_port.is_empty() || host_port.contains('/') {
             return Err(format!("{url:?} must be http://HOST:PORT"));
         }
-        Ok(LambdaEndpoint { host_port: host_port.to_owned() })
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Ok(LambdaEndpoint { host_port: host_port.to_owned(), client })
     }
 
-    async fn post(&self, path: &str, body: &[u8]) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
-        let mut stream = TcpStream::connect(&self.host_port).await?;
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.host_port,
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response");
-        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(bad)?;
-        let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status: u16 =
-            lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+    async fn post(&self, path: &str, body: Vec<u8>) -> Result<(u16, Vec<(String, String)>, Bytes), String> {
+        let request = hyper::Request::post(format!("http://{}{path}", self.host_port))
+            .header("Content-Type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let mut body = raw[end + 4..].to_vec();
-        if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
-            body = dechunk(&body).ok_or_else(bad)?;
-        }
+        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
         Ok((status, headers, body))
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
     }
 }
 
@@ -72,7 +50,7 @@ impl Invoker for LambdaEndpoint {
         Box::pin(async move {
             let path = format!("/2015-03-31/functions/{function}/invocations");
             let (status, headers, body) =
-                self.post(&path, payload.to_string().as_bytes()).await.map_err(|e| TaskFailure {
+                self.post(&path, payload.to_string().into_bytes()).await.map_err(|e| TaskFailure {
                     error: "Lambda.SdkClientException".into(),
                     cause: format!("cannot reach the Lambda endpoint {}: {e}", self.host_port),
                 })?;

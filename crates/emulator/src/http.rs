@@ -1,7 +1,17 @@
-//! Just enough HTTP/1.1 to serve the SDK and the Lambda runtime client on
-//! loopback: keep-alive, Content-Length bodies, nothing else.
+//! The local servers' one HTTP layer: hyper (HTTP/1.1, keep-alive, chunked
+//! bodies) on 127.0.0.1, handing each request, its body read whole, to a
+//! handler that answers with a status, headers and a body.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
@@ -9,7 +19,7 @@ pub(crate) struct Request {
     pub path: String,
     /// Names lower-cased.
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub body: Bytes,
 }
 
 impl Request {
@@ -18,56 +28,60 @@ impl Request {
     }
 }
 
-/// Reads one request from `stream`, keeping what follows it in `buffer`.
-/// `None` when the peer closed the connection or sent something unreadable.
-pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<Request> {
-    let head_end = loop {
-        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        fill(stream, buffer).await?;
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut start = lines.next()?.split(' ');
-    let (method, path) = (start.next()?.to_owned(), start.next()?.to_owned());
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize =
-        headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    while buffer.len() < head_end + 4 + length {
-        fill(stream, buffer).await?;
-    }
-    let body = buffer[head_end + 4..head_end + 4 + length].to_vec();
-    buffer.drain(..head_end + 4 + length);
-    Some(Request { method, path, headers, body })
+pub(crate) struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
 }
 
-async fn fill<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<()> {
-    let mut chunk = [0u8; 8192];
-    match stream.read(&mut chunk).await {
-        Ok(0) | Err(_) => None,
-        Ok(n) => {
-            buffer.extend_from_slice(&chunk[..n]);
-            Some(())
-        }
+impl Response {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Response {
+        Response { status, headers: Vec::new(), body: body.into() }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
-pub(crate) async fn write_response<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+/// Serves every connection `listener` accepts, each request through `handler`.
+pub(crate) async fn serve<H, F>(listener: TcpListener, handler: H)
+where
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    while let Ok((stream, _)) = listener.accept().await {
+        let handler = handler.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let handler = handler.clone();
+                async move {
+                    let (parts, body) = request.into_parts();
+                    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let request = Request {
+                        method: parts.method.to_string(),
+                        path: parts.uri.path().to_owned(),
+                        headers: parts
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                            .collect(),
+                        body,
+                    };
+                    let answer = handler(request).await;
+                    let mut response = hyper::Response::builder().status(answer.status);
+                    for (name, value) in &answer.headers {
+                        response = response.header(*name, value.as_str());
+                    }
+                    let response = response
+                        .body(Full::new(Bytes::from(answer.body)))
+                        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())));
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
     }
-    head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    out.extend_from_slice(body);
-    stream.write_all(&out).await
 }

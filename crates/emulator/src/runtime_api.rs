@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::http::{read_request, write_response};
+use crate::http::{Request, Response, serve};
 
 /// What the function answered to one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,11 +64,7 @@ impl RuntimeApi {
             first_poll: poll_tx,
             next_id: AtomicU64::new(1),
         });
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, shared.clone()));
-            }
-        });
+        let task = tokio::spawn(serve(listener, move |request| handle(request, shared.clone())));
         Ok(RuntimeApi { addr, events, init_error, first_poll, task })
     }
 
@@ -139,56 +135,48 @@ fn diagnostic(body: &[u8]) -> (String, String) {
     (field("errorType"), field("errorMessage"))
 }
 
-async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
+async fn handle(request: Request, shared: Arc<Shared>) -> Response {
     const PREFIX: &str = "/2018-06-01/runtime/";
-    let mut buffer = Vec::new();
-    while let Some(request) = read_request(&mut stream, &mut buffer).await {
-        let route = request.path.strip_prefix(PREFIX).unwrap_or_default();
-        let sent = match (request.method.as_str(), route) {
-            ("GET", "invocation/next") => {
-                shared.first_poll.send_replace(true);
-                let Some(pending) = shared.queue.lock().await.recv().await else {
-                    return;
-                };
-                let id = format!("req-{:08}", shared.next_id.fetch_add(1, Ordering::SeqCst));
-                shared.state.lock().await.in_flight.insert(id.clone(), pending.reply);
-                let deadline = (std::time::SystemTime::now() + std::time::Duration::from_secs(900))
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis().to_string())
-                    .unwrap_or_default();
-                let headers = [
-                    ("Content-Type", "application/json"),
-                    ("Lambda-Runtime-Aws-Request-Id", id.as_str()),
-                    ("Lambda-Runtime-Deadline-Ms", deadline.as_str()),
-                    ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:local"),
-                    ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
-                ];
-                write_response(&mut stream, "200 OK", &headers, &pending.event).await
-            }
-            ("POST", "init/error") => {
-                let (error_type, error_message) = diagnostic(&request.body);
-                shared.init_error.send_replace(Some(Outcome::InitError { error_type, error_message }));
-                write_response(&mut stream, "202 Accepted", &[], b"{}").await
-            }
-            ("POST", path) => {
-                let mut parts = path.trim_start_matches("invocation/").splitn(2, '/');
-                let (id, kind) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-                let outcome = match kind {
-                    "response" => Outcome::Response(serde_json::from_slice(&request.body).unwrap_or(Value::Null)),
-                    _ => {
-                        let (error_type, error_message) = diagnostic(&request.body);
-                        Outcome::Error { error_type, error_message }
-                    }
-                };
-                if let Some(reply) = shared.state.lock().await.in_flight.remove(id) {
-                    let _ = reply.send(outcome);
-                }
-                write_response(&mut stream, "202 Accepted", &[], b"{}").await
-            }
-            _ => write_response(&mut stream, "404 Not Found", &[], b"").await,
-        };
-        if sent.is_err() || request.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
-            return;
+    let route = request.path.strip_prefix(PREFIX).unwrap_or_default();
+    match (request.method.as_str(), route) {
+        ("GET", "invocation/next") => {
+            shared.first_poll.send_replace(true);
+            let Some(pending) = shared.queue.lock().await.recv().await else {
+                return Response::new(410, "the runtime API has stopped");
+            };
+            let id = format!("req-{:08}", shared.next_id.fetch_add(1, Ordering::SeqCst));
+            shared.state.lock().await.in_flight.insert(id.clone(), pending.reply);
+            let deadline = (std::time::SystemTime::now() + std::time::Duration::from_secs(900))
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis().to_string())
+                .unwrap_or_default();
+            Response::new(200, pending.event)
+                .header("Content-Type", "application/json")
+                .header("Lambda-Runtime-Aws-Request-Id", id)
+                .header("Lambda-Runtime-Deadline-Ms", deadline)
+                .header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:local")
+                .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
         }
+        ("POST", "init/error") => {
+            let (error_type, error_message) = diagnostic(&request.body);
+            shared.init_error.send_replace(Some(Outcome::InitError { error_type, error_message }));
+            Response::new(202, "{}")
+        }
+        ("POST", path) => {
+            let mut parts = path.trim_start_matches("invocation/").splitn(2, '/');
+            let (id, kind) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let outcome = match kind {
+                "response" => Outcome::Response(serde_json::from_slice(&request.body).unwrap_or(Value::Null)),
+                _ => {
+                    let (error_type, error_message) = diagnostic(&request.body);
+                    Outcome::Error { error_type, error_message }
+                }
+            };
+            if let Some(reply) = shared.state.lock().await.in_flight.remove(id) {
+                let _ = reply.send(outcome);
+            }
+            Response::new(202, "{}")
+        }
+        _ => Response::new(404, ""),
     }
 }

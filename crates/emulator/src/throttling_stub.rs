@@ -7,10 +7,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::http::{read_request, write_response};
+use crate::http::{Request, Response, serve};
 
 const DYNAMODB_THROTTLING: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
 const SNS_THROTTLING: &str = r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>Throttled</Code><Message>Rate exceeded</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"#;
@@ -28,11 +28,10 @@ impl ThrottlingStub {
         let addr = listener.local_addr()?;
         let requests = Arc::new(AtomicUsize::new(0));
         let counter = requests.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, counter.clone()));
-            }
-        });
+        let task = tokio::spawn(serve(listener, move |request| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(throttle(&request))
+        }));
         Ok(ThrottlingStub { addr, requests, task })
     }
 
@@ -52,16 +51,9 @@ impl Drop for ThrottlingStub {
     }
 }
 
-async fn serve(mut stream: TcpStream, counter: Arc<AtomicUsize>) {
-    let mut buffer = Vec::new();
-    while let Some(request) = read_request(&mut stream, &mut buffer).await {
-        counter.fetch_add(1, Ordering::SeqCst);
-        let dynamodb = request.header("x-amz-target").is_some_and(|t| t.starts_with("DynamoDB"));
-        let (content_type, body) =
-            if dynamodb { ("application/x-amz-json-1.0", DYNAMODB_THROTTLING) } else { ("text/xml", SNS_THROTTLING) };
-        let headers = [("Content-Type", content_type), ("x-amzn-RequestId", "0")];
-        if write_response(&mut stream, "400 Bad Request", &headers, body.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+fn throttle(request: &Request) -> Response {
+    let dynamodb = request.header("x-amz-target").is_some_and(|t| t.starts_with("DynamoDB"));
+    let (content_type, body) =
+        if dynamodb { ("application/x-amz-json-1.0", DYNAMODB_THROTTLING) } else { ("text/xml", SNS_THROTTLING) };
+    Response::new(400, body).header("Content-Type", content_type).header("x-amzn-RequestId", "0")
 }

@@ -4,44 +4,41 @@
 
 use lambda_runtime::tracing;
 use orderflow_domain::OrderError;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Logs `err`, reports it to the Runtime API's `/runtime/init/error` (when
 /// running under one) and exits.
 pub async fn fail_init(err: OrderError) -> ! {
     tracing::error!(error_type = err.error_type(), "cold start failed: {}", err.error_message());
     if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        && let Err(io) = report(&api, &err).await
+        && let Err(problem) = report(&api, &err).await
     {
-        tracing::error!("could not report the init error to the Runtime API: {io}");
+        tracing::error!("could not report the init error to the Runtime API: {problem}");
     }
     std::process::exit(1)
 }
 
-async fn report(api: &str, err: &OrderError) -> std::io::Result<()> {
+/// Posts the error to `/runtime/init/error` with the runtime's own client,
+/// and waits for the answer so that the report is taken before we exit.
+async fn report(api: &str, err: &OrderError) -> Result<(), String> {
+    use http_body_util::BodyExt;
+    use lambda_runtime_api_client::{PooledClient, body::Body, build_request};
+    let base = format!("http://{api}").parse().map_err(|e| format!("AWS_LAMBDA_RUNTIME_API {api:?}: {e}"))?;
+    let client = PooledClient::builder().with_endpoint(base).build();
     let body = serde_json::json!({"errorType": err.error_type(), "errorMessage": err.error_message()}).to_string();
-    let request = format!(
-        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\nLambda-Runtime-Function-Error-Type: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        err.error_type(),
-        body.len()
-    );
+    let request = build_request()
+        .method("POST")
+        .uri("/2018-06-01/runtime/init/error")
+        .header("Lambda-Runtime-Function-Error-Type", err.error_type())
+        .header("Content-Type", "application/json")
+        .body(Body::from(body))
+        .map_err(|e| e.to_string())?;
     let exchange = async {
-        let mut stream = TcpStream::connect(api).await?;
-        stream.write_all(request.as_bytes()).await?;
-        // Wait for the response head, so the report is taken before we exit.
-        let mut reply = Vec::new();
-        let mut chunk = [0u8; 1024];
-        while !reply.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut chunk).await? {
-                0 => break,
-                n => reply.extend_from_slice(&chunk[..n]),
-            }
-        }
-        Ok::<_, std::io::Error>(())
+        let response = client.call(request).await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        response.into_body().collect().await.map_err(|e| e.to_string())?;
+        if status.is_success() { Ok(()) } else { Err(format!("the Runtime API answered {status}")) }
     };
     tokio::time::timeout(std::time::Duration::from_secs(2), exchange)
         .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 2 s"))??;
-    Ok(())
+        .map_err(|_| "no answer within 2 s".to_owned())?
 }

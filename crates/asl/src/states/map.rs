@@ -99,7 +99,7 @@ pub(crate) async fn run(
         // A Distributed Map's iterations are child executions with their own
         // histories; the parent's shows the map run.
         let arn =
-            format!("{}/{}:{}", run.facts.machine_id.replace(":stateMachine:", ":mapRun:"), name_of(scope), started);
+            format!("{}/{}:{}", run.facts.machine_id.replace(":stateMachine:", ":mapRun:"), scope.state.name, started);
         run.record(thread, "MapRunStarted", Some("mapRunStartedEventDetails"), [("mapRunArn", Detail::Text(arn))])?;
     }
     let limit = match max_concurrency {
@@ -171,8 +171,4 @@ pub(crate) async fn run(
     }
     run.record_aside(thread, "MapStateSucceeded", None, [])?;
     Ok(Payload::new(Value::Array(outputs), size))
-}
-
-fn name_of<'s>(scope: &'s Scope<'_, '_>) -> &'s str {
-    &scope.state.name
 }
