@@ -43,10 +43,34 @@ impl From<FunctionError> for Diagnostic {
 }
 
 /// JSON or text logs as Lambda's advanced logging controls ask
-/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`). Every line of an
-/// invocation sits in its span, with `requestId` and `order_id`.
+/// (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`; INFO by
+/// default), as the runtime's own default subscriber writes them. Every line
+/// of an invocation sits in its span, with `requestId` and `order_id`.
 pub fn init_logging() {
-    lambda_runtime::tracing::init_default_subscriber();
+    use lambda_runtime::tracing::subscriber;
+    let collector = subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(log_filter(std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).ok()));
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json { collector.json().init() } else { collector.init() }
+}
+
+/// The level asked for, with the runtime's own targets held at DEBUG at most:
+/// at TRACE lambda_runtime logs every raw event, customers' emails and names
+/// with it, which no log level of ours may let through.
+pub fn log_filter(level: Option<String>) -> lambda_runtime::tracing::subscriber::EnvFilter {
+    use std::str::FromStr;
+
+    use lambda_runtime::tracing::subscriber::filter::{Directive, EnvFilter, LevelFilter};
+    let level = LevelFilter::from_str(level.as_deref().unwrap_or("INFO")).unwrap_or(LevelFilter::INFO);
+    let mut filter = EnvFilter::builder().with_default_directive(level.into()).parse_lossy("");
+    for target in ["lambda_runtime=debug", "lambda_runtime_api_client=debug"] {
+        if let Ok(directive) = Directive::from_str(target) {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
 }
 
 /// Runs `handler` for every invocation. The payload is taken as untyped JSON
