@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::context::{Context, StateFacts};
 use crate::error::{Failure, StatesError};
 use crate::executor::{Run, Thread};
-use crate::intrinsics::CallError;
+use crate::intrinsics::{Call, CallError};
 use crate::model::State;
 use crate::path::{Missing, Path, ReferencePath, Root};
 use crate::template::Template;
@@ -133,52 +133,50 @@ impl<'r, 'a> Scope<'r, 'a> {
         self.apply(&self.state.io.output_path, value, context)
     }
 
-    /// Fills a template (Parameters, ResultSelector, ItemSelector) from `input`.
-    pub fn render(&self, template: &Template, input: &Payload, context: &Context<'_>) -> Result<Payload, Failure> {
-        let rng = &self.run.rng;
-        let (value, size) = self.render_value(template, &input.value, input.size, context, rng)?;
-        Ok(Payload::new(value, size))
+    /// What a `"field.$"` path selects; nothing selected is AWS's error for the field.
+    pub fn field_path<'x>(
+        &self,
+        field: &str,
+        path: &Path,
+        input: &'x Value,
+        context: &'x Context<'_>,
+    ) -> Result<Cow<'x, Value>, Failure> {
+        self.select(path, input, context).map_err(|_| self.missing_in_field(path.text(), field, input))
     }
 
-    fn render_value(
-        &self,
-        template: &Template,
-        input: &Value,
-        input_size: usize,
-        context: &Context<'_>,
-        rng: &crate::rng::Rng,
-    ) -> Result<(Value, usize), Failure> {
-        template.render(&mut |leaf| match leaf {
-            Template::Path { field, path } => self
-                .select(path, input, context)
-                .map(|v| {
-                    let size = self.bound(path, input_size, &v);
-                    (v.into_owned(), size)
-                })
-                .map_err(|_| {
-                    self.runtime(format!(
-                        "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{input}'",
-                        path.text()
-                    ))
-                }),
+    /// The value of an intrinsic call written in `field`.
+    pub fn field_call(&self, field: &str, call: &Call, input: &Value, context: &Context<'_>) -> Result<Value, Failure> {
+        let resolve = |p: &Path| {
+            self.select(p, input, context).map_err(|m| CallError::Path { path: p.text().to_owned(), detail: m.detail })
+        };
+        call.evaluate(&resolve, &self.run.rng).map_err(|e| match e {
+            CallError::Path { path, .. } => self.missing_in_field(&path, field, input),
+            CallError::Failed(message) => Failure::new(StatesError::IntrinsicFailure, message),
+        })
+    }
+
+    fn missing_in_field(&self, path: &str, field: &str, input: &Value) -> Failure {
+        self.runtime(format!(
+            "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
+        ))
+    }
+
+    /// Fills a template (Parameters, ResultSelector, ItemSelector) from `input`.
+    pub fn render(&self, template: &Template, input: &Payload, context: &Context<'_>) -> Result<Payload, Failure> {
+        let (value, size) = template.render(&mut |leaf| match leaf {
+            Template::Path { field, path } => {
+                let value = self.field_path(field, path, &input.value, context)?;
+                let size = self.bound(path, input.size, &value);
+                Ok((value.into_owned(), size))
+            }
             Template::Call { field, call } => {
-                let resolve = |p: &Path| {
-                    self.select(p, input, context).map_err(|m| CallError::Path {
-                        path: p.text().to_owned(),
-                        detail: m.detail,
-                    })
-                };
-                let value = call.evaluate(&resolve, rng).map_err(|e| match e {
-                    CallError::Path { path, .. } => self.runtime(format!(
-                        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
-                    )),
-                    CallError::Failed(message) => Failure::new(StatesError::IntrinsicFailure, message),
-                })?;
+                let value = self.field_call(field, call, &input.value, context)?;
                 let size = json_len(&value);
                 Ok((value, size))
             }
             _ => Ok((Value::Null, 4)),
-        })
+        })?;
+        Ok(Payload::new(value, size))
     }
 
     /// The state's input with `result` put at `path`; `None` keeps the input.

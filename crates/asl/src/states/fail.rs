@@ -1,11 +1,9 @@
 //! Fail: the execution (or branch) fails with its Error and Cause, given
 //! literally, by a path into the input, or by an intrinsic call.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
 
-use crate::error::{Failure, StatesError};
+use crate::error::Failure;
 use crate::model::Text;
 use crate::pipeline::Scope;
 
@@ -15,25 +13,8 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Value, error: &Option<Text>, caus
         let value = match text {
             None => return Ok(None),
             Some(Text::Literal(l)) => return Ok(Some(l.clone())),
-            Some(Text::Path(p)) => scope.select(p, raw, &context).map(Cow::into_owned).map_err(|_| {
-                scope.runtime(format!(
-                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{raw}'",
-                    p.text()
-                ))
-            })?,
-            Some(Text::Call(call)) => {
-                let resolve = |p: &crate::path::Path| {
-                    scope
-                        .select(p, raw, &context)
-                        .map_err(|m| crate::intrinsics::CallError::Path { path: p.text().to_owned(), detail: m.detail })
-                };
-                call.evaluate(&resolve, &scope.run.rng).map_err(|e| match e {
-                    crate::intrinsics::CallError::Path { path, .. } => scope.runtime(format!(
-                        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{raw}'"
-                    )),
-                    crate::intrinsics::CallError::Failed(m) => Failure::new(StatesError::IntrinsicFailure, m),
-                })?
-            }
+            Some(Text::Path(p)) => scope.field_path(field, p, raw, &context)?.into_owned(),
+            Some(Text::Call(call)) => scope.field_call(field, call, raw, &context)?,
         };
         match value {
             Value::String(s) => Ok(Some(s)),

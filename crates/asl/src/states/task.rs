@@ -3,7 +3,6 @@
 //! as it is), with TimeoutSeconds, and the Task*/LambdaFunction* events AWS
 //! records for each.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,10 +84,7 @@ pub(crate) async fn run(
         None => None,
         Some(Given::Value(s)) => Some(*s),
         Some(Given::Path(p)) => {
-            let value = scope
-                .select(p, effective, context)
-                .map(Cow::into_owned)
-                .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
+            let value = scope.select_field(p, effective, context)?;
             Some(value.as_u64().filter(|s| *s > 0).ok_or_else(|| {
                 scope.runtime(format!(
                     "The TimeoutSecondsPath field refers to value \"{}\" which is not a valid integer: {}",

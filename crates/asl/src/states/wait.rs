@@ -1,6 +1,5 @@
 //! Wait: a number of seconds or until a timestamp, given or read by path.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -20,10 +19,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
     let now = scope.run.clock.now();
     let until = |t: time::OffsetDateTime| Duration::try_from(t - now).unwrap_or(Duration::ZERO);
     let seconds_field = |p: &crate::path::Path| -> Result<Duration, Failure> {
-        let value = scope
-            .select(p, &effective.value, &context)
-            .map(Cow::into_owned)
-            .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
+        let value = scope.select_field(p, &effective.value, &context)?;
         match value.as_u64() {
             Some(s) => Ok(Duration::from_secs(s)),
             None => Err(scope.runtime(format!(
@@ -38,10 +34,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         WaitFor::SecondsPath(p) => seconds_field(p)?,
         WaitFor::Timestamp(t) => until(*t),
         WaitFor::TimestampPath(p) => {
-            let value = scope
-                .select(p, &effective.value, &context)
-                .map(Cow::into_owned)
-                .map_err(|m| scope.runtime(format!("Invalid path '{}' : {}", p.text(), m.detail)))?;
+            let value = scope.select_field(p, &effective.value, &context)?;
             let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
                 scope.runtime(format!(
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
