@@ -387,9 +387,7 @@ impl Run<'_> {
 
     /// The execution's last event, recorded even when the history is full.
     fn finish(&self, thread: &Thread, kind: &'static str, key: &'static str, details: Fields) {
-        if self.record(thread, kind, Some(key), details.clone()).is_err() {
-            self.history.force(self.clock.now_nanos(), kind, thread.last.load(Ordering::Relaxed), Some(key), details);
-        }
+        self.history.force(self.clock.now_nanos(), kind, thread.last(), Some(key), details);
     }
 
     /// The number of this invocation of `state`'s task, from 0.
@@ -455,7 +453,7 @@ impl Run<'_> {
         let entered = self.clock.now_nanos();
         let entered_id = self.record(
             thread,
-            states::entered_event(&state.kind),
+            states::event_names(&state.kind).0,
             Some("stateEnteredEventDetails"),
             [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.value.clone()))],
         )?;
@@ -492,7 +490,7 @@ impl Run<'_> {
         scope.check_size(&mut output, &scope.state.name)?;
         self.record(
             scope.thread,
-            states::exited_event(&scope.state.kind),
+            states::event_names(&scope.state.kind).1,
             Some("stateExitedEventDetails"),
             [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.value.clone()))],
         )?;

@@ -50,6 +50,18 @@ pub enum Detail {
     Number(u64),
 }
 
+impl Detail {
+    /// A text member's text.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Detail::Text(text) => Some(text),
+            Detail::Shared(text) => Some(text),
+            Detail::Static(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
 impl Default for Detail {
     fn default() -> Self {
         Detail::Static("")
@@ -129,15 +141,10 @@ impl History {
         details_key: Option<&'static str>,
         details: Fields,
     ) -> Option<u64> {
-        let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if events.len() >= MAX_EVENTS {
-            return None;
-        }
-        events.push(Event { at, kind, previous, details_key, details });
-        Some(events.len() as u64)
+        self.push(Event { at, kind, previous, details_key, details }, true)
     }
 
-    /// Appends an event past the quota: only the execution's final event.
+    /// Appends the execution's final event, past the quota if need be.
     pub fn force(
         &self,
         at: i128,
@@ -146,8 +153,16 @@ impl History {
         details_key: Option<&'static str>,
         details: Fields,
     ) {
+        self.push(Event { at, kind, previous, details_key, details }, false);
+    }
+
+    fn push(&self, event: Event, within_quota: bool) -> Option<u64> {
         let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        events.push(Event { at, kind, previous, details_key, details });
+        if within_quota && events.len() >= MAX_EVENTS {
+            return None;
+        }
+        events.push(event);
+        Some(events.len() as u64)
     }
 
     pub fn len(&self) -> usize {
@@ -170,14 +185,11 @@ impl History {
                     let mut body = Map::new();
                     for (name, detail) in e.details.iter() {
                         match detail {
-                            Detail::Text(text) => {
-                                body.insert((*name).to_owned(), Value::String(text.clone()));
-                            }
-                            Detail::Shared(text) => {
-                                body.insert((*name).to_owned(), Value::String(text.to_string()));
-                            }
-                            Detail::Static(text) => {
-                                body.insert((*name).to_owned(), Value::String((*text).to_owned()));
+                            Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
+                                body.insert(
+                                    (*name).to_owned(),
+                                    Value::String(detail.text().unwrap_or_default().to_owned()),
+                                );
                             }
                             Detail::Number(n) => {
                                 body.insert((*name).to_owned(), Value::from(*n));
@@ -215,13 +227,8 @@ impl History {
         events
             .iter()
             .filter(|e| e.kind.ends_with("StateEntered"))
-            .filter_map(|e| {
-                e.details.iter().find(|(name, _)| *name == "name").map(|(_, detail)| match detail {
-                    Detail::Shared(name) => name.to_string(),
-                    Detail::Text(name) => name.clone(),
-                    other => format!("{other:?}"),
-                })
-            })
+            .filter_map(|e| e.details.iter().find(|(name, _)| *name == "name").and_then(|(_, d)| d.text()))
+            .map(str::to_owned)
             .collect()
     }
 }

@@ -12,28 +12,16 @@ pub(crate) mod wait;
 
 use crate::model::Kind;
 
-pub(crate) fn entered_event(kind: &Kind) -> &'static str {
+/// A state's `...StateEntered` and `...StateExited` event types.
+pub(crate) fn event_names(kind: &Kind) -> (&'static str, &'static str) {
     match kind {
-        Kind::Pass { .. } => "PassStateEntered",
-        Kind::Task { .. } => "TaskStateEntered",
-        Kind::Choice { .. } => "ChoiceStateEntered",
-        Kind::Wait(_) => "WaitStateEntered",
-        Kind::Succeed => "SucceedStateEntered",
-        Kind::Fail { .. } => "FailStateEntered",
-        Kind::Parallel { .. } => "ParallelStateEntered",
-        Kind::Map(_) => "MapStateEntered",
-    }
-}
-
-pub(crate) fn exited_event(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Pass { .. } => "PassStateExited",
-        Kind::Task { .. } => "TaskStateExited",
-        Kind::Choice { .. } => "ChoiceStateExited",
-        Kind::Wait(_) => "WaitStateExited",
-        Kind::Succeed => "SucceedStateExited",
-        Kind::Fail { .. } => "FailStateExited",
-        Kind::Parallel { .. } => "ParallelStateExited",
-        Kind::Map(_) => "MapStateExited",
+        Kind::Pass { .. } => ("PassStateEntered", "PassStateExited"),
+        Kind::Task { .. } => ("TaskStateEntered", "TaskStateExited"),
+        Kind::Choice { .. } => ("ChoiceStateEntered", "ChoiceStateExited"),
+        Kind::Wait(_) => ("WaitStateEntered", "WaitStateExited"),
+        Kind::Succeed => ("SucceedStateEntered", "SucceedStateExited"),
+        Kind::Fail { .. } => ("FailStateEntered", "FailStateExited"),
+        Kind::Parallel { .. } => ("ParallelStateEntered", "ParallelStateExited"),
+        Kind::Map(_) => ("MapStateEntered", "MapStateExited"),
     }
 }
