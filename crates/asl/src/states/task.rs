@@ -17,49 +17,37 @@ use crate::pipeline::{Payload, Scope};
 use crate::states::wait::shown;
 
 /// The two event families: `Task*` for integrations, `LambdaFunction*` for a function ARN.
+/// An event's type and where its details sit (None: it has none).
+type Event = (&'static str, Option<&'static str>);
+
 struct Events {
-    scheduled: &'static str,
-    started: &'static str,
-    succeeded: &'static str,
-    failed: &'static str,
-    timed_out: &'static str,
+    scheduled: Event,
+    started: Event,
+    succeeded: Event,
+    failed: Event,
+    timed_out: Event,
     integration: bool,
 }
 
 const TASK: Events = Events {
-    scheduled: "TaskScheduled",
-    started: "TaskStarted",
-    succeeded: "TaskSucceeded",
-    failed: "TaskFailed",
-    timed_out: "TaskTimedOut",
+    scheduled: ("TaskScheduled", Some("taskScheduledEventDetails")),
+    started: ("TaskStarted", Some("taskStartedEventDetails")),
+    succeeded: ("TaskSucceeded", Some("taskSucceededEventDetails")),
+    failed: ("TaskFailed", Some("taskFailedEventDetails")),
+    timed_out: ("TaskTimedOut", Some("taskTimedOutEventDetails")),
     integration: true,
 };
 
 const FUNCTION: Events = Events {
-    scheduled: "LambdaFunctionScheduled",
-    started: "LambdaFunctionStarted",
-    succeeded: "LambdaFunctionSucceeded",
-    failed: "LambdaFunctionFailed",
-    timed_out: "LambdaFunctionTimedOut",
+    scheduled: ("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails")),
+    started: ("LambdaFunctionStarted", None),
+    succeeded: ("LambdaFunctionSucceeded", Some("lambdaFunctionSucceededEventDetails")),
+    failed: ("LambdaFunctionFailed", Some("lambdaFunctionFailedEventDetails")),
+    timed_out: ("LambdaFunctionTimedOut", Some("lambdaFunctionTimedOutEventDetails")),
     integration: false,
 };
 
 impl Events {
-    fn key(&self, event: &'static str) -> &'static str {
-        match event {
-            "TaskScheduled" => "taskScheduledEventDetails",
-            "TaskStarted" => "taskStartedEventDetails",
-            "TaskSucceeded" => "taskSucceededEventDetails",
-            "TaskFailed" => "taskFailedEventDetails",
-            "TaskTimedOut" => "taskTimedOutEventDetails",
-            "LambdaFunctionScheduled" => "lambdaFunctionScheduledEventDetails",
-            "LambdaFunctionSucceeded" => "lambdaFunctionSucceededEventDetails",
-            "LambdaFunctionFailed" => "lambdaFunctionFailedEventDetails",
-            "LambdaFunctionTimedOut" => "lambdaFunctionTimedOutEventDetails",
-            _ => "",
-        }
-    }
-
     /// `resourceType`/`resource` first, for the Task* events.
     fn details<const N: usize>(&self, rest: [(&'static str, Detail); N]) -> Fields {
         let mut d = if self.integration { Fields::lambda_invoke() } else { Fields::default() };
@@ -114,10 +102,9 @@ pub(crate) async fn run(
     if let Some(seconds) = timeout {
         scheduled.push("timeoutInSeconds", Detail::Number(seconds));
     }
-    let thread = scope.thread;
-    run.record(thread, events.scheduled, Some(events.key(events.scheduled)), scheduled)?;
-    let started_key = events.integration.then(|| events.key(events.started));
-    run.record(thread, events.started, started_key, events.details([]))?;
+    let emit = |(kind, key): Event, details: Fields| run.record(scope.thread, kind, key, details);
+    emit(events.scheduled, scheduled)?;
+    emit(events.started, events.details([]))?;
     // A mocked answer is the task's whole result: nothing wraps it.
     let mocked = run.mocks.and_then(|m| m.answer(&scope.state.name, run.next_invocation(&scope.state.name)));
     let wrap = events.integration && mocked.is_none();
@@ -130,12 +117,7 @@ pub(crate) async fn run(
             Ok(answer) => answer,
             Err(_) => {
                 let f = Failure { error: StatesError::Timeout.name().to_owned(), cause: None };
-                run.record(
-                    thread,
-                    events.timed_out,
-                    Some(events.key(events.timed_out)),
-                    events.details([("error", Detail::Text(f.error.clone()))]),
-                )?;
+                emit(events.timed_out, events.details([("error", Detail::Text(f.error.clone()))]))?;
                 return Err(f);
             }
         },
@@ -157,20 +139,15 @@ pub(crate) async fn run(
             // What comes back from outside is counted exactly.
             let mut output = Payload::measured(Arc::new(output));
             if let Err(f) = scope.check_size(&mut output, &who) {
-                run.record(thread, events.failed, Some(events.key(events.failed)), failure_details(events, &f))?;
+                emit(events.failed, failure_details(events, &f))?;
                 return Err(f);
             }
-            run.record(
-                thread,
-                events.succeeded,
-                Some(events.key(events.succeeded)),
-                events.details([("output", Detail::Payload(output.value.clone()))]),
-            )?;
+            emit(events.succeeded, events.details([("output", Detail::Payload(output.value.clone()))]))?;
             Ok(output)
         }
         Err(TaskFailure { error, cause }) => {
             let f = Failure { error, cause: Some(cause) };
-            run.record(thread, events.failed, Some(events.key(events.failed)), failure_details(events, &f))?;
+            emit(events.failed, failure_details(events, &f))?;
             Err(f)
         }
     }
