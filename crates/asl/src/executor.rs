@@ -260,7 +260,7 @@ impl<'a> Executor<'a> {
             [("input", Detail::Payload(input.value.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
         );
         // AWS's first state names no previous event (previousEventId 0).
-        thread.last.store(0, Ordering::Relaxed);
+        thread.set_last(0);
         let outcome = match started {
             Err(f) => Err(f),
             Ok(_) if input.size > MAX_PAYLOAD_BYTES => Err(Failure::new(

@@ -160,15 +160,29 @@ impl Paint {
     }
 }
 
+/// A path from the command line: as written when it exists from here, else
+/// from the project's root.
+fn given(path: &Path) -> Result<PathBuf, String> {
+    let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+    Ok(resolve(path, &workspace_root(&here)))
+}
+
 impl DefinitionArgs {
-    /// Loads the definition, its paths taken from the project's root when
-    /// they do not exist from here.
     fn load(&self) -> Result<Loaded, String> {
-        let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
-        let root = workspace_root(&here);
-        let template = resolve(&self.template, &root);
-        let definition = self.definition.as_deref().map(|d| resolve(d, &root));
-        load(&template, definition.as_deref())
+        let definition = self.definition.as_deref().map(given).transpose()?;
+        load(&given(&self.template)?, definition.as_deref())
+    }
+
+    /// Loads a definition the executor may run: one without lint findings.
+    fn load_runnable(&self) -> Result<Loaded, String> {
+        let loaded = self.load()?;
+        match orderflow_asl::lint::lint(&loaded.machine).first() {
+            Some(finding) => Err(format!(
+                "{} (orderflow lint lists every finding; the executor runs no definition with one)",
+                placed(&loaded, finding)
+            )),
+            None => Ok(loaded),
+        }
     }
 }
 
@@ -252,12 +266,8 @@ fn lint(args: LintArgs, paint: Paint) -> Result<ExitCode, String> {
 
 async fn test(args: TestArgs, paint: Paint) -> Result<ExitCode, String> {
     use orderflow::test_cases::{self, Suite};
-    let loaded = args.definition.load()?;
-    if let Some(finding) = orderflow_asl::lint::lint(&loaded.machine).first() {
-        return Err(placed(&loaded, finding));
-    }
-    let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
-    let suite = Suite::load(&resolve(&args.file, &workspace_root(&here)))?;
+    let loaded = args.definition.load_runnable()?;
+    let suite = Suite::load(&given(&args.file)?)?;
     let report = test_cases::run(&loaded.machine, &suite).await;
     println!(
         "orderflow test: {}, {} case(s) against {}\n",
@@ -312,8 +322,7 @@ fn read_input(input: &str) -> Result<(String, Value), String> {
             ("stdin".to_owned(), text)
         }
         path => {
-            let here = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
-            let file = resolve(Path::new(path), &workspace_root(&here));
+            let file = given(Path::new(path))?;
             (
                 path.to_owned(),
                 std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
@@ -355,13 +364,7 @@ fn item_json(item: &std::collections::HashMap<String, AttributeValue>) -> Value 
 }
 
 async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
-    let loaded = o.definition.load()?;
-    if let Some(finding) = orderflow_asl::lint::lint(&loaded.machine).first() {
-        return Err(format!(
-            "{} (orderflow lint lists every finding; the executor runs no definition with one)",
-            placed(&loaded, finding)
-        ));
-    }
+    let loaded = o.definition.load_runnable()?;
     let (input_name, input) = read_input(&o.input)?;
     let order_id = input.get("order_id").and_then(Value::as_str).map(str::to_owned);
 
