@@ -14,18 +14,18 @@ use crate::path::{Missing, Path, Step, walk};
 /// What every state of one execution shares.
 #[derive(Debug)]
 pub struct ExecutionFacts {
-    pub id: String,
+    pub id: Arc<str>,
     pub input: Arc<Value>,
     /// The execution input's JSON length.
     pub input_size: usize,
-    pub name: String,
-    pub role_arn: String,
+    pub name: Arc<str>,
+    pub role_arn: Arc<str>,
     /// Unix nanoseconds; shown as RFC 3339 text.
     pub start_time: i128,
     /// None for EXPRESS executions, whose context object has no RedriveCount.
     pub redrive_count: Option<u64>,
-    pub machine_id: String,
-    pub machine_name: String,
+    pub machine_id: Arc<str>,
+    pub machine_name: Arc<str>,
 }
 
 /// A state's own part of the context object.
@@ -94,17 +94,17 @@ impl<'a> Context<'a> {
     fn build(&self) -> Value {
         let e = self.execution;
         let mut execution = Map::new();
-        execution.insert("Id".into(), e.id.clone().into());
+        execution.insert("Id".into(), Value::from(&*e.id));
         execution.insert("Input".into(), (*e.input).clone());
-        execution.insert("Name".into(), e.name.clone().into());
-        execution.insert("RoleArn".into(), e.role_arn.clone().into());
+        execution.insert("Name".into(), Value::from(&*e.name));
+        execution.insert("RoleArn".into(), Value::from(&*e.role_arn));
         execution.insert("StartTime".into(), shown_time(e.start_time).into());
         if let Some(count) = e.redrive_count {
             execution.insert("RedriveCount".into(), count.into());
         }
         let mut machine = Map::new();
-        machine.insert("Id".into(), e.machine_id.clone().into());
-        machine.insert("Name".into(), e.machine_name.clone().into());
+        machine.insert("Id".into(), Value::from(&*e.machine_id));
+        machine.insert("Name".into(), Value::from(&*e.machine_name));
         let mut state = Map::new();
         state.insert("Name".into(), self.state.name.into());
         state.insert("EnteredTime".into(), shown_time(self.state.entered_time).into());

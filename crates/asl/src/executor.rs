@@ -112,12 +112,14 @@ pub enum MachineType {
     Express,
 }
 
+/// Who and where an execution is. The names are shared text, so options
+/// made once serve many executions without copying them.
 #[derive(Debug, Clone)]
 pub struct ExecutionOptions {
-    pub name: String,
-    pub state_machine_name: String,
-    pub region: String,
-    pub account: String,
+    pub name: Arc<str>,
+    pub state_machine_name: Arc<str>,
+    pub region: Arc<str>,
+    pub account: Arc<str>,
     pub machine_type: MachineType,
     /// Seeds retry jitter, States.MathRandom and States.UUID.
     pub seed: u64,
@@ -239,14 +241,14 @@ impl<'a> Executor<'a> {
             rng: Rng::new(o.seed),
             region: o.region.clone(),
             facts: ExecutionFacts {
-                id: execution_arn.clone(),
+                id: execution_arn.as_str().into(),
                 input: input.value.clone(),
                 input_size: input.size,
                 name: o.name.clone(),
-                role_arn: format!("arn:aws:iam::{}:role/local-execution-role", o.account),
+                role_arn: format!("arn:aws:iam::{}:role/local-execution-role", o.account).into(),
                 start_time: start.unix_timestamp_nanos(),
                 redrive_count: (o.machine_type == MachineType::Standard).then_some(0),
-                machine_id: machine_arn,
+                machine_id: machine_arn.into(),
                 machine_name: o.state_machine_name.clone(),
             },
             deadline: self.machine.timeout_seconds.and_then(|s| start.checked_add(time::Duration::seconds(s as i64))),
@@ -257,7 +259,7 @@ impl<'a> Executor<'a> {
             &thread,
             "ExecutionStarted",
             Some("executionStartedEventDetails"),
-            [("input", Detail::Payload(input.value.clone())), ("roleArn", Detail::Text(run.facts.role_arn.clone()))],
+            [("input", Detail::Payload(input.value.clone())), ("roleArn", Detail::Shared(run.facts.role_arn.clone()))],
         );
         // AWS's first state names no previous event (previousEventId 0).
         thread.set_last(0);
@@ -338,7 +340,7 @@ pub(crate) struct Run<'a> {
     pub clock: &'a dyn Clock,
     pub history: History,
     pub rng: Rng,
-    pub region: String,
+    pub region: Arc<str>,
     pub facts: ExecutionFacts,
     deadline: Option<OffsetDateTime>,
     rules_taken: Mutex<Vec<RuleTaken>>,

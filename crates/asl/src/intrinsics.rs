@@ -364,7 +364,7 @@ impl Call {
         resolve: &dyn Fn(&'a Path) -> Result<Cow<'a, Value>, CallError>,
         rng: &Rng,
     ) -> Result<Value, CallError> {
-        let args: Vec<Cow<'a, Value>> = self
+        let args: Args<'a> = self
             .args
             .iter()
             .map(|a| match a {
@@ -377,10 +377,13 @@ impl Call {
     }
 }
 
-fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Value, String> {
+/// Up to four arguments stay on the stack.
+type Args<'a> = smallvec::SmallVec<[Cow<'a, Value>; 4]>;
+
+fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String> {
     let name = function.name();
-    let string = |args: &[Cow<'_, Value>], i: usize| -> Result<String, String> {
-        args[i].as_str().map(str::to_owned).ok_or_else(|| format!("argument {} of {name} must be a string", i + 1))
+    let string = |i: usize| -> Result<&str, String> {
+        args[i].as_str().ok_or_else(|| format!("argument {} of {name} must be a string", i + 1))
     };
     let array = |args: &[Cow<'_, Value>], i: usize| -> Result<Vec<Value>, String> {
         match args[i].as_ref() {
@@ -423,8 +426,8 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
     use Intrinsic::*;
     match function {
         Format => {
-            let template = string(&args, 0)?;
-            let mut out = String::new();
+            let template = string(0)?;
+            let mut out = String::with_capacity(template.len() + 16 * (args.len() - 1));
             let mut values = args[1..].iter();
             let mut chars = template.chars().peekable();
             while let Some(c) = chars.next() {
@@ -444,13 +447,15 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
             Ok(Value::String(out))
         }
         StringToJson => {
-            let text = string(&args, 0)?;
+            let text = string(0)?;
             if text.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(&text).map_err(|e| format!("States.StringToJson: {e}"))
+            serde_json::from_str(text).map_err(|e| format!("States.StringToJson: {e}"))
         }
-        JsonToString => Ok(Value::String(args[0].to_string())),
+        JsonToString => {
+            serde_json::to_string(&args[0]).map(Value::String).map_err(|e| format!("States.JsonToString: {e}"))
+        }
         Array => Ok(Value::Array(args.into_iter().map(Cow::into_owned).collect())),
         ArrayPartition => {
             let size = integer(&args, 1)?;
@@ -494,13 +499,13 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
             Ok(Value::Array(list.into_iter().filter(|v| seen.insert(v.to_string())).collect()))
         }
         Base64Encode => {
-            let text = string(&args, 0)?;
-            capped(&text)?;
+            let text = string(0)?;
+            capped(text)?;
             Ok(Value::String(BASE64.encode(text)))
         }
         Base64Decode => {
-            let text = string(&args, 0)?;
-            capped(&text)?;
+            let text = string(0)?;
+            capped(text)?;
             let bytes = BASE64.decode(text).map_err(|e| format!("States.Base64Decode: {e}"))?;
             String::from_utf8(bytes).map(Value::String).map_err(|_| "States.Base64Decode: not UTF-8 text".into())
         }
@@ -512,7 +517,7 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
             capped(&data)?;
             use sha2::Digest;
             let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-            let digest = match string(&args, 1)?.as_str() {
+            let digest = match string(1)? {
                 "MD5" => hex(&md5::Md5::digest(data.as_bytes())),
                 "SHA-1" => hex(&sha1::Sha1::digest(data.as_bytes())),
                 "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
@@ -551,10 +556,9 @@ fn apply(function: Intrinsic, args: Vec<Cow<'_, Value>>, rng: &Rng) -> Result<Va
             Ok(Value::Number(Number::from(sum)))
         }
         StringSplit => {
-            let (text, delimiters) = (string(&args, 0)?, string(&args, 1)?);
-            let delimiters: Vec<char> = delimiters.chars().collect();
+            let (text, delimiters) = (string(0)?, string(1)?);
             Ok(Value::Array(
-                text.split(|c| delimiters.contains(&c))
+                text.split(|c| delimiters.contains(c))
                     .filter(|s| !s.is_empty())
                     .map(|s| Value::String(s.to_owned()))
                     .collect(),

@@ -338,8 +338,8 @@ async fn execute(loaded: &Loaded, invoker: &dyn Invoker, virtual_time: bool, inp
     let fake = VirtualClock::default();
     let clock: &dyn Clock = if virtual_time { &fake } else { &real };
     let options = ExecutionOptions {
-        name: format!("local-{}", std::process::id()),
-        state_machine_name: loaded.state_machine_name.clone(),
+        name: format!("local-{}", std::process::id()).into(),
+        state_machine_name: loaded.state_machine_name.as_str().into(),
         seed: u64::from(std::process::id()),
         ..Default::default()
     };

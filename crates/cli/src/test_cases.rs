@@ -267,8 +267,11 @@ async fn run_case(machine: &StateMachine, suite: &Suite, case: &Case) -> (CaseRe
     let mocks = suite.mocks.case(&suite.machine, &case.name).expect("checked when the suite loaded");
     let invoker = Unmocked(Mutex::new(Vec::new()));
     let clock = VirtualClock::default();
-    let options =
-        ExecutionOptions { name: case.name.clone(), state_machine_name: suite.machine.clone(), ..Default::default() };
+    let options = ExecutionOptions {
+        name: case.name.as_str().into(),
+        state_machine_name: suite.machine.as_str().into(),
+        ..Default::default()
+    };
     let execution = Executor::new(machine, &invoker, &clock, options).with_mocks(&mocks).run(case.input.clone()).await;
     let states = execution.history.states_entered();
     let status =

@@ -95,7 +95,7 @@ pub(crate) async fn run(
         Resource::Function(arn) => (&FUNCTION, arn.clone(), (*input).clone(), arn.clone()),
     };
     let mut scheduled = if events.integration {
-        events.details([("region", Detail::Text(run.region.clone())), ("parameters", Detail::Json(input.clone()))])
+        events.details([("region", Detail::Shared(run.region.clone())), ("parameters", Detail::Json(input.clone()))])
     } else {
         events.details([("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))])
     };

@@ -66,7 +66,14 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let options = ExecutionOptions {
         name: "recorded".into(),
         machine_type: if expected["execution_kind"] == "sync" { MachineType::Express } else { MachineType::Standard },
-        state_machine_name: dir.file_name().unwrap_or_default().to_string_lossy().chars().take(80).collect(),
+        state_machine_name: dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .chars()
+            .take(80)
+            .collect::<String>()
+            .into(),
         ..Default::default()
     };
     let execution = runtime.block_on(Executor::new(&machine, &invoker, &clock, options).run(input));
