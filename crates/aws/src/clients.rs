@@ -50,8 +50,12 @@ impl AwsClients {
         aws_sdk_dynamodb::Client::new(&self.config)
     }
 
+    /// No SDK retry for SNS: a Publish whose answer was lost may have been
+    /// delivered, and sending it again is the caller's decision (under its
+    /// claim, with the same deduplication id), not the SDK's.
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        aws_sdk_sns::Client::new(&self.config)
+        let config = aws_sdk_sns::config::Builder::from(&self.config).retry_config(RetryConfig::disabled()).build();
+        aws_sdk_sns::Client::from_conf(config)
     }
 }
 

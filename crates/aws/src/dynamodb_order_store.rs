@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use orderflow_domain::ports::{InsertOutcome, NotificationRecord, OrderStatus, OrderStore, RecordOutcome, StoredOrder};
+use orderflow_domain::ports::{
+    Claim, ClaimOutcome, InsertOutcome, NotificationRecord, OrderStatus, OrderStore, RecordOutcome, StoredOrder,
+};
 use orderflow_domain::{DependencyError, OrderId, ValidatedOrder};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -98,7 +100,8 @@ impl OrderStore for DynamoDbOrderStore {
             .table_name(&self.table)
             .key(k, v)
             .update_expression(
-                "SET #status = :notified, notification_message_id = :message_id, notified_at = :at, updated_at = :at",
+                "SET #status = :notified, notification_message_id = :message_id, notified_at = :at, updated_at = :at \
+                 REMOVE claim_token, claim_until",
             )
             .condition_expression(
                 "attribute_exists(order_id) AND content_hash = :hash AND attribute_not_exists(notification_message_id)",
@@ -136,6 +139,91 @@ impl OrderStore for DynamoDbOrderStore {
             }
         })
     }
+
+    async fn claim_confirmation(
+        &self,
+        order_id: &OrderId,
+        content_hash: &str,
+        claim: &Claim,
+        now: OffsetDateTime,
+    ) -> Result<ClaimOutcome, DependencyError> {
+        self.take_claim(order_id, content_hash, claim, now).await
+    }
+
+    async fn release_claim(&self, order_id: &OrderId, token: &str) -> Result<(), DependencyError> {
+        let (k, v) = Self::key(order_id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(k, v)
+            .update_expression("REMOVE claim_token, claim_until")
+            .condition_expression("claim_token = :token")
+            .expression_attribute_values(":token", AttributeValue::S(token.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Someone else's claim now, or none: nothing of ours to release.
+            Err(err) if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                Ok(())
+            }
+            Err(err) => Err(classify(SERVICE, "UpdateItem", &err)),
+        }
+    }
+}
+
+impl DynamoDbOrderStore {
+    async fn take_claim(
+        &self,
+        order_id: &OrderId,
+        content_hash: &str,
+        claim: &Claim,
+        now: OffsetDateTime,
+    ) -> Result<ClaimOutcome, DependencyError> {
+        let (k, v) = Self::key(order_id);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(k, v)
+            .update_expression("SET claim_token = :token, claim_until = :until")
+            .condition_expression(
+                "attribute_exists(order_id) AND content_hash = :hash AND attribute_not_exists(notification_message_id) \
+                 AND (attribute_not_exists(claim_until) OR claim_until < :now)",
+            )
+            .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()))
+            .expression_attribute_values(":until", AttributeValue::N(millis(claim.until).to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
+            .expression_attribute_values(":hash", AttributeValue::S(content_hash.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(ClaimOutcome::Claimed),
+            Err(err) => err,
+        };
+        let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
+            return Err(classify(SERVICE, "UpdateItem", &err));
+        };
+        let existing = match failed.item() {
+            Some(item) => Some(from_item(item, "UpdateItem")?),
+            None => self.get(order_id).await?,
+        };
+        Ok(match existing {
+            None => ClaimOutcome::Missing,
+            Some(stored) if stored.content_hash != content_hash => ClaimOutcome::ContentMismatch,
+            Some(StoredOrder { notification: Some(previous), .. }) => ClaimOutcome::AlreadyRecorded(previous),
+            Some(StoredOrder { claim: Some(held), .. }) => ClaimOutcome::Held { until: held.until },
+            // The claim lapsed or was released between the write and the read.
+            Some(_) => ClaimOutcome::Held { until: now },
+        })
+    }
+}
+
+/// Claim expiry as epoch milliseconds: a number DynamoDB compares.
+fn millis(at: OffsetDateTime) -> i128 {
+    at.unix_timestamp_nanos() / 1_000_000
 }
 
 fn timestamp(at: OffsetDateTime) -> String {
@@ -175,6 +263,15 @@ fn from_item(item: &Item, operation: &'static str) -> Result<StoredOrder, Depend
         }
         _ => None,
     };
+    let claim = match (item.get("claim_token"), item.get("claim_until")) {
+        (Some(AttributeValue::S(token)), Some(AttributeValue::N(until))) => {
+            let millis: i128 = until.parse().map_err(|_| bad("claim_until"))?;
+            let until =
+                OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).map_err(|_| bad("claim_until"))?;
+            Some(Claim { token: token.clone(), until })
+        }
+        _ => None,
+    };
     Ok(StoredOrder {
         order_id: OrderId::parse(s("order_id")?).ok_or_else(|| bad("order_id"))?,
         status: OrderStatus::parse(s("status")?).ok_or_else(|| bad("status"))?,
@@ -184,5 +281,6 @@ fn from_item(item: &Item, operation: &'static str) -> Result<StoredOrder, Depend
         item_count: n("item_count")?.parse().map_err(|_| bad("item_count"))?,
         created_at: time("created_at")?,
         notification,
+        claim,
     })
 }

@@ -1,5 +1,7 @@
 //! The notifier on SNS: one publish per notification, with the event type and
-//! order id as message attributes so subscriptions can filter on them.
+//! order id as message attributes so subscriptions can filter on them. On a
+//! FIFO topic (the deployed one) each notice carries its deduplication id, so
+//! a notice sent again (after an answer was lost) is delivered once.
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -15,11 +17,13 @@ const SERVICE: &str = "SNS";
 pub struct SnsNotifier {
     client: Client,
     topic_arn: String,
+    fifo: bool,
 }
 
 impl SnsNotifier {
     pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
-        SnsNotifier { client, topic_arn: topic_arn.into() }
+        let topic_arn = topic_arn.into();
+        SnsNotifier { client, fifo: topic_arn.ends_with(".fifo"), topic_arn }
     }
 }
 
@@ -42,6 +46,10 @@ impl Notifier for SnsNotifier {
             .message_attributes("event_type", string_attribute(notification.kind.as_str())?);
         if let Some(order_id) = &notification.order_id {
             request = request.message_attributes("order_id", string_attribute(order_id.as_str())?);
+        }
+        if self.fifo {
+            request =
+                request.message_group_id(&notification.group).message_deduplication_id(&notification.dedup_id);
         }
         let output = request.send().await.map_err(|err| classify(SERVICE, "Publish", &err))?;
         output

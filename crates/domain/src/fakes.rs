@@ -10,7 +10,8 @@ use crate::error::DependencyError;
 use crate::notification::Notification;
 use crate::order::{OrderId, ValidatedOrder};
 use crate::ports::{
-    Clock, InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome, StoredOrder,
+    Claim, ClaimOutcome, Clock, InsertOutcome, NotificationRecord, Notifier, OrderStatus, OrderStore, RecordOutcome,
+    StoredOrder,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,8 +85,45 @@ impl OrderStore for InMemoryOrderStore {
         }
         stored.notification = Some(notification.clone());
         stored.status = OrderStatus::Notified;
+        stored.claim = None;
         *lock(&self.writes) += 1;
         Ok(RecordOutcome::Recorded)
+    }
+
+    async fn claim_confirmation(
+        &self,
+        order_id: &OrderId,
+        content_hash: &str,
+        claim: &Claim,
+        now: OffsetDateTime,
+    ) -> Result<ClaimOutcome, DependencyError> {
+        self.injected()?;
+        let mut orders = lock(&self.orders);
+        let Some((stored, _)) = orders.get_mut(order_id) else {
+            return Ok(ClaimOutcome::Missing);
+        };
+        if stored.content_hash != content_hash {
+            return Ok(ClaimOutcome::ContentMismatch);
+        }
+        if let Some(existing) = &stored.notification {
+            return Ok(ClaimOutcome::AlreadyRecorded(existing.clone()));
+        }
+        if let Some(held) = stored.claim.as_ref().filter(|c| c.until >= now) {
+            return Ok(ClaimOutcome::Held { until: held.until });
+        }
+        stored.claim = Some(claim.clone());
+        *lock(&self.writes) += 1;
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn release_claim(&self, order_id: &OrderId, token: &str) -> Result<(), DependencyError> {
+        self.injected()?;
+        if let Some((stored, _)) = lock(&self.orders).get_mut(order_id)
+            && stored.claim.as_ref().is_some_and(|c| c.token == token)
+        {
+            stored.claim = None;
+        }
+        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::{ERROR_TYPES, ValidationFailure};
-use crate::order::{Email, OrderId, ShippingAddress, ValidatedOrder, decimal_as_string};
+use crate::order::{Email, OrderId, ShippingAddress, ValidatedOrder, decimal_as_string, sha256_hex};
 use crate::pricing::PricedLine;
 use crate::validation::parse_email;
 
@@ -33,6 +33,11 @@ pub struct Notification {
     pub order_id: Option<OrderId>,
     pub subject: String,
     pub message: String,
+    /// The same for every attempt at the same notice, so a FIFO topic
+    /// delivers a re-sent one once (SNS's MessageDeduplicationId).
+    pub dedup_id: String,
+    /// Notices about one order stay in order (SNS's MessageGroupId).
+    pub group: String,
 }
 
 #[derive(Serialize)]
@@ -85,11 +90,14 @@ impl Notification {
             shipping_address: order.shipping_address(),
             sent_at,
         };
+        let id = order.order_id().as_str();
         Notification {
             kind: NotificationKind::OrderConfirmed,
             order_id: Some(order.order_id().clone()),
-            subject: format!("Order {} confirmed", order.order_id()),
+            subject: format!("Order {id} confirmed"),
             message: to_json(&body),
+            dedup_id: sha256_hex(&[b"OrderConfirmed", id.as_bytes(), order.content_hash().as_bytes()]),
+            group: id.to_owned(),
         }
     }
 
@@ -110,11 +118,15 @@ impl Notification {
             Some(id) => format!("Order {id} rejected"),
             None => "Order rejected".to_owned(),
         };
+        // Everything but the time: the same rejection told twice is one notice.
+        let what = serde_json::to_vec(&(&body.order_id, &body.recipient, body.error, body.reasons)).unwrap_or_default();
         Notification {
             kind: NotificationKind::OrderRejected,
             order_id: rejection.order_id.clone(),
             subject,
             message: to_json(&body),
+            dedup_id: sha256_hex(&[b"OrderRejected", &what]),
+            group: rejection.order_id.as_ref().map_or("rejections", OrderId::as_str).to_owned(),
         }
     }
 }

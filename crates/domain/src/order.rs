@@ -172,15 +172,23 @@ impl ValidatedOrder {
     /// which is what makes a retry recognisable as a retry.
     pub fn content_hash(&self) -> String {
         let canonical = serde_json::to_vec(self).expect("a validated order always serializes");
-        let digest = Sha256::digest(&canonical);
-        let mut out = String::with_capacity(7 + 64);
-        out.push_str("sha256:");
-        for byte in digest {
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-        out
+        format!("sha256:{}", sha256_hex(&[&canonical]))
     }
+}
+
+/// The lower-case hex SHA-256 of the parts, each followed by a NUL byte.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+        hasher.update([0]);
+    }
+    let mut out = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    out
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -58,6 +58,8 @@ pub struct StoredOrder {
     pub item_count: usize,
     pub created_at: OffsetDateTime,
     pub notification: Option<NotificationRecord>,
+    /// An unfinished confirmation attempt's claim, if one was taken.
+    pub claim: Option<Claim>,
 }
 
 impl StoredOrder {
@@ -72,6 +74,7 @@ impl StoredOrder {
             item_count: order.items().len(),
             created_at,
             notification: None,
+            claim: None,
         }
     }
 }
@@ -95,6 +98,28 @@ pub enum RecordOutcome {
     ContentMismatch,
 }
 
+/// One send_notification attempt's exclusive right to publish an order's
+/// confirmation, until `until`. Taken before publishing, so of any number of
+/// concurrent attempts exactly one publishes; it lapses on its own if its
+/// holder dies, so the order is never left unconfirmable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub token: String,
+    pub until: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This attempt holds the claim and may publish.
+    Claimed,
+    /// The confirmation was already sent and recorded.
+    AlreadyRecorded(NotificationRecord),
+    /// Another attempt holds an unexpired claim.
+    Held { until: OffsetDateTime },
+    Missing,
+    ContentMismatch,
+}
+
 pub trait OrderStore: Send + Sync {
     /// Stores `record` unless an order with its id exists, in one conditional
     /// write; `order` is the content stored beside it.
@@ -107,8 +132,24 @@ pub trait OrderStore: Send + Sync {
     /// A strongly consistent read.
     fn get(&self, order_id: &OrderId) -> impl Future<Output = Result<Option<StoredOrder>, DependencyError>> + Send;
 
-    /// Marks the order notified with `notification`, only if it exists with
-    /// `content_hash` and has no notification yet, in one conditional write.
+    /// Takes `claim` on the order's confirmation, in one conditional write:
+    /// only if the order exists with `content_hash`, has no notification
+    /// recorded, and no other claim is unexpired at `now`.
+    fn claim_confirmation(
+        &self,
+        order_id: &OrderId,
+        content_hash: &str,
+        claim: &Claim,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<ClaimOutcome, DependencyError>> + Send;
+
+    /// Gives up the claim with `token`, if it is still held: a publish that
+    /// failed leaves the order free for the next attempt at once.
+    fn release_claim(&self, order_id: &OrderId, token: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
+    /// Marks the order notified with `notification` (and drops any claim),
+    /// only if it exists with `content_hash` and has no notification yet, in
+    /// one conditional write.
     fn record_notification(
         &self,
         order_id: &OrderId,

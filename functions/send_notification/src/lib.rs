@@ -8,13 +8,13 @@ use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing;
 use orderflow_domain::notification::{Notification, NotificationKind, Rejection};
 use orderflow_domain::order::decimal_as_string;
-use orderflow_domain::ports::{Clock, NotificationRecord, Notifier, OrderStore, RecordOutcome};
+use orderflow_domain::ports::{Claim, ClaimOutcome, Clock, NotificationRecord, Notifier, OrderStore, RecordOutcome};
 use orderflow_domain::steps::NotificationRequest;
-use orderflow_domain::{OrderError, OrderId, ValidatedOrder};
+use orderflow_domain::{DependencyError, DependencyErrorKind, OrderError, OrderId, ValidatedOrder};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -54,6 +54,12 @@ pub struct SentNotification {
     pub sent_at: OffsetDateTime,
     /// True when an earlier attempt had already sent it: nothing was sent now.
     pub replayed: bool,
+    /// For a confirmation, false when it was sent but its record could not
+    /// be written (it is logged with its message id); a later attempt may
+    /// then send it again with the same deduplication id. Rejections are not
+    /// recorded: absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<bool>,
 }
 
 pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
@@ -65,7 +71,7 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
     match NotificationRequest::parse(&event.payload) {
         Ok(NotificationRequest::Confirm(order)) => {
             orderflow_lambda::record_order_id(order.order_id().as_str());
-            confirm(store, notifier, clock, order).await
+            confirm(store, notifier, clock, order, &event.context.request_id, event.context.deadline).await
         }
         Ok(NotificationRequest::Reject(rejection)) => {
             if let Some(id) = &rejection.order_id {
@@ -80,11 +86,40 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
     }
 }
 
+/// How long a claim keeps other attempts from publishing: past the
+/// function's 10 s Lambda timeout, so a live holder is never overtaken.
+pub const CLAIM_LEASE: Duration = Duration::seconds(15);
+/// How often an attempt that found the claim held looks for its outcome.
+const POLL: std::time::Duration = std::time::Duration::from_millis(100);
+/// Time kept back from the invocation's deadline to answer before Lambda's timeout.
+const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(1500);
+/// The waiting budget when the invocation has no deadline (called in-process).
+const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Until when this invocation may wait for another attempt, from the
+/// Runtime API's deadline (epoch milliseconds; 0 when there is none).
+fn wait_deadline(deadline_ms: u64) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    let now_ms = u64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    if deadline_ms == 0 {
+        return now + DEFAULT_BUDGET;
+    }
+    let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    now + left.saturating_sub(ANSWER_MARGIN)
+}
+
+/// Exactly one confirmation per order: of all attempts (retries, concurrent
+/// duplicates) only the one holding the order's claim publishes; the others
+/// wait for its record and answer with it. A publish that fails releases the
+/// claim; one whose answer was lost is sent again by the next claimant with
+/// the same deduplication id, which the FIFO topic delivers once.
 async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
     store: &S,
     notifier: &N,
     clock: &C,
     order: ValidatedOrder,
+    request_id: &str,
+    deadline_ms: u64,
 ) -> Result<NotifyOutput, OrderError> {
     let order_id = order.order_id();
     let hash = order.content_hash();
@@ -94,7 +129,7 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
     if stored.content_hash != hash {
         return Err(conflict());
     }
-    let confirmed = |record: NotificationRecord, replayed: bool| {
+    let confirmed = |record: NotificationRecord, replayed: bool, recorded: bool| {
         NotifyOutput::Confirmed(Confirmed {
             order_id: order_id.clone(),
             status: "NOTIFIED",
@@ -105,31 +140,85 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
                 message_id: record.message_id,
                 sent_at: record.notified_at,
                 replayed,
+                recorded: Some(recorded),
             },
         })
     };
     if let Some(previous) = stored.notification {
         tracing::info!(message_id = %previous.message_id, "confirmation was already sent; not sending again");
-        return Ok(confirmed(previous, true));
+        return Ok(confirmed(previous, true, true));
+    }
+
+    let token = claim_token(request_id, clock.now());
+    let give_up_at = wait_deadline(deadline_ms);
+    loop {
+        let now = clock.now();
+        let claim = Claim { token: token.clone(), until: now + CLAIM_LEASE };
+        match store.claim_confirmation(order_id, &hash, &claim, now).await? {
+            ClaimOutcome::Claimed => break,
+            ClaimOutcome::AlreadyRecorded(previous) => {
+                tracing::info!(message_id = %previous.message_id, "another attempt sent the confirmation");
+                return Ok(confirmed(previous, true, true));
+            }
+            ClaimOutcome::Held { .. } => {
+                if tokio::time::Instant::now() + POLL >= give_up_at {
+                    tracing::warn!("another attempt is sending this confirmation; giving up for now");
+                    return Err(OrderError::DependencyUnavailable(DependencyError {
+                        kind: DependencyErrorKind::Unavailable,
+                        service: "orderflow",
+                        operation: "ClaimConfirmation",
+                        detail: "another attempt is sending this order's confirmation; retry later".into(),
+                    }));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+            ClaimOutcome::Missing => return Err(not_found()),
+            ClaimOutcome::ContentMismatch => return Err(conflict()),
+        }
     }
 
     let now = clock.now();
-    let message_id = notifier.publish(&Notification::confirmation(&order, now)).await?;
+    let message_id = match notifier.publish(&Notification::confirmation(&order, now)).await {
+        Ok(id) => id,
+        Err(err) => {
+            if let Err(release) = store.release_claim(order_id, &token).await {
+                tracing::warn!(error = %release, "could not release the claim; it lapses on its own");
+            }
+            return Err(err.into());
+        }
+    };
     tracing::info!(%message_id, "confirmation published");
     let record = NotificationRecord { message_id, notified_at: now };
-    match store.record_notification(order_id, &hash, &record).await? {
-        RecordOutcome::Recorded => Ok(confirmed(record, false)),
-        RecordOutcome::AlreadyRecorded(previous) => {
+    // The customer has been told: from here on the attempt succeeds, so a
+    // workflow never fails after confirming. A record that cannot be written
+    // leaves the claim to lapse; a later attempt then sends the same notice
+    // again under the same deduplication id.
+    match store.record_notification(order_id, &hash, &record).await {
+        Ok(RecordOutcome::Recorded) => Ok(confirmed(record, false, true)),
+        Ok(RecordOutcome::AlreadyRecorded(previous)) => {
             tracing::warn!(
                 duplicate_message_id = %record.message_id,
                 message_id = %previous.message_id,
-                "a concurrent attempt confirmed this order first; the customer got two confirmations"
+                "this attempt's claim lapsed and another attempt recorded the confirmation first"
             );
-            Ok(confirmed(previous, true))
+            Ok(confirmed(previous, true, true))
         }
-        RecordOutcome::Missing => Err(not_found()),
-        RecordOutcome::ContentMismatch => Err(conflict()),
+        Ok(RecordOutcome::Missing | RecordOutcome::ContentMismatch) => {
+            tracing::warn!(message_id = %record.message_id, "the order changed under its claim; the confirmation stands");
+            Ok(confirmed(record, false, false))
+        }
+        Err(err) => {
+            tracing::warn!(message_id = %record.message_id, error = %err, "confirmation published but not recorded");
+            Ok(confirmed(record, false, false))
+        }
     }
+}
+
+/// A claim token unique to this invocation.
+fn claim_token(request_id: &str, now: OffsetDateTime) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{request_id}/{}/{}/{n}", std::process::id(), now.unix_timestamp_nanos())
 }
 
 async fn reject<N: Notifier, C: Clock>(
@@ -156,6 +245,7 @@ async fn reject<N: Notifier, C: Clock>(
             message_id,
             sent_at: now,
             replayed: false,
+            recorded: None,
         },
     }))
 }

@@ -58,7 +58,8 @@ async fn confirms_a_processed_order_once() {
                 "type": "OrderConfirmed",
                 "message_id": "fake-message-1",
                 "sent_at": "2026-11-24T12:00:00Z",
-                "replayed": false
+                "replayed": false,
+                "recorded": true
             }
         })
     );
@@ -96,43 +97,88 @@ async fn a_failed_publish_is_retryable_and_the_retry_sends_one_confirmation() {
     assert_eq!(world.notifier.sent().len(), 1);
 }
 
-/// The documented at-least-once window: published, then the record failed.
+/// Published, then the record failed: the attempt still succeeds (the
+/// customer was told, so the workflow must not fail), and its claim keeps
+/// other attempts from publishing until it lapses; a later attempt then sends
+/// the very same notice (same deduplication id) for the FIFO topic to drop.
 #[tokio::test]
-async fn a_failed_record_after_publishing_is_the_one_window_for_a_duplicate() {
+async fn a_failed_record_after_publishing_still_confirms_once() {
+    use orderflow_domain::ports::{Claim, ClaimOutcome, InsertOutcome, NotificationRecord, RecordOutcome, StoredOrder};
     let world = World::processed().await;
-    let (store, notifier, clock) = (&world.store, &world.notifier, FixedClock::default());
-    // get() and publish() succeed, then the first record_notification() fails.
-    struct FailingRecord<'a>(&'a InMemoryOrderStore, std::sync::atomic::AtomicBool);
+    let (store, notifier) = (&world.store, &world.notifier);
+    struct FailingRecord<'a>(&'a InMemoryOrderStore);
     impl orderflow_domain::ports::OrderStore for FailingRecord<'_> {
         async fn insert_if_absent(
             &self,
-            r: &orderflow_domain::ports::StoredOrder,
+            r: &StoredOrder,
             o: &orderflow_domain::ValidatedOrder,
-        ) -> Result<orderflow_domain::ports::InsertOutcome, DependencyError> {
+        ) -> Result<InsertOutcome, DependencyError> {
             self.0.insert_if_absent(r, o).await
         }
-        async fn get(&self, id: &OrderId) -> Result<Option<orderflow_domain::ports::StoredOrder>, DependencyError> {
+        async fn get(&self, id: &OrderId) -> Result<Option<StoredOrder>, DependencyError> {
             self.0.get(id).await
         }
         async fn record_notification(
             &self,
+            _: &OrderId,
+            _: &str,
+            _: &NotificationRecord,
+        ) -> Result<RecordOutcome, DependencyError> {
+            Err(unavailable("DynamoDB", "UpdateItem"))
+        }
+        async fn claim_confirmation(
+            &self,
             id: &OrderId,
             hash: &str,
-            n: &orderflow_domain::ports::NotificationRecord,
-        ) -> Result<orderflow_domain::ports::RecordOutcome, DependencyError> {
-            if self.1.swap(false, std::sync::atomic::Ordering::SeqCst) {
-                return Err(unavailable("DynamoDB", "UpdateItem"));
-            }
-            self.0.record_notification(id, hash, n).await
+            claim: &Claim,
+            now: time::OffsetDateTime,
+        ) -> Result<ClaimOutcome, DependencyError> {
+            self.0.claim_confirmation(id, hash, claim, now).await
+        }
+        async fn release_claim(&self, id: &OrderId, token: &str) -> Result<(), DependencyError> {
+            self.0.release_claim(id, token).await
         }
     }
-    let failing = FailingRecord(store, std::sync::atomic::AtomicBool::new(true));
-    let event = || LambdaEvent::new(confirmation_input(), Context::default());
-    let err = handler(&failing, notifier, &clock, event()).await.unwrap_err();
+    let failing = FailingRecord(store);
+    let clock = FixedClock::default();
+    let first = handler(&failing, notifier, &clock, LambdaEvent::new(confirmation_input(), Context::default()))
+        .await
+        .unwrap();
+    let first = serde_json::to_value(first).unwrap();
+    assert_eq!(first["notification"]["recorded"], false);
+    assert_eq!(notifier.sent().len(), 1);
+
+    // Within the lease: the next attempt waits for a record that never comes,
+    // and gives up (retryable) before its own deadline, sending nothing.
+    let mut soon = Context::default();
+    soon.deadline = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap() + 1_800;
+    let started = std::time::Instant::now();
+    let err = handler(&failing, notifier, &clock, LambdaEvent::new(confirmation_input(), soon)).await.unwrap_err();
     assert_eq!(err.error_type(), "DependencyUnavailable");
-    let out = handler(&failing, notifier, &clock, event()).await.unwrap();
-    assert_eq!(notifier.sent().len(), 2, "the retry cannot know the first publish went out");
-    assert_eq!(serde_json::to_value(out).unwrap()["notification"]["message_id"], "fake-message-2");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
+    assert_eq!(notifier.sent().len(), 1);
+
+    // Once the lease lapsed: the same notice again, for the FIFO topic to deduplicate.
+    let later = FixedClock(clock.0 + send_notification::CLAIM_LEASE + time::Duration::seconds(1));
+    handler(store, notifier, &later, LambdaEvent::new(confirmation_input(), Context::default())).await.unwrap();
+    let sent = notifier.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].dedup_id, sent[1].dedup_id);
+    assert_eq!(sent[0].group, "ORD-1001");
+    assert_eq!(world.store.stored(&OrderId::parse("ORD-1001").unwrap()).unwrap().status, OrderStatus::Notified);
+}
+
+/// Fifty simultaneous attempts at one order: one publishes, the others wait
+/// for its record and answer with it.
+#[tokio::test]
+async fn concurrent_attempts_send_one_confirmation() {
+    let world = World::processed().await;
+    let attempts = (0..50).map(|_| world.invoke(confirmation_input()));
+    let outputs = futures_util::future::join_all(attempts).await;
+    assert_eq!(world.notifier.sent().len(), 1);
+    let ids: std::collections::BTreeSet<String> =
+        outputs.into_iter().map(|o| o.unwrap()["notification"]["message_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
 }
 
 #[tokio::test]
