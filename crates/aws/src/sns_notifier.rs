@@ -48,8 +48,7 @@ impl Notifier for SnsNotifier {
             request = request.message_attributes("order_id", string_attribute(order_id.as_str())?);
         }
         if self.fifo {
-            request =
-                request.message_group_id(&notification.group).message_deduplication_id(&notification.dedup_id);
+            request = request.message_group_id(&notification.group).message_deduplication_id(&notification.dedup_id);
         }
         let output = request.send().await.map_err(|err| classify(SERVICE, "Publish", &err))?;
         output

@@ -143,8 +143,8 @@ async fn dependency_unavailable_twice_then_success() -> Execution {
     let execution = run(&faults, valid()).await;
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
     assert_eq!(taken(&execution, "ProcessOrder", "Retry"), [1, 1], "two retries of DependencyUnavailable");
-    // One stored order (insert and notification record), one confirmation.
-    assert_eq!(faults.store().writes(), 2);
+    // One stored order (insert, the confirmation's claim, its record), one confirmation.
+    assert_eq!(faults.store().writes(), 3);
     assert_eq!(faults.notifier().sent().len(), 1);
     execution
 }

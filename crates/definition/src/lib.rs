@@ -128,6 +128,14 @@ impl Template {
         self.root.get("Resources")?.get(logical_id)
     }
 
+    /// A function's Lambda timeout in seconds: its own `Timeout`, else the
+    /// template's `Globals.Function.Timeout`, else Lambda's default of 3.
+    pub fn function_timeout(&self, logical_id: &str) -> Option<u64> {
+        let own = self.resource(logical_id)?.get("Properties").and_then(|p| p.get("Timeout"));
+        let global = self.root.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Timeout"));
+        Some(own.or(global).and_then(Value::as_u64).unwrap_or(3))
+    }
+
     pub fn functions(&self) -> Vec<Function> {
         self.resources()
             .filter(|(_, kind, _)| *kind == "AWS::Serverless::Function")

@@ -181,3 +181,28 @@ fn a_rejection_notifies_the_customer_then_fails_keeping_the_cause() {
     assert_eq!(states["OrderConflict"]["Error"], "OrderConflict");
     assert_eq!(states["OrderFailed"]["ErrorPath"], "$.error.Error");
 }
+
+/// One confirmation per order rests on three things the template must keep:
+/// a FIFO topic (a notice sent again is delivered once), a claim that
+/// outlives the function that holds it, and a state machine that gives the
+/// function its whole Lambda timeout before it times the task out.
+#[test]
+fn notifications_go_to_a_fifo_topic_under_a_claim_that_outlives_its_holder() {
+    let template = template();
+    let topic = template.resource("NotificationTopic").unwrap()["Properties"].clone();
+    assert_eq!(topic["FifoTopic"].as_bool(), Some(true));
+    assert_eq!(topic["ContentBasedDeduplication"].as_bool(), Some(false));
+    assert!(topic["TopicName"].as_str().is_some_and(|n| n.ends_with(".fifo")));
+
+    let lambda_timeout = template.function_timeout("SendNotificationFunction").unwrap();
+    let lease = u64::try_from(orderflow_domain::ports::CLAIM_LEASE_SECONDS).unwrap();
+    assert!(lease > lambda_timeout, "claim lease {lease} s must outlast the Lambda timeout {lambda_timeout} s");
+    let definition = definition();
+    for state in ["SendNotification", "SendRejectionNotice"] {
+        let task_timeout = definition["States"][state]["TimeoutSeconds"].as_u64().unwrap();
+        assert!(
+            task_timeout >= lambda_timeout,
+            "{state}: TimeoutSeconds {task_timeout} < Lambda timeout {lambda_timeout}"
+        );
+    }
+}

@@ -176,12 +176,15 @@ impl ValidatedOrder {
     }
 }
 
-/// The lower-case hex SHA-256 of the parts, each followed by a NUL byte.
+/// The lower-case hex SHA-256 of the parts joined by NUL bytes (one part:
+/// its plain hash, so stored content hashes keep their value).
 pub fn sha256_hex(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
-    for part in parts {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update([0]);
+        }
         hasher.update(part);
-        hasher.update([0]);
     }
     let mut out = String::with_capacity(64);
     for byte in hasher.finalize() {

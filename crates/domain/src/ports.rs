@@ -98,6 +98,11 @@ pub enum RecordOutcome {
     ContentMismatch,
 }
 
+/// How long a confirmation claim keeps other attempts from publishing: past
+/// send_notification's Lambda timeout (a test holds the template to it), so a
+/// live holder is never overtaken.
+pub const CLAIM_LEASE_SECONDS: i64 = 15;
+
 /// One send_notification attempt's exclusive right to publish an order's
 /// confirmation, until `until`. Taken before publishing, so of any number of
 /// concurrent attempts exactly one publishes; it lapses on its own if its
@@ -115,7 +120,9 @@ pub enum ClaimOutcome {
     /// The confirmation was already sent and recorded.
     AlreadyRecorded(NotificationRecord),
     /// Another attempt holds an unexpired claim.
-    Held { until: OffsetDateTime },
+    Held {
+        until: OffsetDateTime,
+    },
     Missing,
     ContentMismatch,
 }
@@ -145,7 +152,11 @@ pub trait OrderStore: Send + Sync {
 
     /// Gives up the claim with `token`, if it is still held: a publish that
     /// failed leaves the order free for the next attempt at once.
-    fn release_claim(&self, order_id: &OrderId, token: &str) -> impl Future<Output = Result<(), DependencyError>> + Send;
+    fn release_claim(
+        &self,
+        order_id: &OrderId,
+        token: &str,
+    ) -> impl Future<Output = Result<(), DependencyError>> + Send;
 
     /// Marks the order notified with `notification` (and drops any claim),
     /// only if it exists with `content_hash` and has no notification yet, in

@@ -2,6 +2,7 @@
 //! port and killed when dropped (or when the process that started it dies),
 //! plus the resources orderflow needs in it.
 
+mod fault_proxy;
 mod function_process;
 mod http;
 mod moto;
@@ -9,8 +10,9 @@ mod resources;
 mod runtime_api;
 mod throttling_stub;
 
+pub use fault_proxy::{Fault, FaultProxy, Rule};
 pub use function_process::FunctionProcess;
 pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port};
-pub use resources::{LocalResources, Notification, drain_notifications};
+pub use resources::{LocalResources, Notification, TopicKind, drain_notifications};
 pub use runtime_api::{Outcome, RuntimeApi};
 pub use throttling_stub::ThrottlingStub;

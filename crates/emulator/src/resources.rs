@@ -19,11 +19,29 @@ fn failed(what: &str, err: impl std::error::Error) -> EmulatorError {
     EmulatorError(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(err)))
 }
 
+/// The notification topic's kind: FIFO, as `infra/template.yaml` deploys it
+/// (notices deduplicated by their id), or standard (no deduplication).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicKind {
+    Fifo,
+    Standard,
+}
+
 impl LocalResources {
-    /// Creates `<prefix>-orders`, `<prefix>-notifications` and
-    /// `<prefix>-notifications-inbox`. The table has the key schema of
-    /// `infra/template.yaml`'s OrdersTable.
+    /// Creates `<prefix>-orders`, the FIFO topic `<prefix>-notifications.fifo`
+    /// and its subscribed queue `<prefix>-notifications-inbox.fifo`. The table
+    /// has the key schema of `infra/template.yaml`'s OrdersTable.
     pub async fn create(config: &SdkConfig, prefix: &str) -> Result<LocalResources, EmulatorError> {
+        Self::create_with(config, prefix, TopicKind::Fifo).await
+    }
+
+    /// Like `create`, with a topic of the given kind.
+    pub async fn create_with(
+        config: &SdkConfig,
+        prefix: &str,
+        kind: TopicKind,
+    ) -> Result<LocalResources, EmulatorError> {
+        let suffix = if kind == TopicKind::Fifo { ".fifo" } else { "" };
         let table = format!("{prefix}-orders");
         aws_sdk_dynamodb::Client::new(config)
             .create_table()
@@ -48,9 +66,11 @@ impl LocalResources {
             .map_err(|e| failed("CreateTable", e))?;
 
         let sns = aws_sdk_sns::Client::new(config);
-        let topic_arn = sns
-            .create_topic()
-            .name(format!("{prefix}-notifications"))
+        let mut topic = sns.create_topic().name(format!("{prefix}-notifications{suffix}"));
+        if kind == TopicKind::Fifo {
+            topic = topic.attributes("FifoTopic", "true").attributes("ContentBasedDeduplication", "false");
+        }
+        let topic_arn = topic
             .send()
             .await
             .map_err(|e| failed("CreateTopic", e))?
@@ -58,9 +78,11 @@ impl LocalResources {
             .ok_or_else(|| EmulatorError("CreateTopic returned no TopicArn".into()))?;
 
         let sqs = aws_sdk_sqs::Client::new(config);
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(format!("{prefix}-notifications-inbox"))
+        let mut queue = sqs.create_queue().queue_name(format!("{prefix}-notifications-inbox{suffix}"));
+        if kind == TopicKind::Fifo {
+            queue = queue.attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true");
+        }
+        let queue_url = queue
             .send()
             .await
             .map_err(|e| failed("CreateQueue", e))?

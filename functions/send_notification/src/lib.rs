@@ -86,9 +86,8 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
     }
 }
 
-/// How long a claim keeps other attempts from publishing: past the
-/// function's 10 s Lambda timeout, so a live holder is never overtaken.
-pub const CLAIM_LEASE: Duration = Duration::seconds(15);
+/// How long a claim keeps other attempts from publishing.
+pub const CLAIM_LEASE: Duration = Duration::seconds(orderflow_domain::ports::CLAIM_LEASE_SECONDS);
 /// How often an attempt that found the claim held looks for its outcome.
 const POLL: std::time::Duration = std::time::Duration::from_millis(100);
 /// Time kept back from the invocation's deadline to answer before Lambda's timeout.

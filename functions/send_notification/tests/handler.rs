@@ -141,9 +141,8 @@ async fn a_failed_record_after_publishing_still_confirms_once() {
     }
     let failing = FailingRecord(store);
     let clock = FixedClock::default();
-    let first = handler(&failing, notifier, &clock, LambdaEvent::new(confirmation_input(), Context::default()))
-        .await
-        .unwrap();
+    let first =
+        handler(&failing, notifier, &clock, LambdaEvent::new(confirmation_input(), Context::default())).await.unwrap();
     let first = serde_json::to_value(first).unwrap();
     assert_eq!(first["notification"]["recorded"], false);
     assert_eq!(notifier.sent().len(), 1);
