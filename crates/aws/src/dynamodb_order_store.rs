@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use orderflow_domain::ports::{
-    Claim, ClaimOutcome, InsertOutcome, NotificationRecord, OrderStatus, OrderStore, RecordOutcome, StoredOrder,
+    Claim, ClaimOutcome, InsertOutcome, NotificationRecord, OrderStatus, OrderStore, REJECTIONS_PER_MINUTE,
+    RecordOutcome, StoredOrder,
 };
 use orderflow_domain::{DependencyError, OrderId, ValidatedOrder};
 use rust_decimal::Decimal;
@@ -148,6 +149,31 @@ impl OrderStore for DynamoDbOrderStore {
         now: OffsetDateTime,
     ) -> Result<ClaimOutcome, DependencyError> {
         self.take_claim(order_id, content_hash, claim, now).await
+    }
+
+    async fn take_rejection_slot(&self, now: OffsetDateTime) -> Result<bool, DependencyError> {
+        let minute = now.unix_timestamp().div_euclid(60);
+        // '#' is never in an order id, so the counter cannot meet an order.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("order_id", AttributeValue::S(format!("#rejections#{minute}")))
+            .update_expression("ADD sent :one SET expires_at = :expires")
+            .condition_expression("attribute_not_exists(sent) OR sent < :limit")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(REJECTIONS_PER_MINUTE.to_string()))
+            // DynamoDB's TTL removes the counter a day later.
+            .expression_attribute_values(":expires", AttributeValue::N((minute * 60 + 86_400).to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                Ok(false)
+            }
+            Err(err) => Err(classify(SERVICE, "UpdateItem", &err)),
+        }
     }
 
     async fn release_claim(&self, order_id: &OrderId, token: &str) -> Result<(), DependencyError> {

@@ -245,3 +245,52 @@ async fn throttling_is_retryable_after_one_quick_sdk_retry() {
     assert_eq!(err.kind, DependencyErrorKind::Unavailable, "{err}");
     assert!(err.detail.contains("Throttled"), "{err}");
 }
+
+#[tokio::test]
+async fn a_claim_is_exclusive_until_it_lapses_and_a_record_drops_it() {
+    use orderflow_domain::ports::{Claim, ClaimOutcome};
+    let local = local().await;
+    let order = order_of(2);
+    local.store.insert_if_absent(&record(&order), &order).await.unwrap();
+    let hash = order.content_hash();
+    let now = datetime!(2026-11-24 12:00:00 UTC);
+    let claim = |token: &str, at| Claim { token: token.into(), until: at + time::Duration::seconds(15) };
+    let first = claim("a", now);
+    assert_eq!(local.store.claim_confirmation(&id(), &hash, &first, now).await.unwrap(), ClaimOutcome::Claimed);
+    let held = local.store.claim_confirmation(&id(), &hash, &claim("b", now), now).await.unwrap();
+    assert_eq!(held, ClaimOutcome::Held { until: first.until });
+    assert_eq!(local.store.get(&id()).await.unwrap().unwrap().claim, Some(first.clone()));
+    // Released by its holder only.
+    local.store.release_claim(&id(), "b").await.unwrap();
+    assert!(local.store.get(&id()).await.unwrap().unwrap().claim.is_some());
+    // Lapsed: another attempt takes it.
+    let later = now + time::Duration::seconds(16);
+    let taken = local.store.claim_confirmation(&id(), &hash, &claim("c", later), later).await.unwrap();
+    assert_eq!(taken, ClaimOutcome::Claimed);
+    assert_eq!(
+        local.store.claim_confirmation(&id(), "sha256:other", &claim("d", later), later).await.unwrap(),
+        ClaimOutcome::ContentMismatch
+    );
+    local.store.record_notification(&id(), &hash, &sent("m-1")).await.unwrap();
+    let stored = local.store.get(&id()).await.unwrap().unwrap();
+    assert_eq!(stored.claim, None);
+    let after = local.store.claim_confirmation(&id(), &hash, &claim("e", later), later).await.unwrap();
+    assert_eq!(after, ClaimOutcome::AlreadyRecorded(sent("m-1")));
+    let missing = OrderId::parse("ORD-404").unwrap();
+    assert_eq!(
+        local.store.claim_confirmation(&missing, &hash, &claim("f", later), later).await.unwrap(),
+        ClaimOutcome::Missing
+    );
+}
+
+#[tokio::test]
+async fn rejection_slots_run_out_each_minute() {
+    let local = local().await;
+    let minute = datetime!(2026-11-24 12:00:10 UTC);
+    let limit = orderflow_domain::ports::REJECTIONS_PER_MINUTE;
+    for _ in 0..limit {
+        assert!(local.store.take_rejection_slot(minute).await.unwrap());
+    }
+    assert!(!local.store.take_rejection_slot(minute + time::Duration::seconds(40)).await.unwrap());
+    assert!(local.store.take_rejection_slot(minute + time::Duration::seconds(60)).await.unwrap());
+}

@@ -37,6 +37,24 @@ pub enum ViolationCode {
     TotalExceedsLimit,
 }
 
+impl ViolationCode {
+    /// The code as it is written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViolationCode::Required => "required",
+            ViolationCode::InvalidType => "invalid_type",
+            ViolationCode::InvalidFormat => "invalid_format",
+            ViolationCode::OutOfRange => "out_of_range",
+            ViolationCode::TooManyDecimals => "too_many_decimals",
+            ViolationCode::UnknownCurrency => "unknown_currency",
+            ViolationCode::DuplicateSku => "duplicate_sku",
+            ViolationCode::UnknownField => "unknown_field",
+            ViolationCode::InputTooLarge => "input_too_large",
+            ViolationCode::TotalExceedsLimit => "total_exceeds_limit",
+        }
+    }
+}
+
 /// Whether a failed call to a dependency is worth retrying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DependencyErrorKind {
@@ -97,12 +115,18 @@ impl OrderError {
     }
 
     /// The Lambda `errorMessage`. For a validation failure it is a JSON
-    /// document listing every violation, so the state machine's Catch output
-    /// (`Cause`) can be parsed back by the rejection notice.
+    /// document listing the first `MAX_REPORTED_VIOLATIONS` violations and
+    /// their total, so the state machine's Catch output (`Cause`) can be
+    /// parsed back by the rejection notice and always fits well inside Step
+    /// Functions' limits (a Cause is cut at 32,768 characters).
     pub fn error_message(&self) -> String {
         match self {
             OrderError::ValidationFailed(violations) => {
-                let body = ValidationFailure { message: self.to_string(), violations: violations.clone() };
+                let body = ValidationFailure {
+                    message: self.to_string(),
+                    total: violations.len(),
+                    violations: violations.iter().take(MAX_REPORTED_VIOLATIONS).cloned().collect(),
+                };
                 serde_json::to_string(&body).unwrap_or_else(|_| self.to_string())
             }
             other => other.to_string(),
@@ -123,10 +147,16 @@ impl From<DependencyError> for OrderError {
     }
 }
 
+/// How many violations an error message lists; `total` counts them all.
+pub const MAX_REPORTED_VIOLATIONS: usize = 20;
+
 /// The JSON body of an `OrderValidationFailed` error message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationFailure {
     pub message: String,
+    /// Every violation found; `violations` lists the first of them.
+    #[serde(default)]
+    pub total: usize,
     pub violations: Vec<Violation>,
 }
 

@@ -21,6 +21,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub struct InMemoryOrderStore {
     orders: Mutex<HashMap<OrderId, (StoredOrder, ValidatedOrder)>>,
+    /// Rejection notices per minute (Unix minutes).
+    rejections: Mutex<HashMap<i64, u32>>,
     failures: Mutex<VecDeque<DependencyError>>,
     writes: Mutex<usize>,
 }
@@ -114,6 +116,17 @@ impl OrderStore for InMemoryOrderStore {
         stored.claim = Some(claim.clone());
         *lock(&self.writes) += 1;
         Ok(ClaimOutcome::Claimed)
+    }
+
+    async fn take_rejection_slot(&self, now: OffsetDateTime) -> Result<bool, DependencyError> {
+        self.injected()?;
+        let mut rejections = lock(&self.rejections);
+        let sent = rejections.entry(now.unix_timestamp().div_euclid(60)).or_default();
+        if *sent >= crate::ports::REJECTIONS_PER_MINUTE {
+            return Ok(false);
+        }
+        *sent += 1;
+        Ok(true)
     }
 
     async fn release_claim(&self, order_id: &OrderId, token: &str) -> Result<(), DependencyError> {

@@ -5,10 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::error::{ERROR_TYPES, ValidationFailure};
+use crate::error::{ERROR_TYPES, MAX_REPORTED_VIOLATIONS, ValidationFailure};
 use crate::order::{Email, OrderId, ShippingAddress, ValidatedOrder, decimal_as_string, sha256_hex};
 use crate::pricing::PricedLine;
-use crate::validation::parse_email;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum NotificationKind {
@@ -62,11 +61,13 @@ struct ConfirmationBody<'a> {
     sent_at: OffsetDateTime,
 }
 
+/// A rejection notice is for the company's own channel, never addressed to
+/// anyone the rejected input names: an invalid order's email address is
+/// nobody's to write to.
 #[derive(Serialize)]
 struct RejectionBody<'a> {
     event_type: NotificationKind,
     order_id: Option<&'a OrderId>,
-    recipient: Recipient<'a>,
     error: &'a str,
     reasons: &'a [String],
     #[serde(with = "time::serde::rfc3339")]
@@ -105,11 +106,6 @@ impl Notification {
         let body = RejectionBody {
             event_type: NotificationKind::OrderRejected,
             order_id: rejection.order_id.as_ref(),
-            recipient: Recipient {
-                customer_id: rejection.customer_id.as_deref(),
-                email: rejection.recipient.as_ref(),
-                name: rejection.customer_name.as_deref(),
-            },
             error: &rejection.error,
             reasons: &rejection.reasons,
             sent_at,
@@ -118,8 +114,11 @@ impl Notification {
             Some(id) => format!("Order {id} rejected"),
             None => "Order rejected".to_owned(),
         };
-        // Everything but the time: the same rejection told twice is one notice.
-        let what = serde_json::to_vec(&(&body.order_id, &body.recipient, body.error, body.reasons)).unwrap_or_default();
+        // One notice per order id; without one, per content (the time aside).
+        let what = match &rejection.order_id {
+            Some(id) => id.as_str().as_bytes().to_vec(),
+            None => serde_json::to_vec(&(body.error, body.reasons)).unwrap_or_default(),
+        };
         Notification {
             kind: NotificationKind::OrderRejected,
             order_id: rejection.order_id.clone(),
@@ -138,19 +137,16 @@ fn to_json(body: &impl Serialize) -> String {
 
 /// Why an order was turned away, read from whatever the state machine's Catch
 /// passed on. The original input may be anything, valid or not, so every part
-/// is recovered on its own and may be missing.
+/// is recovered on its own and may be missing; nothing of its text is passed
+/// on but a well-formed order id, and the cause is reduced to our own codes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
     pub order_id: Option<OrderId>,
-    #[serde(skip)]
-    pub customer_id: Option<String>,
-    /// Personal data: never log it.
-    #[serde(skip)]
-    pub recipient: Option<Email>,
-    /// Personal data: never log it.
-    #[serde(skip)]
-    pub customer_name: Option<String>,
+    /// The caught error's name when it is one of ours or Step Functions' or
+    /// Lambda's; `Unknown` otherwise.
     pub error: String,
+    /// `<path>: <violation code>` for a validation failure (at most
+    /// `MAX_REPORTED_VIOLATIONS`, then `… and N more`); otherwise one fixed code.
     pub reasons: Vec<String>,
 }
 
@@ -170,33 +166,47 @@ fn lambda_error_message(cause: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A Cause longer than this is cut: it is for a customer to read.
-const MAX_REASON_CHARS: usize = 1_000;
+/// A JSONPath as our validation writes them (`$.items[2].unit_price`), or `$`.
+fn known_path(path: &str) -> &str {
+    let rest = path.strip_prefix('$').unwrap_or("!");
+    let well_formed =
+        path.len() <= 64 && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.[]".contains(&b));
+    if well_formed { path } else { "$" }
+}
+
+/// The caught error's name, if it is a name we know the shape of.
+fn known_error(error: &str) -> &str {
+    let ours = ERROR_TYPES.contains(&error);
+    let service = ["States.", "Lambda.", "Sandbox."].iter().any(|p| error.starts_with(p))
+        && error.len() <= 64
+        && error.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
+    if ours || service { error } else { "Unknown" }
+}
 
 impl Rejection {
     /// `original` is the execution input, `error` and `cause` the `Error` and
     /// `Cause` of the caught failure.
     pub fn from_catch(original: &Value, error: &str, cause: &str) -> Rejection {
-        let field = |path: &[&str]| path.iter().try_fold(original, |v, key| v.get(key)).and_then(Value::as_str);
+        let order_id = original.get("order_id").and_then(Value::as_str).and_then(OrderId::parse);
+        let error = known_error(error);
         let cause = lambda_error_message(cause);
         let reasons = match serde_json::from_str::<ValidationFailure>(&cause) {
             Ok(failure) if error == ERROR_TYPES[0] && !failure.violations.is_empty() => {
-                failure.violations.iter().map(|v| format!("{}: {}", v.path, v.message)).collect()
+                let listed = failure.violations.len().min(MAX_REPORTED_VIOLATIONS);
+                let mut reasons: Vec<String> = failure.violations[..listed]
+                    .iter()
+                    .map(|v| format!("{}: {}", known_path(&v.path), v.code.as_str()))
+                    .collect();
+                let total = failure.total.max(failure.violations.len());
+                if total > listed {
+                    reasons.push(format!("… and {} more", total - listed));
+                }
+                reasons
             }
-            _ if !cause.trim().is_empty() => vec![cause.chars().take(MAX_REASON_CHARS).collect()],
-            _ => vec![format!("the order failed with {error}")],
+            _ if error == "States.Timeout" || error == "Sandbox.Timedout" => vec!["timeout".to_owned()],
+            _ if error == ERROR_TYPES[0] => vec!["invalid_order".to_owned()],
+            _ => vec!["processing_failed".to_owned()],
         };
-        let short_text = |s: &str| {
-            let s = s.trim();
-            (!s.is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control)).then(|| s.to_owned())
-        };
-        Rejection {
-            order_id: field(&["order_id"]).and_then(OrderId::parse),
-            customer_id: field(&["customer", "id"]).and_then(short_text),
-            recipient: field(&["customer", "email"]).and_then(parse_email),
-            customer_name: field(&["customer", "name"]).and_then(short_text),
-            error: error.chars().take(200).collect(),
-            reasons,
-        }
+        Rejection { order_id, error: error.to_owned(), reasons }
     }
 }

@@ -127,6 +127,10 @@ pub enum ClaimOutcome {
     ContentMismatch,
 }
 
+/// Rejection notices sent per minute at most, across all executions: an
+/// attacker who can start executions cannot flood the channel.
+pub const REJECTIONS_PER_MINUTE: u32 = 60;
+
 pub trait OrderStore: Send + Sync {
     /// Stores `record` unless an order with its id exists, in one conditional
     /// write; `order` is the content stored beside it.
@@ -157,6 +161,10 @@ pub trait OrderStore: Send + Sync {
         order_id: &OrderId,
         token: &str,
     ) -> impl Future<Output = Result<(), DependencyError>> + Send;
+
+    /// Takes one of the `REJECTIONS_PER_MINUTE` rejection notices of the
+    /// minute `now` falls in, in one conditional write: false when none is left.
+    fn take_rejection_slot(&self, now: OffsetDateTime) -> impl Future<Output = Result<bool, DependencyError>> + Send;
 
     /// Marks the order notified with `notification` (and drops any claim),
     /// only if it exists with `content_hash` and has no notification yet, in

@@ -123,26 +123,59 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
     Some(ValidatedOrder { order_id, customer, items, currency, shipping_address, pricing })
 }
 
+/// Unknown fields, reported once per object by count and position, never by
+/// name: a name is the sender's text, and the violations travel on to the
+/// execution history and the rejection notice.
 fn reject_unknown_fields(obj: &Map<String, Value>, path: &str, allowed: &[&str], v: &mut Violations) {
-    for key in obj.keys() {
-        if !allowed.contains(&key.as_str()) {
-            v.add(
-                &format!("{path}{}", child_path(key)),
-                ViolationCode::UnknownField,
-                format!("unknown field; expected one of: {}", allowed.join(", ")),
-            );
-        }
-    }
+    let mut unknown = obj.keys().enumerate().filter(|(_, k)| !allowed.contains(&k.as_str()));
+    let Some((first, _)) = unknown.next() else {
+        return;
+    };
+    let count = 1 + unknown.count();
+    v.add(
+        path,
+        ViolationCode::UnknownField,
+        format!(
+            "has {count} unknown field(s), the first at position {} of {} in key order; expected only: {}",
+            first + 1,
+            obj.len(),
+            allowed.join(", ")
+        ),
+    );
 }
 
-/// `.name` for plain keys, `['odd key']` for anything else, as JSONPath writes them.
-fn child_path(key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        format!(".{key}")
-    } else {
-        let escaped: String = key.chars().take(64).flat_map(|c| c.escape_default()).collect();
-        format!("['{escaped}']")
-    }
+/// Characters that change how text displays without being seen: Unicode's
+/// format characters (Cf: bidi overrides, zero-width space and joiners, tag
+/// characters, the BOM), line and paragraph separators (Zl, Zp), and spaces
+/// other than U+0020 (Zs).
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00A0}'
+            | '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{1680}'
+            | '\u{180E}'
+            | '\u{2000}'..='\u{200F}'
+            | '\u{2028}'..='\u{202F}'
+            | '\u{205F}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{3000}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 fn required<'a>(obj: &'a Map<String, Value>, path: &str, key: &str, v: &mut Violations) -> Option<&'a Value> {
@@ -197,6 +230,13 @@ fn text(value: &Value, path: &str, max: usize, v: &mut Violations) -> Option<Str
         None
     } else if s.chars().any(char::is_control) {
         v.add(path, ViolationCode::InvalidFormat, "must not contain control characters");
+        None
+    } else if s.chars().any(is_invisible) {
+        v.add(
+            path,
+            ViolationCode::InvalidFormat,
+            "must not contain invisible or direction-changing characters (Unicode format characters, separators, spaces other than U+0020)",
+        );
         None
     } else {
         Some(s.to_owned())

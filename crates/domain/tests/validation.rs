@@ -25,6 +25,13 @@ fn violations(v: Value) -> Vec<Violation> {
     }
 }
 
+fn violations_of(err: &OrderError) -> Vec<Violation> {
+    match err {
+        OrderError::ValidationFailed(v) => v.clone(),
+        other => panic!("expected OrderValidationFailed, got {other:?}"),
+    }
+}
+
 fn codes_at(v: Value) -> Vec<(String, ViolationCode)> {
     violations(v).into_iter().map(|v| (v.path, v.code)).collect()
 }
@@ -102,9 +109,9 @@ fn every_violation_is_reported_at_once() {
         "coupon": "X"
     }));
     let expected = [
-        ("$.coupon", ViolationCode::UnknownField),
+        ("$", ViolationCode::UnknownField),
         ("$.order_id", ViolationCode::InvalidFormat),
-        ("$.customer.phone", ViolationCode::UnknownField),
+        ("$.customer", ViolationCode::UnknownField),
         ("$.customer.email", ViolationCode::InvalidFormat),
         ("$.items[0].quantity", ViolationCode::OutOfRange),
         ("$.items[0].unit_price", ViolationCode::TooManyDecimals),
@@ -290,18 +297,59 @@ fn shipping_address() {
     let found = codes_at(with(&["shipping_address"], bad));
     assert_eq!(found.len(), 3, "{found:?}");
     assert!(found.contains(&("$.shipping_address.country".to_owned(), ViolationCode::InvalidFormat)));
-    assert!(found.contains(&("$.shipping_address.zip".to_owned(), ViolationCode::UnknownField)));
+    assert!(found.contains(&("$.shipping_address".to_owned(), ViolationCode::UnknownField)));
     assert!(found.contains(&("$.shipping_address.city".to_owned(), ViolationCode::OutOfRange)));
 }
 
+/// A field name is the sender's text: reported by count and position only,
+/// so no violation (and no rejection notice) carries it anywhere.
 #[test]
-fn odd_field_names_get_a_valid_json_path() {
+fn unknown_fields_are_counted_never_named() {
     let mut order = valid();
-    order["my field"] = json!(1);
-    order["it's"] = json!(1);
-    let paths: Vec<String> = violations(order).into_iter().map(|v| v.path).collect();
-    assert!(paths.contains(&"$['my field']".to_owned()), "{paths:?}");
-    assert!(paths.contains(&"$['it\\'s']".to_owned()), "{paths:?}");
+    let sentence = "Your order is on hold. Verify your card at https://evil.example/0 ";
+    order[sentence] = json!(1);
+    for i in 0..2_000 {
+        order[format!("x{i}")] = json!(1);
+    }
+    let err = RawOrder::new(order).validate().unwrap_err();
+    let message = err.error_message();
+    assert!(!message.contains("evil.example") && !message.contains("x1999"), "{message}");
+    let found = violations_of(&err);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].path, "$");
+    assert!(found[0].message.starts_with("has 2001 unknown field(s), the first at position "), "{}", found[0].message);
+}
+
+/// However many violations an input has, its error message lists the first
+/// 20 and counts them all, far inside a Step Functions Cause (32,768 characters).
+#[test]
+fn the_error_message_is_bounded() {
+    let items: Vec<Value> =
+        (0..100).map(|i| json!({"sku": format!("S{i}"), "quantity": 0, "unit_price": "x"})).collect();
+    let mut order = valid();
+    order["items"] = json!(items);
+    let err = RawOrder::new(order).validate().unwrap_err();
+    let message = err.error_message();
+    let parsed: ValidationFailure = serde_json::from_str(&message).unwrap();
+    assert_eq!(parsed.violations.len(), 20);
+    assert_eq!(parsed.total, 200);
+    assert!(message.len() < 8_192, "{}", message.len());
+}
+
+#[test]
+fn invisible_and_direction_changing_characters_are_refused_in_text() {
+    for text in [
+        "\u{202e}ecalevoL adA",
+        "Ada\u{200b}Lovelace",
+        "Ada\u{2028}Lovelace",
+        "Ada\u{e0041}",
+        "Ada\u{a0}L",
+        "\u{feff}Ada",
+    ] {
+        let found = codes_at(with(&["customer", "name"], json!(text)));
+        assert_eq!(found, [("$.customer.name".to_owned(), ViolationCode::InvalidFormat)], "{text:?}");
+    }
+    ok(with(&["customer", "name"], json!("Ada Lovelace-Byron, née Byron")));
 }
 
 #[test]

@@ -42,7 +42,20 @@ pub struct Rejected {
     pub status: &'static str,
     pub error: String,
     pub reasons: Vec<String>,
-    pub notification: SentNotification,
+    pub notification: RejectionNotice,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectionNotice {
+    #[serde(rename = "type")]
+    pub kind: NotificationKind,
+    /// Null when the notice was withheld.
+    pub message_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    /// Why no notice was sent: `order_is_stored` or `rate_limited`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,12 +67,10 @@ pub struct SentNotification {
     pub sent_at: OffsetDateTime,
     /// True when an earlier attempt had already sent it: nothing was sent now.
     pub replayed: bool,
-    /// For a confirmation, false when it was sent but its record could not
-    /// be written (it is logged with its message id); a later attempt may
-    /// then send it again with the same deduplication id. Rejections are not
-    /// recorded: absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recorded: Option<bool>,
+    /// False when it was sent but its record could not be written (it is
+    /// logged with its message id); a later attempt may then send it again
+    /// with the same deduplication id.
+    pub recorded: bool,
 }
 
 pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
@@ -77,7 +88,7 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
             if let Some(id) = &rejection.order_id {
                 orderflow_lambda::record_order_id(id.as_str());
             }
-            reject(notifier, clock, rejection).await
+            reject(store, notifier, clock, rejection).await
         }
         Err(err) => {
             tracing::warn!("input is neither process_order's output nor a Catch output");
@@ -139,7 +150,7 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
                 message_id: record.message_id,
                 sent_at: record.notified_at,
                 replayed,
-                recorded: Some(recorded),
+                recorded,
             },
         })
     };
@@ -220,31 +231,52 @@ fn claim_token(request_id: &str, now: OffsetDateTime) -> String {
     format!("{request_id}/{}/{}/{n}", std::process::id(), now.unix_timestamp_nanos())
 }
 
-async fn reject<N: Notifier, C: Clock>(
+/// A rejection notice, for the company's own channel: never for an order the
+/// store holds (the rejection path is for orders that were never stored), at
+/// most `REJECTIONS_PER_MINUTE` a minute, and the FIFO topic drops a second
+/// notice for the same order id within five minutes.
+async fn reject<S: OrderStore, N: Notifier, C: Clock>(
+    store: &S,
     notifier: &N,
     clock: &C,
     rejection: Rejection,
 ) -> Result<NotifyOutput, OrderError> {
     let now = clock.now();
+    let withheld = |reason: &'static str, rejection: Rejection| {
+        tracing::warn!(reason, "rejection notice withheld");
+        NotifyOutput::Rejected(Rejected {
+            order_id: rejection.order_id,
+            status: "REJECTED",
+            error: rejection.error,
+            reasons: rejection.reasons,
+            notification: RejectionNotice {
+                kind: NotificationKind::OrderRejected,
+                message_id: None,
+                sent_at: None,
+                withheld: Some(reason),
+            },
+        })
+    };
+    if let Some(id) = &rejection.order_id
+        && store.get(id).await?.is_some()
+    {
+        return Ok(withheld("order_is_stored", rejection));
+    }
+    if !store.take_rejection_slot(now).await? {
+        return Ok(withheld("rate_limited", rejection));
+    }
     let message_id = notifier.publish(&Notification::rejection(&rejection, now)).await?;
-    tracing::info!(
-        %message_id,
-        error = %rejection.error,
-        reasons = rejection.reasons.len(),
-        has_recipient = rejection.recipient.is_some(),
-        "rejection notice published"
-    );
+    tracing::info!(%message_id, error = %rejection.error, reasons = rejection.reasons.len(), "rejection notice published");
     Ok(NotifyOutput::Rejected(Rejected {
         order_id: rejection.order_id,
         status: "REJECTED",
         error: rejection.error,
         reasons: rejection.reasons,
-        notification: SentNotification {
+        notification: RejectionNotice {
             kind: NotificationKind::OrderRejected,
-            message_id,
-            sent_at: now,
-            replayed: false,
-            recorded: None,
+            message_id: Some(message_id),
+            sent_at: Some(now),
+            withheld: None,
         },
     }))
 }

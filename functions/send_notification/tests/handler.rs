@@ -138,6 +138,9 @@ async fn a_failed_record_after_publishing_still_confirms_once() {
         async fn release_claim(&self, id: &OrderId, token: &str) -> Result<(), DependencyError> {
             self.0.release_claim(id, token).await
         }
+        async fn take_rejection_slot(&self, now: time::OffsetDateTime) -> Result<bool, DependencyError> {
+            self.0.take_rejection_slot(now).await
+        }
     }
     let failing = FailingRecord(store);
     let clock = FixedClock::default();
@@ -199,7 +202,7 @@ async fn other_content_than_the_stored_order_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn a_rejection_tells_the_customer_every_reason() {
+async fn a_rejection_notice_lists_every_reason_by_code_and_names_no_recipient() {
     let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
     let out = world.invoke(read_json_file("events/send_notification-rejection-input.json")).await.unwrap();
     assert_eq!(out["status"], "REJECTED");
@@ -207,34 +210,62 @@ async fn a_rejection_tells_the_customer_every_reason() {
     // The sample's order_id is itself invalid, so the notice cannot name it.
     assert_eq!(out["order_id"], Value::Null);
     assert_eq!(out["reasons"].as_array().unwrap().len(), 7);
-    assert_eq!(out["reasons"][2], "$.customer.email: must be a valid email address");
+    assert_eq!(out["reasons"][2], "$.customer.email: invalid_format");
     let sent = world.notifier.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind, NotificationKind::OrderRejected);
     assert_eq!(sent[0].subject, "Order rejected");
     let body: Value = serde_json::from_str(&sent[0].message).unwrap();
-    // The email was invalid, so there is no address to write to; the customer id is kept.
-    assert_eq!(body["recipient"], json!({"customer_id": "CUST-7", "email": null, "name": "Grace Hopper"}));
+    assert_eq!(body.get("recipient"), None, "a rejection is for our own channel: {body}");
+    assert!(!sent[0].message.contains("Grace Hopper") && !sent[0].message.contains("CUST-7"), "{body}");
     assert_eq!(body["reasons"], out["reasons"]);
 }
 
+/// The relay: a victim's address and a sentence as a field name.
+/// Neither the address nor the sentence reaches the notice.
 #[tokio::test]
-async fn a_rejection_with_a_usable_address_and_id_is_addressed() {
+async fn a_rejection_is_not_a_mail_relay() {
+    let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
+    let input = json!({
+        "order_id": "ORD-1001",
+        "customer": {"id": "C", "email": "victim@example.org", "name": "Victim"},
+        "items": [],
+        "Your order is on hold. Verify your card at https://evil.example/0 ": 1
+    });
+    let err = validate_data::handler(LambdaEvent::new(input.clone(), Context::default())).await.unwrap_err();
+    let catch = json!({"order": input, "error": {"Error": err.error_type(), "Cause": json!({
+        "errorType": err.error_type(), "errorMessage": err.error_message()}).to_string()}});
+    let out = world.invoke(catch).await.unwrap();
+    let sent = world.notifier.sent();
+    assert_eq!(sent.len(), 1);
+    for text in ["victim@example.org", "Victim", "evil.example", "Verify your card"] {
+        assert!(!sent[0].message.contains(text) && !out.to_string().contains(text), "{text} in {}", sent[0].message);
+    }
+    assert_eq!(out["reasons"], json!(["$: unknown_field", "$.currency: required", "$.items: out_of_range"]));
+}
+
+/// Upstream causes are reduced to our codes, and an unknown error name to `Unknown`.
+#[tokio::test]
+async fn causes_are_mapped_to_fixed_codes_not_forwarded() {
     let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
     let out = world
         .invoke(json!({
             "order": read_json_file("events/order-invalid-currency.json"),
-            "error": {"Error": "States.Timeout", "Cause": "Task timed out after 10 seconds"}
+            "error": {"Error": "States.Timeout", "Cause": "Task timed out\r\n<b>call us</b>"}
         }))
         .await
         .unwrap();
     assert_eq!(out["order_id"], "ORD-1003");
-    assert_eq!(out["reasons"], json!(["Task timed out after 10 seconds"]));
+    assert_eq!(out["reasons"], json!(["timeout"]));
     let sent = world.notifier.sent();
     assert_eq!(sent[0].subject, "Order ORD-1003 rejected");
-    assert_eq!(sent[0].order_id.as_ref().unwrap().as_str(), "ORD-1003");
-    let body: Value = serde_json::from_str(&sent[0].message).unwrap();
-    assert_eq!(body["recipient"]["email"], "linus@example.org");
+    assert!(!sent[0].message.contains("call us"));
+    let out = world
+        .invoke(json!({"order": {"order_id": "ORD-1004"}, "error": {"Error": "Click <here>", "Cause": "x"}}))
+        .await
+        .unwrap();
+    assert_eq!(out["error"], "Unknown");
+    assert_eq!(out["reasons"], json!(["processing_failed"]));
 }
 
 #[tokio::test]
@@ -244,8 +275,42 @@ async fn a_rejection_of_input_that_was_not_even_an_object_still_goes_out() {
         .invoke(json!({"order": ["ORD-1005"], "error": {"Error": "OrderValidationFailed", "Cause": null}}))
         .await
         .unwrap();
-    assert_eq!(out["reasons"], json!(["the order failed with OrderValidationFailed"]));
+    assert_eq!(out["reasons"], json!(["invalid_order"]));
     assert_eq!(world.notifier.sent().len(), 1);
+}
+
+/// A stored order is never told it was rejected, confirmed or not.
+#[tokio::test]
+async fn no_rejection_for_a_stored_order() {
+    let world = World::processed().await;
+    world.invoke(confirmation_input()).await.unwrap();
+    let out = world
+        .invoke(
+            json!({"order": confirmation_input()["order"], "error": {"Error": "States.Timeout", "Cause": "cancelled"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["notification"]["withheld"], "order_is_stored");
+    assert_eq!(out["notification"]["message_id"], Value::Null);
+    let sent = world.notifier.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, NotificationKind::OrderConfirmed);
+}
+
+/// At most REJECTIONS_PER_MINUTE notices a minute; then they are withheld.
+#[tokio::test]
+async fn rejection_notices_are_rate_limited() {
+    let world = World { store: InMemoryOrderStore::default(), notifier: RecordingNotifier::default() };
+    let limit = orderflow_domain::ports::REJECTIONS_PER_MINUTE as usize;
+    for i in 0..limit + 5 {
+        let out = world
+            .invoke(json!({"order": {"order_id": format!("ORD-{i}")}, "error": {"Error": "OrderValidationFailed"}}))
+            .await
+            .unwrap();
+        let withheld = out["notification"]["withheld"].as_str();
+        assert_eq!(withheld, (i >= limit).then_some("rate_limited"), "{i}");
+    }
+    assert_eq!(world.notifier.sent().len(), limit);
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ async fn each_invalid_sample_names_its_violations() {
         (
             "events/order-invalid-many.json",
             &[
-                ("$.discount_code", "unknown_field"),
+                ("$", "unknown_field"),
                 ("$.order_id", "invalid_format"),
                 ("$.customer.email", "invalid_format"),
                 ("$.items[0].quantity", "out_of_range"),
