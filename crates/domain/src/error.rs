@@ -35,6 +35,7 @@ pub enum ViolationCode {
     UnknownField,
     InputTooLarge,
     TotalExceedsLimit,
+    DuplicateField,
 }
 
 impl ViolationCode {
@@ -51,6 +52,7 @@ impl ViolationCode {
             ViolationCode::UnknownField => "unknown_field",
             ViolationCode::InputTooLarge => "input_too_large",
             ViolationCode::TotalExceedsLimit => "total_exceeds_limit",
+            ViolationCode::DuplicateField => "duplicate_field",
         }
     }
 }

@@ -94,8 +94,14 @@ impl RuntimeApi {
     /// Hands `event` to the function and waits for its answer, or for an init
     /// error if the function never got that far.
     pub async fn invoke(&self, event: &Value) -> Outcome {
+        self.invoke_text(serde_json::to_vec(event).unwrap_or_default()).await
+    }
+
+    /// Hands a payload given as JSON text to the function: for payloads a
+    /// `Value` cannot hold (a lone surrogate escape, a key twice).
+    pub async fn invoke_text(&self, event: impl Into<Vec<u8>>) -> Outcome {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending { event: serde_json::to_vec(event).unwrap_or_default(), reply };
+        let pending = Pending { event: event.into(), reply };
         if self.events.send(pending).is_err() {
             return Outcome::Error {
                 error_type: "RuntimeApiStopped".into(),

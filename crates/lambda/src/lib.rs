@@ -5,6 +5,7 @@
 mod config;
 mod init_error;
 mod invocation_span;
+pub mod payload;
 
 use std::future::Future;
 
@@ -12,6 +13,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use orderflow_domain::OrderError;
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use config::{NOTIFICATION_TOPIC_ARN, ORDERS_TABLE, notification_topic_arn, orders_table};
 pub use init_error::fail_init;
@@ -73,19 +75,25 @@ pub fn log_filter(level: Option<String>) -> lambda_runtime::tracing::subscriber:
     filter
 }
 
-/// Runs `handler` for every invocation. The payload is taken as untyped JSON
-/// so that malformed input reaches our validation, which names every problem,
-/// instead of the runtime's deserializer, whose `errorType` would be a Rust
-/// type name.
+/// Runs `handler` for every invocation. The runtime hands over the payload's
+/// text, which `payload::parse` reads (bounded, with our own errors) before
+/// the handler sees it as untyped JSON; so malformed input reaches our
+/// validation, which names every problem, never the runtime's deserializer,
+/// whose `errorType` would be a Rust type name.
 pub async fn run<F, Fut, Out>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(LambdaEvent<Value>) -> Fut,
     Fut: Future<Output = Result<Out, OrderError>>,
     Out: Serialize,
 {
-    let service = service_fn(|event| {
-        let invocation = handler(event);
-        async move { invocation.await.map_err(FunctionError) }
+    let service = service_fn(|event: LambdaEvent<Box<RawValue>>| {
+        let parsed = payload::parse(&event.payload).map(|value| handler(LambdaEvent::new(value, event.context)));
+        async move {
+            match parsed {
+                Ok(invocation) => invocation.await.map_err(FunctionError),
+                Err(err) => Err(FunctionError(err)),
+            }
+        }
     });
     lambda_runtime::Runtime::new(service).layer(invocation_span::InvocationSpanLayer).run().await
 }

@@ -47,3 +47,37 @@ async fn answers_over_the_runtime_api_with_stable_error_types_and_json_logs() {
     assert!(!logs.contains("ada@example.com") && !logs.contains("Ada Lovelace"), "{logs}");
     assert!(!logs.contains("not-an-email") && !logs.contains("Grace Hopper"), "{logs}");
 }
+
+/// Payloads that are valid JSON text but that serde_json's own parse refuses,
+/// or that exceed the size the workflow can carry: each gets our errorType
+/// from the real binary, never the runtime's, and the process stays small.
+#[tokio::test]
+async fn hostile_payloads_get_our_error_type_in_bounded_memory() {
+    let api = RuntimeApi::start().await.unwrap();
+    let function =
+        FunctionProcess::spawn(env!("CARGO_BIN_EXE_validate_data"), api.environment("validate_data")).unwrap();
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let surrogate =
+        r#"{"order_id":"ORD-1","customer":{"id":"C","email":"a@example.com","name":"Ada \ud800"}}"#.to_owned();
+    let duplicate = r#"{"order_id":"ORD-1","order_id":"ORD-2"}"#.to_owned();
+    // 6 MB of small numbers: Lambda's own payload limit, 24 times the workflow's.
+    let huge = format!("[{}0]", "0,".repeat(3 * 1024 * 1024 - 2));
+    for (payload, code) in [
+        (deep, "invalid_format"),
+        (surrogate, "invalid_format"),
+        (duplicate, "duplicate_field"),
+        (huge, "input_too_large"),
+    ] {
+        match api.invoke_text(payload).await {
+            Outcome::Error { error_type, error_message } => {
+                assert_eq!(error_type, "OrderValidationFailed", "{code}");
+                let body: Value = serde_json::from_str(&error_message).unwrap();
+                assert_eq!(body["violations"][0]["code"], code, "{body}");
+            }
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+    let rss = function.peak_rss_bytes().expect("the function's peak RSS");
+    eprintln!("validate_data peak RSS after the hostile payloads: {} KB", rss / 1024);
+    assert!(rss < 48 * 1024 * 1024, "peak RSS {} MB", rss / (1024 * 1024));
+}
