@@ -7,6 +7,13 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
+/// The SDK's per-call limits. An invocation's own deadline
+/// (`orderflow_lambda::Deadline`) cuts a call sooner when less time is left;
+/// a test holds the template's Lambda timeout above these plus the margin.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(7);
+
 /// The SDK's shared configuration; clients are cheap views of it.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
@@ -32,9 +39,9 @@ impl AwsClients {
             // connection becomes DependencyUnavailable, not a Lambda timeout.
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .operation_attempt_timeout(Duration::from_secs(3))
-                    .operation_timeout(Duration::from_secs(7))
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             )
             .load()

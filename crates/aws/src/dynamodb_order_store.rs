@@ -216,7 +216,7 @@ impl DynamoDbOrderStore {
             .update_expression("SET claim_token = :token, claim_until = :until")
             .condition_expression(
                 "attribute_exists(order_id) AND content_hash = :hash AND attribute_not_exists(notification_message_id) \
-                 AND (attribute_not_exists(claim_until) OR claim_until < :now)",
+                 AND (attribute_not_exists(claim_until) OR claim_until < :now OR claim_token = :token)",
             )
             .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()))
             .expression_attribute_values(":until", AttributeValue::N(millis(claim.until).to_string()))
@@ -240,6 +240,8 @@ impl DynamoDbOrderStore {
             None => ClaimOutcome::Missing,
             Some(stored) if stored.content_hash != content_hash => ClaimOutcome::ContentMismatch,
             Some(StoredOrder { notification: Some(previous), .. }) => ClaimOutcome::AlreadyRecorded(previous),
+            // Ours already: an SDK retry of a write whose answer was lost.
+            Some(StoredOrder { claim: Some(held), .. }) if held.token == claim.token => ClaimOutcome::Claimed,
             Some(StoredOrder { claim: Some(held), .. }) => ClaimOutcome::Held { until: held.until },
             // The claim lapsed or was released between the write and the read.
             Some(_) => ClaimOutcome::Held { until: now },

@@ -159,7 +159,11 @@ fn every_error_name_matched_is_one_the_functions_raise_or_a_service_error() {
                 for error in entry["ErrorEquals"].as_array().unwrap() {
                     let error = error.as_str().unwrap();
                     assert!(
-                        ERROR_TYPES.contains(&error) || error.starts_with("Lambda.") || error.starts_with("States."),
+                        ERROR_TYPES.contains(&error)
+                            || error.starts_with("Lambda.")
+                            || error.starts_with("States.")
+                            // Lambda's errorType for a function it stopped at its timeout.
+                            || error == "Sandbox.Timedout",
                         "{name}.{list}: {error} is raised by nothing"
                     );
                 }
@@ -205,4 +209,42 @@ fn notifications_go_to_a_fifo_topic_under_a_claim_that_outlives_its_holder() {
             "{state}: TimeoutSeconds {task_timeout} < Lambda timeout {lambda_timeout}"
         );
     }
+}
+
+/// The time budgets nest: the SDK's per-call limit and the margin to answer
+/// fit inside the Lambda timeout; the state machine waits out the Lambda
+/// timeout; and a function that was killed anyway (`Sandbox.Timedout`) is
+/// retried like any unavailable dependency, which is safe because every step
+/// that writes is idempotent (a conditional write, a claim).
+#[test]
+fn timeouts_nest_and_a_timed_out_function_is_retried() {
+    let template = template();
+    let definition = definition();
+    let margin = orderflow_lambda::ANSWER_MARGIN;
+    for (state, function) in [
+        ("ValidateData", "ValidateDataFunction"),
+        ("ProcessOrder", "ProcessOrderFunction"),
+        ("SendNotification", "SendNotificationFunction"),
+        ("SendRejectionNotice", "SendNotificationFunction"),
+    ] {
+        let lambda = std::time::Duration::from_secs(template.function_timeout(function).unwrap());
+        assert!(orderflow_aws::OPERATION_TIMEOUT + margin <= lambda, "{function}: {lambda:?}");
+        let task = &definition["States"][state];
+        assert!(task["TimeoutSeconds"].as_u64().unwrap() >= lambda.as_secs(), "{state}");
+        if state != "ValidateData" {
+            let retried: Vec<&str> = task["Retry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["ErrorEquals"].as_array().unwrap().iter().filter_map(Value::as_str))
+                .collect();
+            for error in ["DependencyUnavailable", "Sandbox.Timedout"] {
+                assert!(retried.contains(&error), "{state} does not retry {error}");
+            }
+        }
+    }
+    assert!(
+        send_notification::PUBLISH_RESERVE >= orderflow_aws::ATTEMPT_TIMEOUT,
+        "a publish is started only with its whole attempt time left"
+    );
 }

@@ -110,7 +110,7 @@ impl OrderStore for InMemoryOrderStore {
         if let Some(existing) = &stored.notification {
             return Ok(ClaimOutcome::AlreadyRecorded(existing.clone()));
         }
-        if let Some(held) = stored.claim.as_ref().filter(|c| c.until >= now) {
+        if let Some(held) = stored.claim.as_ref().filter(|c| c.until >= now && c.token != claim.token) {
             return Ok(ClaimOutcome::Held { until: held.until });
         }
         stored.claim = Some(claim.clone());

@@ -145,7 +145,8 @@ pub trait OrderStore: Send + Sync {
 
     /// Takes `claim` on the order's confirmation, in one conditional write:
     /// only if the order exists with `content_hash`, has no notification
-    /// recorded, and no other claim is unexpired at `now`.
+    /// recorded, and no other claim is unexpired at `now` (the same token
+    /// again is this attempt's own claim, e.g. an SDK retry of the write).
     fn claim_confirmation(
         &self,
         order_id: &OrderId,

@@ -3,6 +3,7 @@
 //! configuration at cold start, and reporting a failed cold start.
 
 mod config;
+mod deadline;
 mod init_error;
 mod invocation_span;
 pub mod payload;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use config::{NOTIFICATION_TOPIC_ARN, ORDERS_TABLE, notification_topic_arn, orders_table};
+pub use deadline::{ANSWER_MARGIN, DEFAULT_BUDGET, Deadline};
 pub use init_error::fail_init;
 pub use invocation_span::{invocation_span, record_order_id};
 

@@ -59,16 +59,17 @@ pub async fn handler<S: OrderStore, C: Clock>(
 ) -> Result<ProcessOutput, OrderError> {
     let order = order_from_step_input(&event.payload)?;
     orderflow_lambda::record_order_id(order.order_id().as_str());
-    process(store, clock, order).await
+    process(store, clock, order, orderflow_lambda::Deadline::from_epoch_millis(event.context.deadline)).await
 }
 
 async fn process<S: OrderStore, C: Clock>(
     store: &S,
     clock: &C,
     order: ValidatedOrder,
+    deadline: orderflow_lambda::Deadline,
 ) -> Result<ProcessOutput, OrderError> {
     let record = StoredOrder::new(&order, clock.now());
-    let receipt = match store.insert_if_absent(&record, &order).await? {
+    let receipt = match deadline.bound("DynamoDB", "PutItem", store.insert_if_absent(&record, &order)).await? {
         InsertOutcome::Inserted => {
             tracing::info!(total = %record.total, currency = %record.currency, "order stored");
             Receipt::new(record, false)

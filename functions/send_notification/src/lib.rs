@@ -11,6 +11,7 @@ use orderflow_domain::order::decimal_as_string;
 use orderflow_domain::ports::{Claim, ClaimOutcome, Clock, NotificationRecord, Notifier, OrderStore, RecordOutcome};
 use orderflow_domain::steps::NotificationRequest;
 use orderflow_domain::{DependencyError, DependencyErrorKind, OrderError, OrderId, ValidatedOrder};
+use orderflow_lambda::Deadline;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -79,16 +80,17 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
     clock: &C,
     event: LambdaEvent<Value>,
 ) -> Result<NotifyOutput, OrderError> {
+    let deadline = Deadline::from_epoch_millis(event.context.deadline);
     match NotificationRequest::parse(&event.payload) {
         Ok(NotificationRequest::Confirm(order)) => {
             orderflow_lambda::record_order_id(order.order_id().as_str());
-            confirm(store, notifier, clock, order, &event.context.request_id, event.context.deadline).await
+            confirm(store, notifier, clock, order, &event.context.request_id, deadline).await
         }
         Ok(NotificationRequest::Reject(rejection)) => {
             if let Some(id) = &rejection.order_id {
                 orderflow_lambda::record_order_id(id.as_str());
             }
-            reject(store, notifier, clock, rejection).await
+            reject(store, notifier, clock, rejection, deadline).await
         }
         Err(err) => {
             tracing::warn!("input is neither process_order's output nor a Catch output");
@@ -101,21 +103,19 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
 pub const CLAIM_LEASE: Duration = Duration::seconds(orderflow_domain::ports::CLAIM_LEASE_SECONDS);
 /// How often an attempt that found the claim held looks for its outcome.
 const POLL: std::time::Duration = std::time::Duration::from_millis(100);
-/// Time kept back from the invocation's deadline to answer before Lambda's timeout.
-const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(1500);
-/// The waiting budget when the invocation has no deadline (called in-process).
-const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+/// The time a publish needs before the deadline to be started: SNS's 3 s
+/// attempt timeout and a moment to record it. With less, the attempt gives
+/// the claim back and fails retryable rather than risk being cut off after
+/// telling the customer.
+pub const PUBLISH_RESERVE: std::time::Duration = std::time::Duration::from_millis(3_500);
 
-/// Until when this invocation may wait for another attempt, from the
-/// Runtime API's deadline (epoch milliseconds; 0 when there is none).
-fn wait_deadline(deadline_ms: u64) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
-    let now_ms = u64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-    if deadline_ms == 0 {
-        return now + DEFAULT_BUDGET;
-    }
-    let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    now + left.saturating_sub(ANSWER_MARGIN)
+fn unavailable(operation: &'static str, detail: &str) -> OrderError {
+    OrderError::DependencyUnavailable(DependencyError {
+        kind: DependencyErrorKind::Unavailable,
+        service: "orderflow",
+        operation,
+        detail: detail.into(),
+    })
 }
 
 /// Exactly one confirmation per order: of all attempts (retries, concurrent
@@ -129,13 +129,13 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
     clock: &C,
     order: ValidatedOrder,
     request_id: &str,
-    deadline_ms: u64,
+    deadline: Deadline,
 ) -> Result<NotifyOutput, OrderError> {
     let order_id = order.order_id();
     let hash = order.content_hash();
     let conflict = || OrderError::Conflict { order_id: order_id.to_string() };
     let not_found = || OrderError::NotFound { order_id: order_id.to_string() };
-    let stored = store.get(order_id).await?.ok_or_else(not_found)?;
+    let stored = deadline.bound("DynamoDB", "GetItem", store.get(order_id)).await?.ok_or_else(not_found)?;
     if stored.content_hash != hash {
         return Err(conflict());
     }
@@ -160,25 +160,22 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
     }
 
     let token = claim_token(request_id, clock.now());
-    let give_up_at = wait_deadline(deadline_ms);
     loop {
         let now = clock.now();
         let claim = Claim { token: token.clone(), until: now + CLAIM_LEASE };
-        match store.claim_confirmation(order_id, &hash, &claim, now).await? {
+        match deadline.bound("DynamoDB", "UpdateItem", store.claim_confirmation(order_id, &hash, &claim, now)).await? {
             ClaimOutcome::Claimed => break,
             ClaimOutcome::AlreadyRecorded(previous) => {
                 tracing::info!(message_id = %previous.message_id, "another attempt sent the confirmation");
                 return Ok(confirmed(previous, true, true));
             }
             ClaimOutcome::Held { .. } => {
-                if tokio::time::Instant::now() + POLL >= give_up_at {
+                if deadline.remaining() <= POLL {
                     tracing::warn!("another attempt is sending this confirmation; giving up for now");
-                    return Err(OrderError::DependencyUnavailable(DependencyError {
-                        kind: DependencyErrorKind::Unavailable,
-                        service: "orderflow",
-                        operation: "ClaimConfirmation",
-                        detail: "another attempt is sending this order's confirmation; retry later".into(),
-                    }));
+                    return Err(unavailable(
+                        "ClaimConfirmation",
+                        "another attempt is sending this order's confirmation; retry later",
+                    ));
                 }
                 tokio::time::sleep(POLL).await;
             }
@@ -187,23 +184,31 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
         }
     }
 
-    let now = clock.now();
-    let message_id = match notifier.publish(&Notification::confirmation(&order, now)).await {
-        Ok(id) => id,
-        Err(err) => {
-            if let Err(release) = store.release_claim(order_id, &token).await {
-                tracing::warn!(error = %release, "could not release the claim; it lapses on its own");
-            }
-            return Err(err.into());
+    let release = || async {
+        if let Err(err) = deadline.bound("DynamoDB", "UpdateItem", store.release_claim(order_id, &token)).await {
+            tracing::warn!(error = %err, "could not release the claim; it lapses on its own");
         }
     };
+    if deadline.remaining() < PUBLISH_RESERVE {
+        release().await;
+        return Err(unavailable("Publish", "too little of the invocation's time is left to publish and record"));
+    }
+    let now = clock.now();
+    let message_id =
+        match deadline.bound("SNS", "Publish", notifier.publish(&Notification::confirmation(&order, now))).await {
+            Ok(id) => id,
+            Err(err) => {
+                release().await;
+                return Err(err.into());
+            }
+        };
     tracing::info!(%message_id, "confirmation published");
     let record = NotificationRecord { message_id, notified_at: now };
     // The customer has been told: from here on the attempt succeeds, so a
     // workflow never fails after confirming. A record that cannot be written
     // leaves the claim to lapse; a later attempt then sends the same notice
     // again under the same deduplication id.
-    match store.record_notification(order_id, &hash, &record).await {
+    match deadline.bound("DynamoDB", "UpdateItem", store.record_notification(order_id, &hash, &record)).await {
         Ok(RecordOutcome::Recorded) => Ok(confirmed(record, false, true)),
         Ok(RecordOutcome::AlreadyRecorded(previous)) => {
             tracing::warn!(
@@ -240,6 +245,7 @@ async fn reject<S: OrderStore, N: Notifier, C: Clock>(
     notifier: &N,
     clock: &C,
     rejection: Rejection,
+    deadline: Deadline,
 ) -> Result<NotifyOutput, OrderError> {
     let now = clock.now();
     let withheld = |reason: &'static str, rejection: Rejection| {
@@ -258,14 +264,15 @@ async fn reject<S: OrderStore, N: Notifier, C: Clock>(
         })
     };
     if let Some(id) = &rejection.order_id
-        && store.get(id).await?.is_some()
+        && deadline.bound("DynamoDB", "GetItem", store.get(id)).await?.is_some()
     {
         return Ok(withheld("order_is_stored", rejection));
     }
-    if !store.take_rejection_slot(now).await? {
+    if !deadline.bound("DynamoDB", "UpdateItem", store.take_rejection_slot(now)).await? {
         return Ok(withheld("rate_limited", rejection));
     }
-    let message_id = notifier.publish(&Notification::rejection(&rejection, now)).await?;
+    let notice = Notification::rejection(&rejection, now);
+    let message_id = deadline.bound("SNS", "Publish", notifier.publish(&notice)).await?;
     tracing::info!(%message_id, error = %rejection.error, reasons = rejection.reasons.len(), "rejection notice published");
     Ok(NotifyOutput::Rejected(Rejected {
         order_id: rejection.order_id,

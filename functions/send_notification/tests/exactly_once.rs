@@ -162,3 +162,27 @@ async fn with_the_record_step_failing_the_confirmation_is_sent_once_and_the_atte
     assert_eq!(again.unwrap_err().error_type(), "DependencyUnavailable");
     assert_eq!(setup.confirmations().await, 0);
 }
+
+/// The timeline: every first attempt of the store's calls hangs and
+/// its SDK retry answers. The calls share one deadline, so the attempt stops
+/// before publishing (too little time left to publish and record), inside
+/// the Lambda timeout, retryable; the retry sends the one confirmation.
+#[tokio::test]
+async fn slow_calls_share_one_deadline_and_never_publish_too_late() {
+    let setup = setup(TopicKind::Fifo).await;
+    setup.proxy.inject(Rule::new("GetItem", Fault::Hang).times(1));
+    setup.proxy.inject(Rule::new("UpdateItem", Fault::Hang).times(1));
+    let mut lambda = Context::default();
+    let now_ms = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap();
+    lambda.deadline = now_ms + 10_000;
+    let started = std::time::Instant::now();
+    let event = LambdaEvent::new(setup.input.clone(), lambda);
+    let err = send_notification::handler(&setup.store, &setup.notifier, &SystemClock, event).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.error_type(), "DependencyUnavailable", "{err}");
+    assert!(took < std::time::Duration::from_millis(8_600), "answered after {took:?}, past the margin");
+    assert_eq!(setup.confirmations().await, 0, "nothing published that late");
+    let retry = setup.invoke().await.unwrap();
+    assert_eq!(retry["notification"]["recorded"], true);
+    assert_eq!(setup.confirmations().await, 1);
+}
