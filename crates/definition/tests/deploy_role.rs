@@ -38,7 +38,9 @@ fn allowing<'a>(statements: &'a [Value], action: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|s| s["Effect"] == "Allow")
         .filter(|s| {
-            list(&s["Action"]).iter().any(|a| a == action || (a.ends_with('*') && action.starts_with(&a[..a.len() - 1])))
+            list(&s["Action"])
+                .iter()
+                .any(|a| a == action || (a.ends_with('*') && action.starts_with(&a[..a.len() - 1])))
         })
         .collect()
 }
@@ -73,7 +75,9 @@ fn every_role_write_requires_the_boundary_and_roles_go_only_to_lambda_and_step_f
     }
     for grant in allowing(&statements, "iam:AttachRolePolicy") {
         let allowed = list(&grant["Condition"]["ArnEquals"]["iam:PolicyARN"]);
-        assert!(!allowed.is_empty() && allowed.iter().all(|p| !p.contains("Administrator") && !p.contains("FullAccess")));
+        assert!(
+            !allowed.is_empty() && allowed.iter().all(|p| !p.contains("Administrator") && !p.contains("FullAccess"))
+        );
     }
     for grant in allowing(&statements, "iam:PassRole") {
         let services = list(&grant["Condition"]["StringEquals"]["iam:PassedToService"]);
