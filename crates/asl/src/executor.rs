@@ -468,15 +468,19 @@ impl Run<'_> {
                 let output = self.exit(&scope, output)?;
                 return Ok(Step::Next(next, output));
             }
-            Kind::Wait(wait) => states::wait::run(&scope, &raw, wait).await?,
+            // Boxed, so the future of a state that does not wait stays small:
+            // it is built, and moved, once per state.
+            Kind::Wait(wait) => Box::pin(states::wait::run(&scope, &raw, wait)).await?,
             Kind::Pass { result } => states::pass::run(&scope, raw, result.as_ref())?,
-            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => match self.with_retries(&scope, raw).await? {
-                Ok(output) => output,
-                Err((next, output)) => {
-                    let output = self.exit(&scope, output)?;
-                    return Ok(Step::Next(next, output));
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                match Box::pin(self.with_retries(&scope, raw)).await? {
+                    Ok(output) => output,
+                    Err((next, output)) => {
+                        let output = self.exit(&scope, output)?;
+                        return Ok(Step::Next(next, output));
+                    }
                 }
-            },
+            }
         };
         let output = self.exit(&scope, output)?;
         Ok(match &state.transition {
