@@ -123,6 +123,12 @@ pub struct ExecutionOptions {
     pub machine_type: MachineType,
     /// Seeds retry jitter, States.MathRandom and States.UUID.
     pub seed: u64,
+    /// The execution's ARN when the caller has already given it out (the API
+    /// server answers StartExecution before the execution runs); else made
+    /// from the names.
+    pub execution_arn: Option<Arc<str>>,
+    /// The state machine's role, shown in ExecutionStarted and `$$.Execution.RoleArn`.
+    pub role_arn: Option<Arc<str>>,
 }
 
 impl Default for ExecutionOptions {
@@ -134,6 +140,8 @@ impl Default for ExecutionOptions {
             account: "123456789012".into(),
             machine_type: MachineType::Standard,
             seed: 1,
+            execution_arn: None,
+            role_arn: None,
         }
     }
 }
@@ -156,7 +164,7 @@ pub struct Execution {
     pub output: Option<Arc<Value>>,
     pub error: Option<String>,
     pub cause: Option<String>,
-    pub history: History,
+    pub history: Arc<History>,
     /// Every Retry and Catch entry that acted, in order: for coverage checks.
     pub rules_taken: Vec<RuleTaken>,
 }
@@ -188,6 +196,7 @@ pub struct Executor<'a> {
     mocks: Option<&'a dyn TaskMocks>,
     clock: &'a dyn Clock,
     options: ExecutionOptions,
+    history: Option<Arc<History>>,
 }
 
 /// Internal marker for the whole execution running past its TimeoutSeconds.
@@ -200,7 +209,13 @@ impl<'a> Executor<'a> {
         clock: &'a dyn Clock,
         options: ExecutionOptions,
     ) -> Self {
-        Executor { machine, invoker, mocks: None, clock, options }
+        Executor { machine, invoker, mocks: None, clock, options, history: None }
+    }
+
+    /// Records into `history`, which others may read while the execution runs.
+    pub fn with_history(mut self, history: Arc<History>) -> Self {
+        self.history = Some(history);
+        self
     }
 
     /// Task states the mocks answer do not reach the invoker.
@@ -218,6 +233,7 @@ impl<'a> Executor<'a> {
         let o = &self.options;
         let machine_arn = format!("arn:aws:states:{}:{}:stateMachine:{}", o.region, o.account, o.state_machine_name);
         let execution_arn = match o.machine_type {
+            _ if o.execution_arn.is_some() => o.execution_arn.as_deref().unwrap_or_default().to_owned(),
             MachineType::Standard => {
                 format!("arn:aws:states:{}:{}:execution:{}:{}", o.region, o.account, o.state_machine_name, o.name)
             }
@@ -237,7 +253,7 @@ impl<'a> Executor<'a> {
             mocks: self.mocks,
             invocations: Mutex::new(Vec::new()),
             clock: self.clock,
-            history: History::default(),
+            history: self.history.clone().unwrap_or_default(),
             rng: Rng::new(o.seed),
             region: o.region.clone(),
             facts: ExecutionFacts {
@@ -245,7 +261,10 @@ impl<'a> Executor<'a> {
                 input: input.value.clone(),
                 input_size: input.size,
                 name: o.name.clone(),
-                role_arn: format!("arn:aws:iam::{}:role/local-execution-role", o.account).into(),
+                role_arn: match &o.role_arn {
+                    Some(role) => role.clone(),
+                    None => format!("arn:aws:iam::{}:role/local-execution-role", o.account).into(),
+                },
                 start_time: start.unix_timestamp_nanos(),
                 redrive_count: (o.machine_type == MachineType::Standard).then_some(0),
                 machine_id: machine_arn.into(),
@@ -338,7 +357,7 @@ pub(crate) struct Run<'a> {
     /// Task invocations so far, per state, for the mocks' invocation numbers.
     invocations: Mutex<Vec<(Arc<str>, u32)>>,
     pub clock: &'a dyn Clock,
-    pub history: History,
+    pub history: Arc<History>,
     pub rng: Rng,
     pub region: Arc<str>,
     pub facts: ExecutionFacts,

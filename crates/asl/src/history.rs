@@ -17,6 +17,9 @@ pub const MAX_EVENTS: usize = 25_000;
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     pub timestamp: String,
+    /// The same instant as Unix nanoseconds.
+    #[serde(skip)]
+    pub at_nanos: i128,
     #[serde(rename = "type")]
     pub kind: String,
     pub id: u64,
@@ -210,6 +213,7 @@ impl History {
                         .ok()
                         .and_then(|t| t.format(&Rfc3339).ok())
                         .unwrap_or_default(),
+                    at_nanos: e.at,
                     kind: e.kind.to_owned(),
                     id: i as u64 + 1,
                     previous_event_id: e.previous,

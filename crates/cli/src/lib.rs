@@ -6,6 +6,7 @@ pub mod in_process;
 pub mod lambda_endpoint;
 pub mod loader;
 pub mod mock_config;
+pub mod serve;
 pub mod source;
 pub mod test_cases;
 

@@ -56,6 +56,14 @@ enum Command {
     /// states, Choice branches, Retry and Catch entries. Exit 0 when every case
     /// passes at the coverage asked for, 1 otherwise, 2 for a bad file.
     Test(TestArgs),
+    /// Serve the Step Functions API (AWS JSON 1.0) on 127.0.0.1, for the AWS CLI,
+    /// boto3 and the AWS SDKs (`--endpoint-url http://127.0.0.1:8083`). At start
+    /// it creates the project's own state machine from the template and prints
+    /// its ARN. Tasks run as for `run`: the function handlers in-process against
+    /// moto (started here), or a Lambda Invoke API (--lambda-endpoint); with
+    /// --mock-config, an execution started on `<state machine ARN>#<TestCase>`
+    /// gets that test case's mocked answers. State is kept in memory.
+    Serve(ServeArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -93,6 +101,24 @@ struct RunArgs {
     /// After the outcome, the Mermaid flowchart with the states the execution entered highlighted.
     #[arg(long)]
     graph: bool,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    definition: DefinitionArgs,
+    /// The port on 127.0.0.1.
+    #[arg(long, default_value_t = 8083)]
+    port: u16,
+    /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
+    #[arg(long, value_name = "URL")]
+    lambda_endpoint: Option<String>,
+    /// A Step Functions Local MockConfigFile: `<state machine ARN>#<TestCase>` runs with its mocks.
+    #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<PathBuf>,
+    /// Wait states and retry intervals take no time (the history still shows the time that passed).
+    #[arg(long)]
+    virtual_time: bool,
 }
 
 #[derive(Args)]
@@ -211,6 +237,7 @@ async fn main() -> ExitCode {
         Command::Lint(args) => lint(args, paint),
         Command::Graph(args) => graph(args),
         Command::Test(args) => test(args, paint).await,
+        Command::Serve(args) => serve(args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "orderflow", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -460,4 +487,67 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
         print!("{}", orderflow::graph::mermaid(&loaded.machine, written.as_ref(), &entered));
     }
     Ok(if execution.status == ExecutionStatus::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
+    use orderflow::serve::{FileMocks, deployed_name, read_mock_config};
+    use orderflow_server::{Config, Service};
+    use std::sync::Arc;
+
+    let loaded = o.definition.load_runnable()?;
+    let mocks = o.mock_config.as_deref().map(|p| given(p).and_then(|p| read_mock_config(&p))).transpose()?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", o.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", o.port))?;
+    let mut _emulator = None;
+    let (invoker, mode): (Arc<dyn Invoker>, String) = match &o.lambda_endpoint {
+        Some(url) => (Arc::new(LambdaEndpoint::new(url)?), format!("tasks through the Lambda Invoke API at {url}")),
+        None => {
+            eprintln!("orderflow serve: starting moto, the local AWS emulator, on 127.0.0.1 ...");
+            let emulator = Emulator::start().map_err(|e| e.to_string())?;
+            let config = emulator.config_loader().load().await;
+            let resources = LocalResources::create(&config, "orderflow").await.map_err(|e| e.to_string())?;
+            let clients = AwsClients::load(emulator.config_loader()).await;
+            let invoker = InProcess::new(
+                DynamoDbOrderStore::new(clients.dynamodb(), &resources.table),
+                SnsNotifier::new(clients.sns(), &resources.topic_arn),
+                SystemClock,
+            );
+            let mode = format!("tasks in-process against moto at {}", emulator.endpoint());
+            _emulator = Some(emulator);
+            (Arc::new(invoker), mode)
+        }
+    };
+    let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
+    let mut service = Service::new(Config::default(), invoker, clock);
+    if let Some(mocks) = mocks {
+        service = service.with_mocks(Arc::new(FileMocks(Arc::new(mocks))));
+    }
+    let service = Arc::new(service);
+
+    let template = given(&o.definition.template)?;
+    let name = deployed_name(&template, &loaded.state_machine_name);
+    let definition =
+        orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
+    let request = json!({
+        "name": name,
+        "definition": definition,
+        "roleArn": "arn:aws:iam::123456789012:role/orderflow-local",
+    });
+    let created = service
+        .call("CreateStateMachine", request.to_string().as_bytes())
+        .await
+        .map_err(|e| format!("cannot create the state machine {name}: {e}"))?;
+    let arn = created["stateMachineArn"].as_str().unwrap_or_default().to_owned();
+    let address = format!("http://127.0.0.1:{}", o.port);
+    println!("orderflow serve: the Step Functions API on {address} ({mode})");
+    println!("state machine: {arn}");
+    println!(
+        "try: aws stepfunctions --endpoint-url {address} start-execution --state-machine-arn {arn} --input file://events/order-valid.json"
+    );
+    tokio::select! {
+        () = orderflow_server::serve(listener, service) => {}
+        _ = tokio::signal::ctrl_c() => eprintln!("orderflow serve: stopped"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

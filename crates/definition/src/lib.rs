@@ -128,6 +128,23 @@ impl Template {
         self.root.get("Resources")?.get(logical_id)
     }
 
+    /// Each parameter's `Default`, as text.
+    pub fn parameter_defaults(&self) -> Vec<(String, String)> {
+        let Some(Value::Mapping(parameters)) = self.root.get("Parameters") else { return Vec::new() };
+        parameters
+            .iter()
+            .filter_map(|(k, v)| {
+                let default = match v.get("Default")? {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((k.as_str()?.to_owned(), default))
+            })
+            .collect()
+    }
+
     /// A function's Lambda timeout in seconds: its own `Timeout`, else the
     /// template's `Globals.Function.Timeout`, else Lambda's default of 3.
     pub fn function_timeout(&self, logical_id: &str) -> Option<u64> {

@@ -1,0 +1,257 @@
+//! `orderflow serve`'s API driven by real clients: the AWS CLI and boto3 from
+//! the project's virtualenv, against a server started here on a free loopback
+//! port. Tasks run the real handlers in-process on in-memory ports.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use orderflow::serve::{FileMocks, read_mock_config};
+use orderflow::{InProcess, load};
+use orderflow_asl::{Clock, RealClock};
+use orderflow_definition::workspace_root;
+use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier};
+use orderflow_server::{Config, Service};
+use serde_json::{Value, json};
+
+struct Server {
+    endpoint: String,
+    order_machine: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn server() -> Server {
+    let invoker = InProcess::new(InMemoryOrderStore::default(), RecordingNotifier::default(), FixedClock::default());
+    let clock: Arc<dyn Clock> = Arc::new(RealClock);
+    let root = workspace_root();
+    let mocks = read_mock_config(&root.join("statemachine/order.mock.json")).unwrap();
+    let service = Arc::new(
+        Service::new(Config::default(), Arc::new(invoker), clock).with_mocks(Arc::new(FileMocks(Arc::new(mocks)))),
+    );
+    let loaded = load(&root.join("infra/template.yaml"), None).unwrap();
+    let definition = orderflow_definition::substitute(&loaded.source, &loaded.substitutions).unwrap();
+    let request =
+        json!({"name": "OrderWorkflow", "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/local"});
+    let created = service.call("CreateStateMachine", request.to_string().as_bytes()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(orderflow_server::serve(listener, service));
+    Server { endpoint, order_machine: created["stateMachineArn"].as_str().unwrap().to_owned(), _task: task }
+}
+
+fn venv(tool: &str) -> PathBuf {
+    let path = workspace_root().join(".venv/bin").join(tool);
+    assert!(path.exists(), "{} is missing: run `make venv` first", path.display());
+    path
+}
+
+/// `aws stepfunctions <args>` against the server: (exit code, stdout as JSON or text, stderr).
+fn aws(server: &Server, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(venv("aws"))
+        .arg("stepfunctions")
+        .args(["--endpoint-url", &server.endpoint, "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let value = serde_json::from_str(&stdout).unwrap_or(Value::String(stdout));
+    (out.status.code().unwrap_or(-1), value, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn ok(server: &Server, args: &[&str]) -> Value {
+    let (code, out, err) = aws(server, args);
+    assert_eq!(code, 0, "aws {args:?}: {err}");
+    out
+}
+
+async fn until_done(server: &Server, execution: &str) -> Value {
+    for _ in 0..200 {
+        let described = ok(server, &["describe-execution", "--execution-arn", execution]);
+        if described["status"] != "RUNNING" {
+            return described;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{execution} still running");
+}
+
+const WAITING: &str = r#"{"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Done"}, "Done": {"Type": "Succeed"}}}"#;
+const ADDING: &str = r#"{"StartAt": "Add", "States": {"Add": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"}, "End": true}}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_runs_the_order_workflow_and_reads_its_history() {
+    let server = server().await;
+    let input = format!("file://{}", workspace_root().join("events/order-valid.json").display());
+    let started = ok(
+        &server,
+        &["start-execution", "--state-machine-arn", &server.order_machine, "--name", "order-1", "--input", &input],
+    );
+    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    assert_eq!(execution, "arn:aws:states:us-east-1:123456789012:execution:OrderWorkflow:order-1");
+    let described = until_done(&server, &execution).await;
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["status"], "NOTIFIED");
+
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
+    let events = history["events"].as_array().unwrap();
+    assert_eq!(events.first().unwrap()["type"], "ExecutionStarted");
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+    assert!(events.iter().any(|e| e["type"] == "TaskSucceeded"));
+    assert_eq!(
+        events[0]["executionStartedEventDetails"]["roleArn"], "arn:aws:iam::123456789012:role/local",
+        "the state machine's role"
+    );
+    // Reverse order and paging, through the CLI's own paginator.
+    let reversed =
+        ok(&server, &["get-execution-history", "--execution-arn", &execution, "--reverse-order", "--max-items", "2"]);
+    assert_eq!(reversed["events"][0]["type"], "ExecutionSucceeded");
+    assert!(reversed.get("NextToken").is_some());
+    let without_data =
+        ok(&server, &["get-execution-history", "--execution-arn", &execution, "--no-include-execution-data"]);
+    assert!(without_data["events"][0]["executionStartedEventDetails"].get("input").is_none());
+
+    // The same name and input while it runs is the same execution; once it ended, a conflict.
+    let (code, _, err) = aws(
+        &server,
+        &["start-execution", "--state-machine-arn", &server.order_machine, "--name", "order-1", "--input", &input],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("ExecutionAlreadyExists"), "{err}");
+
+    let listed =
+        ok(&server, &["list-executions", "--state-machine-arn", &server.order_machine, "--status-filter", "SUCCEEDED"]);
+    assert_eq!(listed["executions"][0]["executionArn"], execution.as_str());
+    let machine = ok(&server, &["describe-state-machine-for-execution", "--execution-arn", &execution]);
+    assert_eq!(machine["name"], "OrderWorkflow");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_creates_stops_runs_synchronously_and_validates() {
+    let server = server().await;
+    let role = "arn:aws:iam::123456789012:role/local";
+    let waiting =
+        ok(&server, &["create-state-machine", "--name", "waiting", "--definition", WAITING, "--role-arn", role]);
+    let waiting = waiting["stateMachineArn"].as_str().unwrap().to_owned();
+    let started = ok(&server, &["start-execution", "--state-machine-arn", &waiting]);
+    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    assert_eq!(ok(&server, &["describe-execution", "--execution-arn", &execution])["status"], "RUNNING");
+    ok(
+        &server,
+        &["stop-execution", "--execution-arn", &execution, "--error", "Operator", "--cause", "changed my mind"],
+    );
+    let stopped = ok(&server, &["describe-execution", "--execution-arn", &execution]);
+    assert_eq!(stopped["status"], "ABORTED");
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &execution, "--reverse-order"]);
+    assert_eq!(history["events"][0]["type"], "ExecutionAborted");
+    assert_eq!(history["events"][0]["executionAbortedEventDetails"]["cause"], "changed my mind");
+
+    let adding = ok(
+        &server,
+        &["create-state-machine", "--name", "adding", "--definition", ADDING, "--role-arn", role, "--type", "EXPRESS"],
+    );
+    let adding = adding["stateMachineArn"].as_str().unwrap().to_owned();
+    let sync =
+        ok(&server, &["start-sync-execution", "--state-machine-arn", &adding, "--input", r#"{"a": 1.5, "b": 2}"#]);
+    assert_eq!(sync["status"], "SUCCEEDED", "{sync}");
+    assert_eq!(sync["output"], r#"{"sum":4}"#);
+    assert!(sync["executionArn"].as_str().unwrap().contains(":express:adding:"));
+    let (code, _, err) = aws(&server, &["start-sync-execution", "--state-machine-arn", &waiting]);
+    assert_ne!(code, 0);
+    assert!(err.contains("StateMachineTypeNotSupported"), "{err}");
+
+    let valid = ok(&server, &["validate-state-machine-definition", "--definition", ADDING]);
+    assert_eq!(valid["result"], "OK");
+    let broken = r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Pass", "End": true}}}"#;
+    let invalid = ok(&server, &["validate-state-machine-definition", "--definition", broken]);
+    assert_eq!(invalid["result"], "FAIL");
+    assert_eq!(invalid["diagnostics"][0]["code"], "SCHEMA_VALIDATION_FAILED");
+    let (code, _, err) =
+        aws(&server, &["create-state-machine", "--name", "broken", "--definition", broken, "--role-arn", role]);
+    assert_ne!(code, 0);
+    assert!(err.contains("InvalidDefinition"), "{err}");
+    let (code, _, err) =
+        aws(&server, &["create-state-machine", "--name", "bad name", "--definition", ADDING, "--role-arn", role]);
+    assert_ne!(code, 0);
+    assert!(err.contains("InvalidName"), "{err}");
+    let (_, _, err) = aws(
+        &server,
+        &["describe-state-machine", "--state-machine-arn", "arn:aws:states:us-east-1:123456789012:stateMachine:nope"],
+    );
+    assert!(err.contains("StateMachineDoesNotExist"), "{err}");
+    let (_, _, err) = aws(&server, &["describe-execution", "--execution-arn", "not-an-arn"]);
+    assert!(err.contains("InvalidArn"), "{err}");
+    let (_, _, err) = aws(&server, &["start-execution", "--state-machine-arn", &adding, "--input", "{not json"]);
+    assert!(err.contains("InvalidExecutionInput"), "{err}");
+    let (_, _, err) = aws(&server, &["list-state-machine-versions", "--state-machine-arn", &adding]);
+    assert!(err.contains("UnknownOperationException") && err.contains("ListStateMachineVersions"), "{err}");
+}
+
+/// boto3, as a Python test suite would use it: typed exceptions, paginators,
+/// and a `#TestCase` run from the project's MockConfigFile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_drives_the_api_with_typed_errors_and_mock_test_cases() {
+    let server = server().await;
+    let script = r##"
+import json, sys, time, boto3
+endpoint, machine, order = sys.argv[1], sys.argv[2], sys.argv[3]
+sfn = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+def wait(arn):
+    for _ in range(200):
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.05)
+    raise SystemExit("still running")
+out = {}
+run = sfn.start_execution(stateMachineArn=machine, input=open(order).read())
+out["plain"] = wait(run["executionArn"])["status"]
+mocked = sfn.start_execution(stateMachineArn=machine + "#InvalidOrderIsRejected", input=open(order).read())
+d = wait(mocked["executionArn"])
+out["mocked"] = [d["status"], d.get("error")]
+try:
+    sfn.describe_execution(executionArn=machine.replace(":stateMachine:", ":execution:") + ":nope")
+except sfn.exceptions.ExecutionDoesNotExist as e:
+    out["missing"] = e.response["Error"]["Code"]
+try:
+    sfn.start_execution(stateMachineArn=machine + "#NoSuchCase")
+except sfn.exceptions.StateMachineDoesNotExist as e:
+    out["no_case"] = e.response["Error"]["Code"]
+pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine, PaginationConfig={"PageSize": 1})
+out["listed"] = sum(len(p["executions"]) for p in pages)
+events = [e for p in sfn.get_paginator("get_execution_history").paginate(executionArn=run["executionArn"], PaginationConfig={"PageSize": 4}) for e in p["events"]]
+out["event_ids"] = [e["id"] for e in events]
+print(json.dumps(out))
+"##;
+    let order = workspace_root().join("events/order-valid.json");
+    let endpoint = server.endpoint.clone();
+    let machine = server.order_machine.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(venv("python"))
+            .args(["-c", script, &endpoint, &machine, order.to_str().unwrap()])
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["plain"], "SUCCEEDED");
+    assert_eq!(got["mocked"], json!(["FAILED", "OrderRejected"]), "the mock file's InvalidOrderIsRejected case");
+    assert_eq!(got["missing"], "ExecutionDoesNotExist");
+    assert_eq!(got["no_case"], "StateMachineDoesNotExist");
+    assert_eq!(got["listed"], 2);
+    let ids: Vec<u64> = got["event_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "every event once, in order, across pages");
+    assert!(ids.len() > 8);
+}

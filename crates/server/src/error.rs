@@ -1,0 +1,36 @@
+//! The API's errors, as the service model names them: HTTP 400 with
+//! `{"__type": "<code>", "message": "..."}`.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The model's error shape name, e.g. `StateMachineDoesNotExist`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into() }
+    }
+
+    pub fn validation(message: impl Into<String>) -> ApiError {
+        ApiError::new("ValidationException", message)
+    }
+
+    pub fn invalid_arn(arn: &str) -> ApiError {
+        ApiError::new("InvalidArn", format!("Invalid Arn: '{arn}'"))
+    }
+
+    /// The JSON body of the error answer.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({"__type": self.code, "message": self.message})
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,431 @@
+//! StartExecution, StartSyncExecution, DescribeExecution,
+//! DescribeStateMachineForExecution, ListExecutions, GetExecutionHistory,
+//! StopExecution.
+
+use std::sync::Arc;
+
+use orderflow_asl::history::{Detail, Fields};
+use orderflow_asl::{Execution, ExecutionOptions, ExecutionStatus, Executor, History, MachineType, TaskMocks};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::names::{check_name, execution_arn, state_machine_arn};
+use crate::state_machines::find;
+use crate::store::{ExecutionRecord, MachineRecord, Status};
+use crate::{Service, epoch_seconds, page};
+
+/// Step Functions' quota on an execution's input.
+const MAX_INPUT_BYTES: usize = 256 * 1024;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Start {
+    state_machine_arn: String,
+    name: Option<String>,
+    input: Option<String>,
+    trace_header: Option<String>,
+    included_data: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ByArn {
+    execution_arn: String,
+    included_data: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct List {
+    state_machine_arn: Option<String>,
+    status_filter: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    map_run_arn: Option<String>,
+    redrive_filter: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryRequest {
+    execution_arn: String,
+    max_results: Option<i64>,
+    reverse_order: Option<bool>,
+    next_token: Option<String>,
+    include_execution_data: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stop {
+    execution_arn: String,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+fn input_of(input: Option<String>) -> Result<(String, Value), ApiError> {
+    let text = input.unwrap_or_else(|| "{}".to_owned());
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(ApiError::new(
+            "InvalidExecutionInput",
+            format!(
+                "Invalid State Machine Execution Input: the input is {} bytes; the quota is {MAX_INPUT_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    let value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::new("InvalidExecutionInput", format!("Invalid State Machine Execution Input: '{e}'")))?;
+    Ok((text, value))
+}
+
+/// The mocked task answers for `#TestCase`, when the ARN names one.
+fn mocks_for(
+    service: &Service,
+    machine: &MachineRecord,
+    case: Option<&str>,
+) -> Result<Option<Arc<dyn TaskMocks>>, ApiError> {
+    let Some(case) = case else { return Ok(None) };
+    let found = service.mocks.as_ref().and_then(|m| m.case(&machine.name, case));
+    found.map(Some).ok_or_else(|| {
+        ApiError::new(
+            "StateMachineDoesNotExist",
+            format!(
+                "State Machine Does Not Exist: test case '{case}' of '{}' is in no mock configuration",
+                machine.name
+            ),
+        )
+    })
+}
+
+fn status_of(execution: &Execution) -> Status {
+    match execution.status {
+        ExecutionStatus::Succeeded => Status::Succeeded,
+        ExecutionStatus::Failed => Status::Failed,
+        ExecutionStatus::TimedOut => Status::TimedOut,
+    }
+}
+
+/// Runs an execution to its end on the current task.
+async fn run(
+    service: &Arc<Service>,
+    machine: &MachineRecord,
+    arn: &str,
+    name: &str,
+    input: Value,
+    history: Arc<History>,
+    mocks: Option<Arc<dyn TaskMocks>>,
+) -> Execution {
+    let options = ExecutionOptions {
+        name: name.into(),
+        state_machine_name: machine.name.as_str().into(),
+        region: service.config.region.as_str().into(),
+        account: service.config.account.as_str().into(),
+        machine_type: machine.kind,
+        seed: service.ids.next_u64(),
+        execution_arn: Some(arn.into()),
+        role_arn: Some(machine.role_arn.as_str().into()),
+    };
+    let executor = Executor::new(&machine.compiled, service.invoker.as_ref(), service.clock.as_ref(), options)
+        .with_history(history);
+    match &mocks {
+        Some(mocks) => executor.with_mocks(mocks.as_ref()).run(input).await,
+        None => executor.run(input).await,
+    }
+}
+
+fn finish(service: &Service, arn: &str, execution: &Execution) {
+    let mut inner = service.store.lock();
+    if let Some(record) = inner.executions.get_mut(arn)
+        && record.status == Status::Running
+    {
+        record.status = status_of(execution);
+        record.output = execution.output.as_ref().map(|o| o.to_string());
+        record.error = execution.error.clone();
+        record.cause = execution.cause.clone();
+        record.stopped = Some(service.clock.now_nanos());
+        record.task = None;
+    }
+}
+
+pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
+    let _ = (&r.trace_header, &r.included_data);
+    let (_, case) = state_machine_arn(&r.state_machine_arn)?;
+    let machine = find(service, &r.state_machine_arn)?;
+    let name = r.name.unwrap_or_else(|| service.ids.uuid_v4());
+    check_name(&name)?;
+    let (text, input) = input_of(r.input)?;
+    let mocks = mocks_for(service, &machine, case)?;
+    let (region, account) = (&service.config.region, &service.config.account);
+    let now = service.clock.now_nanos();
+    let history = Arc::new(History::default());
+    let arn = match machine.kind {
+        MachineType::Standard => {
+            let arn = format!("arn:aws:states:{region}:{account}:execution:{}:{name}", machine.name);
+            let mut inner = service.store.lock();
+            if let Some(existing) = inner.executions.get(&arn) {
+                // Idempotent while it runs with the same input, as Step Functions is.
+                if existing.status == Status::Running && existing.input == text {
+                    return Ok(json!({"executionArn": arn, "startDate": epoch_seconds(existing.started)}));
+                }
+                return Err(ApiError::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")));
+            }
+            inner.executions.insert(
+                arn.clone(),
+                ExecutionRecord {
+                    arn: arn.clone(),
+                    name: name.clone(),
+                    machine: machine.clone(),
+                    status: Status::Running,
+                    input: text,
+                    output: None,
+                    error: None,
+                    cause: None,
+                    started: now,
+                    stopped: None,
+                    history: history.clone(),
+                    task: None,
+                },
+            );
+            inner.started.push(arn.clone());
+            arn
+        }
+        MachineType::Express => {
+            format!("arn:aws:states:{region}:{account}:express:{}:{name}:{}", machine.name, service.ids.uuid_v4())
+        }
+    };
+    let task = {
+        let (service, arn) = (service.clone(), arn.clone());
+        tokio::spawn(async move {
+            let execution = run(&service, &machine, &arn, &name, input, history, mocks).await;
+            finish(&service, &arn, &execution);
+        })
+    };
+    if let Some(record) = service.store.lock().executions.get_mut(&arn)
+        && record.status == Status::Running
+    {
+        record.task = Some(task.abort_handle());
+    }
+    Ok(json!({"executionArn": arn, "startDate": epoch_seconds(now)}))
+}
+
+pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
+    let _ = (&r.trace_header, &r.included_data);
+    let (_, case) = state_machine_arn(&r.state_machine_arn)?;
+    let machine = find(service, &r.state_machine_arn)?;
+    if machine.kind != MachineType::Express {
+        return Err(ApiError::new(
+            "StateMachineTypeNotSupported",
+            "This operation is not supported by this type of state machine: StartSyncExecution runs EXPRESS state machines only",
+        ));
+    }
+    let name = r.name.unwrap_or_else(|| service.ids.uuid_v4());
+    check_name(&name)?;
+    let (text, input) = input_of(r.input)?;
+    let mocks = mocks_for(service, &machine, case)?;
+    let arn = format!(
+        "arn:aws:states:{}:{}:express:{}:{name}:{}",
+        service.config.region,
+        service.config.account,
+        machine.name,
+        service.ids.uuid_v4()
+    );
+    let started = service.clock.now_nanos();
+    let execution = run(service, &machine, &arn, &name, input, Arc::new(History::default()), mocks).await;
+    let stopped = service.clock.now_nanos();
+    let mut out = json!({
+        "executionArn": arn,
+        "stateMachineArn": machine.arn,
+        "name": name,
+        "startDate": epoch_seconds(started),
+        "stopDate": epoch_seconds(stopped),
+        "status": status_of(&execution).as_str(),
+        "input": text,
+        "inputDetails": {"included": true},
+        "billingDetails": {
+            "billedMemoryUsedInMB": 64,
+            "billedDurationInMilliseconds": ((stopped - started) / 1_000_000).max(100) as u64,
+        },
+    });
+    if let Some(output) = &execution.output {
+        out["output"] = Value::String(output.to_string());
+        out["outputDetails"] = json!({"included": true});
+    }
+    if let Some(error) = &execution.error {
+        out["error"] = Value::String(error.clone());
+    }
+    if let Some(cause) = &execution.cause {
+        out["cause"] = Value::String(cause.clone());
+    }
+    Ok(out)
+}
+
+fn not_found(arn: &str) -> ApiError {
+    ApiError::new("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"))
+}
+
+fn with_record<T>(service: &Service, arn: &str, f: impl FnOnce(&mut ExecutionRecord) -> T) -> Result<T, ApiError> {
+    execution_arn(arn)?;
+    let mut inner = service.store.lock();
+    inner.executions.get_mut(arn).map(f).ok_or_else(|| not_found(arn))
+}
+
+pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
+    let _ = r.included_data;
+    with_record(service, &r.execution_arn, |e| {
+        let mut out = json!({
+            "executionArn": e.arn,
+            "stateMachineArn": e.machine.arn,
+            "name": e.name,
+            "status": e.status.as_str(),
+            "startDate": epoch_seconds(e.started),
+            "input": e.input,
+            "inputDetails": {"included": true},
+            "redriveCount": 0,
+        });
+        if let Some(stopped) = e.stopped {
+            out["stopDate"] = epoch_seconds(stopped);
+        }
+        if let Some(output) = &e.output {
+            out["output"] = Value::String(output.clone());
+            out["outputDetails"] = json!({"included": true});
+        }
+        if let Some(error) = &e.error {
+            out["error"] = Value::String(error.clone());
+        }
+        if let Some(cause) = &e.cause {
+            out["cause"] = Value::String(cause.clone());
+        }
+        out
+    })
+}
+
+pub fn describe_machine(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
+    let _ = r.included_data;
+    with_record(service, &r.execution_arn, |e| {
+        let m = &e.machine;
+        json!({
+            "stateMachineArn": m.arn,
+            "name": m.name,
+            "definition": m.definition,
+            "roleArn": m.role_arn,
+            "updateDate": epoch_seconds(m.updated),
+            "loggingConfiguration": m.logging,
+            "tracingConfiguration": m.tracing,
+            "revisionId": m.revision.to_string(),
+        })
+    })
+}
+
+pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
+    let _ = &r.redrive_filter;
+    if r.map_run_arn.is_some() {
+        return Err(ApiError::validation("orderflow serve keeps no Map Runs: list by stateMachineArn"));
+    }
+    let Some(machine_arn) = r.state_machine_arn else {
+        return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
+    };
+    let machine = find(service, &machine_arn)?;
+    if machine.kind == MachineType::Express {
+        return Err(ApiError::new(
+            "StateMachineTypeNotSupported",
+            "This operation is not supported by this type of state machine: EXPRESS executions are not listed",
+        ));
+    }
+    let status = match r.status_filter.as_deref() {
+        None => None,
+        Some(text) => Some(Status::parse(text).ok_or_else(|| {
+            ApiError::validation(format!("1 validation error detected: Value '{text}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"))
+        })?),
+    };
+    let inner = service.store.lock();
+    let items: Vec<Value> = inner
+        .started
+        .iter()
+        .rev()
+        .filter_map(|arn| inner.executions.get(arn))
+        .filter(|e| e.machine.arn == machine.arn && status.is_none_or(|s| s == e.status))
+        .map(|e| {
+            let mut item = json!({
+                "executionArn": e.arn,
+                "stateMachineArn": e.machine.arn,
+                "name": e.name,
+                "status": e.status.as_str(),
+                "startDate": epoch_seconds(e.started),
+                "redriveCount": 0,
+            });
+            if let Some(stopped) = e.stopped {
+                item["stopDate"] = epoch_seconds(stopped);
+            }
+            item
+        })
+        .collect();
+    drop(inner);
+    let (items, next) = page(&items, r.max_results, r.next_token.as_deref())?;
+    let mut out = json!({"executions": items});
+    if let Some(next) = next {
+        out["nextToken"] = Value::String(next);
+    }
+    Ok(out)
+}
+
+pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiError> {
+    let history = with_record(service, &r.execution_arn, |e| e.history.clone())?;
+    let with_data = r.include_execution_data.unwrap_or(true);
+    let mut events: Vec<Value> = history
+        .events()
+        .into_iter()
+        .map(|e| {
+            let mut event = json!({
+                "timestamp": epoch_seconds(e.at_nanos),
+                "type": e.kind,
+                "id": e.id,
+                "previousEventId": e.previous_event_id,
+            });
+            for (key, mut details) in e.details {
+                if !with_data && let Some(body) = details.as_object_mut() {
+                    for field in ["input", "inputDetails", "output", "outputDetails"] {
+                        body.remove(field);
+                    }
+                }
+                event[key] = details;
+            }
+            event
+        })
+        .collect();
+    if r.reverse_order.unwrap_or(false) {
+        events.reverse();
+    }
+    let (events, next) = page(&events, r.max_results, r.next_token.as_deref())?;
+    let mut out = json!({"events": events});
+    if let Some(next) = next {
+        out["nextToken"] = Value::String(next);
+    }
+    Ok(out)
+}
+
+pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
+    let now = service.clock.now_nanos();
+    with_record(service, &r.execution_arn, |e| {
+        if e.status == Status::Running {
+            if let Some(task) = e.task.take() {
+                task.abort();
+            }
+            let mut details = Fields::default();
+            if let Some(error) = &r.error {
+                details.push("error", Detail::Text(error.clone()));
+            }
+            if let Some(cause) = &r.cause {
+                details.push("cause", Detail::Text(cause.clone()));
+            }
+            let last = e.history.len() as u64;
+            e.history.force(now, "ExecutionAborted", last, Some("executionAbortedEventDetails"), details);
+            e.status = Status::Aborted;
+            e.error = r.error.clone();
+            e.cause = r.cause.clone();
+            e.stopped = Some(now);
+        }
+        json!({"stopDate": epoch_seconds(e.stopped.unwrap_or(now))})
+    })
+}

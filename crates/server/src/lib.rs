@@ -1,0 +1,148 @@
+//! The Step Functions API on 127.0.0.1: AWS JSON 1.0 (`POST /` with
+//! `X-Amz-Target: AWSStepFunctions.<Operation>`), as the service model
+//! defines it, over orderflow-asl's executor, so the AWS CLI, boto3 and the
+//! AWS SDKs can create state machines, start executions and read their
+//! histories locally. Executions run as tokio tasks; each one's history is
+//! shared with the API while it runs.
+//!
+//! One direction of imports: this crate uses the executor and knows nothing
+//! of the CLI; the CLI wires it to task invokers and a listener.
+
+mod error;
+mod executions;
+mod http;
+mod names;
+mod state_machines;
+mod store;
+
+use std::sync::Arc;
+
+use orderflow_asl::{Clock, Invoker, TaskMocks};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use error::ApiError;
+pub use http::serve;
+pub use names::check_name;
+
+/// Where the server says it is, in the ARNs it makes.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: String,
+    pub account: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { region: "us-east-1".into(), account: "123456789012".into() }
+    }
+}
+
+/// Chooses the task answers of an execution started with `#TestCase` after
+/// its state machine's ARN (Step Functions Local's MockConfigFile).
+pub trait MockCases: Send + Sync {
+    /// `None` when the state machine has no such test case.
+    fn case(&self, state_machine: &str, case: &str) -> Option<Arc<dyn TaskMocks>>;
+}
+
+/// The API's state and what executions run with.
+pub struct Service {
+    pub config: Config,
+    invoker: Arc<dyn Invoker>,
+    clock: Arc<dyn Clock>,
+    mocks: Option<Arc<dyn MockCases>>,
+    store: store::Store,
+    /// Seeds execution names and EXPRESS execution ids.
+    ids: orderflow_asl::rng::Rng,
+}
+
+impl Service {
+    pub fn new(config: Config, invoker: Arc<dyn Invoker>, clock: Arc<dyn Clock>) -> Service {
+        let seed = clock.now_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32);
+        Service {
+            config,
+            invoker,
+            clock,
+            mocks: None,
+            store: store::Store::default(),
+            ids: orderflow_asl::rng::Rng::new(seed),
+        }
+    }
+
+    pub fn with_mocks(mut self, mocks: Arc<dyn MockCases>) -> Service {
+        self.mocks = Some(mocks);
+        self
+    }
+
+    /// Answers one API call: `operation` from `X-Amz-Target`, `body` its JSON.
+    pub async fn call(self: &Arc<Self>, operation: &str, body: &[u8]) -> Result<Value, ApiError> {
+        let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| ApiError::new("SerializationException", format!("the request is not JSON: {e}")))?
+        };
+        if !request.is_object() {
+            return Err(ApiError::new("SerializationException", "the request must be a JSON object"));
+        }
+        match operation {
+            "CreateStateMachine" => state_machines::create(self, parse(request)?),
+            "DescribeStateMachine" => state_machines::describe(self, parse(request)?),
+            "ListStateMachines" => state_machines::list(self, parse(request)?),
+            "UpdateStateMachine" => state_machines::update(self, parse(request)?),
+            "DeleteStateMachine" => state_machines::delete(self, parse(request)?),
+            "ValidateStateMachineDefinition" => state_machines::validate(parse(request)?),
+            "StartExecution" => executions::start(self, parse(request)?),
+            "StartSyncExecution" => executions::start_sync(self, parse(request)?).await,
+            "DescribeExecution" => executions::describe(self, parse(request)?),
+            "DescribeStateMachineForExecution" => executions::describe_machine(self, parse(request)?),
+            "ListExecutions" => executions::list(self, parse(request)?),
+            "GetExecutionHistory" => executions::history(self, parse(request)?),
+            "StopExecution" => executions::stop(self, parse(request)?),
+            other => Err(ApiError::new(
+                "UnknownOperationException",
+                format!("orderflow serve does not implement the operation {other:?}"),
+            )),
+        }
+    }
+}
+
+/// A request as its operation's input shape; an unknown or mistyped member
+/// is the model's ValidationException, naming it.
+fn parse<T: DeserializeOwned>(request: Value) -> Result<T, ApiError> {
+    serde_json::from_value(request).map_err(|e| ApiError::validation(format!("1 validation error detected: {e}")))
+}
+
+/// Unix nanoseconds as the JSON protocol's timestamp: epoch seconds.
+pub(crate) fn epoch_seconds(nanos: i128) -> Value {
+    let millis = nanos.div_euclid(1_000_000);
+    Value::from(millis as f64 / 1000.0)
+}
+
+/// A page of `items` from `next_token` (an offset this server gave out).
+pub(crate) fn page<T: Clone>(
+    items: &[T],
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = match max_results {
+        None | Some(0) => 100,
+        Some(n @ 1..=1000) => n as usize,
+        Some(n) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+            )));
+        }
+    };
+    let start = match next_token {
+        None => 0,
+        Some(token) => token
+            .strip_prefix("orderflow-page-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'")))?,
+    };
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| format!("orderflow-page-{end}"));
+    Ok((items[start..end].to_vec(), next))
+}

@@ -1,0 +1,319 @@
+//! CreateStateMachine, DescribeStateMachine, ListStateMachines,
+//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition.
+
+use std::sync::Arc;
+
+use orderflow_asl::{MachineType, StateMachine};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::names::{check_name, state_machine_arn};
+use crate::store::MachineRecord;
+use crate::{Service, epoch_seconds, page};
+
+/// Step Functions' quota on a definition's size.
+const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Create {
+    name: String,
+    definition: String,
+    role_arn: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    logging_configuration: Option<Value>,
+    tracing_configuration: Option<Value>,
+    tags: Option<Value>,
+    publish: Option<bool>,
+    version_description: Option<String>,
+    encryption_configuration: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ByArn {
+    state_machine_arn: String,
+    included_data: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct List {
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Update {
+    state_machine_arn: String,
+    definition: Option<String>,
+    role_arn: Option<String>,
+    logging_configuration: Option<Value>,
+    tracing_configuration: Option<Value>,
+    publish: Option<bool>,
+    version_description: Option<String>,
+    encryption_configuration: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Validate {
+    definition: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    severity: Option<String>,
+    max_results: Option<i64>,
+}
+
+fn machine_type(kind: Option<&str>) -> Result<MachineType, ApiError> {
+    match kind.unwrap_or("STANDARD") {
+        "STANDARD" => Ok(MachineType::Standard),
+        "EXPRESS" => Ok(MachineType::Express),
+        other => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+        ))),
+    }
+}
+
+pub(crate) fn type_name(kind: MachineType) -> &'static str {
+    match kind {
+        MachineType::Standard => "STANDARD",
+        MachineType::Express => "EXPRESS",
+    }
+}
+
+fn check_role(role_arn: &str) -> Result<(), ApiError> {
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.starts_with("role/")
+                && resource.len() > 5 =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::invalid_arn(role_arn)),
+    }
+}
+
+/// `States.A.Retry[0]` as a JSON pointer, `/States/A/Retry/0`.
+fn pointer(location: &str) -> String {
+    let mut out = String::new();
+    for part in location.split('.') {
+        let (name, indexes) = part.split_once('[').map_or((part, ""), |(n, rest)| (n, rest));
+        if !name.is_empty() && !name.starts_with('(') {
+            out.push('/');
+            out.push_str(name);
+        }
+        for index in indexes.split('[').map(|i| i.trim_end_matches(']')).filter(|i| !i.is_empty()) {
+            out.push('/');
+            out.push_str(index);
+        }
+    }
+    if out.is_empty() { "/".into() } else { out }
+}
+
+/// Every finding in a definition: its JSON, then the executor's checks.
+fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, String)>> {
+    if definition.len() > MAX_DEFINITION_BYTES {
+        return Err(vec![(
+            "SCHEMA_VALIDATION_FAILED".into(),
+            "The definition is larger than 1 MB (1,048,576 bytes), Step Functions' quota".into(),
+            "/".into(),
+        )]);
+    }
+    let value: Value = serde_json::from_str(definition).map_err(|e| {
+        vec![("INVALID_JSON_DESCRIPTION".to_owned(), format!("The definition is not JSON: {e}"), "/".to_owned())]
+    })?;
+    let machine = orderflow_asl::model::parse_unchecked(&value)
+        .map_err(|e| vec![("SCHEMA_VALIDATION_FAILED".to_owned(), e.message.clone(), pointer(&e.location))])?;
+    let lint = orderflow_asl::lint::lint(&machine);
+    if lint.is_empty() {
+        Ok(machine)
+    } else {
+        Err(lint
+            .iter()
+            .map(|e| ("SCHEMA_VALIDATION_FAILED".to_owned(), e.message.clone(), pointer(&e.location)))
+            .collect())
+    }
+}
+
+fn compile(definition: &str) -> Result<StateMachine, ApiError> {
+    findings(definition).map_err(|found| {
+        let (code, message, location) = &found[0];
+        let at = if code == "INVALID_JSON_DESCRIPTION" { String::new() } else { format!(" at {location}") };
+        ApiError::new("InvalidDefinition", format!("Invalid State Machine Definition: '{code}: {message}{at}'"))
+    })
+}
+
+pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
+    let _ = (&r.tags, r.publish, &r.version_description, &r.encryption_configuration);
+    check_name(&r.name)?;
+    check_role(&r.role_arn)?;
+    let kind = machine_type(r.kind.as_deref())?;
+    let compiled = compile(&r.definition)?;
+    let arn = format!("arn:aws:states:{}:{}:stateMachine:{}", service.config.region, service.config.account, r.name);
+    let now = service.clock.now_nanos();
+    let mut inner = service.store.lock();
+    if let Some(existing) = inner.machines.get(&arn) {
+        // Step Functions: the same name, definition and role again is the same machine.
+        if existing.definition == r.definition && existing.role_arn == r.role_arn && existing.kind == kind {
+            return Ok(json!({"stateMachineArn": arn, "creationDate": epoch_seconds(existing.created)}));
+        }
+        return Err(ApiError::new("StateMachineAlreadyExists", format!("State Machine Already Exists: '{arn}'")));
+    }
+    let record = MachineRecord {
+        arn: arn.clone(),
+        name: r.name,
+        definition: r.definition,
+        compiled: Arc::new(compiled),
+        role_arn: r.role_arn,
+        kind,
+        created: now,
+        updated: now,
+        revision: 1,
+        logging: r.logging_configuration.unwrap_or_else(|| json!({"level": "OFF", "includeExecutionData": false})),
+        tracing: r.tracing_configuration.unwrap_or_else(|| json!({"enabled": false})),
+    };
+    inner.machines.insert(arn.clone(), Arc::new(record));
+    Ok(json!({"stateMachineArn": arn, "creationDate": epoch_seconds(now)}))
+}
+
+pub(crate) fn find(service: &Service, arn: &str) -> Result<Arc<MachineRecord>, ApiError> {
+    let (base, _) = state_machine_arn(arn)?;
+    service
+        .store
+        .lock()
+        .machines
+        .get(base)
+        .cloned()
+        .ok_or_else(|| ApiError::new("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{base}'")))
+}
+
+pub(crate) fn description(m: &MachineRecord) -> Value {
+    json!({
+        "stateMachineArn": m.arn,
+        "name": m.name,
+        "status": "ACTIVE",
+        "definition": m.definition,
+        "roleArn": m.role_arn,
+        "type": type_name(m.kind),
+        "creationDate": epoch_seconds(m.created),
+        "loggingConfiguration": m.logging,
+        "tracingConfiguration": m.tracing,
+        "revisionId": m.revision.to_string(),
+    })
+}
+
+pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
+    let _ = r.included_data;
+    Ok(description(&*find(service, &r.state_machine_arn)?))
+}
+
+pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
+    let items: Vec<Value> = service
+        .store
+        .lock()
+        .machines
+        .values()
+        .map(|m| {
+            json!({"stateMachineArn": m.arn, "name": m.name, "type": type_name(m.kind), "creationDate": epoch_seconds(m.created)})
+        })
+        .collect();
+    let (items, next) = page(&items, r.max_results, r.next_token.as_deref())?;
+    let mut out = json!({"stateMachines": items});
+    if let Some(next) = next {
+        out["nextToken"] = Value::String(next);
+    }
+    Ok(out)
+}
+
+pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
+    let _ = (r.publish, &r.version_description, &r.encryption_configuration);
+    if r.definition.is_none()
+        && r.role_arn.is_none()
+        && r.logging_configuration.is_none()
+        && r.tracing_configuration.is_none()
+    {
+        return Err(ApiError::new(
+            "MissingRequiredParameter",
+            "Either the definition, the role ARN, the logging configuration or the tracing configuration must be given",
+        ));
+    }
+    let current = find(service, &r.state_machine_arn)?;
+    if let Some(role) = &r.role_arn {
+        check_role(role)?;
+    }
+    let compiled = match &r.definition {
+        Some(definition) => Arc::new(compile(definition)?),
+        None => current.compiled.clone(),
+    };
+    let now = service.clock.now_nanos();
+    let record = MachineRecord {
+        arn: current.arn.clone(),
+        name: current.name.clone(),
+        definition: r.definition.unwrap_or_else(|| current.definition.clone()),
+        compiled,
+        role_arn: r.role_arn.unwrap_or_else(|| current.role_arn.clone()),
+        kind: current.kind,
+        created: current.created,
+        updated: now,
+        revision: current.revision + 1,
+        logging: r.logging_configuration.unwrap_or_else(|| current.logging.clone()),
+        tracing: r.tracing_configuration.unwrap_or_else(|| current.tracing.clone()),
+    };
+    let revision = record.revision;
+    service.store.lock().machines.insert(current.arn.clone(), Arc::new(record));
+    Ok(json!({"updateDate": epoch_seconds(now), "revisionId": revision.to_string()}))
+}
+
+pub fn delete(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
+    let (base, _) = state_machine_arn(&r.state_machine_arn)?;
+    // Executions already started run to their end, as in Step Functions.
+    service.store.lock().machines.remove(base);
+    Ok(json!({}))
+}
+
+pub fn validate(r: Validate) -> Result<Value, ApiError> {
+    machine_type(r.kind.as_deref())?;
+    if let Some(severity) = r.severity.as_deref()
+        && !["ERROR", "WARNING"].contains(&severity)
+    {
+        return Err(ApiError::validation(format!("Invalid severity '{severity}': ERROR or WARNING")));
+    }
+    let max = match r.max_results {
+        None | Some(0) => 100,
+        Some(n @ 1..=100) => n as usize,
+        Some(n) => return Err(ApiError::validation(format!("maxResults {n} is over 100"))),
+    };
+    Ok(match findings(&r.definition) {
+        Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
+        Err(found) => {
+            let diagnostics: Vec<Value> = found
+                .iter()
+                .take(max)
+                .map(|(code, message, location)| {
+                    json!({"severity": "ERROR", "code": code, "message": message, "location": location})
+                })
+                .collect();
+            json!({"result": "FAIL", "diagnostics": diagnostics, "truncated": found.len() > max})
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pointer;
+
+    #[test]
+    fn locations_become_json_pointers() {
+        assert_eq!(pointer("States.A.Retry[0].BackoffRate"), "/States/A/Retry/0/BackoffRate");
+        assert_eq!(pointer("States"), "/States");
+        assert_eq!(pointer("(definition)"), "/");
+    }
+}
