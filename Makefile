@@ -19,6 +19,8 @@ EMULATOR_PORT ?= 5055
 FN ?= validate_data
 EVENT ?= events/order-valid.json
 ORDER ?= events/order-valid.json
+SERVE_PORT ?= 8083
+SERVE_FLAGS ?=
 FUNCTIONS := validate_data process_order send_notification
 
 HAVE_NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
@@ -33,7 +35,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: bench help venv build run test lint lint-rust lint-infra sam-build fmt unit-test conformance workflow-test watch-smoke watch invoke \
+.PHONY: bench help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance workflow-test watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -60,6 +62,10 @@ $(NODE_TOOLS): tools/package.json tools/package-lock.json
 
 build: ## build the workspace (debug)
 	cargo build --workspace
+
+serve: $(RUN_STAMP) ## the Step Functions API on 127.0.0.1:$(SERVE_PORT) for the AWS CLI and SDKs, with the order workflow created (Ctrl-C stops it)
+	cargo build --package orderflow
+	target/debug/orderflow serve --port $(SERVE_PORT) $(SERVE_FLAGS)
 
 run: $(RUN_STAMP) ## run events/order-valid.json (or ORDER=file) through the real state machine, locally
 	@echo "make run: building orderflow and the three functions (debug) ..."
