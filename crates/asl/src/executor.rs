@@ -365,6 +365,49 @@ pub(crate) struct Run<'a> {
     rules_taken: Mutex<Vec<RuleTaken>>,
 }
 
+impl<'a> Run<'a> {
+    /// A run outside any execution, for TestState: its events go to a history
+    /// nobody reads, its facts are made from `options`.
+    pub(crate) fn standalone(
+        invoker: &'a dyn Invoker,
+        mocks: Option<&'a dyn TaskMocks>,
+        clock: &'a dyn Clock,
+        options: &ExecutionOptions,
+        input: &Payload,
+    ) -> Run<'a> {
+        let o = options;
+        let machine_arn = format!("arn:aws:states:{}:{}:stateMachine:{}", o.region, o.account, o.state_machine_name);
+        Run {
+            invoker,
+            mocks,
+            invocations: Mutex::new(Vec::new()),
+            clock,
+            history: Arc::default(),
+            rng: Rng::new(o.seed),
+            region: o.region.clone(),
+            facts: ExecutionFacts {
+                id: o.execution_arn.clone().unwrap_or_else(|| {
+                    format!("arn:aws:states:{}:{}:execution:{}:{}", o.region, o.account, o.state_machine_name, o.name)
+                        .into()
+                }),
+                input: input.value.clone(),
+                input_size: input.size,
+                name: o.name.clone(),
+                role_arn: o
+                    .role_arn
+                    .clone()
+                    .unwrap_or_else(|| format!("arn:aws:iam::{}:role/local-execution-role", o.account).into()),
+                start_time: clock.now_nanos(),
+                redrive_count: Some(0),
+                machine_id: machine_arn.into(),
+                machine_name: o.state_machine_name.clone(),
+            },
+            deadline: None,
+            rules_taken: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 impl Run<'_> {
     /// Appends an event to `thread`'s line. A history past Step Functions'
     /// 25,000 events ends the execution, as in AWS.

@@ -22,6 +22,7 @@ pub(crate) mod pipeline;
 pub mod rng;
 pub(crate) mod states;
 pub mod template;
+pub mod test_state;
 
 pub use error::{Failure, StatesError};
 pub use executor::{

@@ -332,3 +332,71 @@ async fn the_rust_sdk_creates_starts_and_reads_executions() {
         .unwrap_err();
     assert!(missing.into_service_error().is_state_machine_does_not_exist());
 }
+
+/// TestState through the AWS CLI: one state, a mocked task, each step's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_tests_a_state_with_a_mock() {
+    let server = server().await;
+    let task = json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "InputPath": "$.order",
+        "Parameters": {"FunctionName": "process_order", "Payload.$": "$"},
+        "ResultSelector": {"receipt.$": "$.Payload.receipt"},
+        "ResultPath": "$.stored",
+        "Retry": [{"ErrorEquals": ["DependencyUnavailable"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2}],
+        "Catch": [{"ErrorEquals": ["OrderConflict"], "ResultPath": "$.error", "Next": "Conflict"}],
+        "Next": "Notify"
+    })
+    .to_string();
+    let input = r#"{"order": {"order_id": "ORD-1"}}"#;
+    let mock =
+        json!({"result": json!({"Payload": {"receipt": {"status": "PROCESSED"}}, "StatusCode": 200}).to_string()})
+            .to_string();
+    let debug = ok(
+        &server,
+        &["test-state", "--definition", &task, "--input", input, "--mock", &mock, "--inspection-level", "DEBUG"],
+    );
+    assert_eq!(debug["status"], "SUCCEEDED", "{debug}");
+    assert_eq!(debug["nextState"], "Notify");
+    let output: Value = serde_json::from_str(debug["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"order": {"order_id": "ORD-1"}, "stored": {"receipt": {"status": "PROCESSED"}}}));
+    let data = &debug["inspectionData"];
+    assert_eq!(data["afterInputPath"], r#"{"order_id":"ORD-1"}"#);
+    assert_eq!(data["afterParameters"], r#"{"FunctionName":"process_order","Payload":{"order_id":"ORD-1"}}"#);
+    assert_eq!(data["afterResultSelector"], r#"{"receipt":{"status":"PROCESSED"}}"#);
+
+    let failing = |error: &str| json!({"errorOutput": {"error": error, "cause": "mocked"}}).to_string();
+    let retriable = ok(
+        &server,
+        &[
+            "test-state",
+            "--definition",
+            &task,
+            "--input",
+            input,
+            "--mock",
+            &failing("DependencyUnavailable"),
+            "--state-configuration",
+            r#"{"retrierRetryCount": 1}"#,
+            "--inspection-level",
+            "DEBUG",
+        ],
+    );
+    assert_eq!(retriable["status"], "RETRIABLE", "{retriable}");
+    assert_eq!(retriable["inspectionData"]["errorDetails"], json!({"retryIndex": 0, "retryBackoffIntervalSeconds": 4}));
+    let caught =
+        ok(&server, &["test-state", "--definition", &task, "--input", input, "--mock", &failing("OrderConflict")]);
+    assert_eq!(caught["status"], "CAUGHT_ERROR");
+    assert_eq!(caught["nextState"], "Conflict");
+    let output: Value = serde_json::from_str(caught["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["error"], json!({"Error": "OrderConflict", "Cause": "mocked"}));
+    let failed = ok(&server, &["test-state", "--definition", &task, "--input", input, "--mock", &failing("Boom")]);
+    assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("FAILED"), Some("Boom")));
+
+    let choice = r#"{"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"}], "Default": "Small"}"#;
+    let big = ok(&server, &["test-state", "--definition", choice, "--input", r#"{"n": 11}"#]);
+    assert_eq!((big["status"].as_str(), big["nextState"].as_str()), (Some("SUCCEEDED"), Some("Big")));
+    let (_, _, err) = aws(&server, &["test-state", "--definition", choice, "--mock", &mock]);
+    assert!(err.contains("ValidationException"), "{err}");
+}

@@ -14,6 +14,7 @@ mod http;
 mod names;
 mod state_machines;
 mod store;
+mod test_state;
 
 use std::sync::Arc;
 
@@ -99,6 +100,7 @@ impl Service {
             "ListExecutions" => executions::list(self, parse(request)?),
             "GetExecutionHistory" => executions::history(self, parse(request)?),
             "StopExecution" => executions::stop(self, parse(request)?),
+            "TestState" => test_state::run(self, parse(request)?).await,
             other => Err(ApiError::new(
                 "UnknownOperationException",
                 format!("orderflow serve does not implement the operation {other:?}"),

@@ -1,0 +1,200 @@
+//! TestState: one state, run once offline, with a mocked result or error,
+//! at the inspection level asked for.
+
+use std::sync::Arc;
+
+use orderflow_asl::test_state::{Inspection, TestMock, test_state};
+use orderflow_asl::{ExecutionOptions, StateMachine};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::Service;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Test {
+    definition: String,
+    role_arn: Option<String>,
+    input: Option<String>,
+    inspection_level: Option<String>,
+    reveal_secrets: Option<bool>,
+    variables: Option<String>,
+    state_name: Option<String>,
+    mock: Option<Mock>,
+    context: Option<String>,
+    state_configuration: Option<StateConfiguration>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Mock {
+    result: Option<String>,
+    error_output: Option<ErrorOutput>,
+    field_validation_mode: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ErrorOutput {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateConfiguration {
+    retrier_retry_count: Option<u32>,
+    error_caused_by_state: Option<String>,
+    map_iteration_failure_count: Option<u32>,
+    map_item_reader_data: Option<String>,
+}
+
+fn json_text(text: &str, what: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::new("InvalidExecutionInput", format!("{what} is not JSON: {e}")))
+}
+
+fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidDefinition", format!("Invalid State Machine Definition: '{message}'"))
+}
+
+pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
+    let _ = (&r.role_arn, r.reveal_secrets);
+    if r.variables.is_some() {
+        return Err(ApiError::validation(
+            "orderflow does not run workflow variables yet: TestState takes no variables",
+        ));
+    }
+    if r.context.is_some() {
+        return Err(ApiError::validation("orderflow's TestState takes no context object yet"));
+    }
+    let level = r.inspection_level.as_deref().unwrap_or("INFO");
+    if !["INFO", "DEBUG", "TRACE"].contains(&level) {
+        return Err(ApiError::validation(format!("inspectionLevel '{level}': INFO, DEBUG or TRACE")));
+    }
+    let config = r.state_configuration.unwrap_or(StateConfiguration {
+        retrier_retry_count: None,
+        error_caused_by_state: None,
+        map_iteration_failure_count: None,
+        map_item_reader_data: None,
+    });
+    if config.error_caused_by_state.is_some()
+        || config.map_iteration_failure_count.is_some()
+        || config.map_item_reader_data.is_some()
+    {
+        return Err(ApiError::validation("orderflow's TestState takes only retrierRetryCount in stateConfiguration"));
+    }
+    let definition = json_text(&r.definition, "the definition").map_err(|e| invalid_definition(e.message))?;
+    // A single state, or a whole machine and the name of one of its states.
+    let (machine_json, name) = match definition.get("Type") {
+        Some(_) => {
+            let name = r.state_name.clone().unwrap_or_else(|| "TestState".to_owned());
+            let mut states = Map::new();
+            states.insert(name.clone(), definition);
+            (json!({"StartAt": name, "States": states}), name)
+        }
+        None => {
+            let name = r.state_name.clone().ok_or_else(|| {
+                ApiError::validation("stateName is required when the definition is a whole state machine")
+            })?;
+            (definition, name)
+        }
+    };
+    let machine: StateMachine = orderflow_asl::model::parse_unchecked(&machine_json).map_err(invalid_definition)?;
+    let state = machine
+        .states
+        .iter()
+        .find(|s| *s.name == *name)
+        .ok_or_else(|| ApiError::validation(format!("The state '{name}' is not in the definition")))?;
+    let input = json_text(r.input.as_deref().unwrap_or("{}"), "the input")?;
+    let mock = match r.mock {
+        None => None,
+        Some(Mock { result: Some(_), error_output: Some(_), .. }) => {
+            return Err(ApiError::validation("A mock gives a result or an errorOutput, not both"));
+        }
+        Some(Mock { result: Some(result), field_validation_mode, .. }) => {
+            let _ = field_validation_mode;
+            Some(TestMock::Result(json_text(&result, "mock.result")?))
+        }
+        Some(Mock { error_output: Some(e), .. }) => {
+            Some(TestMock::Error { error: e.error.unwrap_or_default(), cause: e.cause.unwrap_or_default() })
+        }
+        Some(_) => return Err(ApiError::validation("A mock gives a result or an errorOutput")),
+    };
+    let options = ExecutionOptions {
+        name: "test-state".into(),
+        state_machine_name: "test-state".into(),
+        region: service.config.region.as_str().into(),
+        account: service.config.account.as_str().into(),
+        ..Default::default()
+    };
+    let outcome = test_state(
+        state,
+        input,
+        mock,
+        config.retrier_retry_count.unwrap_or(0),
+        service.invoker.as_ref(),
+        service.clock.as_ref(),
+        &options,
+    )
+    .await
+    .map_err(ApiError::validation)?;
+
+    let text = |v: &Option<Value>| v.as_ref().map(|v| Value::String(v.to_string()));
+    let mut out = json!({"status": outcome.status});
+    if let Some(output) = text(&outcome.output) {
+        out["output"] = output;
+    }
+    if let Some(error) = outcome.error {
+        out["error"] = Value::String(error);
+    }
+    if let Some(cause) = outcome.cause {
+        out["cause"] = Value::String(cause);
+    }
+    if let Some(next) = outcome.next_state {
+        out["nextState"] = Value::String(next);
+    }
+    let Inspection {
+        input,
+        after_input_path,
+        after_parameters,
+        result,
+        after_result_selector,
+        after_result_path,
+        retry_index,
+        retry_backoff_seconds,
+        catch_index,
+    } = outcome.inspection;
+    let mut inspection = Map::new();
+    if level != "INFO" {
+        for (key, value) in [
+            ("input", input),
+            ("afterInputPath", after_input_path),
+            ("afterParameters", after_parameters),
+            ("result", result),
+            ("afterResultSelector", after_result_selector),
+            ("afterResultPath", after_result_path),
+        ] {
+            if let Some(value) = text(&value) {
+                inspection.insert(key.to_owned(), value);
+            }
+        }
+    }
+    let mut details = Map::new();
+    if let Some(i) = retry_index {
+        details.insert("retryIndex".into(), json!(i));
+    }
+    if let Some(s) = retry_backoff_seconds {
+        details.insert("retryBackoffIntervalSeconds".into(), json!(s.round() as i64));
+    }
+    if let Some(i) = catch_index {
+        details.insert("catchIndex".into(), json!(i));
+    }
+    if !details.is_empty() {
+        inspection.insert("errorDetails".into(), Value::Object(details));
+    }
+    if !inspection.is_empty() {
+        out["inspectionData"] = Value::Object(inspection);
+    }
+    Ok(out)
+}
