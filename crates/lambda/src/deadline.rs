@@ -33,7 +33,13 @@ impl Deadline {
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        // `cargo lambda watch` sends the function's timeout itself (600000)
+        // where Lambda sends an instant: no instant is that long before 2001.
+        let left = if deadline_ms < 1_000_000_000_000 {
+            Duration::from_millis(deadline_ms)
+        } else {
+            Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+        };
         Deadline { at: now + left.saturating_sub(ANSWER_MARGIN) }
     }
 
@@ -93,5 +99,8 @@ mod tests {
         assert!(remaining <= Duration::from_millis(8_500) && remaining > Duration::from_millis(8_000), "{remaining:?}");
         assert_eq!(Deadline::from_epoch_millis(now_ms).remaining(), Duration::ZERO);
         assert!(Deadline::from_epoch_millis(0).remaining() > Duration::from_secs(7));
+        // cargo lambda watch's header: the timeout, not an instant.
+        let watch = Deadline::from_epoch_millis(600_000).remaining();
+        assert!(watch > Duration::from_secs(590) && watch <= Duration::from_millis(598_500), "{watch:?}");
     }
 }
