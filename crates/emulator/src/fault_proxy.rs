@@ -5,6 +5,12 @@
 //! left hanging). This is how a bad network is reproduced against the real
 //! SDK and the real wire protocols: a lost answer is the case an SDK retry
 //! or a Step Functions retry turns into a duplicate side effect.
+//!
+//! The proxy also hands moto one request at a time. moto's server is
+//! threaded and checks a conditional write's condition and applies it in two
+//! steps with no lock between them, so two concurrent conditional writes can
+//! both pass there; in DynamoDB each request is atomic. One at a time, moto
+//! has DynamoDB's atomicity, and concurrency tests test the code, not moto.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -153,12 +159,15 @@ impl std::error::Error for Dropped {}
 
 async fn serve(listener: TcpListener, upstream: String, state: Arc<Mutex<State>>) {
     let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
     while let Ok((stream, _)) = listener.accept().await {
-        let (client, upstream, state) = (client.clone(), upstream.clone(), state.clone());
+        let (client, upstream, state, serial) =
+            (client.clone(), upstream.clone(), state.clone(), one_at_a_time.clone());
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let (client, upstream, state) = (client.clone(), upstream.clone(), state.clone());
-                async move { handle(&client, &upstream, &state, request).await }
+                let (client, upstream, state, serial) =
+                    (client.clone(), upstream.clone(), state.clone(), serial.clone());
+                async move { handle(&client, &upstream, &state, &serial, request).await }
             });
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
@@ -169,6 +178,7 @@ async fn handle(
     client: &Client<HttpConnector, Full<Bytes>>,
     upstream: &str,
     state: &Mutex<State>,
+    serial: &tokio::sync::Mutex<()>,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> Result<Answer, Dropped> {
     let (parts, body) = request.into_parts();
@@ -205,12 +215,16 @@ async fn handle(
     let Ok(forward) = forward.body(Full::new(body)) else {
         return Err(Dropped);
     };
-    let answer = match client.request(forward).await {
-        Ok(answer) => answer,
-        Err(_) => return Ok(status_only(502)),
+    // Held for the call only: a hung or lost answer does not hold up others.
+    let upstream_call = async {
+        let _one = serial.lock().await;
+        let answer = client.request(forward).await.ok()?;
+        let (parts, body) = answer.into_parts();
+        Some((parts, body.collect().await.map(|b| b.to_bytes()).unwrap_or_default()))
     };
-    let (answer_parts, answer_body) = answer.into_parts();
-    let answer_body = answer_body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let Some((answer_parts, answer_body)) = upstream_call.await else {
+        return Ok(status_only(502));
+    };
     match fault {
         Some(Fault::LoseAnswer) => Err(Dropped),
         Some(Fault::Hang) => {
