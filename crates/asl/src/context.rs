@@ -38,6 +38,8 @@ pub struct StateFacts<'a> {
     pub retry_count: Option<u32>,
     /// `$$.Map.Item` while a Map state's ItemSelector runs.
     pub item: Option<(usize, &'a Value)>,
+    /// `$$.Task.Token` while a callback task's Parameters are filled.
+    pub task_token: Option<&'a str>,
 }
 
 /// The context object for one evaluation scope, built at most once.
@@ -76,6 +78,9 @@ impl<'a> Context<'a> {
                 (Some("StateMachine"), Some("Id"), 2) => return text(&e.machine_id),
                 (Some("StateMachine"), Some("Name"), 2) => return text(&e.machine_name),
                 (Some("State"), Some("Name"), 2) => return text(self.state.name),
+                (Some("Task"), Some("Token"), 2) if self.state.task_token.is_some() => {
+                    return text(self.state.task_token.unwrap_or_default());
+                }
                 (Some("Map"), Some("Item"), _) => {
                     if let Some((index, value)) = self.state.item {
                         match (field(2), steps.len()) {
@@ -115,6 +120,11 @@ impl<'a> Context<'a> {
         context.insert("Execution".into(), Value::Object(execution));
         context.insert("StateMachine".into(), Value::Object(machine));
         context.insert("State".into(), Value::Object(state));
+        if let Some(token) = self.state.task_token {
+            let mut task = Map::new();
+            task.insert("Token".into(), token.into());
+            context.insert("Task".into(), Value::Object(task));
+        }
         if let Some((index, value)) = self.state.item {
             let mut item = Map::new();
             item.insert("Index".into(), index.into());

@@ -190,10 +190,31 @@ pub trait TaskMocks: Send + Sync {
     fn answer(&self, state: &str, invocation: u32) -> Option<Result<Value, TaskFailure>>;
 }
 
+/// What a callback task (`.waitForTaskToken`) hears about its token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenSignal {
+    Heartbeat,
+    Success(Value),
+    Failure(TaskFailure),
+}
+
+/// Task tokens, for the callback pattern: the API server issues them and
+/// answers SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat with them.
+pub trait TaskTokens: Send + Sync {
+    /// A new token for one attempt of `state` in `execution`.
+    fn issue(&self, execution: &str, state: &str) -> String;
+    /// The next signal for `token`. Cancel-safe: dropped and called again, it
+    /// loses nothing.
+    fn wait<'a>(&'a self, token: &'a str) -> BoxFuture<'a, TokenSignal>;
+    /// The token's task is over (answered, timed out or failed).
+    fn close(&self, token: &str);
+}
+
 pub struct Executor<'a> {
     machine: &'a StateMachine,
     invoker: &'a dyn Invoker,
     mocks: Option<&'a dyn TaskMocks>,
+    tokens: Option<&'a dyn TaskTokens>,
     clock: &'a dyn Clock,
     options: ExecutionOptions,
     history: Option<Arc<History>>,
@@ -209,12 +230,18 @@ impl<'a> Executor<'a> {
         clock: &'a dyn Clock,
         options: ExecutionOptions,
     ) -> Self {
-        Executor { machine, invoker, mocks: None, clock, options, history: None }
+        Executor { machine, invoker, mocks: None, tokens: None, clock, options, history: None }
     }
 
     /// Records into `history`, which others may read while the execution runs.
     pub fn with_history(mut self, history: Arc<History>) -> Self {
         self.history = Some(history);
+        self
+    }
+
+    /// Callback tasks (`.waitForTaskToken`) wait on these tokens.
+    pub fn with_task_tokens(mut self, tokens: &'a dyn TaskTokens) -> Self {
+        self.tokens = Some(tokens);
         self
     }
 
@@ -251,6 +278,7 @@ impl<'a> Executor<'a> {
         let run = Run {
             invoker: self.invoker,
             mocks: self.mocks,
+            tokens: self.tokens,
             invocations: Mutex::new(Vec::new()),
             clock: self.clock,
             history: self.history.clone().unwrap_or_default(),
@@ -354,6 +382,7 @@ pub(crate) enum Step {
 pub(crate) struct Run<'a> {
     pub invoker: &'a dyn Invoker,
     pub mocks: Option<&'a dyn TaskMocks>,
+    pub tokens: Option<&'a dyn TaskTokens>,
     /// Task invocations so far, per state, for the mocks' invocation numbers.
     invocations: Mutex<Vec<(Arc<str>, u32)>>,
     pub clock: &'a dyn Clock,
@@ -380,6 +409,7 @@ impl<'a> Run<'a> {
         Run {
             invoker,
             mocks,
+            tokens: None,
             invocations: Mutex::new(Vec::new()),
             clock,
             history: Arc::default(),
@@ -466,6 +496,15 @@ impl Run<'_> {
                 counts.push((state.clone(), 0));
                 0
             }
+        }
+    }
+
+    /// A task token for one attempt of a callback task: the server's, or a
+    /// local one when no server issues them (mocks may still answer the task).
+    fn issue_token(&self, state: &State) -> String {
+        match self.tokens {
+            Some(tokens) => tokens.issue(&self.facts.id, &state.name),
+            None => format!("local-task-token-{}", self.rng.uuid_v4()),
         }
     }
 
@@ -628,7 +667,14 @@ impl Run<'_> {
     /// One attempt of a Task, Parallel or Map state, through the whole pipeline.
     async fn attempt(&self, scope: &Scope<'_, '_>, raw: &Payload, retry_count: u32) -> Result<Payload, Failure> {
         let state = scope.state;
-        let context = scope.context(Some(retry_count));
+        let token = match &state.kind {
+            Kind::Task { resource: crate::model::Resource::LambdaInvokeCallback, .. } => Some(self.issue_token(state)),
+            _ => None,
+        };
+        let context = match &token {
+            Some(token) => scope.task_context(retry_count, token),
+            None => scope.context(Some(retry_count)),
+        };
         let effective = scope.input_path(raw, &context)?;
         let result = match &state.kind {
             Kind::Map(spec) => states::map::run(scope, spec, &effective, &context).await?,
@@ -638,9 +684,13 @@ impl Run<'_> {
                     None => effective.clone(),
                 };
                 match kind {
-                    Kind::Task { resource, timeout_seconds } => {
-                        states::task::run(scope, resource, timeout_seconds.as_ref(), &effective.value, input, &context)
-                            .await?
+                    Kind::Task { resource, timeout_seconds, heartbeat_seconds } => {
+                        let limits = states::task::Limits {
+                            timeout: timeout_seconds.as_ref(),
+                            heartbeat: heartbeat_seconds.as_ref(),
+                            token: token.as_deref(),
+                        };
+                        states::task::run(scope, resource, limits, &effective.value, input, &context).await?
                     }
                     Kind::Parallel { branches } => states::parallel::run(scope, branches, input).await?,
                     _ => unreachable!("attempt runs Task, Parallel and Map states"),

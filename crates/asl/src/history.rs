@@ -76,7 +76,9 @@ impl Default for Detail {
 /// more than three.
 #[derive(Debug, Clone, Default)]
 pub struct Fields {
-    lambda_invoke: bool,
+    /// The `resource` of a Lambda integration's Task* event (`invoke`,
+    /// `invoke.waitForTaskToken`), shown after `resourceType: lambda`.
+    integration: Option<&'static str>,
     len: u8,
     items: [(&'static str, Detail); 3],
 }
@@ -84,7 +86,11 @@ pub struct Fields {
 impl Fields {
     /// The members of a `lambda:invoke` Task* event: `resourceType` and `resource` first.
     pub fn lambda_invoke() -> Fields {
-        Fields { lambda_invoke: true, ..Fields::default() }
+        Fields::lambda_integration("invoke")
+    }
+
+    pub fn lambda_integration(resource: &'static str) -> Fields {
+        Fields { integration: Some(resource), ..Fields::default() }
     }
 
     pub fn push(&mut self, name: &'static str, detail: Detail) {
@@ -95,11 +101,17 @@ impl Fields {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &(&'static str, Detail)> {
-        const LAMBDA: [(&str, Detail); 2] =
-            [("resourceType", Detail::Static("lambda")), ("resource", Detail::Static("invoke"))];
-        let prefix: &[(&'static str, Detail)] = if self.lambda_invoke { &LAMBDA } else { &[] };
-        prefix.iter().chain(self.items[..usize::from(self.len)].iter())
+    fn iter(&self) -> impl Iterator<Item = (&'static str, &Detail)> {
+        const LAMBDA: Detail = Detail::Static("lambda");
+        const INVOKE: Detail = Detail::Static("invoke");
+        const CALLBACK: Detail = Detail::Static("invoke.waitForTaskToken");
+        let resource = match self.integration {
+            Some("invoke.waitForTaskToken") => Some(&CALLBACK),
+            Some(_) => Some(&INVOKE),
+            None => None,
+        };
+        let prefix = resource.into_iter().flat_map(|r| [("resourceType", &LAMBDA), ("resource", r)]);
+        prefix.chain(self.items[..usize::from(self.len)].iter().map(|(name, detail)| (*name, detail)))
     }
 }
 

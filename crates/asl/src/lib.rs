@@ -4,10 +4,12 @@
 //! parsed), then run with Step Functions' semantics against pluggable task
 //! invokers, keeping an execution history shaped like GetExecutionHistory.
 //!
-//! Not supported yet, and refused by name when a definition uses them: the
-//! JSONata query language and workflow variables, `.sync` and
-//! `.waitForTaskToken` integrations, service integrations other than
-//! Lambda, activities, Distributed Map's S3 reader and writer.
+//! The Lambda callback pattern (`lambda:invoke.waitForTaskToken`) waits on
+//! task tokens that the caller answers (`TaskTokens`; `orderflow serve`
+//! does). Not supported yet, and refused by name when a definition uses
+//! them: the JSONata query language and workflow variables, `.sync`
+//! integrations, other callback integrations, service integrations other
+//! than Lambda, activities, Distributed Map's S3 reader and writer.
 
 pub mod choice;
 pub mod context;
@@ -27,7 +29,7 @@ pub mod test_state;
 pub use error::{Failure, StatesError};
 pub use executor::{
     BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
-    RuleTaken, TaskFailure, TaskMocks, VirtualClock,
+    RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
 pub use history::{History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine, parse, parse_str};

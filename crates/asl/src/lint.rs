@@ -88,7 +88,7 @@ fn check(machine: &StateMachine, at: &str, findings: &mut Vec<DefinitionError>) 
             }
         }
         match &state.kind {
-            Kind::Task { resource: Resource::LambdaInvoke, .. }
+            Kind::Task { resource: Resource::LambdaInvoke | Resource::LambdaInvokeCallback, .. }
                 if !state.io.parameters.as_ref().is_some_and(|p| p.names_field("FunctionName")) =>
             {
                 findings.push(def_err(format!("{state_at}.Parameters"), "lambda:invoke needs FunctionName"));

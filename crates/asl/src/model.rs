@@ -118,6 +118,10 @@ pub enum Resource {
     /// `arn:aws:states:::lambda:invoke`: FunctionName and Payload in Parameters,
     /// the result wrapped as `{"Payload": ..., "StatusCode": 200, ...}`.
     LambdaInvoke,
+    /// `arn:aws:states:::lambda:invoke.waitForTaskToken`: the function is
+    /// invoked with the task token (`$$.Task.Token`) and the task waits until
+    /// SendTaskSuccess or SendTaskFailure names that token.
+    LambdaInvokeCallback,
     /// A Lambda function ARN as the Resource: the input is the payload, the
     /// result is the function's output as it is.
     Function(String),
@@ -166,6 +170,8 @@ pub enum Kind {
     Task {
         resource: Resource,
         timeout_seconds: Option<Given<u64>>,
+        /// For a callback task: how long without a heartbeat before States.HeartbeatTimeout.
+        heartbeat_seconds: Option<Given<u64>>,
     },
     Choice {
         choices: Vec<(Rule, Target)>,
@@ -471,7 +477,11 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             {
                 return Err(def_err(field("HeartbeatSeconds"), "must be smaller than TimeoutSeconds"));
             }
-            Kind::Task { resource: parse_resource(obj.get("Resource"), &field("Resource"))?, timeout_seconds }
+            Kind::Task {
+                resource: parse_resource(obj.get("Resource"), &field("Resource"))?,
+                timeout_seconds,
+                heartbeat_seconds: heartbeat,
+            }
         }
         "Choice" => {
             let choices = non_empty_list_field(obj, "Choices", at, choice::parse_top_rule)?
@@ -716,6 +726,7 @@ fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, Definitio
     if let Some(integration) = arn.strip_prefix("arn:aws:states:::") {
         return match integration {
             "lambda:invoke" => Ok(Resource::LambdaInvoke),
+            "lambda:invoke.waitForTaskToken" => Ok(Resource::LambdaInvokeCallback),
             i if i.ends_with(".waitForTaskToken") => Err(def_err(
                 at,
                 format!("the .waitForTaskToken callback pattern ({arn}) is not supported by this executor"),

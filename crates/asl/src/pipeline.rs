@@ -66,7 +66,21 @@ impl<'r, 'a> Scope<'r, 'a> {
     pub fn item_context<'s>(&'s self, retry_count: Option<u32>, item: Option<(usize, &'s Value)>) -> Context<'s> {
         Context::new(
             &self.run.facts,
-            StateFacts { name: &self.state.name, entered_time: self.entered_time, retry_count, item },
+            StateFacts { name: &self.state.name, entered_time: self.entered_time, retry_count, item, task_token: None },
+        )
+    }
+
+    /// The context of a callback task's attempt: with `$$.Task.Token`.
+    pub fn task_context<'s>(&'s self, retry_count: u32, token: &'s str) -> Context<'s> {
+        Context::new(
+            &self.run.facts,
+            StateFacts {
+                name: &self.state.name,
+                entered_time: self.entered_time,
+                retry_count: Some(retry_count),
+                item: None,
+                task_token: Some(token),
+            },
         )
     }
 

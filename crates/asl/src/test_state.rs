@@ -92,6 +92,10 @@ pub async fn test_state(
     if mock.is_some() && !matches!(state.kind, Kind::Task { .. }) {
         return Err("A mock can only be given for a Task state here".into());
     }
+    if matches!(state.kind, Kind::Task { resource: crate::model::Resource::LambdaInvokeCallback, .. }) && mock.is_none()
+    {
+        return Err("A .waitForTaskToken task is tested here with a mock (no token is waited for)".into());
+    }
     if matches!(state.kind, Kind::Map(_) | Kind::Parallel { .. }) {
         return Err("orderflow's TestState does not run Map or Parallel states yet".into());
     }
@@ -207,16 +211,14 @@ async fn flow(
                     };
                     seen.after_parameters = keep(&input);
                     match &state.kind {
-                        Kind::Task { resource, timeout_seconds } => {
-                            let result = states::task::run(
-                                scope,
-                                resource,
-                                timeout_seconds.as_ref(),
-                                &effective.value,
-                                input,
-                                &context,
-                            )
-                            .await?;
+                        Kind::Task { resource, timeout_seconds, heartbeat_seconds } => {
+                            let limits = states::task::Limits {
+                                timeout: timeout_seconds.as_ref(),
+                                heartbeat: heartbeat_seconds.as_ref(),
+                                token: None,
+                            };
+                            let result =
+                                states::task::run(scope, resource, limits, &effective.value, input, &context).await?;
                             seen.result = keep(&result);
                             result
                         }

@@ -22,12 +22,29 @@ struct Server {
 
 async fn server() -> Server {
     let invoker = InProcess::new(InMemoryOrderStore::default(), RecordingNotifier::default(), FixedClock::default());
+    server_with(Arc::new(invoker)).await
+}
+
+/// A function that answers with its payload: for callback tasks, whose
+/// function only passes the token on.
+struct Echo;
+
+impl orderflow_asl::Invoker for Echo {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        payload: Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
+        Box::pin(std::future::ready(Ok(payload)))
+    }
+}
+
+async fn server_with(invoker: Arc<dyn orderflow_asl::Invoker>) -> Server {
     let clock: Arc<dyn Clock> = Arc::new(RealClock);
     let root = workspace_root();
     let mocks = read_mock_config(&root.join("statemachine/order.mock.json")).unwrap();
-    let service = Arc::new(
-        Service::new(Config::default(), Arc::new(invoker), clock).with_mocks(Arc::new(FileMocks(Arc::new(mocks)))),
-    );
+    let service =
+        Arc::new(Service::new(Config::default(), invoker, clock).with_mocks(Arc::new(FileMocks(Arc::new(mocks)))));
     let loaded = load(&root.join("infra/template.yaml"), None).unwrap();
     let definition = orderflow_definition::substitute(&loaded.source, &loaded.substitutions).unwrap();
     let request =
@@ -399,4 +416,100 @@ async fn the_aws_cli_tests_a_state_with_a_mock() {
     assert_eq!((big["status"].as_str(), big["nextState"].as_str()), (Some("SUCCEEDED"), Some("Big")));
     let (_, _, err) = aws(&server, &["test-state", "--definition", choice, "--mock", &mock]);
     assert!(err.contains("ValidationException"), "{err}");
+}
+
+/// The callback pattern: a `.waitForTaskToken` task waits until a client
+/// answers its token (read here from the history, as a function would pass
+/// it on); heartbeats keep it alive, silence past HeartbeatSeconds ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_answers_callback_tasks_by_token() {
+    let server = server_with(Arc::new(Echo)).await;
+    let definition = json!({
+        "StartAt": "Approve",
+        "States": {"Approve": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "ask-a-human", "Payload": {"order.$": "$.order", "token.$": "$$.Task.Token"}},
+            "HeartbeatSeconds": 2,
+            "End": true
+        }}
+    })
+    .to_string();
+    let role = "arn:aws:iam::123456789012:role/local";
+    let machine =
+        ok(&server, &["create-state-machine", "--name", "approve", "--definition", &definition, "--role-arn", role]);
+    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
+
+    let token_of = |execution: &str| -> Option<String> {
+        let history = ok(&server, &["get-execution-history", "--execution-arn", execution]);
+        let events = history["events"].as_array().unwrap().clone();
+        events.iter().find(|e| e["type"] == "TaskSubmitted")?;
+        let scheduled = events.iter().find(|e| e["type"] == "TaskScheduled")?;
+        let parameters: Value =
+            serde_json::from_str(scheduled["taskScheduledEventDetails"]["parameters"].as_str()?).ok()?;
+        parameters["Payload"]["token"].as_str().map(str::to_owned)
+    };
+    let start = |name: &str| {
+        ok(
+            &server,
+            &["start-execution", "--state-machine-arn", &machine, "--name", name, "--input", r#"{"order": "ORD-9"}"#],
+        )["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut approved = start("approved");
+    let mut token = None;
+    for _ in 0..100 {
+        token = token_of(&approved);
+        if token.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = token.expect("the task was submitted with a token");
+    ok(&server, &["send-task-heartbeat", "--task-token", &token]);
+    assert_eq!(ok(&server, &["describe-execution", "--execution-arn", &approved])["status"], "RUNNING");
+    ok(&server, &["send-task-success", "--task-token", &token, "--task-output", r#"{"approved": true}"#]);
+    let done = until_done(&server, &approved).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], r#"{"approved":true}"#);
+    let (_, _, err) = aws(&server, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
+    assert!(err.contains("TaskDoesNotExist"), "an answered token is closed: {err}");
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &approved]);
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+
+    approved = start("refused");
+    let mut token = None;
+    for _ in 0..100 {
+        token = token_of(&approved);
+        if token.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = token.unwrap();
+    ok(&server, &["send-task-failure", "--task-token", &token, "--error", "Refused", "--cause", "out of stock"]);
+    let done = until_done(&server, &approved).await;
+    assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("Refused")));
+
+    // Nobody answers: HeartbeatSeconds (2) ends it.
+    let silent = start("silent");
+    let done = until_done(&server, &silent).await;
+    assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("States.HeartbeatTimeout")));
+    let (_, _, err) = aws(&server, &["send-task-heartbeat", "--task-token", "no-such-token"]);
+    assert!(err.contains("TaskDoesNotExist"), "{err}");
 }

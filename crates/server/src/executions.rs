@@ -16,7 +16,7 @@ use crate::store::{ExecutionRecord, MachineRecord, Status};
 use crate::{Service, epoch_seconds, page};
 
 /// Step Functions' quota on an execution's input.
-const MAX_INPUT_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_INPUT_BYTES: usize = 256 * 1024;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -128,7 +128,8 @@ async fn run(
         role_arn: Some(machine.role_arn.as_str().into()),
     };
     let executor = Executor::new(&machine.compiled, service.invoker.as_ref(), service.clock.as_ref(), options)
-        .with_history(history);
+        .with_history(history)
+        .with_task_tokens(&service.tokens);
     match &mocks {
         Some(mocks) => executor.with_mocks(mocks.as_ref()).run(input).await,
         None => executor.run(input).await,

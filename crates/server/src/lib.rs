@@ -15,6 +15,7 @@ mod names;
 mod state_machines;
 mod store;
 mod test_state;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     mocks: Option<Arc<dyn MockCases>>,
     store: store::Store,
+    tokens: tokens::Tokens,
     /// Seeds execution names and EXPRESS execution ids.
     ids: orderflow_asl::rng::Rng,
 }
@@ -66,6 +68,7 @@ impl Service {
             clock,
             mocks: None,
             store: store::Store::default(),
+            tokens: tokens::Tokens::default(),
             ids: orderflow_asl::rng::Rng::new(seed),
         }
     }
@@ -101,6 +104,9 @@ impl Service {
             "GetExecutionHistory" => executions::history(self, parse(request)?),
             "StopExecution" => executions::stop(self, parse(request)?),
             "TestState" => test_state::run(self, parse(request)?).await,
+            "SendTaskSuccess" => tokens::success(self, parse(request)?),
+            "SendTaskFailure" => tokens::failure(self, parse(request)?),
+            "SendTaskHeartbeat" => tokens::heartbeat(self, parse(request)?),
             other => Err(ApiError::new(
                 "UnknownOperationException",
                 format!("orderflow serve does not implement the operation {other:?}"),

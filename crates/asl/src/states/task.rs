@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
-use crate::executor::TaskFailure;
+use crate::executor::{TaskFailure, TokenSignal};
 use crate::history::{Detail, Fields};
 use crate::model::{Given, Resource, function_name};
 use crate::pipeline::{Payload, Scope};
@@ -27,6 +27,8 @@ struct Events {
     failed: Event,
     timed_out: Event,
     integration: bool,
+    /// The `resource` the Task* events name: `invoke`, `invoke.waitForTaskToken`.
+    integration_resource: &'static str,
 }
 
 const TASK: Events = Events {
@@ -36,7 +38,10 @@ const TASK: Events = Events {
     failed: ("TaskFailed", Some("taskFailedEventDetails")),
     timed_out: ("TaskTimedOut", Some("taskTimedOutEventDetails")),
     integration: true,
+    integration_resource: "invoke",
 };
+
+const CALLBACK: Events = Events { integration_resource: "invoke.waitForTaskToken", ..TASK };
 
 const FUNCTION: Events = Events {
     scheduled: ("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails")),
@@ -45,12 +50,14 @@ const FUNCTION: Events = Events {
     failed: ("LambdaFunctionFailed", Some("lambdaFunctionFailedEventDetails")),
     timed_out: ("LambdaFunctionTimedOut", Some("lambdaFunctionTimedOutEventDetails")),
     integration: false,
+    integration_resource: "",
 };
 
 impl Events {
     /// `resourceType`/`resource` first, for the Task* events.
     fn details<const N: usize>(&self, rest: [(&'static str, Detail); N]) -> Fields {
-        let mut d = if self.integration { Fields::lambda_invoke() } else { Fields::default() };
+        let mut d =
+            if self.integration { Fields::lambda_integration(self.integration_resource) } else { Fields::default() };
         for (name, detail) in rest {
             d.push(name, detail);
         }
@@ -58,39 +65,58 @@ impl Events {
     }
 }
 
+/// A task's time limits and, for a callback task, its token.
+pub(crate) struct Limits<'a> {
+    pub timeout: Option<&'a Given<u64>>,
+    pub heartbeat: Option<&'a Given<u64>>,
+    pub token: Option<&'a str>,
+}
+
+fn seconds(
+    scope: &Scope<'_, '_>,
+    given: Option<&Given<u64>>,
+    field: &str,
+    effective: &Value,
+    context: &Context<'_>,
+) -> Result<Option<u64>, Failure> {
+    match given {
+        None => Ok(None),
+        Some(Given::Value(s)) => Ok(Some(*s)),
+        Some(Given::Path(p)) => {
+            let value = scope.select_field(p, effective, context)?;
+            Ok(Some(value.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+                scope.runtime(format!(
+                    "The {field} field refers to value \"{}\" which is not a valid integer: {}",
+                    shown(&value),
+                    p.text()
+                ))
+            })?))
+        }
+    }
+}
+
 pub(crate) async fn run(
     scope: &Scope<'_, '_>,
     resource: &Resource,
-    timeout: Option<&Given<u64>>,
+    limits: Limits<'_>,
     effective: &Value,
     input: Payload,
     context: &Context<'_>,
 ) -> Result<Payload, Failure> {
     let input = input.value;
     let run = scope.run;
-    let timeout = match timeout {
-        None => None,
-        Some(Given::Value(s)) => Some(*s),
-        Some(Given::Path(p)) => {
-            let value = scope.select_field(p, effective, context)?;
-            Some(value.as_u64().filter(|s| *s > 0).ok_or_else(|| {
-                scope.runtime(format!(
-                    "The TimeoutSecondsPath field refers to value \"{}\" which is not a valid integer: {}",
-                    shown(&value),
-                    p.text()
-                ))
-            })?)
-        }
-    };
+    let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
+    let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
     let (events, function, payload, who) = match resource {
-        Resource::LambdaInvoke => {
+        Resource::LambdaInvoke | Resource::LambdaInvokeCallback => {
             let name = input
                 .get("FunctionName")
                 .and_then(Value::as_str)
                 .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?
                 .to_owned();
             let payload = input.get("Payload").cloned().unwrap_or_else(|| Value::Object(Map::new()));
-            (&TASK, name, payload, "lambda".to_owned())
+            let events = if matches!(resource, Resource::LambdaInvokeCallback) { &CALLBACK } else { &TASK };
+            (events, name, payload, "lambda".to_owned())
         }
         Resource::Function(arn) => (&FUNCTION, arn.clone(), (*input).clone(), arn.clone()),
     };
@@ -136,6 +162,30 @@ pub(crate) async fn run(
             } else {
                 output
             };
+            let output = match (limits.token, wrap) {
+                // A callback task's function was invoked: now its token decides.
+                (Some(token), true) => {
+                    emit(CALLBACK_SUBMITTED, events.details([("output", Detail::Payload(Arc::new(output)))]))?;
+                    let waited = wait_for_token(run, token, timeout, heartbeat).await;
+                    if let Some(tokens) = run.tokens {
+                        tokens.close(token);
+                    }
+                    match waited {
+                        Ok(Ok(result)) => result,
+                        Ok(Err(TaskFailure { error, cause })) => {
+                            let f = Failure { error, cause: Some(cause) };
+                            emit(events.failed, failure_details(events, &f))?;
+                            return Err(f);
+                        }
+                        Err(which) => {
+                            let f = Failure { error: which.name().to_owned(), cause: None };
+                            emit(events.timed_out, events.details([("error", Detail::Text(f.error.clone()))]))?;
+                            return Err(f);
+                        }
+                    }
+                }
+                _ => output,
+            };
             // What comes back from outside is counted exactly.
             let mut output = Payload::measured(Arc::new(output));
             if let Err(f) = scope.check_size(&mut output, &who) {
@@ -149,6 +199,47 @@ pub(crate) async fn run(
             let f = Failure { error, cause: Some(cause) };
             emit(events.failed, failure_details(events, &f))?;
             Err(f)
+        }
+    }
+}
+
+const CALLBACK_SUBMITTED: Event = ("TaskSubmitted", Some("taskSubmittedEventDetails"));
+
+/// Waits for SendTaskSuccess or SendTaskFailure on `token`, within the task's
+/// TimeoutSeconds and, between heartbeats, its HeartbeatSeconds.
+async fn wait_for_token(
+    run: &crate::executor::Run<'_>,
+    token: &str,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+) -> Result<Result<Value, TaskFailure>, StatesError> {
+    let Some(tokens) = run.tokens else {
+        return Ok(Err(TaskFailure {
+            error: StatesError::Runtime.name().to_owned(),
+            cause:
+                "Nothing here can answer a task token: run the state machine under `orderflow serve`, or mock the task"
+                    .into(),
+        }));
+    };
+    let overall = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    loop {
+        let beat = heartbeat.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+        let until = match (overall, beat) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let signal = match until {
+            Some(at) => match tokio::time::timeout_at(at, tokens.wait(token)).await {
+                Ok(signal) => signal,
+                Err(_) if overall == Some(at) => return Err(StatesError::Timeout),
+                Err(_) => return Err(StatesError::HeartbeatTimeout),
+            },
+            None => tokens.wait(token).await,
+        };
+        match signal {
+            TokenSignal::Heartbeat => continue,
+            TokenSignal::Success(value) => return Ok(Ok(value)),
+            TokenSignal::Failure(failure) => return Ok(Err(failure)),
         }
     }
 }

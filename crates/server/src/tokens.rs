@@ -1,0 +1,131 @@
+//! Task tokens for the callback pattern (`.waitForTaskToken`): issued to a
+//! task's attempt, answered by SendTaskSuccess, SendTaskFailure and
+//! SendTaskHeartbeat, forgotten when the task is over.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use orderflow_asl::{BoxFuture, TaskFailure, TaskTokens, TokenSignal};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::error::ApiError;
+use crate::{Service, executions};
+
+struct Channel {
+    tx: mpsc::UnboundedSender<TokenSignal>,
+    rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<TokenSignal>>,
+}
+
+#[derive(Default)]
+pub struct Tokens {
+    open: Mutex<HashMap<String, Arc<Channel>>>,
+    rng: Mutex<Option<orderflow_asl::rng::Rng>>,
+}
+
+impl Tokens {
+    fn channel(&self, token: &str) -> Option<Arc<Channel>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
+    }
+
+    fn send(&self, token: &str, signal: TokenSignal) -> Result<(), ApiError> {
+        let channel = self.channel(token).ok_or_else(|| {
+            ApiError::new(
+                "TaskDoesNotExist",
+                "Task Does Not Exist: no open task has this token (answered, timed out, or never issued)",
+            )
+        })?;
+        channel.tx.send(signal).map_err(|_| ApiError::new("TaskTimedOut", "Task Timed Out: the task is over"))
+    }
+}
+
+impl TaskTokens for Tokens {
+    fn issue(&self, execution: &str, state: &str) -> String {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        let rng = rng.get_or_insert_with(|| {
+            let seed =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64);
+            orderflow_asl::rng::Rng::new(seed ^ u64::from(std::process::id()))
+        });
+        // Opaque, as Step Functions' are; the execution and state only make it unique to read.
+        let _ = (execution, state);
+        let token = format!("orderflow-task-token-{}-{}", rng.uuid_v4(), rng.uuid_v4());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let channel = Arc::new(Channel { tx, rx: tokio::sync::Mutex::new(rx) });
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), channel);
+        token
+    }
+
+    fn wait<'a>(&'a self, token: &'a str) -> BoxFuture<'a, TokenSignal> {
+        Box::pin(async move {
+            let Some(channel) = self.channel(token) else {
+                return TokenSignal::Failure(TaskFailure {
+                    error: "States.Runtime".into(),
+                    cause: "the task token is not open".into(),
+                });
+            };
+            let mut rx = channel.rx.lock().await;
+            rx.recv().await.unwrap_or(TokenSignal::Failure(TaskFailure {
+                error: "States.Runtime".into(),
+                cause: "the task token was closed".into(),
+            }))
+        })
+    }
+
+    fn close(&self, token: &str) {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Success {
+    task_token: String,
+    output: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fail {
+    task_token: String,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Heartbeat {
+    task_token: String,
+}
+
+fn check_token(token: &str) -> Result<(), ApiError> {
+    if token.is_empty() || token.len() > 2048 {
+        return Err(ApiError::new("InvalidToken", "Invalid Token: a task token is 1 to 2,048 characters"));
+    }
+    Ok(())
+}
+
+pub fn success(service: &Arc<Service>, r: Success) -> Result<Value, ApiError> {
+    check_token(&r.task_token)?;
+    if r.output.len() > executions::MAX_INPUT_BYTES {
+        return Err(ApiError::new("InvalidOutput", "Invalid Output: the output is larger than 256 KiB"));
+    }
+    let output: Value = serde_json::from_str(&r.output)
+        .map_err(|e| ApiError::new("InvalidOutput", format!("Invalid Output: not JSON: {e}")))?;
+    service.tokens.send(&r.task_token, TokenSignal::Success(output))?;
+    Ok(json!({}))
+}
+
+pub fn failure(service: &Arc<Service>, r: Fail) -> Result<Value, ApiError> {
+    check_token(&r.task_token)?;
+    let failure = TaskFailure { error: r.error.unwrap_or_default(), cause: r.cause.unwrap_or_default() };
+    service.tokens.send(&r.task_token, TokenSignal::Failure(failure))?;
+    Ok(json!({}))
+}
+
+pub fn heartbeat(service: &Arc<Service>, r: Heartbeat) -> Result<Value, ApiError> {
+    check_token(&r.task_token)?;
+    service.tokens.send(&r.task_token, TokenSignal::Heartbeat)?;
+    Ok(json!({}))
+}
