@@ -129,6 +129,19 @@ pub struct ExecutionOptions {
     pub execution_arn: Option<Arc<str>>,
     /// The state machine's role, shown in ExecutionStarted and `$$.Execution.RoleArn`.
     pub role_arn: Option<Arc<str>>,
+    /// Runs the execution again from where it stopped (RedriveExecution),
+    /// continuing the history given with `with_history`.
+    pub redrive: Option<Redrive>,
+}
+
+/// Where a redriven execution starts again: the top-level state that did not
+/// finish, with the input it had entered with.
+#[derive(Debug, Clone)]
+pub struct Redrive {
+    pub state: Arc<str>,
+    pub input: Arc<Value>,
+    /// This redrive's number, from 1.
+    pub count: u64,
 }
 
 impl Default for ExecutionOptions {
@@ -142,6 +155,7 @@ impl Default for ExecutionOptions {
             seed: 1,
             execution_arn: None,
             role_arn: None,
+            redrive: None,
         }
     }
 }
@@ -294,7 +308,8 @@ impl<'a> Executor<'a> {
                     None => format!("arn:aws:iam::{}:role/local-execution-role", o.account).into(),
                 },
                 start_time: start.unix_timestamp_nanos(),
-                redrive_count: (o.machine_type == MachineType::Standard).then_some(0),
+                redrive_count: (o.machine_type == MachineType::Standard)
+                    .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
                 machine_id: machine_arn.into(),
                 machine_name: o.state_machine_name.clone(),
             },
@@ -302,21 +317,48 @@ impl<'a> Executor<'a> {
             rules_taken: Mutex::new(Vec::new()),
         };
         let thread = Thread::default();
-        let started = run.record(
-            &thread,
-            "ExecutionStarted",
-            Some("executionStartedEventDetails"),
-            [("input", Detail::Payload(input.value.clone())), ("roleArn", Detail::Shared(run.facts.role_arn.clone()))],
-        );
-        // AWS's first state names no previous event (previousEventId 0).
-        thread.set_last(0);
-        let outcome = match started {
-            Err(f) => Err(f),
-            Ok(_) if input.size > MAX_PAYLOAD_BYTES => Err(Failure::new(
-                StatesError::DataLimitExceeded,
-                format!("The execution input exceeds the maximum of {MAX_PAYLOAD_BYTES} bytes."),
-            )),
-            Ok(_) => run.machine(self.machine, input.clone(), &thread).await,
+        let outcome = match &o.redrive {
+            Some(redrive) => {
+                thread.set_last(run.history.len() as u64);
+                let redriven = run.record(
+                    &thread,
+                    "ExecutionRedriven",
+                    Some("executionRedrivenEventDetails"),
+                    [("redriveCount", Detail::Number(redrive.count))],
+                );
+                let at = self.machine.states.iter().position(|s| s.name == redrive.state);
+                match (redriven, at) {
+                    (Err(f), _) => Err(f),
+                    (Ok(_), None) => Err(Failure::new(
+                        StatesError::Runtime,
+                        format!("the redriven state '{}' is not in the definition", redrive.state),
+                    )),
+                    (Ok(_), Some(at)) => {
+                        run.machine_from(self.machine, at, Payload::measured(redrive.input.clone()), &thread).await
+                    }
+                }
+            }
+            None => {
+                let started = run.record(
+                    &thread,
+                    "ExecutionStarted",
+                    Some("executionStartedEventDetails"),
+                    [
+                        ("input", Detail::Payload(input.value.clone())),
+                        ("roleArn", Detail::Shared(run.facts.role_arn.clone())),
+                    ],
+                );
+                // AWS's first state names no previous event (previousEventId 0).
+                thread.set_last(0);
+                match started {
+                    Err(f) => Err(f),
+                    Ok(_) if input.size > MAX_PAYLOAD_BYTES => Err(Failure::new(
+                        StatesError::DataLimitExceeded,
+                        format!("The execution input exceeds the maximum of {MAX_PAYLOAD_BYTES} bytes."),
+                    )),
+                    Ok(_) => run.machine(self.machine, input.clone(), &thread).await,
+                }
+            }
         };
         let (status, output, error, cause) = match outcome {
             Ok(output) => {
@@ -533,8 +575,19 @@ impl Run<'_> {
         input: Payload,
         thread: &'b Thread,
     ) -> BoxFuture<'b, Result<Payload, Failure>> {
+        self.machine_from(machine, machine.start_at.index, input, thread)
+    }
+
+    /// Runs `machine` from its state `start`.
+    pub fn machine_from<'b>(
+        &'b self,
+        machine: &'b StateMachine,
+        start: usize,
+        input: Payload,
+        thread: &'b Thread,
+    ) -> BoxFuture<'b, Result<Payload, Failure>> {
         Box::pin(async move {
-            let mut index = machine.start_at.index;
+            let mut index = start;
             let mut input = input;
             loop {
                 self.check_deadline()?;

@@ -513,3 +513,79 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
     let (_, _, err) = aws(&server, &["send-task-heartbeat", "--task-token", "no-such-token"]);
     assert!(err.contains("TaskDoesNotExist"), "{err}");
 }
+
+/// A function that fails its first call and echoes its payload after.
+struct FailsOnce(std::sync::atomic::AtomicBool);
+
+impl orderflow_asl::Invoker for FailsOnce {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        payload: Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
+        let first = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::ready(if first {
+            Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: "the first call fails".into() })
+        } else {
+            Ok(payload)
+        }))
+    }
+}
+
+/// RedriveExecution: a FAILED execution runs again from the state that
+/// failed, an ABORTED one from the state it was in; the history goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_redrives_failed_and_aborted_executions() {
+    let server = server_with(Arc::new(FailsOnce(Default::default()))).await;
+    let role = "arn:aws:iam::123456789012:role/local";
+    let definition = json!({
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Result": {"step": "prepared"}, "ResultPath": "$.prepared", "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky", "Next": "Hold"},
+            "Hold": {"Type": "Wait", "Seconds": 2, "End": true}
+        }
+    })
+    .to_string();
+    let machine =
+        ok(&server, &["create-state-machine", "--name", "flaky", "--definition", &definition, "--role-arn", role]);
+    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
+    let started = ok(&server, &["start-execution", "--state-machine-arn", &machine, "--input", r#"{"n": 1}"#]);
+    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    let failed = until_done(&server, &execution).await;
+    assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("FAILED"), Some("Boom")));
+    assert_eq!(failed["redriveStatus"], "REDRIVABLE");
+
+    ok(&server, &["redrive-execution", "--execution-arn", &execution]);
+    // It waits in Hold now: stop it there, then redrive it from Hold.
+    let mut entered_hold = false;
+    for _ in 0..100 {
+        let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
+        entered_hold = history["events"].as_array().unwrap().iter().any(|e| e["type"] == "WaitStateEntered");
+        if entered_hold {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(entered_hold);
+    ok(&server, &["stop-execution", "--execution-arn", &execution]);
+    assert_eq!(ok(&server, &["describe-execution", "--execution-arn", &execution])["status"], "ABORTED");
+    ok(&server, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["redriveCount"], 2);
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"n": 1, "prepared": {"step": "prepared"}}), "the failed state's own input, kept");
+
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
+    let events = history["events"].as_array().unwrap();
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "one history, numbered on");
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "ExecutionRedriven").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "PassStateEntered").count(), 1, "Prepare ran once");
+    assert_eq!(*kinds.last().unwrap(), "ExecutionSucceeded");
+
+    let (_, _, err) = aws(&server, &["redrive-execution", "--execution-arn", &execution]);
+    assert!(err.contains("ExecutionNotRedrivable"), "{err}");
+}

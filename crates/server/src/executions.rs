@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use orderflow_asl::history::{Detail, Fields};
-use orderflow_asl::{Execution, ExecutionOptions, ExecutionStatus, Executor, History, MachineType, TaskMocks};
+use orderflow_asl::{Execution, ExecutionOptions, ExecutionStatus, Executor, History, MachineType, Redrive, TaskMocks};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -54,6 +54,13 @@ pub struct HistoryRequest {
     reverse_order: Option<bool>,
     next_token: Option<String>,
     include_execution_data: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RedriveRequest {
+    execution_arn: String,
+    client_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,18 +114,20 @@ fn status_of(execution: &Execution) -> Status {
     }
 }
 
-/// Runs an execution to its end on the current task.
-async fn run(
-    service: &Arc<Service>,
-    machine: &MachineRecord,
-    arn: &str,
-    name: &str,
+/// What one run of an execution starts with.
+struct Launch {
+    name: String,
     input: Value,
     history: Arc<History>,
     mocks: Option<Arc<dyn TaskMocks>>,
-) -> Execution {
+    redrive: Option<Redrive>,
+}
+
+/// Runs an execution to its end on the current task.
+async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch: Launch) -> Execution {
+    let Launch { name, input, history, mocks, redrive } = launch;
     let options = ExecutionOptions {
-        name: name.into(),
+        name: name.as_str().into(),
         state_machine_name: machine.name.as_str().into(),
         region: service.config.region.as_str().into(),
         account: service.config.account.as_str().into(),
@@ -126,6 +135,7 @@ async fn run(
         seed: service.ids.next_u64(),
         execution_arn: Some(arn.into()),
         role_arn: Some(machine.role_arn.as_str().into()),
+        redrive,
     };
     let executor = Executor::new(&machine.compiled, service.invoker.as_ref(), service.clock.as_ref(), options)
         .with_history(history)
@@ -187,6 +197,8 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
                     stopped: None,
                     history: history.clone(),
                     task: None,
+                    redrive_count: 0,
+                    redriven: None,
                 },
             );
             inner.started.push(arn.clone());
@@ -199,7 +211,8 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
     let task = {
         let (service, arn) = (service.clone(), arn.clone());
         tokio::spawn(async move {
-            let execution = run(&service, &machine, &arn, &name, input, history, mocks).await;
+            let launch = Launch { name, input, history, mocks, redrive: None };
+            let execution = run(&service, &machine, &arn, launch).await;
             finish(&service, &arn, &execution);
         })
     };
@@ -233,7 +246,8 @@ pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiEr
         service.ids.uuid_v4()
     );
     let started = service.clock.now_nanos();
-    let execution = run(service, &machine, &arn, &name, input, Arc::new(History::default()), mocks).await;
+    let launch = Launch { name: name.clone(), input, history: Arc::new(History::default()), mocks, redrive: None };
+    let execution = run(service, &machine, &arn, launch).await;
     let stopped = service.clock.now_nanos();
     let mut out = json!({
         "executionArn": arn,
@@ -283,10 +297,14 @@ pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
             "startDate": epoch_seconds(e.started),
             "input": e.input,
             "inputDetails": {"included": true},
-            "redriveCount": 0,
+            "redriveCount": e.redrive_count,
+            "redriveStatus": redrive_status(e),
         });
         if let Some(stopped) = e.stopped {
             out["stopDate"] = epoch_seconds(stopped);
+        }
+        if let Some(redriven) = e.redriven {
+            out["redriveDate"] = epoch_seconds(redriven);
         }
         if let Some(output) = &e.output {
             out["output"] = Value::String(output.clone());
@@ -354,7 +372,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                 "name": e.name,
                 "status": e.status.as_str(),
                 "startDate": epoch_seconds(e.started),
-                "redriveCount": 0,
+                "redriveCount": e.redrive_count,
             });
             if let Some(stopped) = e.stopped {
                 item["stopDate"] = epoch_seconds(stopped);
@@ -429,4 +447,75 @@ pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
         }
         json!({"stopDate": epoch_seconds(e.stopped.unwrap_or(now))})
     })
+}
+
+fn redrive_status(e: &ExecutionRecord) -> &'static str {
+    match e.status {
+        Status::Failed | Status::TimedOut | Status::Aborted => "REDRIVABLE",
+        _ => "NOT_REDRIVABLE",
+    }
+}
+
+/// Where an execution that did not finish starts again: the last top-level
+/// state it entered, with the input it entered with (state names are unique
+/// across a machine, so the name tells a top-level state).
+fn restart_point(e: &ExecutionRecord) -> Option<(Arc<str>, Arc<Value>)> {
+    let top: Vec<&str> = e.machine.compiled.states.iter().map(|s| &*s.name).collect();
+    e.history.events().into_iter().rev().find_map(|event| {
+        if !event.kind.ends_with("StateEntered") {
+            return None;
+        }
+        let details = event.details()?;
+        let name = details.get("name")?.as_str()?;
+        if !top.contains(&name) {
+            return None;
+        }
+        let input: Value = serde_json::from_str(details.get("input")?.as_str()?).ok()?;
+        Some((Arc::from(name), Arc::new(input)))
+    })
+}
+
+pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiError> {
+    let _ = &r.client_token;
+    execution_arn(&r.execution_arn)?;
+    let now = service.clock.now_nanos();
+    let (machine, name, input, history, redrive) = {
+        let mut inner = service.store.lock();
+        let e = inner.executions.get_mut(&r.execution_arn).ok_or_else(|| not_found(&r.execution_arn))?;
+        if redrive_status(e) != "REDRIVABLE" {
+            return Err(ApiError::new(
+                "ExecutionNotRedrivable",
+                format!("Execution Not Redrivable: the execution is {}", e.status.as_str()),
+            ));
+        }
+        let (state, state_input) = restart_point(e).ok_or_else(|| {
+            ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state")
+        })?;
+        let input: Value = serde_json::from_str(&e.input).unwrap_or(Value::Null);
+        e.redrive_count += 1;
+        e.redriven = Some(now);
+        e.status = Status::Running;
+        e.stopped = None;
+        e.output = None;
+        e.error = None;
+        e.cause = None;
+        let redrive = Redrive { state, input: state_input, count: e.redrive_count };
+        (e.machine.clone(), e.name.clone(), input, e.history.clone(), redrive)
+    };
+    let arn = r.execution_arn.clone();
+    let task = {
+        let service = service.clone();
+        let arn = arn.clone();
+        tokio::spawn(async move {
+            let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive) };
+            let execution = run(&service, &machine, &arn, launch).await;
+            finish(&service, &arn, &execution);
+        })
+    };
+    if let Some(record) = service.store.lock().executions.get_mut(&arn)
+        && record.status == Status::Running
+    {
+        record.task = Some(task.abort_handle());
+    }
+    Ok(json!({"redriveDate": epoch_seconds(now)}))
 }

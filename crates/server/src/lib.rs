@@ -103,6 +103,7 @@ impl Service {
             "ListExecutions" => executions::list(self, parse(request)?),
             "GetExecutionHistory" => executions::history(self, parse(request)?),
             "StopExecution" => executions::stop(self, parse(request)?),
+            "RedriveExecution" => executions::redrive(self, parse(request)?),
             "TestState" => test_state::run(self, parse(request)?).await,
             "SendTaskSuccess" => tokens::success(self, parse(request)?),
             "SendTaskFailure" => tokens::failure(self, parse(request)?),

@@ -68,6 +68,9 @@ pub struct ExecutionRecord {
     pub stopped: Option<i128>,
     pub history: Arc<History>,
     pub task: Option<AbortHandle>,
+    /// RedriveExecution calls so far, and the last one's time (Unix nanoseconds).
+    pub redrive_count: u64,
+    pub redriven: Option<i128>,
 }
 
 #[derive(Debug, Default)]
