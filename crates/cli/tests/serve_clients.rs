@@ -506,6 +506,21 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
     let done = until_done(&server, &approved).await;
     assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("Refused")));
 
+    // Stopped while it waits: its token is closed with it.
+    let stopped = start("stopped");
+    let mut token = None;
+    for _ in 0..100 {
+        token = token_of(&stopped);
+        if token.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = token.unwrap();
+    ok(&server, &["stop-execution", "--execution-arn", &stopped]);
+    let (_, _, err) = aws(&server, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
+    assert!(err.contains("TaskDoesNotExist"), "a stopped execution's token is closed: {err}");
+
     // Nobody answers: HeartbeatSeconds (2) ends it.
     let silent = start("silent");
     let done = until_done(&server, &silent).await;

@@ -426,7 +426,7 @@ pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiEr
 
 pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
     let now = service.clock.now_nanos();
-    with_record(service, &r.execution_arn, |e| {
+    let stopped = with_record(service, &r.execution_arn, |e| {
         if e.status == Status::Running {
             if let Some(task) = e.task.take() {
                 task.abort();
@@ -446,7 +446,10 @@ pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
             e.stopped = Some(now);
         }
         json!({"stopDate": epoch_seconds(e.stopped.unwrap_or(now))})
-    })
+    })?;
+    // A task waiting on a token is over with its execution.
+    service.tokens.close_execution(&r.execution_arn);
+    Ok(stopped)
 }
 
 fn redrive_status(e: &ExecutionRecord) -> &'static str {

@@ -14,6 +14,8 @@ use crate::error::ApiError;
 use crate::{Service, executions};
 
 struct Channel {
+    /// The execution the token was issued in.
+    execution: String,
     tx: mpsc::UnboundedSender<TokenSignal>,
     rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<TokenSignal>>,
 }
@@ -25,6 +27,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Closes every token of `execution` (it was stopped while a task waited).
+    pub fn close_execution(&self, execution: &str) {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, c| c.execution != execution);
+    }
+
     fn channel(&self, token: &str) -> Option<Arc<Channel>> {
         self.open.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
     }
@@ -48,11 +55,11 @@ impl TaskTokens for Tokens {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64);
             orderflow_asl::rng::Rng::new(seed ^ u64::from(std::process::id()))
         });
-        // Opaque, as Step Functions' are; the execution and state only make it unique to read.
-        let _ = (execution, state);
+        // Opaque, as Step Functions' are.
+        let _ = state;
         let token = format!("orderflow-task-token-{}-{}", rng.uuid_v4(), rng.uuid_v4());
         let (tx, rx) = mpsc::unbounded_channel();
-        let channel = Arc::new(Channel { tx, rx: tokio::sync::Mutex::new(rx) });
+        let channel = Arc::new(Channel { execution: execution.to_owned(), tx, rx: tokio::sync::Mutex::new(rx) });
         self.open.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), channel);
         token
     }
