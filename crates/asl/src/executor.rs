@@ -272,50 +272,13 @@ impl<'a> Executor<'a> {
     /// Runs an execution on an input the caller keeps too: nothing is copied.
     pub async fn run_shared(&self, input: Arc<Value>) -> Execution {
         let o = &self.options;
-        let machine_arn = format!("arn:aws:states:{}:{}:stateMachine:{}", o.region, o.account, o.state_machine_name);
-        let execution_arn = match o.machine_type {
-            _ if o.execution_arn.is_some() => o.execution_arn.as_deref().unwrap_or_default().to_owned(),
-            MachineType::Standard => {
-                format!("arn:aws:states:{}:{}:execution:{}:{}", o.region, o.account, o.state_machine_name, o.name)
-            }
-            MachineType::Express => format!(
-                "arn:aws:states:{}:{}:express:{}:{}:{}",
-                o.region,
-                o.account,
-                o.state_machine_name,
-                o.name,
-                Rng::new(o.seed ^ 0x5eed).uuid_v4()
-            ),
-        };
-        let start = self.clock.now();
         let input = Payload::measured(input);
-        let run = Run {
-            invoker: self.invoker,
-            mocks: self.mocks,
-            tokens: self.tokens,
-            invocations: Mutex::new(Vec::new()),
-            clock: self.clock,
-            history: self.history.clone().unwrap_or_default(),
-            rng: Rng::new(o.seed),
-            region: o.region.clone(),
-            facts: ExecutionFacts {
-                id: execution_arn.as_str().into(),
-                input: input.value.clone(),
-                input_size: input.size,
-                name: o.name.clone(),
-                role_arn: match &o.role_arn {
-                    Some(role) => role.clone(),
-                    None => format!("arn:aws:iam::{}:role/local-execution-role", o.account).into(),
-                },
-                start_time: start.unix_timestamp_nanos(),
-                redrive_count: (o.machine_type == MachineType::Standard)
-                    .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
-                machine_id: machine_arn.into(),
-                machine_name: o.state_machine_name.clone(),
-            },
-            deadline: self.machine.timeout_seconds.and_then(|s| start.checked_add(time::Duration::seconds(s as i64))),
-            rules_taken: Mutex::new(Vec::new()),
-        };
+        let parts = Parts { invoker: self.invoker, mocks: self.mocks, tokens: self.tokens, clock: self.clock };
+        let mut run = Run::new(parts, o, &input, self.history.clone().unwrap_or_default());
+        let start =
+            OffsetDateTime::from_unix_timestamp_nanos(run.facts.start_time).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        run.deadline = self.machine.timeout_seconds.and_then(|s| start.checked_add(time::Duration::seconds(s as i64)));
+        let execution_arn = run.facts.id.to_string();
         let thread = Thread::default();
         let outcome = match &o.redrive {
             Some(redrive) => {
@@ -436,32 +399,54 @@ pub(crate) struct Run<'a> {
     rules_taken: Mutex<Vec<RuleTaken>>,
 }
 
+/// What a run calls out to.
+pub(crate) struct Parts<'a> {
+    pub invoker: &'a dyn Invoker,
+    pub mocks: Option<&'a dyn TaskMocks>,
+    pub tokens: Option<&'a dyn TaskTokens>,
+    pub clock: &'a dyn Clock,
+}
+
+impl ExecutionOptions {
+    fn execution_arn(&self) -> Arc<str> {
+        let o = self;
+        if let Some(arn) = &o.execution_arn {
+            return arn.clone();
+        }
+        match o.machine_type {
+            MachineType::Standard => {
+                format!("arn:aws:states:{}:{}:execution:{}:{}", o.region, o.account, o.state_machine_name, o.name)
+            }
+            MachineType::Express => format!(
+                "arn:aws:states:{}:{}:express:{}:{}:{}",
+                o.region,
+                o.account,
+                o.state_machine_name,
+                o.name,
+                Rng::new(o.seed ^ 0x5eed).uuid_v4()
+            ),
+        }
+        .into()
+    }
+}
+
 impl<'a> Run<'a> {
-    /// A run outside any execution, for TestState: its events go to a history
-    /// nobody reads, its facts are made from `options`.
-    pub(crate) fn standalone(
-        invoker: &'a dyn Invoker,
-        mocks: Option<&'a dyn TaskMocks>,
-        clock: &'a dyn Clock,
-        options: &ExecutionOptions,
-        input: &Payload,
-    ) -> Run<'a> {
+    /// A run of one execution (or, for TestState, of one state outside any),
+    /// its facts made from `options`, starting now, with no deadline yet.
+    pub(crate) fn new(parts: Parts<'a>, options: &ExecutionOptions, input: &Payload, history: Arc<History>) -> Run<'a> {
         let o = options;
         let machine_arn = format!("arn:aws:states:{}:{}:stateMachine:{}", o.region, o.account, o.state_machine_name);
         Run {
-            invoker,
-            mocks,
-            tokens: None,
+            invoker: parts.invoker,
+            mocks: parts.mocks,
+            tokens: parts.tokens,
             invocations: Mutex::new(Vec::new()),
-            clock,
-            history: Arc::default(),
+            clock: parts.clock,
+            history,
             rng: Rng::new(o.seed),
             region: o.region.clone(),
             facts: ExecutionFacts {
-                id: o.execution_arn.clone().unwrap_or_else(|| {
-                    format!("arn:aws:states:{}:{}:execution:{}:{}", o.region, o.account, o.state_machine_name, o.name)
-                        .into()
-                }),
+                id: o.execution_arn(),
                 input: input.value.clone(),
                 input_size: input.size,
                 name: o.name.clone(),
@@ -469,8 +454,9 @@ impl<'a> Run<'a> {
                     .role_arn
                     .clone()
                     .unwrap_or_else(|| format!("arn:aws:iam::{}:role/local-execution-role", o.account).into()),
-                start_time: clock.now_nanos(),
-                redrive_count: Some(0),
+                start_time: parts.clock.now_nanos(),
+                redrive_count: (o.machine_type == MachineType::Standard)
+                    .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
                 machine_id: machine_arn.into(),
                 machine_name: o.state_machine_name.clone(),
             },

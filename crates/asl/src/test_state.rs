@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Failure, StatesError, matches};
-use crate::executor::{Clock, ExecutionOptions, Invoker, Run, TaskFailure, TaskMocks, Thread};
+use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, TaskFailure, TaskMocks, Thread};
 use crate::model::{Kind, State, Target, Transition};
 use crate::pipeline::{Payload, Scope};
 use crate::states;
@@ -101,7 +101,9 @@ pub async fn test_state(
     }
     let mocks = mock.map(OneAnswer);
     let raw = Payload::measured(std::sync::Arc::new(input));
-    let run = Run::standalone(invoker, mocks.as_ref().map(|m| m as &dyn TaskMocks), clock, options, &raw);
+    let parts = Parts { invoker, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
+    // Its events go to a history nobody reads.
+    let run = Run::new(parts, options, &raw, Default::default());
     let thread = Thread::default();
     let scope = Scope { run: &run, state, thread: &thread, entered_id: 1, entered_time: clock.now_nanos() };
     let mut seen = Inspection { input: Some((*raw.value).clone()), ..Inspection::default() };
