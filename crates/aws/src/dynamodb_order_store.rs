@@ -8,6 +8,7 @@ use std::str::FromStr;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use orderflow_domain::ports::{
     Claim, ClaimOutcome, InsertOutcome, NotificationRecord, OrderStatus, OrderStore, REJECTIONS_PER_MINUTE,
@@ -95,7 +96,7 @@ impl OrderStore for DynamoDbOrderStore {
     ) -> Result<RecordOutcome, DependencyError> {
         let (k, v) = Self::key(order_id);
         let at = timestamp(notification.notified_at);
-        let result = self
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -112,33 +113,18 @@ impl OrderStore for DynamoDbOrderStore {
             .expression_attribute_values(":notified", AttributeValue::S(OrderStatus::Notified.as_str().into()))
             .expression_attribute_values(":message_id", AttributeValue::S(notification.message_id.clone()))
             .expression_attribute_values(":at", AttributeValue::S(at))
-            .expression_attribute_values(":hash", AttributeValue::S(content_hash.into()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(RecordOutcome::Recorded),
-            Err(err) => err,
-        };
-        let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
-            return Err(classify(SERVICE, "UpdateItem", &err));
-        };
-        let existing = match failed.item() {
-            Some(item) => Some(from_item(item, "UpdateItem")?),
-            None => self.get(order_id).await?,
-        };
-        Ok(match existing {
-            None => RecordOutcome::Missing,
-            Some(stored) if stored.content_hash != content_hash => RecordOutcome::ContentMismatch,
-            Some(StoredOrder { notification: Some(previous), .. }) => RecordOutcome::AlreadyRecorded(previous),
-            Some(_) => {
-                return Err(malformed(
+            .expression_attribute_values(":hash", AttributeValue::S(content_hash.into()));
+        match self.conditional_update(order_id, request).await? {
+            Conditional::Applied => Ok(RecordOutcome::Recorded),
+            Conditional::Refused(stored) => match RecordOutcome::judge(stored.as_ref(), content_hash) {
+                RecordOutcome::Recorded => Err(malformed(
                     SERVICE,
                     "UpdateItem",
                     "conditional update failed although the stored item meets its condition".into(),
-                ));
-            }
-        })
+                )),
+                outcome => Ok(outcome),
+            },
+        }
     }
 
     async fn claim_confirmation(
@@ -148,7 +134,32 @@ impl OrderStore for DynamoDbOrderStore {
         claim: &Claim,
         now: OffsetDateTime,
     ) -> Result<ClaimOutcome, DependencyError> {
-        self.take_claim(order_id, content_hash, claim, now).await
+        let (k, v) = Self::key(order_id);
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(k, v)
+            .update_expression("SET claim_token = :token, claim_until = :until")
+            .condition_expression(
+                "attribute_exists(order_id) AND content_hash = :hash AND attribute_not_exists(notification_message_id) \
+                 AND (attribute_not_exists(claim_until) OR claim_until < :now OR claim_token = :token)",
+            )
+            .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()))
+            .expression_attribute_values(":until", AttributeValue::N(millis(claim.until).to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
+            .expression_attribute_values(":hash", AttributeValue::S(content_hash.into()));
+        Ok(match self.conditional_update(order_id, request).await? {
+            Conditional::Applied => ClaimOutcome::Claimed,
+            Conditional::Refused(stored) => match ClaimOutcome::judge(stored.as_ref(), content_hash, claim, now) {
+                // Read after the refusal, the item no longer refuses (a claim
+                // lapsed or was released in between): nothing was taken.
+                ClaimOutcome::Claimed if stored.and_then(|s| s.claim).is_none_or(|c| c.token != claim.token) => {
+                    ClaimOutcome::Held { until: now }
+                }
+                outcome => outcome,
+            },
+        })
     }
 
     async fn take_rejection_slot(&self, now: OffsetDateTime) -> Result<bool, DependencyError> {
@@ -199,53 +210,33 @@ impl OrderStore for DynamoDbOrderStore {
     }
 }
 
+/// A conditional UpdateItem's answer.
+enum Conditional {
+    Applied,
+    /// The condition failed; the item as it was then (read again if
+    /// DynamoDB did not return it), absent if there is none.
+    Refused(Option<StoredOrder>),
+}
+
 impl DynamoDbOrderStore {
-    async fn take_claim(
+    async fn conditional_update(
         &self,
         order_id: &OrderId,
-        content_hash: &str,
-        claim: &Claim,
-        now: OffsetDateTime,
-    ) -> Result<ClaimOutcome, DependencyError> {
-        let (k, v) = Self::key(order_id);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(k, v)
-            .update_expression("SET claim_token = :token, claim_until = :until")
-            .condition_expression(
-                "attribute_exists(order_id) AND content_hash = :hash AND attribute_not_exists(notification_message_id) \
-                 AND (attribute_not_exists(claim_until) OR claim_until < :now OR claim_token = :token)",
-            )
-            .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()))
-            .expression_attribute_values(":until", AttributeValue::N(millis(claim.until).to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(millis(now).to_string()))
-            .expression_attribute_values(":hash", AttributeValue::S(content_hash.into()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+        request: UpdateItemFluentBuilder,
+    ) -> Result<Conditional, DependencyError> {
+        let result =
+            request.return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld).send().await;
         let err = match result {
-            Ok(_) => return Ok(ClaimOutcome::Claimed),
+            Ok(_) => return Ok(Conditional::Applied),
             Err(err) => err,
         };
         let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
             return Err(classify(SERVICE, "UpdateItem", &err));
         };
-        let existing = match failed.item() {
+        Ok(Conditional::Refused(match failed.item() {
             Some(item) => Some(from_item(item, "UpdateItem")?),
             None => self.get(order_id).await?,
-        };
-        Ok(match existing {
-            None => ClaimOutcome::Missing,
-            Some(stored) if stored.content_hash != content_hash => ClaimOutcome::ContentMismatch,
-            Some(StoredOrder { notification: Some(previous), .. }) => ClaimOutcome::AlreadyRecorded(previous),
-            // Ours already: an SDK retry of a write whose answer was lost.
-            Some(StoredOrder { claim: Some(held), .. }) if held.token == claim.token => ClaimOutcome::Claimed,
-            Some(StoredOrder { claim: Some(held), .. }) => ClaimOutcome::Held { until: held.until },
-            // The claim lapsed or was released between the write and the read.
-            Some(_) => ClaimOutcome::Held { until: now },
-        })
+        }))
     }
 }
 

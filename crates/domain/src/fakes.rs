@@ -76,20 +76,15 @@ impl OrderStore for InMemoryOrderStore {
     ) -> Result<RecordOutcome, DependencyError> {
         self.injected()?;
         let mut orders = lock(&self.orders);
-        let Some((stored, _)) = orders.get_mut(order_id) else {
-            return Ok(RecordOutcome::Missing);
-        };
-        if stored.content_hash != content_hash {
-            return Ok(RecordOutcome::ContentMismatch);
+        let stored = orders.get_mut(order_id).map(|(s, _)| s);
+        let outcome = RecordOutcome::judge(stored.as_deref(), content_hash);
+        if let (RecordOutcome::Recorded, Some(stored)) = (&outcome, stored) {
+            stored.notification = Some(notification.clone());
+            stored.status = OrderStatus::Notified;
+            stored.claim = None;
+            *lock(&self.writes) += 1;
         }
-        if let Some(existing) = &stored.notification {
-            return Ok(RecordOutcome::AlreadyRecorded(existing.clone()));
-        }
-        stored.notification = Some(notification.clone());
-        stored.status = OrderStatus::Notified;
-        stored.claim = None;
-        *lock(&self.writes) += 1;
-        Ok(RecordOutcome::Recorded)
+        Ok(outcome)
     }
 
     async fn claim_confirmation(
@@ -101,21 +96,13 @@ impl OrderStore for InMemoryOrderStore {
     ) -> Result<ClaimOutcome, DependencyError> {
         self.injected()?;
         let mut orders = lock(&self.orders);
-        let Some((stored, _)) = orders.get_mut(order_id) else {
-            return Ok(ClaimOutcome::Missing);
-        };
-        if stored.content_hash != content_hash {
-            return Ok(ClaimOutcome::ContentMismatch);
+        let stored = orders.get_mut(order_id).map(|(s, _)| s);
+        let outcome = ClaimOutcome::judge(stored.as_deref(), content_hash, claim, now);
+        if let (ClaimOutcome::Claimed, Some(stored)) = (&outcome, stored) {
+            stored.claim = Some(claim.clone());
+            *lock(&self.writes) += 1;
         }
-        if let Some(existing) = &stored.notification {
-            return Ok(ClaimOutcome::AlreadyRecorded(existing.clone()));
-        }
-        if let Some(held) = stored.claim.as_ref().filter(|c| c.until >= now && c.token != claim.token) {
-            return Ok(ClaimOutcome::Held { until: held.until });
-        }
-        stored.claim = Some(claim.clone());
-        *lock(&self.writes) += 1;
-        Ok(ClaimOutcome::Claimed)
+        Ok(outcome)
     }
 
     async fn take_rejection_slot(&self, now: OffsetDateTime) -> Result<bool, DependencyError> {

@@ -131,6 +131,36 @@ pub enum ClaimOutcome {
 /// attacker who can start executions cannot flood the channel.
 pub const REJECTIONS_PER_MINUTE: u32 = 60;
 
+impl ClaimOutcome {
+    /// What a stored order says of `claim` at `now`: `Claimed` when the claim
+    /// may be taken (the condition of the store's conditional write holds).
+    pub fn judge(stored: Option<&StoredOrder>, content_hash: &str, claim: &Claim, now: OffsetDateTime) -> ClaimOutcome {
+        match stored {
+            None => ClaimOutcome::Missing,
+            Some(s) if s.content_hash != content_hash => ClaimOutcome::ContentMismatch,
+            Some(StoredOrder { notification: Some(previous), .. }) => ClaimOutcome::AlreadyRecorded(previous.clone()),
+            // Another attempt's, unexpired; the same token again is this attempt's own.
+            Some(StoredOrder { claim: Some(held), .. }) if held.until >= now && held.token != claim.token => {
+                ClaimOutcome::Held { until: held.until }
+            }
+            Some(_) => ClaimOutcome::Claimed,
+        }
+    }
+}
+
+impl RecordOutcome {
+    /// What a stored order says of recording a confirmation: `Recorded` when
+    /// it may be (the condition of the store's conditional write holds).
+    pub fn judge(stored: Option<&StoredOrder>, content_hash: &str) -> RecordOutcome {
+        match stored {
+            None => RecordOutcome::Missing,
+            Some(s) if s.content_hash != content_hash => RecordOutcome::ContentMismatch,
+            Some(StoredOrder { notification: Some(previous), .. }) => RecordOutcome::AlreadyRecorded(previous.clone()),
+            Some(_) => RecordOutcome::Recorded,
+        }
+    }
+}
+
 pub trait OrderStore: Send + Sync {
     /// Stores `record` unless an order with its id exists, in one conditional
     /// write; `order` is the content stored beside it.
