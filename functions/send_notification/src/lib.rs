@@ -248,8 +248,7 @@ async fn reject<S: OrderStore, N: Notifier, C: Clock>(
     deadline: Deadline,
 ) -> Result<NotifyOutput, OrderError> {
     let now = clock.now();
-    let withheld = |reason: &'static str, rejection: Rejection| {
-        tracing::warn!(reason, "rejection notice withheld");
+    let rejected = |rejection: Rejection, message_id: Option<String>, withheld: Option<&'static str>| {
         NotifyOutput::Rejected(Rejected {
             order_id: rejection.order_id,
             status: "REJECTED",
@@ -257,11 +256,15 @@ async fn reject<S: OrderStore, N: Notifier, C: Clock>(
             reasons: rejection.reasons,
             notification: RejectionNotice {
                 kind: NotificationKind::OrderRejected,
-                message_id: None,
-                sent_at: None,
-                withheld: Some(reason),
+                sent_at: message_id.is_some().then_some(now),
+                message_id,
+                withheld,
             },
         })
+    };
+    let withheld = |reason: &'static str, rejection: Rejection| {
+        tracing::warn!(reason, "rejection notice withheld");
+        rejected(rejection, None, Some(reason))
     };
     if let Some(id) = &rejection.order_id
         && deadline.bound("DynamoDB", "GetItem", store.get(id)).await?.is_some()
@@ -274,16 +277,5 @@ async fn reject<S: OrderStore, N: Notifier, C: Clock>(
     let notice = Notification::rejection(&rejection, now);
     let message_id = deadline.bound("SNS", "Publish", notifier.publish(&notice)).await?;
     tracing::info!(%message_id, error = %rejection.error, reasons = rejection.reasons.len(), "rejection notice published");
-    Ok(NotifyOutput::Rejected(Rejected {
-        order_id: rejection.order_id,
-        status: "REJECTED",
-        error: rejection.error,
-        reasons: rejection.reasons,
-        notification: RejectionNotice {
-            kind: NotificationKind::OrderRejected,
-            message_id: Some(message_id),
-            sent_at: Some(now),
-            withheld: None,
-        },
-    }))
+    Ok(rejected(rejection, Some(message_id), None))
 }
