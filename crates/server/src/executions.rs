@@ -263,17 +263,23 @@ pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiEr
             "billedDurationInMilliseconds": ((stopped - started) / 1_000_000).max(100) as u64,
         },
     });
-    if let Some(output) = &execution.output {
-        out["output"] = Value::String(output.to_string());
+    let output = execution.output.as_ref().map(|o| o.to_string());
+    with_outcome(&mut out, output.as_deref(), execution.error.as_deref(), execution.cause.as_deref());
+    Ok(out)
+}
+
+/// An execution's output, error and cause, where it has them.
+fn with_outcome(out: &mut Value, output: Option<&str>, error: Option<&str>, cause: Option<&str>) {
+    if let Some(output) = output {
+        out["output"] = Value::String(output.to_owned());
         out["outputDetails"] = json!({"included": true});
     }
-    if let Some(error) = &execution.error {
-        out["error"] = Value::String(error.clone());
+    if let Some(error) = error {
+        out["error"] = Value::String(error.to_owned());
     }
-    if let Some(cause) = &execution.cause {
-        out["cause"] = Value::String(cause.clone());
+    if let Some(cause) = cause {
+        out["cause"] = Value::String(cause.to_owned());
     }
-    Ok(out)
 }
 
 fn not_found(arn: &str) -> ApiError {
@@ -306,16 +312,7 @@ pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
         if let Some(redriven) = e.redriven {
             out["redriveDate"] = epoch_seconds(redriven);
         }
-        if let Some(output) = &e.output {
-            out["output"] = Value::String(output.clone());
-            out["outputDetails"] = json!({"included": true});
-        }
-        if let Some(error) = &e.error {
-            out["error"] = Value::String(error.clone());
-        }
-        if let Some(cause) = &e.cause {
-            out["cause"] = Value::String(cause.clone());
-        }
+        with_outcome(&mut out, e.output.as_deref(), e.error.as_deref(), e.cause.as_deref());
         out
     })
 }
@@ -381,12 +378,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
         })
         .collect();
     drop(inner);
-    let (items, next) = page(&items, r.max_results, r.next_token.as_deref())?;
-    let mut out = json!({"executions": items});
-    if let Some(next) = next {
-        out["nextToken"] = Value::String(next);
-    }
-    Ok(out)
+    page("executions", items, r.max_results, r.next_token.as_deref())
 }
 
 pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiError> {
@@ -416,12 +408,7 @@ pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiEr
     if r.reverse_order.unwrap_or(false) {
         events.reverse();
     }
-    let (events, next) = page(&events, r.max_results, r.next_token.as_deref())?;
-    let mut out = json!({"events": events});
-    if let Some(next) = next {
-        out["nextToken"] = Value::String(next);
-    }
-    Ok(out)
+    page("events", events, r.max_results, r.next_token.as_deref())
 }
 
 pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {

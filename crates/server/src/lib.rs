@@ -128,12 +128,14 @@ pub(crate) fn epoch_seconds(nanos: i128) -> Value {
     Value::from(millis as f64 / 1000.0)
 }
 
-/// A page of `items` from `next_token` (an offset this server gave out).
-pub(crate) fn page<T: Clone>(
-    items: &[T],
+/// The answer of a listing: a page of `items` under `key` from `next_token`
+/// (an offset this server gave out), with the next page's token if any.
+pub(crate) fn page(
+    key: &str,
+    mut items: Vec<Value>,
     max_results: Option<i64>,
     next_token: Option<&str>,
-) -> Result<(Vec<T>, Option<String>), ApiError> {
+) -> Result<Value, ApiError> {
     let size = match max_results {
         None | Some(0) => 100,
         Some(n @ 1..=1000) => n as usize,
@@ -153,5 +155,11 @@ pub(crate) fn page<T: Clone>(
     };
     let end = (start + size).min(items.len());
     let next = (end < items.len()).then(|| format!("orderflow-page-{end}"));
-    Ok((items[start..end].to_vec(), next))
+    items.truncate(end);
+    let mut answer = serde_json::Map::new();
+    answer.insert(key.to_owned(), Value::Array(items.split_off(start)));
+    if let Some(next) = next {
+        answer.insert("nextToken".to_owned(), Value::String(next));
+    }
+    Ok(Value::Object(answer))
 }

@@ -225,12 +225,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
             json!({"stateMachineArn": m.arn, "name": m.name, "type": type_name(m.kind), "creationDate": epoch_seconds(m.created)})
         })
         .collect();
-    let (items, next) = page(&items, r.max_results, r.next_token.as_deref())?;
-    let mut out = json!({"stateMachines": items});
-    if let Some(next) = next {
-        out["nextToken"] = Value::String(next);
-    }
-    Ok(out)
+    page("stateMachines", items, r.max_results, r.next_token.as_deref())
 }
 
 pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
