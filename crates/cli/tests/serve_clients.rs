@@ -418,6 +418,23 @@ async fn the_aws_cli_tests_a_state_with_a_mock() {
     assert!(err.contains("ValidationException"), "{err}");
 }
 
+/// The task token of `execution`'s callback task, once it was submitted: read
+/// from the TaskScheduled parameters, as the function would have passed it on.
+async fn submitted_token(server: &Server, execution: &str) -> String {
+    for _ in 0..100 {
+        let history = ok(server, &["get-execution-history", "--execution-arn", execution]);
+        let events = history["events"].as_array().unwrap();
+        if events.iter().any(|e| e["type"] == "TaskSubmitted") {
+            let scheduled = events.iter().find(|e| e["type"] == "TaskScheduled").unwrap();
+            let details = &scheduled["taskScheduledEventDetails"];
+            let parameters: Value = serde_json::from_str(details["parameters"].as_str().unwrap()).unwrap();
+            return parameters["Payload"]["token"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{execution}: no task was submitted with a token");
+}
+
 /// The callback pattern: a `.waitForTaskToken` task waits until a client
 /// answers its token (read here from the history, as a function would pass
 /// it on); heartbeats keep it alive, silence past HeartbeatSeconds ends it.
@@ -440,15 +457,6 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
         ok(&server, &["create-state-machine", "--name", "approve", "--definition", &definition, "--role-arn", role]);
     let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
 
-    let token_of = |execution: &str| -> Option<String> {
-        let history = ok(&server, &["get-execution-history", "--execution-arn", execution]);
-        let events = history["events"].as_array().unwrap().clone();
-        events.iter().find(|e| e["type"] == "TaskSubmitted")?;
-        let scheduled = events.iter().find(|e| e["type"] == "TaskScheduled")?;
-        let parameters: Value =
-            serde_json::from_str(scheduled["taskScheduledEventDetails"]["parameters"].as_str()?).ok()?;
-        parameters["Payload"]["token"].as_str().map(str::to_owned)
-    };
     let start = |name: &str| {
         ok(
             &server,
@@ -459,15 +467,7 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
             .to_owned()
     };
     let mut approved = start("approved");
-    let mut token = None;
-    for _ in 0..100 {
-        token = token_of(&approved);
-        if token.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let token = token.expect("the task was submitted with a token");
+    let token = submitted_token(&server, &approved).await;
     ok(&server, &["send-task-heartbeat", "--task-token", &token]);
     assert_eq!(ok(&server, &["describe-execution", "--execution-arn", &approved])["status"], "RUNNING");
     ok(&server, &["send-task-success", "--task-token", &token, "--task-output", r#"{"approved": true}"#]);
@@ -493,30 +493,14 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
     );
 
     approved = start("refused");
-    let mut token = None;
-    for _ in 0..100 {
-        token = token_of(&approved);
-        if token.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let token = token.unwrap();
+    let token = submitted_token(&server, &approved).await;
     ok(&server, &["send-task-failure", "--task-token", &token, "--error", "Refused", "--cause", "out of stock"]);
     let done = until_done(&server, &approved).await;
     assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("Refused")));
 
     // Stopped while it waits: its token is closed with it.
     let stopped = start("stopped");
-    let mut token = None;
-    for _ in 0..100 {
-        token = token_of(&stopped);
-        if token.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let token = token.unwrap();
+    let token = submitted_token(&server, &stopped).await;
     ok(&server, &["stop-execution", "--execution-arn", &stopped]);
     let (_, _, err) = aws(&server, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
     assert!(err.contains("TaskDoesNotExist"), "a stopped execution's token is closed: {err}");
