@@ -121,6 +121,31 @@ impl RuntimeApi {
     }
 }
 
+/// Valid JSON text that serde_json's own parse refuses (nesting past its
+/// limit, a lone surrogate escape, a key twice), with the violation code each
+/// must get. Each wraps its hostile part under `order`, so a step that reads
+/// `{"order": ...}` meets it too.
+pub fn hostile_payloads() -> Vec<(String, &'static str)> {
+    vec![
+        (format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)), "invalid_format"),
+        (r#"{"order": {"customer": {"name": "Ada \ud800"}}}"#.to_owned(), "invalid_format"),
+        (r#"{"order": {"order_id": "ORD-1", "order_id": "ORD-2"}}"#.to_owned(), "duplicate_field"),
+    ]
+}
+
+/// What a function needs to start with no AWS behind it: its configuration
+/// and credentials, and an endpoint that answers nothing.
+pub fn environment_without_aws() -> Vec<(&'static str, String)> {
+    vec![
+        ("ORDERS_TABLE", "orderflow-dev-orders".to_owned()),
+        ("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:orderflow-dev-notifications.fifo".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_owned()),
+    ]
+}
+
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
         self.task.abort();

@@ -86,19 +86,9 @@ async fn a_missing_table_setting_fails_the_cold_start_with_configuration_error()
 #[tokio::test]
 async fn hostile_payloads_get_our_error_type_before_any_call() {
     let api = orderflow_emulator::RuntimeApi::start().await.unwrap();
-    let env = api.environment("process_order").into_iter().chain([
-        ("ORDERS_TABLE", "orderflow-dev-orders".to_owned()),
-        ("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:orderflow-dev-notifications.fifo".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_owned()),
-    ]);
+    let env = api.environment("process_order").into_iter().chain(orderflow_emulator::environment_without_aws());
     let _function = orderflow_emulator::FunctionProcess::spawn(env!("CARGO_BIN_EXE_process_order"), env).unwrap();
-    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let surrogate = r#"{"order": {"customer": {"name": "Ada \ud800"}}}"#.to_owned();
-    let duplicate = r#"{"order": {"order_id": "ORD-1", "order_id": "ORD-2"}}"#.to_owned();
-    for (payload, code) in [(deep, "invalid_format"), (surrogate, "invalid_format"), (duplicate, "duplicate_field")] {
+    for (payload, code) in orderflow_emulator::hostile_payloads() {
         match api.invoke_text(payload).await {
             orderflow_emulator::Outcome::Error { error_type, error_message } => {
                 assert_eq!(error_type, "OrderValidationFailed", "{code}: {error_message}");
