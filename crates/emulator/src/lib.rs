@@ -14,5 +14,5 @@ pub use fault_proxy::{Fault, FaultProxy, Rule};
 pub use function_process::FunctionProcess;
 pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port};
 pub use resources::{LocalResources, Notification, TopicKind, drain_notifications};
-pub use runtime_api::{Outcome, RuntimeApi, environment_without_aws, hostile_payloads};
+pub use runtime_api::{Outcome, RuntimeApi, check_hostile_payloads, environment_without_aws, hostile_payloads};
 pub use throttling_stub::ThrottlingStub;

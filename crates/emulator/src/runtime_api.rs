@@ -133,6 +133,23 @@ pub fn hostile_payloads() -> Vec<(String, &'static str)> {
     ]
 }
 
+/// Hands each of `hostile_payloads` to the function behind `api`: Err names
+/// the first that did not get `OrderValidationFailed` with its violation code.
+pub async fn check_hostile_payloads(api: &RuntimeApi) -> Result<(), String> {
+    for (payload, code) in hostile_payloads() {
+        match api.invoke_text(payload).await {
+            Outcome::Error { error_type, error_message } if error_type == "OrderValidationFailed" => {
+                let body: Value = serde_json::from_str(&error_message).map_err(|e| format!("{code}: {e}"))?;
+                if body["violations"][0]["code"] != code {
+                    return Err(format!("{code}: {body}"));
+                }
+            }
+            other => return Err(format!("{code}: {other:?}")),
+        }
+    }
+    Ok(())
+}
+
 /// What a function needs to start with no AWS behind it: its configuration
 /// and credentials, and an endpoint that answers nothing.
 pub fn environment_without_aws() -> Vec<(&'static str, String)> {
