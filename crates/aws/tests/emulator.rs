@@ -165,7 +165,7 @@ async fn a_notification_for_a_missing_or_different_order_is_not_recorded() {
 async fn a_published_notification_reaches_subscribers_with_its_attributes() {
     let local = local().await;
     let order = order_of(2);
-    let notification = Notification::confirmation(&order, datetime!(2026-11-24 12:00:05 UTC));
+    let notification = Notification::confirmation(&order, &order.content_hash(), datetime!(2026-11-24 12:00:05 UTC));
     let message_id = local.notifier.publish(&notification).await.unwrap();
 
     let received = drain_notifications(&local.config, &local.resources.queue_url).await.unwrap();
@@ -203,7 +203,11 @@ async fn a_missing_table_or_topic_is_a_non_retryable_failure() {
 
     let notifier = SnsNotifier::new(clients.sns(), "arn:aws:sns:us-east-1:123456789012:no-such-topic");
     let err = notifier
-        .publish(&Notification::confirmation(&order_of(1), datetime!(2026-11-24 12:00:00 UTC)))
+        .publish(&Notification::confirmation(
+            &order_of(1),
+            &order_of(1).content_hash(),
+            datetime!(2026-11-24 12:00:00 UTC),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Rejected, "{err}");
@@ -223,8 +227,10 @@ async fn an_unreachable_endpoint_is_retryable() {
     let err = store.record_notification(&id(), "h", &sent("m")).await.unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Unavailable);
     let notifier = SnsNotifier::new(clients.sns(), "arn:aws:sns:us-east-1:123456789012:t");
-    let err =
-        notifier.publish(&Notification::confirmation(&order, datetime!(2026-11-24 12:00:00 UTC))).await.unwrap_err();
+    let err = notifier
+        .publish(&Notification::confirmation(&order, &order.content_hash(), datetime!(2026-11-24 12:00:00 UTC)))
+        .await
+        .unwrap_err();
     assert_eq!((err.kind, err.service), (DependencyErrorKind::Unavailable, "SNS"));
 }
 
@@ -240,8 +246,10 @@ async fn throttling_is_retryable_after_one_quick_sdk_retry() {
     assert_eq!(stub.requests(), 2, "the SDK tries twice, then Step Functions takes over");
 
     let notifier = SnsNotifier::new(clients.sns(), "arn:aws:sns:us-east-1:123456789012:t");
-    let err =
-        notifier.publish(&Notification::confirmation(&order, datetime!(2026-11-24 12:00:00 UTC))).await.unwrap_err();
+    let err = notifier
+        .publish(&Notification::confirmation(&order, &order.content_hash(), datetime!(2026-11-24 12:00:00 UTC)))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, DependencyErrorKind::Unavailable, "{err}");
     assert!(err.detail.contains("Throttled"), "{err}");
 }

@@ -75,7 +75,9 @@ struct RejectionBody<'a> {
 }
 
 impl Notification {
-    pub fn confirmation(order: &ValidatedOrder, sent_at: OffsetDateTime) -> Notification {
+    /// `content_hash` is `order.content_hash()`, which the caller has already
+    /// computed (it serializes and hashes the whole order).
+    pub fn confirmation(order: &ValidatedOrder, content_hash: &str, sent_at: OffsetDateTime) -> Notification {
         let customer = order.customer();
         let body = ConfirmationBody {
             event_type: NotificationKind::OrderConfirmed,
@@ -97,7 +99,7 @@ impl Notification {
             order_id: Some(order.order_id().clone()),
             subject: format!("Order {id} confirmed"),
             message: to_json(&body),
-            dedup_id: sha256_hex(&[b"OrderConfirmed", id.as_bytes(), order.content_hash().as_bytes()]),
+            dedup_id: sha256_hex(&[b"OrderConfirmed", id.as_bytes(), content_hash.as_bytes()]),
             group: id.to_owned(),
         }
     }

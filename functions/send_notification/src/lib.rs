@@ -195,7 +195,8 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
     }
     let now = clock.now();
     let message_id =
-        match deadline.bound("SNS", "Publish", notifier.publish(&Notification::confirmation(&order, now))).await {
+        match deadline.bound("SNS", "Publish", notifier.publish(&Notification::confirmation(&order, &hash, now))).await
+        {
             Ok(id) => id,
             Err(err) => {
                 release().await;
