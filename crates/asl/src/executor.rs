@@ -129,9 +129,12 @@ pub struct ExecutionOptions {
     pub execution_arn: Option<Arc<str>>,
     /// The state machine's role, shown in ExecutionStarted and `$$.Execution.RoleArn`.
     pub role_arn: Option<Arc<str>>,
-    /// Runs the execution again from where it stopped (RedriveExecution),
-    /// continuing the history given with `with_history`.
+    /// Runs the execution again from where it stopped (RedriveExecution, or
+    /// a restart of the server), continuing the history given with `with_history`.
     pub redrive: Option<Redrive>,
+    /// When the execution started (Unix nanoseconds), if before this run: its
+    /// `$$.Execution.StartTime` and the start of its TimeoutSeconds.
+    pub started_at: Option<i128>,
 }
 
 /// Where a redriven execution starts again: the top-level state that did not
@@ -140,8 +143,19 @@ pub struct ExecutionOptions {
 pub struct Redrive {
     pub state: Arc<str>,
     pub input: Arc<Value>,
-    /// This redrive's number, from 1.
+    /// This redrive's number, from 1 (the redrives so far, when resumed).
     pub count: u64,
+    /// Set when the execution was running as the server stopped: it goes on
+    /// without an ExecutionRedriven event.
+    pub resumed: Option<Resumed>,
+}
+
+/// Where a resumed execution was: the StateEntered event of `Redrive::state`,
+/// which is not entered again (a Wait waits what was left of it, a Task runs
+/// again), or none when it stopped before its first state.
+#[derive(Debug, Clone, Copy)]
+pub struct Resumed {
+    pub entered: Option<(u64, i128)>,
 }
 
 impl Default for ExecutionOptions {
@@ -156,6 +170,7 @@ impl Default for ExecutionOptions {
             execution_arn: None,
             role_arn: None,
             redrive: None,
+            started_at: None,
         }
     }
 }
@@ -283,12 +298,18 @@ impl<'a> Executor<'a> {
         let outcome = match &o.redrive {
             Some(redrive) => {
                 thread.set_last(run.history.len() as u64);
-                let redriven = run.record(
-                    &thread,
-                    "ExecutionRedriven",
-                    Some("executionRedrivenEventDetails"),
-                    [("redriveCount", Detail::Number(redrive.count))],
-                );
+                let redriven = match redrive.resumed {
+                    Some(resumed) => {
+                        *run.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()) = resumed.entered;
+                        Ok(0)
+                    }
+                    None => run.record(
+                        &thread,
+                        "ExecutionRedriven",
+                        Some("executionRedrivenEventDetails"),
+                        [("redriveCount", Detail::Number(redrive.count))],
+                    ),
+                };
                 let at = self.machine.states.iter().position(|s| s.name == redrive.state);
                 match (redriven, at) {
                     (Err(f), _) => Err(f),
@@ -397,6 +418,8 @@ pub(crate) struct Run<'a> {
     pub facts: ExecutionFacts,
     deadline: Option<OffsetDateTime>,
     rules_taken: Mutex<Vec<RuleTaken>>,
+    /// The StateEntered (id, time) of the state a resumed execution goes on in.
+    resumed_entry: Mutex<Option<(u64, i128)>>,
 }
 
 /// What a run calls out to.
@@ -454,7 +477,7 @@ impl<'a> Run<'a> {
                     .role_arn
                     .clone()
                     .unwrap_or_else(|| format!("arn:aws:iam::{}:role/local-execution-role", o.account).into()),
-                start_time: parts.clock.now_nanos(),
+                start_time: o.started_at.unwrap_or_else(|| parts.clock.now_nanos()),
                 redrive_count: (o.machine_type == MachineType::Standard)
                     .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
                 machine_id: machine_arn.into(),
@@ -462,6 +485,7 @@ impl<'a> Run<'a> {
             },
             deadline: None,
             rules_taken: Mutex::new(Vec::new()),
+            resumed_entry: Mutex::new(None),
         }
     }
 }
@@ -592,13 +616,20 @@ impl Run<'_> {
     }
 
     async fn state(&self, state: &State, raw: Payload, thread: &Thread) -> Result<Step, Failure> {
-        let entered = self.clock.now_nanos();
-        let entered_id = self.record(
-            thread,
-            states::event_names(&state.kind).0,
-            Some("stateEnteredEventDetails"),
-            [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.value.clone()))],
-        )?;
+        let resumed = self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let (entered_id, entered) = match resumed {
+            Some(entry) => entry,
+            None => {
+                let entered = self.clock.now_nanos();
+                let id = self.record(
+                    thread,
+                    states::event_names(&state.kind).0,
+                    Some("stateEnteredEventDetails"),
+                    [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.value.clone()))],
+                )?;
+                (id, entered)
+            }
+        };
         let scope = Scope { run: self, state, thread, entered_id, entered_time: entered };
         let output = match &state.kind {
             Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw.value, error, cause)),

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 /// Step Functions' quota on events in one execution's history.
 pub const MAX_EVENTS: usize = 25_000;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     pub timestamp: String,
@@ -137,16 +137,30 @@ struct Event {
 }
 
 #[derive(Debug)]
-pub struct History(Mutex<Vec<Event>>);
+pub struct History {
+    /// Events of an earlier run of the execution (before a redrive or a
+    /// restart of the server), read back as they were shown.
+    earlier: Vec<HistoryEvent>,
+    events: Mutex<Vec<Event>>,
+}
 
 impl Default for History {
     fn default() -> Self {
         // Room for a short execution's events without regrowing.
-        History(Mutex::new(Vec::with_capacity(32)))
+        History { earlier: Vec::new(), events: Mutex::new(Vec::with_capacity(32)) }
     }
 }
 
 impl History {
+    /// A history that goes on from `earlier`, numbered 1.. in order.
+    pub fn continuing(earlier: Vec<HistoryEvent>) -> History {
+        History { earlier, events: Mutex::new(Vec::with_capacity(16)) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Appends an event and gives its id, or None once the history is full.
     pub fn record(
         &self,
@@ -172,16 +186,16 @@ impl History {
     }
 
     fn push(&self, event: Event, within_quota: bool) -> Option<u64> {
-        let mut events = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if within_quota && events.len() >= MAX_EVENTS {
+        let mut events = self.lock();
+        if within_quota && self.earlier.len() + events.len() >= MAX_EVENTS {
             return None;
         }
         events.push(event);
-        Some(events.len() as u64)
+        Some((self.earlier.len() + events.len()) as u64)
     }
 
     pub fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.earlier.len() + self.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -190,62 +204,77 @@ impl History {
 
     /// The events as GetExecutionHistory gives them.
     pub fn events(&self) -> Vec<HistoryEvent> {
-        let events = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let mut details = Map::new();
-                if let Some(key) = e.details_key {
-                    let mut body = Map::new();
-                    for (name, detail) in e.details.iter() {
-                        match detail {
-                            Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
-                                body.insert(
-                                    (*name).to_owned(),
-                                    Value::String(detail.text().unwrap_or_default().to_owned()),
-                                );
-                            }
-                            Detail::Number(n) => {
-                                body.insert((*name).to_owned(), Value::from(*n));
-                            }
-                            Detail::Json(value) => {
-                                body.insert((*name).to_owned(), Value::String(value.to_string()));
-                            }
-                            Detail::Payload(value) => {
-                                body.insert((*name).to_owned(), Value::String(value.to_string()));
-                                body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
-                            }
+        self.events_from(0, usize::MAX)
+    }
+
+    /// At most `count` events from the `start`th (from 0), as GetExecutionHistory gives them.
+    pub fn events_from(&self, start: usize, count: usize) -> Vec<HistoryEvent> {
+        let earlier = self.earlier.len();
+        let mut out: Vec<HistoryEvent> = self.earlier.iter().skip(start).take(count).cloned().collect();
+        let left = count - out.len();
+        let events = self.lock();
+        let from = start.saturating_sub(earlier);
+        out.extend(events.iter().enumerate().skip(from).take(left).map(|(i, e)| {
+            let i = earlier + i;
+            let mut details = Map::new();
+            if let Some(key) = e.details_key {
+                let mut body = Map::new();
+                for (name, detail) in e.details.iter() {
+                    match detail {
+                        Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
+                            body.insert(
+                                (*name).to_owned(),
+                                Value::String(detail.text().unwrap_or_default().to_owned()),
+                            );
+                        }
+                        Detail::Number(n) => {
+                            body.insert((*name).to_owned(), Value::from(*n));
+                        }
+                        Detail::Json(value) => {
+                            body.insert((*name).to_owned(), Value::String(value.to_string()));
+                        }
+                        Detail::Payload(value) => {
+                            body.insert((*name).to_owned(), Value::String(value.to_string()));
+                            body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
                         }
                     }
-                    details.insert(key.to_owned(), Value::Object(body));
                 }
-                HistoryEvent {
-                    timestamp: OffsetDateTime::from_unix_timestamp_nanos(e.at)
-                        .ok()
-                        .and_then(|t| t.format(&Rfc3339).ok())
-                        .unwrap_or_default(),
-                    at_nanos: e.at,
-                    kind: e.kind.to_owned(),
-                    id: i as u64 + 1,
-                    previous_event_id: e.previous,
-                    details,
-                }
-            })
-            .collect()
+                details.insert(key.to_owned(), Value::Object(body));
+            }
+            HistoryEvent {
+                timestamp: OffsetDateTime::from_unix_timestamp_nanos(e.at)
+                    .ok()
+                    .and_then(|t| t.format(&Rfc3339).ok())
+                    .unwrap_or_default(),
+                at_nanos: e.at,
+                kind: e.kind.to_owned(),
+                id: i as u64 + 1,
+                previous_event_id: e.previous,
+                details,
+            }
+        }));
+        out
     }
 }
 
 impl History {
     /// The names of the states entered, in order.
     pub fn states_entered(&self) -> Vec<String> {
-        let events = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        events
+        let earlier = self
+            .earlier
             .iter()
             .filter(|e| e.kind.ends_with("StateEntered"))
-            .filter_map(|e| e.details.iter().find(|(name, _)| *name == "name").and_then(|(_, d)| d.text()))
-            .map(str::to_owned)
-            .collect()
+            .filter_map(|e| e.state_name().map(str::to_owned));
+        let mut names: Vec<String> = earlier.collect();
+        let events = self.lock();
+        names.extend(
+            events
+                .iter()
+                .filter(|e| e.kind.ends_with("StateEntered"))
+                .filter_map(|e| e.details.iter().find(|(name, _)| *name == "name").and_then(|(_, d)| d.text()))
+                .map(str::to_owned),
+        );
+        names
     }
 }
 

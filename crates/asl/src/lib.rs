@@ -29,7 +29,7 @@ pub mod test_state;
 pub use error::{Failure, StatesError};
 pub use executor::{
     BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock, Redrive,
-    RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
+    Resumed, RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
 pub use history::{History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine, parse, parse_str};

@@ -107,7 +107,7 @@ struct RunArgs {
 struct ServeArgs {
     #[command(flatten)]
     definition: DefinitionArgs,
-    /// The port on 127.0.0.1.
+    /// The port on 127.0.0.1 (0: any free one, printed at start).
     #[arg(long, default_value_t = 8083)]
     port: u16,
     /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
@@ -119,6 +119,13 @@ struct ServeArgs {
     /// Wait states and retry intervals take no time (the history still shows the time that passed).
     #[arg(long)]
     virtual_time: bool,
+    /// Keep state machines, executions and histories in DIR/orderflow.sqlite3: a restart keeps
+    /// finished executions and goes on with running ones.
+    #[arg(long, value_name = "DIR", default_value = ".orderflow", conflicts_with = "ephemeral")]
+    state_dir: PathBuf,
+    /// Keep everything in memory only: gone when the server stops.
+    #[arg(long)]
+    ephemeral: bool,
 }
 
 #[derive(Args)]
@@ -491,7 +498,7 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
 
 async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     use orderflow::serve::{FileMocks, deployed_name, read_mock_config};
-    use orderflow_server::{Config, Service};
+    use orderflow_server::{Config, Place, Service};
     use std::sync::Arc;
 
     let loaded = o.definition.load_runnable()?;
@@ -519,7 +526,8 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
         }
     };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
-    let mut service = Service::new(Config::default(), invoker, clock);
+    let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
+    let mut service = Service::open(Config::default(), invoker, clock, &place)?;
     if let Some(mocks) = mocks {
         service = service.with_mocks(Arc::new(FileMocks(Arc::new(mocks))));
     }
@@ -534,20 +542,72 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
         "definition": definition,
         "roleArn": "arn:aws:iam::123456789012:role/orderflow-local",
     });
-    let created = service
-        .call("CreateStateMachine", request.to_string().as_bytes())
-        .await
-        .map_err(|e| format!("cannot create the state machine {name}: {e}"))?;
-    let arn = created["stateMachineArn"].as_str().unwrap_or_default().to_owned();
-    let address = format!("http://127.0.0.1:{}", o.port);
+    let arn = project_machine(&service, request).await?;
+    let resumed = service.resume()?;
+    if resumed > 0 {
+        eprintln!(
+            "orderflow serve: {resumed} execution(s) were running when the server last stopped: each goes on from the last state it entered"
+        );
+    }
+    let flusher = service.keep_flushed(std::time::Duration::from_millis(200));
+    match &place {
+        Place::Dir(dir) => eprintln!("orderflow serve: state kept in {}", dir.join("orderflow.sqlite3").display()),
+        Place::Memory => eprintln!("orderflow serve: state kept in memory only (--ephemeral)"),
+    }
+    let address =
+        listener.local_addr().map_or_else(|_| format!("http://127.0.0.1:{}", o.port), |a| format!("http://{a}"));
     println!("orderflow serve: the Step Functions API on {address} ({mode})");
     println!("state machine: {arn}");
     println!(
         "try: aws stepfunctions --endpoint-url {address} start-execution --state-machine-arn {arn} --input file://events/order-valid.json"
     );
     tokio::select! {
-        () = orderflow_server::serve(listener, service) => {}
-        _ = tokio::signal::ctrl_c() => eprintln!("orderflow serve: stopped"),
+        () = orderflow_server::serve(listener, service.clone()) => {}
+        () = stop_signal() => {}
     }
+    flusher.abort();
+    // What running executions did up to now; they go on at the next start.
+    service.flush()?;
+    eprintln!("orderflow serve: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Creates the project's state machine, or brings the one the state
+/// directory kept up to date with the template; gives its ARN.
+async fn project_machine(
+    service: &std::sync::Arc<orderflow_server::Service>,
+    request: Value,
+) -> Result<String, String> {
+    let name = request["name"].as_str().unwrap_or_default().to_owned();
+    match service.call("CreateStateMachine", request.to_string().as_bytes()).await {
+        Ok(created) => Ok(created["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
+        Err(e) if e.code == "StateMachineAlreadyExists" => {
+            let arn =
+                format!("arn:aws:states:{}:{}:stateMachine:{name}", service.config.region, service.config.account);
+            let update =
+                json!({"stateMachineArn": arn, "definition": request["definition"], "roleArn": request["roleArn"]});
+            service
+                .call("UpdateStateMachine", update.to_string().as_bytes())
+                .await
+                .map_err(|e| format!("cannot update the state machine {name}: {e}"))?;
+            Ok(arn)
+        }
+        Err(e) => Err(format!("cannot create the state machine {name}: {e}")),
+    }
 }

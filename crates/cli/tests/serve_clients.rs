@@ -43,8 +43,11 @@ async fn server_with(invoker: Arc<dyn orderflow_asl::Invoker>) -> Server {
     let clock: Arc<dyn Clock> = Arc::new(RealClock);
     let root = workspace_root();
     let mocks = read_mock_config(&root.join("statemachine/order.mock.json")).unwrap();
-    let service =
-        Arc::new(Service::new(Config::default(), invoker, clock).with_mocks(Arc::new(FileMocks(Arc::new(mocks)))));
+    let service = Arc::new(
+        Service::new(Config::default(), invoker, clock)
+            .expect("an in-memory store")
+            .with_mocks(Arc::new(FileMocks(Arc::new(mocks)))),
+    );
     let loaded = load(&root.join("infra/template.yaml"), None).unwrap();
     let definition = orderflow_definition::substitute(&loaded.source, &loaded.substitutions).unwrap();
     let request =

@@ -17,6 +17,16 @@ impl ApiError {
         ApiError::new("ValidationException", message)
     }
 
+    /// The server's own failure (its database, say): HTTP 500, which SDKs retry.
+    pub fn internal(message: String) -> ApiError {
+        ApiError::new("InternalFailure", message)
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> u16 {
+        if self.code == "InternalFailure" { 500 } else { 400 }
+    }
+
     pub fn invalid_arn(arn: &str) -> ApiError {
         ApiError::new("InvalidArn", format!("Invalid Arn: '{arn}'"))
     }

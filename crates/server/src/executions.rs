@@ -5,15 +5,19 @@
 use std::sync::Arc;
 
 use orderflow_asl::history::{Detail, Fields};
-use orderflow_asl::{Execution, ExecutionOptions, ExecutionStatus, Executor, History, MachineType, Redrive, TaskMocks};
+use orderflow_asl::{
+    Execution, ExecutionOptions, ExecutionStatus, Executor, History, HistoryEvent, MachineType, Redrive, Resumed,
+    StateMachine, TaskMocks,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::database::ExecutionRow;
 use crate::error::ApiError;
 use crate::names::{check_name, execution_arn, state_machine_arn};
-use crate::state_machines::find;
-use crate::store::{ExecutionRecord, MachineRecord, Status};
-use crate::{Service, epoch_seconds, page};
+use crate::state_machines::{find, recompile};
+use crate::store::{Live, MachineRecord, Status, internal};
+use crate::{Service, epoch_seconds};
 
 /// Step Functions' quota on an execution's input.
 pub(crate) const MAX_INPUT_BYTES: usize = 256 * 1024;
@@ -121,11 +125,13 @@ struct Launch {
     history: Arc<History>,
     mocks: Option<Arc<dyn TaskMocks>>,
     redrive: Option<Redrive>,
+    /// Unix nanoseconds, when the execution started before this run.
+    started_at: Option<i128>,
 }
 
 /// Runs an execution to its end on the current task.
 async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch: Launch) -> Execution {
-    let Launch { name, input, history, mocks, redrive } = launch;
+    let Launch { name, input, history, mocks, redrive, started_at } = launch;
     let options = ExecutionOptions {
         name: name.as_str().into(),
         state_machine_name: machine.name.as_str().into(),
@@ -136,6 +142,7 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
         execution_arn: Some(arn.into()),
         role_arn: Some(machine.role_arn.as_str().into()),
         redrive,
+        started_at,
     };
     let executor = Executor::new(&machine.compiled, service.invoker.as_ref(), service.clock.as_ref(), options)
         .with_history(history)
@@ -146,17 +153,58 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
     }
 }
 
+/// Writes a running execution's end (or its events so far, while `ended`
+/// is false) to the database, and lets it go from memory once written.
+fn save(service: &Service, arn: &str, end: impl FnOnce(&mut Live)) -> Result<(), ApiError> {
+    let mut db = service.store.db();
+    let (row, seq, events) = {
+        let mut memory = service.store.memory();
+        let Some(live) = memory.running.get_mut(arn) else { return Ok(()) };
+        end(live);
+        let len = live.history.len();
+        let events = live.history.events_from(live.saved_events, len.saturating_sub(live.saved_events));
+        live.saved_events = len;
+        (live.row.clone(), live.row.seq, events)
+    };
+    let saved = db.save_execution(Some(&row), seq, &events).map_err(internal);
+    if row.status != Status::Running {
+        service.store.memory().running.remove(arn);
+    }
+    saved
+}
+
 fn finish(service: &Service, arn: &str, execution: &Execution) {
-    let mut inner = service.store.lock();
-    if let Some(record) = inner.executions.get_mut(arn)
-        && record.status == Status::Running
+    let now = service.clock.now_nanos();
+    let saved = save(service, arn, |live| {
+        if live.row.status == Status::Running {
+            let row = &mut live.row;
+            row.status = status_of(execution);
+            row.output = execution.output.as_ref().map(|o| o.to_string());
+            row.error = execution.error.clone();
+            row.cause = execution.cause.clone();
+            row.stopped = Some(now);
+            live.task = None;
+        }
+    });
+    if let Err(e) = saved {
+        // Kept in memory, RUNNING in the database: a restart runs it again.
+        eprintln!("orderflow serve: the end of {arn} was not stored: {e}");
+    }
+}
+
+/// Starts a run of a STANDARD execution that memory holds, on its own task.
+fn spawn(service: &Arc<Service>, machine: Arc<MachineRecord>, arn: String, launch: Launch) {
+    let task = {
+        let (service, arn) = (service.clone(), arn.clone());
+        tokio::spawn(async move {
+            let execution = run(&service, &machine, &arn, launch).await;
+            finish(&service, &arn, &execution);
+        })
+    };
+    if let Some(live) = service.store.memory().running.get_mut(&arn)
+        && live.row.status == Status::Running
     {
-        record.status = status_of(execution);
-        record.output = execution.output.as_ref().map(|o| o.to_string());
-        record.error = execution.error.clone();
-        record.cause = execution.cause.clone();
-        record.stopped = Some(service.clock.now_nanos());
-        record.task = None;
+        live.task = Some(task.abort_handle());
     }
 }
 
@@ -174,52 +222,48 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
     let arn = match machine.kind {
         MachineType::Standard => {
             let arn = format!("arn:aws:states:{region}:{account}:execution:{}:{name}", machine.name);
-            let mut inner = service.store.lock();
-            if let Some(existing) = inner.executions.get(&arn) {
-                // Idempotent while it runs with the same input, as Step Functions is.
-                if existing.status == Status::Running && existing.input == text {
-                    return Ok(json!({"executionArn": arn, "startDate": epoch_seconds(existing.started)}));
+            let mut row = ExecutionRow {
+                seq: 0,
+                arn: arn.clone(),
+                machine_arn: machine.arn.clone(),
+                version: machine.version,
+                name: name.clone(),
+                status: Status::Running,
+                input: text,
+                output: None,
+                error: None,
+                cause: None,
+                started: now,
+                stopped: None,
+                redrive_count: 0,
+                redriven: None,
+            };
+            let mut db = service.store.db();
+            match db.insert_execution(&row).map_err(internal)? {
+                Err(existing) => {
+                    // Idempotent while it runs with the same input, as Step Functions is.
+                    if existing.status == Status::Running && existing.input == row.input {
+                        return Ok(json!({"executionArn": arn, "startDate": epoch_seconds(existing.started)}));
+                    }
+                    return Err(ApiError::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")));
                 }
-                return Err(ApiError::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")));
+                Ok(seq) => row.seq = seq,
             }
-            inner.executions.insert(
-                arn.clone(),
-                ExecutionRecord {
-                    arn: arn.clone(),
-                    name: name.clone(),
-                    machine: machine.clone(),
-                    status: Status::Running,
-                    input: text,
-                    output: None,
-                    error: None,
-                    cause: None,
-                    started: now,
-                    stopped: None,
-                    history: history.clone(),
-                    task: None,
-                    redrive_count: 0,
-                    redriven: None,
-                },
-            );
-            inner.started.push(arn.clone());
+            let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events: 0 };
+            service.store.memory().running.insert(arn.clone(), live);
             arn
         }
         MachineType::Express => {
             format!("arn:aws:states:{region}:{account}:express:{}:{name}:{}", machine.name, service.ids.uuid_v4())
         }
     };
-    let task = {
+    let launch = Launch { name, input, history, mocks, redrive: None, started_at: None };
+    if machine.kind == MachineType::Express {
+        // Not kept: EXPRESS executions are not describable.
         let (service, arn) = (service.clone(), arn.clone());
-        tokio::spawn(async move {
-            let launch = Launch { name, input, history, mocks, redrive: None };
-            let execution = run(&service, &machine, &arn, launch).await;
-            finish(&service, &arn, &execution);
-        })
-    };
-    if let Some(record) = service.store.lock().executions.get_mut(&arn)
-        && record.status == Status::Running
-    {
-        record.task = Some(task.abort_handle());
+        tokio::spawn(async move { run(&service, &machine, &arn, launch).await });
+    } else {
+        spawn(service, machine, arn.clone(), launch);
     }
     Ok(json!({"executionArn": arn, "startDate": epoch_seconds(now)}))
 }
@@ -246,7 +290,8 @@ pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiEr
         service.ids.uuid_v4()
     );
     let started = service.clock.now_nanos();
-    let launch = Launch { name: name.clone(), input, history: Arc::new(History::default()), mocks, redrive: None };
+    let history = Arc::new(History::default());
+    let launch = Launch { name: name.clone(), input, history, mocks, redrive: None, started_at: None };
     let execution = run(service, &machine, &arn, launch).await;
     let stopped = service.clock.now_nanos();
     let mut out = json!({
@@ -286,52 +331,97 @@ fn not_found(arn: &str) -> ApiError {
     ApiError::new("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"))
 }
 
-fn with_record<T>(service: &Service, arn: &str, f: impl FnOnce(&mut ExecutionRecord) -> T) -> Result<T, ApiError> {
+/// An execution as the API shows it, wherever it is.
+struct Found {
+    row: ExecutionRow,
+    machine: Arc<MachineRecord>,
+    /// The history of a running execution; the database has the others'.
+    history: Option<Arc<History>>,
+}
+
+fn lookup(service: &Service, arn: &str) -> Result<Found, ApiError> {
     execution_arn(arn)?;
-    let mut inner = service.store.lock();
-    inner.executions.get_mut(arn).map(f).ok_or_else(|| not_found(arn))
+    if let Some(live) = service.store.memory().running.get(arn) {
+        return Ok(Found { row: live.row.clone(), machine: live.machine.clone(), history: Some(live.history.clone()) });
+    }
+    let mut db = service.store.db();
+    let row = db.execution(arn).map_err(internal)?.ok_or_else(|| not_found(arn))?;
+    let machine = service.store.version(&mut db, row.version, recompile)?;
+    Ok(Found { row, machine, history: None })
 }
 
 pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let _ = r.included_data;
-    with_record(service, &r.execution_arn, |e| {
-        let mut out = json!({
-            "executionArn": e.arn,
-            "stateMachineArn": e.machine.arn,
-            "name": e.name,
-            "status": e.status.as_str(),
-            "startDate": epoch_seconds(e.started),
-            "input": e.input,
-            "inputDetails": {"included": true},
-            "redriveCount": e.redrive_count,
-            "redriveStatus": redrive_status(e),
-        });
-        if let Some(stopped) = e.stopped {
-            out["stopDate"] = epoch_seconds(stopped);
-        }
-        if let Some(redriven) = e.redriven {
-            out["redriveDate"] = epoch_seconds(redriven);
-        }
-        with_outcome(&mut out, e.output.as_deref(), e.error.as_deref(), e.cause.as_deref());
-        out
-    })
+    let Found { row: e, machine, .. } = lookup(service, &r.execution_arn)?;
+    let mut out = json!({
+        "executionArn": e.arn,
+        "stateMachineArn": machine.arn,
+        "name": e.name,
+        "status": e.status.as_str(),
+        "startDate": epoch_seconds(e.started),
+        "input": e.input,
+        "inputDetails": {"included": true},
+        "redriveCount": e.redrive_count,
+        "redriveStatus": redrive_status(e.status),
+    });
+    if let Some(stopped) = e.stopped {
+        out["stopDate"] = epoch_seconds(stopped);
+    }
+    if let Some(redriven) = e.redriven {
+        out["redriveDate"] = epoch_seconds(redriven);
+    }
+    with_outcome(&mut out, e.output.as_deref(), e.error.as_deref(), e.cause.as_deref());
+    Ok(out)
 }
 
 pub fn describe_machine(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let _ = r.included_data;
-    with_record(service, &r.execution_arn, |e| {
-        let m = &e.machine;
-        json!({
-            "stateMachineArn": m.arn,
-            "name": m.name,
-            "definition": m.definition,
-            "roleArn": m.role_arn,
-            "updateDate": epoch_seconds(m.updated),
-            "loggingConfiguration": m.logging,
-            "tracingConfiguration": m.tracing,
-            "revisionId": m.revision.to_string(),
-        })
-    })
+    let m = lookup(service, &r.execution_arn)?.machine;
+    Ok(json!({
+        "stateMachineArn": m.arn,
+        "name": m.name,
+        "definition": m.definition,
+        "roleArn": m.role_arn,
+        "updateDate": epoch_seconds(m.updated),
+        "loggingConfiguration": m.logging,
+        "tracingConfiguration": m.tracing,
+        "revisionId": m.revision.to_string(),
+    }))
+}
+
+/// `maxResults` as a page size: 100 when not given, at most 1000.
+fn page_size(max_results: Option<i64>) -> Result<usize, ApiError> {
+    match max_results {
+        None | Some(0) => Ok(100),
+        Some(n @ 1..=1000) => Ok(n as usize),
+        Some(n) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+        ))),
+    }
+}
+
+/// A `nextToken` this server gave out, as the offset it stands for.
+fn offset_of(next_token: Option<&str>) -> Result<usize, ApiError> {
+    match next_token {
+        None => Ok(0),
+        Some(token) => token
+            .strip_prefix("orderflow-page-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'"))),
+    }
+}
+
+/// A page read with one row more than asked, as the answer: the rows under
+/// `key` and the next page's token when that extra row was there.
+fn paged(key: &str, mut items: Vec<Value>, offset: usize, size: usize) -> Value {
+    let more = items.len() > size;
+    items.truncate(size);
+    let mut answer = serde_json::Map::new();
+    answer.insert(key.to_owned(), Value::Array(items));
+    if more {
+        answer.insert("nextToken".to_owned(), Value::String(format!("orderflow-page-{}", offset + size)));
+    }
+    Value::Object(answer)
 }
 
 pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
@@ -355,17 +445,15 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
             ApiError::validation(format!("1 validation error detected: Value '{text}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"))
         })?),
     };
-    let inner = service.store.lock();
-    let items: Vec<Value> = inner
-        .started
-        .iter()
-        .rev()
-        .filter_map(|arn| inner.executions.get(arn))
-        .filter(|e| e.machine.arn == machine.arn && status.is_none_or(|s| s == e.status))
+    let size = page_size(r.max_results)?;
+    let offset = offset_of(r.next_token.as_deref())?;
+    let rows = service.store.db().list(&machine.arn, status, offset, size + 1).map_err(internal)?;
+    let items: Vec<Value> = rows
+        .into_iter()
         .map(|e| {
             let mut item = json!({
                 "executionArn": e.arn,
-                "stateMachineArn": e.machine.arn,
+                "stateMachineArn": e.machine_arn,
                 "name": e.name,
                 "status": e.status.as_str(),
                 "startDate": epoch_seconds(e.started),
@@ -377,45 +465,61 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
             item
         })
         .collect();
-    drop(inner);
-    page("executions", items, r.max_results, r.next_token.as_deref())
+    Ok(paged("executions", items, offset, size))
+}
+
+fn shown_event(e: HistoryEvent, with_data: bool) -> Value {
+    let mut event = json!({
+        "timestamp": epoch_seconds(e.at_nanos),
+        "type": e.kind,
+        "id": e.id,
+        "previousEventId": e.previous_event_id,
+    });
+    for (key, mut details) in e.details {
+        if !with_data && let Some(body) = details.as_object_mut() {
+            for field in ["input", "inputDetails", "output", "outputDetails"] {
+                body.remove(field);
+            }
+        }
+        event[key] = details;
+    }
+    event
 }
 
 pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiError> {
-    let history = with_record(service, &r.execution_arn, |e| e.history.clone())?;
+    let found = lookup(service, &r.execution_arn)?;
     let with_data = r.include_execution_data.unwrap_or(true);
-    let mut events: Vec<Value> = history
-        .events()
-        .into_iter()
-        .map(|e| {
-            let mut event = json!({
-                "timestamp": epoch_seconds(e.at_nanos),
-                "type": e.kind,
-                "id": e.id,
-                "previousEventId": e.previous_event_id,
-            });
-            for (key, mut details) in e.details {
-                if !with_data && let Some(body) = details.as_object_mut() {
-                    for field in ["input", "inputDetails", "output", "outputDetails"] {
-                        body.remove(field);
-                    }
-                }
-                event[key] = details;
+    let reverse = r.reverse_order.unwrap_or(false);
+    let size = page_size(r.max_results)?;
+    let offset = offset_of(r.next_token.as_deref())?;
+    let events = match &found.history {
+        Some(history) => {
+            let total = history.len();
+            if reverse {
+                let end = total.saturating_sub(offset);
+                let start = end.saturating_sub(size + 1);
+                let mut events = history.events_from(start, end - start);
+                events.reverse();
+                events
+            } else {
+                history.events_from(offset, size + 1)
             }
-            event
-        })
-        .collect();
-    if r.reverse_order.unwrap_or(false) {
-        events.reverse();
-    }
-    page("events", events, r.max_results, r.next_token.as_deref())
+        }
+        None => service.store.db().events(found.row.seq, offset, size + 1, reverse).map_err(internal)?,
+    };
+    let events = events.into_iter().map(|e| shown_event(e, with_data)).collect();
+    Ok(paged("events", events, offset, size))
 }
 
 pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
     let now = service.clock.now_nanos();
-    let stopped = with_record(service, &r.execution_arn, |e| {
-        if e.status == Status::Running {
-            if let Some(task) = e.task.take() {
+    let found = lookup(service, &r.execution_arn)?;
+    if found.row.status == Status::Running {
+        save(service, &r.execution_arn, |live| {
+            if live.row.status != Status::Running {
+                return;
+            }
+            if let Some(task) = live.task.take() {
                 task.abort();
             }
             let mut details = Fields::default();
@@ -425,33 +529,35 @@ pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
             if let Some(cause) = &r.cause {
                 details.push("cause", Detail::Text(cause.clone()));
             }
-            let last = e.history.len() as u64;
-            e.history.force(now, "ExecutionAborted", last, Some("executionAbortedEventDetails"), details);
-            e.status = Status::Aborted;
-            e.error = r.error.clone();
-            e.cause = r.cause.clone();
-            e.stopped = Some(now);
-        }
-        json!({"stopDate": epoch_seconds(e.stopped.unwrap_or(now))})
-    })?;
+            let last = live.history.len() as u64;
+            live.history.force(now, "ExecutionAborted", last, Some("executionAbortedEventDetails"), details);
+            let row = &mut live.row;
+            row.status = Status::Aborted;
+            row.error = r.error.clone();
+            row.cause = r.cause.clone();
+            row.stopped = Some(now);
+        })?;
+    }
     // A task waiting on a token is over with its execution.
     service.tokens.close_execution(&r.execution_arn);
-    Ok(stopped)
+    let stopped = lookup(service, &r.execution_arn)?.row.stopped.unwrap_or(now);
+    Ok(json!({"stopDate": epoch_seconds(stopped)}))
 }
 
-fn redrive_status(e: &ExecutionRecord) -> &'static str {
-    match e.status {
+fn redrive_status(status: Status) -> &'static str {
+    match status {
         Status::Failed | Status::TimedOut | Status::Aborted => "REDRIVABLE",
         _ => "NOT_REDRIVABLE",
     }
 }
 
-/// Where an execution that did not finish starts again: the last top-level
-/// state it entered, with the input it entered with (state names are unique
-/// across a machine, so the name tells a top-level state).
-fn restart_point(e: &ExecutionRecord) -> Option<(Arc<str>, Arc<Value>)> {
-    let top: Vec<&str> = e.machine.compiled.states.iter().map(|s| &*s.name).collect();
-    e.history.events().into_iter().rev().find_map(|event| {
+/// Where an execution that did not finish goes on: the last top-level state
+/// it entered, with the input it entered with, that event's id and time
+/// (state names are unique across a machine, so the name tells a top-level
+/// state).
+fn restart_point(machine: &StateMachine, events: &[HistoryEvent]) -> Option<(Arc<str>, Arc<Value>, u64, i128)> {
+    let top: Vec<&str> = machine.states.iter().map(|s| &*s.name).collect();
+    events.iter().rev().find_map(|event| {
         if !event.kind.ends_with("StateEntered") {
             return None;
         }
@@ -461,51 +567,85 @@ fn restart_point(e: &ExecutionRecord) -> Option<(Arc<str>, Arc<Value>)> {
             return None;
         }
         let input: Value = serde_json::from_str(details.get("input")?.as_str()?).ok()?;
-        Some((Arc::from(name), Arc::new(input)))
+        Some((Arc::from(name), Arc::new(input), event.id, event.at_nanos))
     })
+}
+
+/// Every stored event of an execution.
+fn stored_events(db: &mut crate::database::Db<'_>, seq: i64) -> Result<Vec<HistoryEvent>, ApiError> {
+    let count = db.event_count(seq).map_err(internal)?;
+    db.events(seq, 0, count, false).map_err(internal)
 }
 
 pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiError> {
     let _ = &r.client_token;
     execution_arn(&r.execution_arn)?;
     let now = service.clock.now_nanos();
-    let (machine, name, input, history, redrive) = {
-        let mut inner = service.store.lock();
-        let e = inner.executions.get_mut(&r.execution_arn).ok_or_else(|| not_found(&r.execution_arn))?;
-        if redrive_status(e) != "REDRIVABLE" {
-            return Err(ApiError::new(
-                "ExecutionNotRedrivable",
-                format!("Execution Not Redrivable: the execution is {}", e.status.as_str()),
-            ));
-        }
-        let (state, state_input) = restart_point(e).ok_or_else(|| {
-            ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state")
-        })?;
-        let input: Value = serde_json::from_str(&e.input).unwrap_or(Value::Null);
-        e.redrive_count += 1;
-        e.redriven = Some(now);
-        e.status = Status::Running;
-        e.stopped = None;
-        e.output = None;
-        e.error = None;
-        e.cause = None;
-        let redrive = Redrive { state, input: state_input, count: e.redrive_count };
-        (e.machine.clone(), e.name.clone(), input, e.history.clone(), redrive)
-    };
-    let arn = r.execution_arn.clone();
-    let task = {
-        let service = service.clone();
-        let arn = arn.clone();
-        tokio::spawn(async move {
-            let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive) };
-            let execution = run(&service, &machine, &arn, launch).await;
-            finish(&service, &arn, &execution);
-        })
-    };
-    if let Some(record) = service.store.lock().executions.get_mut(&arn)
-        && record.status == Status::Running
-    {
-        record.task = Some(task.abort_handle());
+    let mut db = service.store.db();
+    if service.store.memory().running.contains_key(&r.execution_arn) {
+        return Err(ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: the execution is RUNNING"));
     }
+    let mut row = db.execution(&r.execution_arn).map_err(internal)?.ok_or_else(|| not_found(&r.execution_arn))?;
+    if redrive_status(row.status) != "REDRIVABLE" {
+        return Err(ApiError::new(
+            "ExecutionNotRedrivable",
+            format!("Execution Not Redrivable: the execution is {}", row.status.as_str()),
+        ));
+    }
+    let machine = service.store.version(&mut db, row.version, recompile)?;
+    let events = stored_events(&mut db, row.seq)?;
+    let (state, state_input, _, _) = restart_point(&machine.compiled, &events)
+        .ok_or_else(|| ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state"))?;
+    let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
+    row.redrive_count += 1;
+    row.redriven = Some(now);
+    row.status = Status::Running;
+    row.stopped = None;
+    row.output = None;
+    row.error = None;
+    row.cause = None;
+    db.save_execution(Some(&row), row.seq, &[]).map_err(internal)?;
+    let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: None };
+    let saved_events = events.len();
+    let history = Arc::new(History::continuing(events));
+    let (arn, name, started) = (row.arn.clone(), row.name.clone(), row.started);
+    let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events };
+    service.store.memory().running.insert(arn.clone(), live);
+    drop(db);
+    let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) };
+    spawn(service, machine, arn, launch);
     Ok(json!({"redriveDate": epoch_seconds(now)}))
+}
+
+/// Goes on with every execution the database has as RUNNING (the server
+/// stopped while they ran), each from the last state it entered; gives how
+/// many. Executions started with a `#TestCase` go on without its mocks.
+pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
+    let mut db = service.store.db();
+    let rows = db.running()?;
+    let mut launches = Vec::new();
+    for row in rows {
+        let machine = service.store.version(&mut db, row.version, recompile).map_err(|e| e.message)?;
+        let events = stored_events(&mut db, row.seq).map_err(|e| e.message)?;
+        let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
+        let (state, state_input, entered) = match restart_point(&machine.compiled, &events) {
+            Some((state, state_input, id, at)) => (state, state_input, Some((id, at))),
+            None => (Arc::from(machine.compiled.start_at.name.as_str()), Arc::new(input.clone()), None),
+        };
+        let resumed = Resumed { entered };
+        let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: Some(resumed) };
+        let saved_events = events.len();
+        let history = Arc::new(History::continuing(events));
+        let (arn, name, started) = (row.arn.clone(), row.name.clone(), row.started);
+        let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events };
+        service.store.memory().running.insert(arn.clone(), live);
+        let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) };
+        launches.push((machine, arn, launch));
+    }
+    drop(db);
+    let count = launches.len();
+    for (machine, arn, launch) in launches {
+        spawn(service, machine, arn, launch);
+    }
+    Ok(count)
 }

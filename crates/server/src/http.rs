@@ -30,7 +30,7 @@ fn json_answer(status: u16, body: &serde_json::Value) -> Answer {
 }
 
 fn error_answer(error: &ApiError) -> Answer {
-    json_answer(400, &error.body())
+    json_answer(error.status(), &error.body())
 }
 
 async fn answer(service: Arc<Service>, request: hyper::Request<hyper::body::Incoming>) -> Answer {

@@ -8,6 +8,7 @@
 //! One direction of imports: this crate uses the executor and knows nothing
 //! of the CLI; the CLI wires it to task invokers and a listener.
 
+mod database;
 mod error;
 mod executions;
 mod http;
@@ -23,6 +24,7 @@ use orderflow_asl::{Clock, Invoker, TaskMocks};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use database::Place;
 pub use error::ApiError;
 pub use http::serve;
 pub use names::check_name;
@@ -60,17 +62,54 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(config: Config, invoker: Arc<dyn Invoker>, clock: Arc<dyn Clock>) -> Service {
+    /// A service whose state is in memory only (`--ephemeral`).
+    pub fn new(config: Config, invoker: Arc<dyn Invoker>, clock: Arc<dyn Clock>) -> Result<Service, String> {
+        Service::open(config, invoker, clock, &Place::Memory)
+    }
+
+    /// A service over the state kept at `place`, with the state machines it
+    /// holds. Executions it had running go on only once `resume` is called.
+    pub fn open(
+        config: Config,
+        invoker: Arc<dyn Invoker>,
+        clock: Arc<dyn Clock>,
+        place: &Place,
+    ) -> Result<Service, String> {
         let seed = clock.now_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32);
-        Service {
+        Ok(Service {
             config,
             invoker,
             clock,
             mocks: None,
-            store: store::Store::default(),
+            store: store::Store::open(place, state_machines::recompile)?,
             tokens: tokens::Tokens::default(),
             ids: orderflow_asl::rng::Rng::new(seed),
-        }
+        })
+    }
+
+    /// Goes on with the executions that were running when the server last
+    /// stopped, each from the last state it entered; gives how many.
+    pub fn resume(self: &Arc<Self>) -> Result<usize, String> {
+        executions::resume(self)
+    }
+
+    /// Writes the running executions' new history events to the database.
+    pub fn flush(&self) -> Result<usize, String> {
+        self.store.flush()
+    }
+
+    /// Flushes every `every` until the service is dropped elsewhere.
+    pub fn keep_flushed(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let service = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(service) = service.upgrade() else { return };
+                if let Err(e) = service.flush() {
+                    eprintln!("orderflow serve: {e}");
+                }
+            }
+        })
     }
 
     pub fn with_mocks(mut self, mocks: Arc<dyn MockCases>) -> Service {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::names::{check_name, state_machine_arn};
-use crate::store::MachineRecord;
+use crate::store::{MachineFields, MachineRecord};
 use crate::{Service, epoch_seconds, page};
 
 /// Step Functions' quota on a definition's size.
@@ -143,6 +143,11 @@ fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, Strin
     }
 }
 
+/// A stored definition, compiled again when the server starts.
+pub(crate) fn recompile(definition: &str) -> Option<StateMachine> {
+    findings(definition).ok()
+}
+
 fn compile(definition: &str) -> Result<StateMachine, ApiError> {
     findings(definition).map_err(|found| {
         let (code, message, location) = &found[0];
@@ -159,19 +164,18 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
     let compiled = compile(&r.definition)?;
     let arn = format!("arn:aws:states:{}:{}:stateMachine:{}", service.config.region, service.config.account, r.name);
     let now = service.clock.now_nanos();
-    let mut inner = service.store.lock();
-    if let Some(existing) = inner.machines.get(&arn) {
+    let existing = service.store.memory().machines.get(&arn).cloned();
+    if let Some(existing) = existing {
         // Step Functions: the same name, definition and role again is the same machine.
         if existing.definition == r.definition && existing.role_arn == r.role_arn && existing.kind == kind {
             return Ok(json!({"stateMachineArn": arn, "creationDate": epoch_seconds(existing.created)}));
         }
         return Err(ApiError::new("StateMachineAlreadyExists", format!("State Machine Already Exists: '{arn}'")));
     }
-    let record = MachineRecord {
+    let fields = MachineFields {
         arn: arn.clone(),
         name: r.name,
         definition: r.definition,
-        compiled: Arc::new(compiled),
         role_arn: r.role_arn,
         kind,
         created: now,
@@ -180,7 +184,7 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
         logging: r.logging_configuration.unwrap_or_else(|| json!({"level": "OFF", "includeExecutionData": false})),
         tracing: r.tracing_configuration.unwrap_or_else(|| json!({"enabled": false})),
     };
-    inner.machines.insert(arn.clone(), Arc::new(record));
+    service.store.save_machine(fields, Arc::new(compiled))?;
     Ok(json!({"stateMachineArn": arn, "creationDate": epoch_seconds(now)}))
 }
 
@@ -188,7 +192,7 @@ pub(crate) fn find(service: &Service, arn: &str) -> Result<Arc<MachineRecord>, A
     let (base, _) = state_machine_arn(arn)?;
     service
         .store
-        .lock()
+        .memory()
         .machines
         .get(base)
         .cloned()
@@ -218,7 +222,7 @@ pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
 pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     let items: Vec<Value> = service
         .store
-        .lock()
+        .memory()
         .machines
         .values()
         .map(|m| {
@@ -249,11 +253,10 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
         None => current.compiled.clone(),
     };
     let now = service.clock.now_nanos();
-    let record = MachineRecord {
+    let fields = MachineFields {
         arn: current.arn.clone(),
         name: current.name.clone(),
         definition: r.definition.unwrap_or_else(|| current.definition.clone()),
-        compiled,
         role_arn: r.role_arn.unwrap_or_else(|| current.role_arn.clone()),
         kind: current.kind,
         created: current.created,
@@ -262,15 +265,15 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
         logging: r.logging_configuration.unwrap_or_else(|| current.logging.clone()),
         tracing: r.tracing_configuration.unwrap_or_else(|| current.tracing.clone()),
     };
-    let revision = record.revision;
-    service.store.lock().machines.insert(current.arn.clone(), Arc::new(record));
+    let revision = fields.revision;
+    service.store.save_machine(fields, compiled)?;
     Ok(json!({"updateDate": epoch_seconds(now), "revisionId": revision.to_string()}))
 }
 
 pub fn delete(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let (base, _) = state_machine_arn(&r.state_machine_arn)?;
     // Executions already started run to their end, as in Step Functions.
-    service.store.lock().machines.remove(base);
+    service.store.delete_machine(base)?;
     Ok(json!({}))
 }
 

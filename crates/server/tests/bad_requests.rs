@@ -16,7 +16,10 @@ impl Invoker for NoTasks {
 }
 
 fn service() -> Arc<Service> {
-    Arc::new(Service::new(Config::default(), Arc::new(NoTasks), Arc::new(VirtualClock::default())))
+    Arc::new(
+        Service::new(Config::default(), Arc::new(NoTasks), Arc::new(VirtualClock::default()))
+            .expect("an in-memory store"),
+    )
 }
 
 async fn call(service: &Arc<Service>, operation: &str, body: &str) -> Result<Value, ApiError> {

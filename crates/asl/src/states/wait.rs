@@ -16,7 +16,11 @@ const MAX_WAIT_SECONDS: u64 = i32::MAX as u64;
 pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) -> Result<Payload, Failure> {
     let context = scope.context(None);
     let effective = scope.input_path(raw, &context)?;
-    let now = scope.run.clock.now();
+    // From the state's entry, which is earlier than now when the execution
+    // was resumed after a restart of the server: a Wait waits only what is left.
+    let entered =
+        time::OffsetDateTime::from_unix_timestamp_nanos(scope.entered_time).unwrap_or_else(|_| scope.run.clock.now());
+    let now = entered;
     let until = |t: time::OffsetDateTime| Duration::try_from(t - now).unwrap_or(Duration::ZERO);
     let seconds_field = |p: &crate::path::Path| -> Result<Duration, Failure> {
         let value = scope.select_field(p, &effective.value, &context)?;
@@ -48,6 +52,8 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
     if duration.as_secs() > MAX_WAIT_SECONDS {
         return Err(scope.runtime("Wait state delay is too long."));
     }
+    let elapsed = Duration::try_from(scope.run.clock.now() - entered).unwrap_or(Duration::ZERO);
+    let duration = duration.saturating_sub(elapsed);
     if let Some(left) = scope.run.time_left()
         && duration >= left
     {

@@ -1,0 +1,389 @@
+//! The server's durable part, in one SQLite database (a file under
+//! `--state-dir`, or in memory with `--ephemeral`): state machines with every
+//! revision an execution ran on, STANDARD executions, and their history
+//! events. Running executions also live in memory (store.rs); their events
+//! reach the database as they happen (a flush every few hundred
+//! milliseconds, and at the end), so a restart loses at most that much.
+//!
+//! One connection under one lock: the server's writes are small, and WAL
+//! without a sync per commit keeps each under a hundred microseconds.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use orderflow_asl::HistoryEvent;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use crate::store::Status;
+
+/// Where the database is.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// `<dir>/orderflow.sqlite3`, made if missing.
+    Dir(PathBuf),
+    /// Gone when the server stops.
+    Memory,
+}
+
+/// The file's name under `--state-dir`.
+pub const FILE_NAME: &str = "orderflow.sqlite3";
+
+/// This schema's number; a database from another refuses to open rather
+/// than be misread.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+-- Every revision of every state machine, so an execution's machine is the one it started on.
+CREATE TABLE IF NOT EXISTS machine_versions (
+    id INTEGER PRIMARY KEY,
+    arn TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+-- The current revision of each state machine that exists.
+CREATE TABLE IF NOT EXISTS machines (
+    arn TEXT PRIMARY KEY,
+    version INTEGER NOT NULL REFERENCES machine_versions (id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS executions (
+    seq INTEGER PRIMARY KEY,
+    arn TEXT NOT NULL UNIQUE,
+    machine_arn TEXT NOT NULL,
+    version INTEGER NOT NULL REFERENCES machine_versions (id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    started INTEGER NOT NULL,
+    stopped INTEGER,
+    redrive_count INTEGER NOT NULL DEFAULT 0,
+    redriven INTEGER
+);
+CREATE INDEX IF NOT EXISTS executions_of_machine ON executions (machine_arn, seq);
+CREATE INDEX IF NOT EXISTS executions_of_machine_by_status ON executions (machine_arn, status, seq);
+CREATE INDEX IF NOT EXISTS running_executions ON executions (status) WHERE status = 'RUNNING';
+CREATE TABLE IF NOT EXISTS events (
+    execution INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (execution, id)
+) WITHOUT ROWID;
+";
+
+/// An execution as the database keeps it.
+#[derive(Debug, Clone)]
+pub struct ExecutionRow {
+    pub seq: i64,
+    pub arn: String,
+    pub machine_arn: String,
+    /// The machine_versions row it runs on.
+    pub version: i64,
+    pub name: String,
+    pub status: Status,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// Unix nanoseconds.
+    pub started: i128,
+    pub stopped: Option<i128>,
+    pub redrive_count: u64,
+    pub redriven: Option<i128>,
+}
+
+pub struct Database(Mutex<Connection>);
+
+fn failed(what: &str, e: rusqlite::Error) -> String {
+    format!("the state database: {what}: {e}")
+}
+
+fn nanos(value: i128) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+const EXECUTION_COLUMNS: &str = "seq, arn, machine_arn, version, name, status, input, output, error, cause, started, stopped, redrive_count, redriven";
+
+fn execution_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
+    let status: String = row.get(5)?;
+    Ok(ExecutionRow {
+        seq: row.get(0)?,
+        arn: row.get(1)?,
+        machine_arn: row.get(2)?,
+        version: row.get(3)?,
+        name: row.get(4)?,
+        status: Status::parse(&status).unwrap_or(Status::Failed),
+        input: row.get(6)?,
+        output: row.get(7)?,
+        error: row.get(8)?,
+        cause: row.get(9)?,
+        started: i128::from(row.get::<_, i64>(10)?),
+        stopped: row.get::<_, Option<i64>>(11)?.map(i128::from),
+        redrive_count: row.get::<_, i64>(12)?.max(0) as u64,
+        redriven: row.get::<_, Option<i64>>(13)?.map(i128::from),
+    })
+}
+
+impl Database {
+    pub fn open(place: &Place) -> Result<Database, String> {
+        let connection = match place {
+            Place::Memory => Connection::open_in_memory().map_err(|e| failed("cannot open in memory", e))?,
+            Place::Dir(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+                let path = dir.join(FILE_NAME);
+                Connection::open(&path).map_err(|e| failed(&format!("cannot open {}", path.display()), e))?
+            }
+        };
+        Database::prepare(connection, place)
+    }
+
+    fn prepare(connection: Connection, place: &Place) -> Result<Database, String> {
+        let where_ = match place {
+            Place::Dir(dir) => dir.join(FILE_NAME).display().to_string(),
+            Place::Memory => "in memory".to_owned(),
+        };
+        connection
+            .busy_timeout(std::time::Duration::from_millis(0))
+            .map_err(|e| failed("cannot set the busy timeout", e))?;
+        // One server per database: it holds the file's lock from the start,
+        // and another `serve` on the same directory is refused.
+        let pragmas = match place {
+            Place::Dir(_) => "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE; COMMIT;",
+            Place::Memory => "",
+        };
+        connection
+            .execute_batch(&format!("{pragmas} PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    format!("{where_} is in use by another orderflow serve")
+                }
+                _ => failed(&format!("{where_} cannot be opened for writing"), e),
+            })?;
+        connection.execute_batch(SCHEMA).map_err(|e| failed("cannot make the tables", e))?;
+        let version: Option<i64> = connection
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| failed("cannot read the schema version", e))?;
+        match version {
+            None => {
+                connection
+                    .execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION])
+                    .map_err(|e| failed("cannot write the schema version", e))?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(other) => {
+                return Err(format!(
+                    "{where_} has schema version {other}; this orderflow reads version {SCHEMA_VERSION} (use another --state-dir, or --ephemeral)"
+                ));
+            }
+        }
+        Ok(Database(Mutex::new(connection)))
+    }
+
+    pub fn lock(&self) -> Db<'_> {
+        Db(self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// The database, held: every call on it is one statement or one transaction.
+pub struct Db<'a>(MutexGuard<'a, Connection>);
+
+impl Db<'_> {
+    /// Stores a revision of a state machine (its `record` JSON) and makes it current; gives its id.
+    pub fn save_machine(&mut self, arn: &str, record: &Value) -> Result<i64, String> {
+        let tx = self.0.transaction().map_err(|e| failed("cannot begin", e))?;
+        tx.execute("INSERT INTO machine_versions (arn, record) VALUES (?1, ?2)", params![arn, record.to_string()])
+            .map_err(|e| failed("cannot store a state machine", e))?;
+        let id = tx.last_insert_rowid();
+        tx.execute("INSERT OR REPLACE INTO machines (arn, version) VALUES (?1, ?2)", params![arn, id])
+            .map_err(|e| failed("cannot store a state machine", e))?;
+        tx.commit().map_err(|e| failed("cannot commit", e))?;
+        Ok(id)
+    }
+
+    pub fn delete_machine(&mut self, arn: &str) -> Result<(), String> {
+        self.0.execute("DELETE FROM machines WHERE arn = ?1", [arn]).map_err(|e| failed("cannot delete", e))?;
+        Ok(())
+    }
+
+    /// The current revision of every state machine: (version id, record JSON).
+    pub fn machines(&mut self) -> Result<Vec<(i64, Value)>, String> {
+        let mut statement = self
+            .0
+            .prepare("SELECT v.id, v.record FROM machines m JOIN machine_versions v ON v.id = m.version ORDER BY m.arn")
+            .map_err(|e| failed("cannot read the state machines", e))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| failed("cannot read the state machines", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, text) = row.map_err(|e| failed("cannot read a state machine", e))?;
+            out.push((
+                id,
+                serde_json::from_str(&text).map_err(|e| format!("a stored state machine is not JSON: {e}"))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    pub fn machine_version(&mut self, id: i64) -> Result<Option<Value>, String> {
+        let text: Option<String> = self
+            .0
+            .prepare_cached("SELECT record FROM machine_versions WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(|e| failed("cannot read a state machine", e))?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| format!("a stored state machine is not JSON: {e}")))
+            .transpose()
+    }
+
+    /// Adds an execution, or gives the one that has its ARN.
+    pub fn insert_execution(&mut self, row: &ExecutionRow) -> Result<Result<i64, ExecutionRow>, String> {
+        if let Some(existing) = self.execution(&row.arn)? {
+            return Ok(Err(existing));
+        }
+        self.0
+            .prepare_cached(
+                "INSERT INTO executions (arn, machine_arn, version, name, status, input, started, redrive_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    row.arn,
+                    row.machine_arn,
+                    row.version,
+                    row.name,
+                    row.status.as_str(),
+                    row.input,
+                    nanos(row.started)
+                ])
+            })
+            .map_err(|e| failed("cannot store an execution", e))?;
+        Ok(Ok(self.0.last_insert_rowid()))
+    }
+
+    pub fn execution(&mut self, arn: &str) -> Result<Option<ExecutionRow>, String> {
+        self.0
+            .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))
+            .and_then(|mut s| s.query_row([arn], execution_row).optional())
+            .map_err(|e| failed("cannot read an execution", e))
+    }
+
+    pub fn running(&mut self) -> Result<Vec<ExecutionRow>, String> {
+        let mut statement = self
+            .0
+            .prepare(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"))
+            .map_err(|e| failed("cannot read the running executions", e))?;
+        let rows = statement.query_map([], execution_row).map_err(|e| failed("cannot read executions", e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| failed("cannot read an execution", e))
+    }
+
+    /// Writes an execution's status and outcome, and its events from `events[0].id`, in one transaction.
+    pub fn save_execution(
+        &mut self,
+        row: Option<&ExecutionRow>,
+        seq: i64,
+        events: &[HistoryEvent],
+    ) -> Result<(), String> {
+        let tx = self.0.transaction().map_err(|e| failed("cannot begin", e))?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(|e| failed("cannot store events", e))?;
+            for event in events {
+                let body = serde_json::to_string(event).map_err(|e| format!("an event is not JSON: {e}"))?;
+                insert
+                    .execute(params![seq, event.id as i64, nanos(event.at_nanos), body])
+                    .map_err(|e| failed("cannot store an event", e))?;
+            }
+            if let Some(row) = row {
+                tx.prepare_cached(
+                    "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped = ?6,
+                     redrive_count = ?7, redriven = ?8 WHERE seq = ?1",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        seq,
+                        row.status.as_str(),
+                        row.output,
+                        row.error,
+                        row.cause,
+                        row.stopped.map(nanos),
+                        row.redrive_count as i64,
+                        row.redriven.map(nanos)
+                    ])
+                })
+                .map_err(|e| failed("cannot store an execution", e))?;
+            }
+        }
+        tx.commit().map_err(|e| failed("cannot commit", e))
+    }
+
+    /// A page of a state machine's executions, newest first: at most `limit` from the `offset`th.
+    pub fn list(
+        &mut self,
+        machine_arn: &str,
+        status: Option<Status>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRow>, String> {
+        let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
+        let result = match status {
+            None => self
+                .0
+                .prepare_cached(&format!(
+                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"
+                ))
+                .and_then(|mut s| s.query_map(params![machine_arn, limit, offset], execution_row)?.collect()),
+            Some(status) => self
+                .0
+                .prepare_cached(&format!(
+                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 AND status = ?2 ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
+                ))
+                .and_then(|mut s| {
+                    s.query_map(params![machine_arn, status.as_str(), limit, offset], execution_row)?.collect()
+                }),
+        };
+        result.map_err(|e| failed("cannot list executions", e))
+    }
+
+    pub fn event_count(&mut self, seq: i64) -> Result<usize, String> {
+        self.0
+            .prepare_cached("SELECT count(*) FROM events WHERE execution = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| r.get::<_, i64>(0)))
+            .map(|n| n.max(0) as usize)
+            .map_err(|e| failed("cannot count events", e))
+    }
+
+    /// At most `limit` events from the `offset`th, oldest first or newest first.
+    pub fn events(
+        &mut self,
+        seq: i64,
+        offset: usize,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<HistoryEvent>, String> {
+        let order = if reverse { "DESC" } else { "ASC" };
+        let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
+        let mut statement = self
+            .0
+            .prepare_cached(&format!(
+                "SELECT at, body FROM events WHERE execution = ?1 ORDER BY id {order} LIMIT ?2 OFFSET ?3"
+            ))
+            .map_err(|e| failed("cannot read events", e))?;
+        let rows = statement
+            .query_map(params![seq, limit, offset], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| failed("cannot read events", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, body) = row.map_err(|e| failed("cannot read an event", e))?;
+            let mut event: HistoryEvent =
+                serde_json::from_str(&body).map_err(|e| format!("a stored event is not an event: {e}"))?;
+            event.at_nanos = i128::from(at);
+            out.push(event);
+        }
+        Ok(out)
+    }
+}
