@@ -139,7 +139,7 @@ bench: venv $(BENCH_NODE) ## cold start, latency, memory, size, throughput, the 
 	cargo build --release $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo-lambda lambda build --release --arm64 --output-format zip $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo bench --package orderflow-bench --bench micro
-	cargo build --release --package orderflow-bench
+	cargo build --release --package orderflow-bench --package orderflow
 	target/release/orderflow-bench
 
 clean: ## remove build output, the virtualenv and node tools

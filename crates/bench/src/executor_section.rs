@@ -72,6 +72,21 @@ async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Arc<Value
     execution.output.unwrap_or_default()
 }
 
+/// Executions per second of `machine` on `input`, one after another for `seconds` after 50 warm-up runs.
+pub async fn per_second(machine: &StateMachine, input: &Arc<Value>, seconds: f64) -> f64 {
+    let clock = VirtualClock::default();
+    for _ in 0..50 {
+        execute(machine, &clock, input).await;
+    }
+    let start = Instant::now();
+    let mut runs = 0u64;
+    while start.elapsed() < Duration::from_secs_f64(seconds) {
+        execute(machine, &clock, input).await;
+        runs += 1;
+    }
+    runs as f64 / start.elapsed().as_secs_f64()
+}
+
 /// Executions per second over about `SECONDS`, and allocations per execution.
 async fn time_ours(machine: &StateMachine, input: &Arc<Value>) -> (f64, f64, Arc<Value>) {
     let clock = VirtualClock::default();

@@ -7,13 +7,16 @@
 //! Then the executor section (`executor_section`): orderflow-asl beside
 //! aws-local-stepfunctions on the same workloads, and the in-process workflow.
 //!
-//! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH] [--executor-only]
+//! Then the serve section (`serve_section`): `orderflow serve` over HTTP beside
+//! moto server's Step Functions and the in-process executor.
+//!
+//! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH] [--executor-only | --serve-only]
 //!        orderflow-bench --profile order|WORKLOAD SECONDS
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use orderflow_bench::{executor_section, sample_order, workspace_root};
+use orderflow_bench::{executor_section, sample_order, serve_section, workspace_root};
 use orderflow_emulator::{Emulator, FunctionProcess, LocalResources, Outcome, RuntimeApi};
 use serde_json::{Value, json};
 
@@ -158,6 +161,54 @@ fn executor_report(section: &executor_section::Section) -> (String, Vec<String>)
     (text, budgets)
 }
 
+fn serve_report(section: &serve_section::Section) -> (String, Vec<String>) {
+    let budgets: Vec<String> = section
+        .budgets()
+        .into_iter()
+        .map(|(ok, line)| format!("{} {line}", if ok { "PASS" } else { "FAIL" }))
+        .collect();
+    let moto_output = match section.moto_same_output {
+        Some(true) => "moto's output of the workload is the same as orderflow's",
+        Some(false) => "moto's output of the workload DIFFERS from orderflow's",
+        None => "moto's output could not be compared",
+    };
+    let text = format!(
+        "## orderflow serve\n\n\
+         `orderflow serve` (the release binary, its own process, state in a fresh `--state-dir`) answers \
+         StartSyncExecution over HTTP on an EXPRESS state machine of `crates/bench/workloads/serve-mix.json` (Pass with \
+         intrinsics, a Choice, an inline Map over 10 items with ItemSelector, a Parallel of two branches). The clients are \
+         the bench's own (tokio and hyper, one keep-alive connection each, on the same two cores as the server), each \
+         sending its next request when the last is answered, for 3 s after a 3 s warm-up at each client count; a \
+         request counts when the answer is HTTP 200 with status SUCCEEDED. Latency is from sending the request to \
+         reading the whole answer. moto server (Python, {}) runs the same definition with its execution parser \
+         switched on (`stepfunctions.execute_state_machine`); it has no StartSyncExecution, so each of its executions \
+         is a StartExecution, then a DescribeExecution every 5 ms until the execution ends; {moto_output}. The \
+         in-process row is orderflow-asl on the same workload on one thread, without HTTP.\n\n{}\n\
+         Kept executions: {} STANDARD executions of the same workload started by StartExecution (16 clients, {:.0} \
+         started/s), all run to SUCCEEDED ({} listed so) and kept in the state directory's SQLite database; the \
+         server's RSS afterwards (VmRSS): {:.1} MB, peak (VmHWM) {:.1} MB.\n",
+        moto_version(),
+        section.table(),
+        section.finished,
+        section.start_execution_per_second,
+        section.finished,
+        section.rss_mb,
+        section.peak_rss_mb,
+    );
+    (text, budgets)
+}
+
+fn moto_version() -> String {
+    let python = workspace_root().join(".venv/bin/python");
+    std::process::Command::new(python)
+        .args(["-c", "import moto; print(moto.__version__)"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| format!("moto {}", String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or_else(|| "moto".into())
+}
+
 fn node_version() -> String {
     std::process::Command::new("node")
         .arg("--version")
@@ -183,6 +234,16 @@ async fn main() {
                 let workload = args.next().expect("--profile WORKLOAD SECONDS");
                 let seconds: f64 = args.next().and_then(|v| v.parse().ok()).expect("--profile WORKLOAD SECONDS");
                 executor_section::profile(&workspace_root(), &workload, seconds);
+                return;
+            }
+            "--serve-only" => {
+                let emulator = Emulator::start().expect("moto");
+                let moto = emulator.endpoint();
+                let section = std::thread::spawn(move || serve_section::run(&workspace_root(), Some(&moto)))
+                    .join()
+                    .expect("the serve section");
+                let (text, budgets) = serve_report(&section);
+                println!("{text}\n{}", budgets.join("\n"));
                 return;
             }
             "--executor-only" => {
@@ -290,6 +351,11 @@ async fn main() {
 
     let executor = executor_section::run_on_one_thread(&root);
     let (executor_text, executor_budgets) = executor_report(&executor);
+    let serve = {
+        let (root, moto) = (root.clone(), emulator.endpoint());
+        std::thread::spawn(move || serve_section::run(&root, Some(&moto))).join().expect("the serve section")
+    };
+    let (serve_text, serve_budgets) = serve_report(&serve);
 
     let floor = rows[0].1.clone();
     let mut table = String::from(
@@ -334,6 +400,7 @@ async fn main() {
         check(v.p99_us <= 1000.0, format!("validate_data warm p99 {:.0} µs <= 1000 µs", v.p99_us));
     }
     budgets.extend(executor_budgets);
+    budgets.extend(serve_budgets);
 
     let criterion = criterion_summary(&root);
     let report = format!(
@@ -351,6 +418,7 @@ async fn main() {
          Python `validate_data` under the AWS Lambda Python runtime interface client (awslambdaric).\n\n\
          {table}{}\n\
          {executor_text}\n\
+         {serve_text}\n\
          ## Budgets\n\n```\n{}\n```\n\n## Criterion micro-benchmarks\n\n{criterion}\n",
         machine_description(),
         if seed.is_some() {
@@ -362,6 +430,7 @@ async fn main() {
     );
     println!("{table}");
     println!("{executor_text}");
+    println!("{serve_text}");
     for line in &budgets {
         println!("{line}");
     }

@@ -1,0 +1,449 @@
+//! The serve section of `make bench`: `orderflow serve` (the release binary,
+//! its own process) answering StartSyncExecution over HTTP on a pure-ASL
+//! EXPRESS machine (crates/bench/workloads/serve-mix.json) with 1, 16 and 64
+//! concurrent clients; moto server's Step Functions (its execution parser
+//! switched on) on the same machine and workload, which has no
+//! StartSyncExecution, so each of its executions is a StartExecution and
+//! DescribeExecution every 5 ms until it ends; the in-process executor on the
+//! same workload; and the server's RSS after 100,000 finished STANDARD
+//! executions kept in its state directory.
+//!
+//! The clients are this process (tokio, hyper), on the same two cores as the
+//! server: the figures are what a local test suite would see.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use orderflow_asl::parse;
+use serde_json::{Value, json};
+
+const SECONDS: f64 = 3.0;
+pub const CLIENTS: [usize; 3] = [1, 16, 64];
+const FINISHED_EXECUTIONS: usize = 100_000;
+const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
+
+type Http = Client<HttpConnector, Full<Bytes>>;
+
+fn http() -> Http {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new()).pool_max_idle_per_host(128).build(connector)
+}
+
+/// One AWS JSON 1.0 call: the answer's status and body.
+async fn call(client: &Http, endpoint: &str, operation: &str, body: Bytes) -> Result<(u16, Bytes), String> {
+    let request = hyper::Request::post(endpoint)
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("AWSStepFunctions.{operation}"))
+        // Not verified by either server; botocore sends one.
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=bench/20261125/us-east-1/states/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    let answer = client.request(request).await.map_err(|e| format!("{operation}: {e}"))?;
+    let status = answer.status().as_u16();
+    let body = answer.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
+}
+
+async fn call_json(client: &Http, endpoint: &str, operation: &str, body: &Value) -> Result<Value, String> {
+    let (status, bytes) = call(client, endpoint, operation, Bytes::from(body.to_string())).await?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{operation}: {e}"))?;
+    if status != 200 {
+        return Err(format!("{operation}: HTTP {status}: {value}"));
+    }
+    Ok(value)
+}
+
+/// Throughput and latency of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Load {
+    pub clients: usize,
+    pub per_second: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub errors: usize,
+}
+
+fn load_of(clients: usize, elapsed: f64, mut latencies: Vec<Duration>, errors: usize) -> Load {
+    latencies.sort();
+    let at = |p: f64| {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        latencies[((latencies.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6
+    };
+    Load { clients, per_second: latencies.len() as f64 / elapsed, p50_us: at(0.5), p99_us: at(0.99), errors }
+}
+
+/// `clients` tasks each running `one` back to back for SECONDS.
+async fn drive<F, Fut>(clients: usize, one: F) -> Load
+where
+    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    let counter = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(SECONDS);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (one, counter) = (one.clone(), counter.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut first_error = None;
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let began = Instant::now();
+                match one(n).await {
+                    Ok(()) => latencies.push(began.elapsed()),
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, e, first) = task.await.expect("a client");
+        all.extend(latencies);
+        errors += e;
+        if let Some(first) = first {
+            eprintln!("serve bench: {first}");
+        }
+    }
+    load_of(clients, start.elapsed().as_secs_f64(), all, errors)
+}
+
+struct ServeProcess {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServeProcess {
+    fn start(root: &Path, state_dir: &Path) -> ServeProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(root.join("target/release/orderflow"))
+            .args(["serve", "--port", "0", "--lambda-endpoint", "http://127.0.0.1:9", "--state-dir"])
+            .arg(state_dir)
+            .current_dir(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("target/release/orderflow (cargo build --release -p orderflow)");
+        let stdout = child.stdout.take().expect("its stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let endpoint = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("orderflow serve printed no address: {first:?}"))
+            .to_owned();
+        std::thread::spawn(move || lines.for_each(drop));
+        ServeProcess { child, endpoint }
+    }
+
+    /// (VmRSS, VmHWM) in MB.
+    fn rss_mb(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+pub struct Section {
+    pub ours: Vec<Load>,
+    pub moto: Vec<Load>,
+    pub moto_same_output: Option<bool>,
+    pub in_process_per_second: f64,
+    pub start_execution_per_second: f64,
+    pub rss_mb: f64,
+    pub peak_rss_mb: f64,
+    pub finished: usize,
+}
+
+async fn create(client: &Http, endpoint: &str, name: &str, definition: &Value, kind: &str) -> String {
+    let request = json!({"name": name, "definition": definition.to_string(), "roleArn": ROLE, "type": kind});
+    let created = call_json(client, endpoint, "CreateStateMachine", &request).await.expect("CreateStateMachine");
+    created["stateMachineArn"].as_str().expect("an ARN").to_owned()
+}
+
+/// Our StartSyncExecution with `clients` clients.
+async fn ours(client: &Http, endpoint: &str, machine: &str, input: &Value, clients: usize) -> Load {
+    let body = Bytes::from(json!({"stateMachineArn": machine, "input": input.to_string()}).to_string());
+    let (client, endpoint) = (client.clone(), endpoint.to_owned());
+    drive(clients, move |_| {
+        let (client, endpoint, body) = (client.clone(), endpoint.clone(), body.clone());
+        async move {
+            let (status, answer) = call(&client, &endpoint, "StartSyncExecution", body).await?;
+            // A whole parse per answer would bill the client's work to the server.
+            const SUCCEEDED: &[u8] = b"\"status\":\"SUCCEEDED\"";
+            if status == 200 && answer.windows(SUCCEEDED.len()).any(|w| w == SUCCEEDED) {
+                Ok(())
+            } else {
+                Err(format!("StartSyncExecution: HTTP {status}: {}", String::from_utf8_lossy(&answer)))
+            }
+        }
+    })
+    .await
+}
+
+/// Moto's StartExecution, then DescribeExecution every 5 ms until the execution ends.
+async fn moto(client: &Http, endpoint: &str, machine: &str, input: &Value, clients: usize, run: usize) -> Load {
+    let (client, endpoint, machine, input) =
+        (client.clone(), endpoint.to_owned(), machine.to_owned(), input.to_string());
+    drive(clients, move |n| {
+        let (client, endpoint, machine, input) = (client.clone(), endpoint.clone(), machine.clone(), input.clone());
+        async move {
+            let start = json!({"stateMachineArn": machine, "name": format!("r{run}-{n}"), "input": input});
+            let started = call_json(&client, &endpoint, "StartExecution", &start).await?;
+            let describe = json!({"executionArn": started["executionArn"]});
+            loop {
+                let described = call_json(&client, &endpoint, "DescribeExecution", &describe).await?;
+                match described["status"].as_str() {
+                    Some("RUNNING") => tokio::time::sleep(Duration::from_millis(5)).await,
+                    Some("SUCCEEDED") => return Ok(()),
+                    _ => return Err(format!("moto: {described}")),
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// Executions per second of the in-process executor on one thread.
+fn in_process(definition: &Value, input: &Value) -> f64 {
+    let machine = parse(definition).expect("the workload loads");
+    let input = Arc::new(input.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    runtime.block_on(crate::executor_section::per_second(&machine, &input, SECONDS))
+}
+
+pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
+    let workload: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("crates/bench/workloads/serve-mix.json")).expect("the serve workload"),
+    )
+    .expect("JSON");
+    let (definition, input) = (workload["definition"].clone(), workload["input"].clone());
+    eprintln!("serve: the in-process executor on serve-mix...");
+    let in_process_per_second = in_process(&definition, &input);
+
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let client = http();
+        let dir = std::env::temp_dir().join(format!("orderflow-bench-serve-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let server = ServeProcess::start(root, &dir.join("sync"));
+        let machine = create(&client, &server.endpoint, "mix", &definition, "EXPRESS").await;
+        let mut ours_loads = Vec::new();
+        for clients in CLIENTS {
+            eprintln!("serve: StartSyncExecution, {clients} client(s)...");
+            // Warm-up: connections made, caches filled.
+            let _ = ours(&client, &server.endpoint, &machine, &input, clients).await;
+            ours_loads.push(ours(&client, &server.endpoint, &machine, &input, clients).await);
+        }
+        let sample = json!({"stateMachineArn": machine, "input": input.to_string()});
+        let our_output =
+            call_json(&client, &server.endpoint, "StartSyncExecution", &sample).await.expect("a run")["output"].clone();
+        drop(server);
+
+        let mut moto_loads = Vec::new();
+        let mut moto_same_output = None;
+        if let Some(moto_endpoint) = moto_endpoint {
+            let config = json!({"stepfunctions": {"execute_state_machine": true}});
+            let request = hyper::Request::post(format!("{moto_endpoint}/moto-api/config"))
+                .body(Full::new(Bytes::from(config.to_string())))
+                .expect("a request");
+            let configured = client.request(request).await.map(|a| a.status().as_u16()).map_err(|e| e.to_string());
+            if !configured.as_ref().is_ok_and(|s| (200..300).contains(s)) {
+                eprintln!("serve: moto did not take its configuration ({configured:?}); no moto rows");
+            } else {
+                let machine = create(&client, moto_endpoint, "mix", &definition, "STANDARD").await;
+                for (run, clients) in CLIENTS.into_iter().enumerate() {
+                    eprintln!("serve: moto StartExecution + DescribeExecution, {clients} client(s)...");
+                    moto_loads.push(moto(&client, moto_endpoint, &machine, &input, clients, run).await);
+                }
+                let start = json!({"stateMachineArn": machine, "name": "sample", "input": input.to_string()});
+                if let Ok(started) = call_json(&client, moto_endpoint, "StartExecution", &start).await {
+                    let describe = json!({"executionArn": started["executionArn"]});
+                    for _ in 0..400 {
+                        let Ok(described) = call_json(&client, moto_endpoint, "DescribeExecution", &describe).await
+                        else {
+                            break;
+                        };
+                        if described["status"] != "RUNNING" {
+                            let same = described["output"].as_str().and_then(|o| serde_json::from_str::<Value>(o).ok())
+                                == our_output.as_str().and_then(|o| serde_json::from_str::<Value>(o).ok());
+                            moto_same_output = Some(same);
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            }
+        }
+
+        eprintln!("serve: {FINISHED_EXECUTIONS} STANDARD executions kept in a state directory...");
+        let server = ServeProcess::start(root, &dir.join("kept"));
+        let machine = create(&client, &server.endpoint, "kept", &definition, "STANDARD").await;
+        let started = Instant::now();
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (client, endpoint, machine, next) =
+                (client.clone(), server.endpoint.clone(), machine.clone(), next.clone());
+            let input = input.to_string();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= FINISHED_EXECUTIONS {
+                        return;
+                    }
+                    let start = json!({"stateMachineArn": machine, "name": format!("kept-{n}"), "input": input});
+                    call_json(&client, &endpoint, "StartExecution", &start).await.expect("StartExecution");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("a client");
+        }
+        let start_execution_per_second = FINISHED_EXECUTIONS as f64 / started.elapsed().as_secs_f64();
+        // Until none is running any more.
+        let running = json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1});
+        for _ in 0..600 {
+            let page = call_json(&client, &server.endpoint, "ListExecutions", &running).await.expect("ListExecutions");
+            if page["executions"].as_array().is_some_and(Vec::is_empty) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let succeeded = json!({"stateMachineArn": machine, "statusFilter": "SUCCEEDED", "maxResults": 1000});
+        let mut finished = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = succeeded.clone();
+            if let Some(token) = &token {
+                request["nextToken"] = json!(token);
+            }
+            let page = call_json(&client, &server.endpoint, "ListExecutions", &request).await.expect("ListExecutions");
+            finished += page["executions"].as_array().map_or(0, Vec::len);
+            match page["nextToken"].as_str() {
+                Some(next) => token = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let (rss_mb, peak_rss_mb) = server.rss_mb();
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+        Section {
+            ours: ours_loads,
+            moto: moto_loads,
+            moto_same_output,
+            in_process_per_second,
+            start_execution_per_second,
+            rss_mb,
+            peak_rss_mb,
+            finished,
+        }
+    })
+}
+
+impl Section {
+    pub fn table(&self) -> String {
+        let mut out =
+            String::from("| server | clients | executions/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n");
+        for l in &self.ours {
+            out.push_str(&format!(
+                "| orderflow serve, StartSyncExecution | {} | {:.0} | {:.0} µs | {:.0} µs | {} |\n",
+                l.clients, l.per_second, l.p50_us, l.p99_us, l.errors
+            ));
+        }
+        for l in &self.moto {
+            out.push_str(&format!(
+                "| moto server, StartExecution + DescribeExecution every 5 ms | {} | {:.1} | {:.0} µs | {:.0} µs | {} |\n",
+                l.clients, l.per_second, l.p50_us, l.p99_us, l.errors
+            ));
+        }
+        out.push_str(&format!(
+            "| orderflow-asl in-process (one thread, no HTTP) | - | {:.0} | | | |\n",
+            self.in_process_per_second
+        ));
+        out
+    }
+
+    fn at(loads: &[Load], clients: usize) -> Option<&Load> {
+        loads.iter().find(|l| l.clients == clients)
+    }
+
+    pub fn budgets(&self) -> Vec<(bool, String)> {
+        let mut out = Vec::new();
+        let ours = Section::at(&self.ours, 16);
+        let moto = self
+            .moto
+            .iter()
+            .map(|l| l.per_second)
+            .fold(None, |best: Option<f64>, x| Some(best.map_or(x, |b| b.max(x))));
+        match (ours, moto) {
+            (Some(ours), Some(moto)) => out.push((
+                ours.per_second >= 100.0 * moto && ours.errors == 0,
+                format!(
+                    "serve StartSyncExecution, 16 clients: {:.0}/s >= 100 x moto's best {:.1}/s = {:.0}/s, no errors",
+                    ours.per_second,
+                    moto,
+                    100.0 * moto
+                ),
+            )),
+            _ => out.push((false, "serve beside moto: moto's Step Functions did not run".to_owned())),
+        }
+        if let Some(ours) = ours {
+            out.push((
+                ours.per_second >= self.in_process_per_second / 3.0,
+                format!(
+                    "serve StartSyncExecution over HTTP, 16 clients: {:.0}/s >= 1/3 x in-process {:.0}/s = {:.0}/s",
+                    ours.per_second,
+                    self.in_process_per_second,
+                    self.in_process_per_second / 3.0
+                ),
+            ));
+        }
+        if self.moto_same_output == Some(false) {
+            out.push((false, "serve and moto gave different outputs on serve-mix".to_owned()));
+        }
+        out.push((
+            self.rss_mb <= 150.0 && self.finished == FINISHED_EXECUTIONS,
+            format!(
+                "serve RSS {:.1} MB <= 150 MB after {} finished executions (of {FINISHED_EXECUTIONS} started)",
+                self.rss_mb, self.finished
+            ),
+        ));
+        out
+    }
+}
