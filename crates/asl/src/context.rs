@@ -26,6 +26,9 @@ pub struct ExecutionFacts {
     pub redrive_count: Option<u64>,
     pub machine_id: Arc<str>,
     pub machine_name: Arc<str>,
+    /// A context object given by the caller (TestState's `context`), laid
+    /// over the one these facts make.
+    pub given: Option<Arc<Value>>,
 }
 
 /// A state's own part of the context object.
@@ -63,7 +66,7 @@ impl<'a> Context<'a> {
     /// execution input; any other path reads the whole context object.
     pub fn select(&self, path: &Path) -> Result<Cow<'_, Value>, Missing> {
         let text = |s: &str| Ok(Cow::Owned(Value::String(s.to_owned())));
-        if let Some(steps) = path.steps() {
+        if let Some(steps) = path.steps().filter(|_| self.execution.given.is_none()) {
             let field = |i: usize| match steps.get(i) {
                 Some(Step::Field(name)) => Some(name.as_str()),
                 _ => None,
@@ -133,7 +136,28 @@ impl<'a> Context<'a> {
             map.insert("Item".into(), Value::Object(item));
             context.insert("Map".into(), Value::Object(map));
         }
-        Value::Object(context)
+        let mut context = Value::Object(context);
+        if let Some(given) = &e.given {
+            overlay(&mut context, given);
+        }
+        context
+    }
+}
+
+/// `over` laid on `base`: objects member by member, anything else replaced.
+fn overlay(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(key) {
+                    Some(existing) => overlay(existing, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
     }
 }
 

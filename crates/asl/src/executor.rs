@@ -482,6 +482,7 @@ impl<'a> Run<'a> {
                     .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
                 machine_id: machine_arn.into(),
                 machine_name: o.state_machine_name.clone(),
+                given: None,
             },
             deadline: None,
             rules_taken: Mutex::new(Vec::new()),

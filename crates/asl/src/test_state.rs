@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Failure, StatesError, matches};
 use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, TaskFailure, TaskMocks, Thread};
-use crate::model::{Kind, State, Target, Transition};
+use crate::model::{Given, Kind, State, Target, Transition};
 use crate::pipeline::{Payload, Scope};
 use crate::states;
 
@@ -47,6 +47,12 @@ pub struct Inspection {
     pub retry_index: Option<usize>,
     pub retry_backoff_seconds: Option<f64>,
     pub catch_index: Option<usize>,
+    /// A Map state's items, and each one after its ItemSelector.
+    pub after_items_path: Option<Value>,
+    pub after_item_selector: Option<Value>,
+    pub max_concurrency: Option<u64>,
+    pub tolerated_failure_count: Option<i64>,
+    pub tolerated_failure_percentage: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,33 +83,56 @@ fn next_of(state: &State) -> Option<String> {
     }
 }
 
-/// Runs `state` once on `input`. `retry_count` is the attempts
-/// already made (stateConfiguration.retrierRetryCount). Err: what cannot be
-/// tested (a mock on a state other than a Task, a Map or Parallel state).
+/// What a TestState call gives besides the state and its input.
+pub struct TestSetup {
+    pub mock: Option<TestMock>,
+    /// The attempts already made (stateConfiguration.retrierRetryCount).
+    pub retry_count: u32,
+    /// The context object (`$$`) to test with, over the one a run would have.
+    pub context: Option<Value>,
+}
+
+/// Runs `state` once on `input`. Err: what cannot be tested (a mock on a
+/// state that runs nothing, a Map or Parallel state without one, a callback
+/// task without one).
 pub async fn test_state(
     state: &State,
     input: Value,
-    mock: Option<TestMock>,
-    retry_count: u32,
+    setup: TestSetup,
     invoker: &dyn Invoker,
     clock: &dyn Clock,
     options: &ExecutionOptions,
 ) -> Result<TestOutcome, String> {
-    if mock.is_some() && !matches!(state.kind, Kind::Task { .. }) {
-        return Err("A mock can only be given for a Task state here".into());
+    let TestSetup { mock, retry_count, context } = setup;
+    let runs_something = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. });
+    if mock.is_some() && !runs_something {
+        return Err(format!(
+            "A mock can be given only for a Task, Map or Parallel state, not a {} state",
+            state.kind.type_name()
+        ));
     }
     if matches!(state.kind, Kind::Task { resource: crate::model::Resource::LambdaInvokeCallback, .. }) && mock.is_none()
     {
         return Err("A .waitForTaskToken task is tested here with a mock (no token is waited for)".into());
     }
-    if matches!(state.kind, Kind::Map(_) | Kind::Parallel { .. }) {
-        return Err("orderflow's TestState does not run Map or Parallel states yet".into());
+    if matches!(state.kind, Kind::Map(_) | Kind::Parallel { .. }) && mock.is_none() {
+        return Err(format!(
+            "TestState runs a {} state only with a mock of its result or error, as Step Functions does",
+            state.kind.type_name()
+        ));
+    }
+    if context.is_some() && mock.is_none() {
+        return Err("A context can be given only with a mock, as Step Functions requires".into());
+    }
+    if context.as_ref().is_some_and(|c| !c.is_object()) {
+        return Err("The context must be a JSON object".into());
     }
     let mocks = mock.map(OneAnswer);
     let raw = Payload::measured(std::sync::Arc::new(input));
     let parts = Parts { invoker, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
     // Its events go to a history nobody reads.
-    let run = Run::new(parts, options, &raw, Default::default());
+    let mut run = Run::new(parts, options, &raw, Default::default());
+    run.facts.given = context.map(std::sync::Arc::new);
     let thread = Thread::default();
     let scope = Scope { run: &run, state, thread: &thread, entered_id: 1, entered_time: clock.now_nanos() };
     let mut seen = Inspection { input: Some((*raw.value).clone()), ..Inspection::default() };
@@ -129,7 +158,7 @@ pub async fn test_state(
         inspection: seen,
     };
     // Runtime errors are caught by nothing, retried by nothing.
-    if failure.is(StatesError::Runtime) || !matches!(state.kind, Kind::Task { .. }) {
+    if failure.is(StatesError::Runtime) || !runs_something {
         return Ok(failed(failure, seen));
     }
     if let Some(i) = state.retry.iter().position(|r| matches(&r.error_equals, &failure.error)) {
@@ -173,7 +202,7 @@ async fn flow(
     let state = scope.state;
     let io = &state.io;
     let keep = |p: &Payload| Some((*p.value).clone());
-    let retries = matches!(state.kind, Kind::Task { .. }).then_some(retry_count);
+    let retries = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. }).then_some(retry_count);
     let context = scope.context(retries);
     match &state.kind {
         Kind::Fail { error, cause } => Err(states::fail::run(scope, &raw.value, error, cause)),
@@ -228,24 +257,98 @@ async fn flow(
                     }
                 }
             };
-            let selected = match (&state.kind, &io.result_selector) {
-                (Kind::Task { .. }, Some(selector)) => {
-                    let selected = scope.render(selector, &result, &context)?;
-                    seen.after_result_selector = keep(&selected);
-                    selected
-                }
-                _ => result,
-            };
-            let combined = match &state.kind {
-                Kind::Wait(_) => selected,
-                _ => {
-                    let combined = scope.result_path(io.result_path.as_ref(), raw.clone(), selected)?;
+            match &state.kind {
+                Kind::Wait(_) => Ok((scope.output_path(result, &context)?, next_of(state))),
+                Kind::Pass { .. } => {
+                    let combined = scope.result_path(io.result_path.as_ref(), raw.clone(), result)?;
                     seen.after_result_path = keep(&combined);
-                    combined
+                    Ok((scope.output_path(combined, &context)?, next_of(state)))
+                }
+                _ => settle(scope, raw, result, &context, seen),
+            }
+        }
+        Kind::Map(spec) => {
+            let effective = scope.input_path(raw, &context)?;
+            seen.after_input_path = keep(&effective);
+            let items = match scope.select_field(&spec.items_path, &effective.value, &context)? {
+                Value::Array(items) => items,
+                other => {
+                    return Err(scope.runtime(format!(
+                        "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
+                        spec.items_path.text()
+                    )));
                 }
             };
-            Ok((scope.output_path(combined, &context)?, next_of(state)))
+            if let Some(selector) = &spec.item_selector {
+                let mut selected = Vec::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    let item_context = scope.item_context(retries, Some((index, item)));
+                    selected.push((*scope.render(selector, &effective, &item_context)?.value).clone());
+                }
+                seen.after_item_selector = Some(Value::Array(selected));
+            }
+            seen.after_items_path = Some(Value::Array(items));
+            let read = |p: &crate::path::Path| scope.select_field(p, &effective.value, &context);
+            seen.max_concurrency = match &spec.max_concurrency {
+                Given::Value(n) => Some(*n),
+                Given::Path(p) => read(p)?.as_u64(),
+            };
+            seen.tolerated_failure_count = match &spec.tolerated_failure_count {
+                None => None,
+                Some(Given::Value(n)) => Some(*n),
+                Some(Given::Path(p)) => read(p)?.as_i64(),
+            };
+            seen.tolerated_failure_percentage = match &spec.tolerated_failure_percentage {
+                None => None,
+                Some(Given::Value(n)) => Some(*n),
+                Some(Given::Path(p)) => read(p)?.as_f64(),
+            };
+            let result = mocked(scope)?;
+            seen.result = keep(&result);
+            settle(scope, raw, result, &context, seen)
         }
-        Kind::Map(_) | Kind::Parallel { .. } => Err(Failure::new(StatesError::Runtime, "not testable here")),
+        Kind::Parallel { .. } => {
+            let effective = scope.input_path(raw, &context)?;
+            seen.after_input_path = keep(&effective);
+            if let Some(p) = &io.parameters {
+                let input = scope.render(p, &effective, &context)?;
+                seen.after_parameters = keep(&input);
+            }
+            let result = mocked(scope)?;
+            seen.result = keep(&result);
+            settle(scope, raw, result, &context, seen)
+        }
     }
+}
+
+/// A Map or Parallel state's mocked result, or its mocked error.
+fn mocked(scope: &Scope<'_, '_>) -> Result<Payload, Failure> {
+    match scope.run.mocks.and_then(|m| m.answer(&scope.state.name, 0)) {
+        Some(Ok(value)) => Ok(Payload::measured(std::sync::Arc::new(value))),
+        Some(Err(TaskFailure { error, cause })) => Err(Failure { error, cause: Some(cause) }),
+        None => Err(Failure::new(StatesError::Runtime, "the state's mock gave no answer")),
+    }
+}
+
+/// A result through ResultSelector, ResultPath and OutputPath.
+fn settle(
+    scope: &Scope<'_, '_>,
+    raw: &Payload,
+    result: Payload,
+    context: &crate::context::Context<'_>,
+    seen: &mut Inspection,
+) -> Result<(Payload, Option<String>), Failure> {
+    let io = &scope.state.io;
+    let keep = |p: &Payload| Some((*p.value).clone());
+    let selected = match &io.result_selector {
+        Some(selector) => {
+            let selected = scope.render(selector, &result, context)?;
+            seen.after_result_selector = keep(&selected);
+            selected
+        }
+        None => result,
+    };
+    let combined = scope.result_path(io.result_path.as_ref(), raw.clone(), selected)?;
+    seen.after_result_path = keep(&combined);
+    Ok((scope.output_path(combined, context)?, next_of(scope.state)))
 }

@@ -421,6 +421,86 @@ async fn the_aws_cli_tests_a_state_with_a_mock() {
     assert!(err.contains("ValidationException"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
+    let server = server().await;
+    let map = json!({
+        "Type": "Map",
+        "ItemsPath": "$.lines",
+        "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "position.$": "$$.Map.Item.Index", "order.$": "$.order_id"},
+        "MaxConcurrency": 4,
+        "ItemProcessor": {"StartAt": "Price", "States": {"Price": {"Type": "Pass", "End": true}}},
+        "ResultSelector": {"priced.$": "$"},
+        "ResultPath": "$.result",
+        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 2, "IntervalSeconds": 3}],
+        "Next": "Done"
+    })
+    .to_string();
+    let input = r#"{"order_id": "ORD-7", "lines": [{"sku": "A"}, {"sku": "B"}]}"#;
+    let mock = json!({"result": r#"[{"sku": "A", "cents": 100}, {"sku": "B", "cents": 250}]"#}).to_string();
+    let tested = ok(
+        &server,
+        &["test-state", "--definition", &map, "--input", input, "--mock", &mock, "--inspection-level", "DEBUG"],
+    );
+    assert_eq!(
+        (tested["status"].as_str(), tested["nextState"].as_str()),
+        (Some("SUCCEEDED"), Some("Done")),
+        "{tested}"
+    );
+    let data = &tested["inspectionData"];
+    assert_eq!(data["afterItemsPath"], r#"[{"sku":"A"},{"sku":"B"}]"#);
+    let selected: Value = serde_json::from_str(data["afterItemSelector"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        selected,
+        json!([{"sku": "A", "position": 0, "order": "ORD-7"}, {"sku": "B", "position": 1, "order": "ORD-7"}])
+    );
+    assert_eq!(data["maxConcurrency"], 4);
+    let output: Value = serde_json::from_str(tested["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["result"]["priced"][1], json!({"sku": "B", "cents": 250}));
+    // A failing iteration, mocked as the Map's error: retried.
+    let failing = json!({"errorOutput": {"error": "States.TaskFailed", "cause": "line B"}}).to_string();
+    let retriable = ok(&server, &["test-state", "--definition", &map, "--input", input, "--mock", &failing]);
+    assert_eq!(retriable["status"], "RETRIABLE", "{retriable}");
+    // Without a mock, as in Step Functions, a Map state is not tested.
+    let (code, _, err) = aws(&server, &["test-state", "--definition", &map, "--input", input]);
+    assert!(code != 0 && err.contains("ValidationException") && err.contains("mock"), "{err}");
+
+    let parallel = json!({
+        "Type": "Parallel",
+        "Parameters": {"id.$": "$.order_id", "started.$": "$$.Execution.StartTime"},
+        "Branches": [{"StartAt": "One", "States": {"One": {"Type": "Pass", "End": true}}}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Recover"}],
+        "End": true
+    })
+    .to_string();
+    let context = r#"{"Execution": {"StartTime": "2026-01-02T03:04:05Z", "Name": "given"}}"#;
+    let caught = ok(
+        &server,
+        &[
+            "test-state",
+            "--definition",
+            &parallel,
+            "--input",
+            input,
+            "--mock",
+            &json!({"errorOutput": {"error": "Branch.Failed", "cause": "one"}}).to_string(),
+            "--context",
+            context,
+            "--inspection-level",
+            "DEBUG",
+        ],
+    );
+    assert_eq!((caught["status"].as_str(), caught["nextState"].as_str()), (Some("CAUGHT_ERROR"), Some("Recover")));
+    // The given context's StartTime, read by the Parameters.
+    assert_eq!(caught["inspectionData"]["afterParameters"], r#"{"id":"ORD-7","started":"2026-01-02T03:04:05Z"}"#);
+    // A context needs a mock; variables must be an object.
+    let pass = r#"{"Type": "Pass", "End": true}"#;
+    let (_, _, err) = aws(&server, &["test-state", "--definition", pass, "--context", context]);
+    assert!(err.contains("ValidationException") && err.contains("mock"), "{err}");
+    let (_, _, err) = aws(&server, &["test-state", "--definition", pass, "--variables", "[1]"]);
+    assert!(err.contains("ValidationException"), "{err}");
+}
+
 /// The task token of `execution`'s callback task, once it was submitted: read
 /// from the TaskScheduled parameters, as the function would have passed it on.
 async fn submitted_token(server: &Server, execution: &str) -> String {

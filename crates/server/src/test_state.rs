@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use orderflow_asl::test_state::{Inspection, TestMock, test_state};
+use orderflow_asl::test_state::{Inspection, TestMock, TestSetup, test_state};
 use orderflow_asl::{ExecutionOptions, StateMachine};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -60,14 +60,15 @@ fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
 
 pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
     let _ = (&r.role_arn, r.reveal_secrets);
-    if r.variables.is_some() {
-        return Err(ApiError::validation(
-            "orderflow does not run workflow variables yet: TestState takes no variables",
-        ));
+    // Variables only matter to a state that reads them, and a definition
+    // that reads a variable is refused at load below (orderflow runs no
+    // workflow variables yet); what is given must still be a JSON object.
+    if let Some(variables) = &r.variables
+        && !json_text(variables, "variables")?.is_object()
+    {
+        return Err(ApiError::validation("variables must be a JSON object of variable names and values"));
     }
-    if r.context.is_some() {
-        return Err(ApiError::validation("orderflow's TestState takes no context object yet"));
-    }
+    let context = r.context.as_deref().map(|c| json_text(c, "the context")).transpose()?;
     let level = r.inspection_level.as_deref().unwrap_or("INFO");
     if !["INFO", "DEBUG", "TRACE"].contains(&level) {
         return Err(ApiError::validation(format!("inspectionLevel '{level}': INFO, DEBUG or TRACE")));
@@ -78,11 +79,10 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         map_iteration_failure_count: None,
         map_item_reader_data: None,
     });
-    if config.error_caused_by_state.is_some()
-        || config.map_iteration_failure_count.is_some()
-        || config.map_item_reader_data.is_some()
-    {
-        return Err(ApiError::validation("orderflow's TestState takes only retrierRetryCount in stateConfiguration"));
+    if config.map_iteration_failure_count.is_some() || config.map_item_reader_data.is_some() {
+        return Err(ApiError::validation(
+            "orderflow's TestState takes retrierRetryCount and errorCausedByState in stateConfiguration, not mapIterationFailureCount or mapItemReaderData",
+        ));
     }
     let definition = json_text(&r.definition, "the definition").map_err(|e| invalid_definition(e.message))?;
     // A single state, or a whole machine and the name of one of its states.
@@ -106,6 +106,19 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         .iter()
         .find(|s| *s.name == *name)
         .ok_or_else(|| ApiError::validation(format!("The state '{name}' is not in the definition")))?;
+    if let Some(cause) = &config.error_caused_by_state {
+        let inside = |m: &StateMachine| m.states.iter().any(|s| *s.name == **cause);
+        let known = match &state.kind {
+            orderflow_asl::model::Kind::Map(spec) => inside(&spec.processor),
+            orderflow_asl::model::Kind::Parallel { branches } => branches.iter().any(inside),
+            _ => false,
+        };
+        if !known {
+            return Err(ApiError::validation(format!(
+                "errorCausedByState '{cause}' is not a state inside the Map or Parallel state '{name}'"
+            )));
+        }
+    }
     let input = json_text(r.input.as_deref().unwrap_or("{}"), "the input")?;
     let mock = match r.mock {
         None => None,
@@ -128,17 +141,10 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         account: service.config.account.as_str().into(),
         ..Default::default()
     };
-    let outcome = test_state(
-        state,
-        input,
-        mock,
-        config.retrier_retry_count.unwrap_or(0),
-        service.invoker.as_ref(),
-        service.clock.as_ref(),
-        &options,
-    )
-    .await
-    .map_err(ApiError::validation)?;
+    let setup = TestSetup { mock, retry_count: config.retrier_retry_count.unwrap_or(0), context };
+    let outcome = test_state(state, input, setup, service.invoker.as_ref(), service.clock.as_ref(), &options)
+        .await
+        .map_err(ApiError::validation)?;
 
     let text = |v: &Option<Value>| v.as_ref().map(|v| Value::String(v.to_string()));
     let mut out = json!({"status": outcome.status});
@@ -164,6 +170,11 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         retry_index,
         retry_backoff_seconds,
         catch_index,
+        after_items_path,
+        after_item_selector,
+        max_concurrency,
+        tolerated_failure_count,
+        tolerated_failure_percentage,
     } = outcome.inspection;
     let mut inspection = Map::new();
     if level != "INFO" {
@@ -174,10 +185,21 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
             ("result", result),
             ("afterResultSelector", after_result_selector),
             ("afterResultPath", after_result_path),
+            ("afterItemsPath", after_items_path),
+            ("afterItemSelector", after_item_selector),
         ] {
             if let Some(value) = text(&value) {
                 inspection.insert(key.to_owned(), value);
             }
+        }
+        if let Some(n) = max_concurrency {
+            inspection.insert("maxConcurrency".into(), json!(n));
+        }
+        if let Some(n) = tolerated_failure_count {
+            inspection.insert("toleratedFailureCount".into(), json!(n));
+        }
+        if let Some(p) = tolerated_failure_percentage {
+            inspection.insert("toleratedFailurePercentage".into(), json!(p));
         }
     }
     let mut details = Map::new();
