@@ -148,6 +148,10 @@ pub struct Redrive {
     /// Set when the execution was running as the server stopped: it goes on
     /// without an ExecutionRedriven event.
     pub resumed: Option<Resumed>,
+    /// When `state` is a Map or Parallel state: the outputs of its iterations
+    /// or branches (by index) that succeeded in its last attempt, which do
+    /// not run again (the history's notes of that attempt).
+    pub done: Vec<(usize, Arc<Value>)>,
 }
 
 /// Where a resumed execution was: the StateEntered event of `Redrive::state`,
@@ -293,6 +297,13 @@ impl<'a> Executor<'a> {
         let start =
             OffsetDateTime::from_unix_timestamp_nanos(run.facts.start_time).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         run.deadline = self.machine.timeout_seconds.and_then(|s| start.checked_add(time::Duration::seconds(s as i64)));
+        run.root = Some(self.machine);
+        if let Some(redrive) = &o.redrive
+            && !redrive.done.is_empty()
+        {
+            let done = redrive.done.iter().cloned().collect();
+            *run.redrive_done.lock().unwrap_or_else(|p| p.into_inner()) = Some((redrive.state.clone(), done));
+        }
         let execution_arn = run.facts.id.to_string();
         let thread = Thread::default();
         let outcome = match &o.redrive {
@@ -420,7 +431,14 @@ pub(crate) struct Run<'a> {
     rules_taken: Mutex<Vec<RuleTaken>>,
     /// The StateEntered (id, time) of the state a resumed execution goes on in.
     resumed_entry: Mutex<Option<(u64, i128)>>,
+    /// The machine the execution runs, to tell its top-level states.
+    pub root: Option<&'a StateMachine>,
+    /// A redriven Map or Parallel state's finished iterations or branches.
+    redrive_done: Mutex<Option<(Arc<str>, DoneOutputs)>>,
 }
+
+/// Outputs of iterations or branches by index.
+type DoneOutputs = std::collections::HashMap<usize, Arc<Value>>;
 
 /// What a run calls out to.
 pub(crate) struct Parts<'a> {
@@ -487,11 +505,42 @@ impl<'a> Run<'a> {
             deadline: None,
             rules_taken: Mutex::new(Vec::new()),
             resumed_entry: Mutex::new(None),
+            root: None,
+            redrive_done: Mutex::new(None),
         }
     }
 }
 
 impl Run<'_> {
+    /// Whether `state` is one of the execution's top-level states.
+    pub fn is_top_level(&self, state: &State) -> bool {
+        self.root.is_some_and(|m| m.states.iter().any(|s| std::ptr::eq(s, state)))
+    }
+
+    /// The iterations or branches of the redriven `state` that succeeded
+    /// before, taken once: only its first attempt after the redrive skips them.
+    pub fn take_done(&self, state: &State) -> DoneOutputs {
+        let mut done = self.redrive_done.lock().unwrap_or_else(|p| p.into_inner());
+        match done.as_ref() {
+            Some((name, _)) if **name == *state.name && self.is_top_level(state) => {
+                done.take().map(|(_, d)| d).unwrap_or_default()
+            }
+            _ => Default::default(),
+        }
+    }
+
+    /// Keeps a succeeded iteration's or branch's output of a top-level state for a redrive.
+    pub fn note(&self, scope_entered: u64, state: &State, index: usize, output: &Arc<Value>) {
+        if self.history.keeps_notes() && self.is_top_level(state) {
+            self.history.note(crate::history::Note {
+                entered: scope_entered,
+                state: state.name.clone(),
+                index,
+                output: output.clone(),
+            });
+        }
+    }
+
     /// Appends an event to `thread`'s line. A history past Step Functions'
     /// 25,000 events ends the execution, as in AWS.
     pub fn record(

@@ -136,25 +136,66 @@ struct Event {
     details: Fields,
 }
 
+/// What a redrive needs and no event shows: the output of one iteration of
+/// a top-level Map state, or of one branch of a top-level Parallel state, that
+/// succeeded in the attempt whose StateEntered event is `entered`. A redrive
+/// runs only the others again, as Step Functions does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub entered: u64,
+    pub state: Arc<str>,
+    pub index: usize,
+    pub output: Arc<Value>,
+}
+
 #[derive(Debug)]
 pub struct History {
     /// Events of an earlier run of the execution (before a redrive or a
     /// restart of the server), read back as they were shown.
     earlier: Vec<HistoryEvent>,
     events: Mutex<Vec<Event>>,
+    /// Kept only for executions that can be redriven (`keeping_notes`).
+    notes: Option<Mutex<Vec<Note>>>,
 }
 
 impl Default for History {
     fn default() -> Self {
         // Room for a short execution's events without regrowing.
-        History { earlier: Vec::new(), events: Mutex::new(Vec::with_capacity(32)) }
+        History { earlier: Vec::new(), events: Mutex::new(Vec::with_capacity(32)), notes: None }
     }
 }
 
 impl History {
-    /// A history that goes on from `earlier`, numbered 1.. in order.
-    pub fn continuing(earlier: Vec<HistoryEvent>) -> History {
-        History { earlier, events: Mutex::new(Vec::with_capacity(16)) }
+    /// A history that goes on from `earlier`, numbered 1.. in order, with the notes kept so far.
+    pub fn continuing(earlier: Vec<HistoryEvent>, notes: Vec<Note>) -> History {
+        History { earlier, events: Mutex::new(Vec::with_capacity(16)), notes: Some(Mutex::new(notes)) }
+    }
+
+    /// A history that keeps notes for a redrive.
+    pub fn keeping_notes() -> History {
+        History { notes: Some(Mutex::new(Vec::new())), ..History::default() }
+    }
+
+    pub fn keeps_notes(&self) -> bool {
+        self.notes.is_some()
+    }
+
+    pub fn note(&self, note: Note) {
+        if let Some(notes) = &self.notes {
+            notes.lock().unwrap_or_else(|p| p.into_inner()).push(note);
+        }
+    }
+
+    pub fn notes_len(&self) -> usize {
+        self.notes.as_ref().map_or(0, |n| n.lock().unwrap_or_else(|p| p.into_inner()).len())
+    }
+
+    /// The notes from the `start`th (from 0).
+    pub fn notes_from(&self, start: usize) -> Vec<Note> {
+        self.notes
+            .as_ref()
+            .map(|n| n.lock().unwrap_or_else(|p| p.into_inner()).iter().skip(start).cloned().collect())
+            .unwrap_or_default()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {

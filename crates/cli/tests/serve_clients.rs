@@ -671,3 +671,83 @@ async fn the_aws_cli_redrives_failed_and_aborted_executions() {
     let (_, _, err) = aws(&server, &["redrive-execution", "--execution-arn", &execution]);
     assert!(err.contains("ExecutionNotRedrivable"), "{err}");
 }
+
+/// Answers with its payload and counts the calls per `item`; the first call
+/// for an item named `bad` fails.
+#[derive(Default)]
+struct Ledger(std::sync::Mutex<std::collections::BTreeMap<String, u32>>);
+
+impl orderflow_asl::Invoker for Ledger {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        payload: Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
+        let item = payload["item"].as_str().unwrap_or_default().to_owned();
+        let calls = {
+            let mut ledger = self.0.lock().unwrap();
+            let calls = ledger.entry(item.clone()).or_default();
+            *calls += 1;
+            *calls
+        };
+        Box::pin(std::future::ready(if item.starts_with("bad") && calls == 1 {
+            Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: format!("{item} fails once") })
+        } else {
+            Ok(payload)
+        }))
+    }
+}
+
+/// A redrive of a failed Map or Parallel state runs only the iterations and
+/// branches that did not succeed, as Step Functions' does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
+    let ledger = Arc::new(Ledger::default());
+    let server = server_with(ledger.clone()).await;
+    let role = "arn:aws:iam::123456789012:role/local";
+    let call = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+                      "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true});
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+                     "ItemProcessor": {"StartAt": "Call", "States": {"Call": call}},
+                     "ResultPath": "$.each", "Next": "Both"},
+            "Both": {"Type": "Parallel", "ResultPath": "$.both", "End": true, "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "Result": "left", "Next": "LeftCall"},
+                                               "LeftCall": call}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "Result": "bad-right", "Next": "RightCall"},
+                                                "RightCall": call}}
+            ]}
+        }
+    })
+    .to_string();
+    let machine =
+        ok(&server, &["create-state-machine", "--name", "partial", "--definition", &definition, "--role-arn", role]);
+    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
+    let input = r#"{"items": ["a", "b", "bad-c", "d"]}"#;
+    let started = ok(&server, &["start-execution", "--state-machine-arn", &machine, "--input", input]);
+    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    assert_eq!(until_done(&server, &execution).await["status"], "FAILED");
+    ok(&server, &["redrive-execution", "--execution-arn", &execution]);
+    // The Map goes on without calling a and b again; then the Parallel fails.
+    let failed_in_parallel = until_done(&server, &execution).await;
+    assert_eq!(failed_in_parallel["status"], "FAILED", "{failed_in_parallel}");
+    assert!(failed_in_parallel["cause"].as_str().unwrap().contains("bad-right"), "{failed_in_parallel}");
+    ok(&server, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["each"], json!(["a", "b", "bad-c", "d"]));
+    assert_eq!(output["both"], json!(["left", "bad-right"]));
+    let calls = ledger.0.lock().unwrap().clone();
+    let expected: std::collections::BTreeMap<String, u32> =
+        [("a", 1), ("b", 1), ("bad-c", 2), ("d", 1), ("left", 1), ("bad-right", 2)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+    assert_eq!(calls, expected, "only what failed ran again");
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "MapIterationStarted").count(), 3 + 2, "a, b, bad-c; then bad-c, d");
+}

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use orderflow_asl::HistoryEvent;
+use orderflow_asl::history::Note;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -71,6 +72,13 @@ CREATE TABLE IF NOT EXISTS events (
     at INTEGER NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (execution, id)
+) WITHOUT ROWID;
+-- What a redrive needs and no event shows (orderflow_asl::history::Note), in order.
+CREATE TABLE IF NOT EXISTS notes (
+    execution INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (execution, position)
 ) WITHOUT ROWID;
 ";
 
@@ -280,14 +288,26 @@ impl Db<'_> {
         rows.collect::<Result<_, _>>().map_err(|e| failed("cannot read an execution", e))
     }
 
-    /// Writes an execution's status and outcome, and its events from `events[0].id`, in one transaction.
+    /// Writes an execution's status and outcome (when given), its events (each at its id) and
+    /// its notes from position `notes.0`, in one transaction.
     pub fn save_execution(
         &mut self,
         row: Option<&ExecutionRow>,
         seq: i64,
         events: &[HistoryEvent],
+        notes: (usize, &[Note]),
     ) -> Result<(), String> {
         let tx = self.0.transaction().map_err(|e| failed("cannot begin", e))?;
+        {
+            let (first, notes) = notes;
+            let mut insert = tx
+                .prepare_cached("INSERT OR REPLACE INTO notes (execution, position, body) VALUES (?1, ?2, ?3)")
+                .map_err(|e| failed("cannot store notes", e))?;
+            for (i, note) in notes.iter().enumerate() {
+                let body = serde_json::to_string(note).map_err(|e| format!("a note is not JSON: {e}"))?;
+                insert.execute(params![seq, (first + i) as i64, body]).map_err(|e| failed("cannot store a note", e))?;
+            }
+        }
         {
             let mut insert = tx
                 .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
@@ -355,6 +375,21 @@ impl Db<'_> {
             .and_then(|mut s| s.query_row([seq], |r| r.get::<_, i64>(0)))
             .map(|n| n.max(0) as usize)
             .map_err(|e| failed("cannot count events", e))
+    }
+
+    /// Every note of an execution, in order.
+    pub fn notes(&mut self, seq: i64) -> Result<Vec<Note>, String> {
+        let mut statement = self
+            .0
+            .prepare_cached("SELECT body FROM notes WHERE execution = ?1 ORDER BY position")
+            .map_err(|e| failed("cannot read notes", e))?;
+        let rows = statement.query_map([seq], |r| r.get::<_, String>(0)).map_err(|e| failed("cannot read notes", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(|e| failed("cannot read a note", e))?;
+            out.push(serde_json::from_str(&body).map_err(|e| format!("a stored note is not a note: {e}"))?);
+        }
+        Ok(out)
     }
 
     /// At most `limit` events from the `offset`th, oldest first or newest first.

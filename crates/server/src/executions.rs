@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use orderflow_asl::history::{Detail, Fields};
+use orderflow_asl::history::{Detail, Fields, Note};
 use orderflow_asl::{
     Execution, ExecutionOptions, ExecutionStatus, Executor, History, HistoryEvent, MachineType, Redrive, Resumed,
     StateMachine, TaskMocks,
@@ -157,16 +157,13 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
 /// is false) to the database, and lets it go from memory once written.
 fn save(service: &Service, arn: &str, end: impl FnOnce(&mut Live)) -> Result<(), ApiError> {
     let mut db = service.store.db();
-    let (row, seq, events) = {
+    let (row, seq, (events, first, notes)) = {
         let mut memory = service.store.memory();
         let Some(live) = memory.running.get_mut(arn) else { return Ok(()) };
         end(live);
-        let len = live.history.len();
-        let events = live.history.events_from(live.saved_events, len.saturating_sub(live.saved_events));
-        live.saved_events = len;
-        (live.row.clone(), live.row.seq, events)
+        (live.row.clone(), live.row.seq, live.unsaved())
     };
-    let saved = db.save_execution(Some(&row), seq, &events).map_err(internal);
+    let saved = db.save_execution(Some(&row), seq, &events, (first, &notes)).map_err(internal);
     if row.status != Status::Running {
         service.store.memory().running.remove(arn);
     }
@@ -218,7 +215,8 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
     let mocks = mocks_for(service, &machine, case)?;
     let (region, account) = (&service.config.region, &service.config.account);
     let now = service.clock.now_nanos();
-    let history = Arc::new(History::default());
+    let history =
+        Arc::new(if machine.kind == MachineType::Standard { History::keeping_notes() } else { History::default() });
     let arn = match machine.kind {
         MachineType::Standard => {
             let arn = format!("arn:aws:states:{region}:{account}:execution:{}:{name}", machine.name);
@@ -249,7 +247,14 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
                 }
                 Ok(seq) => row.seq = seq,
             }
-            let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events: 0 };
+            let live = Live {
+                row,
+                machine: machine.clone(),
+                history: history.clone(),
+                task: None,
+                saved_events: 0,
+                saved_notes: 0,
+            };
             service.store.memory().running.insert(arn.clone(), live);
             arn
         }
@@ -571,10 +576,21 @@ fn restart_point(machine: &StateMachine, events: &[HistoryEvent]) -> Option<(Arc
     })
 }
 
-/// Every stored event of an execution.
-fn stored_events(db: &mut crate::database::Db<'_>, seq: i64) -> Result<Vec<HistoryEvent>, ApiError> {
+/// Every stored event and note of an execution.
+fn stored_history(db: &mut crate::database::Db<'_>, seq: i64) -> Result<(Vec<HistoryEvent>, Vec<Note>), ApiError> {
     let count = db.event_count(seq).map_err(internal)?;
-    db.events(seq, 0, count, false).map_err(internal)
+    let events = db.events(seq, 0, count, false).map_err(internal)?;
+    Ok((events, db.notes(seq).map_err(internal)?))
+}
+
+/// The iterations or branches of `state` that succeeded in its attempt
+/// entered at event `entered`, the latest output of each.
+fn done_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<Value>)> {
+    let mut done = std::collections::BTreeMap::new();
+    for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state) {
+        done.insert(note.index, note.output.clone());
+    }
+    done.into_iter().collect()
 }
 
 pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiError> {
@@ -593,9 +609,10 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
         ));
     }
     let machine = service.store.version(&mut db, row.version, recompile)?;
-    let events = stored_events(&mut db, row.seq)?;
-    let (state, state_input, _, _) = restart_point(&machine.compiled, &events)
+    let (events, notes) = stored_history(&mut db, row.seq)?;
+    let (state, state_input, entered, _) = restart_point(&machine.compiled, &events)
         .ok_or_else(|| ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state"))?;
+    let done = done_in(&notes, &state, entered);
     let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
     row.redrive_count += 1;
     row.redriven = Some(now);
@@ -604,12 +621,12 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     row.output = None;
     row.error = None;
     row.cause = None;
-    db.save_execution(Some(&row), row.seq, &[]).map_err(internal)?;
-    let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: None };
-    let saved_events = events.len();
-    let history = Arc::new(History::continuing(events));
+    db.save_execution(Some(&row), row.seq, &[], (0, &[])).map_err(internal)?;
+    let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: None, done };
+    let (saved_events, saved_notes) = (events.len(), notes.len());
+    let history = Arc::new(History::continuing(events, notes));
     let (arn, name, started) = (row.arn.clone(), row.name.clone(), row.started);
-    let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events };
+    let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events, saved_notes };
     service.store.memory().running.insert(arn.clone(), live);
     drop(db);
     let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) };
@@ -626,18 +643,20 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
     let mut launches = Vec::new();
     for row in rows {
         let machine = service.store.version(&mut db, row.version, recompile).map_err(|e| e.message)?;
-        let events = stored_events(&mut db, row.seq).map_err(|e| e.message)?;
+        let (events, notes) = stored_history(&mut db, row.seq).map_err(|e| e.message)?;
         let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
         let (state, state_input, entered) = match restart_point(&machine.compiled, &events) {
             Some((state, state_input, id, at)) => (state, state_input, Some((id, at))),
             None => (Arc::from(machine.compiled.start_at.name.as_str()), Arc::new(input.clone()), None),
         };
+        let done = entered.map(|(id, _)| done_in(&notes, &state, id)).unwrap_or_default();
         let resumed = Resumed { entered };
-        let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: Some(resumed) };
-        let saved_events = events.len();
-        let history = Arc::new(History::continuing(events));
+        let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: Some(resumed), done };
+        let (saved_events, saved_notes) = (events.len(), notes.len());
+        let history = Arc::new(History::continuing(events, notes));
         let (arn, name, started) = (row.arn.clone(), row.name.clone(), row.started);
-        let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events };
+        let live =
+            Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events, saved_notes };
         service.store.memory().running.insert(arn.clone(), live);
         let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) };
         launches.push((machine, arn, launch));

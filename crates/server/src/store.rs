@@ -130,8 +130,22 @@ pub struct Live {
     pub machine: Arc<MachineRecord>,
     pub history: Arc<History>,
     pub task: Option<AbortHandle>,
-    /// Events the database has.
+    /// Events and notes the database has.
     pub saved_events: usize,
+    pub saved_notes: usize,
+}
+
+impl Live {
+    /// What the database does not have yet: (events, first note's position, notes), marked saved.
+    pub fn unsaved(&mut self) -> (Vec<orderflow_asl::HistoryEvent>, usize, Vec<orderflow_asl::history::Note>) {
+        let len = self.history.len();
+        let events = self.history.events_from(self.saved_events, len.saturating_sub(self.saved_events));
+        self.saved_events = len;
+        let first = self.saved_notes;
+        let notes = self.history.notes_from(first);
+        self.saved_notes += notes.len();
+        (events, first, notes)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -227,24 +241,18 @@ impl Store {
     /// last flush; gives how many events it wrote.
     pub fn flush(&self) -> Result<usize, String> {
         let mut db = self.db();
-        let pending: Vec<(i64, Vec<orderflow_asl::HistoryEvent>)> = {
+        let pending: Vec<_> = {
             let mut memory = self.memory();
             memory
                 .running
                 .values_mut()
-                .filter_map(|live| {
-                    let len = live.history.len();
-                    (len > live.saved_events).then(|| {
-                        let events = live.history.events_from(live.saved_events, len - live.saved_events);
-                        live.saved_events = len;
-                        (live.row.seq, events)
-                    })
-                })
+                .filter(|live| live.history.len() > live.saved_events || live.history.notes_len() > live.saved_notes)
+                .map(|live| (live.row.seq, live.unsaved()))
                 .collect()
         };
         let mut written = 0;
-        for (seq, events) in pending {
-            db.save_execution(None, seq, &events)?;
+        for (seq, (events, first, notes)) in pending {
+            db.save_execution(None, seq, &events, (first, &notes))?;
             written += events.len();
         }
         Ok(written)

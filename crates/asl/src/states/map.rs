@@ -110,14 +110,28 @@ pub(crate) async fn run(
     let iteration_details =
         |index: usize| [("name", Detail::Shared(name.clone())), ("index", Detail::Number(index as u64))];
     let distributed = spec.processor.distributed;
+    // After a redrive, the iterations that succeeded before are not run again.
+    let done = run.take_done(scope.state);
+    let done = &done;
+    let entered = scope.entered_id;
     let mut iterations = futures_util::stream::iter(inputs.into_iter().enumerate().map(|(index, input)| async move {
+        if let Some(output) = done.get(&index) {
+            return Ok::<_, Failure>((Ok(Payload::measured(output.clone())), 0));
+        }
         if distributed {
             let own = Thread::silent();
-            return Ok::<_, Failure>((run.machine(&spec.processor, input, &own).await, 0));
+            let outcome = run.machine(&spec.processor, input, &own).await;
+            if let Ok(output) = &outcome {
+                run.note(entered, scope.state, index, &output.value);
+            }
+            return Ok::<_, Failure>((outcome, 0));
         }
         // Iterations continue the Map's line; each one's end is recorded beside it.
         run.record(thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
         let outcome = run.machine(&spec.processor, input, thread).await;
+        if let Ok(output) = &outcome {
+            run.note(entered, scope.state, index, &output.value);
+        }
         let kind = if outcome.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
         let key = if outcome.is_ok() { "mapIterationSucceededEventDetails" } else { "mapIterationFailedEventDetails" };
         let end = run.record_aside(thread, kind, Some(key), iteration_details(index))?;

@@ -15,7 +15,19 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input:
     run.record(scope.thread, "ParallelStateStarted", None, [])?;
     // The branches continue the state's line; ParallelStateFailed is the retry
     // loop's to record, as a retried attempt leaves none.
-    let runs = branches.iter().map(|branch| run.machine(branch, input.clone(), scope.thread));
+    // After a redrive, the branches that succeeded before are not run again.
+    let done = run.take_done(scope.state);
+    let runs = branches.iter().enumerate().map(|(index, branch)| {
+        let (input, done) = (input.clone(), done.get(&index).cloned());
+        async move {
+            if let Some(output) = done {
+                return Ok(Payload::measured(output));
+            }
+            let output = run.machine(branch, input, scope.thread).await?;
+            run.note(scope.entered_id, scope.state, index, &output.value);
+            Ok(output)
+        }
+    });
     match futures_util::future::try_join_all(runs).await {
         Ok(outputs) => {
             run.record_aside(scope.thread, "ParallelStateSucceeded", None, [])?;
