@@ -86,19 +86,24 @@ pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
 }
 
 /// A rule of `Choices`, which must name its `Next`.
-pub fn parse_top_rule(value: &Value, at: &str) -> Result<(Rule, String), DefinitionError> {
+/// A top-level rule: the rule, its Next, and its Assign as written.
+pub fn parse_top_rule(value: &Value, at: &str) -> Result<(Rule, String, Option<Value>), DefinitionError> {
     let next = value
         .get("Next")
         .and_then(Value::as_str)
         .ok_or_else(|| def_err(format!("{at}.Next"), "a top-level choice rule needs Next"))?;
-    Ok((parse_rule(value, at, true)?, next.to_owned()))
+    Ok((parse_rule(value, at, true)?, next.to_owned(), value.get("Assign").cloned()))
 }
 
 fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "a choice rule must be an object"))?;
-    let ops: Vec<&String> = obj.keys().filter(|k| !["Variable", "Next", "Comment"].contains(&k.as_str())).collect();
+    let ops: Vec<&String> =
+        obj.keys().filter(|k| !["Variable", "Next", "Comment", "Assign"].contains(&k.as_str())).collect();
     if !top && obj.contains_key("Next") {
         return Err(def_err(format!("{at}.Next"), "only top-level choice rules have Next"));
+    }
+    if !top && obj.contains_key("Assign") {
+        return Err(def_err(format!("{at}.Assign"), "only top-level choice rules have Assign"));
     }
     if ops.len() != 1 {
         return Err(def_err(at, "a choice rule needs exactly one operator"));
@@ -170,6 +175,7 @@ pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<boo
         match variable.root() {
             Root::Input => variable.select(input).ok().map(|v| v.into_owned()),
             Root::Context => context.select(variable).ok().map(|v| v.into_owned()),
+            Root::Variable => context.select_variable(variable).ok().map(|v| v.into_owned()),
         }
     };
     let required = |variable: &Path| {

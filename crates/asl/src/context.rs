@@ -43,6 +43,8 @@ pub struct StateFacts<'a> {
     pub item: Option<(usize, &'a Value)>,
     /// `$$.Task.Token` while a callback task's Parameters are filled.
     pub task_token: Option<&'a str>,
+    /// The workflow variables in scope.
+    pub vars: Option<&'a crate::variables::Frame>,
 }
 
 /// The context object for one evaluation scope, built at most once.
@@ -97,6 +99,17 @@ impl<'a> Context<'a> {
             }
         }
         path.select(self.value())
+    }
+
+    /// What a `$name...` path selects from the variable it names.
+    pub fn select_variable(&self, path: &Path) -> Result<Cow<'_, Value>, Missing> {
+        let name = path.variable().unwrap_or_default();
+        let value = self
+            .state
+            .vars
+            .and_then(|frame| frame.get(name))
+            .ok_or_else(|| Missing { detail: format!("The variable '{name}' is not defined") })?;
+        path.select(&value).map(|v| Cow::Owned(v.into_owned()))
     }
 
     fn build(&self) -> Value {

@@ -20,6 +20,7 @@ use crate::model::{Kind, State, StateMachine, Transition, UNRESOLVED};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope};
 use crate::rng::Rng;
 use crate::states;
+use crate::variables::Frame;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -306,6 +307,22 @@ impl<'a> Executor<'a> {
         }
         let execution_arn = run.facts.id.to_string();
         let thread = Thread::default();
+        let vars = Frame::root();
+        if o.redrive.is_some() {
+            // The variables the execution had: those its top-level states set, in order.
+            let top: Vec<&str> = self.machine.states.iter().map(|s| &*s.name).collect();
+            for event in run.history.events() {
+                if event.kind.ends_with("StateExited")
+                    && event.state_name().is_some_and(|n| top.contains(&n))
+                    && let Some(assigned) =
+                        event.details().and_then(|d| d.get("assignedVariables")).and_then(Value::as_object)
+                {
+                    vars.preset(assigned.iter().filter_map(|(name, text)| {
+                        Some((Arc::from(name.as_str()), serde_json::from_str(text.as_str()?).ok()?))
+                    }));
+                }
+            }
+        }
         let outcome = match &o.redrive {
             Some(redrive) => {
                 thread.set_last(run.history.len() as u64);
@@ -329,7 +346,8 @@ impl<'a> Executor<'a> {
                         format!("the redriven state '{}' is not in the definition", redrive.state),
                     )),
                     (Ok(_), Some(at)) => {
-                        run.machine_from(self.machine, at, Payload::measured(redrive.input.clone()), &thread).await
+                        run.machine_from(self.machine, at, Payload::measured(redrive.input.clone()), &thread, &vars)
+                            .await
                     }
                 }
             }
@@ -351,7 +369,7 @@ impl<'a> Executor<'a> {
                         StatesError::DataLimitExceeded,
                         format!("The execution input exceeds the maximum of {MAX_PAYLOAD_BYTES} bytes."),
                     )),
-                    Ok(_) => run.machine(self.machine, input.clone(), &thread).await,
+                    Ok(_) => run.machine(self.machine, input.clone(), &thread, &vars).await,
                 }
             }
         };
@@ -629,13 +647,15 @@ impl Run<'_> {
         self.deadline.map(|d| Duration::try_from(d - self.clock.now()).unwrap_or(Duration::ZERO))
     }
 
+    /// Runs `machine` with the variables of `vars` in scope.
     pub fn machine<'b>(
         &'b self,
         machine: &'b StateMachine,
         input: Payload,
         thread: &'b Thread,
+        vars: &'b Arc<Frame>,
     ) -> BoxFuture<'b, Result<Payload, Failure>> {
-        self.machine_from(machine, machine.start_at.index, input, thread)
+        self.machine_from(machine, machine.start_at.index, input, thread, vars)
     }
 
     /// Runs `machine` from its state `start`.
@@ -645,6 +665,7 @@ impl Run<'_> {
         start: usize,
         input: Payload,
         thread: &'b Thread,
+        vars: &'b Arc<Frame>,
     ) -> BoxFuture<'b, Result<Payload, Failure>> {
         Box::pin(async move {
             let mut index = start;
@@ -654,7 +675,7 @@ impl Run<'_> {
                 let state = machine.states.get(index).ok_or_else(|| {
                     Failure::new(StatesError::Runtime, "the definition names a state that does not exist")
                 })?;
-                match self.state(state, input, thread).await? {
+                match self.state(state, input, thread, vars).await? {
                     Step::Next(next, output) => {
                         index = next;
                         input = output;
@@ -665,7 +686,7 @@ impl Run<'_> {
         })
     }
 
-    async fn state(&self, state: &State, raw: Payload, thread: &Thread) -> Result<Step, Failure> {
+    async fn state(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
         let resumed = self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()).take();
         let (entered_id, entered) = match resumed {
             Some(entry) => entry,
@@ -680,12 +701,13 @@ impl Run<'_> {
                 (id, entered)
             }
         };
-        let scope = Scope { run: self, state, thread, entered_id, entered_time: entered };
+        let scope =
+            Scope { run: self, state, thread, entered_id, entered_time: entered, vars, assigned: Default::default() };
         let output = match &state.kind {
             Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw.value, error, cause)),
             Kind::Succeed => states::succeed::run(&scope, &raw)?,
-            Kind::Choice { choices, default } => {
-                let (next, output) = states::choice::run(&scope, &raw, choices, default.as_ref())?;
+            Kind::Choice { choices, default, assigns } => {
+                let (next, output) = states::choice::run(&scope, &raw, choices, default.as_ref(), assigns)?;
                 let output = self.exit(&scope, output)?;
                 return Ok(Step::Next(next, output));
             }
@@ -715,12 +737,13 @@ impl Run<'_> {
 
     fn exit(&self, scope: &Scope<'_, '_>, mut output: Payload) -> Result<Payload, Failure> {
         scope.check_size(&mut output, &scope.state.name)?;
-        self.record(
-            scope.thread,
-            states::event_names(&scope.state.kind).1,
-            Some("stateExitedEventDetails"),
-            [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.value.clone()))],
-        )?;
+        let mut details: Fields =
+            [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.value.clone()))]
+                .into();
+        if let Some(assigned) = scope.assigned.get() {
+            details.push("assignedVariables", Detail::Assigned(assigned.clone()));
+        }
+        self.record(scope.thread, states::event_names(&scope.state.kind).1, Some("stateExitedEventDetails"), details)?;
         Ok(output)
     }
 
@@ -773,6 +796,7 @@ impl Run<'_> {
                     self.took(state, "Catch", i, &f.error);
                     let catcher = &state.catch[i];
                     let error = Payload::measured(Arc::new(f.to_value()));
+                    scope.assign(catcher.assign.as_ref(), &error, &scope.context(None))?;
                     let output = scope.result_path(catcher.result_path.as_ref(), raw, error)?;
                     if catcher.next.index == UNRESOLVED {
                         return Err(Failure::new(StatesError::Runtime, "a Catch names a state that does not exist"));
@@ -817,6 +841,7 @@ impl Run<'_> {
                 }
             }
         };
+        scope.assign(state.assign.as_ref(), &result, &context)?;
         let selected = match &state.io.result_selector {
             Some(selector) => scope.render(selector, &result, &context)?,
             None => result,

@@ -51,6 +51,9 @@ pub enum Detail {
     /// A JSON value shown as its text, alone.
     Json(Arc<Value>),
     Number(u64),
+    /// Workflow variables a state set, shown as an object of their JSON
+    /// texts, with `<key>Details: {"truncated": false}` beside it.
+    Assigned(crate::variables::Assigned),
 }
 
 impl Detail {
@@ -93,6 +96,7 @@ impl Fields {
         Fields { integration: Some(resource), ..Fields::default() }
     }
 
+    #[inline]
     pub fn push(&mut self, name: &'static str, detail: Detail) {
         debug_assert!(usize::from(self.len) < self.items.len(), "an event with more than three members");
         if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
@@ -116,6 +120,7 @@ impl Fields {
 }
 
 impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
+    #[inline]
     fn from(items: [(&'static str, Detail); N]) -> Self {
         let mut fields = Fields::default();
         for (name, detail) in items {
@@ -276,6 +281,14 @@ impl History {
                         }
                         Detail::Payload(value) => {
                             body.insert((*name).to_owned(), Value::String(value.to_string()));
+                            body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
+                        }
+                        Detail::Assigned(vars) => {
+                            let shown = vars
+                                .iter()
+                                .map(|(var, value)| (var.to_string(), Value::String(value.to_string())))
+                                .collect();
+                            body.insert((*name).to_owned(), Value::Object(shown));
                             body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
                         }
                     }

@@ -1,13 +1,14 @@
 //! A local executor for Amazon States Language definitions in the JSONPath
-//! query language: a definition is compiled once into an internal form
-//! (states by index, paths, templates, intrinsic calls and Choice rules
-//! parsed), then run with Step Functions' semantics against pluggable task
-//! invokers, keeping an execution history shaped like GetExecutionHistory.
+//! query language, with workflow variables: a definition is compiled once
+//! into an internal form (states by index, paths, templates, intrinsic calls
+//! and Choice rules parsed), then run with Step Functions' semantics against
+//! pluggable task invokers, keeping an execution history shaped like
+//! GetExecutionHistory.
 //!
 //! The Lambda callback pattern (`lambda:invoke.waitForTaskToken`) waits on
 //! task tokens that the caller answers (`TaskTokens`; `orderflow serve`
 //! does). Not supported yet, and refused by name when a definition uses
-//! them: the JSONata query language and workflow variables, `.sync`
+//! them: the JSONata query language, `.sync`
 //! integrations, other callback integrations, service integrations other
 //! than Lambda, activities, Distributed Map's S3 reader and writer.
 
@@ -25,6 +26,7 @@ pub mod rng;
 pub(crate) mod states;
 pub mod template;
 pub mod test_state;
+pub mod variables;
 
 pub use error::{Failure, StatesError};
 pub use executor::{

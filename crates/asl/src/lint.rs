@@ -52,7 +52,7 @@ fn targets(machine: &StateMachine, index: usize) -> Vec<(String, &Target)> {
     if let Transition::Next(next) = &state.transition {
         out.push(("Next".to_owned(), next));
     }
-    if let Kind::Choice { choices, default } = &state.kind {
+    if let Kind::Choice { choices, default, .. } = &state.kind {
         out.extend(choices.iter().enumerate().map(|(i, (_, next))| (format!("Choices[{i}].Next"), next)));
         if let Some(d) = default {
             out.push(("Default".to_owned(), d));

@@ -75,6 +75,8 @@ pub struct State {
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// Workflow variables the state sets (`Assign`): a template like Parameters.
+    pub assign: Option<Template>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +113,8 @@ pub struct Catcher {
     pub error_equals: Vec<String>,
     pub result_path: Option<ReferencePath>,
     pub next: Target,
+    /// Variables set when this catcher takes the error (`$` is the error output).
+    pub assign: Option<Template>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -176,6 +180,8 @@ pub enum Kind {
     Choice {
         choices: Vec<(Rule, Target)>,
         default: Option<Target>,
+        /// Each rule's own Assign, by the rule's index.
+        assigns: Vec<Option<Template>>,
     },
     Wait(WaitFor),
     Succeed,
@@ -206,7 +212,6 @@ impl Kind {
 
 /// Fields Step Functions knows that this executor does not run, and why.
 const UNSUPPORTED_FIELDS: &[(&str, &str)] = &[
-    ("Assign", "workflow variables (Assign)"),
     ("Arguments", "the JSONata query language (Arguments)"),
     ("Output", "the JSONata query language (Output)"),
     ("Items", "the JSONata query language (Items)"),
@@ -263,7 +268,7 @@ fn resolve(machine: &mut StateMachine) {
             fix(&mut c.next);
         }
         match &mut state.kind {
-            Kind::Choice { choices, default } => {
+            Kind::Choice { choices, default, .. } => {
                 choices.iter_mut().for_each(|(_, t)| fix(t));
                 if let Some(d) = default {
                     fix(d);
@@ -397,21 +402,21 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
     check_query_language(obj, &field("QueryLanguage"))?;
     let kind_name = string(obj, "Type", &field("Type"))?.ok_or_else(|| def_err(field("Type"), "is required"))?;
     let allowed: Vec<&str> = match kind_name.as_str() {
-        "Pass" => [COMMON, FLOW, IO, &["Parameters", "ResultPath", "Result"]].concat(),
+        "Pass" => [COMMON, FLOW, IO, &["Parameters", "ResultPath", "Result", "Assign"]].concat(),
         "Task" => [
             COMMON,
             FLOW,
             IO,
             RESULT,
             ERRORS,
-            &["Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"],
+            &["Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Assign"],
         ]
         .concat(),
-        "Choice" => [COMMON, IO, &["Choices", "Default"]].concat(),
-        "Wait" => [COMMON, FLOW, IO, &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]].concat(),
+        "Choice" => [COMMON, IO, &["Choices", "Default", "Assign"]].concat(),
+        "Wait" => [COMMON, FLOW, IO, &["Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Assign"]].concat(),
         "Succeed" => [COMMON, IO].concat(),
         "Fail" => [COMMON, &["Error", "ErrorPath", "Cause", "CausePath"]].concat(),
-        "Parallel" => [COMMON, FLOW, IO, RESULT, ERRORS, &["Branches"]].concat(),
+        "Parallel" => [COMMON, FLOW, IO, RESULT, ERRORS, &["Branches", "Assign"]].concat(),
         "Map" => [
             COMMON,
             FLOW,
@@ -430,6 +435,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
                 "ToleratedFailurePercentage",
                 "ToleratedFailurePercentagePath",
                 "Label",
+                "Assign",
             ],
         ]
         .concat(),
@@ -484,12 +490,19 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             }
         }
         "Choice" => {
-            let choices = non_empty_list_field(obj, "Choices", at, choice::parse_top_rule)?
-                .into_iter()
-                .map(|(rule, next)| (rule, Target::new(&next)))
-                .collect();
+            let parsed = non_empty_list_field(obj, "Choices", at, choice::parse_top_rule)?;
+            let mut choices = Vec::with_capacity(parsed.len());
+            let mut assigns = Vec::with_capacity(parsed.len());
+            for (i, (rule, next, assign)) in parsed.into_iter().enumerate() {
+                choices.push((rule, Target::new(&next)));
+                let at = format!("{}[{i}].Assign", field("Choices"));
+                assigns.push(match assign {
+                    Some(v) => Some(Template::compile(&v).map_err(|(inner, m)| def_err(format!("{at}{inner}"), m))?),
+                    None => None,
+                });
+            }
             let default = string(obj, "Default", &field("Default"))?.map(|d| Target::new(&d));
-            Kind::Choice { choices, default }
+            Kind::Choice { choices, default, assigns }
         }
         "Wait" => {
             let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
@@ -569,7 +582,8 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             }))
         }
     };
-    Ok(State { name: name.into(), kind, io, transition, retry, catch })
+    let assign = template_field(obj, "Assign", &field("Assign"))?;
+    Ok(State { name: name.into(), kind, io, transition, retry, catch, assign })
 }
 
 /// A Fail state's `Error`/`ErrorPath` or `Cause`/`CausePath`.
@@ -703,10 +717,9 @@ fn parse_retrier(value: &Value, at: &str) -> Result<Retrier, DefinitionError> {
 fn parse_catcher(value: &Value, at: &str) -> Result<Catcher, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "must be an object"))?;
     for key in obj.keys() {
-        if !["ErrorEquals", "Next", "ResultPath", "Comment"].contains(&key.as_str()) {
+        if !["ErrorEquals", "Next", "ResultPath", "Comment", "Assign"].contains(&key.as_str()) {
             let message = match key.as_str() {
                 "Output" => "the JSONata query language (Output) is not supported by this executor yet".to_owned(),
-                "Assign" => "workflow variables (Assign) are not supported by this executor yet".to_owned(),
                 _ => "is not a field of a catcher".to_owned(),
             };
             return Err(def_err(format!("{at}.{key}"), message));
@@ -718,6 +731,7 @@ fn parse_catcher(value: &Value, at: &str) -> Result<Catcher, DefinitionError> {
         next: Target::new(
             &string(obj, "Next", &format!("{at}.Next"))?.ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?,
         ),
+        assign: template_field(obj, "Assign", &format!("{at}.Assign"))?,
     })
 }
 

@@ -28,12 +28,16 @@ enum Form {
 pub enum Root {
     Input,
     Context,
+    /// A workflow variable's value (`$name...`).
+    Variable,
 }
 
 #[derive(Debug, Clone)]
 pub struct Path {
     text: String,
     root: Root,
+    /// The variable a `$name...` path reads.
+    variable: Option<std::sync::Arc<str>>,
     form: Form,
 }
 
@@ -57,10 +61,13 @@ impl Path {
             Some(r) => (Root::Context, r),
             None => (Root::Input, rest),
         };
-        if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
-            return Err(format!(
-                "{text:?} references a workflow variable; workflow variables are not supported by this executor yet"
-            ));
+        let (root, variable, rest) = match variable_name(rest) {
+            Some((name, after)) if root == Root::Input => (Root::Variable, Some(std::sync::Arc::from(name)), after),
+            Some(_) => return Err(format!("{text:?} is not a valid JSONPath")),
+            None => (root, None, rest),
+        };
+        if !rest.is_empty() && !rest.starts_with(['.', '[']) {
+            return Err(format!("{text:?} is not a valid JSONPath"));
         }
         let form = match definite_steps(rest) {
             Some(steps) => Form::Definite(steps),
@@ -69,7 +76,7 @@ impl Path {
                 Form::Query(JsonPath::parse(&rfc).map_err(|e| format!("{text:?} is not a valid JSONPath: {e}"))?)
             }
         };
-        Ok(Path { text: text.to_owned(), root, form })
+        Ok(Path { text: text.to_owned(), root, variable, form })
     }
 
     pub fn text(&self) -> &str {
@@ -78,6 +85,11 @@ impl Path {
 
     pub fn root(&self) -> Root {
         self.root
+    }
+
+    /// The variable a `$name...` path reads.
+    pub fn variable(&self) -> Option<&str> {
+        self.variable.as_deref()
     }
 
     /// `$` itself: the whole document.
@@ -130,6 +142,17 @@ impl Path {
             Form::Query(_) => self.select(&doc).map(Cow::into_owned),
         }
     }
+}
+
+/// A workflow variable's name at the start of a path's text (after its
+/// `$`), and what follows it.
+fn variable_name(rest: &str) -> Option<(&str, &str)> {
+    let first = rest.chars().next()?;
+    if !(first.is_alphabetic() || first == '_') {
+        return None;
+    }
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    Some((&rest[..end], &rest[end..]))
 }
 
 /// The value at `steps` below `doc`.
@@ -351,7 +374,12 @@ mod tests {
         assert_eq!(select("$.detail.delivery-partner", &jayway), Ok(json!("UQS")));
         assert_eq!(select("$.detail.2nd", &jayway), Ok(json!(2)));
         assert_eq!(Path::parse("$$.State.Name").unwrap().root(), Root::Context);
-        assert!(Path::parse("$var").unwrap_err().contains("workflow variable"));
+        let variable = Path::parse("$order.lines[0]").unwrap();
+        assert_eq!((variable.root(), variable.variable()), (Root::Variable, Some("order")));
+        assert_eq!(variable.select(&json!({"lines": [7]})).map(|v| v.into_owned()), Ok(json!(7)));
+        assert_eq!(Path::parse("$x").unwrap().steps(), Some(&[][..]));
+        assert!(Path::parse("$$x").is_err());
+        assert!(Path::parse("$x-y").is_err());
         assert_eq!(Path::parse("$.a.b").unwrap().select_owned(input.clone()), Ok(json!([1, 2, 3])));
     }
 

@@ -56,6 +56,11 @@ pub(crate) struct Scope<'r, 'a> {
     pub entered_id: u64,
     /// Unix nanoseconds.
     pub entered_time: i128,
+    /// The workflow variables in scope.
+    pub vars: &'r Arc<crate::variables::Frame>,
+    /// What the state's Assign (or its matched Choice rule's, or its
+    /// catcher's) set, for its StateExited event.
+    pub assigned: std::sync::OnceLock<crate::variables::Assigned>,
 }
 
 impl<'r, 'a> Scope<'r, 'a> {
@@ -66,7 +71,14 @@ impl<'r, 'a> Scope<'r, 'a> {
     pub fn item_context<'s>(&'s self, retry_count: Option<u32>, item: Option<(usize, &'s Value)>) -> Context<'s> {
         Context::new(
             &self.run.facts,
-            StateFacts { name: &self.state.name, entered_time: self.entered_time, retry_count, item, task_token: None },
+            StateFacts {
+                name: &self.state.name,
+                entered_time: self.entered_time,
+                retry_count,
+                item,
+                task_token: None,
+                vars: Some(self.vars),
+            },
         )
     }
 
@@ -80,6 +92,7 @@ impl<'r, 'a> Scope<'r, 'a> {
                 retry_count: Some(retry_count),
                 item: None,
                 task_token: Some(token),
+                vars: Some(self.vars),
             },
         )
     }
@@ -105,6 +118,7 @@ impl<'r, 'a> Scope<'r, 'a> {
         match path.root() {
             Root::Input => path.select(input),
             Root::Context => context.select(path),
+            Root::Variable => context.select_variable(path),
         }
     }
 
@@ -123,6 +137,7 @@ impl<'r, 'a> Scope<'r, 'a> {
             _ if !path.is_definite() => json_len(selected),
             Root::Input => size,
             Root::Context => self.run.facts.input_size + size + CONTEXT_EXTRA,
+            Root::Variable => json_len(selected),
         }
     }
 
@@ -155,7 +170,14 @@ impl<'r, 'a> Scope<'r, 'a> {
         input: &'x Value,
         context: &'x Context<'_>,
     ) -> Result<Cow<'x, Value>, Failure> {
-        self.select(path, input, context).map_err(|_| self.missing_in_field(path.text(), field, input))
+        self.select(path, input, context).map_err(|m| match path.root() {
+            Root::Variable => self.runtime(format!(
+                "The JSONPath '{}' specified for the field '{field}' could not be found: {}",
+                path.text(),
+                m.detail
+            )),
+            _ => self.missing_in_field(path.text(), field, input),
+        })
     }
 
     /// The value of an intrinsic call written in `field`.
@@ -191,6 +213,29 @@ impl<'r, 'a> Scope<'r, 'a> {
             _ => Ok((Value::Null, 4)),
         })?;
         Ok(Payload::new(value, size))
+    }
+
+    /// Sets the variables of an Assign, `$` being `value`: every value is read
+    /// first, then all are set at once; they show in the StateExited event.
+    pub fn assign(&self, template: Option<&Template>, value: &Payload, context: &Context<'_>) -> Result<(), Failure> {
+        let Some(template) = template else { return Ok(()) };
+        let rendered = self.render(template, value, context)?;
+        let Value::Object(map) = Arc::unwrap_or_clone(rendered.value) else { return Ok(()) };
+        if map.is_empty() {
+            return Ok(());
+        }
+        let assigned: Vec<(Arc<str>, Arc<Value>, usize)> = map
+            .into_iter()
+            .map(|(name, value)| {
+                let size = json_len(&value) + name.len();
+                (Arc::from(name), Arc::new(value), size)
+            })
+            .collect();
+        self.vars.assign(&assigned).map_err(|e| self.runtime(e))?;
+        let shown: crate::variables::Assigned = assigned.into_iter().map(|(name, value, _)| (name, value)).collect();
+        // A state assigns once: by itself, by its matched Choice rule, or by its catcher.
+        let _ = self.assigned.set(shown);
+        Ok(())
     }
 
     /// The state's input with `result` put at `path`; `None` keeps the input.

@@ -90,6 +90,8 @@ pub struct TestSetup {
     pub retry_count: u32,
     /// The context object (`$$`) to test with, over the one a run would have.
     pub context: Option<Value>,
+    /// Workflow variables in scope (TestState's `variables`).
+    pub variables: serde_json::Map<String, Value>,
 }
 
 /// Runs `state` once on `input`. Err: what cannot be tested (a mock on a
@@ -103,7 +105,7 @@ pub async fn test_state(
     clock: &dyn Clock,
     options: &ExecutionOptions,
 ) -> Result<TestOutcome, String> {
-    let TestSetup { mock, retry_count, context } = setup;
+    let TestSetup { mock, retry_count, context, variables } = setup;
     let runs_something = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. });
     if mock.is_some() && !runs_something {
         return Err(format!(
@@ -134,7 +136,17 @@ pub async fn test_state(
     let mut run = Run::new(parts, options, &raw, Default::default());
     run.facts.given = context.map(std::sync::Arc::new);
     let thread = Thread::default();
-    let scope = Scope { run: &run, state, thread: &thread, entered_id: 1, entered_time: clock.now_nanos() };
+    let vars = crate::variables::Frame::root();
+    vars.preset(variables.into_iter().map(|(name, value)| (std::sync::Arc::from(name), value)));
+    let scope = Scope {
+        run: &run,
+        state,
+        thread: &thread,
+        entered_id: 1,
+        entered_time: clock.now_nanos(),
+        vars: &vars,
+        assigned: Default::default(),
+    };
     let mut seen = Inspection { input: Some((*raw.value).clone()), ..Inspection::default() };
     let flowed = flow(&scope, &raw, retry_count, &mut seen).await;
     let ok = |output: Payload, next: Option<String>, seen: Inspection| TestOutcome {
@@ -177,6 +189,9 @@ pub async fn test_state(
         let catcher = &state.catch[i];
         let error = Payload::measured(std::sync::Arc::new(failure.to_value()));
         seen.catch_index = Some(i);
+        if let Err(f) = scope.assign(catcher.assign.as_ref(), &error, &scope.context(None)) {
+            return Ok(failed(f, seen));
+        }
         return Ok(match scope.result_path(catcher.result_path.as_ref(), raw, error) {
             Ok(output) => TestOutcome {
                 status: TestStatus::CaughtError,
@@ -211,15 +226,19 @@ async fn flow(
             seen.after_input_path = keep(&effective);
             Ok((scope.output_path(effective, &context)?, None))
         }
-        Kind::Choice { choices, default } => {
+        Kind::Choice { choices, default, assigns } => {
             let effective = scope.input_path(raw, &context)?;
             seen.after_input_path = keep(&effective);
             let mut chosen = None;
-            for (rule, next) in choices {
+            for (i, (rule, next)) in choices.iter().enumerate() {
                 if crate::choice::evaluate(rule, &effective.value, &context).map_err(|e| scope.runtime(e))? {
                     chosen = Some(next);
+                    scope.assign(assigns.get(i).and_then(Option::as_ref), &effective, &context)?;
                     break;
                 }
+            }
+            if chosen.is_none() && default.is_some() {
+                scope.assign(state.assign.as_ref(), &effective, &context)?;
             }
             let next = chosen.or(default.as_ref()).ok_or_else(|| {
                 Failure::new(
@@ -257,6 +276,7 @@ async fn flow(
                     }
                 }
             };
+            scope.assign(state.assign.as_ref(), &result, &context)?;
             match &state.kind {
                 Kind::Wait(_) => Ok((scope.output_path(result, &context)?, next_of(state))),
                 Kind::Pass { .. } => {
@@ -340,6 +360,10 @@ fn settle(
 ) -> Result<(Payload, Option<String>), Failure> {
     let io = &scope.state.io;
     let keep = |p: &Payload| Some((*p.value).clone());
+    if !matches!(scope.state.kind, Kind::Task { .. }) {
+        // A Task's Assign was read in the flow, on the same result.
+        scope.assign(scope.state.assign.as_ref(), &result, context)?;
+    }
     let selected = match &io.result_selector {
         Some(selector) => {
             let selected = scope.render(selector, &result, context)?;

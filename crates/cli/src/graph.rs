@@ -57,7 +57,7 @@ fn draw(machine: &StateMachine, written: Option<&Ordered>, indent: &str, top: bo
             Transition::End if top => out.push_str(&format!("{indent}{n} --> stop((end))\n")),
             _ => {}
         }
-        if let Kind::Choice { choices, default } = &state.kind {
+        if let Kind::Choice { choices, default, .. } = &state.kind {
             for (i, (_, next)) in choices.iter().enumerate() {
                 out.push_str(&format!("{indent}{n} -- \"rule {}\" --> {}\n", i + 1, id(&next.name)));
             }

@@ -218,7 +218,7 @@ fn coverage_items(machine: &StateMachine, out: &mut Vec<(&'static str, String)>)
     for state in &machine.states {
         let name = &*state.name;
         out.push(("states", name.to_owned()));
-        if let Kind::Choice { choices, default } = &state.kind {
+        if let Kind::Choice { choices, default, .. } = &state.kind {
             out.extend((0..choices.len()).map(|i| ("choice branches", format!("{name}.Choices[{i}]"))));
             if default.is_some() {
                 out.push(("choice branches", format!("{name}.Default")));

@@ -530,7 +530,7 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {"FunctionName": "ask-a-human", "Payload": {"order.$": "$.order", "token.$": "$$.Task.Token"}},
-            "HeartbeatSeconds": 2,
+            "HeartbeatSeconds": 6,
             "End": true
         }}
     })
@@ -588,7 +588,7 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
     let (_, _, err) = aws(&server, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
     assert!(err.contains("TaskDoesNotExist"), "a stopped execution's token is closed: {err}");
 
-    // Nobody answers: HeartbeatSeconds (2) ends it.
+    // Nobody answers: HeartbeatSeconds (6, room for slow CLI calls on a busy machine) ends it.
     let silent = start("silent");
     let done = until_done(&server, &silent).await;
     assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("States.HeartbeatTimeout")));
@@ -750,4 +750,34 @@ async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
     let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
     let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "MapIterationStarted").count(), 3 + 2, "a, b, bad-c; then bad-c, d");
+}
+
+/// A redriven execution has the variables its states had set before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redriven_execution_keeps_its_variables() {
+    let server = server_with(Arc::new(FailsOnce(Default::default()))).await;
+    let role = "arn:aws:iam::123456789012:role/local";
+    let definition = json!({
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {"Type": "Pass", "Assign": {"kept.$": "$.n", "label": "first"}, "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+                     "Parameters": {"kept.$": "$kept", "label.$": "$label"}, "End": true}
+        }
+    })
+    .to_string();
+    let machine =
+        ok(&server, &["create-state-machine", "--name", "vars", "--definition", &definition, "--role-arn", role]);
+    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
+    let started = ok(&server, &["start-execution", "--state-machine-arn", &machine, "--input", r#"{"n": 7}"#]);
+    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    assert_eq!(until_done(&server, &execution).await["status"], "FAILED");
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
+    let exited = history["events"].as_array().unwrap().iter().find(|e| e["type"] == "PassStateExited").unwrap();
+    assert_eq!(exited["stateExitedEventDetails"]["assignedVariables"], json!({"kept": "7", "label": "\"first\""}));
+    ok(&server, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"kept": 7, "label": "first"}));
 }

@@ -60,14 +60,11 @@ fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
 
 pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
     let _ = (&r.role_arn, r.reveal_secrets);
-    // Variables only matter to a state that reads them, and a definition
-    // that reads a variable is refused at load below (orderflow runs no
-    // workflow variables yet); what is given must still be a JSON object.
-    if let Some(variables) = &r.variables
-        && !json_text(variables, "variables")?.is_object()
-    {
-        return Err(ApiError::validation("variables must be a JSON object of variable names and values"));
-    }
+    let variables = match r.variables.as_deref().map(|v| json_text(v, "variables")).transpose()? {
+        None => Map::new(),
+        Some(Value::Object(vars)) => vars,
+        Some(_) => return Err(ApiError::validation("variables must be a JSON object of variable names and values")),
+    };
     let context = r.context.as_deref().map(|c| json_text(c, "the context")).transpose()?;
     let level = r.inspection_level.as_deref().unwrap_or("INFO");
     if !["INFO", "DEBUG", "TRACE"].contains(&level) {
@@ -141,7 +138,7 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         account: service.config.account.as_str().into(),
         ..Default::default()
     };
-    let setup = TestSetup { mock, retry_count: config.retrier_retry_count.unwrap_or(0), context };
+    let setup = TestSetup { mock, retry_count: config.retrier_retry_count.unwrap_or(0), context, variables };
     let outcome = test_state(state, input, setup, service.invoker.as_ref(), service.clock.as_ref(), &options)
         .await
         .map_err(ApiError::validation)?;

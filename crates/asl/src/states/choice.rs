@@ -10,6 +10,7 @@ pub(crate) fn run(
     raw: &Payload,
     choices: &[(Rule, Target)],
     default: Option<&Target>,
+    assigns: &[Option<crate::template::Template>],
 ) -> Result<(usize, Payload), Failure> {
     let context = scope.context(None);
     let effective = scope.input_path(raw, &context)?;
@@ -18,8 +19,13 @@ pub(crate) fn run(
         if choice::evaluate(rule, &effective.value, &context).map_err(|e| scope.runtime(e))? {
             scope.run.took(scope.state, "Choices", i, "");
             chosen = Some(next);
+            // The matched rule's Assign; the state's own is for its Default.
+            scope.assign(assigns.get(i).and_then(Option::as_ref), &effective, &context)?;
             break;
         }
+    }
+    if chosen.is_none() && default.is_some() {
+        scope.assign(scope.state.assign.as_ref(), &effective, &context)?;
     }
     if chosen.is_none() && default.is_some() {
         scope.run.took(scope.state, "Default", 0, "");

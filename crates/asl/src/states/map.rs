@@ -17,6 +17,7 @@ use crate::model::{Given, MapSpec};
 use crate::path::Path;
 use crate::pipeline::{Payload, Scope};
 use crate::states::wait::shown;
+use crate::variables::Frame;
 
 /// Step Functions runs at most this many inline Map iterations at once.
 const MAX_INLINE_CONCURRENCY: usize = 40;
@@ -49,7 +50,10 @@ pub(crate) async fn run(
         Given::Value(n) => *n,
         Given::Path(p) => {
             let v = read(p)?;
-            v.as_u64().ok_or_else(|| not_a(p, "MaxConcurrencyPath", &v, "integer"))?
+            // A number, or a string that reads as one, as AWS takes it.
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                .ok_or_else(|| not_a(p, "MaxConcurrencyPath", &v, "integer"))?
         }
     };
     // AWS starts the Map (with its length) after reading MaxConcurrencyPath,
@@ -65,7 +69,11 @@ pub(crate) async fn run(
         Some(Given::Value(n)) => Some(*n),
         Some(Given::Path(p)) => {
             let v = read(p)?;
-            Some(v.as_i64().ok_or_else(|| not_a(p, "ToleratedFailureCountPath", &v, "integer"))?)
+            Some(
+                v.as_i64()
+                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                    .ok_or_else(|| not_a(p, "ToleratedFailureCountPath", &v, "integer"))?,
+            )
         }
     };
     if tolerated_count.is_some_and(|c| c < 0) {
@@ -76,7 +84,11 @@ pub(crate) async fn run(
         Some(Given::Value(p)) => Some(*p),
         Some(Given::Path(p)) => {
             let v = read(p)?;
-            Some(v.as_f64().ok_or_else(|| not_a(p, "ToleratedFailurePercentagePath", &v, "float"))?)
+            Some(
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                    .ok_or_else(|| not_a(p, "ToleratedFailurePercentagePath", &v, "float"))?,
+            )
         }
     };
     if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
@@ -120,7 +132,8 @@ pub(crate) async fn run(
         }
         if distributed {
             let own = Thread::silent();
-            let outcome = run.machine(&spec.processor, input, &own).await;
+            let vars = Frame::child(scope.vars);
+            let outcome = run.machine(&spec.processor, input, &own, &vars).await;
             if let Ok(output) = &outcome {
                 run.note(entered, scope.state, index, &output.value);
             }
@@ -128,7 +141,9 @@ pub(crate) async fn run(
         }
         // Iterations continue the Map's line; each one's end is recorded beside it.
         run.record(thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
-        let outcome = run.machine(&spec.processor, input, thread).await;
+        // Each iteration reads the outer variables and keeps its own assignments.
+        let vars = Frame::child(scope.vars);
+        let outcome = run.machine(&spec.processor, input, thread, &vars).await;
         if let Ok(output) = &outcome {
             run.note(entered, scope.state, index, &output.value);
         }

@@ -23,7 +23,9 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input:
             if let Some(output) = done {
                 return Ok(Payload::measured(output));
             }
-            let output = run.machine(branch, input, scope.thread).await?;
+            // Each branch reads the outer variables and keeps its own assignments.
+            let vars = crate::variables::Frame::child(scope.vars);
+            let output = run.machine(branch, input, scope.thread, &vars).await?;
             run.note(scope.entered_id, scope.state, index, &output.value);
             Ok(output)
         }

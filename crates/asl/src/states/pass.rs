@@ -23,6 +23,7 @@ pub(crate) fn run(
         }
         (None, None) => scope.input_path(&raw, &context)?,
     };
+    scope.assign(scope.state.assign.as_ref(), &value, &context)?;
     let combined = scope.result_path(io.result_path.as_ref(), raw, value)?;
     scope.output_path(combined, &context)
 }

@@ -61,6 +61,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         return Err(Failure { error: EXECUTION_TIMED_OUT.to_owned(), cause: None });
     }
     scope.run.clock.sleep(duration).await;
+    scope.assign(scope.state.assign.as_ref(), &effective, &context)?;
     scope.output_path(effective, &context)
 }
 

@@ -1,0 +1,91 @@
+//! Workflow variables (`Assign`, read as `$name`): one frame per scope. The
+//! execution has the outer frame; each Map iteration and Parallel branch
+//! gets its own, which reads the outer ones and keeps its own assignments.
+//! Values are shared, never copied, between the frame and what reads them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+/// Step Functions' quota on the variables one `Assign` sets, as JSON text.
+pub const MAX_ASSIGN_BYTES: usize = 256 * 1024;
+/// Step Functions' quota on all the variables an execution holds at once.
+pub const MAX_STORED_BYTES: usize = 10 * 1024 * 1024;
+
+/// Variables by name: each value with its JSON size.
+type Vars = HashMap<Arc<str>, (Arc<Value>, usize)>;
+
+/// What one state assigned, in its order, for its StateExited event.
+pub type Assigned = Arc<[(Arc<str>, Arc<Value>)]>;
+
+#[derive(Debug, Default)]
+pub struct Frame {
+    vars: Mutex<Vars>,
+    parent: Option<Arc<Frame>>,
+}
+
+impl Frame {
+    /// The outer frame of an execution, empty.
+    pub fn root() -> Arc<Frame> {
+        Arc::new(Frame::default())
+    }
+
+    /// A frame for an iteration or branch of a state run in `parent`.
+    pub fn child(parent: &Arc<Frame>) -> Arc<Frame> {
+        Arc::new(Frame { vars: Mutex::default(), parent: Some(parent.clone()) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vars> {
+        self.vars.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A variable's value, from this frame or the nearest outer one that has it.
+    pub fn get(&self, name: &str) -> Option<Arc<Value>> {
+        if let Some((value, _)) = self.lock().get(name) {
+            return Some(value.clone());
+        }
+        self.parent.as_ref().and_then(|p| p.get(name))
+    }
+
+    /// The JSON size of every variable this frame and its outer ones hold.
+    fn stored_bytes(&self) -> usize {
+        let own: usize = self.lock().values().map(|(_, size)| *size).sum();
+        own + self.parent.as_ref().map_or(0, |p| p.stored_bytes())
+    }
+
+    /// Sets variables in this frame, all at once. Err: the quota they break, in AWS's words.
+    pub fn assign(&self, assigned: &[(Arc<str>, Arc<Value>, usize)]) -> Result<(), String> {
+        let total: usize = assigned.iter().map(|(_, _, size)| size).sum();
+        if total > MAX_ASSIGN_BYTES {
+            return Err(format!(
+                "The variables assigned by the state exceed the maximum size of {MAX_ASSIGN_BYTES} bytes: {total} bytes"
+            ));
+        }
+        let replaced: usize = {
+            let vars = self.lock();
+            assigned.iter().filter_map(|(name, _, _)| vars.get(name).map(|(_, size)| *size)).sum()
+        };
+        let after = self.stored_bytes() - replaced + total;
+        if after > MAX_STORED_BYTES {
+            return Err(format!(
+                "The variables of the execution exceed the maximum size of {MAX_STORED_BYTES} bytes: {after} bytes"
+            ));
+        }
+        let mut vars = self.lock();
+        for (name, value, size) in assigned {
+            vars.insert(name.clone(), (value.clone(), *size));
+        }
+        Ok(())
+    }
+
+    /// Sets variables without the quotas: for variables read back from a
+    /// history (a redrive) or given (TestState).
+    pub fn preset(&self, vars: impl IntoIterator<Item = (Arc<str>, Value)>) {
+        let mut own = self.lock();
+        for (name, value) in vars {
+            let size = crate::pipeline::json_len(&value);
+            own.insert(name, (Arc::new(value), size));
+        }
+    }
+}
