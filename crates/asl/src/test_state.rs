@@ -53,6 +53,8 @@ pub struct Inspection {
     pub max_concurrency: Option<u64>,
     pub tolerated_failure_count: Option<i64>,
     pub tolerated_failure_percentage: Option<f64>,
+    /// The workflow variables after the state, when there are any.
+    pub variables: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +151,11 @@ pub async fn test_state(
     };
     let mut seen = Inspection { input: Some((*raw.value).clone()), ..Inspection::default() };
     let flowed = flow(&scope, &raw, retry_count, &mut seen).await;
+    let snapshot = |vars: &crate::variables::Frame| {
+        let all = vars.snapshot();
+        (!all.is_empty()).then_some(Value::Object(all))
+    };
+    seen.variables = snapshot(&vars);
     let ok = |output: Payload, next: Option<String>, seen: Inspection| TestOutcome {
         status: TestStatus::Succeeded,
         output: Some((*output.value).clone()),
@@ -192,6 +199,7 @@ pub async fn test_state(
         if let Err(f) = scope.assign(catcher.assign.as_ref(), &error, &scope.context(None)) {
             return Ok(failed(f, seen));
         }
+        seen.variables = snapshot(&vars);
         return Ok(match scope.result_path(catcher.result_path.as_ref(), raw, error) {
             Ok(output) => TestOutcome {
                 status: TestStatus::CaughtError,

@@ -79,6 +79,15 @@ impl Frame {
         Ok(())
     }
 
+    /// Every variable in scope, the nearest frame's value of each name.
+    pub fn snapshot(&self) -> serde_json::Map<String, Value> {
+        let mut all = self.parent.as_ref().map(|p| p.snapshot()).unwrap_or_default();
+        for (name, (value, _)) in self.lock().iter() {
+            all.insert(name.to_string(), (**value).clone());
+        }
+        all
+    }
+
     /// Sets variables without the quotas: for variables read back from a
     /// history (a redrive) or given (TestState).
     pub fn preset(&self, vars: impl IntoIterator<Item = (Arc<str>, Value)>) {

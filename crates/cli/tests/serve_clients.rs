@@ -499,6 +499,15 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
     assert!(err.contains("ValidationException") && err.contains("mock"), "{err}");
     let (_, _, err) = aws(&server, &["test-state", "--definition", pass, "--variables", "[1]"]);
     assert!(err.contains("ValidationException"), "{err}");
+    // Variables in scope, read and set by the state under test.
+    let assigning =
+        r#"{"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($a, $b)"}, "Assign": {"a.$": "$b"}, "End": true}"#;
+    let tested = ok(
+        &server,
+        &["test-state", "--definition", assigning, "--variables", r#"{"a": 1, "b": 2}"#, "--inspection-level", "DEBUG"],
+    );
+    assert_eq!(tested["output"], r#"{"sum":3}"#, "{tested}");
+    assert_eq!(tested["inspectionData"]["variables"], r#"{"a":2,"b":2}"#);
 }
 
 /// The task token of `execution`'s callback task, once it was submitted: read

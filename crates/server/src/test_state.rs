@@ -172,6 +172,7 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         max_concurrency,
         tolerated_failure_count,
         tolerated_failure_percentage,
+        variables,
     } = outcome.inspection;
     let mut inspection = Map::new();
     if level != "INFO" {
@@ -184,6 +185,7 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
             ("afterResultPath", after_result_path),
             ("afterItemsPath", after_items_path),
             ("afterItemSelector", after_item_selector),
+            ("variables", variables),
         ] {
             if let Some(value) = text(&value) {
                 inspection.insert(key.to_owned(), value);
