@@ -307,8 +307,10 @@ impl<'a> Executor<'a> {
         }
         let execution_arn = run.facts.id.to_string();
         let thread = Thread::default();
-        let vars = Frame::root();
-        if o.redrive.is_some() {
+        // A machine that assigns nothing reads no variable: every execution of
+        // it shares one empty frame.
+        let vars = if self.machine.assigns { Frame::root() } else { Frame::none() };
+        if o.redrive.is_some() && self.machine.assigns {
             // The variables the execution had: those its top-level states set, in order.
             let top: Vec<&str> = self.machine.states.iter().map(|s| &*s.name).collect();
             for event in run.history.events() {
@@ -530,6 +532,12 @@ impl<'a> Run<'a> {
 }
 
 impl Run<'_> {
+    /// The variable frame for an iteration or branch run in `outer`: its
+    /// own, unless the machine assigns no variable at all.
+    pub fn inner_frame(&self, outer: &Arc<Frame>) -> Arc<Frame> {
+        if self.root.is_none_or(|m| m.assigns) { Frame::child(outer) } else { outer.clone() }
+    }
+
     /// Whether `state` is one of the execution's top-level states.
     pub fn is_top_level(&self, state: &State) -> bool {
         self.root.is_some_and(|m| m.states.iter().any(|s| std::ptr::eq(s, state)))

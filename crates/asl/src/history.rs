@@ -96,7 +96,7 @@ impl Fields {
         Fields { integration: Some(resource), ..Fields::default() }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, name: &'static str, detail: Detail) {
         debug_assert!(usize::from(self.len) < self.items.len(), "an event with more than three members");
         if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
@@ -120,7 +120,8 @@ impl Fields {
 }
 
 impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
-    #[inline]
+    // Inlined where the array is built, so its Details move once.
+    #[inline(always)]
     fn from(items: [(&'static str, Detail); N]) -> Self {
         let mut fields = Fields::default();
         for (name, detail) in items {

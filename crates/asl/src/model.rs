@@ -42,6 +42,9 @@ pub struct StateMachine {
     pub timeout_seconds: Option<u64>,
     /// Map iterators run as a Distributed Map's child executions.
     pub distributed: bool,
+    /// Whether any state here or in a branch or iterator assigns a variable:
+    /// without, no execution needs a variable frame of its own.
+    pub assigns: bool,
 }
 
 impl StateMachine {
@@ -320,9 +323,20 @@ fn parse_machine(value: &Value, at: &str, distributed: bool) -> Result<StateMach
         }
         states.push(parse_state(name, state, &here(&format!("States.{name}")))?);
     }
+    let assigns = states.iter().any(|s| {
+        s.assign.is_some()
+            || s.catch.iter().any(|c| c.assign.is_some())
+            || match &s.kind {
+                Kind::Choice { assigns, .. } => assigns.iter().any(Option::is_some),
+                Kind::Parallel { branches } => branches.iter().any(|b| b.assigns),
+                Kind::Map(spec) => spec.processor.assigns,
+                _ => false,
+            }
+    });
     Ok(StateMachine {
         comment: obj.get("Comment").and_then(Value::as_str).map(str::to_owned),
         start_at: Target::new(&start_at),
+        assigns,
         states,
         timeout_seconds: positive(obj, "TimeoutSeconds", &here("TimeoutSeconds"))?,
         distributed,

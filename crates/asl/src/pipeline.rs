@@ -217,8 +217,15 @@ impl<'r, 'a> Scope<'r, 'a> {
 
     /// Sets the variables of an Assign, `$` being `value`: every value is read
     /// first, then all are set at once; they show in the StateExited event.
+    #[inline]
     pub fn assign(&self, template: Option<&Template>, value: &Payload, context: &Context<'_>) -> Result<(), Failure> {
-        let Some(template) = template else { return Ok(()) };
+        match template {
+            None => Ok(()),
+            Some(template) => self.assign_now(template, value, context),
+        }
+    }
+
+    fn assign_now(&self, template: &Template, value: &Payload, context: &Context<'_>) -> Result<(), Failure> {
         let rendered = self.render(template, value, context)?;
         let Value::Object(map) = Arc::unwrap_or_clone(rendered.value) else { return Ok(()) };
         if map.is_empty() {

@@ -31,6 +31,13 @@ impl Frame {
         Arc::new(Frame::default())
     }
 
+    /// The empty frame of executions whose machine assigns no variable,
+    /// shared by all of them (nothing is ever set in it).
+    pub fn none() -> Arc<Frame> {
+        static NONE: std::sync::LazyLock<Arc<Frame>> = std::sync::LazyLock::new(Frame::root);
+        NONE.clone()
+    }
+
     /// A frame for an iteration or branch of a state run in `parent`.
     pub fn child(parent: &Arc<Frame>) -> Arc<Frame> {
         Arc::new(Frame { vars: Mutex::default(), parent: Some(parent.clone()) })

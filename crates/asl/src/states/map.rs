@@ -17,7 +17,6 @@ use crate::model::{Given, MapSpec};
 use crate::path::Path;
 use crate::pipeline::{Payload, Scope};
 use crate::states::wait::shown;
-use crate::variables::Frame;
 
 /// Step Functions runs at most this many inline Map iterations at once.
 const MAX_INLINE_CONCURRENCY: usize = 40;
@@ -132,7 +131,7 @@ pub(crate) async fn run(
         }
         if distributed {
             let own = Thread::silent();
-            let vars = Frame::child(scope.vars);
+            let vars = run.inner_frame(scope.vars);
             let outcome = run.machine(&spec.processor, input, &own, &vars).await;
             if let Ok(output) = &outcome {
                 run.note(entered, scope.state, index, &output.value);
@@ -142,7 +141,7 @@ pub(crate) async fn run(
         // Iterations continue the Map's line; each one's end is recorded beside it.
         run.record(thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
         // Each iteration reads the outer variables and keeps its own assignments.
-        let vars = Frame::child(scope.vars);
+        let vars = run.inner_frame(scope.vars);
         let outcome = run.machine(&spec.processor, input, thread, &vars).await;
         if let Ok(output) = &outcome {
             run.note(entered, scope.state, index, &output.value);

@@ -24,7 +24,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input:
                 return Ok(Payload::measured(output));
             }
             // Each branch reads the outer variables and keeps its own assignments.
-            let vars = crate::variables::Frame::child(scope.vars);
+            let vars = run.inner_frame(scope.vars);
             let output = run.machine(branch, input, scope.thread, &vars).await?;
             run.note(scope.entered_id, scope.state, index, &output.value);
             Ok(output)
