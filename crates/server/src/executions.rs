@@ -157,15 +157,27 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
 /// is false) to the database, and lets it go from memory once written.
 fn save(service: &Service, arn: &str, end: impl FnOnce(&mut Live)) -> Result<(), ApiError> {
     let mut db = service.store.db();
-    let (row, seq, (events, first, notes)) = {
+    let (row, seq, before, (events, first, notes)) = {
         let mut memory = service.store.memory();
         let Some(live) = memory.running.get_mut(arn) else { return Ok(()) };
         end(live);
-        (live.row.clone(), live.row.seq, live.unsaved())
+        let before = (live.saved_events, live.saved_notes);
+        (live.row.clone(), live.row.seq, before, live.unsaved())
     };
     let saved = db.save_execution(Some(&row), seq, &events, (first, &notes)).map_err(internal);
-    if row.status != Status::Running {
-        service.store.memory().running.remove(arn);
+    let mut memory = service.store.memory();
+    match &saved {
+        // Written: a finished execution is the database's alone from now on.
+        Ok(()) if row.status != Status::Running => {
+            memory.running.remove(arn);
+        }
+        Ok(()) => {}
+        // Not written: it stays in memory, its events to be written again.
+        Err(_) => {
+            if let Some(live) = memory.running.get_mut(arn) {
+                (live.saved_events, live.saved_notes) = before;
+            }
+        }
     }
     saved
 }

@@ -252,7 +252,15 @@ impl Store {
         };
         let mut written = 0;
         for (seq, (events, first, notes)) in pending {
-            db.save_execution(None, seq, &events, (first, &notes))?;
+            if let Err(e) = db.save_execution(None, seq, &events, (first, &notes)) {
+                // Written again by the next flush.
+                let mut memory = self.memory();
+                if let Some(live) = memory.running.values_mut().find(|live| live.row.seq == seq) {
+                    live.saved_events = live.saved_events.min(events.first().map_or(usize::MAX, |e| e.id as usize - 1));
+                    live.saved_notes = live.saved_notes.min(first);
+                }
+                return Err(e);
+            }
             written += events.len();
         }
         Ok(written)
