@@ -131,10 +131,14 @@ impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
     }
 }
 
+fn clamp_nanos(at: i128) -> i64 {
+    i64::try_from(at).unwrap_or(if at < 0 { i64::MIN } else { i64::MAX })
+}
+
 #[derive(Debug, Clone)]
 struct Event {
-    /// Unix nanoseconds.
-    at: i128,
+    /// Unix nanoseconds (64 bits reach the year 2262, and keep the event 8-aligned).
+    at: i64,
     kind: &'static str,
     previous: u64,
     /// Where the details sit: `stateEnteredEventDetails`, or none.
@@ -217,7 +221,7 @@ impl History {
         details_key: Option<&'static str>,
         details: Fields,
     ) -> Option<u64> {
-        self.push(Event { at, kind, previous, details_key, details }, true)
+        self.push(Event { at: clamp_nanos(at), kind, previous, details_key, details }, true)
     }
 
     /// Appends the execution's final event, past the quota if need be.
@@ -229,7 +233,7 @@ impl History {
         details_key: Option<&'static str>,
         details: Fields,
     ) {
-        self.push(Event { at, kind, previous, details_key, details }, false);
+        self.push(Event { at: clamp_nanos(at), kind, previous, details_key, details }, false);
     }
 
     fn push(&self, event: Event, within_quota: bool) -> Option<u64> {
@@ -297,11 +301,11 @@ impl History {
                 details.insert(key.to_owned(), Value::Object(body));
             }
             HistoryEvent {
-                timestamp: OffsetDateTime::from_unix_timestamp_nanos(e.at)
+                timestamp: OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at))
                     .ok()
                     .and_then(|t| t.format(&Rfc3339).ok())
                     .unwrap_or_default(),
-                at_nanos: e.at,
+                at_nanos: i128::from(e.at),
                 kind: e.kind.to_owned(),
                 id: i as u64 + 1,
                 previous_event_id: e.previous,
