@@ -369,14 +369,6 @@ impl Db<'_> {
         result.map_err(|e| failed("cannot list executions", e))
     }
 
-    pub fn event_count(&mut self, seq: i64) -> Result<usize, String> {
-        self.0
-            .prepare_cached("SELECT count(*) FROM events WHERE execution = ?1")
-            .and_then(|mut s| s.query_row([seq], |r| r.get::<_, i64>(0)))
-            .map(|n| n.max(0) as usize)
-            .map_err(|e| failed("cannot count events", e))
-    }
-
     /// Every note of an execution, in order.
     pub fn notes(&mut self, seq: i64) -> Result<Vec<Note>, String> {
         let mut statement = self

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use crate::database::ExecutionRow;
 use crate::error::ApiError;
 use crate::names::{check_name, execution_arn, state_machine_arn};
-use crate::state_machines::{find, recompile};
-use crate::store::{Live, MachineRecord, Status, internal};
-use crate::{Service, epoch_seconds};
+use crate::state_machines::find;
+use crate::store::{Live, MachineRecord, Status};
+use crate::{Service, epoch_seconds, offset_of, page_size, paged};
 
 /// Step Functions' quota on an execution's input.
 pub(crate) const MAX_INPUT_BYTES: usize = 256 * 1024;
@@ -161,10 +161,9 @@ fn save(service: &Service, arn: &str, end: impl FnOnce(&mut Live)) -> Result<(),
         let mut memory = service.store.memory();
         let Some(live) = memory.running.get_mut(arn) else { return Ok(()) };
         end(live);
-        let before = (live.saved_events, live.saved_notes);
-        (live.row.clone(), live.row.seq, before, live.unsaved())
+        (live.row.clone(), live.row.seq, live.saved(), live.unsaved())
     };
-    let saved = db.save_execution(Some(&row), seq, &events, (first, &notes)).map_err(internal);
+    let saved = db.save_execution(Some(&row), seq, &events, (first, &notes)).map_err(ApiError::internal);
     let mut memory = service.store.memory();
     match &saved {
         // Written: a finished execution is the database's alone from now on.
@@ -175,7 +174,7 @@ fn save(service: &Service, arn: &str, end: impl FnOnce(&mut Live)) -> Result<(),
         // Not written: it stays in memory, its events to be written again.
         Err(_) => {
             if let Some(live) = memory.running.get_mut(arn) {
-                (live.saved_events, live.saved_notes) = before;
+                live.unsave(before);
             }
         }
     }
@@ -249,7 +248,7 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
                 redriven: None,
             };
             let mut db = service.store.db();
-            match db.insert_execution(&row).map_err(internal)? {
+            match db.insert_execution(&row).map_err(ApiError::internal)? {
                 Err(existing) => {
                     // Idempotent while it runs with the same input, as Step Functions is.
                     if existing.status == Status::Running && existing.input == row.input {
@@ -362,8 +361,8 @@ fn lookup(service: &Service, arn: &str) -> Result<Found, ApiError> {
         return Ok(Found { row: live.row.clone(), machine: live.machine.clone(), history: Some(live.history.clone()) });
     }
     let mut db = service.store.db();
-    let row = db.execution(arn).map_err(internal)?.ok_or_else(|| not_found(arn))?;
-    let machine = service.store.version(&mut db, row.version, recompile)?;
+    let row = db.execution(arn).map_err(ApiError::internal)?.ok_or_else(|| not_found(arn))?;
+    let machine = service.store.version(&mut db, row.version)?;
     Ok(Found { row, machine, history: None })
 }
 
@@ -406,41 +405,6 @@ pub fn describe_machine(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiEr
     }))
 }
 
-/// `maxResults` as a page size: 100 when not given, at most 1000.
-fn page_size(max_results: Option<i64>) -> Result<usize, ApiError> {
-    match max_results {
-        None | Some(0) => Ok(100),
-        Some(n @ 1..=1000) => Ok(n as usize),
-        Some(n) => Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
-        ))),
-    }
-}
-
-/// A `nextToken` this server gave out, as the offset it stands for.
-fn offset_of(next_token: Option<&str>) -> Result<usize, ApiError> {
-    match next_token {
-        None => Ok(0),
-        Some(token) => token
-            .strip_prefix("orderflow-page-")
-            .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'"))),
-    }
-}
-
-/// A page read with one row more than asked, as the answer: the rows under
-/// `key` and the next page's token when that extra row was there.
-fn paged(key: &str, mut items: Vec<Value>, offset: usize, size: usize) -> Value {
-    let more = items.len() > size;
-    items.truncate(size);
-    let mut answer = serde_json::Map::new();
-    answer.insert(key.to_owned(), Value::Array(items));
-    if more {
-        answer.insert("nextToken".to_owned(), Value::String(format!("orderflow-page-{}", offset + size)));
-    }
-    Value::Object(answer)
-}
-
 pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     let _ = &r.redrive_filter;
     if r.map_run_arn.is_some() {
@@ -464,7 +428,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     };
     let size = page_size(r.max_results)?;
     let offset = offset_of(r.next_token.as_deref())?;
-    let rows = service.store.db().list(&machine.arn, status, offset, size + 1).map_err(internal)?;
+    let rows = service.store.db().list(&machine.arn, status, offset, size + 1).map_err(ApiError::internal)?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|e| {
@@ -522,7 +486,7 @@ pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiEr
                 history.events_from(offset, size + 1)
             }
         }
-        None => service.store.db().events(found.row.seq, offset, size + 1, reverse).map_err(internal)?,
+        None => service.store.db().events(found.row.seq, offset, size + 1, reverse).map_err(ApiError::internal)?,
     };
     let events = events.into_iter().map(|e| shown_event(e, with_data)).collect();
     Ok(paged("events", events, offset, size))
@@ -590,9 +554,8 @@ fn restart_point(machine: &StateMachine, events: &[HistoryEvent]) -> Option<(Arc
 
 /// Every stored event and note of an execution.
 fn stored_history(db: &mut crate::database::Db<'_>, seq: i64) -> Result<(Vec<HistoryEvent>, Vec<Note>), ApiError> {
-    let count = db.event_count(seq).map_err(internal)?;
-    let events = db.events(seq, 0, count, false).map_err(internal)?;
-    Ok((events, db.notes(seq).map_err(internal)?))
+    let events = db.events(seq, 0, usize::MAX, false).map_err(ApiError::internal)?;
+    Ok((events, db.notes(seq).map_err(ApiError::internal)?))
 }
 
 /// The iterations or branches of `state` that succeeded in its attempt
@@ -613,14 +576,15 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     if service.store.memory().running.contains_key(&r.execution_arn) {
         return Err(ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: the execution is RUNNING"));
     }
-    let mut row = db.execution(&r.execution_arn).map_err(internal)?.ok_or_else(|| not_found(&r.execution_arn))?;
+    let mut row =
+        db.execution(&r.execution_arn).map_err(ApiError::internal)?.ok_or_else(|| not_found(&r.execution_arn))?;
     if redrive_status(row.status) != "REDRIVABLE" {
         return Err(ApiError::new(
             "ExecutionNotRedrivable",
             format!("Execution Not Redrivable: the execution is {}", row.status.as_str()),
         ));
     }
-    let machine = service.store.version(&mut db, row.version, recompile)?;
+    let machine = service.store.version(&mut db, row.version)?;
     let (events, notes) = stored_history(&mut db, row.seq)?;
     let (state, state_input, entered, _) = restart_point(&machine.compiled, &events)
         .ok_or_else(|| ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state"))?;
@@ -633,17 +597,30 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     row.output = None;
     row.error = None;
     row.cause = None;
-    db.save_execution(Some(&row), row.seq, &[], (0, &[])).map_err(internal)?;
+    db.save_execution(Some(&row), row.seq, &[], (0, &[])).map_err(ApiError::internal)?;
     let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: None, done };
+    let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
+    drop(db);
+    spawn(service, machine, arn, launch);
+    Ok(json!({"redriveDate": epoch_seconds(now)}))
+}
+
+/// An execution the database has, running again in memory from its stored
+/// history (a redrive, or a restart of the server): its ARN and its run.
+fn running_again(
+    service: &Service,
+    row: ExecutionRow,
+    machine: &Arc<MachineRecord>,
+    (events, notes): (Vec<HistoryEvent>, Vec<Note>),
+    input: Value,
+    redrive: Redrive,
+) -> (String, Launch) {
     let (saved_events, saved_notes) = (events.len(), notes.len());
     let history = Arc::new(History::continuing(events, notes));
     let (arn, name, started) = (row.arn.clone(), row.name.clone(), row.started);
     let live = Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events, saved_notes };
     service.store.memory().running.insert(arn.clone(), live);
-    drop(db);
-    let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) };
-    spawn(service, machine, arn, launch);
-    Ok(json!({"redriveDate": epoch_seconds(now)}))
+    (arn, Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) })
 }
 
 /// Goes on with every execution the database has as RUNNING (the server
@@ -654,7 +631,7 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
     let rows = db.running()?;
     let mut launches = Vec::new();
     for row in rows {
-        let machine = service.store.version(&mut db, row.version, recompile).map_err(|e| e.message)?;
+        let machine = service.store.version(&mut db, row.version).map_err(|e| e.message)?;
         let (events, notes) = stored_history(&mut db, row.seq).map_err(|e| e.message)?;
         let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
         let (state, state_input, entered) = match restart_point(&machine.compiled, &events) {
@@ -664,13 +641,7 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
         let done = entered.map(|(id, _)| done_in(&notes, &state, id)).unwrap_or_default();
         let resumed = Resumed { entered };
         let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: Some(resumed), done };
-        let (saved_events, saved_notes) = (events.len(), notes.len());
-        let history = Arc::new(History::continuing(events, notes));
-        let (arn, name, started) = (row.arn.clone(), row.name.clone(), row.started);
-        let live =
-            Live { row, machine: machine.clone(), history: history.clone(), task: None, saved_events, saved_notes };
-        service.store.memory().running.insert(arn.clone(), live);
-        let launch = Launch { name, input, history, mocks: None, redrive: Some(redrive), started_at: Some(started) };
+        let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
         launches.push((machine, arn, launch));
     }
     drop(db);

@@ -167,38 +167,53 @@ pub(crate) fn epoch_seconds(nanos: i128) -> Value {
     Value::from(millis as f64 / 1000.0)
 }
 
-/// The answer of a listing: a page of `items` under `key` from `next_token`
-/// (an offset this server gave out), with the next page's token if any.
-pub(crate) fn page(
-    key: &str,
-    mut items: Vec<Value>,
-    max_results: Option<i64>,
-    next_token: Option<&str>,
-) -> Result<Value, ApiError> {
-    let size = match max_results {
-        None | Some(0) => 100,
-        Some(n @ 1..=1000) => n as usize,
-        Some(n) => {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
-            )));
-        }
-    };
-    let start = match next_token {
-        None => 0,
+/// `maxResults` as a page size: 100 when not given, at most 1000.
+pub(crate) fn page_size(max_results: Option<i64>) -> Result<usize, ApiError> {
+    match max_results {
+        None | Some(0) => Ok(100),
+        Some(n @ 1..=1000) => Ok(n as usize),
+        Some(n) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+        ))),
+    }
+}
+
+/// A `nextToken` this server gave out, as the offset it stands for.
+pub(crate) fn offset_of(next_token: Option<&str>) -> Result<usize, ApiError> {
+    match next_token {
+        None => Ok(0),
         Some(token) => token
             .strip_prefix("orderflow-page-")
             .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= items.len())
-            .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'")))?,
-    };
-    let end = (start + size).min(items.len());
-    let next = (end < items.len()).then(|| format!("orderflow-page-{end}"));
-    items.truncate(end);
-    let mut answer = serde_json::Map::new();
-    answer.insert(key.to_owned(), Value::Array(items.split_off(start)));
-    if let Some(next) = next {
-        answer.insert("nextToken".to_owned(), Value::String(next));
+            .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'"))),
     }
-    Ok(Value::Object(answer))
+}
+
+/// A page read with up to one row more than its `size`, as the answer: the
+/// rows under `key`, and the next page's token when that extra row was there.
+pub(crate) fn paged(key: &str, mut items: Vec<Value>, offset: usize, size: usize) -> Value {
+    let more = items.len() > size;
+    items.truncate(size);
+    let mut answer = serde_json::Map::new();
+    answer.insert(key.to_owned(), Value::Array(items));
+    if more {
+        answer.insert("nextToken".to_owned(), Value::String(format!("orderflow-page-{}", offset + size)));
+    }
+    Value::Object(answer)
+}
+
+/// A page of `items` (a whole listing, in memory) under `key`, from `next_token`.
+pub(crate) fn page(
+    key: &str,
+    items: Vec<Value>,
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+) -> Result<Value, ApiError> {
+    let size = page_size(max_results)?;
+    let offset = offset_of(next_token)?;
+    if offset > items.len() {
+        return Err(ApiError::new("InvalidToken", format!("Invalid Token: '{}'", next_token.unwrap_or_default())));
+    }
+    let page = items.into_iter().skip(offset).take(size + 1).collect();
+    Ok(paged(key, page, offset, size))
 }

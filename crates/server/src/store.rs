@@ -18,25 +18,26 @@ use tokio::task::AbortHandle;
 use crate::database::{Database, Db, ExecutionRow, Place};
 use crate::error::ApiError;
 
+/// A revision of a state machine, compiled.
 #[derive(Debug)]
 pub struct MachineRecord {
     /// Its machine_versions row in the database.
     pub version: i64,
-    pub arn: String,
-    pub name: String,
-    pub definition: String,
     pub compiled: Arc<StateMachine>,
-    pub role_arn: String,
-    pub kind: MachineType,
-    /// Unix nanoseconds.
-    pub created: i128,
-    pub updated: i128,
-    pub revision: u64,
-    pub logging: Value,
-    pub tracing: Value,
+    pub fields: MachineFields,
+}
+
+/// A revision's fields read as the record's own (`machine.arn`).
+impl std::ops::Deref for MachineRecord {
+    type Target = MachineFields;
+
+    fn deref(&self) -> &MachineFields {
+        &self.fields
+    }
 }
 
 /// A state machine as the database keeps it (the compiled form is made again when read).
+#[derive(Debug)]
 pub struct MachineFields {
     pub arn: String,
     pub name: String,
@@ -78,20 +79,7 @@ impl MachineFields {
     }
 
     fn compiled(self, version: i64, compiled: Arc<StateMachine>) -> MachineRecord {
-        MachineRecord {
-            version,
-            arn: self.arn,
-            name: self.name,
-            definition: self.definition,
-            compiled,
-            role_arn: self.role_arn,
-            kind: self.kind,
-            created: self.created,
-            updated: self.updated,
-            revision: self.revision,
-            logging: self.logging,
-            tracing: self.tracing,
-        }
+        MachineRecord { version, compiled, fields: self }
     }
 }
 
@@ -136,6 +124,16 @@ pub struct Live {
 }
 
 impl Live {
+    /// How many events and notes the database has.
+    pub fn saved(&self) -> (usize, usize) {
+        (self.saved_events, self.saved_notes)
+    }
+
+    /// Forgets that what was given since `saved` was written: it was not.
+    pub fn unsave(&mut self, saved: (usize, usize)) {
+        (self.saved_events, self.saved_notes) = saved;
+    }
+
     /// What the database does not have yet: (events, first note's position, notes), marked saved.
     pub fn unsaved(&mut self) -> (Vec<orderflow_asl::HistoryEvent>, usize, Vec<orderflow_asl::history::Note>) {
         let len = self.history.len();
@@ -158,30 +156,34 @@ pub struct Memory {
     versions: HashMap<i64, Arc<MachineRecord>>,
 }
 
+/// Compiles a stored definition again (it was checked when it was stored).
+pub type Compile = fn(&str) -> Option<StateMachine>;
+
 pub struct Store {
     database: Database,
     memory: Mutex<Memory>,
+    compile: Compile,
 }
 
-/// The store's own failures (a full disk, say) are the service's.
-pub(crate) fn internal(message: String) -> ApiError {
-    ApiError::internal(message)
+/// A stored revision of a state machine (`record`, its JSON), compiled again.
+fn revive(version: i64, record: &Value, compile: Compile) -> Result<Arc<MachineRecord>, String> {
+    let fields = MachineFields::from_json(record).ok_or("a stored state machine lacks a member")?;
+    let compiled = compile(&fields.definition)
+        .ok_or_else(|| format!("the stored state machine {} no longer loads", fields.arn))?;
+    Ok(Arc::new(fields.compiled(version, Arc::new(compiled))))
 }
 
 impl Store {
     /// Opens the database and reads its state machines back.
-    pub fn open(place: &Place, compile: impl Fn(&str) -> Option<StateMachine>) -> Result<Store, String> {
+    pub fn open(place: &Place, compile: Compile) -> Result<Store, String> {
         let database = Database::open(place)?;
         let mut memory = Memory::default();
         for (version, record) in database.lock().machines()? {
-            let fields = MachineFields::from_json(&record).ok_or("a stored state machine lacks a member")?;
-            let compiled = compile(&fields.definition)
-                .ok_or_else(|| format!("the stored state machine {} no longer loads", fields.arn))?;
-            let machine = Arc::new(fields.compiled(version, Arc::new(compiled)));
+            let machine = revive(version, &record, compile)?;
             memory.versions.insert(version, machine.clone());
             memory.machines.insert(machine.arn.clone(), machine);
         }
-        Ok(Store { database, memory: Mutex::new(memory) })
+        Ok(Store { database, memory: Mutex::new(memory), compile })
     }
 
     pub fn memory(&self) -> MutexGuard<'_, Memory> {
@@ -199,7 +201,7 @@ impl Store {
         compiled: Arc<StateMachine>,
     ) -> Result<Arc<MachineRecord>, ApiError> {
         let mut db = self.db();
-        let version = db.save_machine(&fields.arn, &fields.to_json()).map_err(internal)?;
+        let version = db.save_machine(&fields.arn, &fields.to_json()).map_err(ApiError::internal)?;
         let machine = Arc::new(fields.compiled(version, compiled));
         let mut memory = self.memory();
         memory.versions.insert(version, machine.clone());
@@ -209,30 +211,21 @@ impl Store {
 
     pub fn delete_machine(&self, arn: &str) -> Result<(), ApiError> {
         let mut db = self.db();
-        db.delete_machine(arn).map_err(internal)?;
+        db.delete_machine(arn).map_err(ApiError::internal)?;
         self.memory().machines.remove(arn);
         Ok(())
     }
 
     /// The revision of a state machine an execution ran on.
-    pub fn version(
-        &self,
-        db: &mut Db<'_>,
-        id: i64,
-        compile: impl Fn(&str) -> Option<StateMachine>,
-    ) -> Result<Arc<MachineRecord>, ApiError> {
+    pub fn version(&self, db: &mut Db<'_>, id: i64) -> Result<Arc<MachineRecord>, ApiError> {
         if let Some(found) = self.memory().versions.get(&id) {
             return Ok(found.clone());
         }
         let record = db
             .machine_version(id)
-            .map_err(internal)?
+            .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::internal(format!("the state database has no state machine revision {id}")))?;
-        let fields = MachineFields::from_json(&record)
-            .ok_or_else(|| ApiError::internal("a stored state machine lacks a member".into()))?;
-        let compiled = compile(&fields.definition)
-            .ok_or_else(|| ApiError::internal(format!("the stored state machine {} no longer loads", fields.arn)))?;
-        let machine = Arc::new(fields.compiled(id, Arc::new(compiled)));
+        let machine = revive(id, &record, self.compile).map_err(ApiError::internal)?;
         self.memory().versions.insert(id, machine.clone());
         Ok(machine)
     }
@@ -245,19 +238,22 @@ impl Store {
             let mut memory = self.memory();
             memory
                 .running
-                .values_mut()
-                .filter(|live| live.history.len() > live.saved_events || live.history.notes_len() > live.saved_notes)
-                .map(|live| (live.row.seq, live.unsaved()))
+                .iter_mut()
+                .filter(|(_, live)| {
+                    live.history.len() > live.saved_events || live.history.notes_len() > live.saved_notes
+                })
+                .map(|(arn, live)| (arn.clone(), live.row.seq, live.saved(), live.unsaved()))
                 .collect()
         };
         let mut written = 0;
-        for (seq, (events, first, notes)) in pending {
-            if let Err(e) = db.save_execution(None, seq, &events, (first, &notes)) {
-                // Written again by the next flush.
+        for (i, (_, seq, _, (events, first, notes))) in pending.iter().enumerate() {
+            if let Err(e) = db.save_execution(None, *seq, events, (*first, notes)) {
+                // This one and those after it are written again by the next flush.
                 let mut memory = self.memory();
-                if let Some(live) = memory.running.values_mut().find(|live| live.row.seq == seq) {
-                    live.saved_events = live.saved_events.min(events.first().map_or(usize::MAX, |e| e.id as usize - 1));
-                    live.saved_notes = live.saved_notes.min(first);
+                for (arn, _, before, _) in &pending[i..] {
+                    if let Some(live) = memory.running.get_mut(arn) {
+                        live.unsave(*before);
+                    }
                 }
                 return Err(e);
             }
