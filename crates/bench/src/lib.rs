@@ -13,6 +13,15 @@ use serde_json::Value;
 
 pub type MemoryPorts = InProcess<InMemoryOrderStore, RecordingNotifier, FixedClock>;
 
+/// The `p` quantile (0 to 1) of sorted latencies, in microseconds; 0 for none.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e6
+}
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

@@ -14,9 +14,9 @@
 //!        orderflow-bench --profile order|WORKLOAD SECONDS
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use orderflow_bench::{executor_section, sample_order, serve_section, workspace_root};
+use orderflow_bench::{executor_section, percentile, sample_order, serve_section, workspace_root};
 use orderflow_emulator::{Emulator, FunctionProcess, LocalResources, Outcome, RuntimeApi};
 use serde_json::{Value, json};
 
@@ -39,9 +39,9 @@ struct Figures {
     errors: usize,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e6
+/// A budget line as the report shows it.
+fn verdict(ok: bool, line: &str) -> String {
+    format!("{} {line}", if ok { "PASS" } else { "FAIL" })
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -136,11 +136,7 @@ fn machine_description() -> String {
 static ALLOCATOR: executor_section::CountingAllocator = executor_section::CountingAllocator;
 
 fn executor_report(section: &executor_section::Section) -> (String, Vec<String>) {
-    let budgets: Vec<String> = section
-        .budgets()
-        .into_iter()
-        .map(|(ok, line)| format!("{} {line}", if ok { "PASS" } else { "FAIL" }))
-        .collect();
+    let budgets: Vec<String> = section.budgets().iter().map(|(ok, line)| verdict(*ok, line)).collect();
     let text = format!(
         "## The executor\n\n\
          orderflow-asl (release build, one thread, a single-threaded tokio runtime, virtual clock) and \
@@ -162,11 +158,7 @@ fn executor_report(section: &executor_section::Section) -> (String, Vec<String>)
 }
 
 fn serve_report(section: &serve_section::Section) -> (String, Vec<String>) {
-    let budgets: Vec<String> = section
-        .budgets()
-        .into_iter()
-        .map(|(ok, line)| format!("{} {line}", if ok { "PASS" } else { "FAIL" }))
-        .collect();
+    let budgets: Vec<String> = section.budgets().iter().map(|(ok, line)| verdict(*ok, line)).collect();
     let moto_output = match section.moto_same_output {
         Some(true) => "moto's output of the workload is the same as orderflow's",
         Some(false) => "moto's output of the workload DIFFERS from orderflow's",
@@ -376,7 +368,7 @@ async fn main() {
     }
 
     let mut budgets = Vec::new();
-    let mut check = |ok: bool, line: String| budgets.push(format!("{} {line}", if ok { "PASS" } else { "FAIL" }));
+    let mut check = |ok: bool, line: String| budgets.push(verdict(ok, &line));
     let init_budget = 1.5 * floor.init_ms + 5.0;
     for (name, f) in rows.iter().filter(|(n, _)| ["validate_data", "process_order", "send_notification"].contains(n)) {
         check(

@@ -12,7 +12,6 @@
 //! server: the figures are what a local test suite would see.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -77,13 +76,8 @@ pub struct Load {
 
 fn load_of(clients: usize, elapsed: f64, mut latencies: Vec<Duration>, errors: usize) -> Load {
     latencies.sort();
-    let at = |p: f64| {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        latencies[((latencies.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6
-    };
-    Load { clients, per_second: latencies.len() as f64 / elapsed, p50_us: at(0.5), p99_us: at(0.99), errors }
+    let (p50_us, p99_us) = (crate::percentile(&latencies, 0.5), crate::percentile(&latencies, 0.99));
+    Load { clients, per_second: latencies.len() as f64 / elapsed, p50_us, p99_us, errors }
 }
 
 /// `clients` tasks each running `one` back to back for SECONDS.
@@ -129,44 +123,25 @@ where
     load_of(clients, start.elapsed().as_secs_f64(), all, errors)
 }
 
-struct ServeProcess {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// `orderflow serve`, the release binary.
+struct ServeProcess(orderflow::serve::ServeProcess);
 
 impl ServeProcess {
     fn start(root: &Path, state_dir: &Path) -> ServeProcess {
-        use std::io::BufRead;
-        let mut child = Command::new(root.join("target/release/orderflow"))
-            .args(["serve", "--port", "0", "--lambda-endpoint", "http://127.0.0.1:9", "--state-dir"])
-            .arg(state_dir)
-            .current_dir(root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("target/release/orderflow (cargo build --release -p orderflow)");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let endpoint = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("orderflow serve printed no address: {first:?}"))
-            .to_owned();
-        std::thread::spawn(move || lines.for_each(drop));
-        ServeProcess { child, endpoint }
+        let program = root.join("target/release/orderflow");
+        ServeProcess(
+            orderflow::serve::ServeProcess::start(&program, root, state_dir)
+                .unwrap_or_else(|e| panic!("{} (cargo build --release -p orderflow): {e}", program.display())),
+        )
+    }
+
+    fn endpoint(&self) -> &str {
+        &self.0.endpoint
     }
 
     /// (VmRSS, VmHWM) in MB.
     fn rss_mb(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.child.id())).unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()
@@ -262,17 +237,18 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
         let dir = std::env::temp_dir().join(format!("orderflow-bench-serve-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let server = ServeProcess::start(root, &dir.join("sync"));
-        let machine = create(&client, &server.endpoint, "mix", &definition, "EXPRESS").await;
+        let machine = create(&client, server.endpoint(), "mix", &definition, "EXPRESS").await;
         let mut ours_loads = Vec::new();
         for clients in CLIENTS {
             eprintln!("serve: StartSyncExecution, {clients} client(s)...");
             // Warm-up: connections made, caches filled.
-            let _ = ours(&client, &server.endpoint, &machine, &input, clients).await;
-            ours_loads.push(ours(&client, &server.endpoint, &machine, &input, clients).await);
+            let _ = ours(&client, server.endpoint(), &machine, &input, clients).await;
+            ours_loads.push(ours(&client, server.endpoint(), &machine, &input, clients).await);
         }
         let sample = json!({"stateMachineArn": machine, "input": input.to_string()});
         let our_output =
-            call_json(&client, &server.endpoint, "StartSyncExecution", &sample).await.expect("a run")["output"].clone();
+            call_json(&client, server.endpoint(), "StartSyncExecution", &sample).await.expect("a run")["output"]
+                .clone();
         drop(server);
 
         let mut moto_loads = Vec::new();
@@ -313,13 +289,13 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
 
         eprintln!("serve: {FINISHED_EXECUTIONS} STANDARD executions kept in a state directory...");
         let server = ServeProcess::start(root, &dir.join("kept"));
-        let machine = create(&client, &server.endpoint, "kept", &definition, "STANDARD").await;
+        let machine = create(&client, server.endpoint(), "kept", &definition, "STANDARD").await;
         let started = Instant::now();
         let next = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..16 {
             let (client, endpoint, machine, next) =
-                (client.clone(), server.endpoint.clone(), machine.clone(), next.clone());
+                (client.clone(), server.endpoint().to_owned(), machine.clone(), next.clone());
             let input = input.to_string();
             tasks.push(tokio::spawn(async move {
                 loop {
@@ -339,7 +315,7 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
         // Until none is running any more.
         let running = json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1});
         for _ in 0..600 {
-            let page = call_json(&client, &server.endpoint, "ListExecutions", &running).await.expect("ListExecutions");
+            let page = call_json(&client, server.endpoint(), "ListExecutions", &running).await.expect("ListExecutions");
             if page["executions"].as_array().is_some_and(Vec::is_empty) {
                 break;
             }
@@ -353,7 +329,7 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
             if let Some(token) = &token {
                 request["nextToken"] = json!(token);
             }
-            let page = call_json(&client, &server.endpoint, "ListExecutions", &request).await.expect("ListExecutions");
+            let page = call_json(&client, server.endpoint(), "ListExecutions", &request).await.expect("ListExecutions");
             finished += page["executions"].as_array().map_or(0, Vec::len);
             match page["nextToken"].as_str() {
                 Some(next) => token = Some(next.to_owned()),

@@ -2,7 +2,9 @@
 //! creates it at start, and a MockConfigFile's test cases as the server asks
 //! for them (`#TestCase` after a state machine's ARN).
 
+use std::io::BufRead;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use orderflow_asl::{TaskFailure, TaskMocks};
@@ -59,4 +61,45 @@ pub fn deployed_name(template_path: &Path, logical_id: &str) -> String {
         out = out.replace(&format!("${{{parameter}}}"), &default);
     }
     if out.contains("${") || orderflow_server::check_name(&out).is_err() { logical_id.to_owned() } else { out }
+}
+
+/// `orderflow serve` as a process of its own, on a free loopback port, with
+/// its state in `state_dir` and its tasks sent to a Lambda endpoint that is
+/// not there (for machines that call no Lambda): for tests and benchmarks.
+/// Killed when dropped.
+pub struct ServeProcess {
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`, read off the server's first line.
+    pub endpoint: String,
+}
+
+impl ServeProcess {
+    /// Starts `program` (an orderflow binary) in `dir`, the workspace its definition is read from.
+    pub fn start(program: &Path, dir: &Path, state_dir: &Path) -> std::io::Result<ServeProcess> {
+        let mut child = Command::new(program)
+            .args(["serve", "--port", "0", "--lambda-endpoint", "http://127.0.0.1:9", "--state-dir"])
+            .arg(state_dir)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("a piped stdout")).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let Some(endpoint) = first.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other(format!("orderflow serve printed no address: {first:?}")));
+        };
+        let endpoint = endpoint.to_owned();
+        // The rest of its output, read so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(ServeProcess { child, endpoint })
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

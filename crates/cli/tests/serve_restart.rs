@@ -4,51 +4,20 @@
 //! execution as it was and sees the running one go on, waiting only what was
 //! left of its Wait.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use orderflow::serve::ServeProcess;
 use orderflow_definition::workspace_root;
 use serde_json::Value;
 
-struct Serve {
-    child: Child,
-    endpoint: String,
+/// Starts the binary on `state_dir`.
+fn serve(state_dir: &Path) -> ServeProcess {
+    ServeProcess::start(Path::new(env!("CARGO_BIN_EXE_orderflow")), &workspace_root(), state_dir).unwrap()
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary on `state_dir` and reads its address off its first line.
-fn serve(state_dir: &Path) -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orderflow"))
-        .args(["serve", "--port", "0", "--state-dir"])
-        .arg(state_dir)
-        // No task of these state machines calls Lambda: no emulator needed.
-        .args(["--lambda-endpoint", "http://127.0.0.1:9"])
-        .current_dir(workspace_root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let endpoint = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
-    Serve { child, endpoint }
-}
-
-fn aws(serve: &Serve, args: &[&str]) -> Value {
+fn aws(serve: &ServeProcess, args: &[&str]) -> Value {
     let out = Command::new(workspace_root().join(".venv/bin/aws"))
         .arg("stepfunctions")
         .args(["--endpoint-url", &serve.endpoint, "--output", "json"])
@@ -64,11 +33,11 @@ fn aws(serve: &Serve, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn events(serve: &Serve, execution: &str) -> Vec<Value> {
+fn events(serve: &ServeProcess, execution: &str) -> Vec<Value> {
     aws(serve, &["get-execution-history", "--execution-arn", execution])["events"].as_array().unwrap().clone()
 }
 
-fn until_done(serve: &Serve, execution: &str, within: Duration) -> Value {
+fn until_done(serve: &ServeProcess, execution: &str, within: Duration) -> Value {
     let start = Instant::now();
     while start.elapsed() < within {
         let described = aws(serve, &["describe-execution", "--execution-arn", execution]);
