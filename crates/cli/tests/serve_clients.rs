@@ -90,6 +90,20 @@ fn ok(server: &Server, args: &[&str]) -> Value {
     out
 }
 
+const ROLE: &str = "arn:aws:iam::123456789012:role/local";
+
+/// A STANDARD state machine made with the AWS CLI: its ARN.
+fn machine(server: &Server, name: &str, definition: &str) -> String {
+    let created = ok(server, &["create-state-machine", "--name", name, "--definition", definition, "--role-arn", ROLE]);
+    created["stateMachineArn"].as_str().unwrap().to_owned()
+}
+
+/// An execution started with the AWS CLI: its ARN.
+fn started(server: &Server, machine: &str, input: &str) -> String {
+    let started = ok(server, &["start-execution", "--state-machine-arn", machine, "--input", input]);
+    started["executionArn"].as_str().unwrap().to_owned()
+}
+
 async fn until_done(server: &Server, execution: &str) -> Value {
     for _ in 0..200 {
         let described = ok(server, &["describe-execution", "--execution-arn", execution]);
@@ -155,10 +169,7 @@ async fn the_aws_cli_runs_the_order_workflow_and_reads_its_history() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_aws_cli_creates_stops_runs_synchronously_and_validates() {
     let server = server().await;
-    let role = "arn:aws:iam::123456789012:role/local";
-    let waiting =
-        ok(&server, &["create-state-machine", "--name", "waiting", "--definition", WAITING, "--role-arn", role]);
-    let waiting = waiting["stateMachineArn"].as_str().unwrap().to_owned();
+    let waiting = machine(&server, "waiting", WAITING);
     let started = ok(&server, &["start-execution", "--state-machine-arn", &waiting]);
     let execution = started["executionArn"].as_str().unwrap().to_owned();
     assert_eq!(ok(&server, &["describe-execution", "--execution-arn", &execution])["status"], "RUNNING");
@@ -174,7 +185,7 @@ async fn the_aws_cli_creates_stops_runs_synchronously_and_validates() {
 
     let adding = ok(
         &server,
-        &["create-state-machine", "--name", "adding", "--definition", ADDING, "--role-arn", role, "--type", "EXPRESS"],
+        &["create-state-machine", "--name", "adding", "--definition", ADDING, "--role-arn", ROLE, "--type", "EXPRESS"],
     );
     let adding = adding["stateMachineArn"].as_str().unwrap().to_owned();
     let sync =
@@ -193,11 +204,11 @@ async fn the_aws_cli_creates_stops_runs_synchronously_and_validates() {
     assert_eq!(invalid["result"], "FAIL");
     assert_eq!(invalid["diagnostics"][0]["code"], "SCHEMA_VALIDATION_FAILED");
     let (code, _, err) =
-        aws(&server, &["create-state-machine", "--name", "broken", "--definition", broken, "--role-arn", role]);
+        aws(&server, &["create-state-machine", "--name", "broken", "--definition", broken, "--role-arn", ROLE]);
     assert_ne!(code, 0);
     assert!(err.contains("InvalidDefinition"), "{err}");
     let (code, _, err) =
-        aws(&server, &["create-state-machine", "--name", "bad name", "--definition", ADDING, "--role-arn", role]);
+        aws(&server, &["create-state-machine", "--name", "bad name", "--definition", ADDING, "--role-arn", ROLE]);
     assert_ne!(code, 0);
     assert!(err.contains("InvalidName"), "{err}");
     let (_, _, err) = aws(
@@ -461,6 +472,27 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
     let failing = json!({"errorOutput": {"error": "States.TaskFailed", "cause": "line B"}}).to_string();
     let retriable = ok(&server, &["test-state", "--definition", &map, "--input", input, "--mock", &failing]);
     assert_eq!(retriable["status"], "RETRIABLE", "{retriable}");
+    // What this TestState does not take is refused by name.
+    for (configuration, named) in [
+        (r#"{"mapIterationFailureCount": 1}"#, "mapIterationFailureCount"),
+        (r#"{"errorCausedByState": "Nowhere"}"#, "errorCausedByState 'Nowhere' is not a state inside"),
+    ] {
+        let (code, _, err) = aws(
+            &server,
+            &[
+                "test-state",
+                "--definition",
+                &map,
+                "--input",
+                input,
+                "--mock",
+                &failing,
+                "--state-configuration",
+                configuration,
+            ],
+        );
+        assert!(code != 0 && err.contains("ValidationException") && err.contains(named), "{err}");
+    }
     // Without a mock, as in Step Functions, a Map state is not tested.
     let (code, _, err) = aws(&server, &["test-state", "--definition", &map, "--input", input]);
     assert!(code != 0 && err.contains("ValidationException") && err.contains("mock"), "{err}");
@@ -498,7 +530,7 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
     let (_, _, err) = aws(&server, &["test-state", "--definition", pass, "--context", context]);
     assert!(err.contains("ValidationException") && err.contains("mock"), "{err}");
     let (_, _, err) = aws(&server, &["test-state", "--definition", pass, "--variables", "[1]"]);
-    assert!(err.contains("ValidationException"), "{err}");
+    assert!(err.contains("ValidationException") && err.contains("variables must be a JSON object"), "{err}");
     // Variables in scope, read and set by the state under test.
     let assigning =
         r#"{"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($a, $b)"}, "Assign": {"a.$": "$b"}, "End": true}"#;
@@ -544,10 +576,7 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
         }}
     })
     .to_string();
-    let role = "arn:aws:iam::123456789012:role/local";
-    let machine =
-        ok(&server, &["create-state-machine", "--name", "approve", "--definition", &definition, "--role-arn", role]);
-    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
+    let machine = machine(&server, "approve", &definition);
 
     let start = |name: &str| {
         ok(
@@ -628,7 +657,6 @@ impl orderflow_asl::Invoker for FailsOnce {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_aws_cli_redrives_failed_and_aborted_executions() {
     let server = server_with(Arc::new(FailsOnce(Default::default()))).await;
-    let role = "arn:aws:iam::123456789012:role/local";
     let definition = json!({
         "StartAt": "Prepare",
         "States": {
@@ -638,11 +666,8 @@ async fn the_aws_cli_redrives_failed_and_aborted_executions() {
         }
     })
     .to_string();
-    let machine =
-        ok(&server, &["create-state-machine", "--name", "flaky", "--definition", &definition, "--role-arn", role]);
-    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
-    let started = ok(&server, &["start-execution", "--state-machine-arn", &machine, "--input", r#"{"n": 1}"#]);
-    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    let machine = machine(&server, "flaky", &definition);
+    let execution = started(&server, &machine, r#"{"n": 1}"#);
     let failed = until_done(&server, &execution).await;
     assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("FAILED"), Some("Boom")));
     assert_eq!(failed["redriveStatus"], "REDRIVABLE");
@@ -713,7 +738,6 @@ impl orderflow_asl::Invoker for Ledger {
 async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
     let ledger = Arc::new(Ledger::default());
     let server = server_with(ledger.clone()).await;
-    let role = "arn:aws:iam::123456789012:role/local";
     let call = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
                       "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true});
     let definition = json!({
@@ -731,12 +755,9 @@ async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
         }
     })
     .to_string();
-    let machine =
-        ok(&server, &["create-state-machine", "--name", "partial", "--definition", &definition, "--role-arn", role]);
-    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
+    let machine = machine(&server, "partial", &definition);
     let input = r#"{"items": ["a", "b", "bad-c", "d"]}"#;
-    let started = ok(&server, &["start-execution", "--state-machine-arn", &machine, "--input", input]);
-    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    let execution = started(&server, &machine, input);
     assert_eq!(until_done(&server, &execution).await["status"], "FAILED");
     ok(&server, &["redrive-execution", "--execution-arn", &execution]);
     // The Map goes on without calling a and b again; then the Parallel fails.
@@ -765,7 +786,6 @@ async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redriven_execution_keeps_its_variables() {
     let server = server_with(Arc::new(FailsOnce(Default::default()))).await;
-    let role = "arn:aws:iam::123456789012:role/local";
     let definition = json!({
         "StartAt": "Keep",
         "States": {
@@ -775,11 +795,8 @@ async fn a_redriven_execution_keeps_its_variables() {
         }
     })
     .to_string();
-    let machine =
-        ok(&server, &["create-state-machine", "--name", "vars", "--definition", &definition, "--role-arn", role]);
-    let machine = machine["stateMachineArn"].as_str().unwrap().to_owned();
-    let started = ok(&server, &["start-execution", "--state-machine-arn", &machine, "--input", r#"{"n": 7}"#]);
-    let execution = started["executionArn"].as_str().unwrap().to_owned();
+    let machine = machine(&server, "vars", &definition);
+    let execution = started(&server, &machine, r#"{"n": 7}"#);
     assert_eq!(until_done(&server, &execution).await["status"], "FAILED");
     let history = ok(&server, &["get-execution-history", "--execution-arn", &execution]);
     let exited = history["events"].as_array().unwrap().iter().find(|e| e["type"] == "PassStateExited").unwrap();
