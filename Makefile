@@ -104,7 +104,7 @@ else
 endif
 	$(MAKE) --no-print-directory conformance
 
-conformance: ## the executor against ../shared/aws-recorded (ORDERFLOW_AWS_RECORDED to move it): counts passed / refused / failed
+conformance: ## the executor against ../shared/aws-recorded (ORDERFLOW_AWS_RECORDED to move it): counts passed / failed
 	cargo test --quiet --package orderflow-asl --test recorded -- --quiet
 
 workflow-test: ## orderflow test: the order workflow's cases (statemachine/order.tests.json) at 100% coverage

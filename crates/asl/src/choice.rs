@@ -42,9 +42,25 @@ pub enum Rule {
     And(Vec<Rule>),
     Or(Vec<Rule>),
     Not(Box<Rule>),
-    Compare { variable: Path, family: Family, ordering: &'static [Ordering], operand: Operand },
-    Matches { variable: Path, pattern: Glob },
-    Test { variable: Path, test: Test, expected: bool },
+    Compare {
+        variable: Path,
+        family: Family,
+        ordering: &'static [Ordering],
+        operand: Operand,
+    },
+    Matches {
+        variable: Path,
+        pattern: Glob,
+    },
+    Test {
+        variable: Path,
+        test: Test,
+        expected: bool,
+    },
+    /// A JSONata rule's `Condition`: evaluated by the Choice state, which has `$states`.
+    Condition(crate::jsonata::Expression),
+    /// A JSONata rule's literal `"Condition": true` (or false).
+    Constant(bool),
 }
 
 const COMPARISONS: &[(&str, Family, &[Ordering])] = &[
@@ -204,6 +220,11 @@ pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<boo
             false
         }
         Rule::Not(r) => !evaluate(r, input, context)?,
+        Rule::Constant(b) => *b,
+        // A JSONata Condition needs `$states`: the Choice state evaluates it.
+        Rule::Condition(expr) => {
+            return Err(format!("the JSONata Condition '{}' outside a JSONata state", expr.text()));
+        }
         Rule::Test { variable, test, expected } => {
             let value = lookup(variable);
             let result = match (test, &value) {

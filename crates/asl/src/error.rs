@@ -14,6 +14,7 @@ pub enum StatesError {
     NoChoiceMatched,
     ExceedToleratedFailureThreshold,
     BranchFailed,
+    QueryEvaluationError,
 }
 
 impl StatesError {
@@ -30,6 +31,7 @@ impl StatesError {
             StatesError::NoChoiceMatched => "States.NoChoiceMatched",
             StatesError::ExceedToleratedFailureThreshold => "States.ExceedToleratedFailureThreshold",
             StatesError::BranchFailed => "States.BranchFailed",
+            StatesError::QueryEvaluationError => "States.QueryEvaluationError",
         }
     }
 }

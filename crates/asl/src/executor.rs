@@ -17,7 +17,7 @@ use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError, matches};
 use crate::history::{Detail, Fields, History, MAX_EVENTS};
 use crate::model::{Kind, State, StateMachine, Transition, UNRESOLVED};
-use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope};
+use crate::pipeline::{MAX_PAYLOAD_BYTES, Now, Payload, Scope};
 use crate::rng::Rng;
 use crate::states;
 use crate::variables::Frame;
@@ -592,6 +592,24 @@ impl Run<'_> {
         }
     }
 
+    /// Appends an event whose previous event is `previous`, not `thread`'s last.
+    pub fn record_after(
+        &self,
+        thread: &Thread,
+        previous: u64,
+        kind: &'static str,
+        details_key: Option<&'static str>,
+        details: impl Into<Fields>,
+    ) -> Result<u64, Failure> {
+        let last = thread.last();
+        thread.set_last(previous);
+        let recorded = self.record(thread, kind, details_key, details);
+        if recorded.is_err() {
+            thread.set_last(last);
+        }
+        recorded
+    }
+
     /// Appends an event that does not move `thread`'s line on, as AWS records
     /// a Map iteration's end and a Map state's success.
     pub fn record_aside(
@@ -696,6 +714,7 @@ impl Run<'_> {
 
     async fn state(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
         let resumed = self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let before_entered = thread.last();
         let (entered_id, entered) = match resumed {
             Some(entry) => entry,
             None => {
@@ -709,19 +728,28 @@ impl Run<'_> {
                 (id, entered)
             }
         };
-        let scope =
-            Scope { run: self, state, thread, entered_id, entered_time: entered, vars, assigned: Default::default() };
+        let scope = Scope {
+            run: self,
+            state,
+            thread,
+            entered_id,
+            entered_time: entered,
+            vars,
+            assigned: Default::default(),
+            before_entered,
+        };
         let output = match &state.kind {
             Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw.value, error, cause)),
             Kind::Succeed => states::succeed::run(&scope, &raw)?,
-            Kind::Choice { choices, default, assigns } => {
-                let (next, output) = states::choice::run(&scope, &raw, choices, default.as_ref(), assigns)?;
+            Kind::Choice { choices, default, assigns, outputs } => {
+                let (next, output) = states::choice::run(&scope, &raw, choices, default.as_ref(), assigns, outputs)?;
                 let output = self.exit(&scope, output)?;
                 return Ok(Step::Next(next, output));
             }
             // Boxed, so the future of a state that does not wait stays small:
             // it is built, and moved, once per state.
             Kind::Wait(wait) => Box::pin(states::wait::run(&scope, &raw, wait)).await?,
+            Kind::Pass { .. } if state.jsonata => states::pass::run_jsonata(&scope, raw)?,
             Kind::Pass { result } => states::pass::run(&scope, raw, result.as_ref())?,
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
                 match Box::pin(self.with_retries(&scope, raw)).await? {
@@ -804,8 +832,15 @@ impl Run<'_> {
                     self.took(state, "Catch", i, &f.error);
                     let catcher = &state.catch[i];
                     let error = Payload::measured(Arc::new(f.to_value()));
-                    scope.assign(catcher.assign.as_ref(), &error, &scope.context(None))?;
-                    let output = scope.result_path(catcher.result_path.as_ref(), raw, error)?;
+                    let context = scope.context(None);
+                    let output = if state.jsonata {
+                        let now = Now::input(&raw.value).with_error(&error.value);
+                        let (assign, output) = (catcher.assign.as_ref(), catcher.output.as_ref());
+                        scope.conclude(assign, output, now, error.clone(), &context)?
+                    } else {
+                        scope.assign(catcher.assign.as_ref(), &error, &context)?;
+                        scope.result_path(catcher.result_path.as_ref(), raw, error)?
+                    };
                     if catcher.next.index == UNRESOLVED {
                         return Err(Failure::new(StatesError::Runtime, "a Catch names a state that does not exist"));
                     }
@@ -832,6 +867,7 @@ impl Run<'_> {
             Kind::Map(spec) => states::map::run(scope, spec, &effective, &context).await?,
             kind => {
                 let input = match &state.io.parameters {
+                    Some(p) if state.jsonata => scope.render_jsonata(p, Now::input(&raw.value), &context)?,
                     Some(p) => scope.render(p, &effective, &context)?,
                     None => effective.clone(),
                 };
@@ -849,6 +885,11 @@ impl Run<'_> {
                 }
             }
         };
+        if state.jsonata {
+            let now = Now::input(&raw.value).with_result(&result.value);
+            let (assign, output) = (state.assign.as_ref(), state.io.output.as_ref());
+            return scope.conclude(assign, output, now, result.clone(), &context);
+        }
         scope.assign(state.assign.as_ref(), &result, &context)?;
         let selected = match &state.io.result_selector {
             Some(selector) => scope.render(selector, &result, &context)?,

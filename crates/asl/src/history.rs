@@ -76,14 +76,14 @@ impl Default for Detail {
 
 /// An event's detail members, kept inline: besides the `resourceType` and
 /// `resource` of a Lambda integration's events (a flag), an event never has
-/// more than three.
+/// more than four (EvaluationFailed's error, cause, location and state).
 #[derive(Debug, Clone, Default)]
 pub struct Fields {
     /// The `resource` of a Lambda integration's Task* event (`invoke`,
     /// `invoke.waitForTaskToken`), shown after `resourceType: lambda`.
     integration: Option<&'static str>,
     len: u8,
-    items: [(&'static str, Detail); 3],
+    items: [(&'static str, Detail); 4],
 }
 
 impl Fields {
@@ -98,7 +98,7 @@ impl Fields {
 
     #[inline(always)]
     pub fn push(&mut self, name: &'static str, detail: Detail) {
-        debug_assert!(usize::from(self.len) < self.items.len(), "an event with more than three members");
+        debug_assert!(usize::from(self.len) < self.items.len(), "an event with more than four members");
         if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
             *slot = (name, detail);
             self.len += 1;

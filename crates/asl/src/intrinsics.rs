@@ -515,21 +515,10 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
                 other => other.to_string(),
             };
             capped(&data)?;
-            use sha2::Digest;
-            let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-            let digest = match string(1)? {
-                "MD5" => hex(&md5::Md5::digest(data.as_bytes())),
-                "SHA-1" => hex(&sha1::Sha1::digest(data.as_bytes())),
-                "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
-                "SHA-384" => hex(&sha2::Sha384::digest(data.as_bytes())),
-                "SHA-512" => hex(&sha2::Sha512::digest(data.as_bytes())),
-                other => {
-                    return Err(format!(
-                        "States.Hash: unknown algorithm {other:?} (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
-                    ));
-                }
-            };
-            Ok(Value::String(digest))
+            let algorithm = string(1)?;
+            digest(algorithm, &data).map(Value::String).ok_or_else(|| {
+                format!("States.Hash: unknown algorithm {algorithm:?} (MD5, SHA-1, SHA-256, SHA-384, SHA-512)")
+            })
         }
         JsonMerge => {
             if *args[2] != Value::Bool(false) {
@@ -597,6 +586,21 @@ fn java_text(value: &Value, out: &mut String) {
         }
         other => out.push_str(&other.to_string()),
     }
+}
+
+/// The hex digest of `data` by one of the algorithms States.Hash and
+/// JSONata's `$hash` name; None for another name.
+pub(crate) fn digest(algorithm: &str, data: &str) -> Option<String> {
+    use sha2::Digest;
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    Some(match algorithm {
+        "MD5" => hex(&md5::Md5::digest(data.as_bytes())),
+        "SHA-1" => hex(&sha1::Sha1::digest(data.as_bytes())),
+        "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
+        "SHA-384" => hex(&sha2::Sha384::digest(data.as_bytes())),
+        "SHA-512" => hex(&sha2::Sha512::digest(data.as_bytes())),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

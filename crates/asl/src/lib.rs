@@ -1,5 +1,6 @@
-//! A local executor for Amazon States Language definitions in the JSONPath
-//! query language, with workflow variables: a definition is compiled once
+//! A local executor for Amazon States Language definitions in both query
+//! languages (JSONPath and JSONata, a state at a time), with workflow
+//! variables: a definition is compiled once
 //! into an internal form (states by index, paths, templates, intrinsic calls
 //! and Choice rules parsed), then run with Step Functions' semantics against
 //! pluggable task invokers, keeping an execution history shaped like
@@ -8,7 +9,7 @@
 //! The Lambda callback pattern (`lambda:invoke.waitForTaskToken`) waits on
 //! task tokens that the caller answers (`TaskTokens`; `orderflow serve`
 //! does). Not supported yet, and refused by name when a definition uses
-//! them: the JSONata query language, `.sync`
+//! them: `.sync`
 //! integrations, other callback integrations, service integrations other
 //! than Lambda, activities, Distributed Map's S3 reader and writer.
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod executor;
 pub mod history;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod lint;
 pub mod model;
 pub mod path;

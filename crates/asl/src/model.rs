@@ -1,8 +1,9 @@
-//! Amazon States Language (JSONPath query language) compiled into the form
-//! the executor runs: states addressed by index, every path, template,
-//! intrinsic call and Choice rule parsed once, timestamps parsed. Every
-//! definition error surfaces here with its location (`States.X.Parameters.a.b.$`).
-//! Features this executor does not run are refused by name.
+//! Amazon States Language (both query languages) compiled into the form the
+//! executor runs: states addressed by index, every path, template, intrinsic
+//! call, JSONata expression and Choice rule parsed once, timestamps parsed.
+//! Every definition error surfaces here with its location
+//! (`States.X.Parameters.a.b.$`). Features this executor does not run are
+//! refused by name.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::choice::{self, Rule};
 use crate::intrinsics::{self, Call};
+use crate::jsonata::{self, Expression};
 use crate::path::{Path, ReferencePath};
 use crate::template::Template;
 
@@ -80,6 +82,9 @@ pub struct State {
     pub catch: Vec<Catcher>,
     /// Workflow variables the state sets (`Assign`): a template like Parameters.
     pub assign: Option<Template>,
+    /// A JSONata state: its templates hold expressions reading `$states`,
+    /// and `io` has only `parameters` (Arguments) and `output`.
+    pub jsonata: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +104,8 @@ pub struct Io {
     pub parameters: Option<Template>,
     pub result_selector: Option<Template>,
     pub result_path: Option<ReferencePath>,
+    /// A JSONata state's Output: the state's output in place of its result (or input).
+    pub output: Option<Template>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +125,8 @@ pub struct Catcher {
     pub next: Target,
     /// Variables set when this catcher takes the error (`$` is the error output).
     pub assign: Option<Template>,
+    /// A JSONata catcher's Output (`$states.errorOutput` when absent).
+    pub output: Option<Template>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +148,8 @@ pub enum Resource {
 pub enum Given<T> {
     Value(T),
     Path(Path),
+    /// A JSONata state's `{% ... %}`.
+    Expr(Expression),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,6 +158,9 @@ pub enum WaitFor {
     SecondsPath(Path),
     Timestamp(OffsetDateTime),
     TimestampPath(Path),
+    /// A JSONata state's `"Seconds": "{% ... %}"`.
+    SecondsExpr(Expression),
+    TimestampExpr(Expression),
 }
 
 /// A Fail state's Error or Cause.
@@ -155,12 +169,16 @@ pub enum Text {
     Literal(String),
     Path(Path),
     Call(Call),
+    Expr(Expression),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapSpec {
     pub processor: Box<StateMachine>,
     pub items_path: Path,
+    /// A JSONata Map's Items: an array, or an expression giving one (the
+    /// state's input when absent).
+    pub items: Option<Template>,
     pub item_selector: Option<Template>,
     /// 0: no limit.
     pub max_concurrency: Given<u64>,
@@ -185,6 +203,8 @@ pub enum Kind {
         default: Option<Target>,
         /// Each rule's own Assign, by the rule's index.
         assigns: Vec<Option<Template>>,
+        /// Each JSONata rule's own Output, by the rule's index.
+        outputs: Vec<Option<Template>>,
     },
     Wait(WaitFor),
     Succeed,
@@ -215,9 +235,6 @@ impl Kind {
 
 /// Fields Step Functions knows that this executor does not run, and why.
 const UNSUPPORTED_FIELDS: &[(&str, &str)] = &[
-    ("Arguments", "the JSONata query language (Arguments)"),
-    ("Output", "the JSONata query language (Output)"),
-    ("Items", "the JSONata query language (Items)"),
     ("Credentials", "cross-account task credentials (Credentials)"),
     ("ItemReader", "Distributed Map's ItemReader (items read from S3)"),
     ("ItemBatcher", "Distributed Map's ItemBatcher"),
@@ -229,6 +246,25 @@ const FLOW: &[&str] = &["Next", "End"];
 const IO: &[&str] = &["InputPath", "OutputPath"];
 const RESULT: &[&str] = &["Parameters", "ResultSelector", "ResultPath"];
 const ERRORS: &[&str] = &["Retry", "Catch"];
+/// Fields of the JSONPath query language only (JSONata's own are listed per state type).
+const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "Result",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+];
 
 /// Step Functions' hard quota on a definition's size.
 pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
@@ -253,7 +289,7 @@ pub fn parse_unchecked(definition: &Value) -> Result<StateMachine, DefinitionErr
     if crate::pipeline::json_len(definition) > MAX_DEFINITION_BYTES {
         return Err(def_err("(definition)", "is larger than 1 MB (1,048,576 bytes), Step Functions' quota"));
     }
-    let mut machine = parse_machine(definition, "", false)?;
+    let mut machine = parse_machine(definition, "", false, false)?;
     resolve(&mut machine);
     Ok(machine)
 }
@@ -284,25 +320,28 @@ fn resolve(machine: &mut StateMachine) {
     }
 }
 
-fn check_query_language(obj: &Map<String, Value>, at: &str) -> Result<(), DefinitionError> {
+/// Whether `obj` uses JSONata: its own QueryLanguage, else `inherited`.
+fn query_language(obj: &Map<String, Value>, at: &str, inherited: bool) -> Result<bool, DefinitionError> {
     match obj.get("QueryLanguage") {
-        None => Ok(()),
+        None => Ok(inherited),
         Some(language) => match language.as_str() {
-            Some("JSONPath") => Ok(()),
-            Some("JSONata") => {
-                Err(def_err(at, "the JSONata query language is not supported by this executor yet; use JSONPath"))
+            // A JSONata machine's states cannot go back to JSONPath, as in AWS.
+            Some("JSONPath") if inherited => {
+                Err(def_err(at, "cannot be JSONPath in a state machine whose QueryLanguage is JSONata"))
             }
+            Some("JSONPath") => Ok(false),
+            Some("JSONata") => Ok(true),
             _ => Err(def_err(at, "must be \"JSONPath\" or \"JSONata\"")),
         },
     }
 }
 
-fn parse_machine(value: &Value, at: &str, distributed: bool) -> Result<StateMachine, DefinitionError> {
+fn parse_machine(value: &Value, at: &str, distributed: bool, jsonata: bool) -> Result<StateMachine, DefinitionError> {
     let here = |field: &str| if at.is_empty() { field.to_owned() } else { format!("{at}.{field}") };
     let obj = value
         .as_object()
         .ok_or_else(|| def_err(if at.is_empty() { "(definition)" } else { at }, "must be a JSON object"))?;
-    check_query_language(obj, &here("QueryLanguage"))?;
+    let jsonata = query_language(obj, &here("QueryLanguage"), jsonata)?;
     for key in obj.keys() {
         if !["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage", "ProcessorConfig"]
             .contains(&key.as_str())
@@ -321,7 +360,7 @@ fn parse_machine(value: &Value, at: &str, distributed: bool) -> Result<StateMach
         if name.is_empty() || name.chars().count() > 80 {
             return Err(def_err(here("States"), format!("state name {name:?} must be 1 to 80 characters")));
         }
-        states.push(parse_state(name, state, &here(&format!("States.{name}")))?);
+        states.push(parse_state(name, state, &here(&format!("States.{name}")), jsonata)?);
     }
     let assigns = states.iter().any(|s| {
         s.assign.is_some()
@@ -410,10 +449,10 @@ fn given<T>(
     }
 }
 
-fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionError> {
+fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Result<State, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "must be a JSON object"))?;
     let field = |f: &str| format!("{at}.{f}");
-    check_query_language(obj, &field("QueryLanguage"))?;
+    let jsonata = query_language(obj, &field("QueryLanguage"), machine_jsonata)?;
     let kind_name = string(obj, "Type", &field("Type"))?.ok_or_else(|| def_err(field("Type"), "is required"))?;
     let allowed: Vec<&str> = match kind_name.as_str() {
         "Pass" => [COMMON, FLOW, IO, &["Parameters", "ResultPath", "Result", "Assign"]].concat(),
@@ -455,34 +494,51 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
         .concat(),
         other => return Err(def_err(field("Type"), format!("unknown state type {other:?}"))),
     };
+    let jsonata_fields: &[&str] = match kind_name.as_str() {
+        "Task" | "Parallel" => &["Arguments", "Output"],
+        "Map" => &["Items", "Output"],
+        "Fail" => &[],
+        _ => &["Output"],
+    };
     for key in obj.keys() {
         if let Some((_, feature)) = UNSUPPORTED_FIELDS.iter().find(|(f, _)| f == key) {
             return Err(def_err(field(key), format!("{feature} is not supported by this executor yet")));
         }
-        if !allowed.contains(&key.as_str()) {
+        let key = key.as_str();
+        if jsonata && JSONPATH_ONLY.contains(&key) && allowed.contains(&key) {
+            return Err(def_err(
+                field(key),
+                format!("is a field of the JSONPath query language; this {kind_name} state uses JSONata"),
+            ));
+        }
+        if !jsonata && jsonata_fields.contains(&key) {
+            return Err(def_err(
+                field(key),
+                format!(
+                    "is a field of the JSONata query language; this {kind_name} state uses JSONPath (set \"QueryLanguage\": \"JSONata\")"
+                ),
+            ));
+        }
+        let own = allowed.contains(&key) || (jsonata && jsonata_fields.contains(&key));
+        if !own {
             return Err(def_err(field(key), format!("is not a field of a {kind_name} state")));
         }
     }
+    if jsonata {
+        return parse_jsonata_state(name, obj, at, &kind_name);
+    }
 
-    let transition = match kind_name.as_str() {
-        "Choice" | "Succeed" | "Fail" => Transition::Own,
-        _ => match (obj.get("Next"), obj.get("End")) {
-            (Some(Value::String(next)), None) => Transition::Next(Target::new(next)),
-            (None, Some(Value::Bool(true))) => Transition::End,
-            (Some(_), Some(_)) => return Err(def_err(at, "has both Next and End")),
-            (None, None) | (None, Some(Value::Bool(false))) => return Err(def_err(at, "needs Next or \"End\": true")),
-            _ => return Err(def_err(field("Next"), "must be a state name (or End must be true)")),
-        },
-    };
+    let transition = transition(obj, at, &kind_name)?;
     let mut io = Io {
         input_path: path_field(obj, "InputPath", &field("InputPath"))?,
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
         parameters: template_field(obj, "Parameters", &field("Parameters"))?,
         result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?,
         result_path: result_path_field(obj, &field("ResultPath"))?,
+        output: None,
     };
     let retry = list_field(obj, "Retry", at, parse_retrier)?;
-    let catch = list_field(obj, "Catch", at, parse_catcher)?;
+    let catch = list_field(obj, "Catch", at, |v, at| parse_catcher(v, at, false))?;
 
     let kind = match kind_name.as_str() {
         "Pass" => Kind::Pass {
@@ -516,7 +572,8 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
                 });
             }
             let default = string(obj, "Default", &field("Default"))?.map(|d| Target::new(&d));
-            Kind::Choice { choices, default, assigns }
+            let outputs = vec![None; choices.len()];
+            Kind::Choice { choices, default, assigns, outputs }
         }
         "Wait" => {
             let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
@@ -543,9 +600,9 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
         }
         "Succeed" => Kind::Succeed,
         "Fail" => Kind::Fail { error: fail_text(obj, "Error", at)?, cause: fail_text(obj, "Cause", at)? },
-        "Parallel" => {
-            Kind::Parallel { branches: non_empty_list_field(obj, "Branches", at, |v, at| parse_machine(v, at, false))? }
-        }
+        "Parallel" => Kind::Parallel {
+            branches: non_empty_list_field(obj, "Branches", at, |v, at| parse_machine(v, at, false, false))?,
+        },
         _ => {
             let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
                 (Some(p), None) => ("ItemProcessor", p),
@@ -555,14 +612,7 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
             if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
                 return Err(def_err(at, "has both ItemSelector and Parameters"));
             }
-            let distributed = match processor.get("ProcessorConfig").and_then(|c| c.get("Mode")) {
-                None => false,
-                Some(Value::String(mode)) if mode == "INLINE" => false,
-                Some(Value::String(mode)) if mode == "DISTRIBUTED" => true,
-                Some(_) => {
-                    return Err(def_err(format!("{at}.{key}.ProcessorConfig.Mode"), "must be INLINE or DISTRIBUTED"));
-                }
-            };
+            let distributed = distributed_mode(processor, &format!("{at}.{key}"))?;
             let items_path = path_field(obj, "ItemsPath", &field("ItemsPath"))?
                 .ok_or_else(|| def_err(field("ItemsPath"), "must be a path, not null"))?;
             let max_concurrency = given(obj, "MaxConcurrency", at, Value::as_u64, "must be a non-negative integer")?
@@ -587,8 +637,9 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
                 None => io.parameters.take(),
             };
             Kind::Map(Box::new(MapSpec {
-                processor: Box::new(parse_machine(processor, &field(key), distributed)?),
+                processor: Box::new(parse_machine(processor, &field(key), distributed, false)?),
                 items_path,
+                items: None,
                 item_selector,
                 max_concurrency,
                 tolerated_failure_count,
@@ -597,7 +648,205 @@ fn parse_state(name: &str, value: &Value, at: &str) -> Result<State, DefinitionE
         }
     };
     let assign = template_field(obj, "Assign", &field("Assign"))?;
-    Ok(State { name: name.into(), kind, io, transition, retry, catch, assign })
+    Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: false })
+}
+
+fn transition(obj: &Map<String, Value>, at: &str, kind_name: &str) -> Result<Transition, DefinitionError> {
+    Ok(match kind_name {
+        "Choice" | "Succeed" | "Fail" => Transition::Own,
+        _ => match (obj.get("Next"), obj.get("End")) {
+            (Some(Value::String(next)), None) => Transition::Next(Target::new(next)),
+            (None, Some(Value::Bool(true))) => Transition::End,
+            (Some(_), Some(_)) => return Err(def_err(at, "has both Next and End")),
+            (None, None) | (None, Some(Value::Bool(false))) => return Err(def_err(at, "needs Next or \"End\": true")),
+            _ => return Err(def_err(format!("{at}.Next"), "must be a state name (or End must be true)")),
+        },
+    })
+}
+
+/// Whether a Map's processor runs as a Distributed Map (`at`: the processor).
+fn distributed_mode(processor: &Value, at: &str) -> Result<bool, DefinitionError> {
+    match processor.get("ProcessorConfig").and_then(|c| c.get("Mode")) {
+        None => Ok(false),
+        Some(Value::String(mode)) if mode == "INLINE" => Ok(false),
+        Some(Value::String(mode)) if mode == "DISTRIBUTED" => Ok(true),
+        Some(_) => Err(def_err(format!("{at}.ProcessorConfig.Mode"), "must be INLINE or DISTRIBUTED")),
+    }
+}
+
+/// A JSONata state (its fields already checked against its type).
+fn parse_jsonata_state(
+    name: &str,
+    obj: &Map<String, Value>,
+    at: &str,
+    kind_name: &str,
+) -> Result<State, DefinitionError> {
+    let field = |f: &str| format!("{at}.{f}");
+    let transition = transition(obj, at, kind_name)?;
+    let root = || ReferencePath::parse("$").map_err(|e| def_err(at, e));
+    let io = Io {
+        input_path: Some(compile_path("$", at)?),
+        output_path: Some(compile_path("$", at)?),
+        parameters: jsonata_field(obj, "Arguments", at)?,
+        result_selector: None,
+        result_path: Some(root()?),
+        output: jsonata_field(obj, "Output", at)?,
+    };
+    let retry = list_field(obj, "Retry", at, parse_retrier)?;
+    let catch = list_field(obj, "Catch", at, |v, at| parse_catcher(v, at, true))?;
+    let seconds = |v: &Value| v.as_u64().filter(|n| *n > 0);
+    let kind =
+        match kind_name {
+            "Pass" => Kind::Pass { result: None },
+            "Task" => Kind::Task {
+                resource: parse_resource(obj.get("Resource"), &field("Resource"))?,
+                timeout_seconds: jsonata_given(obj, "TimeoutSeconds", at, seconds, "must be a positive integer")?,
+                heartbeat_seconds: jsonata_given(obj, "HeartbeatSeconds", at, seconds, "must be a positive integer")?,
+            },
+            "Choice" => {
+                let rules = non_empty_list_field(obj, "Choices", at, parse_condition_rule)?;
+                let mut choices = Vec::with_capacity(rules.len());
+                let (mut assigns, mut outputs) = (Vec::new(), Vec::new());
+                for (rule, next, assign, output) in rules {
+                    choices.push((rule, Target::new(&next)));
+                    assigns.push(assign);
+                    outputs.push(output);
+                }
+                let default = string(obj, "Default", &field("Default"))?.map(|d| Target::new(&d));
+                Kind::Choice { choices, default, assigns, outputs }
+            }
+            "Wait" => Kind::Wait(match (obj.get("Seconds"), obj.get("Timestamp")) {
+                (Some(Value::String(text)), None) if jsonata::is_expression(text) => {
+                    WaitFor::SecondsExpr(expression(text, &field("Seconds"))?)
+                }
+                (Some(v), None) => WaitFor::Seconds(v.as_u64().ok_or_else(|| {
+                    def_err(field("Seconds"), "must be a non-negative integer or a JSONata expression")
+                })?),
+                (None, Some(Value::String(text))) if jsonata::is_expression(text) => {
+                    WaitFor::TimestampExpr(expression(text, &field("Timestamp"))?)
+                }
+                (None, Some(Value::String(text))) => WaitFor::Timestamp(
+                    choice::parse_timestamp(text)
+                        .ok_or_else(|| def_err(field("Timestamp"), "must be an ISO-8601 timestamp"))?,
+                ),
+                _ => return Err(def_err(at, "needs exactly one of Seconds and Timestamp")),
+            }),
+            "Succeed" => Kind::Succeed,
+            "Fail" => {
+                let text = |key: &str| -> Result<Option<Text>, DefinitionError> {
+                    match obj.get(key) {
+                        None => Ok(None),
+                        Some(Value::String(t)) if jsonata::is_expression(t) => {
+                            Ok(Some(Text::Expr(expression(t, &field(key))?)))
+                        }
+                        Some(Value::String(t)) => Ok(Some(Text::Literal(t.clone()))),
+                        Some(_) => Err(def_err(field(key), "must be a string or a JSONata expression")),
+                    }
+                };
+                Kind::Fail { error: text("Error")?, cause: text("Cause")? }
+            }
+            "Parallel" => Kind::Parallel {
+                branches: non_empty_list_field(obj, "Branches", at, |v, at| parse_machine(v, at, false, true))?,
+            },
+            _ => {
+                let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+                    (Some(p), None) => ("ItemProcessor", p),
+                    (None, Some(p)) => ("Iterator", p),
+                    _ => return Err(def_err(at, "needs exactly one of ItemProcessor and Iterator")),
+                };
+                let distributed = distributed_mode(processor, &format!("{at}.{key}"))?;
+                let count = |v: &Value| v.as_i64().filter(|n| *n >= 0);
+                let percentage = |v: &Value| v.as_f64().filter(|p| (0.0..=100.0).contains(p));
+                Kind::Map(Box::new(MapSpec {
+                    processor: Box::new(parse_machine(processor, &field(key), distributed, true)?),
+                    items_path: compile_path("$", at)?,
+                    items: jsonata_field(obj, "Items", at)?,
+                    item_selector: jsonata_field(obj, "ItemSelector", at)?,
+                    max_concurrency: jsonata_given(
+                        obj,
+                        "MaxConcurrency",
+                        at,
+                        Value::as_u64,
+                        "must be a non-negative integer",
+                    )?
+                    .unwrap_or(Given::Value(0)),
+                    tolerated_failure_count: jsonata_given(
+                        obj,
+                        "ToleratedFailureCount",
+                        at,
+                        count,
+                        "must be a non-negative integer",
+                    )?,
+                    tolerated_failure_percentage: jsonata_given(
+                        obj,
+                        "ToleratedFailurePercentage",
+                        at,
+                        percentage,
+                        "must be a number between 0 and 100",
+                    )?,
+                }))
+            }
+        };
+    let assign = jsonata_field(obj, "Assign", at)?;
+    Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: true })
+}
+
+fn expression(text: &str, at: &str) -> Result<Expression, DefinitionError> {
+    Expression::compile(text).map_err(|m| def_err(at, m))
+}
+
+/// A JSONata template field (Arguments, Output, Assign, Items, ItemSelector).
+fn jsonata_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Template>, DefinitionError> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(v) => Template::compile_jsonata(v, key)
+            .map(Some)
+            .map_err(|(inner, message)| def_err(format!("{at}.{key}{inner}"), message)),
+    }
+}
+
+/// A number a JSONata state gives literally or as an expression.
+fn jsonata_given<T>(
+    obj: &Map<String, Value>,
+    key: &str,
+    at: &str,
+    literal: impl Fn(&Value) -> Option<T>,
+    wanted: &str,
+) -> Result<Option<Given<T>>, DefinitionError> {
+    let here = format!("{at}.{key}");
+    match obj.get(key) {
+        None => Ok(None),
+        Some(Value::String(text)) if jsonata::is_expression(text) => Ok(Some(Given::Expr(expression(text, &here)?))),
+        Some(v) => literal(v)
+            .map(|v| Some(Given::Value(v)))
+            .ok_or_else(|| def_err(here, format!("{wanted} or a JSONata expression"))),
+    }
+}
+
+/// A JSONata Choice rule: `Condition`, `Next`, and its own `Assign` and `Output`.
+fn parse_condition_rule(
+    value: &Value,
+    at: &str,
+) -> Result<(Rule, String, Option<Template>, Option<Template>), DefinitionError> {
+    let obj = value.as_object().ok_or_else(|| def_err(at, "must be an object"))?;
+    for key in obj.keys() {
+        if !["Condition", "Next", "Assign", "Output", "Comment"].contains(&key.as_str()) {
+            return Err(def_err(
+                format!("{at}.{key}"),
+                "is not a field of a JSONata Choice rule (Condition, Next, Assign, Output, Comment)",
+            ));
+        }
+    }
+    let condition = match obj.get("Condition") {
+        Some(Value::String(text)) if jsonata::is_expression(text) => {
+            Rule::Condition(expression(text, &format!("{at}.Condition"))?)
+        }
+        Some(Value::Bool(b)) => Rule::Constant(*b),
+        _ => return Err(def_err(format!("{at}.Condition"), "must be a JSONata expression or a boolean")),
+    };
+    let next =
+        string(obj, "Next", &format!("{at}.Next"))?.ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?;
+    Ok((condition, next, jsonata_field(obj, "Assign", at)?, jsonata_field(obj, "Output", at)?))
 }
 
 /// A Fail state's `Error`/`ErrorPath` or `Cause`/`CausePath`.
@@ -728,24 +977,34 @@ fn parse_retrier(value: &Value, at: &str) -> Result<Retrier, DefinitionError> {
     })
 }
 
-fn parse_catcher(value: &Value, at: &str) -> Result<Catcher, DefinitionError> {
+fn parse_catcher(value: &Value, at: &str, jsonata: bool) -> Result<Catcher, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "must be an object"))?;
+    let (own, other, language) =
+        if jsonata { ("Output", "ResultPath", "JSONPath") } else { ("ResultPath", "Output", "JSONata") };
     for key in obj.keys() {
-        if !["ErrorEquals", "Next", "ResultPath", "Comment", "Assign"].contains(&key.as_str()) {
-            let message = match key.as_str() {
-                "Output" => "the JSONata query language (Output) is not supported by this executor yet".to_owned(),
-                _ => "is not a field of a catcher".to_owned(),
-            };
-            return Err(def_err(format!("{at}.{key}"), message));
+        if key == other {
+            return Err(def_err(format!("{at}.{key}"), format!("is a field of the {language} query language")));
+        }
+        if !["ErrorEquals", "Next", "Comment", "Assign", own].contains(&key.as_str()) {
+            return Err(def_err(format!("{at}.{key}"), "is not a field of a catcher"));
         }
     }
+    let next =
+        string(obj, "Next", &format!("{at}.Next"))?.ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?;
     Ok(Catcher {
         error_equals: error_names(obj, at)?,
-        result_path: result_path_field(obj, &format!("{at}.ResultPath"))?,
-        next: Target::new(
-            &string(obj, "Next", &format!("{at}.Next"))?.ok_or_else(|| def_err(format!("{at}.Next"), "is required"))?,
-        ),
-        assign: template_field(obj, "Assign", &format!("{at}.Assign"))?,
+        result_path: if jsonata {
+            Some(ReferencePath::parse("$").map_err(|e| def_err(at, e))?)
+        } else {
+            result_path_field(obj, &format!("{at}.ResultPath"))?
+        },
+        next: Target::new(&next),
+        assign: if jsonata {
+            jsonata_field(obj, "Assign", at)?
+        } else {
+            template_field(obj, "Assign", &format!("{at}.Assign"))?
+        },
+        output: if jsonata { jsonata_field(obj, "Output", at)? } else { None },
     })
 }
 

@@ -14,6 +14,7 @@ use crate::context::{Context, StateFacts};
 use crate::error::{Failure, StatesError};
 use crate::executor::{Run, Thread};
 use crate::intrinsics::{Call, CallError};
+use crate::jsonata::{Expression, Failed};
 use crate::model::State;
 use crate::path::{Missing, Path, ReferencePath, Root};
 use crate::template::Template;
@@ -61,6 +62,31 @@ pub(crate) struct Scope<'r, 'a> {
     /// What the state's Assign (or its matched Choice rule's, or its
     /// catcher's) set, for its StateExited event.
     pub assigned: std::sync::OnceLock<crate::variables::Assigned>,
+    /// The event before the state's StateEntered (AWS links an
+    /// EvaluationFailed event to it).
+    pub before_entered: u64,
+}
+
+/// What `$states` holds at one point of a JSONata state.
+#[derive(Clone, Copy)]
+pub(crate) struct Now<'x> {
+    pub input: &'x Value,
+    pub result: Option<&'x Value>,
+    pub error_output: Option<&'x Value>,
+}
+
+impl<'x> Now<'x> {
+    pub fn input(input: &'x Value) -> Now<'x> {
+        Now { input, result: None, error_output: None }
+    }
+
+    pub fn with_result(self, result: &'x Value) -> Now<'x> {
+        Now { result: Some(result), ..self }
+    }
+
+    pub fn with_error(self, error_output: &'x Value) -> Now<'x> {
+        Now { error_output: Some(error_output), ..self }
+    }
 }
 
 impl<'r, 'a> Scope<'r, 'a> {
@@ -227,6 +253,11 @@ impl<'r, 'a> Scope<'r, 'a> {
 
     fn assign_now(&self, template: &Template, value: &Payload, context: &Context<'_>) -> Result<(), Failure> {
         let rendered = self.render(template, value, context)?;
+        self.commit(rendered)
+    }
+
+    /// Sets the variables of a rendered Assign.
+    fn commit(&self, rendered: Payload) -> Result<(), Failure> {
         let Value::Object(map) = Arc::unwrap_or_clone(rendered.value) else { return Ok(()) };
         if map.is_empty() {
             return Ok(());
@@ -263,6 +294,114 @@ impl<'r, 'a> Scope<'r, 'a> {
                 }
             }
         }
+    }
+
+    /// A JSONata expression's value; its failure is AWS's
+    /// States.QueryEvaluationError, recorded as an EvaluationFailed event.
+    pub fn expr(&self, field: &str, expr: &Expression, now: Now<'_>, context: &Context<'_>) -> Result<Value, Failure> {
+        let states =
+            crate::jsonata::States { input: now.input, result: now.result, error_output: now.error_output, context };
+        expr.evaluate(&states, self.vars, &self.run.rng).map_err(|failed| {
+            let text = expr.text();
+            let what = match failed {
+                Failed::Threw(message) => format!("threw an error during evaluation. {message}"),
+                Failed::Nothing => "returned nothing (undefined).".to_owned(),
+                Failed::Unsupported => "returned an unsupported result type.".to_owned(),
+            };
+            self.query_failed(
+                Some(field),
+                format!("The JSONata expression '{text}' specified for the field '{field}' {what}"),
+            )
+        })
+    }
+
+    /// An expression's value that must be of one JSON type (`expected`, as JSONata names it).
+    pub fn expr_of_type(
+        &self,
+        field: &str,
+        expr: &Expression,
+        expected: &str,
+        now: Now<'_>,
+        context: &Context<'_>,
+    ) -> Result<Value, Failure> {
+        let value = self.expr(field, expr, now, context)?;
+        let kind = crate::jsonata::type_name(&value);
+        if kind == expected {
+            return Ok(value);
+        }
+        Err(self.query_failed(
+            Some(field),
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{kind}' for value: {value}",
+                expr.text()
+            ),
+        ))
+    }
+
+    /// States.QueryEvaluationError in AWS's words, with its EvaluationFailed
+    /// event (`location`: the field, when AWS names one).
+    pub fn query_failed(&self, location: Option<&str>, detail: impl std::fmt::Display) -> Failure {
+        let mut failure = self.runtime(detail);
+        failure.error = StatesError::QueryEvaluationError.name().to_owned();
+        let mut details = crate::history::Fields::default();
+        details.push("error", crate::history::Detail::Text(failure.error.clone()));
+        details.push("cause", crate::history::Detail::Text(failure.cause.clone().unwrap_or_default()));
+        if let Some(location) = location {
+            details.push("location", crate::history::Detail::Text(location.to_owned()));
+        }
+        details.push("state", crate::history::Detail::Shared(self.state.name.clone()));
+        // AWS links the event to the one before the state's entry, but for a Wait to the entry itself.
+        let previous = match self.state.kind {
+            crate::model::Kind::Wait(_) => self.entered_id,
+            _ => self.before_entered,
+        };
+        // A full history fails the execution on the next event anyway.
+        let _ = self.run.record_after(
+            self.thread,
+            previous,
+            "EvaluationFailed",
+            Some("evaluationFailedEventDetails"),
+            details,
+        );
+        failure
+    }
+
+    /// Fills a JSONata template (Arguments, Output, Items, ItemSelector, Assign).
+    pub fn render_jsonata(&self, template: &Template, now: Now<'_>, context: &Context<'_>) -> Result<Payload, Failure> {
+        let (value, size) = template.render(&mut |leaf| match leaf {
+            Template::Expr { field, expr } => {
+                let value = self.expr(field, expr, now, context)?;
+                let size = json_len(&value);
+                Ok((value, size))
+            }
+            _ => Ok((Value::Null, 4)),
+        })?;
+        Ok(Payload::new(value, size))
+    }
+
+    /// The end of a JSONata state: its Assign and Output read the same
+    /// `$states` and the variables as they were; then the variables are set.
+    /// Without Output, the output is `default` (the result, or the input).
+    pub fn conclude(
+        &self,
+        assign: Option<&Template>,
+        output: Option<&Template>,
+        now: Now<'_>,
+        default: Payload,
+        context: &Context<'_>,
+    ) -> Result<Payload, Failure> {
+        let assigned = match assign {
+            Some(template) => Some(self.render_jsonata(template, now, context)?),
+            None => None,
+        };
+        let output = match output {
+            Some(template) => self.render_jsonata(template, now, context)?,
+            None => default,
+        };
+        if let Some(rendered) = assigned {
+            self.commit(rendered)?;
+        }
+        Ok(output)
     }
 
     /// States.DataLimitExceeded when `payload` is over the quota. The length

@@ -1,10 +1,13 @@
-//! Payload templates (Parameters, ResultSelector, ItemSelector), compiled when
-//! the definition loads: a tree whose `"key.$"` leaves are compiled paths or
-//! intrinsic calls, and whose literal subtrees are kept whole.
+//! Payload templates (Parameters, ResultSelector, ItemSelector; in JSONata
+//! states Arguments, Output, Assign, Items), compiled when the definition
+//! loads: a tree whose `"key.$"` leaves are compiled paths or intrinsic calls
+//! (JSONPath) or whose `"{% ... %}"` strings are compiled expressions
+//! (JSONata), and whose literal subtrees are kept whole.
 
 use serde_json::{Map, Value};
 
 use crate::intrinsics::{self, Call};
+use crate::jsonata::{self, Expression};
 use crate::path::Path;
 use crate::pipeline::json_len;
 
@@ -26,6 +29,12 @@ pub enum Template {
     Call {
         field: String,
         call: Call,
+    },
+    /// A `"{% ... %}"` string of a JSONata template; `field` is where it sits
+    /// as AWS names it in causes (`Output/result`, `Arguments`).
+    Expr {
+        field: String,
+        expr: Expression,
     },
 }
 
@@ -80,6 +89,41 @@ impl Template {
         }
     }
 
+    /// Compiles a JSONata state's template: every `"{% ... %}"` string an
+    /// expression, everything else literal. `field` is its field's name; on
+    /// error, the location inside it and the message.
+    pub fn compile_jsonata(value: &Value, field: &str) -> Result<Template, (String, String)> {
+        if !has_expression(value) {
+            return Ok(Template::Literal(value.clone(), json_len(value)));
+        }
+        match value {
+            Value::String(text) => Ok(Template::Expr {
+                field: field.to_owned(),
+                expr: Expression::compile(text).map_err(|m| (String::new(), m))?,
+            }),
+            Value::Object(obj) => {
+                let mut fields = Vec::with_capacity(obj.len());
+                for (k, v) in obj {
+                    let inner = Template::compile_jsonata(v, &format!("{field}/{k}"))
+                        .map_err(|(at, m)| (format!(".{k}{at}"), m))?;
+                    fields.push((k.clone(), inner));
+                }
+                Ok(Template::Object(fields))
+            }
+            Value::Array(items) => Ok(Template::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        Template::compile_jsonata(v, &format!("{field}/{i}"))
+                            .map_err(|(at, m)| (format!("[{i}]{at}"), m))
+                    })
+                    .collect::<Result<_, _>>()?,
+            )),
+            other => Ok(Template::Literal(other.clone(), json_len(other))),
+        }
+    }
+
     /// Whether the top-level object names `key`, literally or by `key.$`.
     pub fn names_field(&self, key: &str) -> bool {
         match self {
@@ -117,6 +161,15 @@ impl Template {
             }
             dynamic => leaf(dynamic),
         }
+    }
+}
+
+fn has_expression(value: &Value) -> bool {
+    match value {
+        Value::String(text) => jsonata::is_expression(text),
+        Value::Object(obj) => obj.values().any(has_expression),
+        Value::Array(items) => items.iter().any(has_expression),
+        _ => false,
     }
 }
 

@@ -108,6 +108,9 @@ pub async fn test_state(
     options: &ExecutionOptions,
 ) -> Result<TestOutcome, String> {
     let TestSetup { mock, retry_count, context, variables } = setup;
+    if state.jsonata {
+        return Err("TestState does not run JSONata states here yet; run the state machine instead".into());
+    }
     let runs_something = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. });
     if mock.is_some() && !runs_something {
         return Err(format!(
@@ -148,6 +151,7 @@ pub async fn test_state(
         entered_time: clock.now_nanos(),
         vars: &vars,
         assigned: Default::default(),
+        before_entered: 0,
     };
     let mut seen = Inspection { input: Some((*raw.value).clone()), ..Inspection::default() };
     let flowed = flow(&scope, &raw, retry_count, &mut seen).await;
@@ -234,7 +238,7 @@ async fn flow(
             seen.after_input_path = keep(&effective);
             Ok((scope.output_path(effective, &context)?, None))
         }
-        Kind::Choice { choices, default, assigns } => {
+        Kind::Choice { choices, default, assigns, .. } => {
             let effective = scope.input_path(raw, &context)?;
             seen.after_input_path = keep(&effective);
             let mut chosen = None;
@@ -320,16 +324,20 @@ async fn flow(
             seen.max_concurrency = match &spec.max_concurrency {
                 Given::Value(n) => Some(*n),
                 Given::Path(p) => read(p)?.as_u64(),
+                // JSONata states are refused before they run.
+                Given::Expr(_) => None,
             };
             seen.tolerated_failure_count = match &spec.tolerated_failure_count {
                 None => None,
                 Some(Given::Value(n)) => Some(*n),
                 Some(Given::Path(p)) => read(p)?.as_i64(),
+                Some(Given::Expr(_)) => None,
             };
             seen.tolerated_failure_percentage = match &spec.tolerated_failure_percentage {
                 None => None,
                 Some(Given::Value(n)) => Some(*n),
                 Some(Given::Path(p)) => read(p)?.as_f64(),
+                Some(Given::Expr(_)) => None,
             };
             let result = mocked(scope)?;
             seen.result = keep(&result);

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::error::Failure;
 use crate::model::Text;
-use crate::pipeline::Scope;
+use crate::pipeline::{Now, Scope};
 
 pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Value, error: &Option<Text>, cause: &Option<Text>) -> Failure {
     let context = scope.context(None);
@@ -15,6 +15,7 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Value, error: &Option<Text>, caus
             Some(Text::Literal(l)) => return Ok(Some(l.clone())),
             Some(Text::Path(p)) => scope.field_path(field, p, raw, &context)?.into_owned(),
             Some(Text::Call(call)) => scope.field_call(field, call, raw, &context)?,
+            Some(Text::Expr(expr)) => scope.expr(field, expr, Now::input(raw), &context)?,
         };
         match value {
             Value::String(s) => Ok(Some(s)),
@@ -23,11 +24,13 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Value, error: &Option<Text>, caus
             }
         }
     };
-    let error = match pick(error, "ErrorPath") {
+    // JSONata names the field itself; JSONPath its ...Path.
+    let (error_field, cause_field) = if scope.state.jsonata { ("Error", "Cause") } else { ("ErrorPath", "CausePath") };
+    let error = match pick(error, error_field) {
         Ok(e) => e,
         Err(f) => return f,
     };
-    let cause = match pick(cause, "CausePath") {
+    let cause = match pick(cause, cause_field) {
         Ok(c) => c,
         Err(f) => return f,
     };

@@ -15,8 +15,9 @@ use crate::executor::Thread;
 use crate::history::Detail;
 use crate::model::{Given, MapSpec};
 use crate::path::Path;
-use crate::pipeline::{Payload, Scope};
+use crate::pipeline::{Now, Payload, Scope};
 use crate::states::wait::shown;
+use crate::template::Template;
 
 /// Step Functions runs at most this many inline Map iterations at once.
 const MAX_INLINE_CONCURRENCY: usize = 40;
@@ -36,17 +37,57 @@ pub(crate) async fn run(
             p.text()
         ))
     };
-    let items = match read(&spec.items_path)? {
-        Value::Array(items) => items,
-        other => {
-            return Err(scope.runtime(format!(
-                "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
-                spec.items_path.text()
-            )));
+    let now = Now::input(&effective.value);
+    // A JSONata field's value that must be a number of one kind.
+    let number = |field: &str, expr: &crate::jsonata::Expression, kind: &str, ok: &dyn Fn(&Value) -> bool| {
+        let value = scope.expr(field, expr, now, context)?;
+        if ok(&value) {
+            return Ok(value);
+        }
+        Err(scope.query_failed(
+            Some(field),
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{kind}', but was '{}' for value: {value}",
+                expr.text(),
+                crate::jsonata::type_name(&value)
+            ),
+        ))
+    };
+    let items = if scope.state.jsonata {
+        match &spec.items {
+            Some(Template::Expr { field, expr }) => match scope.expr_of_type(field, expr, "array", now, context)? {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            },
+            Some(template) => match Arc::unwrap_or_clone(scope.render_jsonata(template, now, context)?.value) {
+                Value::Array(items) => items,
+                other => {
+                    return Err(
+                        scope.query_failed(Some("Items"), format!("The Items field must be an array but was: {other}"))
+                    );
+                }
+            },
+            None => match &*effective.value {
+                Value::Array(items) => items.clone(),
+                other => {
+                    return Err(scope.query_failed(None, format!("Map state input must be an array but was: {other}")));
+                }
+            },
+        }
+    } else {
+        match read(&spec.items_path)? {
+            Value::Array(items) => items,
+            other => {
+                return Err(scope.runtime(format!(
+                    "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
+                    spec.items_path.text()
+                )));
+            }
         }
     };
     let max_concurrency = match &spec.max_concurrency {
         Given::Value(n) => *n,
+        Given::Expr(e) => number("MaxConcurrency", e, "integer", &|v| v.as_u64().is_some())?.as_u64().unwrap_or(0),
         Given::Path(p) => {
             let v = read(p)?;
             // A number, or a string that reads as one, as AWS takes it.
@@ -66,6 +107,7 @@ pub(crate) async fn run(
     let tolerated_count = match &spec.tolerated_failure_count {
         None => None,
         Some(Given::Value(n)) => Some(*n),
+        Some(Given::Expr(e)) => number("ToleratedFailureCount", e, "integer", &|v| v.as_i64().is_some())?.as_i64(),
         Some(Given::Path(p)) => {
             let v = read(p)?;
             Some(
@@ -81,6 +123,7 @@ pub(crate) async fn run(
     let tolerated_percentage = match &spec.tolerated_failure_percentage {
         None => None,
         Some(Given::Value(p)) => Some(*p),
+        Some(Given::Expr(e)) => number("ToleratedFailurePercentage", e, "number", &|v| v.is_number())?.as_f64(),
         Some(Given::Path(p)) => {
             let v = read(p)?;
             Some(
@@ -98,7 +141,11 @@ pub(crate) async fn run(
         inputs.push(match &spec.item_selector {
             Some(selector) => {
                 let item_context = scope.item_context(context.state.retry_count, Some((index, item)));
-                scope.render(selector, effective, &item_context)?
+                if scope.state.jsonata {
+                    scope.render_jsonata(selector, now, &item_context)?
+                } else {
+                    scope.render(selector, effective, &item_context)?
+                }
             }
             // An item is no longer than the input it came from.
             None => Payload::new(item.clone(), effective.size),

@@ -1,11 +1,12 @@
-//! Pass: its Result, or its Parameters, or its input, put at ResultPath.
+//! Pass: its Result, or its Parameters, or its input, put at ResultPath; in
+//! JSONata, its Output or its input.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::error::Failure;
-use crate::pipeline::{Payload, Scope};
+use crate::pipeline::{Now, Payload, Scope};
 
 /// `result`: the state's Result, with its JSON length, as compiled.
 pub(crate) fn run(
@@ -26,4 +27,11 @@ pub(crate) fn run(
     scope.assign(scope.state.assign.as_ref(), &value, &context)?;
     let combined = scope.result_path(io.result_path.as_ref(), raw, value)?;
     scope.output_path(combined, &context)
+}
+
+pub(crate) fn run_jsonata(scope: &Scope<'_, '_>, raw: Payload) -> Result<Payload, Failure> {
+    let context = scope.context(None);
+    let state = scope.state;
+    let now = Now::input(&raw.value);
+    scope.conclude(state.assign.as_ref(), state.io.output.as_ref(), now, raw.clone(), &context)
 }

@@ -8,7 +8,7 @@ use crate::choice::parse_timestamp;
 use crate::error::Failure;
 use crate::executor::EXECUTION_TIMED_OUT;
 use crate::model::WaitFor;
-use crate::pipeline::{Payload, Scope};
+use crate::pipeline::{Now, Payload, Scope};
 
 /// Step Functions refuses a Wait longer than this (2^31 − 1 seconds).
 const MAX_WAIT_SECONDS: u64 = i32::MAX as u64;
@@ -37,6 +37,32 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         WaitFor::Seconds(s) => Duration::from_secs(*s),
         WaitFor::SecondsPath(p) => seconds_field(p)?,
         WaitFor::Timestamp(t) => until(*t),
+        WaitFor::SecondsExpr(expr) => {
+            let value = scope.expr("Seconds", expr, Now::input(&raw.value), &context)?;
+            Duration::from_secs(value.as_u64().ok_or_else(|| {
+                scope.query_failed(
+                    Some("Seconds"),
+                    format!(
+                        "The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {value}",
+                        expr.text(),
+                        crate::jsonata::type_name(&value)
+                    ),
+                )
+            })?)
+        }
+        WaitFor::TimestampExpr(expr) => {
+            let value = scope.expr("Timestamp", expr, Now::input(&raw.value), &context)?;
+            let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
+                scope.query_failed(
+                    Some("Timestamp"),
+                    format!(
+                        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                        shown(&value)
+                    ),
+                )
+            })?;
+            until(t)
+        }
         WaitFor::TimestampPath(p) => {
             let value = scope.select_field(p, &effective.value, &context)?;
             let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
@@ -61,6 +87,16 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         return Err(Failure { error: EXECUTION_TIMED_OUT.to_owned(), cause: None });
     }
     scope.run.clock.sleep(duration).await;
+    if scope.state.jsonata {
+        let state = scope.state;
+        return scope.conclude(
+            state.assign.as_ref(),
+            state.io.output.as_ref(),
+            Now::input(&raw.value),
+            raw.clone(),
+            &context,
+        );
+    }
     scope.assign(scope.state.assign.as_ref(), &effective, &context)?;
     scope.output_path(effective, &context)
 }
