@@ -35,7 +35,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: bench help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance workflow-test watch-smoke watch invoke \
+.PHONY: bench help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance jsonata-suite workflow-test watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -95,14 +95,19 @@ sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infr
 fmt: ## format the code
 	cargo fmt --all
 
-unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite
+unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite and jsonata-js's
 ifeq ($(HAVE_NEXTEST),yes)
-	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded)'
+	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded) and not binary(jsonata_suite)'
 else
 	cargo test --workspace --no-fail-fast --exclude orderflow-asl
 	cargo test --package orderflow-asl --lib --test conformance
 endif
 	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory jsonata-suite
+
+jsonata-suite: ## the JSONata engine, as the executor builds it, against jsonata-js's test suite (ORDERFLOW_JSONATA_SUITE, else the copy in jsonata-rs 0.3.4 from crates.io): prints its count
+	cargo fetch --quiet --manifest-path tools/jsonata-conformance/Cargo.toml
+	cargo test --quiet --package orderflow-asl --test jsonata_suite -- --nocapture
 
 conformance: ## the executor against ../shared/aws-recorded (ORDERFLOW_AWS_RECORDED to move it): counts passed / failed
 	cargo test --quiet --package orderflow-asl --test recorded -- --quiet

@@ -112,7 +112,82 @@ impl<'a> Context<'a> {
         path.select(&value).map(|v| Cow::Owned(v.into_owned()))
     }
 
+    /// One top-level member of the context object (`Execution`, `State`,
+    /// `Map`, ...), built alone: a JSONata expression reading
+    /// `$states.context.Map.Item.Value` does not copy the execution input.
+    pub fn member(&self, key: &str) -> Option<Value> {
+        if self.execution.given.is_some() {
+            return self.value().get(key).cloned();
+        }
+        self.own_member(key)
+    }
+
+    /// A member as the execution's facts make it, without a given context.
+    fn own_member(&self, key: &str) -> Option<Value> {
+        match key {
+            "Execution" | "StateMachine" | "State" => match self.build_parts(key) {
+                Value::Object(mut parts) => parts.remove(key),
+                _ => None,
+            },
+            "Task" => self.state.task_token.map(|token| {
+                let mut task = Map::new();
+                task.insert("Token".into(), token.into());
+                Value::Object(task)
+            }),
+            "Map" => self.state.item.map(|(index, value)| {
+                let mut item = Map::new();
+                item.insert("Index".into(), index.into());
+                item.insert("Value".into(), value.clone());
+                let mut map = Map::new();
+                map.insert("Item".into(), Value::Object(item));
+                Value::Object(map)
+            }),
+            _ => None,
+        }
+    }
+
     fn build(&self) -> Value {
+        let mut context = self.build_parts("");
+        if let Value::Object(parts) = &mut context {
+            for key in ["Task", "Map"] {
+                if let Some(member) = self.own_member(key) {
+                    parts.insert(key.into(), member);
+                }
+            }
+        }
+        if let Some(given) = &self.execution.given {
+            overlay(&mut context, given);
+        }
+        context
+    }
+
+    /// `Execution`, `StateMachine` and `State`; only `only` of them when it names one.
+    fn build_parts(&self, only: &str) -> Value {
+        let wanted = |key: &str| only.is_empty() || only == key;
+        let e = self.execution;
+        let mut context = Map::new();
+        if wanted("Execution") {
+            context.insert("Execution".into(), self.execution_member());
+        }
+        if wanted("StateMachine") {
+            let mut machine = Map::new();
+            machine.insert("Id".into(), Value::from(&*e.machine_id));
+            machine.insert("Name".into(), Value::from(&*e.machine_name));
+            context.insert("StateMachine".into(), Value::Object(machine));
+        }
+        if wanted("State") {
+            let mut state = Map::new();
+            state.insert("Name".into(), self.state.name.into());
+            state.insert("EnteredTime".into(), shown_time(self.state.entered_time).into());
+            if let Some(count) = self.state.retry_count {
+                state.insert("RetryCount".into(), count.into());
+            }
+            context.insert("State".into(), Value::Object(state));
+        }
+        Value::Object(context)
+    }
+
+    fn execution_member(&self) -> Value {
         let e = self.execution;
         let mut execution = Map::new();
         execution.insert("Id".into(), Value::from(&*e.id));
@@ -123,37 +198,7 @@ impl<'a> Context<'a> {
         if let Some(count) = e.redrive_count {
             execution.insert("RedriveCount".into(), count.into());
         }
-        let mut machine = Map::new();
-        machine.insert("Id".into(), Value::from(&*e.machine_id));
-        machine.insert("Name".into(), Value::from(&*e.machine_name));
-        let mut state = Map::new();
-        state.insert("Name".into(), self.state.name.into());
-        state.insert("EnteredTime".into(), shown_time(self.state.entered_time).into());
-        if let Some(count) = self.state.retry_count {
-            state.insert("RetryCount".into(), count.into());
-        }
-        let mut context = Map::new();
-        context.insert("Execution".into(), Value::Object(execution));
-        context.insert("StateMachine".into(), Value::Object(machine));
-        context.insert("State".into(), Value::Object(state));
-        if let Some(token) = self.state.task_token {
-            let mut task = Map::new();
-            task.insert("Token".into(), token.into());
-            context.insert("Task".into(), Value::Object(task));
-        }
-        if let Some((index, value)) = self.state.item {
-            let mut item = Map::new();
-            item.insert("Index".into(), index.into());
-            item.insert("Value".into(), value.clone());
-            let mut map = Map::new();
-            map.insert("Item".into(), Value::Object(item));
-            context.insert("Map".into(), Value::Object(map));
-        }
-        let mut context = Value::Object(context);
-        if let Some(given) = &e.given {
-            overlay(&mut context, given);
-        }
-        context
+        Value::Object(execution)
     }
 }
 

@@ -28,7 +28,31 @@ struct StatesUse {
     input: bool,
     result: bool,
     error_output: bool,
-    context: bool,
+    /// The context object's members it reads, or all of them.
+    context: ContextUse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+enum ContextUse {
+    #[default]
+    None,
+    /// Only these top-level members (`$states.context.Map...`): the others,
+    /// and the execution input inside `Execution`, are not built.
+    Members([bool; CONTEXT_MEMBERS.len()]),
+    All,
+}
+
+const CONTEXT_MEMBERS: [&str; 5] = ["Execution", "StateMachine", "State", "Task", "Map"];
+
+fn context_use(text: &str) -> ContextUse {
+    if bare(text, "$states") || bare(text, "$states.context") {
+        return ContextUse::All;
+    }
+    let mut members = [false; CONTEXT_MEMBERS.len()];
+    for (i, name) in CONTEXT_MEMBERS.iter().enumerate() {
+        members[i] = mentions(text, &format!("$states.context.{name}"));
+    }
+    if members.iter().any(|m| *m) { ContextUse::Members(members) } else { ContextUse::None }
 }
 
 /// A compiled `{% ... %}` expression.
@@ -87,10 +111,10 @@ impl Expression {
         let ast = jsonata_core::parser::parse(inner).map_err(|e| format!("is not a valid JSONata expression: {e}"))?;
         let names = dollar_names(inner);
         let states = StatesUse {
-            input: mentions(inner, "$states.input") || bare_states(inner),
-            result: mentions(inner, "$states.result") || bare_states(inner),
-            error_output: mentions(inner, "$states.errorOutput") || bare_states(inner),
-            context: mentions(inner, "$states.context") || bare_states(inner),
+            input: mentions(inner, "$states.input") || bare(inner, "$states"),
+            result: mentions(inner, "$states.result") || bare(inner, "$states"),
+            error_output: mentions(inner, "$states.errorOutput") || bare(inner, "$states"),
+            context: context_use(inner),
         };
         let names: Vec<Arc<str>> = names.into_iter().filter(|n| n != "states").map(Arc::from).collect();
         Ok(Expression { text: inner.into(), ast: Arc::new(ast), names: names.into(), states })
@@ -120,8 +144,18 @@ impl Expression {
             if let Some(error) = states.error_output.filter(|_| used.error_output) {
                 members.push(("errorOutput".into(), to_jvalue(error)));
             }
-            if used.context {
-                members.push(("context".into(), to_jvalue(states.context.value())));
+            match used.context {
+                ContextUse::None => {}
+                ContextUse::All => members.push(("context".into(), to_jvalue(states.context.value()))),
+                ContextUse::Members(wanted) => {
+                    let context = CONTEXT_MEMBERS
+                        .iter()
+                        .zip(wanted)
+                        .filter(|(_, wanted)| *wanted)
+                        .filter_map(|(name, _)| Some((name.to_string(), to_jvalue(&states.context.member(name)?))))
+                        .collect();
+                    members.push(("context".into(), JValue::Object(Rc::new(context))));
+                }
             }
             bindings.bind("states".into(), JValue::Object(Rc::new(members.into_iter().collect())));
         }
@@ -153,10 +187,10 @@ fn mentions(text: &str, what: &str) -> bool {
         .any(|(i, _)| !text[i + what.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
 }
 
-/// `$states` itself (not one of its members): every member is bound.
-fn bare_states(text: &str) -> bool {
-    text.match_indices("$states")
-        .any(|(i, _)| !text[i + 7..].starts_with(|c: char| c == '.' || c.is_ascii_alphanumeric() || c == '_'))
+/// `what` itself, not one of its members (`$states` alone binds every member).
+fn bare(text: &str, what: &str) -> bool {
+    text.match_indices(what)
+        .any(|(i, _)| !text[i + what.len()..].starts_with(|c: char| c == '.' || c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// The `$name` tokens of an expression outside its string literals.
@@ -386,8 +420,10 @@ mod tests {
     #[test]
     fn states_members_are_told_apart() {
         let e = Expression::compile("{% $states.input.a + $states.inputs %}").unwrap();
-        assert!(e.states.input && !e.states.result && !e.states.context);
+        assert!(e.states.input && !e.states.result && e.states.context == ContextUse::None);
         let e = Expression::compile("{% $keys($states) %}").unwrap();
-        assert!(e.states.input && e.states.result && e.states.error_output && e.states.context);
+        assert!(e.states.input && e.states.result && e.states.error_output && e.states.context == ContextUse::All);
+        let e = Expression::compile("{% $states.context.Map.Item.Value %}").unwrap();
+        assert_eq!(e.states.context, ContextUse::Members([false, false, false, false, true]));
     }
 }

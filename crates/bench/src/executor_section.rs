@@ -40,6 +40,9 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
 }
 
 pub const WORKLOADS: &[&str] = &["pass-intrinsics", "choice", "map-10", "map-1000", "parallel"];
+
+/// A JSONata workload and its JSONPath twin (the same workflow, the same output).
+pub const TWINS: &[(&str, &str)] = &[("jsonata-mix", "jsonpath-mix")];
 const SECONDS: f64 = 3.0;
 
 struct NoTasks;
@@ -124,6 +127,8 @@ fn time_peer(root: &Path, workload: &Path) -> Option<(f64, Value)> {
 
 pub struct Section {
     pub rows: Vec<Row>,
+    /// Each JSONata workload's row, then its JSONPath twin's, and whether their outputs are the same.
+    pub twins: Vec<(Row, Row, bool)>,
     pub workflow_per_second: f64,
     pub workflow_allocations: f64,
     /// Allocations per state in a chain of 100 and of 1,000 Pass states.
@@ -200,23 +205,35 @@ fn profile_workflow_here(seconds: f64) {
     });
 }
 
+/// One workload timed here and by aws-local-stepfunctions; with our output.
+async fn workload_row(root: &Path, name: &str) -> (Row, Arc<Value>) {
+    let path = root.join(format!("crates/bench/workloads/{name}.json"));
+    let workload: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
+    let machine = parse(&workload["definition"]).expect("the workload loads");
+    eprintln!("executor: {name} (orderflow-asl, then aws-local-stepfunctions)...");
+    let input = Arc::new(workload["input"].clone());
+    let (ours_per_second, ours_allocations, ours_output) = time_ours(&machine, &input).await;
+    let peer = time_peer(root, &path);
+    let row = Row {
+        name: name.to_owned(),
+        ours_per_second,
+        ours_allocations,
+        peer_per_second: peer.as_ref().map(|(p, _)| *p),
+        same_output: peer.as_ref().map(|(_, output)| *output == *ours_output),
+    };
+    (row, ours_output)
+}
+
 async fn run(root: &Path) -> Section {
     let mut rows = Vec::new();
     for name in WORKLOADS {
-        let path = root.join(format!("crates/bench/workloads/{name}.json"));
-        let workload: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
-        let machine = parse(&workload["definition"]).expect("the workload loads");
-        eprintln!("executor: {name} (orderflow-asl, then aws-local-stepfunctions)...");
-        let input = Arc::new(workload["input"].clone());
-        let (ours_per_second, ours_allocations, ours_output) = time_ours(&machine, &input).await;
-        let peer = time_peer(root, &path);
-        rows.push(Row {
-            name: (*name).to_owned(),
-            ours_per_second,
-            ours_allocations,
-            peer_per_second: peer.as_ref().map(|(p, _)| *p),
-            same_output: peer.as_ref().map(|(_, output)| *output == *ours_output),
-        });
+        rows.push(workload_row(root, name).await.0);
+    }
+    let mut twins = Vec::new();
+    for (jsonata, jsonpath) in TWINS {
+        let (jsonata_row, jsonata_output) = workload_row(root, jsonata).await;
+        let (jsonpath_row, jsonpath_output) = workload_row(root, jsonpath).await;
+        twins.push((jsonata_row, jsonpath_row, jsonata_output == jsonpath_output));
     }
 
     eprintln!("executor: the in-process order workflow...");
@@ -247,7 +264,7 @@ async fn run(root: &Path) -> Section {
         execute(&machine, &clock, &input).await;
         per_state.push((ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / states as f64);
     }
-    Section { rows, workflow_per_second, workflow_allocations, per_state: (per_state[0], per_state[1]) }
+    Section { rows, twins, workflow_per_second, workflow_allocations, per_state: (per_state[0], per_state[1]) }
 }
 
 impl Section {
@@ -255,7 +272,8 @@ impl Section {
         let mut out = String::from(
             "| workload | orderflow-asl | aws-local-stepfunctions 3.0.0 | ratio | same output | allocations per execution |\n|---|---:|---:|---:|:---:|---:|\n",
         );
-        for r in &self.rows {
+        let twins = self.twins.iter().flat_map(|(a, b, _)| [a, b]);
+        for r in self.rows.iter().chain(twins) {
             out.push_str(&format!(
                 "| {} | {:.0}/s | {} | {} | {} | {:.0} |\n",
                 r.name,
@@ -285,6 +303,19 @@ impl Section {
                 )),
                 None => out.push((false, format!("executor {}: aws-local-stepfunctions did not run", r.name))),
             }
+        }
+        for (jsonata, jsonpath, same) in &self.twins {
+            out.push((
+                jsonata.ours_per_second * 3.0 >= jsonpath.ours_per_second && *same,
+                format!(
+                    "JSONata {}: {:.0}/s >= its JSONPath twin {} {:.0}/s / 3 = {:.0}/s, same output",
+                    jsonata.name,
+                    jsonata.ours_per_second,
+                    jsonpath.name,
+                    jsonpath.ours_per_second,
+                    jsonpath.ours_per_second / 3.0
+                ),
+            ));
         }
         out.push((
             self.workflow_per_second >= 30_000.0,
