@@ -6,7 +6,7 @@
 //! Step Functions' own functions (`$partition`, `$range`, `$hash`, `$random`,
 //! `$uuid`, `$parse`) when it calls them.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -55,6 +55,99 @@ fn context_use(text: &str) -> ContextUse {
     if members.iter().any(|m| *m) { ContextUse::Members(members) } else { ContextUse::None }
 }
 
+/// Where a plain path expression starts.
+#[derive(Debug, Clone, PartialEq)]
+enum Start {
+    Input,
+    Result,
+    ErrorOutput,
+    Context,
+    Variable(Arc<str>),
+}
+
+/// An expression that is only a path of plain field names from `$states.x`
+/// or a variable (`$states.input.order.id`, `$limit.max`), read straight from
+/// the executor's JSON as the engine would read it.
+#[derive(Debug, Clone, PartialEq)]
+struct PlainPath {
+    start: Start,
+    fields: Box<[String]>,
+}
+
+impl PlainPath {
+    fn parse(text: &str) -> Option<PlainPath> {
+        let rest = text.strip_prefix('$')?;
+        let mut parts = rest.split('.');
+        let plain = |p: &str| {
+            p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let first = parts.next()?;
+        if !plain(first) {
+            return None;
+        }
+        let start = if first == "states" {
+            match parts.next()? {
+                "input" => Start::Input,
+                "result" => Start::Result,
+                "errorOutput" => Start::ErrorOutput,
+                "context" => Start::Context,
+                _ => return None,
+            }
+        } else {
+            Start::Variable(first.into())
+        };
+        let fields: Vec<String> = parts.map(str::to_owned).collect();
+        fields.iter().all(|f| plain(f)).then(|| PlainPath { start, fields: fields.into() })
+    }
+
+    /// The value, `Err(Nothing)` when a field is missing, or `None` when
+    /// the engine must decide (an array on the way, whose items a JSONata
+    /// path maps over; a variable not set, which may name a function).
+    fn read(&self, env: &Env<'_>) -> Option<Result<Value, Failed>> {
+        let s = &env.states;
+        let walk = |root: &Value, fields: &[String]| -> Option<Result<Value, Failed>> {
+            let mut at = root;
+            for field in fields {
+                match at {
+                    Value::Object(map) => match map.get(field) {
+                        Some(next) => at = next,
+                        None => return Some(Err(Failed::Nothing)),
+                    },
+                    Value::Array(_) => return None,
+                    _ => return Some(Err(Failed::Nothing)),
+                }
+            }
+            Some(Ok(as_jsonata(at)))
+        };
+        match &self.start {
+            Start::Input => walk(s.input, &self.fields),
+            Start::Result => s.result.map_or(Some(Err(Failed::Nothing)), |r| walk(r, &self.fields)),
+            Start::ErrorOutput => s.error_output.map_or(Some(Err(Failed::Nothing)), |e| walk(e, &self.fields)),
+            Start::Context => match self.fields.first() {
+                Some(member) if CONTEXT_MEMBERS.contains(&member.as_str()) => match s.context.member(member) {
+                    Some(value) => walk(&value, &self.fields[1..]),
+                    None => Some(Err(Failed::Nothing)),
+                },
+                _ => walk(s.context.value(), &self.fields),
+            },
+            Start::Variable(name) => walk(&*env.vars.get(name)?, &self.fields),
+        }
+    }
+}
+
+/// A JSON value as it comes out of the engine: numbers as JavaScript's
+/// doubles write them (`1.0` is `1`), the rest as it is.
+fn as_jsonata(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_i64() && n.as_i64().is_some_and(|i| i.unsigned_abs() < 1 << 53) => value.clone(),
+        Value::Number(n) => number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::Array(items) => Value::Array(items.iter().map(as_jsonata).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), as_jsonata(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A compiled `{% ... %}` expression.
 #[derive(Debug, Clone)]
 pub struct Expression {
@@ -64,6 +157,7 @@ pub struct Expression {
     /// The `$names` it mentions (a superset of the variables it reads).
     names: Arc<[Arc<str>]>,
     states: StatesUse,
+    plain: Option<Box<PlainPath>>,
 }
 
 impl PartialEq for Expression {
@@ -95,10 +189,115 @@ pub enum Failed {
 
 /// `$states` for one evaluation: what the state has at that point.
 pub struct States<'a> {
-    pub input: &'a Value,
-    pub result: Option<&'a Value>,
-    pub error_output: Option<&'a Value>,
+    pub input: &'a Arc<Value>,
+    pub result: Option<&'a Arc<Value>>,
+    pub error_output: Option<&'a Arc<Value>>,
     pub context: &'a crate::context::Context<'a>,
+}
+
+thread_local! {
+    /// The payloads converted last on this thread, by identity: a state's
+    /// input is read by its Arguments, Assign and Output, and a Map's by
+    /// every item's ItemSelector. A `Weak` keeps the allocation (so no other
+    /// value can take its address) but not the value.
+    static CONVERTED: RefCell<Vec<(std::sync::Weak<Value>, JValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many converted payloads a thread keeps.
+const CONVERTED_KEPT: usize = 4;
+
+/// `value` in the engine's form, converted once while it is among the last few.
+fn converted(value: &Arc<Value>) -> JValue {
+    CONVERTED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(i) = cache.iter().position(|(w, _)| w.as_ptr() == Arc::as_ptr(value) && w.strong_count() > 0) {
+            let hit = cache.remove(i);
+            let jvalue = hit.1.clone();
+            cache.insert(0, hit);
+            return jvalue;
+        }
+        let jvalue = to_jvalue(value);
+        cache.truncate(CONVERTED_KEPT - 1);
+        cache.insert(0, (Arc::downgrade(value), jvalue.clone()));
+        jvalue
+    })
+}
+
+/// What the expressions of one template (or one field) read, each converted
+/// to the engine's values at most once, however many expressions read it.
+pub struct Env<'a> {
+    states: States<'a>,
+    vars: &'a Frame,
+    input: OnceCell<JValue>,
+    result: OnceCell<Option<JValue>>,
+    error_output: OnceCell<Option<JValue>>,
+    context_all: OnceCell<JValue>,
+    context: [OnceCell<Option<JValue>>; CONTEXT_MEMBERS.len()],
+    variables: RefCell<Vec<(Arc<str>, Option<JValue>)>>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(states: States<'a>, vars: &'a Frame) -> Env<'a> {
+        Env {
+            states,
+            vars,
+            input: OnceCell::new(),
+            result: OnceCell::new(),
+            error_output: OnceCell::new(),
+            context_all: OnceCell::new(),
+            context: Default::default(),
+            variables: RefCell::default(),
+        }
+    }
+
+    fn variable(&self, name: &Arc<str>) -> Option<JValue> {
+        if let Some((_, value)) = self.variables.borrow().iter().find(|(n, _)| n == name) {
+            return value.clone();
+        }
+        let value = self.vars.get(name).map(|v| converted(&v));
+        self.variables.borrow_mut().push((name.clone(), value.clone()));
+        value
+    }
+
+    /// `$states` with the members `used` names.
+    fn states(&self, used: StatesUse) -> JValue {
+        let s = &self.states;
+        let mut members: Vec<(String, JValue)> = Vec::with_capacity(4);
+        if used.input {
+            members.push(("input".into(), self.input.get_or_init(|| converted(s.input)).clone()));
+        }
+        if used.result
+            && let Some(result) = self.result.get_or_init(|| s.result.map(converted))
+        {
+            members.push(("result".into(), result.clone()));
+        }
+        if used.error_output
+            && let Some(error) = self.error_output.get_or_init(|| s.error_output.map(converted))
+        {
+            members.push(("errorOutput".into(), error.clone()));
+        }
+        match used.context {
+            ContextUse::None => {}
+            ContextUse::All => {
+                let all = self.context_all.get_or_init(|| to_jvalue(s.context.value()));
+                members.push(("context".into(), all.clone()));
+            }
+            ContextUse::Members(wanted) => {
+                let context = CONTEXT_MEMBERS
+                    .iter()
+                    .zip(wanted)
+                    .zip(&self.context)
+                    .filter(|((_, wanted), _)| *wanted)
+                    .filter_map(|((name, _), cell)| {
+                        let member = cell.get_or_init(|| s.context.member(name).map(|m| to_jvalue(&m)));
+                        Some((name.to_string(), member.clone()?))
+                    })
+                    .collect();
+                members.push(("context".into(), JValue::Object(Rc::new(context))));
+            }
+        }
+        JValue::Object(Rc::new(members.into_iter().collect()))
+    }
 }
 
 impl Expression {
@@ -117,7 +316,8 @@ impl Expression {
             context: context_use(inner),
         };
         let names: Vec<Arc<str>> = names.into_iter().filter(|n| n != "states").map(Arc::from).collect();
-        Ok(Expression { text: inner.into(), ast: Arc::new(ast), names: names.into(), states })
+        let plain = PlainPath::parse(inner).map(Box::new);
+        Ok(Expression { text: inner.into(), ast: Arc::new(ast), names: names.into(), states, plain })
     }
 
     pub fn text(&self) -> &str {
@@ -130,52 +330,93 @@ impl Expression {
     }
 
     /// Evaluates the expression: `Ok(value)` or what it could not give.
-    pub fn evaluate(&self, states: &States<'_>, vars: &Frame, rng: &crate::rng::Rng) -> Result<Value, Failed> {
-        let mut bindings = Bindings::new();
-        let used = self.states;
-        if used != StatesUse::default() {
-            let mut members: Vec<(String, JValue)> = Vec::with_capacity(4);
-            if used.input {
-                members.push(("input".into(), to_jvalue(states.input)));
-            }
-            if let Some(result) = states.result.filter(|_| used.result) {
-                members.push(("result".into(), to_jvalue(result)));
-            }
-            if let Some(error) = states.error_output.filter(|_| used.error_output) {
-                members.push(("errorOutput".into(), to_jvalue(error)));
-            }
-            match used.context {
-                ContextUse::None => {}
-                ContextUse::All => members.push(("context".into(), to_jvalue(states.context.value()))),
-                ContextUse::Members(wanted) => {
-                    let context = CONTEXT_MEMBERS
-                        .iter()
-                        .zip(wanted)
-                        .filter(|(_, wanted)| *wanted)
-                        .filter_map(|(name, _)| Some((name.to_string(), to_jvalue(&states.context.member(name)?))))
-                        .collect();
-                    members.push(("context".into(), JValue::Object(Rc::new(context))));
+    pub fn evaluate(&self, env: &Env<'_>, rng: &crate::rng::Rng) -> Result<Value, Failed> {
+        if let Some(read) = self.plain.as_ref().and_then(|p| p.read(env)) {
+            return read;
+        }
+        if self.names.iter().any(|n| &**n == "random" || &**n == "uuid") {
+            SEED.with(|seed| seed.set(rng.next_u64().max(1)));
+        }
+        let mut bound: Vec<String> = Vec::with_capacity(self.names.len() + 1);
+        if self.states != StatesUse::default() {
+            bound.push("states".into());
+        }
+        bound.extend(self.names.iter().filter(|n| !FUNCTIONS.contains(&&***n)).map(|n| n.to_string()));
+        let values: Vec<Option<JValue>> =
+            bound
+                .iter()
+                .map(|name| {
+                    if name == "states" {
+                        Some(env.states(self.states))
+                    } else {
+                        env.variable(&Arc::from(name.as_str()))
+                    }
+                })
+                .collect();
+        let result = with_evaluator(|evaluator| {
+            let context = evaluator.context_mut();
+            for (name, value) in bound.iter().zip(values) {
+                if let Some(value) = value {
+                    context.bind(name.clone(), value);
                 }
             }
-            bindings.bind("states".into(), JValue::Object(Rc::new(members.into_iter().collect())));
-        }
-        for name in self.names.iter() {
-            if let Some(value) = vars.get(name) {
-                bindings.bind(name.to_string(), to_jvalue(&value));
+            let result = evaluator.evaluate(&self.ast, &JValue::Null);
+            let context = evaluator.context_mut();
+            for name in &bound {
+                context.unbind(name);
             }
-        }
-        let options = EvaluatorOptions {
-            timeout_ms: Some(TIMEOUT_MS),
-            max_sequence_length: Some(MAX_SEQUENCE),
-            ..Default::default()
-        };
-        let mut evaluator = Evaluator::with_options(bindings, options);
-        for name in self.names.iter().filter(|n| FUNCTIONS.contains(&&***n)) {
-            register(&mut evaluator, name, rng.next_u64());
-        }
-        let result = evaluator.evaluate(&self.ast, &JValue::Null).map_err(|e| Failed::Threw(message(&e)))?;
-        from_jvalue(&result)
+            result
+        });
+        from_jvalue(&result.map_err(|e| Failed::Threw(message(&e)))?)
     }
+}
+
+thread_local! {
+    /// The evaluator of this thread, with Step Functions' functions registered.
+    static EVALUATOR: RefCell<Option<Evaluator>> = const { RefCell::new(None) };
+    /// Where `$random()` and `$uuid()` draw from in the running evaluation.
+    static SEED: Cell<u64> = const { Cell::new(1) };
+}
+
+/// Runs `f` on this thread's evaluator; one that failed is not reused.
+fn with_evaluator<T>(f: impl FnOnce(&mut Evaluator) -> Result<T, EvaluatorError>) -> Result<T, EvaluatorError> {
+    EVALUATOR.with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            // Only a re-entrant call finds it borrowed: it gets an evaluator of its own.
+            return f(&mut new_evaluator());
+        };
+        let evaluator = slot.get_or_insert_with(new_evaluator);
+        let result = f(evaluator);
+        if result.is_err() {
+            *slot = None;
+        }
+        result
+    })
+}
+
+fn new_evaluator() -> Evaluator {
+    let options = EvaluatorOptions {
+        timeout_ms: Some(TIMEOUT_MS),
+        max_sequence_length: Some(MAX_SEQUENCE),
+        ..Default::default()
+    };
+    let mut evaluator = Evaluator::with_options(Bindings::new(), options);
+    for name in FUNCTIONS {
+        register(&mut evaluator, name);
+    }
+    evaluator
+}
+
+/// The next draw of the running evaluation's generator (xorshift64*).
+fn next_draw() -> u64 {
+    SEED.with(|state| {
+        let mut x = state.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    })
 }
 
 fn message(e: &EvaluatorError) -> String {
@@ -240,18 +481,8 @@ fn integer_arg(args: &[JValue], i: usize, function: &str, what: &str) -> Result<
     Ok(n as i64)
 }
 
-/// Registers one of Step Functions' functions. `seed` starts the generator
-/// `$random()` and `$uuid()` draw from in this evaluation.
-fn register(evaluator: &mut Evaluator, name: &str, seed: u64) {
-    let state = Cell::new(seed.max(1));
-    let next = move || {
-        let mut x = state.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        state.set(x);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
+/// Registers one of Step Functions' functions.
+fn register(evaluator: &mut Evaluator, name: &str) {
     let registered = match name {
         "partition" => evaluator.register_fn("partition", |args: &[JValue]| {
             let Some(items) = args.first().and_then(JValue::as_array) else {
@@ -290,18 +521,17 @@ fn register(evaluator: &mut Evaluator, name: &str, seed: u64) {
                 ))
             })
         }),
-        "random" => evaluator.register_fn_override("random", move |args: &[JValue]| {
+        "random" => evaluator.register_fn_override("random", |args: &[JValue]| {
             let draw = match args.first() {
-                None | Some(JValue::Undefined) => next(),
+                None | Some(JValue::Undefined) => next_draw(),
                 Some(JValue::Number(seed)) => seeded(seed.to_bits()),
                 Some(_) => return Err(error("The $random function's seed must be a number")),
             };
             Ok(JValue::Number((draw >> 11) as f64 / (1u64 << 53) as f64))
         }),
-        "uuid" => {
-            let rng = crate::rng::Rng::new(seed);
-            evaluator.register_fn("uuid", move |_: &[JValue]| Ok(JValue::from(rng.uuid_v4())))
-        }
+        "uuid" => evaluator.register_fn("uuid", |_: &[JValue]| {
+            Ok(JValue::from(crate::rng::Rng::new(next_draw()).uuid_v4()))
+        }),
         _ => evaluator.register_fn("parse", |args: &[JValue]| {
             let Some(text) = args.first().and_then(JValue::as_str) else {
                 return Err(error("The $parse function's argument must be a string"));
@@ -407,6 +637,79 @@ mod tests {
     #[test]
     fn names_outside_strings_are_found() {
         assert_eq!(dollar_names("$a + $states.input.x & '$not' & \"$no\" & $b_2"), ["a", "states", "b_2"]);
+    }
+
+    /// The plain-path reading gives what the engine gives, or leaves it to the engine.
+    #[test]
+    fn plain_paths_read_as_the_engine_does() {
+        use crate::context::{Context, ExecutionFacts, StateFacts};
+        let input = Arc::new(serde_json::json!({
+            "a": {"b": [1, 2.5, 3.0], "c": null, "d": "x", "e": {"f": 1.50}},
+            "list": [{"k": 1}, {"k": 2}],
+            "one": [{"k": 7}],
+            "big": 12345678901234567890u64,
+            "n": 2.0
+        }));
+        let facts = ExecutionFacts {
+            id: "id".into(),
+            input: input.clone(),
+            input_size: 0,
+            name: "n".into(),
+            role_arn: "r".into(),
+            start_time: 0,
+            redrive_count: Some(0),
+            machine_id: "m".into(),
+            machine_name: "mn".into(),
+            given: None,
+        };
+        let item = serde_json::json!({"v": 1.0});
+        let state = StateFacts {
+            name: "S",
+            entered_time: 0,
+            retry_count: None,
+            item: Some((3, &item)),
+            task_token: None,
+            vars: None,
+        };
+        let context = Context::new(&facts, state);
+        let vars = Frame::root();
+        vars.preset([(Arc::from("v"), serde_json::json!({"w": [1], "x": 4.0}))]);
+        let env = Env::new(States { input: &input, result: None, error_output: None, context: &context }, &vars);
+        let rng = crate::rng::Rng::new(1);
+        let mut plain = 0;
+        for text in [
+            "$states.input",
+            "$states.input.a",
+            "$states.input.a.b",
+            "$states.input.a.c",
+            "$states.input.a.d",
+            "$states.input.a.e.f",
+            "$states.input.a.missing",
+            "$states.input.a.d.x",
+            "$states.input.list.k",
+            "$states.input.one.k",
+            "$states.input.big",
+            "$states.input.n",
+            "$states.result",
+            "$states.result.x",
+            "$states.context.Map.Item.Value.v",
+            "$states.context.Map.Item.Index",
+            "$states.context.State.Name",
+            "$states.context.Execution.Input.n",
+            "$v",
+            "$v.w",
+            "$v.x",
+            "$v.nope",
+            "$nope",
+        ] {
+            let e = Expression::compile(&format!("{{% {text} %}}")).unwrap();
+            let engine = Expression { plain: None, ..e.clone() }.evaluate(&env, &rng);
+            if let Some(read) = e.plain.as_ref().and_then(|p| p.read(&env)) {
+                plain += 1;
+                assert_eq!(read, engine, "{text}");
+            }
+        }
+        assert!(plain >= 18, "only {plain} read as plain paths");
     }
 
     #[test]

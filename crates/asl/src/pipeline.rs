@@ -14,7 +14,7 @@ use crate::context::{Context, StateFacts};
 use crate::error::{Failure, StatesError};
 use crate::executor::{Run, Thread};
 use crate::intrinsics::{Call, CallError};
-use crate::jsonata::{Expression, Failed};
+use crate::jsonata::{Env, Expression, Failed, States};
 use crate::model::State;
 use crate::path::{Missing, Path, ReferencePath, Root};
 use crate::template::Template;
@@ -70,21 +70,21 @@ pub(crate) struct Scope<'r, 'a> {
 /// What `$states` holds at one point of a JSONata state.
 #[derive(Clone, Copy)]
 pub(crate) struct Now<'x> {
-    pub input: &'x Value,
-    pub result: Option<&'x Value>,
-    pub error_output: Option<&'x Value>,
+    pub input: &'x Arc<Value>,
+    pub result: Option<&'x Arc<Value>>,
+    pub error_output: Option<&'x Arc<Value>>,
 }
 
 impl<'x> Now<'x> {
-    pub fn input(input: &'x Value) -> Now<'x> {
+    pub fn input(input: &'x Arc<Value>) -> Now<'x> {
         Now { input, result: None, error_output: None }
     }
 
-    pub fn with_result(self, result: &'x Value) -> Now<'x> {
+    pub fn with_result(self, result: &'x Arc<Value>) -> Now<'x> {
         Now { result: Some(result), ..self }
     }
 
-    pub fn with_error(self, error_output: &'x Value) -> Now<'x> {
+    pub fn with_error(self, error_output: &'x Arc<Value>) -> Now<'x> {
         Now { error_output: Some(error_output), ..self }
     }
 }
@@ -299,9 +299,16 @@ impl<'r, 'a> Scope<'r, 'a> {
     /// A JSONata expression's value; its failure is AWS's
     /// States.QueryEvaluationError, recorded as an EvaluationFailed event.
     pub fn expr(&self, field: &str, expr: &Expression, now: Now<'_>, context: &Context<'_>) -> Result<Value, Failure> {
-        let states =
-            crate::jsonata::States { input: now.input, result: now.result, error_output: now.error_output, context };
-        expr.evaluate(&states, self.vars, &self.run.rng).map_err(|failed| {
+        self.expr_in(field, expr, &self.env(now, context))
+    }
+
+    fn env<'x>(&'x self, now: Now<'x>, context: &'x Context<'x>) -> Env<'x> {
+        let states = States { input: now.input, result: now.result, error_output: now.error_output, context };
+        Env::new(states, self.vars)
+    }
+
+    fn expr_in(&self, field: &str, expr: &Expression, env: &Env<'_>) -> Result<Value, Failure> {
+        expr.evaluate(env, &self.run.rng).map_err(|failed| {
             let text = expr.text();
             let what = match failed {
                 Failed::Threw(message) => format!("threw an error during evaluation. {message}"),
@@ -368,9 +375,10 @@ impl<'r, 'a> Scope<'r, 'a> {
 
     /// Fills a JSONata template (Arguments, Output, Items, ItemSelector, Assign).
     pub fn render_jsonata(&self, template: &Template, now: Now<'_>, context: &Context<'_>) -> Result<Payload, Failure> {
+        let env = self.env(now, context);
         let (value, size) = template.render(&mut |leaf| match leaf {
             Template::Expr { field, expr } => {
-                let value = self.expr(field, expr, now, context)?;
+                let value = self.expr_in(field, expr, &env)?;
                 let size = json_len(&value);
                 Ok((value, size))
             }

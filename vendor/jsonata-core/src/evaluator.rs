@@ -3955,6 +3955,20 @@ pub(crate) fn check_cancelled(options: &EvaluatorOptions) -> Result<(), Evaluato
     }
 }
 
+// orderflow patch: the timeout reads the clock at one check in 64, not at
+// every node (a clock read per node cost about 14% of a small expression).
+thread_local! {
+    static CLOCK_TICKS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn clock_due() -> bool {
+    CLOCK_TICKS.with(|ticks| {
+        let n = ticks.get().wrapping_add(1);
+        ticks.set(n);
+        n % 64 == 0
+    })
+}
+
 /// Per-iteration D1012 and U1003 check for loops that don't pass through
 /// `evaluate_internal`'s per-node checkpoint and would otherwise run untimed:
 /// compiled map/filter/reduce element loops, FilterByBytecode, the tail-call
@@ -3967,7 +3981,7 @@ pub(crate) fn check_loop_timeout(
 ) -> Result<(), EvaluatorError> {
     check_cancelled(options)?;
     if let Some(timeout_ms) = options.timeout_ms {
-        if let Some(start) = start_time {
+        if let Some(start) = start_time.filter(|_| clock_due()) {
             if start.elapsed().as_millis() as u64 > timeout_ms {
                 return Err(EvaluatorError::EvaluationError(format!(
                     "D1012: Evaluation timeout after {} milliseconds. Check for infinite loop",
@@ -4211,6 +4225,12 @@ impl Evaluator {
             host_fns: HashMap::new(),
             step_bodies: StepBodies::default(),
         }
+    }
+
+    /// The evaluator's bindings, to bind and unbind variables between
+    /// evaluations (orderflow patch: one evaluator per thread, reused).
+    pub fn context_mut(&mut self) -> &mut Context {
+        &mut self.context
     }
 
     /// Register a host function callable from an expression as `$name(...)`.
@@ -4801,7 +4821,7 @@ impl Evaluator {
         // `evaluate()`) when `options.timeout_ms` is configured, so this is a
         // single `is_none()` branch of overhead when no timeout is set.
         if let Some(timeout_ms) = self.options.timeout_ms {
-            if let Some(start) = self.start_time {
+            if let Some(start) = self.start_time.filter(|_| clock_due()) {
                 if start.elapsed().as_millis() as u64 > timeout_ms {
                     self.recursion_depth -= 1;
                     return Err(EvaluatorError::EvaluationError(format!(

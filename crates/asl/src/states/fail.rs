@@ -1,13 +1,15 @@
 //! Fail: the execution (or branch) fails with its Error and Cause, given
 //! literally, by a path into the input, or by an intrinsic call.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::error::Failure;
 use crate::model::Text;
 use crate::pipeline::{Now, Scope};
 
-pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Value, error: &Option<Text>, cause: &Option<Text>) -> Failure {
+pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, error: &Option<Text>, cause: &Option<Text>) -> Failure {
     let context = scope.context(None);
     let pick = |text: &Option<Text>, field: &str| -> Result<Option<String>, Failure> {
         let value = match text {

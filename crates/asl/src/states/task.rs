@@ -76,7 +76,7 @@ fn seconds(
     scope: &Scope<'_, '_>,
     given: Option<&Given<u64>>,
     field: &str,
-    effective: &Value,
+    effective: &Arc<Value>,
     context: &Context<'_>,
 ) -> Result<Option<u64>, Failure> {
     match given {
@@ -114,7 +114,7 @@ pub(crate) async fn run(
     scope: &Scope<'_, '_>,
     resource: &Resource,
     limits: Limits<'_>,
-    effective: &Value,
+    effective: &Arc<Value>,
     input: Payload,
     context: &Context<'_>,
 ) -> Result<Payload, Failure> {
