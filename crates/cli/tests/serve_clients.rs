@@ -807,3 +807,47 @@ async fn a_redriven_execution_keeps_its_variables() {
     let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
     assert_eq!(output, json!({"kept": 7, "label": "first"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_runs_a_jsonata_machine_and_reads_its_evaluation_failure() {
+    let server = server().await;
+    let definition = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Price",
+        "States": {
+            "Price": {"Type": "Pass", "Assign": {"rate": "{% $states.input.rate %}"},
+                      "Output": {"net": "{% $states.input.gross / (1 + $states.input.rate) %}"}, "Next": "Check"},
+            "Check": {"Type": "Choice",
+                      "Choices": [{"Condition": "{% $states.input.net > 100 %}", "Next": "Big",
+                                   "Output": {"net": "{% $states.input.net %}", "rate": "{% $rate %}"}}],
+                      "Default": "Small"},
+            "Big": {"Type": "Succeed"},
+            "Small": {"Type": "Fail", "Error": "Small", "Cause": "{% 'net ' & $string($states.input.net) %}"}
+        }
+    })
+    .to_string();
+    let machine = machine(&server, "jsonata", &definition);
+    let execution = started(&server, &machine, r#"{"gross": 240, "rate": 0.2}"#);
+    let done = until_done(&server, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"net": 200, "rate": 0.2}));
+
+    let small = started(&server, &machine, r#"{"gross": 60, "rate": 0.2}"#);
+    let done = until_done(&server, &small).await;
+    assert_eq!((done["error"].as_str(), done["cause"].as_str()), (Some("Small"), Some("net 50")), "{done}");
+
+    // An input without `rate`: the Assign's expression gives nothing.
+    let failing = started(&server, &machine, r#"{"gross": 60}"#);
+    let done = until_done(&server, &failing).await;
+    assert_eq!(done["error"], "States.QueryEvaluationError", "{done}");
+    let history = ok(&server, &["get-execution-history", "--execution-arn", &failing]);
+    let failed = history["events"].as_array().unwrap().iter().find(|e| e["type"] == "EvaluationFailed").unwrap();
+    let details = &failed["evaluationFailedEventDetails"];
+    assert_eq!(
+        (details["location"].as_str(), details["state"].as_str()),
+        (Some("Assign/rate"), Some("Price")),
+        "{failed}"
+    );
+    assert!(details["cause"].as_str().unwrap().ends_with("returned nothing (undefined)."), "{failed}");
+}
