@@ -331,11 +331,24 @@ impl<'r, 'a> Scope<'r, 'a> {
         now: Now<'_>,
         context: &Context<'_>,
     ) -> Result<Value, Failure> {
+        self.expr_such(field, expr, expected, &|v| crate::jsonata::type_name(v) == expected, now, context)
+    }
+
+    /// An expression's value that must pass `ok` (`expected` says what it must be).
+    pub fn expr_such(
+        &self,
+        field: &str,
+        expr: &Expression,
+        expected: &str,
+        ok: &dyn Fn(&Value) -> bool,
+        now: Now<'_>,
+        context: &Context<'_>,
+    ) -> Result<Value, Failure> {
         let value = self.expr(field, expr, now, context)?;
-        let kind = crate::jsonata::type_name(&value);
-        if kind == expected {
+        if ok(&value) {
             return Ok(value);
         }
+        let kind = crate::jsonata::type_name(&value);
         Err(self.query_failed(
             Some(field),
             format!(

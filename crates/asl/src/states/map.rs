@@ -40,18 +40,7 @@ pub(crate) async fn run(
     let now = Now::input(&effective.value);
     // A JSONata field's value that must be a number of one kind.
     let number = |field: &str, expr: &crate::jsonata::Expression, kind: &str, ok: &dyn Fn(&Value) -> bool| {
-        let value = scope.expr(field, expr, now, context)?;
-        if ok(&value) {
-            return Ok(value);
-        }
-        Err(scope.query_failed(
-            Some(field),
-            format!(
-                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{kind}', but was '{}' for value: {value}",
-                expr.text(),
-                crate::jsonata::type_name(&value)
-            ),
-        ))
+        scope.expr_such(field, expr, kind, ok, now, context)
     };
     let items = if scope.state.jsonata {
         match &spec.items {

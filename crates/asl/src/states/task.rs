@@ -95,17 +95,10 @@ fn seconds(
         Some(Given::Expr(expr)) => {
             // The JSONata field is named without its "Path".
             let field = field.trim_end_matches("Path");
-            let value = scope.expr(field, expr, crate::pipeline::Now::input(effective), context)?;
-            Ok(Some(value.as_u64().filter(|s| *s > 0).ok_or_else(|| {
-                scope.query_failed(
-                    Some(field),
-                    format!(
-                        "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'positive integer', but was '{}' for value: {value}",
-                        expr.text(),
-                        crate::jsonata::type_name(&value)
-                    ),
-                )
-            })?))
+            let positive = |v: &Value| v.as_u64().is_some_and(|s| s > 0);
+            let now = crate::pipeline::Now::input(effective);
+            let value = scope.expr_such(field, expr, "positive integer", &positive, now, context)?;
+            Ok(value.as_u64())
         }
     }
 }

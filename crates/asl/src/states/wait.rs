@@ -38,17 +38,9 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         WaitFor::SecondsPath(p) => seconds_field(p)?,
         WaitFor::Timestamp(t) => until(*t),
         WaitFor::SecondsExpr(expr) => {
-            let value = scope.expr("Seconds", expr, Now::input(&raw.value), &context)?;
-            Duration::from_secs(value.as_u64().ok_or_else(|| {
-                scope.query_failed(
-                    Some("Seconds"),
-                    format!(
-                        "The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {value}",
-                        expr.text(),
-                        crate::jsonata::type_name(&value)
-                    ),
-                )
-            })?)
+            let whole = |v: &Value| v.as_u64().is_some();
+            let value = scope.expr_such("Seconds", expr, "integer", &whole, Now::input(&raw.value), &context)?;
+            Duration::from_secs(value.as_u64().unwrap_or_default())
         }
         WaitFor::TimestampExpr(expr) => {
             let value = scope.expr("Timestamp", expr, Now::input(&raw.value), &context)?;
