@@ -604,15 +604,10 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
             branches: non_empty_list_field(obj, "Branches", at, |v, at| parse_machine(v, at, false, false))?,
         },
         _ => {
-            let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-                (Some(p), None) => ("ItemProcessor", p),
-                (None, Some(p)) => ("Iterator", p),
-                _ => return Err(def_err(at, "needs exactly one of ItemProcessor and Iterator")),
-            };
+            let processor = map_processor(obj, at, false)?;
             if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
                 return Err(def_err(at, "has both ItemSelector and Parameters"));
             }
-            let distributed = distributed_mode(processor, &format!("{at}.{key}"))?;
             let items_path = path_field(obj, "ItemsPath", &field("ItemsPath"))?
                 .ok_or_else(|| def_err(field("ItemsPath"), "must be a path, not null"))?;
             let max_concurrency = given(obj, "MaxConcurrency", at, Value::as_u64, "must be a non-negative integer")?
@@ -637,7 +632,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
                 None => io.parameters.take(),
             };
             Kind::Map(Box::new(MapSpec {
-                processor: Box::new(parse_machine(processor, &field(key), distributed, false)?),
+                processor,
                 items_path,
                 items: None,
                 item_selector,
@@ -664,14 +659,20 @@ fn transition(obj: &Map<String, Value>, at: &str, kind_name: &str) -> Result<Tra
     })
 }
 
-/// Whether a Map's processor runs as a Distributed Map (`at`: the processor).
-fn distributed_mode(processor: &Value, at: &str) -> Result<bool, DefinitionError> {
-    match processor.get("ProcessorConfig").and_then(|c| c.get("Mode")) {
-        None => Ok(false),
-        Some(Value::String(mode)) if mode == "INLINE" => Ok(false),
-        Some(Value::String(mode)) if mode == "DISTRIBUTED" => Ok(true),
-        Some(_) => Err(def_err(format!("{at}.ProcessorConfig.Mode"), "must be INLINE or DISTRIBUTED")),
-    }
+/// A Map state's ItemProcessor (or Iterator), inline or distributed.
+fn map_processor(obj: &Map<String, Value>, at: &str, jsonata: bool) -> Result<Box<StateMachine>, DefinitionError> {
+    let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+        (Some(p), None) => ("ItemProcessor", p),
+        (None, Some(p)) => ("Iterator", p),
+        _ => return Err(def_err(at, "needs exactly one of ItemProcessor and Iterator")),
+    };
+    let distributed = match processor.get("ProcessorConfig").and_then(|c| c.get("Mode")) {
+        None => false,
+        Some(Value::String(mode)) if mode == "INLINE" => false,
+        Some(Value::String(mode)) if mode == "DISTRIBUTED" => true,
+        Some(_) => return Err(def_err(format!("{at}.{key}.ProcessorConfig.Mode"), "must be INLINE or DISTRIBUTED")),
+    };
+    Ok(Box::new(parse_machine(processor, &format!("{at}.{key}"), distributed, jsonata)?))
 }
 
 /// A JSONata state (its fields already checked against its type).
@@ -749,16 +750,11 @@ fn parse_jsonata_state(
                 branches: non_empty_list_field(obj, "Branches", at, |v, at| parse_machine(v, at, false, true))?,
             },
             _ => {
-                let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-                    (Some(p), None) => ("ItemProcessor", p),
-                    (None, Some(p)) => ("Iterator", p),
-                    _ => return Err(def_err(at, "needs exactly one of ItemProcessor and Iterator")),
-                };
-                let distributed = distributed_mode(processor, &format!("{at}.{key}"))?;
+                let processor = map_processor(obj, at, true)?;
                 let count = |v: &Value| v.as_i64().filter(|n| *n >= 0);
                 let percentage = |v: &Value| v.as_f64().filter(|p| (0.0..=100.0).contains(p));
                 Kind::Map(Box::new(MapSpec {
-                    processor: Box::new(parse_machine(processor, &field(key), distributed, true)?),
+                    processor,
                     items_path: compile_path("$", at)?,
                     items: jsonata_field(obj, "Items", at)?,
                     item_selector: jsonata_field(obj, "ItemSelector", at)?,
