@@ -662,7 +662,8 @@ async fn the_aws_cli_redrives_failed_and_aborted_executions() {
         "States": {
             "Prepare": {"Type": "Pass", "Result": {"step": "prepared"}, "ResultPath": "$.prepared", "Next": "Call"},
             "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky", "Next": "Hold"},
-            "Hold": {"Type": "Wait", "Seconds": 2, "End": true}
+            // Long enough for two AWS CLI calls (see it entered, stop it) on a slow machine.
+            "Hold": {"Type": "Wait", "Seconds": 10, "End": true}
         }
     })
     .to_string();
