@@ -6,7 +6,7 @@
 //! Step Functions' own functions (`$partition`, `$range`, `$hash`, `$random`,
 //! `$uuid`, `$parse`) when it calls them.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -324,45 +324,31 @@ impl Expression {
         &self.text
     }
 
-    /// The workflow variables the expression may read.
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(|n| &**n).filter(|n| !FUNCTIONS.contains(n))
-    }
-
     /// Evaluates the expression: `Ok(value)` or what it could not give.
     pub fn evaluate(&self, env: &Env<'_>, rng: &crate::rng::Rng) -> Result<Value, Failed> {
         if let Some(read) = self.plain.as_ref().and_then(|p| p.read(env)) {
             return read;
         }
         if self.names.iter().any(|n| &**n == "random" || &**n == "uuid") {
-            SEED.with(|seed| seed.set(rng.next_u64().max(1)));
+            DRAWS.with(|draws| draws.reseed(rng.next_u64()));
         }
-        let mut bound: Vec<String> = Vec::with_capacity(self.names.len() + 1);
+        let mut bound: Vec<(String, JValue)> = Vec::with_capacity(self.names.len() + 1);
         if self.states != StatesUse::default() {
-            bound.push("states".into());
+            bound.push(("states".into(), env.states(self.states)));
         }
-        bound.extend(self.names.iter().filter(|n| !FUNCTIONS.contains(&&***n)).map(|n| n.to_string()));
-        let values: Vec<Option<JValue>> =
-            bound
-                .iter()
-                .map(|name| {
-                    if name == "states" {
-                        Some(env.states(self.states))
-                    } else {
-                        env.variable(&Arc::from(name.as_str()))
-                    }
-                })
-                .collect();
+        for name in self.names.iter().filter(|n| !FUNCTIONS.contains(&&***n)) {
+            if let Some(value) = env.variable(name) {
+                bound.push((name.to_string(), value));
+            }
+        }
         let result = with_evaluator(|evaluator| {
             let context = evaluator.context_mut();
-            for (name, value) in bound.iter().zip(values) {
-                if let Some(value) = value {
-                    context.bind(name.clone(), value);
-                }
+            for (name, value) in &bound {
+                context.bind(name.clone(), value.clone());
             }
             let result = evaluator.evaluate(&self.ast, &JValue::Null);
             let context = evaluator.context_mut();
-            for name in &bound {
+            for (name, _) in &bound {
                 context.unbind(name);
             }
             result
@@ -375,7 +361,7 @@ thread_local! {
     /// The evaluator of this thread, with Step Functions' functions registered.
     static EVALUATOR: RefCell<Option<Evaluator>> = const { RefCell::new(None) };
     /// Where `$random()` and `$uuid()` draw from in the running evaluation.
-    static SEED: Cell<u64> = const { Cell::new(1) };
+    static DRAWS: crate::rng::Rng = const { crate::rng::Rng::new(1) };
 }
 
 /// Runs `f` on this thread's evaluator; one that failed is not reused.
@@ -407,16 +393,9 @@ fn new_evaluator() -> Evaluator {
     evaluator
 }
 
-/// The next draw of the running evaluation's generator (xorshift64*).
+/// The next draw of the running evaluation's generator.
 fn next_draw() -> u64 {
-    SEED.with(|state| {
-        let mut x = state.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        state.set(x);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    })
+    DRAWS.with(crate::rng::Rng::next_u64)
 }
 
 fn message(e: &EvaluatorError) -> String {
@@ -530,7 +509,7 @@ fn register(evaluator: &mut Evaluator, name: &str) {
             Ok(JValue::Number((draw >> 11) as f64 / (1u64 << 53) as f64))
         }),
         "uuid" => evaluator.register_fn("uuid", |_: &[JValue]| {
-            Ok(JValue::from(crate::rng::Rng::new(next_draw()).uuid_v4()))
+            Ok(JValue::from(DRAWS.with(crate::rng::Rng::uuid_v4)))
         }),
         _ => evaluator.register_fn("parse", |args: &[JValue]| {
             let Some(text) = args.first().and_then(JValue::as_str) else {

@@ -7,8 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Rng(AtomicU64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(AtomicU64::new(seed.max(1)))
+    pub const fn new(seed: u64) -> Rng {
+        Rng(AtomicU64::new(if seed == 0 { 1 } else { seed }))
+    }
+
+    /// Starts the sequence again from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        self.0.store(seed.max(1), Ordering::Relaxed);
     }
 
     pub fn next_u64(&self) -> u64 {
