@@ -45,7 +45,7 @@ impl TaskFailure {
 /// Where Task states send their work: in-process handlers, a Lambda Invoke
 /// API endpoint, or a test double.
 pub trait Invoker: Send + Sync {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
 }
 
 /// Time, for timestamps, Wait states and retry intervals.

@@ -18,7 +18,7 @@ struct Scripted {
 }
 
 impl Invoker for Scripted {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         Box::pin(async move {
             self.calls.lock().unwrap().push((function.to_owned(), payload.clone()));
             let answer = {
@@ -36,7 +36,7 @@ impl Invoker for Scripted {
                 });
             }
             if answer.get("echo").is_some() {
-                return Ok(payload);
+                return Ok(payload.clone());
             }
             Ok(answer["output"].clone())
         })

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 struct NoTasks;
 
 impl Invoker for NoTasks {
-    fn invoke<'a>(&'a self, _: &'a str, _: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, _: &'a str, _: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         Box::pin(async { Err(TaskFailure { error: "NoTasks".into(), cause: "no task runs here".into() }) })
     }
 }

@@ -48,7 +48,7 @@ const SECONDS: f64 = 3.0;
 struct NoTasks;
 
 impl Invoker for NoTasks {
-    fn invoke<'a>(&'a self, _: &'a str, _: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, _: &'a str, _: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         Box::pin(async {
             Err(TaskFailure { error: "NoTasks".into(), cause: "pure-ASL workloads call no task".into() })
         })

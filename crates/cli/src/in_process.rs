@@ -32,7 +32,7 @@ fn answer<T: Serialize>(result: Result<T, OrderError>) -> Result<Value, TaskFail
 }
 
 impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         let request = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let mut context = Context::default();
         context.request_id = format!("local-{request:08}");

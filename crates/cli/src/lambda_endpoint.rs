@@ -46,7 +46,7 @@ impl LambdaEndpoint {
 }
 
 impl Invoker for LambdaEndpoint {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         Box::pin(async move {
             let path = format!("/2015-03-31/functions/{function}/invocations");
             let (status, headers, body) =

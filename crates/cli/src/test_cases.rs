@@ -165,7 +165,7 @@ fn parse_expect(value: Option<&Value>, at: &str) -> Result<Expect, (String, Stri
 struct Unmocked(Mutex<Vec<String>>);
 
 impl Invoker for Unmocked {
-    fn invoke<'a>(&'a self, function: &'a str, _: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, function: &'a str, _: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).push(function.to_owned());
         Box::pin(std::future::ready(Err(TaskFailure {
             error: "orderflow.Unmocked".into(),

@@ -33,9 +33,9 @@ impl orderflow_asl::Invoker for Echo {
     fn invoke<'a>(
         &'a self,
         _function: &'a str,
-        payload: Value,
+        payload: &'a Value,
     ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
-        Box::pin(std::future::ready(Ok(payload)))
+        Box::pin(std::future::ready(Ok(payload.clone())))
     }
 }
 
@@ -641,13 +641,13 @@ impl orderflow_asl::Invoker for FailsOnce {
     fn invoke<'a>(
         &'a self,
         _function: &'a str,
-        payload: Value,
+        payload: &'a Value,
     ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
         let first = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
         Box::pin(std::future::ready(if first {
             Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: "the first call fails".into() })
         } else {
-            Ok(payload)
+            Ok(payload.clone())
         }))
     }
 }
@@ -716,7 +716,7 @@ impl orderflow_asl::Invoker for Ledger {
     fn invoke<'a>(
         &'a self,
         _function: &'a str,
-        payload: Value,
+        payload: &'a Value,
     ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
         let item = payload["item"].as_str().unwrap_or_default().to_owned();
         let calls = {
@@ -728,7 +728,7 @@ impl orderflow_asl::Invoker for Ledger {
         Box::pin(std::future::ready(if item.starts_with("bad") && calls == 1 {
             Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: format!("{item} fails once") })
         } else {
-            Ok(payload)
+            Ok(payload.clone())
         }))
     }
 }

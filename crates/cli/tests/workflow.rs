@@ -47,7 +47,7 @@ impl Faults {
 }
 
 impl Invoker for Faults {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         let injected = self.queued.lock().unwrap().get_mut(function).and_then(VecDeque::pop_front);
         match injected {
             Some(failure) => Box::pin(std::future::ready(Err(failure))),

@@ -11,7 +11,12 @@ use crate::validation::{MAX_INPUT_BYTES, json_size, validate_value};
 
 /// The validated order under the `order` key of a step's input.
 pub fn order_from_step_input(input: &Value) -> Result<ValidatedOrder, OrderError> {
-    let order = step_object(input)?.get("order").ok_or_else(|| {
+    order_in(step_object(input)?)
+}
+
+/// The order of a step input already held to the size limit.
+fn order_in(input: &serde_json::Map<String, Value>) -> Result<ValidatedOrder, OrderError> {
+    let order = input.get("order").ok_or_else(|| {
         invalid(
             "$.order",
             ViolationCode::Required,
@@ -44,7 +49,7 @@ impl NotificationRequest {
     pub fn parse(input: &Value) -> Result<NotificationRequest, OrderError> {
         let obj = step_object(input)?;
         let Some(error) = obj.get("error") else {
-            return order_from_step_input(input).map(NotificationRequest::Confirm);
+            return order_in(obj).map(NotificationRequest::Confirm);
         };
         let mut violations = Vec::new();
         let error_name = error.get("Error").and_then(Value::as_str);

@@ -2,7 +2,6 @@
 //! into a `ValidatedOrder` or into every violation it has, never just the first.
 
 use std::collections::HashSet;
-use std::io;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -40,11 +39,25 @@ impl RawOrder {
     }
 
     pub fn validate(&self) -> Result<ValidatedOrder, OrderError> {
-        validate_value(&self.0)
+        RawOrder::validate_value(&self.0)
+    }
+
+    /// The same rules for an order that stays where it is.
+    pub fn validate_value(value: &Value) -> Result<ValidatedOrder, OrderError> {
+        let size = json_size(value);
+        if size > MAX_INPUT_BYTES {
+            return Err(OrderError::ValidationFailed(vec![Violation::new(
+                "$",
+                ViolationCode::InputTooLarge,
+                format!("order is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
+            )]));
+        }
+        validate_value(value)
     }
 }
 
-/// Validates an order held inside a larger document without copying it.
+/// Validates an order held inside a larger document without copying it; the
+/// caller has held the document to the size limit.
 pub(crate) fn validate_value(value: &Value) -> Result<ValidatedOrder, OrderError> {
     let mut v = Violations::default();
     let order = validate_order(value, &mut v);
@@ -63,34 +76,36 @@ impl Violations {
     }
 }
 
-/// The input's size as compact JSON, counted without building the string.
+/// The input's size as compact JSON (as serde_json writes it), counted by
+/// walking the value: no text is built. Each step measures its input once.
 pub fn json_size(value: &Value) -> usize {
-    struct Counter(usize);
-    impl io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
+    match value {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
+        Value::Number(n) => n.as_str().len(),
+        Value::String(s) => string_size(s),
+        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_size).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string_size(k) + 1 + json_size(v)).sum::<usize>()
         }
     }
-    let mut counter = Counter(0);
-    // Writing a Value into a sink that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
+}
+
+/// A JSON string's length with its quotes and escapes.
+fn string_size(s: &str) -> usize {
+    let escapes: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            0..=0x1f => 5,
+            _ => 0,
+        })
+        .sum();
+    s.len() + 2 + escapes
 }
 
 fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
-    let size = json_size(value);
-    if size > MAX_INPUT_BYTES {
-        v.add(
-            "$",
-            ViolationCode::InputTooLarge,
-            format!("order is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
-        );
-        return None;
-    }
     let Some(obj) = value.as_object() else {
         v.add("$", ViolationCode::InvalidType, "order must be a JSON object");
         return None;
@@ -463,4 +478,27 @@ fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
         postal_code: postal_code?,
         country: country?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::json_size;
+
+    #[test]
+    fn json_size_is_the_length_of_the_compact_text() {
+        let values = [
+            json!(null),
+            json!(false),
+            json!(-12.5e3),
+            json!("quote \" backslash \\ newline \n tab \t bell \u{7} del \u{7f} é ✓"),
+            json!([]),
+            json!({}),
+            json!({"order": {"items": [{"sku": "A", "quantity": 2, "unit_price": "12.50"}], "note": null}}),
+        ];
+        for v in values {
+            assert_eq!(json_size(&v), serde_json::to_string(&v).unwrap().len(), "{v}");
+        }
+    }
 }

@@ -3,6 +3,8 @@
 //! stored without writing again; other content under the same id is an
 //! `OrderConflict`.
 
+use std::borrow::Borrow;
+
 use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing;
 use orderflow_domain::order::decimal_as_string;
@@ -55,9 +57,9 @@ impl Receipt {
 pub async fn handler<S: OrderStore, C: Clock>(
     store: &S,
     clock: &C,
-    event: LambdaEvent<Value>,
+    event: LambdaEvent<impl Borrow<Value>>,
 ) -> Result<ProcessOutput, OrderError> {
-    let order = order_from_step_input(&event.payload)?;
+    let order = order_from_step_input(event.payload.borrow())?;
     orderflow_lambda::record_order_id(order.order_id().as_str());
     process(store, clock, order, orderflow_lambda::Deadline::from_epoch_millis(event.context.deadline)).await
 }

@@ -4,6 +4,8 @@
 //! there does not publish again. Given a Catch output (`{"order", "error"}`)
 //! it publishes a rejection notice that tells the customer why.
 
+use std::borrow::Borrow;
+
 use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing;
 use orderflow_domain::notification::{Notification, NotificationKind, Rejection};
@@ -78,10 +80,10 @@ pub async fn handler<S: OrderStore, N: Notifier, C: Clock>(
     store: &S,
     notifier: &N,
     clock: &C,
-    event: LambdaEvent<Value>,
+    event: LambdaEvent<impl Borrow<Value>>,
 ) -> Result<NotifyOutput, OrderError> {
     let deadline = Deadline::from_epoch_millis(event.context.deadline);
-    match NotificationRequest::parse(&event.payload) {
+    match NotificationRequest::parse(event.payload.borrow()) {
         Ok(NotificationRequest::Confirm(order)) => {
             orderflow_lambda::record_order_id(order.order_id().as_str());
             confirm(store, notifier, clock, order, &event.context.request_id, deadline).await

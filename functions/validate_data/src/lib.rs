@@ -2,6 +2,8 @@
 //! into a normalized, priced order, or fails with `OrderValidationFailed`
 //! listing every violation.
 
+use std::borrow::Borrow;
+
 use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing;
 use orderflow_domain::{OrderError, OrderId, Pricing, RawOrder, ValidatedOrder};
@@ -23,16 +25,19 @@ pub struct ValidationSummary {
     pub pricing: Pricing,
 }
 
-pub async fn handler(event: LambdaEvent<Value>) -> Result<ValidateOutput, OrderError> {
+/// Takes the payload owned (from the Lambda runtime) or borrowed (from an
+/// executor in the same process, which keeps it for its history).
+pub async fn handler(event: LambdaEvent<impl Borrow<Value>>) -> Result<ValidateOutput, OrderError> {
+    let payload = event.payload.borrow();
     // The id is logged even for an invalid order, when it is itself valid.
-    if let Some(id) = event.payload.get("order_id").and_then(Value::as_str).and_then(OrderId::parse) {
+    if let Some(id) = payload.get("order_id").and_then(Value::as_str).and_then(OrderId::parse) {
         orderflow_lambda::record_order_id(id.as_str());
     }
-    validate(RawOrder::new(event.payload))
+    validate(payload)
 }
 
-fn validate(raw: RawOrder) -> Result<ValidateOutput, OrderError> {
-    match raw.validate() {
+fn validate(raw: &Value) -> Result<ValidateOutput, OrderError> {
+    match RawOrder::validate_value(raw) {
         Ok(order) => {
             let pricing = order.pricing().clone();
             tracing::info!(

@@ -115,6 +115,7 @@ pub(crate) async fn run(
     let run = scope.run;
     let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
     let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
+    let no_payload = Value::Object(Map::new());
     let (events, function, payload, who) = match resource {
         Resource::LambdaInvoke | Resource::LambdaInvokeCallback => {
             let name = input
@@ -122,11 +123,11 @@ pub(crate) async fn run(
                 .and_then(Value::as_str)
                 .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?
                 .to_owned();
-            let payload = input.get("Payload").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+            let payload = input.get("Payload").unwrap_or(&no_payload);
             let events = if matches!(resource, Resource::LambdaInvokeCallback) { &CALLBACK } else { &TASK };
             (events, name, payload, "lambda".to_owned())
         }
-        Resource::Function(arn) => (&FUNCTION, arn.clone(), (*input).clone(), arn.clone()),
+        Resource::Function(arn) => (&FUNCTION, arn.clone(), &*input, arn.clone()),
     };
     let mut scheduled = if events.integration {
         events.details([("region", Detail::Shared(run.region.clone())), ("parameters", Detail::Json(input.clone()))])
@@ -160,13 +161,14 @@ pub(crate) async fn run(
     match answer {
         Ok(output) => {
             let output = if wrap {
-                json!({
-                    "ExecutedVersion": "$LATEST",
-                    "Payload": output,
-                    "SdkHttpMetadata": {"HttpStatusCode": 200},
-                    "SdkResponseMetadata": {"RequestId": run.rng.uuid_v4()},
-                    "StatusCode": 200,
-                })
+                // Built by hand: json! would copy `output` through its Serialize.
+                let mut wrapper = Map::new();
+                wrapper.insert("ExecutedVersion".into(), Value::String("$LATEST".into()));
+                wrapper.insert("Payload".into(), output);
+                wrapper.insert("SdkHttpMetadata".into(), json!({"HttpStatusCode": 200}));
+                wrapper.insert("SdkResponseMetadata".into(), json!({"RequestId": run.rng.uuid_v4()}));
+                wrapper.insert("StatusCode".into(), json!(200));
+                Value::Object(wrapper)
             } else {
                 output
             };

@@ -95,21 +95,21 @@ impl Replay {
 }
 
 impl Invoker for Replay {
-    fn invoke<'a>(&'a self, function: &'a str, payload: Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         let answer = {
             let mut all = self.calls.lock().unwrap();
             match all.get_mut(function).filter(|c| !c.is_empty()) {
                 Some(calls) => {
                     let pick = calls
                         .iter()
-                        .position(|c| !c.used && compare::difference(&c.input, &payload, &[], "$").is_none())
+                        .position(|c| !c.used && compare::difference(&c.input, payload, &[], "$").is_none())
                         .or_else(|| calls.iter().position(|c| !c.used))
                         .unwrap_or(calls.len() - 1);
                     calls[pick].used = true;
                     calls[pick].answer.clone()
                 }
                 None => match self.handlers.get(function) {
-                    Some(Handler::Echo) => Some(Ok(payload)),
+                    Some(Handler::Echo) => Some(Ok(payload.clone())),
                     Some(Handler::Raise { message, stack_trace }) => Some(Err(TaskFailure {
                         error: "Exception".into(),
                         cause: serde_json::json!({
