@@ -76,38 +76,8 @@ impl Violations {
     }
 }
 
-/// The input's size as compact JSON (as serde_json writes it), counted by
-/// walking the value: no text is built. Each step measures its input once.
-pub fn json_size(value: &Value) -> usize {
-    match value {
-        Value::Null | Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
-        Value::Number(n) => n.as_str().len(),
-        Value::String(s) => string_size(s),
-        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_size).sum::<usize>(),
-        Value::Object(map) => {
-            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string_size(k) + 1 + json_size(v)).sum::<usize>()
-        }
-    }
-}
-
-/// A JSON string's length with its quotes and escapes.
-fn string_size(s: &str) -> usize {
-    // Most strings need no escape: one pass without early exit (vectorized) settles it.
-    if s.bytes().fold(true, |plain, b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\')) {
-        return s.len() + 2;
-    }
-    let escapes: usize = s
-        .bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-            0..=0x1f => 5,
-            _ => 0,
-        })
-        .sum();
-    s.len() + 2 + escapes
-}
+/// The input's size as compact JSON, counted without writing it.
+pub use orderflow_json_len::json_len as json_size;
 
 fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
     let Some(obj) = value.as_object() else {
@@ -484,27 +454,4 @@ fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
         postal_code: postal_code?,
         country: country?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::json_size;
-
-    #[test]
-    fn json_size_is_the_length_of_the_compact_text() {
-        let values = [
-            json!(null),
-            json!(false),
-            json!(-12.5e3),
-            json!("quote \" backslash \\ newline \n tab \t bell \u{7} del \u{7f} é ✓"),
-            json!([]),
-            json!({}),
-            json!({"order": {"items": [{"sku": "A", "quantity": 2, "unit_price": "12.50"}], "note": null}}),
-        ];
-        for v in values {
-            assert_eq!(json_size(&v), serde_json::to_string(&v).unwrap().len(), "{v}");
-        }
-    }
 }
