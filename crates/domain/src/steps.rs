@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{OrderError, Violation, ViolationCode};
 use crate::notification::Rejection;
 use crate::order::ValidatedOrder;
-use crate::validation::{MAX_INPUT_BYTES, json_size, validate_value};
+use crate::validation::{validate_value, within_limit};
 
 /// The validated order under the `order` key of a step's input.
 pub fn order_from_step_input(input: &Value) -> Result<ValidatedOrder, OrderError> {
@@ -77,14 +77,7 @@ impl NotificationRequest {
 }
 
 fn step_object(input: &Value) -> Result<&serde_json::Map<String, Value>, OrderError> {
-    let size = json_size(input);
-    if size > MAX_INPUT_BYTES {
-        return Err(invalid(
-            "$",
-            ViolationCode::InputTooLarge,
-            format!("input is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
-        ));
-    }
+    within_limit(input, "input")?;
     input.as_object().ok_or_else(|| invalid("$", ViolationCode::InvalidType, "step input must be a JSON object"))
 }
 

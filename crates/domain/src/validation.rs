@@ -44,16 +44,23 @@ impl RawOrder {
 
     /// The same rules for an order that stays where it is.
     pub fn validate_value(value: &Value) -> Result<ValidatedOrder, OrderError> {
-        let size = json_size(value);
-        if size > MAX_INPUT_BYTES {
-            return Err(OrderError::ValidationFailed(vec![Violation::new(
-                "$",
-                ViolationCode::InputTooLarge,
-                format!("order is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
-            )]));
-        }
+        within_limit(value, "order")?;
         validate_value(value)
     }
+}
+
+/// InputTooLarge when `value`'s JSON (`what`: the order, a step's input) is
+/// over the limit.
+pub(crate) fn within_limit(value: &Value, what: &str) -> Result<(), OrderError> {
+    let size = json_size(value);
+    if size > MAX_INPUT_BYTES {
+        return Err(OrderError::ValidationFailed(vec![Violation::new(
+            "$",
+            ViolationCode::InputTooLarge,
+            format!("{what} is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"),
+        )]));
+    }
+    Ok(())
 }
 
 /// Validates an order held inside a larger document without copying it; the
@@ -219,7 +226,7 @@ fn text(value: &Value, path: &str, max: usize, v: &mut Violations) -> Option<Str
     if len == 0 || len > max {
         v.add(path, ViolationCode::OutOfRange, format!("must be 1 to {max} characters"));
         None
-    } else if if ascii { s.bytes().any(|b| b.is_ascii_control()) } else { s.chars().any(char::is_control) } {
+    } else if s.chars().any(char::is_control) {
         v.add(path, ViolationCode::InvalidFormat, "must not contain control characters");
         None
     } else if !ascii && s.chars().any(is_invisible) {

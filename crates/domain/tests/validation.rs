@@ -370,3 +370,30 @@ fn the_error_message_lists_the_violations_as_json() {
     assert_eq!(body.violations.len(), 3);
     assert!(body.violations.iter().all(|v| v.code == ViolationCode::Required));
 }
+
+/// An oversized order, and an oversized step input around a valid order:
+/// OrderValidationFailed, each message naming what was measured and its size.
+#[test]
+fn oversized_orders_and_step_inputs_name_their_size() {
+    let mut big = valid();
+    big["customer"]["name"] = json!("x".repeat(MAX_INPUT_BYTES));
+    let size = serde_json::to_string(&big).unwrap().len();
+    let err = RawOrder::new(big).validate().unwrap_err();
+    assert_eq!(err.error_type(), "OrderValidationFailed");
+    let found = violations_of(&err);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code, ViolationCode::InputTooLarge);
+    assert_eq!(found[0].message, format!("order is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"));
+
+    let step_input = json!({"order": valid(), "padding": "x".repeat(MAX_INPUT_BYTES)});
+    let size = serde_json::to_string(&step_input).unwrap().len();
+    for err in [
+        orderflow_domain::steps::order_from_step_input(&step_input).unwrap_err(),
+        orderflow_domain::steps::NotificationRequest::parse(&step_input).unwrap_err(),
+    ] {
+        assert_eq!(err.error_type(), "OrderValidationFailed");
+        let found = violations_of(&err);
+        assert_eq!((found.len(), found[0].path.as_str(), found[0].code), (1, "$", ViolationCode::InputTooLarge));
+        assert_eq!(found[0].message, format!("input is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"));
+    }
+}
