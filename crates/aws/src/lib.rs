@@ -6,6 +6,8 @@ mod dynamodb_order_store;
 mod sdk_error;
 mod sns_notifier;
 
-pub use clients::{ATTEMPT_TIMEOUT, AwsClients, CONNECT_TIMEOUT, OPERATION_TIMEOUT, https_client};
+pub use clients::{
+    ATTEMPT_TIMEOUT, AwsClients, CONNECT_TIMEOUT, OPERATION_TIMEOUT, https_client, trust_roots_from_bundle,
+};
 pub use dynamodb_order_store::DynamoDbOrderStore;
 pub use sns_notifier::SnsNotifier;

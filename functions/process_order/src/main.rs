@@ -3,6 +3,8 @@ use orderflow_domain::ports::SystemClock;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    // SAFETY: first thing in main, on a current-thread runtime: no other thread yet.
+    unsafe { orderflow_aws::trust_roots_from_bundle() };
     orderflow_lambda::init_logging();
     let table = match orderflow_lambda::orders_table() {
         Ok(table) => table,
