@@ -78,8 +78,27 @@ pub(crate) fn validate_value(value: &Value) -> Result<ValidatedOrder, OrderError
 struct Violations(Vec<Violation>);
 
 impl Violations {
-    fn add(&mut self, path: &str, code: ViolationCode, message: impl Into<String>) {
-        self.0.push(Violation::new(path, code, message));
+    fn add(&mut self, at: Loc<'_>, code: ViolationCode, message: impl Into<String>) {
+        self.0.push(Violation::new(at.to_string(), code, message));
+    }
+}
+
+/// Where a value sits in the order. Written out only when a violation names
+/// it: a valid order, the common case, costs no path text at all.
+#[derive(Clone, Copy)]
+enum Loc<'a> {
+    Path(&'a str),
+    Field(&'a Loc<'a>, &'a str),
+    Item(usize),
+}
+
+impl std::fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Loc::Path(path) => f.write_str(path),
+            Loc::Field(parent, key) => write!(f, "{parent}.{key}"),
+            Loc::Item(i) => write!(f, "$.items[{i}]"),
+        }
     }
 }
 
@@ -88,15 +107,17 @@ pub use orderflow_json_len::json_len as json_size;
 
 fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
     let Some(obj) = value.as_object() else {
-        v.add("$", ViolationCode::InvalidType, "order must be a JSON object");
+        v.add(Loc::Path("$"), ViolationCode::InvalidType, "order must be a JSON object");
         return None;
     };
-    reject_unknown_fields(obj, "$", ORDER_FIELDS, v);
+    reject_unknown_fields(obj, Loc::Path("$"), ORDER_FIELDS, v);
 
-    let order_id = required(obj, "$", "order_id", v).and_then(|x| identifier(x, "$.order_id", false, v)).map(OrderId);
-    let customer = required(obj, "$", "customer", v).and_then(|x| customer(x, v));
-    let currency = required(obj, "$", "currency", v).and_then(|x| currency(x, v));
-    let items = required(obj, "$", "items", v).and_then(|x| items(x, currency, v));
+    let order_id = required(obj, Loc::Path("$"), "order_id", v)
+        .and_then(|x| identifier(x, Loc::Path("$.order_id"), false, v))
+        .map(OrderId);
+    let customer = required(obj, Loc::Path("$"), "customer", v).and_then(|x| customer(x, v));
+    let currency = required(obj, Loc::Path("$"), "currency", v).and_then(|x| currency(x, v));
+    let items = required(obj, Loc::Path("$"), "items", v).and_then(|x| items(x, currency, v));
     let shipping_address = match obj.get("shipping_address") {
         None | Some(Value::Null) => Some(None),
         Some(x) => address(x, v).map(Some),
@@ -109,7 +130,7 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
         Ok(p) if p.total() <= MAX_ORDER_TOTAL => p,
         _ => {
             v.add(
-                "$.items",
+                Loc::Path("$.items"),
                 ViolationCode::TotalExceedsLimit,
                 format!("order total must not exceed {MAX_ORDER_TOTAL} {}", currency.code()),
             );
@@ -122,14 +143,14 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
 /// Unknown fields, reported once per object by count and position, never by
 /// name: a name is the sender's text, and the violations travel on to the
 /// execution history and the rejection notice.
-fn reject_unknown_fields(obj: &Map<String, Value>, path: &str, allowed: &[&str], v: &mut Violations) {
+fn reject_unknown_fields(obj: &Map<String, Value>, at: Loc<'_>, allowed: &[&str], v: &mut Violations) {
     let mut unknown = obj.keys().enumerate().filter(|(_, k)| !allowed.contains(&k.as_str()));
     let Some((first, _)) = unknown.next() else {
         return;
     };
     let count = 1 + unknown.count();
     v.add(
-        path,
+        at,
         ViolationCode::UnknownField,
         format!(
             "has {count} unknown field(s), the first at position {} of {} in key order; expected only: {}",
@@ -174,28 +195,28 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
-fn required<'a>(obj: &'a Map<String, Value>, path: &str, key: &str, v: &mut Violations) -> Option<&'a Value> {
+fn required<'a>(obj: &'a Map<String, Value>, at: Loc<'_>, key: &str, v: &mut Violations) -> Option<&'a Value> {
     match obj.get(key) {
         Some(Value::Null) | None => {
-            v.add(&format!("{path}.{key}"), ViolationCode::Required, "is required");
+            v.add(Loc::Field(&at, key), ViolationCode::Required, "is required");
             None
         }
         Some(x) => Some(x),
     }
 }
 
-fn object<'a>(value: &'a Value, path: &str, v: &mut Violations) -> Option<&'a Map<String, Value>> {
+fn object<'a>(value: &'a Value, at: Loc<'_>, v: &mut Violations) -> Option<&'a Map<String, Value>> {
     let obj = value.as_object();
     if obj.is_none() {
-        v.add(path, ViolationCode::InvalidType, "must be a JSON object");
+        v.add(at, ViolationCode::InvalidType, "must be a JSON object");
     }
     obj
 }
 
-fn string<'a>(value: &'a Value, path: &str, v: &mut Violations) -> Option<&'a str> {
+fn string<'a>(value: &'a Value, at: Loc<'_>, v: &mut Violations) -> Option<&'a str> {
     let s = value.as_str();
     if s.is_none() {
-        v.add(path, ViolationCode::InvalidType, "must be a string");
+        v.add(at, ViolationCode::InvalidType, "must be a string");
     }
     s
 }
@@ -206,32 +227,32 @@ pub(crate) fn is_identifier(s: &str, dots: bool) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.'))
 }
 
-fn identifier(value: &Value, path: &str, dots: bool, v: &mut Violations) -> Option<String> {
-    let s = string(value, path, v)?;
+fn identifier(value: &Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<String> {
+    let s = string(value, at, v)?;
     if is_identifier(s, dots) {
         Some(s.to_owned())
     } else {
         let allowed = if dots { "letters, digits, '.', '_' and '-'" } else { "letters, digits, '_' and '-'" };
-        v.add(path, ViolationCode::InvalidFormat, format!("must be 1 to 64 of {allowed}"));
+        v.add(at, ViolationCode::InvalidFormat, format!("must be 1 to 64 of {allowed}"));
         None
     }
 }
 
 /// Free text: trimmed, `min..=max` characters, no control characters.
-fn text(value: &Value, path: &str, max: usize, v: &mut Violations) -> Option<String> {
-    let s = string(value, path, v)?.trim();
+fn text(value: &Value, at: Loc<'_>, max: usize, v: &mut Violations) -> Option<String> {
+    let s = string(value, at, v)?.trim();
     // Most text is ASCII, where a byte is a character and nothing is invisible.
     let ascii = s.is_ascii();
     let len = if ascii { s.len() } else { s.chars().count() };
     if len == 0 || len > max {
-        v.add(path, ViolationCode::OutOfRange, format!("must be 1 to {max} characters"));
+        v.add(at, ViolationCode::OutOfRange, format!("must be 1 to {max} characters"));
         None
     } else if s.chars().any(char::is_control) {
-        v.add(path, ViolationCode::InvalidFormat, "must not contain control characters");
+        v.add(at, ViolationCode::InvalidFormat, "must not contain control characters");
         None
     } else if !ascii && s.chars().any(is_invisible) {
         v.add(
-            path,
+            at,
             ViolationCode::InvalidFormat,
             "must not contain invisible or direction-changing characters (Unicode format characters, separators, spaces other than U+0020)",
         );
@@ -243,31 +264,32 @@ fn text(value: &Value, path: &str, max: usize, v: &mut Violations) -> Option<Str
 
 fn optional_text(
     obj: &Map<String, Value>,
-    path: &str,
+    at: Loc<'_>,
     key: &str,
     max: usize,
     v: &mut Violations,
 ) -> Option<Option<String>> {
     match obj.get(key) {
         None | Some(Value::Null) => Some(None),
-        Some(x) => text(x, &format!("{path}.{key}"), max, v).map(Some),
+        Some(x) => text(x, Loc::Field(&at, key), max, v).map(Some),
     }
 }
 
 fn customer(value: &Value, v: &mut Violations) -> Option<Customer> {
-    let obj = object(value, "$.customer", v)?;
-    reject_unknown_fields(obj, "$.customer", CUSTOMER_FIELDS, v);
-    let id = required(obj, "$.customer", "id", v).and_then(|x| text(x, "$.customer.id", 64, v));
-    let email = required(obj, "$.customer", "email", v).and_then(|x| email(x, "$.customer.email", v));
-    let name = required(obj, "$.customer", "name", v).and_then(|x| text(x, "$.customer.name", 200, v));
+    const C: Loc = Loc::Path("$.customer");
+    let obj = object(value, C, v)?;
+    reject_unknown_fields(obj, C, CUSTOMER_FIELDS, v);
+    let id = required(obj, C, "id", v).and_then(|x| text(x, Loc::Field(&C, "id"), 64, v));
+    let email = required(obj, C, "email", v).and_then(|x| email(x, Loc::Field(&C, "email"), v));
+    let name = required(obj, C, "name", v).and_then(|x| text(x, Loc::Field(&C, "name"), 200, v));
     Some(Customer { id: id?, email: email?, name: name? })
 }
 
-fn email(value: &Value, path: &str, v: &mut Violations) -> Option<Email> {
-    let s = string(value, path, v)?;
+fn email(value: &Value, at: Loc<'_>, v: &mut Violations) -> Option<Email> {
+    let s = string(value, at, v)?;
     let parsed = parse_email(s);
     if parsed.is_none() {
-        v.add(path, ViolationCode::InvalidFormat, "must be a valid email address");
+        v.add(at, ViolationCode::InvalidFormat, "must be a valid email address");
     }
     parsed
 }
@@ -283,43 +305,54 @@ pub fn parse_email(s: &str) -> Option<Email> {
         && !local.ends_with('.')
         && !local.contains("..")
         && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
-    let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = domain.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
+        && domain.contains('.')
+        && domain.split('.').all(|l| {
             (1..=63).contains(&l.len())
                 && !l.starts_with('-')
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    (local_ok && domain_ok && s.len() <= 254).then(|| Email(format!("{local}@{}", domain.to_ascii_lowercase())))
+        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    (local_ok && domain_ok && s.len() <= 254).then(|| {
+        let mut address = s.to_owned();
+        address[local.len() + 1..].make_ascii_lowercase();
+        Email(address)
+    })
 }
 
 fn currency(value: &Value, v: &mut Violations) -> Option<Currency> {
-    let s = string(value, "$.currency", v)?;
+    let s = string(value, Loc::Path("$.currency"), v)?;
     let code = s.trim().to_ascii_uppercase();
     let found = Currency::from_code(&code);
     if found.is_none() {
-        v.add("$.currency", ViolationCode::UnknownCurrency, "must be an ISO 4217 currency code such as EUR or USD");
+        v.add(
+            Loc::Path("$.currency"),
+            ViolationCode::UnknownCurrency,
+            "must be an ISO 4217 currency code such as EUR or USD",
+        );
     }
     found
 }
 
 fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Option<Vec<LineItem>> {
     let Some(array) = value.as_array() else {
-        v.add("$.items", ViolationCode::InvalidType, "must be an array");
+        v.add(Loc::Path("$.items"), ViolationCode::InvalidType, "must be an array");
         return None;
     };
     if array.is_empty() || array.len() > MAX_ITEMS {
-        v.add("$.items", ViolationCode::OutOfRange, format!("must hold 1 to {MAX_ITEMS} items, not {}", array.len()));
+        v.add(
+            Loc::Path("$.items"),
+            ViolationCode::OutOfRange,
+            format!("must hold 1 to {MAX_ITEMS} items, not {}", array.len()),
+        );
         return None;
     }
     let mut seen = HashSet::with_capacity(array.len());
     let mut out = Vec::with_capacity(array.len());
     let mut all_ok = true;
     for (i, item) in array.iter().enumerate() {
-        let path = format!("$.items[{i}]");
+        let at = Loc::Item(i);
         // Checked on the SKU alone, so a duplicate is reported even when the
         // rest of either line is invalid too.
         let sku = item.get("sku").and_then(Value::as_str).filter(|s| is_identifier(s, true));
@@ -327,13 +360,13 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
             && !seen.insert(sku)
         {
             v.add(
-                &format!("{path}.sku"),
+                Loc::Field(&at, "sku"),
                 ViolationCode::DuplicateSku,
                 "repeats the SKU of an earlier item; merge them into one line",
             );
             all_ok = false;
         }
-        match line_item(item, &path, currency, v) {
+        match line_item(item, at, currency, v) {
             Some(line) => out.push(line),
             None => all_ok = false,
         }
@@ -341,64 +374,64 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
     all_ok.then_some(out)
 }
 
-fn line_item(value: &Value, path: &str, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {
-    let obj = object(value, path, v)?;
-    reject_unknown_fields(obj, path, ITEM_FIELDS, v);
-    let sku = required(obj, path, "sku", v).and_then(|x| identifier(x, &format!("{path}.sku"), true, v)).map(Sku);
-    let quantity = required(obj, path, "quantity", v).and_then(|x| quantity(x, &format!("{path}.quantity"), v));
+fn line_item(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {
+    let obj = object(value, at, v)?;
+    reject_unknown_fields(obj, at, ITEM_FIELDS, v);
+    let sku = required(obj, at, "sku", v).and_then(|x| identifier(x, Loc::Field(&at, "sku"), true, v)).map(Sku);
+    let quantity = required(obj, at, "quantity", v).and_then(|x| quantity(x, Loc::Field(&at, "quantity"), v));
     let unit_price =
-        required(obj, path, "unit_price", v).and_then(|x| price(x, &format!("{path}.unit_price"), currency, v));
+        required(obj, at, "unit_price", v).and_then(|x| price(x, Loc::Field(&at, "unit_price"), currency, v));
     Some(LineItem { sku: sku?, quantity: quantity?, unit_price: unit_price? })
 }
 
-fn quantity(value: &Value, path: &str, v: &mut Violations) -> Option<Quantity> {
+fn quantity(value: &Value, at: Loc<'_>, v: &mut Violations) -> Option<Quantity> {
     let range = || format!("must be a whole number from 1 to {}", Quantity::MAX);
     let Value::Number(n) = value else {
-        v.add(path, ViolationCode::InvalidType, range());
+        v.add(at, ViolationCode::InvalidType, range());
         return None;
     };
     match n.as_u64() {
         Some(q @ 1..) if q <= u64::from(Quantity::MAX) => Some(Quantity(q as u32)),
         Some(_) => {
-            v.add(path, ViolationCode::OutOfRange, range());
+            v.add(at, ViolationCode::OutOfRange, range());
             None
         }
         // Negative or not a whole number: both outside the allowed range.
         None if n.is_i64() => {
-            v.add(path, ViolationCode::OutOfRange, range());
+            v.add(at, ViolationCode::OutOfRange, range());
             None
         }
         None => {
-            v.add(path, ViolationCode::InvalidType, range());
+            v.add(at, ViolationCode::InvalidType, range());
             None
         }
     }
 }
 
 /// A price given as a JSON string ("12.50") or number (12.5), read exactly.
-fn price(value: &Value, path: &str, currency: Option<Currency>, v: &mut Violations) -> Option<Decimal> {
+fn price(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Violations) -> Option<Decimal> {
     let parsed = match value {
         Value::String(s) => parse_plain_decimal(s),
         // With serde_json's arbitrary_precision the number keeps its digits.
         Value::Number(n) => parse_json_number(n.as_str()),
         _ => {
-            v.add(path, ViolationCode::InvalidType, "must be a decimal number or a string such as \"12.50\"");
+            v.add(at, ViolationCode::InvalidType, "must be a decimal number or a string such as \"12.50\"");
             return None;
         }
     };
     let Some(amount) = parsed else {
-        v.add(path, ViolationCode::InvalidFormat, "must be a decimal amount such as \"12.50\" with at most 28 digits");
+        v.add(at, ViolationCode::InvalidFormat, "must be a decimal amount such as \"12.50\" with at most 28 digits");
         return None;
     };
     if amount.is_sign_negative() && !amount.is_zero() {
-        v.add(path, ViolationCode::OutOfRange, "must not be negative");
+        v.add(at, ViolationCode::OutOfRange, "must not be negative");
         return None;
     }
     let currency = currency?;
     let normalized = amount.normalize();
     if normalized.scale() > currency.minor_units() {
         v.add(
-            path,
+            at,
             ViolationCode::TooManyDecimals,
             format!("{} allows at most {} decimal(s)", currency.code(), currency.minor_units()),
         );
@@ -435,21 +468,21 @@ fn parse_json_number(s: &str) -> Option<Decimal> {
 }
 
 fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
-    const P: &str = "$.shipping_address";
+    const P: Loc = Loc::Path("$.shipping_address");
     let obj = object(value, P, v)?;
     reject_unknown_fields(obj, P, ADDRESS_FIELDS, v);
-    let line1 = required(obj, P, "line1", v).and_then(|x| text(x, "$.shipping_address.line1", 200, v));
+    let line1 = required(obj, P, "line1", v).and_then(|x| text(x, Loc::Field(&P, "line1"), 200, v));
     let line2 = optional_text(obj, P, "line2", 200, v);
-    let city = required(obj, P, "city", v).and_then(|x| text(x, "$.shipping_address.city", 100, v));
+    let city = required(obj, P, "city", v).and_then(|x| text(x, Loc::Field(&P, "city"), 100, v));
     let region = optional_text(obj, P, "region", 100, v);
-    let postal_code = required(obj, P, "postal_code", v).and_then(|x| text(x, "$.shipping_address.postal_code", 16, v));
+    let postal_code = required(obj, P, "postal_code", v).and_then(|x| text(x, Loc::Field(&P, "postal_code"), 16, v));
     let country = required(obj, P, "country", v).and_then(|x| {
-        let path = "$.shipping_address.country";
-        let s = string(x, path, v)?.trim().to_ascii_uppercase();
+        let at = Loc::Field(&P, "country");
+        let s = string(x, at, v)?.trim().to_ascii_uppercase();
         if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Some(CountryCode(s))
         } else {
-            v.add(path, ViolationCode::InvalidFormat, "must be an ISO 3166-1 alpha-2 country code such as FR");
+            v.add(at, ViolationCode::InvalidFormat, "must be an ISO 3166-1 alpha-2 country code such as FR");
             None
         }
     });
