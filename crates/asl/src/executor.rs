@@ -852,6 +852,22 @@ impl Run<'_> {
     }
 
     /// One attempt of a Task, Parallel or Map state, through the whole pipeline.
+    /// A Task's or Parallel's Parameters (Arguments) filled in, or its effective input.
+    fn parameters(
+        &self,
+        scope: &Scope<'_, '_>,
+        raw: &Payload,
+        effective: &Payload,
+        context: &crate::context::Context<'_>,
+    ) -> Result<Payload, Failure> {
+        let state = scope.state;
+        match &state.io.parameters {
+            Some(p) if state.jsonata => scope.render_jsonata(p, Now::input(&raw.value), context),
+            Some(p) => scope.render(p, effective, context),
+            None => Ok(effective.clone()),
+        }
+    }
+
     async fn attempt(&self, scope: &Scope<'_, '_>, raw: &Payload, retry_count: u32) -> Result<Payload, Failure> {
         let state = scope.state;
         let token = match &state.kind {
@@ -865,25 +881,27 @@ impl Run<'_> {
         let effective = scope.input_path(raw, &context)?;
         let result = match &state.kind {
             Kind::Map(spec) => states::map::run(scope, spec, &effective, &context).await?,
-            kind => {
-                let input = match &state.io.parameters {
-                    Some(p) if state.jsonata => scope.render_jsonata(p, Now::input(&raw.value), &context)?,
-                    Some(p) => scope.render(p, &effective, &context)?,
-                    None => effective.clone(),
-                };
-                match kind {
-                    Kind::Task { resource, timeout_seconds, heartbeat_seconds } => {
-                        let limits = states::task::Limits {
-                            timeout: timeout_seconds.as_ref(),
-                            heartbeat: heartbeat_seconds.as_ref(),
-                            token: token.as_deref(),
-                        };
-                        states::task::run(scope, resource, limits, &effective.value, input, &context).await?
+            Kind::Task { resource, timeout_seconds, heartbeat_seconds } => {
+                use states::task::Parameters;
+                let parameters = match &state.io.parameters {
+                    Some(p) if !state.jsonata && Parameters::can_select(resource, p) => {
+                        scope.find_paths(p, &effective, &context)?;
+                        Parameters::Selecting(p, effective.value.clone())
                     }
-                    Kind::Parallel { branches } => states::parallel::run(scope, branches, input).await?,
-                    _ => unreachable!("attempt runs Task, Parallel and Map states"),
-                }
+                    _ => Parameters::Rendered(self.parameters(scope, raw, &effective, &context)?.value),
+                };
+                let limits = states::task::Limits {
+                    timeout: timeout_seconds.as_ref(),
+                    heartbeat: heartbeat_seconds.as_ref(),
+                    token: token.as_deref(),
+                };
+                states::task::run(scope, resource, limits, &effective.value, parameters, &context).await?
             }
+            Kind::Parallel { branches } => {
+                let input = self.parameters(scope, raw, &effective, &context)?;
+                states::parallel::run(scope, branches, input).await?
+            }
+            _ => unreachable!("attempt runs Task, Parallel and Map states"),
         };
         if state.jsonata {
             let now = Now::input(&raw.value).with_result(&result.value);

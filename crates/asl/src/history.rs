@@ -50,6 +50,10 @@ pub enum Detail {
     Payload(Arc<Value>),
     /// A JSON value shown as its text, alone.
     Json(Arc<Value>),
+    /// A template that only selects from the input, shown as its text once
+    /// filled from that input: the value is built when the history is read,
+    /// not for every execution.
+    Filled(Arc<crate::template::Template>, Arc<Value>),
     Number(u64),
     /// Workflow variables a state set, shown as an object of their JSON
     /// texts, with `<key>Details: {"truncated": false}` beside it.
@@ -283,6 +287,9 @@ impl History {
                         }
                         Detail::Json(value) => {
                             body.insert((*name).to_owned(), Value::String(value.to_string()));
+                        }
+                        Detail::Filled(template, input) => {
+                            body.insert((*name).to_owned(), Value::String(template.fill_from(input).to_string()));
                         }
                         Detail::Payload(value) => {
                             body.insert((*name).to_owned(), Value::String(value.to_string()));

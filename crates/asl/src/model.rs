@@ -101,7 +101,8 @@ pub enum Transition {
 pub struct Io {
     pub input_path: Option<Path>,
     pub output_path: Option<Path>,
-    pub parameters: Option<Template>,
+    /// Shared: a Task's history event may keep it to show its parameters.
+    pub parameters: Option<std::sync::Arc<Template>>,
     pub result_selector: Option<Template>,
     pub result_path: Option<ReferencePath>,
     /// A JSONata state's Output: the state's output in place of its result (or input).
@@ -532,7 +533,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
     let mut io = Io {
         input_path: path_field(obj, "InputPath", &field("InputPath"))?,
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
-        parameters: template_field(obj, "Parameters", &field("Parameters"))?,
+        parameters: template_field(obj, "Parameters", &field("Parameters"))?.map(std::sync::Arc::new),
         result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?,
         result_path: result_path_field(obj, &field("ResultPath"))?,
         output: None,
@@ -629,7 +630,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
             // Parameters is the older name of ItemSelector in a Map state.
             let item_selector = match template_field(obj, "ItemSelector", &field("ItemSelector"))? {
                 Some(selector) => Some(selector),
-                None => io.parameters.take(),
+                None => io.parameters.take().map(std::sync::Arc::unwrap_or_clone),
             };
             Kind::Map(Box::new(MapSpec {
                 processor,
@@ -688,7 +689,7 @@ fn parse_jsonata_state(
     let io = Io {
         input_path: Some(compile_path("$", at)?),
         output_path: Some(compile_path("$", at)?),
-        parameters: jsonata_field(obj, "Arguments", at)?,
+        parameters: jsonata_field(obj, "Arguments", at)?.map(std::sync::Arc::new),
         result_selector: None,
         result_path: Some(root()?),
         output: jsonata_field(obj, "Output", at)?,

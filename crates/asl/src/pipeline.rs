@@ -241,6 +241,15 @@ impl<'r, 'a> Scope<'r, 'a> {
         Ok(Payload::new(value, size))
     }
 
+    /// Finds every path of a template that only selects from `input`,
+    /// failing where `render` would fail, without copying what they select.
+    pub fn find_paths(&self, template: &Template, input: &Payload, context: &Context<'_>) -> Result<(), Failure> {
+        template.leaves(&mut |leaf| match leaf {
+            Template::Path { field, path } => self.field_path(field, path, &input.value, context).map(drop),
+            _ => Ok(()),
+        })
+    }
+
     /// Sets the variables of an Assign, `$` being `value`: every value is read
     /// first, then all are set at once; they show in the StateExited event.
     #[inline]

@@ -133,6 +133,50 @@ impl Template {
         }
     }
 
+    /// Whether every `.$` leaf is a path into the state's input (`$...`): no
+    /// context, variable or intrinsic call. Such a template filled twice from
+    /// the same input gives the same value.
+    pub fn selects_input_only(&self) -> bool {
+        match self {
+            Template::Literal(..) => true,
+            Template::Object(fields) => fields.iter().all(|(_, t)| t.selects_input_only()),
+            Template::Array(items) => items.iter().all(Template::selects_input_only),
+            Template::Path { path, .. } => matches!(path.root(), crate::path::Root::Input),
+            Template::Call { .. } | Template::Expr { .. } => false,
+        }
+    }
+
+    /// The template of a top-level field.
+    pub fn field(&self, key: &str) -> Option<&Template> {
+        match self {
+            Template::Object(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, t)| t),
+            _ => None,
+        }
+    }
+
+    /// Visits the `.$` leaves in the order `render` evaluates them; the first
+    /// error stops it, as it stops `render`.
+    pub fn leaves<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<(), E>) -> Result<(), E> {
+        match self {
+            Template::Literal(..) => Ok(()),
+            Template::Object(fields) => fields.iter().try_for_each(|(_, t)| t.leaves(leaf)),
+            Template::Array(items) => items.iter().try_for_each(|t| t.leaves(leaf)),
+            dynamic => leaf(dynamic),
+        }
+    }
+
+    /// Fills a template that `selects_input_only` from `input`, whose paths
+    /// have been found there (a path found nowhere gives null).
+    pub fn fill_from(&self, input: &Value) -> Value {
+        let filled: Result<Rendered, std::convert::Infallible> = self.render(&mut |leaf| match leaf {
+            Template::Path { path, .. } => Ok((path.select(input).map(|v| v.into_owned()).unwrap_or(Value::Null), 0)),
+            _ => Ok((Value::Null, 0)),
+        });
+        match filled {
+            Ok((value, _)) => value,
+        }
+    }
+
     /// Fills the template: `leaf` evaluates each `.$` leaf, giving its value
     /// and an upper bound of its JSON length. Gives the value and an upper
     /// bound of its JSON length.

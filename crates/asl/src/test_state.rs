@@ -279,8 +279,15 @@ async fn flow(
                                 heartbeat: heartbeat_seconds.as_ref(),
                                 token: None,
                             };
-                            let result =
-                                states::task::run(scope, resource, limits, &effective.value, input, &context).await?;
+                            let result = states::task::run(
+                                scope,
+                                resource,
+                                limits,
+                                &effective.value,
+                                states::task::Parameters::Rendered(input.value),
+                                &context,
+                            )
+                            .await?;
                             seen.result = keep(&result);
                             result
                         }

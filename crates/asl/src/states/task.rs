@@ -3,6 +3,7 @@
 //! as it is), with TimeoutSeconds, and the Task*/LambdaFunction* events AWS
 //! records for each.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::history::{Detail, Fields};
 use crate::model::{Given, Resource, function_name};
 use crate::pipeline::{Payload, Scope};
 use crate::states::wait::shown;
+use crate::template::Template;
 
 /// The two event families: `Task*` for integrations, `LambdaFunction*` for a function ARN.
 /// An event's type and where its details sit (None: it has none).
@@ -103,36 +105,101 @@ fn seconds(
     }
 }
 
+/// A Task's Parameters, as its call and its history read them.
+pub(crate) enum Parameters<'x> {
+    Rendered(Arc<Value>),
+    /// A lambda:invoke object template that only selects from the state's
+    /// effective input, whose paths were all found there: the function is
+    /// handed its Payload where it lies in that input, and the history fills
+    /// the template when it is read. Nothing is copied per execution.
+    Selecting(&'x Arc<Template>, Arc<Value>),
+}
+
+impl Parameters<'_> {
+    /// Whether a state's Parameters can be left to select when read.
+    pub fn can_select(resource: &Resource, template: &Template) -> bool {
+        matches!(resource, Resource::LambdaInvoke | Resource::LambdaInvokeCallback)
+            && matches!(template, Template::Object(_))
+            && template.selects_input_only()
+    }
+
+    fn function_name(&self) -> Option<String> {
+        match self {
+            Parameters::Rendered(value) => value.get("FunctionName").and_then(Value::as_str).map(str::to_owned),
+            Parameters::Selecting(template, input) => match template.field("FunctionName")? {
+                Template::Literal(Value::String(name), _) => Some(name.clone()),
+                Template::Path { path, .. } => path.select(input).ok()?.as_str().map(str::to_owned),
+                _ => None,
+            },
+        }
+    }
+
+    /// The lambda:invoke `Payload` (`empty` when there is none).
+    fn payload<'s>(&'s self, empty: &'s Value) -> Cow<'s, Value> {
+        match self {
+            Parameters::Rendered(value) => Cow::Borrowed(value.get("Payload").unwrap_or(empty)),
+            Parameters::Selecting(template, input) => match template.field("Payload") {
+                None => Cow::Borrowed(empty),
+                Some(Template::Literal(value, _)) => Cow::Borrowed(value),
+                Some(Template::Path { path, .. }) => path.select(input).unwrap_or(Cow::Owned(Value::Null)),
+                Some(inner) => Cow::Owned(inner.fill_from(input)),
+            },
+        }
+    }
+
+    fn whole(&self) -> Arc<Value> {
+        match self {
+            Parameters::Rendered(value) => value.clone(),
+            Parameters::Selecting(template, input) => Arc::new(template.fill_from(input)),
+        }
+    }
+
+    /// The parameters as TaskScheduled shows them.
+    fn shown(&self) -> Detail {
+        match self {
+            Parameters::Rendered(value) => Detail::Json(value.clone()),
+            Parameters::Selecting(template, input) => Detail::Filled(Arc::clone(template), input.clone()),
+        }
+    }
+}
+
 pub(crate) async fn run(
     scope: &Scope<'_, '_>,
     resource: &Resource,
     limits: Limits<'_>,
     effective: &Arc<Value>,
-    input: Payload,
+    parameters: Parameters<'_>,
     context: &Context<'_>,
 ) -> Result<Payload, Failure> {
-    let input = input.value;
     let run = scope.run;
     let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
     let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
     let no_payload = Value::Object(Map::new());
     let (events, function, payload, who) = match resource {
         Resource::LambdaInvoke | Resource::LambdaInvokeCallback => {
-            let name = input
-                .get("FunctionName")
-                .and_then(Value::as_str)
-                .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?
-                .to_owned();
-            let payload = input.get("Payload").unwrap_or(&no_payload);
+            let name = parameters
+                .function_name()
+                .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?;
+            let payload = parameters.payload(&no_payload);
             let events = if matches!(resource, Resource::LambdaInvokeCallback) { &CALLBACK } else { &TASK };
             (events, name, payload, "lambda".to_owned())
         }
-        Resource::Function(arn) => (&FUNCTION, arn.clone(), &*input, arn.clone()),
+        Resource::Function(arn) => (&FUNCTION, arn.clone(), Cow::Owned(Value::Null), arn.clone()),
     };
-    let mut scheduled = if events.integration {
-        events.details([("region", Detail::Shared(run.region.clone())), ("parameters", Detail::Json(input.clone()))])
-    } else {
-        events.details([("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))])
+    // A function ARN's input is the whole Parameters (never left selecting).
+    let input = match resource {
+        Resource::Function(_) => Some(parameters.whole()),
+        _ => None,
+    };
+    let payload: &Value = match &input {
+        Some(input) => input,
+        None => &payload,
+    };
+    let mut scheduled = match &input {
+        None => events.details([("region", Detail::Shared(run.region.clone())), ("parameters", parameters.shown())]),
+        Some(input) => {
+            events.details([("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))])
+        }
     };
     if let Some(seconds) = timeout {
         scheduled.push("timeoutInSeconds", Detail::Number(seconds));
