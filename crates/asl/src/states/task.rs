@@ -175,27 +175,22 @@ pub(crate) async fn run(
     let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
     let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
     let no_payload = Value::Object(Map::new());
-    let (events, function, payload, who) = match resource {
-        Resource::LambdaInvoke | Resource::LambdaInvokeCallback => {
-            let name = parameters
-                .function_name()
-                .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?;
-            let payload = parameters.payload(&no_payload);
-            let events = if matches!(resource, Resource::LambdaInvokeCallback) { &CALLBACK } else { &TASK };
-            (events, name, payload, "lambda".to_owned())
-        }
-        Resource::Function(arn) => (&FUNCTION, arn.clone(), Cow::Owned(Value::Null), arn.clone()),
-    };
-    // A function ARN's input is the whole Parameters (never left selecting).
-    let input = match resource {
+    // A function ARN is handed the whole Parameters, which then never select.
+    let whole = match resource {
         Resource::Function(_) => Some(parameters.whole()),
         _ => None,
     };
-    let payload: &Value = match &input {
-        Some(input) => input,
-        None => &payload,
+    let (events, function, payload, who) = match (resource, &whole) {
+        (Resource::Function(arn), Some(whole)) => (&FUNCTION, arn.clone(), Cow::Borrowed(&**whole), arn.clone()),
+        _ => {
+            let name = parameters
+                .function_name()
+                .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?;
+            let events = if matches!(resource, Resource::LambdaInvokeCallback) { &CALLBACK } else { &TASK };
+            (events, name, parameters.payload(&no_payload), "lambda".to_owned())
+        }
     };
-    let mut scheduled = match &input {
+    let mut scheduled = match &whole {
         None => events.details([("region", Detail::Shared(run.region.clone())), ("parameters", parameters.shown())]),
         Some(input) => {
             events.details([("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))])
@@ -212,7 +207,7 @@ pub(crate) async fn run(
     let wrap = events.integration && mocked.is_none();
     let call: crate::executor::BoxFuture<'_, Result<Value, TaskFailure>> = match mocked {
         Some(answer) => Box::pin(std::future::ready(answer)),
-        None => run.invoker.invoke(function_name(&function), payload),
+        None => run.invoker.invoke(function_name(&function), &payload),
     };
     let answer = match timeout {
         Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), call).await {
