@@ -851,7 +851,6 @@ impl Run<'_> {
         }
     }
 
-    /// One attempt of a Task, Parallel or Map state, through the whole pipeline.
     /// A Task's or Parallel's Parameters (Arguments) filled in, or its effective input.
     fn parameters(
         &self,
@@ -868,6 +867,7 @@ impl Run<'_> {
         }
     }
 
+    /// One attempt of a Task, Parallel or Map state, through the whole pipeline.
     async fn attempt(&self, scope: &Scope<'_, '_>, raw: &Payload, retry_count: u32) -> Result<Payload, Failure> {
         let state = scope.state;
         let token = match &state.kind {

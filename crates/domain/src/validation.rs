@@ -106,18 +106,19 @@ impl std::fmt::Display for Loc<'_> {
 pub use orderflow_json_len::json_len as json_size;
 
 fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
+    const ROOT: Loc = Loc::Path("$");
     let Some(obj) = value.as_object() else {
-        v.add(Loc::Path("$"), ViolationCode::InvalidType, "order must be a JSON object");
+        v.add(ROOT, ViolationCode::InvalidType, "order must be a JSON object");
         return None;
     };
-    reject_unknown_fields(obj, Loc::Path("$"), ORDER_FIELDS, v);
+    reject_unknown_fields(obj, ROOT, ORDER_FIELDS, v);
 
-    let order_id = required(obj, Loc::Path("$"), "order_id", v)
-        .and_then(|x| identifier(x, Loc::Path("$.order_id"), false, v))
+    let order_id = required(obj, ROOT, "order_id", v)
+        .and_then(|x| identifier(x, Loc::Field(&ROOT, "order_id"), false, v))
         .map(OrderId);
-    let customer = required(obj, Loc::Path("$"), "customer", v).and_then(|x| customer(x, v));
-    let currency = required(obj, Loc::Path("$"), "currency", v).and_then(|x| currency(x, v));
-    let items = required(obj, Loc::Path("$"), "items", v).and_then(|x| items(x, currency, v));
+    let customer = required(obj, ROOT, "customer", v).and_then(|x| customer(x, v));
+    let currency = required(obj, ROOT, "currency", v).and_then(|x| currency(x, v));
+    let items = required(obj, ROOT, "items", v).and_then(|x| items(x, currency, v));
     let shipping_address = match obj.get("shipping_address") {
         None | Some(Value::Null) => Some(None),
         Some(x) => address(x, v).map(Some),
