@@ -98,6 +98,7 @@ fn a_path_found_nowhere_fails_before_the_call_with_awss_cause() {
 fn a_function_name_that_is_not_a_string_is_refused() {
     let (execution, calls) = run(json!({"FunctionName.$": "$.n", "Payload.$": "$"}), input());
     assert_eq!(execution.status, ExecutionStatus::Failed);
+    assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
     assert!(execution.cause.unwrap_or_default().contains("need a FunctionName string"));
     assert!(calls.is_empty());
 }
