@@ -879,8 +879,8 @@ impl Run<'_> {
             None => scope.context(Some(retry_count)),
         };
         let effective = scope.input_path(raw, &context)?;
-        let result = match &state.kind {
-            Kind::Map(spec) => states::map::run(scope, spec, &effective, &context).await?,
+        let (result, selected) = match &state.kind {
+            Kind::Map(spec) => (states::map::run(scope, spec, &effective, &context).await?, false),
             Kind::Task { resource, timeout_seconds, heartbeat_seconds } => {
                 use states::task::Parameters;
                 let parameters = match &state.io.parameters {
@@ -895,11 +895,17 @@ impl Run<'_> {
                     heartbeat: heartbeat_seconds.as_ref(),
                     token: token.as_deref(),
                 };
-                states::task::run(scope, resource, limits, &effective.value, parameters, &context).await?
+                let selector = state.io.result_selector.as_ref().filter(|_| state.io.result_selector_moves);
+                match states::task::run(scope, resource, limits, &effective.value, parameters, selector, &context)
+                    .await?
+                {
+                    states::task::Answer::Whole(result) => (result, false),
+                    states::task::Answer::Selected(result) => (result, true),
+                }
             }
             Kind::Parallel { branches } => {
                 let input = self.parameters(scope, raw, &effective, &context)?;
-                states::parallel::run(scope, branches, input).await?
+                (states::parallel::run(scope, branches, input).await?, false)
             }
             _ => unreachable!("attempt runs Task, Parallel and Map states"),
         };
@@ -910,8 +916,8 @@ impl Run<'_> {
         }
         scope.assign(state.assign.as_ref(), &result, &context)?;
         let selected = match &state.io.result_selector {
-            Some(selector) => scope.render(selector, &result, &context)?,
-            None => result,
+            Some(selector) if !selected => scope.render(selector, &result, &context)?,
+            _ => result,
         };
         let combined = scope.result_path(state.io.result_path.as_ref(), raw.clone(), selected)?;
         scope.output_path(combined, &context)

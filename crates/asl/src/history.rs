@@ -54,6 +54,14 @@ pub enum Detail {
     /// filled from that input: the value is built when the history is read,
     /// not for every execution.
     Filled(Arc<crate::template::Template>, Arc<Value>),
+    /// A task result whose ResultSelector moved what it selects out of it:
+    /// the rest, and the selector with its filled value, which put the result
+    /// back together when the history is read. Shown as `Payload` is.
+    Moved {
+        rest: Arc<Value>,
+        selector: Arc<crate::template::Template>,
+        selected: Arc<Value>,
+    },
     Number(u64),
     /// Workflow variables a state set, shown as an object of their JSON
     /// texts, with `<key>Details: {"truncated": false}` beside it.
@@ -293,6 +301,12 @@ impl History {
                         }
                         Detail::Payload(value) => {
                             body.insert((*name).to_owned(), Value::String(value.to_string()));
+                            body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
+                        }
+                        Detail::Moved { rest, selector, selected } => {
+                            let mut whole = Value::clone(rest);
+                            selector.put_back(&mut whole, selected);
+                            body.insert((*name).to_owned(), Value::String(whole.to_string()));
                             body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
                         }
                         Detail::Assigned(vars) => {

@@ -103,7 +103,12 @@ pub struct Io {
     pub output_path: Option<Path>,
     /// Shared: a Task's history event may keep it to show its parameters.
     pub parameters: Option<std::sync::Arc<Template>>,
-    pub result_selector: Option<Template>,
+    /// Shared: a Task's history event may keep it to put the task's result
+    /// back together from what it moved out.
+    pub result_selector: Option<std::sync::Arc<Template>>,
+    /// Whether a Task's ResultSelector can move its selections out of the
+    /// result instead of copying them ([`Template::moves_selections`]).
+    pub result_selector_moves: bool,
     pub result_path: Option<ReferencePath>,
     /// A JSONata state's Output: the state's output in place of its result (or input).
     pub output: Option<Template>,
@@ -534,7 +539,8 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         input_path: path_field(obj, "InputPath", &field("InputPath"))?,
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
         parameters: template_field(obj, "Parameters", &field("Parameters"))?.map(std::sync::Arc::new),
-        result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?,
+        result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?.map(std::sync::Arc::new),
+        result_selector_moves: false,
         result_path: result_path_field(obj, &field("ResultPath"))?,
         output: None,
     };
@@ -644,6 +650,11 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         }
     };
     let assign = template_field(obj, "Assign", &field("Assign"))?;
+    // Only a Task's history and its Assign see its result whole, and the
+    // history can put it back together: without an Assign, the selector moves.
+    io.result_selector_moves = matches!(kind, Kind::Task { .. })
+        && assign.is_none()
+        && io.result_selector.as_deref().is_some_and(Template::moves_selections);
     Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: false })
 }
 
@@ -691,6 +702,7 @@ fn parse_jsonata_state(
         output_path: Some(compile_path("$", at)?),
         parameters: jsonata_field(obj, "Arguments", at)?.map(std::sync::Arc::new),
         result_selector: None,
+        result_selector_moves: false,
         result_path: Some(root()?),
         output: jsonata_field(obj, "Output", at)?,
     };

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     Field(String),
     /// A negative index counts from the end, as Jayway's does.
@@ -169,6 +169,22 @@ pub fn walk<'v>(doc: &'v Value, steps: &[Step]) -> Result<&'v Value, Missing> {
         node = next.ok_or_else(|| missing(&steps[..=n]))?;
     }
     Ok(node)
+}
+
+/// The value at `steps` below `doc`, to change or take.
+pub fn walk_mut<'v>(doc: &'v mut Value, steps: &[Step]) -> Option<&'v mut Value> {
+    let mut node = doc;
+    for step in steps {
+        node = match step {
+            Step::Field(name) => node.as_object_mut()?.get_mut(name)?,
+            Step::Index(i) => {
+                let items = node.as_array_mut()?;
+                let i = if *i < 0 { items.len() as i64 + i } else { *i };
+                items.get_mut(usize::try_from(i).ok()?)?
+            }
+        };
+    }
+    Some(node)
 }
 
 fn missing(steps: &[Step]) -> Missing {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::intrinsics::{self, Call};
 use crate::jsonata::{self, Expression};
-use crate::path::Path;
+use crate::path::{Path, Step};
 use crate::pipeline::json_len;
 
 /// A filled template or leaf: the value and an upper bound of its JSON length.
@@ -174,6 +174,90 @@ impl Template {
         });
         match filled {
             Ok((value, _)) => value,
+        }
+    }
+
+    /// Whether the template can be filled by moving what it selects out of
+    /// its input rather than copying it, and the input put back together
+    /// from the filled value later: an object whose `.$` leaves are definite
+    /// `$` paths below the root with no index from the end (two could name
+    /// one item), none of them inside another or equal to it, with no name
+    /// twice in any of its objects.
+    pub fn moves_selections(&self) -> bool {
+        let mut paths: Vec<&[Step]> = Vec::new();
+        matches!(self, Template::Object(_)) && self.movable(&mut paths) && {
+            paths.sort();
+            paths.windows(2).all(|pair| !pair[1].starts_with(pair[0]))
+        }
+    }
+
+    fn movable<'t>(&'t self, paths: &mut Vec<&'t [Step]>) -> bool {
+        match self {
+            Template::Literal(..) => true,
+            Template::Object(fields) => {
+                let unique =
+                    fields.iter().enumerate().all(|(i, (k, _))| fields[..i].iter().all(|(other, _)| other != k));
+                unique && fields.iter().all(|(_, t)| t.movable(paths))
+            }
+            Template::Array(items) => items.iter().all(|t| t.movable(paths)),
+            Template::Path { path, .. } => match path.steps() {
+                Some(steps)
+                    if !steps.is_empty()
+                        && path.root() == crate::path::Root::Input
+                        && steps.iter().all(|step| !matches!(step, Step::Index(i) if *i < 0)) =>
+                {
+                    paths.push(steps);
+                    true
+                }
+                _ => false,
+            },
+            Template::Call { .. } | Template::Expr { .. } => false,
+        }
+    }
+
+    /// Fills a template that [`moves_selections`](Template::moves_selections)
+    /// by taking what each path selects out of `source` (null is left in its
+    /// place); each taken value's bound is `bound`. None, with `source`
+    /// untouched, when a path selects nothing.
+    pub fn fill_by_moving(&self, source: &mut Value, bound: usize) -> Option<Rendered> {
+        let found: Result<(), ()> = self.leaves(&mut |leaf| match leaf {
+            Template::Path { path, .. } => path.select(source).map(drop).map_err(drop),
+            _ => Err(()),
+        });
+        found.ok()?;
+        let filled: Result<Rendered, ()> = self.render(&mut |leaf| {
+            let steps = match leaf {
+                Template::Path { path, .. } => path.steps().ok_or(())?,
+                _ => return Err(()),
+            };
+            Ok((crate::path::walk_mut(source, steps).ok_or(())?.take(), bound))
+        });
+        filled.ok()
+    }
+
+    /// Undoes [`fill_by_moving`](Template::fill_by_moving) on a copy: puts
+    /// what `filled` holds at each leaf back where its path selected it in
+    /// `rest`.
+    pub fn put_back(&self, rest: &mut Value, filled: &Value) {
+        match self {
+            Template::Literal(..) | Template::Call { .. } | Template::Expr { .. } => {}
+            Template::Object(fields) => {
+                for (k, t) in fields {
+                    if let Some(v) = filled.get(k) {
+                        t.put_back(rest, v);
+                    }
+                }
+            }
+            Template::Array(items) => {
+                for (t, v) in items.iter().zip(filled.as_array().into_iter().flatten()) {
+                    t.put_back(rest, v);
+                }
+            }
+            Template::Path { path, .. } => {
+                if let Some(slot) = path.steps().and_then(|steps| crate::path::walk_mut(rest, steps)) {
+                    *slot = filled.clone();
+                }
+            }
         }
     }
 

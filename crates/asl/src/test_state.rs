@@ -285,9 +285,12 @@ async fn flow(
                                 limits,
                                 &effective.value,
                                 states::task::Parameters::Rendered(input.value),
+                                // TestState shows the result before the selector.
+                                None,
                                 &context,
                             )
                             .await?;
+                            let (states::task::Answer::Whole(result) | states::task::Answer::Selected(result)) = result;
                             seen.result = keep(&result);
                             result
                         }

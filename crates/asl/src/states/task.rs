@@ -163,14 +163,24 @@ impl Parameters<'_> {
     }
 }
 
+/// A task's result: whole, or already through the state's ResultSelector.
+pub(crate) enum Answer {
+    Whole(Payload),
+    Selected(Payload),
+}
+
+/// Runs the task. With `selector` (a ResultSelector that
+/// [moves](crate::model::Io::result_selector_moves)), the answer is selected
+/// by moving out of the result, which the history keeps the rest of.
 pub(crate) async fn run(
     scope: &Scope<'_, '_>,
     resource: &Resource,
     limits: Limits<'_>,
     effective: &Arc<Value>,
     parameters: Parameters<'_>,
+    selector: Option<&Arc<Template>>,
     context: &Context<'_>,
-) -> Result<Payload, Failure> {
+) -> Result<Answer, Failure> {
     let run = scope.run;
     let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
     let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
@@ -264,8 +274,18 @@ pub(crate) async fn run(
                 emit(events.failed, failure_details(events, &f))?;
                 return Err(f);
             }
+            if let Some(selector) = selector
+                && let Some(whole) = Arc::get_mut(&mut output.value)
+                && let Some((selected, size)) = selector.fill_by_moving(whole, output.size)
+            {
+                let selected = Arc::new(selected);
+                let shown =
+                    Detail::Moved { rest: output.value, selector: selector.clone(), selected: selected.clone() };
+                emit(events.succeeded, events.details([("output", shown)]))?;
+                return Ok(Answer::Selected(Payload { value: selected, size }));
+            }
             emit(events.succeeded, events.details([("output", Detail::Payload(output.value.clone()))]))?;
-            Ok(output)
+            Ok(Answer::Whole(output))
         }
         Err(TaskFailure { error, cause }) => {
             let f = Failure { error, cause: Some(cause) };

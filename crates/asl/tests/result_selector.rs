@@ -1,0 +1,143 @@
+//! A Task's ResultSelector whose paths are definite and apart moves what it
+//! selects out of the task result instead of copying it; TaskSucceeded keeps
+//! the rest and puts the result back together when the history is read.
+//! The state's output, the history and every error must be what copying gives.
+
+use orderflow_asl::{
+    BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
+};
+use serde_json::{Value, json};
+
+/// Answers every call with `result()`.
+struct Fixed;
+
+impl Invoker for Fixed {
+    fn invoke<'a>(&'a self, _function: &'a str, _payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        Box::pin(async { Ok(result()) })
+    }
+}
+
+fn result() -> Value {
+    json!({
+        "order": {"id": "A-1", "items": [{"sku": "X", "n": 1}, {"sku": "Y", "n": 2}]},
+        "receipt": {"hash": "sha256:00", "total": "12.50"},
+        "list": [{"a": 1}, {"b": 2}, {"c": 3}],
+        "n": 3
+    })
+}
+
+/// Runs one Task (lambda:invoke, whose result is wrapped, or a function
+/// ARN, whose is not) with `extra` fields, on `{"keep": true}`.
+fn run(resource: &str, extra: Value) -> (Execution, bool) {
+    let mut state = json!({"Type": "Task", "Resource": resource, "End": true});
+    if resource.ends_with("lambda:invoke") {
+        state["Parameters"] = json!({"FunctionName": "f", "Payload.$": "$"});
+    }
+    for (k, v) in extra.as_object().unwrap() {
+        state[k] = v.clone();
+    }
+    let machine = parse(&json!({"StartAt": "T", "States": {"T": state}})).expect("the definition loads");
+    let moves = machine.states[0].io.result_selector_moves;
+    let clock = VirtualClock::default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let execution = runtime
+        .block_on(Executor::new(&machine, &Fixed, &clock, ExecutionOptions::default()).run(json!({"keep": true})));
+    (execution, moves)
+}
+
+const INVOKE: &str = "arn:aws:states:::lambda:invoke";
+const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+/// The TaskSucceeded (or LambdaFunctionSucceeded) event's output, as
+/// GetExecutionHistory gives it.
+fn task_output(execution: &Execution) -> Value {
+    let events = execution.history.events();
+    let succeeded = events
+        .iter()
+        .find(|e| e.kind == "TaskSucceeded" || e.kind == "LambdaFunctionSucceeded")
+        .expect("a TaskSucceeded event");
+    let (_, details) = succeeded.details.iter().next().expect("its details");
+    assert_eq!(details["outputDetails"], json!({"truncated": false}));
+    serde_json::from_str(details["output"].as_str().expect("output text")).expect("output JSON")
+}
+
+fn output(execution: &Execution) -> Value {
+    assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?} {:?}", execution.error, execution.cause);
+    execution.output.as_deref().expect("an output").clone()
+}
+
+#[test]
+fn a_moving_selector_gives_the_selection_and_the_history_the_whole_result() {
+    let selector = json!({
+        "order.$": "$.Payload.order",
+        "receipt.$": "$.Payload.receipt",
+        "lit": {"k": ["v"]},
+        "nested": {"first.$": "$.Payload.list[0]", "third.$": "$.Payload.list[2].c"},
+        "pair": [{"n.$": "$.Payload.n"}, "two"]
+    });
+    let (execution, moves) = run(INVOKE, json!({"ResultSelector": selector}));
+    assert!(moves, "this selector moves");
+    let r = result();
+    assert_eq!(
+        output(&execution),
+        json!({"order": r["order"], "receipt": r["receipt"], "lit": {"k": ["v"]},
+               "nested": {"first": {"a": 1}, "third": 3}, "pair": [{"n": 3}, "two"]})
+    );
+    let whole = task_output(&execution);
+    assert_eq!(whole["Payload"], r, "the history shows the result as the function gave it");
+    assert_eq!(whole["StatusCode"], json!(200));
+}
+
+#[test]
+fn a_function_arns_result_is_selected_unwrapped_and_shown_whole() {
+    let (execution, moves) =
+        run(FUNCTION, json!({"ResultSelector": {"id.$": "$.order.id", "rest.$": "$.list[1]"}, "ResultPath": "$.r"}));
+    assert!(moves);
+    assert_eq!(output(&execution), json!({"keep": true, "r": {"id": "A-1", "rest": {"b": 2}}}));
+    assert_eq!(task_output(&execution), result());
+}
+
+#[test]
+fn overlapping_repeated_or_from_the_end_paths_are_copied_and_agree() {
+    let cases = [
+        (json!({"a.$": "$.order", "b.$": "$.order.id"}), json!({"a": result()["order"], "b": "A-1"})),
+        (json!({"a.$": "$.n", "b.$": "$.n"}), json!({"a": 3, "b": 3})),
+        (json!({"a.$": "$.list[-1]", "b.$": "$.list[2]"}), json!({"a": {"c": 3}, "b": {"c": 3}})),
+        (json!({"all.$": "$", "n.$": "$.n"}), json!({"all": result(), "n": 3})),
+        (json!({"skus.$": "$.order.items[*].sku"}), json!({"skus": ["X", "Y"]})),
+        (json!({"id.$": "$.order.id", "uuid.$": "States.Format('{}', $.n)"}), json!({"id": "A-1", "uuid": "3"})),
+    ];
+    for (selector, expected) in cases {
+        let (execution, moves) = run(FUNCTION, json!({"ResultSelector": selector}));
+        assert!(!moves, "{selector} copies");
+        assert_eq!(output(&execution), expected, "{selector}");
+        assert_eq!(task_output(&execution), result(), "{selector}");
+    }
+}
+
+#[test]
+fn an_assign_reads_the_whole_result_so_its_selector_copies() {
+    let (execution, moves) =
+        run(FUNCTION, json!({"ResultSelector": {"o.$": "$.order.id"}, "Assign": {"n.$": "$.n", "id.$": "$.order.id"}}));
+    assert!(!moves);
+    assert_eq!(output(&execution), json!({"o": "A-1"}));
+    let events = execution.history.events();
+    let exited = events.iter().find(|e| e.kind == "TaskStateExited").unwrap();
+    let assigned = &exited.details["stateExitedEventDetails"]["assignedVariables"];
+    assert_eq!(assigned, &json!({"n": "3", "id": "\"A-1\""}));
+}
+
+#[test]
+fn a_missing_path_fails_as_copying_does_and_names_the_whole_result() {
+    let (execution, moves) = run(FUNCTION, json!({"ResultSelector": {"id.$": "$.order.id", "x.$": "$.nope"}}));
+    assert!(moves);
+    assert_eq!(execution.status, ExecutionStatus::Failed);
+    assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
+    let cause = execution.cause.as_deref().unwrap();
+    let expected = format!(
+        "An error occurred while executing the state 'T' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input '{}'",
+        result()
+    );
+    assert_eq!(cause, expected);
+    assert_eq!(task_output(&execution), result());
+}
