@@ -895,7 +895,10 @@ impl Run<'_> {
                     heartbeat: heartbeat_seconds.as_ref(),
                     token: token.as_deref(),
                 };
-                let selector = state.io.result_selector.as_ref().filter(|_| state.io.result_selector_moves);
+                let selector = match (&state.io.result_selector, state.io.result_selector_moves) {
+                    (Some(selector), moves) if moves != crate::model::Selection::Copies => Some((selector, moves)),
+                    _ => None,
+                };
                 match states::task::run(scope, resource, limits, &effective.value, parameters, selector, &context)
                     .await?
                 {

@@ -61,6 +61,9 @@ pub enum Detail {
         rest: Arc<Value>,
         selector: Arc<crate::template::Template>,
         selected: Arc<Value>,
+        /// The request id of a lambda:invoke result whose envelope (all but
+        /// its `Payload`) is left to be built here.
+        envelope: Option<Box<str>>,
     },
     Number(u64),
     /// Workflow variables a state set, shown as an object of their JSON
@@ -303,9 +306,12 @@ impl History {
                             body.insert((*name).to_owned(), Value::String(value.to_string()));
                             body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
                         }
-                        Detail::Moved { rest, selector, selected } => {
+                        Detail::Moved { rest, selector, selected, envelope } => {
                             let mut whole = Value::clone(rest);
                             selector.put_back(&mut whole, selected);
+                            if let (Some(request_id), Value::Object(answer)) = (envelope, &mut whole) {
+                                crate::states::task::complete_envelope(answer, request_id.to_string());
+                            }
                             body.insert((*name).to_owned(), Value::String(whole.to_string()));
                             body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
                         }

@@ -106,12 +106,24 @@ pub struct Io {
     /// Shared: a Task's history event may keep it to put the task's result
     /// back together from what it moved out.
     pub result_selector: Option<std::sync::Arc<Template>>,
-    /// Whether a Task's ResultSelector can move its selections out of the
-    /// result instead of copying them ([`Template::moves_selections`]).
-    pub result_selector_moves: bool,
+    /// How a Task's ResultSelector takes what it selects from the result.
+    pub result_selector_moves: Selection,
     pub result_path: Option<ReferencePath>,
     /// A JSONata state's Output: the state's output in place of its result (or input).
     pub output: Option<Template>,
+}
+
+/// How a Task's ResultSelector takes what it selects from the task result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Filled by copying, as any template is.
+    Copies,
+    /// Moved out ([`Template::moves_selections`]): the history keeps the rest.
+    Moves,
+    /// Moved out of the function's answer: every path is under `$.Payload`
+    /// of a lambda:invoke result, whose envelope is then only built when the
+    /// history is read.
+    MovesFromPayload,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -540,7 +552,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
         parameters: template_field(obj, "Parameters", &field("Parameters"))?.map(std::sync::Arc::new),
         result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?.map(std::sync::Arc::new),
-        result_selector_moves: false,
+        result_selector_moves: Selection::Copies,
         result_path: result_path_field(obj, &field("ResultPath"))?,
         output: None,
     };
@@ -652,9 +664,16 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
     let assign = template_field(obj, "Assign", &field("Assign"))?;
     // Only a Task's history and its Assign see its result whole, and the
     // history can put it back together: without an Assign, the selector moves.
-    io.result_selector_moves = matches!(kind, Kind::Task { .. })
-        && assign.is_none()
-        && io.result_selector.as_deref().is_some_and(Template::moves_selections);
+    io.result_selector_moves = match (&kind, &io.result_selector) {
+        (Kind::Task { resource, .. }, Some(selector)) if assign.is_none() && selector.moves_selections() => {
+            if *resource == Resource::LambdaInvoke && selector.reads_only_under("Payload") {
+                Selection::MovesFromPayload
+            } else {
+                Selection::Moves
+            }
+        }
+        _ => Selection::Copies,
+    };
     Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: false })
 }
 
@@ -702,7 +721,7 @@ fn parse_jsonata_state(
         output_path: Some(compile_path("$", at)?),
         parameters: jsonata_field(obj, "Arguments", at)?.map(std::sync::Arc::new),
         result_selector: None,
-        result_selector_moves: false,
+        result_selector_moves: Selection::Copies,
         result_path: Some(root()?),
         output: jsonata_field(obj, "Output", at)?,
     };

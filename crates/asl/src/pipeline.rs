@@ -440,15 +440,20 @@ impl<'r, 'a> Scope<'r, 'a> {
         if payload.size > MAX_PAYLOAD_BYTES {
             payload.size = json_len(&payload.value);
             if payload.size > MAX_PAYLOAD_BYTES {
-                return Err(Failure::new(
-                    StatesError::DataLimitExceeded,
-                    format!(
-                        "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
-                    ),
-                ));
+                return Err(self.too_large(who));
             }
         }
         Ok(())
+    }
+
+    /// States.DataLimitExceeded for what `who` returned.
+    pub fn too_large(&self, who: &str) -> Failure {
+        Failure::new(
+            StatesError::DataLimitExceeded,
+            format!(
+                "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
+        )
     }
 }
 

@@ -191,6 +191,17 @@ impl Template {
         }
     }
 
+    /// Whether every `.$` leaf is a definite path under `$.<key>`.
+    pub fn reads_only_under(&self, key: &str) -> bool {
+        let mut under = true;
+        let _ = self.leaves(&mut |leaf| {
+            under &= matches!(leaf, Template::Path { path, .. }
+                if matches!(path.steps(), Some([Step::Field(first), ..]) if first == key));
+            Ok::<(), ()>(())
+        });
+        under
+    }
+
     fn movable<'t>(&'t self, paths: &mut Vec<&'t [Step]>) -> bool {
         match self {
             Template::Literal(..) => true,

@@ -3,17 +3,18 @@
 //! the rest and puts the result back together when the history is read.
 //! The state's output, the history and every error must be what copying gives.
 
+use orderflow_asl::model::Selection;
 use orderflow_asl::{
     BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
 };
 use serde_json::{Value, json};
 
-/// Answers every call with `result()`.
-struct Fixed;
+/// Answers every call with its value.
+struct Fixed(Value);
 
 impl Invoker for Fixed {
     fn invoke<'a>(&'a self, _function: &'a str, _payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
-        Box::pin(async { Ok(result()) })
+        Box::pin(async { Ok(self.0.clone()) })
     }
 }
 
@@ -27,8 +28,13 @@ fn result() -> Value {
 }
 
 /// Runs one Task (lambda:invoke, whose result is wrapped, or a function
-/// ARN, whose is not) with `extra` fields, on `{"keep": true}`.
-fn run(resource: &str, extra: Value) -> (Execution, bool) {
+/// ARN, whose is not) with `extra` fields, on `{"keep": true}`; the function
+/// answers `result()`.
+fn run(resource: &str, extra: Value) -> (Execution, Selection) {
+    run_answering(result(), resource, extra)
+}
+
+fn run_answering(answer: Value, resource: &str, extra: Value) -> (Execution, Selection) {
     let mut state = json!({"Type": "Task", "Resource": resource, "End": true});
     if resource.ends_with("lambda:invoke") {
         state["Parameters"] = json!({"FunctionName": "f", "Payload.$": "$"});
@@ -40,8 +46,9 @@ fn run(resource: &str, extra: Value) -> (Execution, bool) {
     let moves = machine.states[0].io.result_selector_moves;
     let clock = VirtualClock::default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let execution = runtime
-        .block_on(Executor::new(&machine, &Fixed, &clock, ExecutionOptions::default()).run(json!({"keep": true})));
+    let execution = runtime.block_on(
+        Executor::new(&machine, &Fixed(answer), &clock, ExecutionOptions::default()).run(json!({"keep": true})),
+    );
     (execution, moves)
 }
 
@@ -76,7 +83,7 @@ fn a_moving_selector_gives_the_selection_and_the_history_the_whole_result() {
         "pair": [{"n.$": "$.Payload.n"}, "two"]
     });
     let (execution, moves) = run(INVOKE, json!({"ResultSelector": selector}));
-    assert!(moves, "this selector moves");
+    assert_eq!(moves, Selection::MovesFromPayload, "this selector moves out of the answer");
     let r = result();
     assert_eq!(
         output(&execution),
@@ -92,7 +99,7 @@ fn a_moving_selector_gives_the_selection_and_the_history_the_whole_result() {
 fn a_function_arns_result_is_selected_unwrapped_and_shown_whole() {
     let (execution, moves) =
         run(FUNCTION, json!({"ResultSelector": {"id.$": "$.order.id", "rest.$": "$.list[1]"}, "ResultPath": "$.r"}));
-    assert!(moves);
+    assert_eq!(moves, Selection::Moves, "a function ARN's result has no envelope");
     assert_eq!(output(&execution), json!({"keep": true, "r": {"id": "A-1", "rest": {"b": 2}}}));
     assert_eq!(task_output(&execution), result());
 }
@@ -109,7 +116,7 @@ fn overlapping_repeated_or_from_the_end_paths_are_copied_and_agree() {
     ];
     for (selector, expected) in cases {
         let (execution, moves) = run(FUNCTION, json!({"ResultSelector": selector}));
-        assert!(!moves, "{selector} copies");
+        assert_eq!(moves, Selection::Copies, "{selector} copies");
         assert_eq!(output(&execution), expected, "{selector}");
         assert_eq!(task_output(&execution), result(), "{selector}");
     }
@@ -119,7 +126,7 @@ fn overlapping_repeated_or_from_the_end_paths_are_copied_and_agree() {
 fn an_assign_reads_the_whole_result_so_its_selector_copies() {
     let (execution, moves) =
         run(FUNCTION, json!({"ResultSelector": {"o.$": "$.order.id"}, "Assign": {"n.$": "$.n", "id.$": "$.order.id"}}));
-    assert!(!moves);
+    assert_eq!(moves, Selection::Copies);
     assert_eq!(output(&execution), json!({"o": "A-1"}));
     let events = execution.history.events();
     let exited = events.iter().find(|e| e.kind == "TaskStateExited").unwrap();
@@ -130,7 +137,7 @@ fn an_assign_reads_the_whole_result_so_its_selector_copies() {
 #[test]
 fn a_missing_path_fails_as_copying_does_and_names_the_whole_result() {
     let (execution, moves) = run(FUNCTION, json!({"ResultSelector": {"id.$": "$.order.id", "x.$": "$.nope"}}));
-    assert!(moves);
+    assert_eq!(moves, Selection::Moves);
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
     let cause = execution.cause.as_deref().unwrap();
@@ -140,4 +147,57 @@ fn a_missing_path_fails_as_copying_does_and_names_the_whole_result() {
     );
     assert_eq!(cause, expected);
     assert_eq!(task_output(&execution), result());
+}
+
+#[test]
+fn a_missing_path_under_payload_names_the_whole_envelope() {
+    let selector = json!({"id.$": "$.Payload.order.id", "x.$": "$.Payload.nope"});
+    let (execution, moves) = run(INVOKE, json!({"ResultSelector": selector}));
+    assert_eq!(moves, Selection::MovesFromPayload);
+    let whole = task_output(&execution);
+    assert_eq!(whole["Payload"], result());
+    assert_eq!(whole["ExecutedVersion"], json!("$LATEST"));
+    let cause = execution.cause.as_deref().unwrap();
+    assert!(cause.ends_with(&format!("could not be found in the input '{whole}'")), "{cause}");
+}
+
+/// The envelope left to the history is the one a copying selector's
+/// history shows, request id included.
+#[test]
+fn an_envelope_built_when_read_is_the_one_built_at_once() {
+    let moving = json!({"order.$": "$.Payload.order", "n.$": "$.Payload.n"});
+    let copying =
+        json!({"order.$": "$.Payload.order", "n.$": "$.Payload.n", "c.$": "States.Format('{}', $.StatusCode)"});
+    let (moved, moves) = run(INVOKE, json!({"ResultSelector": moving}));
+    let (copied, copies) = run(INVOKE, json!({"ResultSelector": copying}));
+    assert_eq!((moves, copies), (Selection::MovesFromPayload, Selection::Copies));
+    let whole = task_output(&copied);
+    assert_eq!(task_output(&moved), whole);
+    assert_eq!(whole["SdkHttpMetadata"], json!({"HttpStatusCode": 200}));
+    assert_eq!(whole["StatusCode"], json!(200));
+    assert_eq!(whole["SdkResponseMetadata"]["RequestId"].as_str().map(str::len), Some(36));
+    assert_eq!(output(&copied)["c"], json!("200"));
+}
+
+/// The 256 KiB quota counts the envelope that is not built yet.
+#[test]
+fn the_quota_counts_an_envelope_not_built_yet() {
+    let selector = json!({"b.$": "$.Payload.big"});
+    let copying = json!({"b.$": "$.Payload.big", "c.$": "States.Format('{}', $.StatusCode)"});
+    let quota = orderflow_asl::MAX_PAYLOAD_BYTES;
+    // The whole result's length for an answer of `n` characters: measured
+    // on the copying selector's history.
+    let (small, _) = run_answering(json!({"big": ""}), INVOKE, json!({"ResultSelector": copying}));
+    let overhead = task_output(&small).to_string().len();
+    for (n, ok) in [(quota - overhead, true), (quota - overhead + 1, false)] {
+        for template in [&selector, &copying] {
+            let answer = json!({"big": "x".repeat(n)});
+            let (execution, _) = run_answering(answer, INVOKE, json!({"ResultSelector": template}));
+            if ok {
+                assert_eq!(execution.status, ExecutionStatus::Succeeded, "{n} {template}: {:?}", execution.cause);
+            } else {
+                assert_eq!(execution.error.as_deref(), Some("States.DataLimitExceeded"), "{n} {template}");
+            }
+        }
+    }
 }

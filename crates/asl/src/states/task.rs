@@ -13,8 +13,8 @@ use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::{TaskFailure, TokenSignal};
 use crate::history::{Detail, Fields};
-use crate::model::{Given, Resource, function_name};
-use crate::pipeline::{Payload, Scope};
+use crate::model::{Given, Resource, Selection, function_name};
+use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len};
 use crate::states::wait::shown;
 use crate::template::Template;
 
@@ -178,7 +178,7 @@ pub(crate) async fn run(
     limits: Limits<'_>,
     effective: &Arc<Value>,
     parameters: Parameters<'_>,
-    selector: Option<&Arc<Template>>,
+    selector: Option<(&Arc<Template>, Selection)>,
     context: &Context<'_>,
 ) -> Result<Answer, Failure> {
     let run = scope.run;
@@ -232,17 +232,17 @@ pub(crate) async fn run(
     };
     match answer {
         Ok(output) => {
-            let output = if wrap {
-                // Built by hand: json! would copy `output` through its Serialize.
-                let mut wrapper = Map::new();
-                wrapper.insert("ExecutedVersion".into(), Value::String("$LATEST".into()));
-                wrapper.insert("Payload".into(), output);
-                wrapper.insert("SdkHttpMetadata".into(), json!({"HttpStatusCode": 200}));
-                wrapper.insert("SdkResponseMetadata".into(), json!({"RequestId": run.rng.uuid_v4()}));
-                wrapper.insert("StatusCode".into(), json!(200));
-                Value::Object(wrapper)
-            } else {
-                output
+            // A selector that reads only the function's answer leaves the
+            // rest of the envelope to be built when the history is read.
+            let later = wrap && limits.token.is_none() && matches!(selector, Some((_, Selection::MovesFromPayload)));
+            let (output, envelope) = match (wrap, later) {
+                (true, true) => {
+                    let mut answer = Map::new();
+                    answer.insert("Payload".into(), output);
+                    (Value::Object(answer), Some(run.rng.uuid_v4().into_boxed_str()))
+                }
+                (true, false) => (self::envelope(output, run.rng.uuid_v4()), None),
+                (false, _) => (output, None),
             };
             let output = match (limits.token, wrap) {
                 // A callback task's function was invoked: now its token decides.
@@ -269,20 +269,27 @@ pub(crate) async fn run(
                 _ => output,
             };
             // What comes back from outside is counted exactly.
-            let mut output = Payload::measured(Arc::new(output));
-            if let Err(f) = scope.check_size(&mut output, &who) {
+            let size = json_len(&output) + envelope.as_deref().map_or(0, envelope_len);
+            if size > MAX_PAYLOAD_BYTES {
+                let f = scope.too_large(&who);
                 emit(events.failed, failure_details(events, &f))?;
                 return Err(f);
             }
-            if let Some(selector) = selector
+            let mut output = Payload { value: Arc::new(output), size };
+            if let Some((selector, _)) = selector
                 && let Some(whole) = Arc::get_mut(&mut output.value)
                 && let Some((selected, size)) = selector.fill_by_moving(whole, output.size)
             {
                 let selected = Arc::new(selected);
-                let shown =
-                    Detail::Moved { rest: output.value, selector: selector.clone(), selected: selected.clone() };
+                let (rest, selector) = (output.value, selector.clone());
+                let shown = Detail::Moved { rest, selector, selected: selected.clone(), envelope };
                 emit(events.succeeded, events.details([("output", shown)]))?;
                 return Ok(Answer::Selected(Payload { value: selected, size }));
+            }
+            if let Some(request_id) = envelope {
+                // A path selected nothing: the selector fails on the whole result, as copying does.
+                let answer = Arc::get_mut(&mut output.value).and_then(|v| v.get_mut("Payload")).map(Value::take);
+                output.value = Arc::new(self::envelope(answer.unwrap_or_default(), request_id.into()));
             }
             emit(events.succeeded, events.details([("output", Detail::Payload(output.value.clone()))]))?;
             Ok(Answer::Whole(output))
@@ -293,6 +300,29 @@ pub(crate) async fn run(
             Err(f)
         }
     }
+}
+
+/// A lambda:invoke result: the function's answer in Step Functions' envelope.
+pub(crate) fn envelope(answer: Value, request_id: String) -> Value {
+    let mut envelope = Map::new();
+    envelope.insert("Payload".into(), answer);
+    complete_envelope(&mut envelope, request_id);
+    Value::Object(envelope)
+}
+
+/// Adds to `{"Payload": ...}` the rest of a lambda:invoke result.
+pub(crate) fn complete_envelope(envelope: &mut Map<String, Value>, request_id: String) {
+    // Built by hand: json! would copy the answer through its Serialize.
+    envelope.insert("ExecutedVersion".into(), Value::String("$LATEST".into()));
+    envelope.insert("SdkHttpMetadata".into(), json!({"HttpStatusCode": 200}));
+    envelope.insert("SdkResponseMetadata".into(), json!({"RequestId": request_id}));
+    envelope.insert("StatusCode".into(), json!(200));
+}
+
+/// What `complete_envelope` adds to the JSON length of `{"Payload": ...}`.
+fn envelope_len(request_id: &str) -> usize {
+    const REST: usize = r#","ExecutedVersion":"$LATEST","SdkHttpMetadata":{"HttpStatusCode":200},"SdkResponseMetadata":{"RequestId":""},"StatusCode":200"#.len();
+    REST + request_id.len()
 }
 
 const CALLBACK_SUBMITTED: Event = ("TaskSubmitted", Some("taskSubmittedEventDetails"));
