@@ -895,7 +895,7 @@ impl Run<'_> {
                     heartbeat: heartbeat_seconds.as_ref(),
                     token: token.as_deref(),
                 };
-                let selector = match (&state.io.result_selector, state.io.result_selector_moves) {
+                let selector = match (&state.io.result_selector, state.io.result_selection) {
                     (Some(selector), moves) if moves != crate::model::Selection::Copies => Some((selector, moves)),
                     _ => None,
                 };

@@ -107,7 +107,7 @@ pub struct Io {
     /// back together from what it moved out.
     pub result_selector: Option<std::sync::Arc<Template>>,
     /// How a Task's ResultSelector takes what it selects from the result.
-    pub result_selector_moves: Selection,
+    pub result_selection: Selection,
     pub result_path: Option<ReferencePath>,
     /// A JSONata state's Output: the state's output in place of its result (or input).
     pub output: Option<Template>,
@@ -552,7 +552,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         output_path: path_field(obj, "OutputPath", &field("OutputPath"))?,
         parameters: template_field(obj, "Parameters", &field("Parameters"))?.map(std::sync::Arc::new),
         result_selector: template_field(obj, "ResultSelector", &field("ResultSelector"))?.map(std::sync::Arc::new),
-        result_selector_moves: Selection::Copies,
+        result_selection: Selection::Copies,
         result_path: result_path_field(obj, &field("ResultPath"))?,
         output: None,
     };
@@ -664,7 +664,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
     let assign = template_field(obj, "Assign", &field("Assign"))?;
     // Only a Task's history and its Assign see its result whole, and the
     // history can put it back together: without an Assign, the selector moves.
-    io.result_selector_moves = match (&kind, &io.result_selector) {
+    io.result_selection = match (&kind, &io.result_selector) {
         (Kind::Task { resource, .. }, Some(selector)) if assign.is_none() && selector.moves_selections() => {
             if *resource == Resource::LambdaInvoke && selector.reads_only_under("Payload") {
                 Selection::MovesFromPayload
@@ -721,7 +721,7 @@ fn parse_jsonata_state(
         output_path: Some(compile_path("$", at)?),
         parameters: jsonata_field(obj, "Arguments", at)?.map(std::sync::Arc::new),
         result_selector: None,
-        result_selector_moves: Selection::Copies,
+        result_selection: Selection::Copies,
         result_path: Some(root()?),
         output: jsonata_field(obj, "Output", at)?,
     };

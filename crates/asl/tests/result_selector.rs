@@ -43,7 +43,7 @@ fn run_answering(answer: Value, resource: &str, extra: Value) -> (Execution, Sel
         state[k] = v.clone();
     }
     let machine = parse(&json!({"StartAt": "T", "States": {"T": state}})).expect("the definition loads");
-    let moves = machine.states[0].io.result_selector_moves;
+    let moves = machine.states[0].io.result_selection;
     let clock = VirtualClock::default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let execution = runtime.block_on(

@@ -170,7 +170,7 @@ pub(crate) enum Answer {
 }
 
 /// Runs the task. With `selector` (a ResultSelector that
-/// [moves](crate::model::Io::result_selector_moves)), the answer is selected
+/// [moves](crate::model::Io::result_selection)), the answer is selected
 /// by moving out of the result, which the history keeps the rest of.
 pub(crate) async fn run(
     scope: &Scope<'_, '_>,
