@@ -20,7 +20,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[derive(Debug, Default)]
 pub struct InMemoryOrderStore {
-    orders: Mutex<HashMap<OrderId, (StoredOrder, ValidatedOrder)>>,
+    orders: Mutex<HashMap<OrderId, StoredOrder>>,
     /// Rejection notices per minute (Unix minutes).
     rejections: Mutex<HashMap<i64, u32>>,
     failures: Mutex<VecDeque<DependencyError>>,
@@ -39,7 +39,7 @@ impl InMemoryOrderStore {
     }
 
     pub fn stored(&self, id: &OrderId) -> Option<StoredOrder> {
-        lock(&self.orders).get(id).map(|(s, _)| s.clone())
+        lock(&self.orders).get(id).cloned()
     }
 
     fn injected(&self) -> Result<(), DependencyError> {
@@ -51,14 +51,15 @@ impl OrderStore for InMemoryOrderStore {
     async fn insert_if_absent(
         &self,
         record: &StoredOrder,
-        order: &ValidatedOrder,
+        // What DynamoDB stores beside the record; nothing here reads it back.
+        _order: &ValidatedOrder,
     ) -> Result<InsertOutcome, DependencyError> {
         self.injected()?;
         let mut orders = lock(&self.orders);
-        if let Some((existing, _)) = orders.get(&record.order_id) {
+        if let Some(existing) = orders.get(&record.order_id) {
             return Ok(InsertOutcome::AlreadyExists(existing.clone()));
         }
-        orders.insert(record.order_id.clone(), (record.clone(), order.clone()));
+        orders.insert(record.order_id.clone(), record.clone());
         *lock(&self.writes) += 1;
         Ok(InsertOutcome::Inserted)
     }
@@ -76,7 +77,7 @@ impl OrderStore for InMemoryOrderStore {
     ) -> Result<RecordOutcome, DependencyError> {
         self.injected()?;
         let mut orders = lock(&self.orders);
-        let stored = orders.get_mut(order_id).map(|(s, _)| s);
+        let stored = orders.get_mut(order_id);
         let outcome = RecordOutcome::judge(stored.as_deref(), content_hash);
         if let (RecordOutcome::Recorded, Some(stored)) = (&outcome, stored) {
             stored.notification = Some(notification.clone());
@@ -96,7 +97,7 @@ impl OrderStore for InMemoryOrderStore {
     ) -> Result<ClaimOutcome, DependencyError> {
         self.injected()?;
         let mut orders = lock(&self.orders);
-        let stored = orders.get_mut(order_id).map(|(s, _)| s);
+        let stored = orders.get_mut(order_id);
         let outcome = ClaimOutcome::judge(stored.as_deref(), content_hash, claim, now);
         if let (ClaimOutcome::Claimed, Some(stored)) = (&outcome, stored) {
             stored.claim = Some(claim.clone());
@@ -118,7 +119,7 @@ impl OrderStore for InMemoryOrderStore {
 
     async fn release_claim(&self, order_id: &OrderId, token: &str) -> Result<(), DependencyError> {
         self.injected()?;
-        if let Some((stored, _)) = lock(&self.orders).get_mut(order_id)
+        if let Some(stored) = lock(&self.orders).get_mut(order_id)
             && stored.claim.as_ref().is_some_and(|c| c.token == token)
         {
             stored.claim = None;
