@@ -193,13 +193,13 @@ impl Template {
 
     /// Whether every `.$` leaf is a definite path under `$.<key>`.
     pub fn reads_only_under(&self, key: &str) -> bool {
-        let mut under = true;
-        let _ = self.leaves(&mut |leaf| {
-            under &= matches!(leaf, Template::Path { path, .. }
-                if matches!(path.steps(), Some([Step::Field(first), ..]) if first == key));
-            Ok::<(), ()>(())
-        });
-        under
+        self.leaves(&mut |leaf| match leaf {
+            Template::Path { path, .. } if matches!(path.steps(), Some([Step::Field(first), ..]) if first == key) => {
+                Ok(())
+            }
+            _ => Err(()),
+        })
+        .is_ok()
     }
 
     fn movable<'t>(&'t self, paths: &mut Vec<&'t [Step]>) -> bool {

@@ -235,14 +235,18 @@ pub(crate) async fn run(
             // A selector that reads only the function's answer leaves the
             // rest of the envelope to be built when the history is read.
             let later = wrap && limits.token.is_none() && matches!(selector, Some((_, Selection::MovesFromPayload)));
-            let (output, envelope) = match (wrap, later) {
-                (true, true) => {
-                    let mut answer = Map::new();
-                    answer.insert("Payload".into(), output);
-                    (Value::Object(answer), Some(run.rng.uuid_v4().into_boxed_str()))
+            let (output, envelope) = if wrap {
+                let mut answer = Map::new();
+                answer.insert("Payload".into(), output);
+                let request_id = run.rng.uuid_v4();
+                if later {
+                    (Value::Object(answer), Some(request_id.into_boxed_str()))
+                } else {
+                    complete_envelope(&mut answer, request_id);
+                    (Value::Object(answer), None)
                 }
-                (true, false) => (self::envelope(output, run.rng.uuid_v4()), None),
-                (false, _) => (output, None),
+            } else {
+                (output, None)
             };
             let output = match (limits.token, wrap) {
                 // A callback task's function was invoked: now its token decides.
@@ -286,10 +290,11 @@ pub(crate) async fn run(
                 emit(events.succeeded, events.details([("output", shown)]))?;
                 return Ok(Answer::Selected(Payload { value: selected, size }));
             }
-            if let Some(request_id) = envelope {
+            if let Some(request_id) = envelope
+                && let Some(Value::Object(answer)) = Arc::get_mut(&mut output.value)
+            {
                 // A path selected nothing: the selector fails on the whole result, as copying does.
-                let answer = Arc::get_mut(&mut output.value).and_then(|v| v.get_mut("Payload")).map(Value::take);
-                output.value = Arc::new(self::envelope(answer.unwrap_or_default(), request_id.into()));
+                complete_envelope(answer, request_id.into());
             }
             emit(events.succeeded, events.details([("output", Detail::Payload(output.value.clone()))]))?;
             Ok(Answer::Whole(output))
@@ -302,15 +307,8 @@ pub(crate) async fn run(
     }
 }
 
-/// A lambda:invoke result: the function's answer in Step Functions' envelope.
-pub(crate) fn envelope(answer: Value, request_id: String) -> Value {
-    let mut envelope = Map::new();
-    envelope.insert("Payload".into(), answer);
-    complete_envelope(&mut envelope, request_id);
-    Value::Object(envelope)
-}
-
-/// Adds to `{"Payload": ...}` the rest of a lambda:invoke result.
+/// Adds to `{"Payload": ...}` the rest of a lambda:invoke result, Step
+/// Functions' envelope around the function's answer.
 pub(crate) fn complete_envelope(envelope: &mut Map<String, Value>, request_id: String) {
     // Built by hand: json! would copy the answer through its Serialize.
     envelope.insert("ExecutedVersion".into(), Value::String("$LATEST".into()));
