@@ -197,6 +197,13 @@ fn the_quota_counts_an_envelope_not_built_yet() {
                 assert_eq!(execution.status, ExecutionStatus::Succeeded, "{n} {template}: {:?}", execution.cause);
             } else {
                 assert_eq!(execution.error.as_deref(), Some("States.DataLimitExceeded"), "{n} {template}");
+                assert_eq!(
+                    execution.cause.as_deref(),
+                    Some(
+                        "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."
+                    ),
+                    "{n} {template}"
+                );
             }
         }
     }
