@@ -165,11 +165,15 @@ pub struct Resumed {
 
 impl Default for ExecutionOptions {
     fn default() -> Self {
+        // Made once: an execution started with the defaults copies no text.
+        static NAMES: std::sync::LazyLock<[Arc<str>; 3]> =
+            std::sync::LazyLock::new(|| ["local".into(), "us-east-1".into(), "123456789012".into()]);
+        let [local, region, account] = &*NAMES;
         ExecutionOptions {
-            name: "local".into(),
-            state_machine_name: "local".into(),
-            region: "us-east-1".into(),
-            account: "123456789012".into(),
+            name: local.clone(),
+            state_machine_name: local.clone(),
+            region: region.clone(),
+            account: account.clone(),
             machine_type: MachineType::Standard,
             seed: 1,
             execution_arn: None,
@@ -792,7 +796,8 @@ impl Run<'_> {
         raw: Payload,
     ) -> Result<Result<Payload, (usize, Payload)>, Failure> {
         let state = scope.state;
-        let mut attempts = vec![0u32; state.retry.len()];
+        // Made at the first failure: most attempts succeed.
+        let mut attempts: Vec<u32> = Vec::new();
         let mut retry_count = 0u32;
         loop {
             let outcome = self.attempt(scope, &raw, retry_count).await;
@@ -801,6 +806,9 @@ impl Run<'_> {
                 Err(f) if f.is(StatesError::Runtime) || f.error == EXECUTION_TIMED_OUT => return Err(f),
                 Err(f) => f,
             };
+            if attempts.is_empty() {
+                attempts.resize(state.retry.len(), 0);
+            }
             let retrier = state.retry.iter().position(|r| matches(&r.error_equals, &f.error));
             let retried = retrier.is_some_and(|i| attempts[i] < state.retry[i].max_attempts);
             if !retried {

@@ -15,11 +15,14 @@ pub struct InProcess<S, N, C> {
     pub notifier: N,
     pub clock: C,
     requests: AtomicU64,
+    /// What every invocation's context starts from: its environment config
+    /// is shared, not made again per call.
+    context: Context,
 }
 
 impl<S, N, C> InProcess<S, N, C> {
     pub fn new(store: S, notifier: N, clock: C) -> Self {
-        InProcess { store, notifier, clock, requests: AtomicU64::new(0) }
+        InProcess { store, notifier, clock, requests: AtomicU64::new(0), context: Context::default() }
     }
 }
 
@@ -31,11 +34,19 @@ fn answer<T: Serialize>(result: Result<T, OrderError>) -> Result<Value, TaskFail
     }
 }
 
+/// `local-` and the request's number, at least eight digits.
+fn request_id(request: u64) -> String {
+    use std::fmt::Write;
+    let mut id = String::with_capacity(26);
+    let _ = write!(id, "local-{request:08}");
+    id
+}
+
 impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
     fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         let request = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut context = Context::default();
-        context.request_id = format!("local-{request:08}");
+        let mut context = self.context.clone();
+        context.request_id = request_id(request);
         let span = orderflow_lambda::invocation_span(&context.request_id, None);
         let event = LambdaEvent::new(payload, context);
         Box::pin(
@@ -54,5 +65,15 @@ impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
             }
             .instrument(span),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_padded_and_never_cut() {
+        assert_eq!(super::request_id(7), "local-00000007");
+        assert_eq!(super::request_id(123_456_789), "local-123456789");
+        assert_eq!(super::request_id(u64::MAX), format!("local-{}", u64::MAX));
     }
 }

@@ -171,8 +171,25 @@ impl ValidatedOrder {
     /// only in formatting, item order or `12.5` versus `"12.50"` hash the same,
     /// which is what makes a retry recognisable as a retry.
     pub fn content_hash(&self) -> String {
-        let canonical = serde_json::to_vec(self).expect("a validated order always serializes");
-        format!("sha256:{}", sha256_hex(&[&canonical]))
+        // Hashed as it is written: the JSON text is never held whole.
+        let mut hasher = Hasher(Sha256::new());
+        serde_json::to_writer(&mut hasher, self).expect("a validated order always serializes");
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        push_hex(&mut out, hasher.0);
+        out
+    }
+}
+
+struct Hasher(Sha256);
+
+impl std::io::Write for Hasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -187,11 +204,15 @@ pub fn sha256_hex(parts: &[&[u8]]) -> String {
         hasher.update(part);
     }
     let mut out = String::with_capacity(64);
+    push_hex(&mut out, hasher);
+    out
+}
+
+fn push_hex(out: &mut String, hasher: Sha256) {
     for byte in hasher.finalize() {
         out.push(char::from(HEX[usize::from(byte >> 4)]));
         out.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
-    out
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -1,8 +1,6 @@
 //! Parse, don't validate: a `RawOrder` is whatever arrived; `validate` turns it
 //! into a `ValidatedOrder` or into every violation it has, never just the first.
 
-use std::collections::HashSet;
-
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -324,8 +322,11 @@ pub fn parse_email(s: &str) -> Option<Email> {
 
 fn currency(value: &Value, v: &mut Violations) -> Option<Currency> {
     let s = string(value, Loc::Path("$.currency"), v)?;
-    let code = s.trim().to_ascii_uppercase();
-    let found = Currency::from_code(&code);
+    // Every code is three ASCII letters, upper-cased here on the stack.
+    let found = <[u8; 3]>::try_from(s.trim().as_bytes()).ok().and_then(|mut code| {
+        code.make_ascii_uppercase();
+        std::str::from_utf8(&code).ok().and_then(Currency::from_code)
+    });
     if found.is_none() {
         v.add(
             Loc::Path("$.currency"),
@@ -349,17 +350,12 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
         );
         return None;
     }
-    let mut seen = HashSet::with_capacity(array.len());
+    let repeats = repeated_skus(array);
     let mut out = Vec::with_capacity(array.len());
     let mut all_ok = true;
     for (i, item) in array.iter().enumerate() {
         let at = Loc::Item(i);
-        // Checked on the SKU alone, so a duplicate is reported even when the
-        // rest of either line is invalid too.
-        let sku = item.get("sku").and_then(Value::as_str).filter(|s| is_identifier(s, true));
-        if let Some(sku) = sku
-            && !seen.insert(sku)
-        {
+        if repeats[i] {
             v.add(
                 Loc::Field(&at, "sku"),
                 ViolationCode::DuplicateSku,
@@ -373,6 +369,30 @@ fn items(value: &Value, currency: Option<Currency>, v: &mut Violations) -> Optio
         }
     }
     all_ok.then_some(out)
+}
+
+/// Which items repeat the SKU of an earlier item. Checked on the SKU alone,
+/// so a duplicate is reported even when the rest of either line is invalid
+/// too. Sorted on the stack (at most `MAX_ITEMS`): no allocation, n log n.
+fn repeated_skus(array: &[Value]) -> [bool; MAX_ITEMS] {
+    let mut repeats = [false; MAX_ITEMS];
+    let mut skus: [(&str, usize); MAX_ITEMS] = [("", 0); MAX_ITEMS];
+    let mut n = 0;
+    for (i, item) in array.iter().enumerate().take(MAX_ITEMS) {
+        if let Some(sku) = item.get("sku").and_then(Value::as_str).filter(|s| is_identifier(s, true)) {
+            skus[n] = (sku, i);
+            n += 1;
+        }
+    }
+    let skus = &mut skus[..n];
+    // By SKU, then by position: the first of equal SKUs is the earliest.
+    skus.sort_unstable();
+    for pair in skus.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            repeats[pair[1].1] = true;
+        }
+    }
+    repeats
 }
 
 fn line_item(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {

@@ -397,3 +397,44 @@ fn oversized_orders_and_step_inputs_name_their_size() {
         assert_eq!(found[0].message, format!("input is {size} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)"));
     }
 }
+
+#[test]
+fn each_repeat_of_a_sku_is_reported_at_its_own_position() {
+    let line = |sku: &str| json!({"sku": sku, "quantity": 1, "unit_price": "1.00"});
+    let items = json!([line("B"), line("A"), line("B"), line("bad sku"), line("B"), line("bad sku"), line("A")]);
+    let duplicates: Vec<String> = codes_at(with(&["items"], items))
+        .into_iter()
+        .filter(|(_, code)| *code == ViolationCode::DuplicateSku)
+        .map(|(path, _)| path)
+        .collect();
+    // An invalid SKU is reported as invalid, never as a repeat.
+    assert_eq!(duplicates, ["$.items[2].sku", "$.items[4].sku", "$.items[6].sku"]);
+
+    let hundred: Vec<Value> = (0..100).map(|i| line(&format!("SKU-{}", 99 - i))).collect();
+    assert_eq!(ok(with(&["items"], Value::Array(hundred))).items().len(), 100);
+}
+
+#[test]
+fn currency_codes_are_read_trimmed_and_in_any_case() {
+    for code in ["eur", " Eur ", "EUR", "\tuSd\n"] {
+        ok(with(&["currency"], json!(code)));
+    }
+    // "€" is three bytes, as a code is; "EURO", "EU" and "" are not codes.
+    for code in ["€", "EURO", "EU", "", "E R", "XXY"] {
+        assert_eq!(
+            codes_at(with(&["currency"], json!(code))),
+            [("$.currency".to_owned(), ViolationCode::UnknownCurrency)],
+            "{code:?}"
+        );
+    }
+}
+
+#[test]
+fn the_content_hash_is_the_sha256_of_the_normalized_json() {
+    let order = ok(valid());
+    let canonical = serde_json::to_vec(&order).unwrap();
+    let expected = format!("sha256:{}", orderflow_domain::order::sha256_hex(&[&canonical]));
+    assert_eq!(order.content_hash(), expected);
+    // Stored hashes keep their value: this is the hash of `valid()` as stored.
+    assert_eq!(order.content_hash(), "sha256:d4c88ba71336f10d0c53f80a62f5e0bbf518091ff1eaf9204ab3fd7ee4ccdc35");
+}

@@ -10,19 +10,38 @@ use orderflow_domain::{OrderError, OrderId, Pricing, RawOrder, ValidatedOrder};
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize)]
+/// `{"order": <the normalized order>, "validation": {"status", <its pricing>}}`.
+#[derive(Debug, Clone)]
 pub struct ValidateOutput {
     /// The normalized order: the input that process_order takes.
     pub order: ValidatedOrder,
     pub validation: ValidationSummary,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ValidationSummary {
     /// Always `VALID`; an invalid order is an error, not an output.
     pub status: &'static str,
-    #[serde(flatten)]
-    pub pricing: Pricing,
+}
+
+/// The output as written: the summary shows the order's own pricing, so it
+/// is not copied to sit beside the order.
+impl Serialize for ValidateOutput {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Output<'a> {
+            order: &'a ValidatedOrder,
+            validation: Summary<'a>,
+        }
+        #[derive(Serialize)]
+        struct Summary<'a> {
+            status: &'static str,
+            #[serde(flatten)]
+            pricing: &'a Pricing,
+        }
+        let validation = Summary { status: self.validation.status, pricing: self.order.pricing() };
+        Output { order: &self.order, validation }.serialize(s)
+    }
 }
 
 /// Takes the payload owned (from the Lambda runtime) or borrowed (from an
@@ -39,14 +58,14 @@ pub async fn handler(event: LambdaEvent<impl Borrow<Value>>) -> Result<ValidateO
 fn validate(raw: &Value) -> Result<ValidateOutput, OrderError> {
     match RawOrder::validate_value(raw) {
         Ok(order) => {
-            let pricing = order.pricing().clone();
+            let pricing = order.pricing();
             tracing::info!(
                 items = pricing.item_count(),
                 total = %pricing.total(),
                 currency = pricing.currency().code(),
                 "order is valid"
             );
-            Ok(ValidateOutput { order, validation: ValidationSummary { status: "VALID", pricing } })
+            Ok(ValidateOutput { order, validation: ValidationSummary { status: "VALID" } })
         }
         Err(err) => {
             if let OrderError::ValidationFailed(violations) = &err {
