@@ -458,4 +458,4 @@ impl<'r, 'a> Scope<'r, 'a> {
 }
 
 /// The length of a value's compact JSON text, counted without writing it.
-pub use orderflow_json_len::json_len;
+pub use orderflow_json_len::{json_len, json_len_bound};

@@ -133,8 +133,14 @@ impl Notification {
 }
 
 fn to_json(body: &impl Serialize) -> String {
-    // Plain structs of strings and decimals: serialization cannot fail.
-    serde_json::to_string(body).unwrap_or_default()
+    // Room for a typical body, so the text is not copied as it grows.
+    let mut out = Vec::with_capacity(1024);
+    // Plain structs of strings and decimals: serialization cannot fail, and
+    // serde_json writes only UTF-8.
+    match serde_json::to_writer(&mut out, body) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Why an order was turned away, read from whatever the state machine's Catch

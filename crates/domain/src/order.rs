@@ -38,10 +38,28 @@ string_newtype!(
     /// 1 to 64 of `[A-Za-z0-9_-]`: safe in a DynamoDB key, a log line and a URL.
     OrderId
 );
-string_newtype!(
-    /// 1 to 64 of `[A-Za-z0-9._-]`.
-    Sku
-);
+/// 1 to 64 of `[A-Za-z0-9._-]`. Shared: an order's pricing names each line
+/// by the same text as its item, without a copy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sku(pub(crate) std::sync::Arc<str>);
+
+impl Sku {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Sku {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Sku {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 string_newtype!(
     /// A syntactically valid address, domain lower-cased. Personal data: never log it.
     Email

@@ -50,6 +50,10 @@ impl RawOrder {
 /// InputTooLarge when `value`'s JSON (`what`: the order, a step's input) is
 /// over the limit.
 pub(crate) fn within_limit(value: &Value, what: &str) -> Result<(), OrderError> {
+    // Bounded first: an input well under the limit has its strings' bytes unread.
+    if orderflow_json_len::json_len_bound(value) <= MAX_INPUT_BYTES {
+        return Ok(());
+    }
     let size = json_size(value);
     if size > MAX_INPUT_BYTES {
         return Err(OrderError::ValidationFailed(vec![Violation::new(
@@ -227,9 +231,13 @@ pub(crate) fn is_identifier(s: &str, dots: bool) -> bool {
 }
 
 fn identifier(value: &Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<String> {
+    identifier_str(value, at, dots, v).map(str::to_owned)
+}
+
+fn identifier_str<'a>(value: &'a Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<&'a str> {
     let s = string(value, at, v)?;
     if is_identifier(s, dots) {
-        Some(s.to_owned())
+        Some(s)
     } else {
         let allowed = if dots { "letters, digits, '.', '_' and '-'" } else { "letters, digits, '_' and '-'" };
         v.add(at, ViolationCode::InvalidFormat, format!("must be 1 to 64 of {allowed}"));
@@ -398,7 +406,9 @@ fn repeated_skus(array: &[Value]) -> [bool; MAX_ITEMS] {
 fn line_item(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {
     let obj = object(value, at, v)?;
     reject_unknown_fields(obj, at, ITEM_FIELDS, v);
-    let sku = required(obj, at, "sku", v).and_then(|x| identifier(x, Loc::Field(&at, "sku"), true, v)).map(Sku);
+    let sku = required(obj, at, "sku", v)
+        .and_then(|x| identifier_str(x, Loc::Field(&at, "sku"), true, v))
+        .map(|s| Sku(s.into()));
     let quantity = required(obj, at, "quantity", v).and_then(|x| quantity(x, Loc::Field(&at, "quantity"), v));
     let unit_price =
         required(obj, at, "unit_price", v).and_then(|x| price(x, Loc::Field(&at, "unit_price"), currency, v));

@@ -438,3 +438,24 @@ fn the_content_hash_is_the_sha256_of_the_normalized_json() {
     // Stored hashes keep their value: this is the hash of `valid()` as stored.
     assert_eq!(order.content_hash(), "sha256:d4c88ba71336f10d0c53f80a62f5e0bbf518091ff1eaf9204ab3fd7ee4ccdc35");
 }
+
+/// The limit is on the exact length: a step input of exactly 256 KiB (its
+/// padding escaped, so a bound from string lengths alone would pass the
+/// limit) is read, one byte more is refused.
+#[test]
+fn a_step_input_of_exactly_the_limit_is_read() {
+    let sized = |total: usize| {
+        let mut input = json!({"order": valid(), "padding": ""});
+        let base = serde_json::to_string(&input).unwrap().len();
+        // Each "\n" is two bytes of JSON: an odd remainder gets one "x".
+        let room = total - base;
+        input["padding"] = json!(format!("{}{}", "\n".repeat(room / 2), "x".repeat(room % 2)));
+        assert_eq!(serde_json::to_string(&input).unwrap().len(), total);
+        input
+    };
+    let at_limit = sized(MAX_INPUT_BYTES);
+    assert!(orderflow_domain::steps::order_from_step_input(&at_limit).is_ok());
+    let over = sized(MAX_INPUT_BYTES + 1);
+    let err = orderflow_domain::steps::order_from_step_input(&over).unwrap_err();
+    assert_eq!(violations_of(&err)[0].code, ViolationCode::InputTooLarge);
+}

@@ -20,6 +20,35 @@ pub fn json_len(value: &Value) -> usize {
     }
 }
 
+/// Whether `value`'s compact JSON text is at most `limit` bytes. Strings
+/// are first bounded by their length alone (no byte escapes to more than
+/// six), so a value well under the limit is settled without reading a
+/// string; only a value whose bound passes the limit is counted exactly.
+pub fn json_len_within(value: &Value, limit: usize) -> bool {
+    json_len_bound(value) <= limit || json_len(value) <= limit
+}
+
+/// An upper bound of `value`'s compact JSON length, read from the lengths
+/// of its strings and numbers, not their bytes.
+pub fn json_len_bound(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(n) => n.as_str().len(),
+        Value::String(s) => string_bound(s),
+        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_len_bound).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map.len().saturating_sub(1)
+                + map.iter().map(|(k, v)| string_bound(k) + 1 + json_len_bound(v)).sum::<usize>()
+        }
+    }
+}
+
+/// `\u00XX` is the longest escape: six bytes for one.
+fn string_bound(s: &str) -> usize {
+    s.len().saturating_mul(6).saturating_add(2)
+}
+
 /// A JSON string's length with its quotes and escapes.
 fn string_len(s: &str) -> usize {
     let bytes = s.as_bytes();
@@ -84,6 +113,29 @@ mod tests {
         for v in values {
             assert_eq!(json_len(&v), serde_json::to_string(&v).unwrap().len(), "{v}");
         }
+    }
+
+    #[test]
+    fn the_bound_is_never_below_the_length_and_within_decides_as_the_length_does() {
+        let values = [
+            json!(null),
+            json!(false),
+            json!(-12.5e3),
+            json!(""),
+            json!("\u{1}\u{1f}"),
+            json!((0u8..128).map(char::from).collect::<String>()),
+            json!({"a": [1, "\n", {"b": null}], "\u{0}": "é✓"}),
+        ];
+        for v in values {
+            let len = json_len(&v);
+            assert!(super::json_len_bound(&v) >= len, "{v}");
+            for limit in [0, len.saturating_sub(1), len, len + 1, super::json_len_bound(&v)] {
+                assert_eq!(super::json_len_within(&v, limit), len <= limit, "{v} within {limit}");
+            }
+        }
+        // All control characters: the bound is reached, exactly.
+        let controls = json!("\u{1}".repeat(10));
+        assert_eq!(super::json_len_bound(&controls), json_len(&controls));
     }
 
     #[test]
