@@ -189,25 +189,16 @@ impl ValidatedOrder {
     /// only in formatting, item order or `12.5` versus `"12.50"` hash the same,
     /// which is what makes a retry recognisable as a retry.
     pub fn content_hash(&self) -> String {
-        // Hashed as it is written: the JSON text is never held whole.
-        let mut hasher = Hasher(Sha256::new());
-        serde_json::to_writer(&mut hasher, self).expect("a validated order always serializes");
+        // Written whole into a buffer sized for a typical order (serde_json
+        // writes to a Vec in large, inlined pieces), then hashed at once.
+        let mut canonical = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut canonical, self).expect("a validated order always serializes");
+        let mut sha = Sha256::new();
+        sha.update(&canonical);
         let mut out = String::with_capacity(7 + 64);
         out.push_str("sha256:");
-        push_hex(&mut out, hasher.0);
+        push_hex(&mut out, sha);
         out
-    }
-}
-
-struct Hasher(Sha256);
-
-impl std::io::Write for Hasher {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -459,3 +459,13 @@ fn a_step_input_of_exactly_the_limit_is_read() {
     let err = orderflow_domain::steps::order_from_step_input(&over).unwrap_err();
     assert_eq!(violations_of(&err)[0].code, ViolationCode::InputTooLarge);
 }
+
+#[test]
+fn a_long_order_hashes_its_whole_normalized_json() {
+    let items: Vec<Value> =
+        (0..100).map(|i| json!({"sku": format!("SKU-{i:03}"), "quantity": 1 + i % 5, "unit_price": "3.10"})).collect();
+    let order = ok(with(&["items"], Value::Array(items)));
+    let canonical = serde_json::to_vec(&order).unwrap();
+    assert!(canonical.len() > 4000);
+    assert_eq!(order.content_hash(), format!("sha256:{}", orderflow_domain::order::sha256_hex(&[&canonical])));
+}
