@@ -469,3 +469,14 @@ fn a_long_order_hashes_its_whole_normalized_json() {
     assert!(canonical.len() > 4000);
     assert_eq!(order.content_hash(), format!("sha256:{}", orderflow_domain::order::sha256_hex(&[&canonical])));
 }
+
+#[test]
+fn amounts_are_written_as_their_exact_decimal_text() {
+    #[derive(serde::Serialize)]
+    struct Amount(#[serde(serialize_with = "orderflow_domain::order::decimal_as_string")] rust_decimal::Decimal);
+    for text in ["0", "0.00", "12.50", "-7.125", "79228162514264337593543950335", "-0.0000000000000000000000000001"] {
+        let amount = Amount(text.parse().unwrap());
+        assert_eq!(serde_json::to_value(&amount).unwrap(), json!(text));
+        assert_eq!(serde_json::to_string(&amount).unwrap(), format!("\"{text}\""));
+    }
+}
