@@ -7,17 +7,7 @@ use serde_json::Value;
 
 /// The length of `value`'s compact JSON text.
 pub fn json_len(value: &Value) -> usize {
-    match value {
-        Value::Null | Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
-        Value::Number(n) => n.as_str().len(),
-        Value::String(s) => string_len(s),
-        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_len).sum::<usize>(),
-        Value::Object(map) => {
-            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string_len(k) + 1 + json_len(v)).sum::<usize>()
-        }
-    }
+    walk(value, string_len)
 }
 
 /// An upper bound of `value`'s compact JSON length, read from the lengths
@@ -25,15 +15,22 @@ pub fn json_len(value: &Value) -> usize {
 /// than six). A value well under a limit is settled by it without reading
 /// a string; only one whose bound passes the limit needs `json_len`.
 pub fn json_len_bound(value: &Value) -> usize {
+    walk(value, string_bound)
+}
+
+/// The JSON length of `value` with each string (key or value) measured by
+/// `string`: one walk, compiled once per measure (each function is its own
+/// type, so the call is direct).
+fn walk<S: Fn(&str) -> usize + Copy>(value: &Value, string: S) -> usize {
     match value {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,
+        // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
         Value::Number(n) => n.as_str().len(),
-        Value::String(s) => string_bound(s),
-        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(json_len_bound).sum::<usize>(),
+        Value::String(s) => string(s),
+        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(|v| walk(v, string)).sum::<usize>(),
         Value::Object(map) => {
-            2 + map.len().saturating_sub(1)
-                + map.iter().map(|(k, v)| string_bound(k) + 1 + json_len_bound(v)).sum::<usize>()
+            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string(k) + 1 + walk(v, string)).sum::<usize>()
         }
     }
 }
