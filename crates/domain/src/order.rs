@@ -14,11 +14,10 @@ use crate::currency::Currency;
 use crate::pricing::Pricing;
 
 macro_rules! string_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident($text:ty)) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(pub(crate) String);
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub(crate) $text);
 
         impl $name {
             pub fn as_str(&self) -> &str {
@@ -31,42 +30,32 @@ macro_rules! string_newtype {
                 f.write_str(&self.0)
             }
         }
+
+        /// As its text alone.
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
     };
 }
 
 string_newtype!(
     /// 1 to 64 of `[A-Za-z0-9_-]`: safe in a DynamoDB key, a log line and a URL.
-    OrderId
+    OrderId(String)
 );
-/// 1 to 64 of `[A-Za-z0-9._-]`. Shared: an order's pricing names each line
-/// by the same text as its item, without a copy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Sku(pub(crate) std::sync::Arc<str>);
-
-impl Sku {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Sku {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for Sku {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
+string_newtype!(
+    /// 1 to 64 of `[A-Za-z0-9._-]`. Shared: an order's pricing names each
+    /// line by the same text as its item, without a copy.
+    Sku(std::sync::Arc<str>)
+);
 string_newtype!(
     /// A syntactically valid address, domain lower-cased. Personal data: never log it.
-    Email
+    Email(String)
 );
 string_newtype!(
     /// ISO 3166-1 alpha-2, upper case.
-    CountryCode
+    CountryCode(String)
 );
 
 impl OrderId {
