@@ -217,5 +217,62 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Amounts travel as JSON strings so no consumer parses them into a float.
 pub fn decimal_as_string<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(value)
+    s.serialize_str(DecimalText::new().write(value))
+}
+
+/// A decimal's text, as its `Display` writes it (every digit of its scale,
+/// `-` for a negative sign), made on the stack: every amount of every step's
+/// output passes here, and `Display` goes through the formatting machinery.
+struct DecimalText {
+    /// 29 digits at most, a point, a sign, and "0." before a fraction: 32 bytes.
+    buf: [u8; 40],
+    /// Where the text starts: it is written from the end, lowest digit first.
+    at: usize,
+    digits: usize,
+    scale: usize,
+}
+
+impl DecimalText {
+    fn new() -> DecimalText {
+        DecimalText { buf: [0; 40], at: 40, digits: 0, scale: 0 }
+    }
+
+    fn put(&mut self, byte: u8) {
+        self.at -= 1;
+        self.buf[self.at] = byte;
+    }
+
+    fn digit(&mut self, digit: u8) {
+        self.put(b'0' + digit);
+        self.digits += 1;
+        if self.digits == self.scale {
+            self.put(b'.');
+        }
+    }
+
+    fn write(&mut self, value: &Decimal) -> &str {
+        self.scale = value.scale() as usize;
+        let mantissa = value.mantissa().unsigned_abs();
+        // Most amounts fit 64 bits, whose division is a machine instruction.
+        if let Ok(mut small) = u64::try_from(mantissa) {
+            while small != 0 {
+                self.digit((small % 10) as u8);
+                small /= 10;
+            }
+        } else {
+            let mut large = mantissa;
+            while large != 0 {
+                self.digit((large % 10) as u8);
+                large /= 10;
+            }
+        }
+        // Zeros up to the point, and one before it.
+        while self.digits <= self.scale {
+            self.digit(0);
+        }
+        if value.is_sign_negative() {
+            self.put(b'-');
+        }
+        std::str::from_utf8(&self.buf[self.at..]).unwrap_or_default()
+    }
 }

@@ -112,4 +112,41 @@ proptest! {
             Err(other) => prop_assert!(false, "{other:?}"),
         }
     }
+
+    /// Amounts are written on the stack: the same text as `Display`, for
+    /// every 96-bit mantissa, scale and sign (negative zero included).
+    #[test]
+    fn amounts_are_written_as_display_writes_them(
+        lo in any::<u32>(),
+        mid in prop_oneof![Just(0u32), any::<u32>()],
+        hi in prop_oneof![Just(0u32), any::<u32>()],
+        negative in any::<bool>(),
+        scale in 0u32..=28,
+    ) {
+        let amount = rust_decimal::Decimal::from_parts(lo, mid, hi, negative, scale);
+        let mut json = Vec::new();
+        orderflow_domain::order::decimal_as_string(&amount, &mut serde_json::Serializer::new(&mut json)).unwrap();
+        prop_assert_eq!(String::from_utf8(json).unwrap(), format!("\"{amount}\""));
+    }
+}
+
+#[test]
+fn amounts_at_the_edges_are_written_as_display_writes_them() {
+    use rust_decimal::Decimal;
+    for amount in [
+        Decimal::ZERO,
+        Decimal::from_parts(0, 0, 0, true, 2),
+        Decimal::from_parts(0, 0, 0, false, 28),
+        Decimal::from_parts(1, 0, 0, true, 28),
+        Decimal::MAX,
+        Decimal::MIN,
+        Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 28),
+        Decimal::new(5, 2),
+        Decimal::new(1250, 2),
+        Decimal::new(100, 0),
+    ] {
+        let mut json = Vec::new();
+        orderflow_domain::order::decimal_as_string(&amount, &mut serde_json::Serializer::new(&mut json)).unwrap();
+        assert_eq!(String::from_utf8(json).unwrap(), format!("\"{amount}\""), "{amount:?}");
+    }
 }

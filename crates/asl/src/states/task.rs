@@ -123,12 +123,20 @@ impl Parameters<'_> {
             && template.selects_input_only()
     }
 
-    fn function_name(&self) -> Option<String> {
+    /// Where it lies: a name written in the definition is not copied per call.
+    fn function_name(&self) -> Option<Cow<'_, str>> {
+        fn text(value: Cow<'_, Value>) -> Option<Cow<'_, str>> {
+            match value {
+                Cow::Borrowed(Value::String(name)) => Some(Cow::Borrowed(name.as_str())),
+                Cow::Owned(Value::String(name)) => Some(Cow::Owned(name)),
+                _ => None,
+            }
+        }
         match self {
-            Parameters::Rendered(value) => value.get("FunctionName").and_then(Value::as_str).map(str::to_owned),
+            Parameters::Rendered(value) => text(Cow::Borrowed(value.get("FunctionName")?)),
             Parameters::Selecting(template, input) => match template.field("FunctionName")? {
-                Template::Literal(Value::String(name), _) => Some(name.clone()),
-                Template::Path { path, .. } => path.select(input).ok()?.as_str().map(str::to_owned),
+                Template::Literal(name, _) => text(Cow::Borrowed(name)),
+                Template::Path { path, .. } => text(path.select(input).ok()?),
                 _ => None,
             },
         }
@@ -191,20 +199,23 @@ pub(crate) async fn run(
         _ => None,
     };
     let (events, function, payload, who) = match (resource, &whole) {
-        (Resource::Function(arn), Some(whole)) => (&FUNCTION, arn.clone(), Cow::Borrowed(&**whole), arn.clone()),
+        (Resource::Function(arn), Some(whole)) => {
+            (&FUNCTION, Cow::Borrowed(arn.as_str()), Cow::Borrowed(&**whole), arn.as_str())
+        }
         _ => {
             let name = parameters
                 .function_name()
                 .ok_or_else(|| scope.runtime("The lambda:invoke Parameters need a FunctionName string."))?;
             let events = if matches!(resource, Resource::LambdaInvokeCallback) { &CALLBACK } else { &TASK };
-            (events, name, parameters.payload(&no_payload), "lambda".to_owned())
+            (events, name, parameters.payload(&no_payload), "lambda")
         }
     };
     let mut scheduled = match &whole {
         None => events.details([("region", Detail::Shared(run.region.clone())), ("parameters", parameters.shown())]),
-        Some(input) => {
-            events.details([("resource", Detail::Text(function.clone())), ("input", Detail::Payload(input.clone()))])
-        }
+        Some(input) => events.details([
+            ("resource", Detail::Text(function.clone().into_owned())),
+            ("input", Detail::Payload(input.clone())),
+        ]),
     };
     if let Some(seconds) = timeout {
         scheduled.push("timeoutInSeconds", Detail::Number(seconds));
@@ -280,7 +291,7 @@ pub(crate) async fn run(
                 size = json_len(&output) + envelope_size;
             }
             if size > MAX_PAYLOAD_BYTES {
-                let f = scope.too_large(&who);
+                let f = scope.too_large(who);
                 emit(events.failed, failure_details(events, &f))?;
                 return Err(f);
             }
