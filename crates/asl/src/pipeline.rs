@@ -30,9 +30,11 @@ pub(crate) struct Payload {
 }
 
 impl Payload {
-    /// A value of exactly known length.
+    /// A value bounded from its strings' lengths, and counted exactly only
+    /// when that bound passes the quota: then its size is exact.
     pub fn measured(value: Arc<Value>) -> Payload {
-        let size = json_len(&value);
+        let bound = json_len_bound(&value);
+        let size = if bound > MAX_PAYLOAD_BYTES { json_len(&value) } else { bound };
         Payload { value, size }
     }
 

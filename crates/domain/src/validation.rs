@@ -18,10 +18,10 @@ pub const MAX_ITEMS: usize = 100;
 /// enough that a typo of six extra zeros is caught.
 pub const MAX_ORDER_TOTAL: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
-const ORDER_FIELDS: &[&str] = &["order_id", "customer", "items", "currency", "shipping_address"];
-const CUSTOMER_FIELDS: &[&str] = &["id", "email", "name"];
-const ITEM_FIELDS: &[&str] = &["sku", "quantity", "unit_price"];
-const ADDRESS_FIELDS: &[&str] = &["line1", "line2", "city", "region", "postal_code", "country"];
+const ORDER_FIELDS: [&str; 5] = ["order_id", "customer", "items", "currency", "shipping_address"];
+const CUSTOMER_FIELDS: [&str; 3] = ["id", "email", "name"];
+const ITEM_FIELDS: [&str; 3] = ["sku", "quantity", "unit_price"];
+const ADDRESS_FIELDS: [&str; 6] = ["line1", "line2", "city", "region", "postal_code", "country"];
 
 /// An order as it arrived: any JSON value at all.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,15 +113,15 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
         v.add(ROOT, ViolationCode::InvalidType, "order must be a JSON object");
         return None;
     };
-    reject_unknown_fields(obj, ROOT, ORDER_FIELDS, v);
+    let [order_id, customer, items, currency, shipping_address] = known_fields(obj, ROOT, &ORDER_FIELDS, v);
 
-    let order_id = required(obj, ROOT, "order_id", v)
+    let order_id = required(order_id, ROOT, "order_id", v)
         .and_then(|x| identifier(x, Loc::Field(&ROOT, "order_id"), false, v))
         .map(OrderId);
-    let customer = required(obj, ROOT, "customer", v).and_then(|x| customer(x, v));
-    let currency = required(obj, ROOT, "currency", v).and_then(|x| currency(x, v));
-    let items = required(obj, ROOT, "items", v).and_then(|x| items(x, currency, v));
-    let shipping_address = match obj.get("shipping_address") {
+    let customer = required(customer, ROOT, "customer", v).and_then(|x| self::customer(x, v));
+    let currency = required(currency, ROOT, "currency", v).and_then(|x| self::currency(x, v));
+    let items = required(items, ROOT, "items", v).and_then(|x| self::items(x, currency, v));
+    let shipping_address = match shipping_address {
         None | Some(Value::Null) => Some(None),
         Some(x) => address(x, v).map(Some),
     };
@@ -143,22 +143,42 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
     Some(ValidatedOrder { order_id, customer, items, currency, shipping_address, pricing })
 }
 
-/// Unknown fields, reported once per object by count and position, never by
-/// name: a name is the sender's text, and the violations travel on to the
-/// execution history and the rejection notice.
-fn reject_unknown_fields(obj: &Map<String, Value>, at: Loc<'_>, allowed: &[&str], v: &mut Violations) {
-    let mut unknown = obj.keys().enumerate().filter(|(_, k)| !allowed.contains(&k.as_str()));
-    let Some((first, _)) = unknown.next() else {
-        return;
-    };
-    let count = 1 + unknown.count();
+/// The values of an object's `allowed` fields, in their order, found in one
+/// pass over its keys. Unknown fields are reported once per object by count
+/// and position, never by name: a name is the sender's text, and the
+/// violations travel on to the execution history and the rejection notice.
+fn known_fields<'a, const N: usize>(
+    obj: &'a Map<String, Value>,
+    at: Loc<'_>,
+    allowed: &[&str; N],
+    v: &mut Violations,
+) -> [Option<&'a Value>; N] {
+    let mut found = [None; N];
+    let mut first = None;
+    let mut count = 0;
+    for (position, (key, value)) in obj.iter().enumerate() {
+        match allowed.iter().position(|name| name == key) {
+            Some(i) => found[i] = Some(value),
+            None => {
+                first.get_or_insert(position);
+                count += 1;
+            }
+        }
+    }
+    if let Some(first) = first {
+        report_unknown_fields(obj.len(), first, count, at, allowed, v);
+    }
+    found
+}
+
+fn report_unknown_fields(len: usize, first: usize, count: usize, at: Loc<'_>, allowed: &[&str], v: &mut Violations) {
     v.add(
         at,
         ViolationCode::UnknownField,
         format!(
             "has {count} unknown field(s), the first at position {} of {} in key order; expected only: {}",
             first + 1,
-            obj.len(),
+            len,
             allowed.join(", ")
         ),
     );
@@ -198,8 +218,9 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
-fn required<'a>(obj: &'a Map<String, Value>, at: Loc<'_>, key: &str, v: &mut Violations) -> Option<&'a Value> {
-    match obj.get(key) {
+/// `found`, the value of the field `key` of the object at `at`, unless it is missing or null.
+fn required<'a>(found: Option<&'a Value>, at: Loc<'_>, key: &str, v: &mut Violations) -> Option<&'a Value> {
+    match found {
         Some(Value::Null) | None => {
             v.add(Loc::Field(&at, key), ViolationCode::Required, "is required");
             None
@@ -270,13 +291,13 @@ fn text(value: &Value, at: Loc<'_>, max: usize, v: &mut Violations) -> Option<St
 }
 
 fn optional_text(
-    obj: &Map<String, Value>,
+    found: Option<&Value>,
     at: Loc<'_>,
     key: &str,
     max: usize,
     v: &mut Violations,
 ) -> Option<Option<String>> {
-    match obj.get(key) {
+    match found {
         None | Some(Value::Null) => Some(None),
         Some(x) => text(x, Loc::Field(&at, key), max, v).map(Some),
     }
@@ -285,10 +306,10 @@ fn optional_text(
 fn customer(value: &Value, v: &mut Violations) -> Option<Customer> {
     const C: Loc = Loc::Path("$.customer");
     let obj = object(value, C, v)?;
-    reject_unknown_fields(obj, C, CUSTOMER_FIELDS, v);
-    let id = required(obj, C, "id", v).and_then(|x| text(x, Loc::Field(&C, "id"), 64, v));
-    let email = required(obj, C, "email", v).and_then(|x| email(x, Loc::Field(&C, "email"), v));
-    let name = required(obj, C, "name", v).and_then(|x| text(x, Loc::Field(&C, "name"), 200, v));
+    let [id, email, name] = known_fields(obj, C, &CUSTOMER_FIELDS, v);
+    let id = required(id, C, "id", v).and_then(|x| text(x, Loc::Field(&C, "id"), 64, v));
+    let email = required(email, C, "email", v).and_then(|x| self::email(x, Loc::Field(&C, "email"), v));
+    let name = required(name, C, "name", v).and_then(|x| text(x, Loc::Field(&C, "name"), 200, v));
     Some(Customer { id: id?, email: email?, name: name? })
 }
 
@@ -405,13 +426,14 @@ fn repeated_skus(array: &[Value]) -> [bool; MAX_ITEMS] {
 
 fn line_item(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {
     let obj = object(value, at, v)?;
-    reject_unknown_fields(obj, at, ITEM_FIELDS, v);
-    let sku = required(obj, at, "sku", v)
+    let [sku, quantity, unit_price] = known_fields(obj, at, &ITEM_FIELDS, v);
+    let sku = required(sku, at, "sku", v)
         .and_then(|x| identifier_str(x, Loc::Field(&at, "sku"), true, v))
         .map(|s| Sku(s.into()));
-    let quantity = required(obj, at, "quantity", v).and_then(|x| quantity(x, Loc::Field(&at, "quantity"), v));
+    let quantity =
+        required(quantity, at, "quantity", v).and_then(|x| self::quantity(x, Loc::Field(&at, "quantity"), v));
     let unit_price =
-        required(obj, at, "unit_price", v).and_then(|x| price(x, Loc::Field(&at, "unit_price"), currency, v));
+        required(unit_price, at, "unit_price", v).and_then(|x| price(x, Loc::Field(&at, "unit_price"), currency, v));
     Some(LineItem { sku: sku?, quantity: quantity?, unit_price: unit_price? })
 }
 
@@ -501,13 +523,14 @@ fn parse_json_number(s: &str) -> Option<Decimal> {
 fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
     const P: Loc = Loc::Path("$.shipping_address");
     let obj = object(value, P, v)?;
-    reject_unknown_fields(obj, P, ADDRESS_FIELDS, v);
-    let line1 = required(obj, P, "line1", v).and_then(|x| text(x, Loc::Field(&P, "line1"), 200, v));
-    let line2 = optional_text(obj, P, "line2", 200, v);
-    let city = required(obj, P, "city", v).and_then(|x| text(x, Loc::Field(&P, "city"), 100, v));
-    let region = optional_text(obj, P, "region", 100, v);
-    let postal_code = required(obj, P, "postal_code", v).and_then(|x| text(x, Loc::Field(&P, "postal_code"), 16, v));
-    let country = required(obj, P, "country", v).and_then(|x| {
+    let [line1, line2, city, region, postal_code, country] = known_fields(obj, P, &ADDRESS_FIELDS, v);
+    let line1 = required(line1, P, "line1", v).and_then(|x| text(x, Loc::Field(&P, "line1"), 200, v));
+    let line2 = optional_text(line2, P, "line2", 200, v);
+    let city = required(city, P, "city", v).and_then(|x| text(x, Loc::Field(&P, "city"), 100, v));
+    let region = optional_text(region, P, "region", 100, v);
+    let postal_code =
+        required(postal_code, P, "postal_code", v).and_then(|x| text(x, Loc::Field(&P, "postal_code"), 16, v));
+    let country = required(country, P, "country", v).and_then(|x| {
         let at = Loc::Field(&P, "country");
         let s = string(x, at, v)?.trim().to_ascii_uppercase();
         if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
