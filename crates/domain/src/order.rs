@@ -9,6 +9,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
+use smol_str::SmolStr;
 
 use crate::currency::Currency;
 use crate::pricing::Pricing;
@@ -42,27 +43,27 @@ macro_rules! string_newtype {
 
 string_newtype!(
     /// 1 to 64 of `[A-Za-z0-9_-]`: safe in a DynamoDB key, a log line and a URL.
-    OrderId(String)
+    OrderId(SmolStr)
 );
 string_newtype!(
-    /// 1 to 64 of `[A-Za-z0-9._-]`. Shared: an order's pricing names each
-    /// line by the same text as its item, without a copy.
-    Sku(std::sync::Arc<str>)
+    /// 1 to 64 of `[A-Za-z0-9._-]`. An order's pricing names each line by
+    /// the same text as its item: a clone copies no heap text.
+    Sku(SmolStr)
 );
 string_newtype!(
     /// A syntactically valid address, domain lower-cased. Personal data: never log it.
-    Email(String)
+    Email(SmolStr)
 );
 string_newtype!(
     /// ISO 3166-1 alpha-2, upper case.
-    CountryCode(String)
+    CountryCode(SmolStr)
 );
 
 impl OrderId {
     /// Parses an order id on its own, as a rejection notice must do with
     /// whatever arrived.
     pub fn parse(s: &str) -> Option<OrderId> {
-        crate::validation::is_identifier(s, false).then(|| OrderId(s.to_owned()))
+        crate::validation::is_identifier(s, false).then(|| OrderId(SmolStr::new(s)))
     }
 }
 
@@ -81,9 +82,9 @@ impl Quantity {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Customer {
-    pub(crate) id: String,
+    pub(crate) id: SmolStr,
     pub(crate) email: Email,
-    pub(crate) name: String,
+    pub(crate) name: SmolStr,
 }
 
 impl Customer {
@@ -123,13 +124,13 @@ impl LineItem {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShippingAddress {
-    pub(crate) line1: String,
+    pub(crate) line1: SmolStr,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) line2: Option<String>,
-    pub(crate) city: String,
+    pub(crate) line2: Option<SmolStr>,
+    pub(crate) city: SmolStr,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) region: Option<String>,
-    pub(crate) postal_code: String,
+    pub(crate) region: Option<SmolStr>,
+    pub(crate) postal_code: SmolStr,
     pub(crate) country: CountryCode,
 }
 

@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use smol_str::{SmolStr, SmolStrBuilder, StrExt};
 
 use crate::currency::Currency;
 use crate::error::{OrderError, Violation, ViolationCode};
@@ -251,8 +252,8 @@ pub(crate) fn is_identifier(s: &str, dots: bool) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (dots && b == b'.'))
 }
 
-fn identifier(value: &Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<String> {
-    identifier_str(value, at, dots, v).map(str::to_owned)
+fn identifier(value: &Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<SmolStr> {
+    identifier_str(value, at, dots, v).map(SmolStr::new)
 }
 
 fn identifier_str<'a>(value: &'a Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<&'a str> {
@@ -267,7 +268,7 @@ fn identifier_str<'a>(value: &'a Value, at: Loc<'_>, dots: bool, v: &mut Violati
 }
 
 /// Free text: trimmed, `min..=max` characters, no control characters.
-fn text(value: &Value, at: Loc<'_>, max: usize, v: &mut Violations) -> Option<String> {
+fn text(value: &Value, at: Loc<'_>, max: usize, v: &mut Violations) -> Option<SmolStr> {
     let s = string(value, at, v)?.trim();
     // Most text is ASCII, where a byte is a character and nothing is invisible.
     let ascii = s.is_ascii();
@@ -286,7 +287,7 @@ fn text(value: &Value, at: Loc<'_>, max: usize, v: &mut Violations) -> Option<St
         );
         None
     } else {
-        Some(s.to_owned())
+        Some(SmolStr::new(s))
     }
 }
 
@@ -296,7 +297,7 @@ fn optional_text(
     key: &str,
     max: usize,
     v: &mut Violations,
-) -> Option<Option<String>> {
+) -> Option<Option<SmolStr>> {
     match found {
         None | Some(Value::Null) => Some(None),
         Some(x) => text(x, Loc::Field(&at, key), max, v).map(Some),
@@ -343,9 +344,12 @@ pub fn parse_email(s: &str) -> Option<Email> {
         })
         && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
     (local_ok && domain_ok && s.len() <= 254).then(|| {
-        let mut address = s.to_owned();
-        address[local.len() + 1..].make_ascii_lowercase();
-        Email(address)
+        let mut address = SmolStrBuilder::new();
+        address.push_str(local);
+        address.push('@');
+        // Checked above: the domain is ASCII.
+        domain.chars().for_each(|c| address.push(c.to_ascii_lowercase()));
+        Email(address.finish())
     })
 }
 
@@ -429,7 +433,7 @@ fn line_item(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Vio
     let [sku, quantity, unit_price] = known_fields(obj, at, &ITEM_FIELDS, v);
     let sku = required(sku, at, "sku", v)
         .and_then(|x| identifier_str(x, Loc::Field(&at, "sku"), true, v))
-        .map(|s| Sku(s.into()));
+        .map(|s| Sku(SmolStr::new(s)));
     let quantity =
         required(quantity, at, "quantity", v).and_then(|x| self::quantity(x, Loc::Field(&at, "quantity"), v));
     let unit_price =
@@ -532,7 +536,7 @@ fn address(value: &Value, v: &mut Violations) -> Option<ShippingAddress> {
         required(postal_code, P, "postal_code", v).and_then(|x| text(x, Loc::Field(&P, "postal_code"), 16, v));
     let country = required(country, P, "country", v).and_then(|x| {
         let at = Loc::Field(&P, "country");
-        let s = string(x, at, v)?.trim().to_ascii_uppercase();
+        let s = string(x, at, v)?.trim().to_ascii_uppercase_smolstr();
         if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
             Some(CountryCode(s))
         } else {

@@ -480,3 +480,26 @@ fn amounts_are_written_as_their_exact_decimal_text() {
         assert_eq!(serde_json::to_string(&amount).unwrap(), format!("\"{text}\""));
     }
 }
+
+/// Text is kept inline up to 23 bytes and on the heap past that: both keep
+/// what they are given, normalized the same way.
+#[test]
+fn short_and_long_text_normalize_alike() {
+    for (email, expected) in [
+        ("Ada@Example.COM", "Ada@example.com"),
+        (" Ada.Lovelace@Analytical-Engine.Example.ORG ", "Ada.Lovelace@analytical-engine.example.org"),
+    ] {
+        let order = ok(with(&["customer", "email"], json!(email)));
+        assert_eq!(order.customer().email().as_str(), expected);
+    }
+    for name in ["Ada", "Augusta Ada King, Countess of Lovelace, née Byron"] {
+        let order = ok(with(&["customer", "name"], json!(format!("  {name} "))));
+        assert_eq!(order.customer().name(), name);
+    }
+    let long_sku = "SKU-".to_owned() + &"X".repeat(60);
+    let order = ok(with(&["items", "0", "sku"], json!(long_sku)));
+    assert!(order.items().iter().any(|item| item.sku().as_str() == long_sku));
+    assert!(order.pricing().lines().iter().any(|line| line.sku.as_str() == long_sku));
+    let json = serde_json::to_value(&order).unwrap();
+    assert_eq!(RawOrder::new(json).validate().as_ref(), Ok(&order), "the normalized order validates to itself");
+}
