@@ -119,19 +119,24 @@ impl Fields {
             self.len += 1;
         }
     }
+}
 
-    fn iter(&self) -> impl Iterator<Item = (&'static str, &Detail)> {
-        const LAMBDA: Detail = Detail::Static("lambda");
-        const INVOKE: Detail = Detail::Static("invoke");
-        const CALLBACK: Detail = Detail::Static("invoke.waitForTaskToken");
-        let resource = match self.integration {
-            Some("invoke.waitForTaskToken") => Some(&CALLBACK),
-            Some(_) => Some(&INVOKE),
-            None => None,
-        };
-        let prefix = resource.into_iter().flat_map(|r| [("resourceType", &LAMBDA), ("resource", r)]);
-        prefix.chain(self.items[..usize::from(self.len)].iter().map(|(name, detail)| (*name, detail)))
-    }
+/// An event's members as shown: a Lambda integration's `resourceType` and
+/// `resource` first, then its own.
+fn shown_members<'e>(
+    integration: Option<&'static str>,
+    members: &'e [(&'static str, Detail)],
+) -> impl Iterator<Item = (&'static str, &'e Detail)> {
+    const LAMBDA: Detail = Detail::Static("lambda");
+    const INVOKE: Detail = Detail::Static("invoke");
+    const CALLBACK: Detail = Detail::Static("invoke.waitForTaskToken");
+    let resource = match integration {
+        Some("invoke.waitForTaskToken") => Some(&CALLBACK),
+        Some(_) => Some(&INVOKE),
+        None => None,
+    };
+    let prefix = resource.into_iter().flat_map(|r| [("resourceType", &LAMBDA), ("resource", r)]);
+    prefix.chain(members.iter().map(|(name, detail)| (*name, detail)))
 }
 
 impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
@@ -158,7 +163,31 @@ struct Event {
     previous: u64,
     /// Where the details sit: `stateEnteredEventDetails`, or none.
     details_key: Option<&'static str>,
-    details: Fields,
+    /// As in `Fields`.
+    integration: Option<&'static str>,
+    /// Its members: `len` of `Lines::members` from `first`.
+    first: u32,
+    len: u8,
+}
+
+/// The events, and all their members in one list: an event holds only the
+/// members it has, and appending one copies nothing else.
+#[derive(Debug)]
+struct Lines {
+    events: Vec<Event>,
+    members: Vec<(&'static str, Detail)>,
+}
+
+impl Lines {
+    /// Room for a short execution's events without regrowing.
+    fn with_capacity(events: usize) -> Lines {
+        Lines { events: Vec::with_capacity(events), members: Vec::with_capacity(2 * events) }
+    }
+
+    fn members(&self, e: &Event) -> &[(&'static str, Detail)] {
+        let first = e.first as usize;
+        &self.members[first..first + usize::from(e.len)]
+    }
 }
 
 /// What a redrive needs and no event shows: the output of one iteration of
@@ -178,22 +207,21 @@ pub struct History {
     /// Events of an earlier run of the execution (before a redrive or a
     /// restart of the server), read back as they were shown.
     earlier: Vec<HistoryEvent>,
-    events: Mutex<Vec<Event>>,
+    events: Mutex<Lines>,
     /// Kept only for executions that can be redriven (`keeping_notes`).
     notes: Option<Mutex<Vec<Note>>>,
 }
 
 impl Default for History {
     fn default() -> Self {
-        // Room for a short execution's events without regrowing.
-        History { earlier: Vec::new(), events: Mutex::new(Vec::with_capacity(32)), notes: None }
+        History { earlier: Vec::new(), events: Mutex::new(Lines::with_capacity(32)), notes: None }
     }
 }
 
 impl History {
     /// A history that goes on from `earlier`, numbered 1.. in order, with the notes kept so far.
     pub fn continuing(earlier: Vec<HistoryEvent>, notes: Vec<Note>) -> History {
-        History { earlier, events: Mutex::new(Vec::with_capacity(16)), notes: Some(Mutex::new(notes)) }
+        History { earlier, events: Mutex::new(Lines::with_capacity(16)), notes: Some(Mutex::new(notes)) }
     }
 
     /// A history that keeps notes for a redrive.
@@ -223,7 +251,7 @@ impl History {
             .unwrap_or_default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lines> {
         self.events.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -236,7 +264,7 @@ impl History {
         details_key: Option<&'static str>,
         details: Fields,
     ) -> Option<u64> {
-        self.push(Event { at: clamp_nanos(at), kind, previous, details_key, details }, true)
+        self.push(clamp_nanos(at), kind, previous, details_key, details, true)
     }
 
     /// Appends the execution's final event, past the quota if need be.
@@ -248,20 +276,33 @@ impl History {
         details_key: Option<&'static str>,
         details: Fields,
     ) {
-        self.push(Event { at: clamp_nanos(at), kind, previous, details_key, details }, false);
+        self.push(clamp_nanos(at), kind, previous, details_key, details, false);
     }
 
-    fn push(&self, event: Event, within_quota: bool) -> Option<u64> {
-        let mut events = self.lock();
-        if within_quota && self.earlier.len() + events.len() >= MAX_EVENTS {
+    fn push(
+        &self,
+        at: i64,
+        kind: &'static str,
+        previous: u64,
+        details_key: Option<&'static str>,
+        mut details: Fields,
+        within_quota: bool,
+    ) -> Option<u64> {
+        let mut lines = self.lock();
+        if within_quota && self.earlier.len() + lines.events.len() >= MAX_EVENTS {
             return None;
         }
-        events.push(event);
-        Some((self.earlier.len() + events.len()) as u64)
+        // At most 4 members an event and MAX_EVENTS events (a forced one past them): far below u32::MAX.
+        let first = lines.members.len() as u32;
+        let len = details.len;
+        let members = details.items[..usize::from(len)].iter_mut().map(|(name, d)| (*name, std::mem::take(d)));
+        lines.members.extend(members);
+        lines.events.push(Event { at, kind, previous, details_key, integration: details.integration, first, len });
+        Some((self.earlier.len() + lines.events.len()) as u64)
     }
 
     pub fn len(&self) -> usize {
-        self.earlier.len() + self.lock().len()
+        self.earlier.len() + self.lock().events.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -278,14 +319,14 @@ impl History {
         let earlier = self.earlier.len();
         let mut out: Vec<HistoryEvent> = self.earlier.iter().skip(start).take(count).cloned().collect();
         let left = count - out.len();
-        let events = self.lock();
+        let lines = self.lock();
         let from = start.saturating_sub(earlier);
-        out.extend(events.iter().enumerate().skip(from).take(left).map(|(i, e)| {
+        out.extend(lines.events.iter().enumerate().skip(from).take(left).map(|(i, e)| {
             let i = earlier + i;
             let mut details = Map::new();
             if let Some(key) = e.details_key {
                 let mut body = Map::new();
-                for (name, detail) in e.details.iter() {
+                for (name, detail) in shown_members(e.integration, lines.members(e)) {
                     match detail {
                         Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
                             body.insert(
@@ -352,12 +393,13 @@ impl History {
             .filter(|e| e.kind.ends_with("StateEntered"))
             .filter_map(|e| e.state_name().map(str::to_owned));
         let mut names: Vec<String> = earlier.collect();
-        let events = self.lock();
+        let lines = self.lock();
         names.extend(
-            events
+            lines
+                .events
                 .iter()
                 .filter(|e| e.kind.ends_with("StateEntered"))
-                .filter_map(|e| e.details.iter().find(|(name, _)| *name == "name").and_then(|(_, d)| d.text()))
+                .filter_map(|e| lines.members(e).iter().find(|(name, _)| *name == "name").and_then(|(_, d)| d.text()))
                 .map(str::to_owned),
         );
         names
