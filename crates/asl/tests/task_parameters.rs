@@ -102,3 +102,25 @@ fn a_function_name_that_is_not_a_string_is_refused() {
     assert!(execution.cause.unwrap_or_default().contains("need a FunctionName string"));
     assert!(calls.is_empty());
 }
+
+#[test]
+fn a_function_is_named_by_the_name_in_its_arn() {
+    use orderflow_asl::model::function_name;
+    for (given, name) in [
+        ("validate_data", "validate_data"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:validate_data", "validate_data"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:validate_data:$LATEST", "validate_data"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:validate_data:live:extra", "validate_data"),
+        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:f", "f"),
+        // Not a function's ARN: kept whole.
+        ("arn:aws:lambda:us-east-1:123456789012:function", "arn:aws:lambda:us-east-1:123456789012:function"),
+        ("arn:aws:lambda:us-east-1:123456789012:layer:l", "arn:aws:lambda:us-east-1:123456789012:layer:l"),
+        ("arn:aws:states:us-east-1:123456789012:function:f", "arn:aws:states:us-east-1:123456789012:function:f"),
+        ("arn:aws:lambda:é:1:function:ü", "ü"),
+        ("", ""),
+        (":::::::", ":::::::"),
+        ("arn:x:lambda:::function:", ""),
+    ] {
+        assert_eq!(function_name(given), name, "{given}");
+    }
+}

@@ -235,8 +235,10 @@ async fn confirm<S: OrderStore, N: Notifier, C: Clock>(
 /// A claim token unique to this invocation.
 fn claim_token(request_id: &str, now: OffsetDateTime) -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    // Asked once: each getpid is a system call.
+    static PROCESS: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{request_id}/{}/{}/{n}", std::process::id(), now.unix_timestamp_nanos())
+    format!("{request_id}/{}/{}/{n}", *PROCESS, now.unix_timestamp_nanos())
 }
 
 /// A rejection notice, for the company's own channel: never for an order the
