@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
-use smol_str::{SmolStr, SmolStrBuilder, StrExt};
+use smol_str::{SmolStr, StrExt};
 
 use crate::currency::Currency;
 use crate::error::{OrderError, Violation, ViolationCode};
@@ -329,28 +329,68 @@ fn email(value: &Value, at: Loc<'_>, v: &mut Violations) -> Option<Email> {
 pub fn parse_email(s: &str) -> Option<Email> {
     let s = s.trim();
     let (local, domain) = s.rsplit_once('@')?;
-    let local_ok = (1..=64).contains(&local.len())
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
-    let domain_ok = domain.len() <= 253
-        && domain.contains('.')
-        && domain.split('.').all(|l| {
-            (1..=63).contains(&l.len())
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    (local_ok && domain_ok && s.len() <= 254).then(|| {
-        let mut address = SmolStrBuilder::new();
-        address.push_str(local);
-        address.push('@');
-        // Checked above: the domain is ASCII.
-        domain.chars().for_each(|c| address.push(c.to_ascii_lowercase()));
-        Email(address.finish())
-    })
+    if !(s.len() <= 254 && local_part_ok(local) && domain_ok(domain)) {
+        return None;
+    }
+    // The domain lower-cased, on the stack: 254 bytes at most, all ASCII (checked above).
+    let mut address = [0u8; 254];
+    address[..local.len()].copy_from_slice(local.as_bytes());
+    address[local.len()] = b'@';
+    let lowered = &mut address[local.len() + 1..s.len()];
+    lowered.copy_from_slice(domain.as_bytes());
+    lowered.make_ascii_lowercase();
+    std::str::from_utf8(&address[..s.len()]).ok().map(|text| Email(SmolStr::new(text)))
+}
+
+/// What a dot-atom local part may hold besides letters and digits.
+const LOCAL_PART_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let symbols = b"!#$%&'*+/=?^_`{|}~.-";
+    let mut j = 0;
+    while j < symbols.len() {
+        table[symbols[j] as usize] = true;
+        j += 1;
+    }
+    table
+};
+
+/// 1 to 64 bytes of the dot-atom set, no dot first, last or twice in a row.
+fn local_part_ok(local: &str) -> bool {
+    let bytes = local.as_bytes();
+    (1..=64).contains(&bytes.len())
+        && bytes[0] != b'.'
+        && bytes[bytes.len() - 1] != b'.'
+        && bytes.iter().all(|&b| LOCAL_PART_BYTES[usize::from(b)])
+        && !bytes.windows(2).any(|pair| pair == b"..")
+}
+
+/// A DNS host name of 253 bytes at most with at least two labels, each 1 to
+/// 63 letters, digits and inner hyphens; the last (the TLD) two or more letters.
+fn domain_ok(domain: &str) -> bool {
+    if domain.len() > 253 || !domain.contains('.') {
+        return false;
+    }
+    let label_ok = |label: &[u8]| {
+        (1..=63).contains(&label.len())
+            && label[0] != b'-'
+            && label[label.len() - 1] != b'-'
+            && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let mut labels = domain.as_bytes().split(|&b| b == b'.').peekable();
+    while let Some(label) = labels.next() {
+        if !label_ok(label) {
+            return false;
+        }
+        if labels.peek().is_none() {
+            return label.len() >= 2 && label.iter().all(u8::is_ascii_alphabetic);
+        }
+    }
+    false
 }
 
 fn currency(value: &Value, v: &mut Violations) -> Option<Currency> {

@@ -150,3 +150,84 @@ fn amounts_at_the_edges_are_written_as_display_writes_them() {
         assert_eq!(String::from_utf8(json).unwrap(), format!("\"{amount}\""), "{amount:?}");
     }
 }
+
+/// The email rules as first written, one `str` method per rule: the
+/// reference the one-pass `parse_email` is held to.
+fn email_as_first_written(s: &str) -> Option<String> {
+    let s = s.trim();
+    let (local, domain) = s.rsplit_once('@')?;
+    let local_ok = (1..=64).contains(&local.len())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let domain_ok = domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    (local_ok && domain_ok && s.len() <= 254).then(|| {
+        let mut address = s.to_owned();
+        address[local.len() + 1..].make_ascii_lowercase();
+        address
+    })
+}
+
+fn parsed_email(s: &str) -> Option<String> {
+    orderflow_domain::validation::parse_email(s).map(|email| email.as_str().to_owned())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Nearly-addresses: the alphabets of each part, the separators doubled,
+    /// first and last, and lengths around every limit.
+    #[test]
+    fn emails_are_parsed_as_first_written(
+        space in prop_oneof![Just(""), Just(" "), Just("\t")],
+        local in prop_oneof!["[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~@ é-]{0,70}", "a{60,66}"],
+        domain in prop_oneof![
+            "[a-zA-Z0-9.-]{0,40}",
+            "([a-zA-Z0-9-]{1,8}\\.){1,4}[a-zA-Z0-9]{0,4}",
+            "([a-z]{60,64}\\.){3,4}[a-z]{2,3}",
+            "[A-Z0-9é._-]{0,12}",
+        ],
+    ) {
+        let address = format!("{space}{local}@{domain}{space}");
+        prop_assert_eq!(parsed_email(&address), email_as_first_written(&address), "{:?}", address);
+        prop_assert_eq!(parsed_email(&local), email_as_first_written(&local), "{:?}", local);
+    }
+}
+
+#[test]
+fn emails_at_the_edges_are_parsed_as_first_written() {
+    let long_local = "a".repeat(64);
+    let labels = ["b".repeat(63), "c".repeat(63), "d".repeat(63), "e".repeat(59)].join(".");
+    for address in [
+        "Ada@Example.COM".to_owned(),
+        "a@b.co".to_owned(),
+        "a@b.c".to_owned(),
+        "a@b.c0".to_owned(),
+        "a@-b.co".to_owned(),
+        "a@b-.co".to_owned(),
+        "a@b..co".to_owned(),
+        "a@.b.co".to_owned(),
+        "a@b.co.".to_owned(),
+        ".a@b.co".to_owned(),
+        "a.@b.co".to_owned(),
+        "a..b@b.co".to_owned(),
+        "a@b@c.co".to_owned(),
+        "@b.co".to_owned(),
+        format!("{long_local}@b.co"),
+        format!("{long_local}a@b.co"),
+        format!("{long_local}@{labels}.io"),
+        format!("a@{labels}.io"),
+        format!("a@{}.io", "f".repeat(64)),
+    ] {
+        assert_eq!(parsed_email(&address), email_as_first_written(&address), "{address}");
+    }
+}
