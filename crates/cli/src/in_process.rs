@@ -49,22 +49,22 @@ impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
         context.request_id = request_id(request);
         let span = orderflow_lambda::invocation_span(&context.request_id, None);
         let event = LambdaEvent::new(payload, context);
-        Box::pin(
-            async move {
-                match function {
-                    "validate_data" => answer(validate_data::handler(event).await),
-                    "process_order" => answer(process_order::handler(&self.store, &self.clock, event).await),
-                    "send_notification" => {
-                        answer(send_notification::handler(&self.store, &self.notifier, &self.clock, event).await)
-                    }
-                    other => Err(TaskFailure {
-                        error: "Lambda.ResourceNotFoundException".into(),
-                        cause: format!("Function not found: {other}"),
-                    }),
-                }
-            }
-            .instrument(span),
-        )
+        // Each function's future boxed alone: one future holding all three
+        // would be as large as the largest, and copied whole into its box.
+        match function {
+            "validate_data" => Box::pin(async move { answer(validate_data::handler(event).await) }.instrument(span)),
+            "process_order" => Box::pin(
+                async move { answer(process_order::handler(&self.store, &self.clock, event).await) }.instrument(span),
+            ),
+            "send_notification" => Box::pin(
+                async move { answer(send_notification::handler(&self.store, &self.notifier, &self.clock, event).await) }
+                    .instrument(span),
+            ),
+            other => Box::pin(std::future::ready(Err(TaskFailure {
+                error: "Lambda.ResourceNotFoundException".into(),
+                cause: format!("Function not found: {other}"),
+            }))),
+        }
     }
 }
 
