@@ -33,8 +33,7 @@ impl Payload {
     /// A value bounded from its strings' lengths, and counted exactly only
     /// when that bound passes the quota: then its size is exact.
     pub fn measured(value: Arc<Value>) -> Payload {
-        let bound = json_len_bound(&value);
-        let size = if bound > MAX_PAYLOAD_BYTES { json_len(&value) } else { bound };
+        let size = json_len_against(&value, MAX_PAYLOAD_BYTES);
         Payload { value, size }
     }
 
@@ -460,4 +459,4 @@ impl<'r, 'a> Scope<'r, 'a> {
 }
 
 /// The length of a value's compact JSON text, counted without writing it.
-pub use orderflow_json_len::{json_len, json_len_bound};
+pub use orderflow_json_len::{json_len, json_len_against};

@@ -52,10 +52,7 @@ impl RawOrder {
 /// over the limit.
 pub(crate) fn within_limit(value: &Value, what: &str) -> Result<(), OrderError> {
     // Bounded first: an input well under the limit has its strings' bytes unread.
-    if orderflow_json_len::json_len_bound(value) <= MAX_INPUT_BYTES {
-        return Ok(());
-    }
-    let size = json_size(value);
+    let size = orderflow_json_len::json_len_against(value, MAX_INPUT_BYTES);
     if size > MAX_INPUT_BYTES {
         return Err(OrderError::ValidationFailed(vec![Violation::new(
             "$",
@@ -104,9 +101,6 @@ impl std::fmt::Display for Loc<'_> {
         }
     }
 }
-
-/// The input's size as compact JSON, counted without writing it.
-pub use orderflow_json_len::json_len as json_size;
 
 fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
     const ROOT: Loc = Loc::Path("$");

@@ -18,6 +18,15 @@ pub fn json_len_bound(value: &Value) -> usize {
     walk(value, string_bound)
 }
 
+/// `value`'s JSON length as a quota needs it: an upper bound (`json_len_bound`)
+/// while that bound is within `limit`, else the exact length. So the result
+/// passes `limit` exactly when the length does, and is then exact for the
+/// error to tell; a value under the limit has its strings' bytes unread.
+pub fn json_len_against(value: &Value, limit: usize) -> usize {
+    let bound = json_len_bound(value);
+    if bound > limit { json_len(value) } else { bound }
+}
+
 /// The JSON length of `value` with each string (key or value) measured by
 /// `string`: one walk, compiled once per measure (each function is its own
 /// type, so the call is direct).
@@ -118,7 +127,16 @@ mod tests {
             json!({"a": [1, "\n", {"b": null}], "\u{0}": "é✓"}),
         ];
         for v in values {
-            assert!(super::json_len_bound(&v) >= json_len(&v), "{v}");
+            let len = json_len(&v);
+            assert!(super::json_len_bound(&v) >= len, "{v}");
+            for limit in [0, len.saturating_sub(1), len, len + 1, super::json_len_bound(&v)] {
+                let against = super::json_len_against(&v, limit);
+                assert!(against >= len, "{v} against {limit}");
+                assert_eq!(against > limit, len > limit, "{v} against {limit}");
+                if len > limit {
+                    assert_eq!(against, len, "{v} against {limit}: exact past the limit");
+                }
+            }
         }
         // All control characters: the bound is reached, exactly.
         let controls = json!("\u{1}".repeat(10));

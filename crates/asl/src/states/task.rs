@@ -14,7 +14,7 @@ use crate::error::{Failure, StatesError};
 use crate::executor::{TaskFailure, TokenSignal};
 use crate::history::{Detail, Fields};
 use crate::model::{Given, Resource, Selection, function_name};
-use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len, json_len_bound};
+use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len_against};
 use crate::states::wait::shown;
 use crate::template::Template;
 
@@ -286,10 +286,7 @@ pub(crate) async fn run(
             // What comes back from outside is bounded from its strings'
             // lengths, and counted exactly only when that bound passes the quota.
             let envelope_size = envelope.as_deref().map_or(0, envelope_len);
-            let mut size = json_len_bound(&output) + envelope_size;
-            if size > MAX_PAYLOAD_BYTES {
-                size = json_len(&output) + envelope_size;
-            }
+            let size = json_len_against(&output, MAX_PAYLOAD_BYTES.saturating_sub(envelope_size)) + envelope_size;
             if size > MAX_PAYLOAD_BYTES {
                 let f = scope.too_large(who);
                 emit(events.failed, failure_details(events, &f))?;
