@@ -1067,8 +1067,8 @@ fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, Definitio
 
 /// The function name in a Lambda ARN or a bare name: `arn:aws:lambda:r:a:function:NAME[:qualifier]` -> `NAME`.
 pub fn function_name(arn_or_name: &str) -> &str {
-    // The colons' places, found in one pass over the bytes (every task
-    // invocation passes here): the name is between the 6th and the 7th.
+    // The first seven colons, found in one pass over the bytes (every task
+    // invocation passes here). Each is ASCII, so slicing at them is safe.
     let mut colons = [0usize; 7];
     let mut found = 0;
     for (i, byte) in arn_or_name.bytes().enumerate() {
@@ -1080,17 +1080,12 @@ pub fn function_name(arn_or_name: &str) -> &str {
             }
         }
     }
-    let part = |n: usize| match n {
-        0 => arn_or_name.get(..colons[0]),
-        _ => arn_or_name.get(colons[n - 1] + 1..colons[n]),
-    };
-    let name = match found {
-        6 => arn_or_name.get(colons[5] + 1..),
-        7 => part(6),
-        _ => None,
-    };
-    match (part(0), part(2), part(5), name) {
-        (Some("arn"), Some("lambda"), Some("function"), Some(name)) if found >= 6 => name,
-        _ => arn_or_name,
+    if found < 6 {
+        return arn_or_name;
     }
+    let field = |n: usize| &arn_or_name[colons[n - 1] + 1..colons[n]];
+    let is_function = &arn_or_name[..colons[0]] == "arn" && field(2) == "lambda" && field(5) == "function";
+    // The name runs to the qualifier's colon, if there is one.
+    let end = if found == 7 { colons[6] } else { arn_or_name.len() };
+    if is_function { &arn_or_name[colons[5] + 1..end] } else { arn_or_name }
 }
