@@ -161,22 +161,18 @@ fn known_fields<'a, const N: usize>(
         }
     }
     if let Some(first) = first {
-        report_unknown_fields(obj.len(), first, count, at, allowed, v);
+        v.add(
+            at,
+            ViolationCode::UnknownField,
+            format!(
+                "has {count} unknown field(s), the first at position {} of {} in key order; expected only: {}",
+                first + 1,
+                obj.len(),
+                allowed.join(", ")
+            ),
+        );
     }
     found
-}
-
-fn report_unknown_fields(len: usize, first: usize, count: usize, at: Loc<'_>, allowed: &[&str], v: &mut Violations) {
-    v.add(
-        at,
-        ViolationCode::UnknownField,
-        format!(
-            "has {count} unknown field(s), the first at position {} of {} in key order; expected only: {}",
-            first + 1,
-            len,
-            allowed.join(", ")
-        ),
-    );
 }
 
 /// Characters that change how text displays without being seen: Unicode's
