@@ -43,7 +43,6 @@ pub const WORKLOADS: &[&str] = &["pass-intrinsics", "choice", "map-10", "map-100
 
 /// A JSONata workload and its JSONPath twin (the same workflow, the same output).
 pub const TWINS: &[(&str, &str)] = &[("jsonata-mix", "jsonpath-mix")];
-const SECONDS: f64 = 3.0;
 
 struct NoTasks;
 
@@ -55,12 +54,63 @@ impl Invoker for NoTasks {
     }
 }
 
+/// Rounds per workload. Each round is a fresh process of ours and one of the
+/// peer's, one after the other (which goes first alternates): on this kind of
+/// machine a process's speed is set at its start (its pages, its neighbours'
+/// load) and varies by a third from one process to the next, and the
+/// machine's speed drifts over minutes. A ratio of two processes timed side
+/// by side, taken over several such pairs, is what survives that.
+pub const ROUNDS: usize = 7;
+/// Seconds of timed executions per process, after its warm-up.
+pub const ROUND_SECONDS: f64 = 1.5;
+
+/// Rates of a workload over the rounds, in executions per second.
+#[derive(Clone, Debug, Default)]
+pub struct Rates(pub Vec<f64>);
+
+impl Rates {
+    pub fn median(&self) -> f64 {
+        median(&self.0)
+    }
+    pub fn range(&self) -> (f64, f64) {
+        let min = self.0.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self.0.iter().copied().fold(0.0, f64::max);
+        (min, max)
+    }
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 pub struct Row {
     pub name: String,
-    pub ours_per_second: f64,
+    pub ours: Rates,
     pub ours_allocations: f64,
-    pub peer_per_second: Option<f64>,
+    /// The peer's rate in the same rounds as ours, when it ran every round.
+    pub peer: Option<Rates>,
+    /// Whether every round's output of the peer was ours.
     pub same_output: Option<bool>,
+}
+
+impl Row {
+    /// The median over rounds of ours / the peer's, each round's two processes side by side.
+    pub fn ratio(&self) -> Option<f64> {
+        Some(median(&self.ratios()?))
+    }
+    fn ratio_range(&self) -> Option<(f64, f64)> {
+        Some(Rates(self.ratios()?).range())
+    }
+    fn ratios(&self) -> Option<Vec<f64>> {
+        let peer = self.peer.as_ref()?;
+        Some(self.ours.0.iter().zip(&peer.0).map(|(ours, peer)| ours / peer).collect())
+    }
 }
 
 async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Arc<Value>) -> Arc<Value> {
@@ -90,28 +140,38 @@ pub async fn per_second(machine: &StateMachine, input: &Arc<Value>, seconds: f64
     runs as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Executions per second over about `SECONDS`, and allocations per execution.
-async fn time_ours(machine: &StateMachine, input: &Arc<Value>) -> (f64, f64, Arc<Value>) {
-    let clock = VirtualClock::default();
-    let mut output = Arc::default();
-    for _ in 0..50 {
-        output = execute(machine, &clock, input).await;
-    }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let start = Instant::now();
-    let mut runs = 0u64;
-    while start.elapsed() < Duration::from_secs_f64(SECONDS) {
-        execute(machine, &clock, input).await;
-        runs += 1;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
-    (runs as f64 / elapsed, allocations, output)
+/// What one round's process reports, ours or the peer's: executions in
+/// `seconds` after the warm-up, and the last output.
+struct Round {
+    per_second: f64,
+    allocations: Option<f64>,
+    output: Option<Value>,
 }
 
-fn time_peer(root: &Path, workload: &Path) -> Option<(f64, Value)> {
+fn parse_round(stdout: &[u8]) -> Option<Round> {
+    let report: Value = serde_json::from_slice(stdout).ok()?;
+    Some(Round {
+        per_second: report["executions"].as_f64()? / report["seconds"].as_f64()?,
+        allocations: report["allocations"].as_f64(),
+        output: report.get("output").cloned(),
+    })
+}
+
+/// One round of ours, in a fresh process of this bench (`--round`).
+fn round_of_ours(workload: &str) -> Round {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let result = Command::new(exe)
+        .args(["--round", workload, &ROUND_SECONDS.to_string()])
+        .output()
+        .expect("the bench runs itself");
+    assert!(result.status.success(), "a round of {workload} failed: {}", String::from_utf8_lossy(&result.stderr));
+    parse_round(&result.stdout).expect("a round's report")
+}
+
+/// One round of aws-local-stepfunctions, in a fresh Node process.
+fn round_of_peer(root: &Path, workload: &Path) -> Option<Round> {
     let script = root.join("tools/bench-node/run.mjs");
-    let result = Command::new("node").arg(&script).arg(workload).arg(SECONDS.to_string()).output().ok()?;
+    let result = Command::new("node").arg(&script).arg(workload).arg(ROUND_SECONDS.to_string()).output().ok()?;
     if !result.status.success() {
         eprintln!(
             "aws-local-stepfunctions failed on {}: {}",
@@ -120,16 +180,79 @@ fn time_peer(root: &Path, workload: &Path) -> Option<(f64, Value)> {
         );
         return None;
     }
-    let report: Value = serde_json::from_slice(&result.stdout).ok()?;
-    let per_second = report["executions"].as_f64()? / report["seconds"].as_f64()?;
-    Some((per_second, report["output"].clone()))
+    parse_round(&result.stdout)
+}
+
+/// The body of one `--round` process: `workload` (`order` or a file of
+/// crates/bench/workloads) after a warm-up of 50 runs (200 of the order
+/// workflow) or 1 s, whichever ends first, then for `seconds`; its report as
+/// one JSON line on stdout.
+pub fn round(root: &Path, workload: &str, seconds: f64) {
+    let root = root.to_owned();
+    let workload = workload.to_owned();
+    let report = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+        runtime.block_on(async move {
+            let warm_up = Duration::from_secs(1);
+            if workload == "order" {
+                let machine = state_machine();
+                let ports = memory_ports();
+                let clock = VirtualClock::default();
+                let start = Instant::now();
+                let mut n = 0;
+                while n < 200 && start.elapsed() < warm_up {
+                    run_workflow(&machine, &ports, &clock, n).await;
+                    n += 1;
+                }
+                let before = ALLOCATIONS.load(Ordering::Relaxed);
+                let start = Instant::now();
+                let mut runs = 0usize;
+                while start.elapsed() < Duration::from_secs_f64(seconds) {
+                    let execution = run_workflow(&machine, &ports, &clock, 1_000_000 + runs).await;
+                    assert_eq!(execution.status, ExecutionStatus::Succeeded);
+                    runs += 1;
+                }
+                let elapsed = start.elapsed().as_secs_f64();
+                let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
+                json!({"executions": runs, "seconds": elapsed, "allocations": allocations})
+            } else {
+                let path = root.join(format!("crates/bench/workloads/{workload}.json"));
+                let workload: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
+                let machine = parse(&workload["definition"]).expect("the workload loads");
+                let input = Arc::new(workload["input"].clone());
+                let clock = VirtualClock::default();
+                let start = Instant::now();
+                let mut n = 0;
+                while n < 50 && start.elapsed() < warm_up {
+                    execute(&machine, &clock, &input).await;
+                    n += 1;
+                }
+                let before = ALLOCATIONS.load(Ordering::Relaxed);
+                let start = Instant::now();
+                let mut runs = 0u64;
+                let mut output = Arc::default();
+                while start.elapsed() < Duration::from_secs_f64(seconds) {
+                    output = execute(&machine, &clock, &input).await;
+                    runs += 1;
+                }
+                let elapsed = start.elapsed().as_secs_f64();
+                let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
+                json!({"executions": runs, "seconds": elapsed, "allocations": allocations, "output": output})
+            }
+        })
+    })
+    .join()
+    .expect("the round");
+    println!("{report}");
 }
 
 pub struct Section {
     pub rows: Vec<Row>,
     /// Each JSONata workload's row, then its JSONPath twin's, and whether their outputs are the same.
     pub twins: Vec<(Row, Row, bool)>,
-    pub workflow_per_second: f64,
+    /// The in-process order workflow's rate in each round.
+    pub workflow: Rates,
     pub workflow_allocations: f64,
     /// Allocations per state in a chain of 100 and of 1,000 Pass states.
     pub per_state: (f64, f64),
@@ -209,54 +332,67 @@ fn profile_workflow_here(seconds: f64) {
     });
 }
 
-/// One workload timed here and by aws-local-stepfunctions; with our output.
-async fn workload_row(root: &Path, name: &str) -> (Row, Arc<Value>) {
+/// One workload over the rounds, ours and (when `peer`) aws-local-stepfunctions
+/// side by side in each; with our output.
+fn workload_row(root: &Path, name: &str, peer: bool) -> (Row, Value) {
     let path = root.join(format!("crates/bench/workloads/{name}.json"));
-    let workload: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
-    let machine = parse(&workload["definition"]).expect("the workload loads");
-    eprintln!("executor: {name} (orderflow-asl, then aws-local-stepfunctions)...");
-    let input = Arc::new(workload["input"].clone());
-    let (ours_per_second, ours_allocations, ours_output) = time_ours(&machine, &input).await;
-    let peer = time_peer(root, &path);
+    eprintln!("executor: {name}, {ROUNDS} rounds of orderflow-asl and aws-local-stepfunctions...");
+    let (mut ours, mut peers, mut allocations) = (Vec::new(), Vec::new(), Vec::new());
+    let mut ours_output = None;
+    let mut same_output = true;
+    let mut peer_ran = peer;
+    for round in 0..ROUNDS {
+        // Which goes first alternates, so neither always follows the other.
+        let (mine, theirs) = if round % 2 == 0 {
+            let mine = round_of_ours(name);
+            (mine, peer_ran.then(|| round_of_peer(root, &path)).flatten())
+        } else {
+            let theirs = peer_ran.then(|| round_of_peer(root, &path)).flatten();
+            (round_of_ours(name), theirs)
+        };
+        let output = mine.output.expect("our round reports its output");
+        match theirs {
+            Some(theirs) => {
+                same_output &= theirs.output.as_ref() == Some(&output);
+                peers.push(theirs.per_second);
+            }
+            None => peer_ran = false,
+        }
+        assert!(ours_output.as_ref().is_none_or(|o| *o == output), "{name}: our output changed between rounds");
+        ours_output = Some(output);
+        ours.push(mine.per_second);
+        allocations.push(mine.allocations.expect("our round counts allocations"));
+    }
     let row = Row {
         name: name.to_owned(),
-        ours_per_second,
-        ours_allocations,
-        peer_per_second: peer.as_ref().map(|(p, _)| *p),
-        same_output: peer.as_ref().map(|(_, output)| *output == *ours_output),
+        ours: Rates(ours),
+        ours_allocations: median(&allocations),
+        peer: peer_ran.then_some(Rates(peers)),
+        same_output: peer_ran.then_some(same_output),
     };
-    (row, ours_output)
+    (row, ours_output.unwrap_or_default())
 }
 
 async fn run(root: &Path) -> Section {
     let mut rows = Vec::new();
     for name in WORKLOADS {
-        rows.push(workload_row(root, name).await.0);
+        rows.push(workload_row(root, name, true).0);
     }
     let mut twins = Vec::new();
     for (jsonata, jsonpath) in TWINS {
-        let (jsonata_row, jsonata_output) = workload_row(root, jsonata).await;
-        let (jsonpath_row, jsonpath_output) = workload_row(root, jsonpath).await;
+        // aws-local-stepfunctions has no JSONata: the JSONata twin is ours alone.
+        let (jsonata_row, jsonata_output) = workload_row(root, jsonata, false);
+        let (jsonpath_row, jsonpath_output) = workload_row(root, jsonpath, true);
         twins.push((jsonata_row, jsonpath_row, jsonata_output == jsonpath_output));
     }
 
-    eprintln!("executor: the in-process order workflow...");
-    let machine = state_machine();
-    let ports = memory_ports();
-    let clock = VirtualClock::default();
-    for n in 0..200 {
-        run_workflow(&machine, &ports, &clock, n).await;
+    eprintln!("executor: the in-process order workflow, {ROUNDS} rounds...");
+    let (mut workflow, mut allocations) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let round = round_of_ours("order");
+        workflow.push(round.per_second);
+        allocations.push(round.allocations.expect("our round counts allocations"));
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let start = Instant::now();
-    let mut runs = 0usize;
-    while start.elapsed() < Duration::from_secs_f64(SECONDS) {
-        let execution = run_workflow(&machine, &ports, &clock, 1_000_000 + runs).await;
-        assert_eq!(execution.status, ExecutionStatus::Succeeded);
-        runs += 1;
-    }
-    let workflow_per_second = runs as f64 / start.elapsed().as_secs_f64();
-    let workflow_allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
 
     let clock = VirtualClock::default();
     let input = Arc::new(json!({"carried": {"order_id": "ORD-1", "lines": [1, 2, 3]}}));
@@ -268,22 +404,29 @@ async fn run(root: &Path) -> Section {
         execute(&machine, &clock, &input).await;
         per_state.push((ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / states as f64);
     }
-    Section { rows, twins, workflow_per_second, workflow_allocations, per_state: (per_state[0], per_state[1]) }
+    Section {
+        rows,
+        twins,
+        workflow: Rates(workflow),
+        workflow_allocations: median(&allocations),
+        per_state: (per_state[0], per_state[1]),
+    }
 }
 
 impl Section {
     pub fn table(&self) -> String {
         let mut out = String::from(
-            "| workload | orderflow-asl | aws-local-stepfunctions 3.0.0 | ratio | same output | allocations per execution |\n|---|---:|---:|---:|:---:|---:|\n",
+            "| workload | orderflow-asl | aws-local-stepfunctions 3.0.0 | ratio | ratio, lowest and highest round | same output | allocations per execution |\n|---|---:|---:|---:|---:|:---:|---:|\n",
         );
         let twins = self.twins.iter().flat_map(|(a, b, _)| [a, b]);
         for r in self.rows.iter().chain(twins) {
             out.push_str(&format!(
-                "| {} | {:.0}/s | {} | {} | {} | {:.0} |\n",
+                "| {} | {:.0}/s | {} | {} | {} | {} | {:.0} |\n",
                 r.name,
-                r.ours_per_second,
-                r.peer_per_second.map_or("n/a".to_owned(), |p| format!("{p:.0}/s")),
-                r.peer_per_second.map_or("n/a".to_owned(), |p| format!("{:.1}x", r.ours_per_second / p)),
+                r.ours.median(),
+                r.peer.as_ref().map_or("n/a".to_owned(), |p| format!("{:.0}/s", p.median())),
+                r.ratio().map_or("n/a".to_owned(), |ratio| format!("{ratio:.1}x")),
+                r.ratio_range().map_or("n/a".to_owned(), |(low, high)| format!("{low:.1}x to {high:.1}x")),
                 r.same_output.map_or("n/a", |same| if same { "yes" } else { "NO" }),
                 r.ours_allocations,
             ));
@@ -295,14 +438,12 @@ impl Section {
     pub fn budgets(&self) -> Vec<(bool, String)> {
         let mut out = Vec::new();
         for r in &self.rows {
-            match r.peer_per_second {
-                Some(p) => out.push((
-                    r.ours_per_second >= 20.0 * p && r.same_output == Some(true),
+            match r.ratio() {
+                Some(ratio) => out.push((
+                    ratio >= 20.0 && r.same_output == Some(true),
                     format!(
-                        "executor {}: {:.0}/s >= 20 x aws-local-stepfunctions {p:.0}/s = {:.0}/s, same output",
+                        "executor {}: orderflow-asl / aws-local-stepfunctions, median over {ROUNDS} rounds, {ratio:.1}x >= 20x, same output",
                         r.name,
-                        r.ours_per_second,
-                        20.0 * p
                     ),
                 )),
                 None => out.push((false, format!("executor {}: aws-local-stepfunctions did not run", r.name))),
@@ -310,20 +451,23 @@ impl Section {
         }
         for (jsonata, jsonpath, same) in &self.twins {
             out.push((
-                jsonata.ours_per_second * 3.0 >= jsonpath.ours_per_second && *same,
+                jsonata.ours.median() * 3.0 >= jsonpath.ours.median() && *same,
                 format!(
                     "JSONata {}: {:.0}/s >= its JSONPath twin {} {:.0}/s / 3 = {:.0}/s, same output",
                     jsonata.name,
-                    jsonata.ours_per_second,
+                    jsonata.ours.median(),
                     jsonpath.name,
-                    jsonpath.ours_per_second,
-                    jsonpath.ours_per_second / 3.0
+                    jsonpath.ours.median(),
+                    jsonpath.ours.median() / 3.0
                 ),
             ));
         }
         out.push((
-            self.workflow_per_second >= 30_000.0,
-            format!("in-process order workflow {:.0} executions/s >= 30000", self.workflow_per_second),
+            self.workflow.median() >= 30_000.0,
+            format!(
+                "in-process order workflow: median over {ROUNDS} rounds {:.0} executions/s >= 30000",
+                self.workflow.median()
+            ),
         ));
         let (hundred, thousand) = self.per_state;
         out.push((

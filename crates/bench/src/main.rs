@@ -12,6 +12,7 @@
 //!
 //! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH] [--executor-only | --serve-only]
 //!        orderflow-bench --profile order|WORKLOAD SECONDS
+//!        orderflow-bench --round order|WORKLOAD SECONDS   (one round of the executor section: a JSON line)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -141,15 +142,24 @@ fn executor_report(section: &executor_section::Section) -> (String, Vec<String>)
         "## The executor\n\n\
          orderflow-asl (release build, one thread, a single-threaded tokio runtime, virtual clock) and \
          aws-local-stepfunctions 3.0.0 (pinned in `tools/bench-node`, on {}) run the same definitions and inputs \
-         (`crates/bench/workloads/*.json`), one execution after another for 3 s each after 50 warm-up runs; \
-         \"same output\" compares the two executions' outputs. Allocations are counted by the bench's global \
-         allocator.\n\n{}\n\
-         In-process order workflow (the real state machine, the handlers on in-memory ports): {:.0} executions/s, \
-         {:.0} allocations per execution.\n\n\
+         (`crates/bench/workloads/*.json`), one execution after another. Each workload runs in {} rounds; a round \
+         is a fresh process of each, one after the other (which goes first alternates), timed for {} s after a \
+         warm-up of 50 runs or 1 s, whichever ends first. The rates shown are the medians over the rounds; the \
+         ratio is the median of the rounds' ratios, with the lowest and the highest beside it. Rounds, not one long \
+         run: on this machine a process's speed is set when it starts and varies by up to a third from one \
+         process to the next, and the machine's speed drifts over minutes. \"Same output\" compares the two \
+         executions' outputs in every round. Allocations are counted by the bench's global allocator.\n\n{}\n\
+         In-process order workflow (the real state machine, the handlers on in-memory ports), {} rounds as above: \
+         median {:.0} executions/s (lowest round {:.0}/s, highest {:.0}/s), {:.0} allocations per execution.\n\n\
          Allocations per state, a chain of Pass states with Parameters: {:.1} over 100 states, {:.1} over 1,000.\n",
         node_version(),
+        executor_section::ROUNDS,
+        executor_section::ROUND_SECONDS,
         section.table(),
-        section.workflow_per_second,
+        executor_section::ROUNDS,
+        section.workflow.median(),
+        section.workflow.range().0,
+        section.workflow.range().1,
         section.workflow_allocations,
         section.per_state.0,
         section.per_state.1,
@@ -226,6 +236,13 @@ async fn main() {
                 let workload = args.next().expect("--profile WORKLOAD SECONDS");
                 let seconds: f64 = args.next().and_then(|v| v.parse().ok()).expect("--profile WORKLOAD SECONDS");
                 executor_section::profile(&workspace_root(), &workload, seconds);
+                return;
+            }
+            "--round" => {
+                // One round of the executor section, in this fresh process.
+                let workload = args.next().expect("--round WORKLOAD SECONDS");
+                let seconds: f64 = args.next().and_then(|v| v.parse().ok()).expect("--round WORKLOAD SECONDS");
+                executor_section::round(&workspace_root(), &workload, seconds);
                 return;
             }
             "--serve-only" => {
