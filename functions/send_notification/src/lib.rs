@@ -237,8 +237,17 @@ fn claim_token(request_id: &str, now: OffsetDateTime) -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     // Asked once: each getpid is a system call.
     static PROCESS: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
+    use std::fmt::Write;
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{request_id}/{}/{}/{n}", *PROCESS, now.unix_timestamp_nanos())
+    let nanos = now.unix_timestamp_nanos();
+    let mut token = String::with_capacity(request_id.len() + 48);
+    // An i64 is written without 128-bit divisions, which are library calls;
+    // i64 nanoseconds reach the year 2262.
+    let _ = match i64::try_from(nanos) {
+        Ok(nanos) => write!(token, "{request_id}/{}/{nanos}/{n}", *PROCESS),
+        Err(_) => write!(token, "{request_id}/{}/{nanos}/{n}", *PROCESS),
+    };
+    token
 }
 
 /// A rejection notice, for the company's own channel: never for an order the
@@ -283,4 +292,19 @@ async fn reject<S: OrderStore, N: Notifier, C: Clock>(
     let message_id = deadline.bound("SNS", "Publish", notifier.publish(&notice)).await?;
     tracing::info!(%message_id, error = %rejection.error, reasons = rejection.reasons.len(), "rejection notice published");
     Ok(rejected(rejection, Some(message_id), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn a_claim_token_shows_the_request_the_process_the_time_and_a_count() {
+        for now in [datetime!(2026-12-03 12:00:00.123456789 UTC), datetime!(1969-12-31 23:59:59.5 UTC)] {
+            let (a, b) = (super::claim_token("req-1", now), super::claim_token("req-1", now));
+            let parts: Vec<&str> = a.split('/').collect();
+            assert_eq!(parts[..3], ["req-1", &std::process::id().to_string(), &now.unix_timestamp_nanos().to_string()]);
+            assert_ne!(a, b, "two invocations never share a token");
+        }
+    }
 }
