@@ -110,8 +110,10 @@ pub(crate) enum ParserNumber {
     F64(f64),
     U64(u64),
     I64(i64),
+    // orderflow patch: the text of a number that is neither a u64 nor an
+    // i64, built inline (see src/number.rs).
     #[cfg(feature = "arbitrary_precision")]
-    String(String),
+    String(smol_str::SmolStr),
 }
 
 impl ParserNumber {
@@ -124,7 +126,7 @@ impl ParserNumber {
             ParserNumber::U64(x) => visitor.visit_u64(x),
             ParserNumber::I64(x) => visitor.visit_i64(x),
             #[cfg(feature = "arbitrary_precision")]
-            ParserNumber::String(x) => visitor.visit_map(NumberDeserializer { number: x.into() }),
+            ParserNumber::String(x) => visitor.visit_map(NumberDeserializer { number: Some(String::from(x.as_str())) }),
         }
     }
 
@@ -936,25 +938,26 @@ impl<'de, R: Read<'de>> Deserializer<R> {
 
     #[cfg(feature = "arbitrary_precision")]
     fn parse_any_number(&mut self, positive: bool) -> Result<ParserNumber> {
-        let mut buf = String::with_capacity(16);
+        // orderflow patch: the text is built inline (up to 23 bytes), not in a String.
+        let mut buf = smol_str::SmolStrBuilder::new();
         if !positive {
             buf.push('-');
         }
         tri!(self.scan_integer(&mut buf));
         if positive {
-            if let Ok(unsigned) = buf.parse() {
+            if let Ok(unsigned) = buf.as_str().parse() {
                 return Ok(ParserNumber::U64(unsigned));
             }
-        } else if buf != "-0" {
-            if let Ok(signed) = buf.parse() {
+        } else if buf.as_str() != "-0" {
+            if let Ok(signed) = buf.as_str().parse() {
                 return Ok(ParserNumber::I64(signed));
             }
         }
-        Ok(ParserNumber::String(buf))
+        Ok(ParserNumber::String(buf.finish()))
     }
 
     #[cfg(feature = "arbitrary_precision")]
-    fn scan_or_eof(&mut self, buf: &mut String) -> Result<u8> {
+    fn scan_or_eof(&mut self, buf: &mut smol_str::SmolStrBuilder) -> Result<u8> {
         match tri!(self.next_char()) {
             Some(b) => {
                 buf.push(b as char);
@@ -965,7 +968,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 
     #[cfg(feature = "arbitrary_precision")]
-    fn scan_integer(&mut self, buf: &mut String) -> Result<()> {
+    fn scan_integer(&mut self, buf: &mut smol_str::SmolStrBuilder) -> Result<()> {
         match tri!(self.scan_or_eof(buf)) {
             b'0' => {
                 // There can be only one leading '0'.
@@ -990,7 +993,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 
     #[cfg(feature = "arbitrary_precision")]
-    fn scan_number(&mut self, buf: &mut String) -> Result<()> {
+    fn scan_number(&mut self, buf: &mut smol_str::SmolStrBuilder) -> Result<()> {
         match tri!(self.peek_or_null()) {
             b'.' => self.scan_decimal(buf),
             b'e' | b'E' => self.scan_exponent(buf),
@@ -999,7 +1002,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 
     #[cfg(feature = "arbitrary_precision")]
-    fn scan_decimal(&mut self, buf: &mut String) -> Result<()> {
+    fn scan_decimal(&mut self, buf: &mut smol_str::SmolStrBuilder) -> Result<()> {
         self.eat_char();
         buf.push('.');
 
@@ -1024,7 +1027,7 @@ impl<'de, R: Read<'de>> Deserializer<R> {
     }
 
     #[cfg(feature = "arbitrary_precision")]
-    fn scan_exponent(&mut self, buf: &mut String) -> Result<()> {
+    fn scan_exponent(&mut self, buf: &mut smol_str::SmolStrBuilder) -> Result<()> {
         self.eat_char();
         buf.push('e');
 

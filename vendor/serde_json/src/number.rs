@@ -733,7 +733,7 @@ impl From<ParserNumber> for Number {
                 }
             }
             #[cfg(feature = "arbitrary_precision")]
-            ParserNumber::String(s) => N::from(s),
+            ParserNumber::String(s) => s,
         };
         Number { n }
     }
