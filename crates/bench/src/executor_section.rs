@@ -183,67 +183,90 @@ fn round_of_peer(root: &Path, workload: &Path) -> Option<Round> {
     parse_round(&result.stdout)
 }
 
-/// The body of one `--round` process: `workload` (`order` or a file of
-/// crates/bench/workloads) after a warm-up of 50 runs (200 of the order
-/// workflow) or 1 s, whichever ends first, then for `seconds`; its report as
-/// one JSON line on stdout.
-pub fn round(root: &Path, workload: &str, seconds: f64) {
+/// What one timed loop measured.
+struct Timed {
+    runs: u64,
+    seconds: f64,
+    allocations: f64,
+    /// The last output (the pure-ASL workloads only).
+    output: Option<Arc<Value>>,
+}
+
+/// Runs `workload` (`order` or a file of crates/bench/workloads) one execution
+/// after another on a thread of its own with a single-threaded runtime: a
+/// warm-up of `warm_up_runs` or 1 s, whichever ends first, then `seconds` timed.
+fn timed(root: &Path, workload: &str, warm_up_runs: u64, seconds: f64) -> Timed {
     let root = root.to_owned();
     let workload = workload.to_owned();
-    let report = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
         runtime.block_on(async move {
-            let warm_up = Duration::from_secs(1);
+            let clock = VirtualClock::default();
             if workload == "order" {
-                let machine = state_machine();
-                let ports = memory_ports();
-                let clock = VirtualClock::default();
-                let start = Instant::now();
-                let mut n = 0;
-                while n < 200 && start.elapsed() < warm_up {
-                    run_workflow(&machine, &ports, &clock, n).await;
+                let (machine, ports) = (state_machine(), memory_ports());
+                // Each execution stores a new order, under its own id.
+                let mut n = 0usize;
+                timed_loop(warm_up_runs, seconds, || {
                     n += 1;
-                }
-                let before = ALLOCATIONS.load(Ordering::Relaxed);
-                let start = Instant::now();
-                let mut runs = 0usize;
-                while start.elapsed() < Duration::from_secs_f64(seconds) {
-                    let execution = run_workflow(&machine, &ports, &clock, 1_000_000 + runs).await;
-                    assert_eq!(execution.status, ExecutionStatus::Succeeded);
-                    runs += 1;
-                }
-                let elapsed = start.elapsed().as_secs_f64();
-                let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
-                json!({"executions": runs, "seconds": elapsed, "allocations": allocations})
+                    let execution = run_workflow(&machine, &ports, &clock, n);
+                    async move {
+                        assert_eq!(execution.await.status, ExecutionStatus::Succeeded);
+                        None
+                    }
+                })
+                .await
             } else {
                 let path = root.join(format!("crates/bench/workloads/{workload}.json"));
                 let workload: Value =
                     serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
                 let machine = parse(&workload["definition"]).expect("the workload loads");
                 let input = Arc::new(workload["input"].clone());
-                let clock = VirtualClock::default();
-                let start = Instant::now();
-                let mut n = 0;
-                while n < 50 && start.elapsed() < warm_up {
-                    execute(&machine, &clock, &input).await;
-                    n += 1;
-                }
-                let before = ALLOCATIONS.load(Ordering::Relaxed);
-                let start = Instant::now();
-                let mut runs = 0u64;
-                let mut output = Arc::default();
-                while start.elapsed() < Duration::from_secs_f64(seconds) {
-                    output = execute(&machine, &clock, &input).await;
-                    runs += 1;
-                }
-                let elapsed = start.elapsed().as_secs_f64();
-                let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
-                json!({"executions": runs, "seconds": elapsed, "allocations": allocations, "output": output})
+                timed_loop(warm_up_runs, seconds, || {
+                    let output = execute(&machine, &clock, &input);
+                    async move { Some(output.await) }
+                })
+                .await
             }
         })
     })
     .join()
-    .expect("the round");
+    .expect("the timed loop")
+}
+
+async fn timed_loop<F: std::future::Future<Output = Option<Arc<Value>>>>(
+    warm_up_runs: u64,
+    seconds: f64,
+    mut one: impl FnMut() -> F,
+) -> Timed {
+    let warm_up = Instant::now();
+    let mut n = 0;
+    while n < warm_up_runs && warm_up.elapsed() < Duration::from_secs(1) {
+        one().await;
+        n += 1;
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let start = Instant::now();
+    let (mut runs, mut output) = (0u64, None);
+    while start.elapsed() < Duration::from_secs_f64(seconds) {
+        output = one().await;
+        runs += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    // The count does not vary with the machine's load, as the rate does.
+    let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
+    Timed { runs, seconds, allocations, output }
+}
+
+/// The body of one `--round` process: `workload` after a warm-up of 50 runs
+/// (200 of the order workflow) or 1 s, whichever ends first, then for
+/// `seconds`; its report as one JSON line on stdout.
+pub fn round(root: &Path, workload: &str, seconds: f64) {
+    let warm_up_runs = if workload == "order" { 200 } else { 50 };
+    let t = timed(root, workload, warm_up_runs, seconds);
+    let mut report = json!({"executions": t.runs, "seconds": t.seconds, "allocations": t.allocations});
+    if let Some(output) = t.output {
+        report["output"] = Value::clone(&output);
+    }
     println!("{report}");
 }
 
@@ -284,52 +307,11 @@ pub fn run_on_one_thread(root: &Path) -> Section {
 }
 
 /// One workload alone (`order` for the order workflow, else a file of
-/// crates/bench/workloads), one execution after another, for `seconds`: for
-/// a profiler to watch.
+/// crates/bench/workloads), one execution after another, for `seconds`
+/// without a warm-up: for a profiler to watch.
 pub fn profile(root: &Path, workload: &str, seconds: f64) {
-    if workload == "order" {
-        std::thread::spawn(move || profile_workflow_here(seconds)).join().expect("the workflow loop");
-        return;
-    }
-    let path = root.join(format!("crates/bench/workloads/{workload}.json"));
-    let workload: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-        runtime.block_on(async {
-            let machine = parse(&workload["definition"]).expect("the workload loads");
-            let input = Arc::new(workload["input"].clone());
-            let clock = VirtualClock::default();
-            let start = Instant::now();
-            let mut runs = 0u64;
-            while start.elapsed() < Duration::from_secs_f64(seconds) {
-                execute(&machine, &clock, &input).await;
-                runs += 1;
-            }
-            println!("{:.0} executions/s", runs as f64 / start.elapsed().as_secs_f64());
-        })
-    })
-    .join()
-    .expect("the workload loop");
-}
-
-fn profile_workflow_here(seconds: f64) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-    runtime.block_on(async {
-        let machine = state_machine();
-        let ports = memory_ports();
-        let clock = VirtualClock::default();
-        let start = Instant::now();
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
-        let mut runs = 0;
-        while start.elapsed() < Duration::from_secs_f64(seconds) {
-            run_workflow(&machine, &ports, &clock, runs).await;
-            runs += 1;
-        }
-        let per_second = runs as f64 / start.elapsed().as_secs_f64();
-        // The count does not vary with the machine's load, as the rate does.
-        let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
-        println!("{per_second:.0} executions/s, {allocations:.0} allocations per execution");
-    });
+    let t = timed(root, workload, 0, seconds);
+    println!("{:.0} executions/s, {:.0} allocations per execution", t.runs as f64 / t.seconds, t.allocations);
 }
 
 /// One workload over the rounds, ours and (when `peer`) aws-local-stepfunctions
