@@ -144,7 +144,7 @@ fn executor_report(section: &executor_section::Section) -> (String, Vec<String>)
          aws-local-stepfunctions 3.0.0 (pinned in `tools/bench-node`, on {}) run the same definitions and inputs \
          (`crates/bench/workloads/*.json`), one execution after another. Each workload runs in {} rounds; a round \
          is a fresh process of each, one after the other (which goes first alternates), timed for {} s after a \
-         warm-up of 50 runs or 1 s, whichever ends first. The rates shown are the medians over the rounds; the \
+         warm-up of 50 runs (200 of the order workflow) or 1 s, whichever ends first. The rates shown are the medians over the rounds; the \
          ratio is the median of the rounds' ratios, with the lowest and the highest beside it. Rounds, not one long \
          run: on this machine a process's speed is set when it starts and varies by up to a third from one \
          process to the next, and the machine's speed drifts over minutes. \"Same output\" compares the two \
