@@ -125,21 +125,6 @@ async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Arc<Value
     execution.output.unwrap_or_default()
 }
 
-/// Executions per second of `machine` on `input`, one after another for `seconds` after 50 warm-up runs.
-pub async fn per_second(machine: &StateMachine, input: &Arc<Value>, seconds: f64) -> f64 {
-    let clock = VirtualClock::default();
-    for _ in 0..50 {
-        execute(machine, &clock, input).await;
-    }
-    let start = Instant::now();
-    let mut runs = 0u64;
-    while start.elapsed() < Duration::from_secs_f64(seconds) {
-        execute(machine, &clock, input).await;
-        runs += 1;
-    }
-    runs as f64 / start.elapsed().as_secs_f64()
-}
-
 /// What one round's process reports, ours or the peer's: executions in
 /// `seconds` after the warm-up, and the last output.
 struct Round {
@@ -184,7 +169,7 @@ fn round_of_peer(root: &Path, workload: &Path) -> Option<Round> {
 }
 
 /// What one timed loop measured.
-struct Timed {
+pub(crate) struct Timed {
     runs: u64,
     seconds: f64,
     allocations: f64,
@@ -192,10 +177,16 @@ struct Timed {
     output: Option<Arc<Value>>,
 }
 
+impl Timed {
+    pub(crate) fn per_second(&self) -> f64 {
+        self.runs as f64 / self.seconds
+    }
+}
+
 /// Runs `workload` (`order` or a file of crates/bench/workloads) one execution
 /// after another on a thread of its own with a single-threaded runtime: a
 /// warm-up of `warm_up_runs` or 1 s, whichever ends first, then `seconds` timed.
-fn timed(root: &Path, workload: &str, warm_up_runs: u64, seconds: f64) -> Timed {
+pub(crate) fn timed(root: &Path, workload: &str, warm_up_runs: u64, seconds: f64) -> Timed {
     let root = root.to_owned();
     let workload = workload.to_owned();
     std::thread::spawn(move || {
@@ -311,7 +302,7 @@ pub fn run_on_one_thread(root: &Path) -> Section {
 /// without a warm-up: for a profiler to watch.
 pub fn profile(root: &Path, workload: &str, seconds: f64) {
     let t = timed(root, workload, 0, seconds);
-    println!("{:.0} executions/s, {:.0} allocations per execution", t.runs as f64 / t.seconds, t.allocations);
+    println!("{:.0} executions/s, {:.0} allocations per execution", t.per_second(), t.allocations);
 }
 
 /// One workload over the rounds, ours and (when `peer`) aws-local-stepfunctions

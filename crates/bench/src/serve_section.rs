@@ -21,7 +21,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use orderflow_asl::parse;
 use serde_json::{Value, json};
 
 const SECONDS: f64 = 3.0;
@@ -213,14 +212,6 @@ async fn moto(client: &Http, endpoint: &str, machine: &str, input: &Value, clien
     .await
 }
 
-/// Executions per second of the in-process executor on one thread.
-fn in_process(definition: &Value, input: &Value) -> f64 {
-    let machine = parse(definition).expect("the workload loads");
-    let input = Arc::new(input.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-    runtime.block_on(crate::executor_section::per_second(&machine, &input, SECONDS))
-}
-
 pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
     let workload: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("crates/bench/workloads/serve-mix.json")).expect("the serve workload"),
@@ -228,7 +219,7 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
     .expect("JSON");
     let (definition, input) = (workload["definition"].clone(), workload["input"].clone());
     eprintln!("serve: the in-process executor on serve-mix...");
-    let in_process_per_second = in_process(&definition, &input);
+    let in_process_per_second = crate::executor_section::timed(root, "serve-mix", 50, SECONDS).per_second();
 
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
