@@ -54,21 +54,26 @@ pub enum Detail {
     /// filled from that input: the value is built when the history is read,
     /// not for every execution.
     Filled(Arc<crate::template::Template>, Arc<Value>),
-    /// A task result whose ResultSelector moved what it selects out of it:
-    /// the rest, and the selector with its filled value, which put the result
-    /// back together when the history is read. Shown as `Payload` is.
-    Moved {
-        rest: Arc<Value>,
-        selector: Arc<crate::template::Template>,
-        selected: Arc<Value>,
-        /// The request id of a lambda:invoke result whose envelope (all but
-        /// its `Payload`) is left to be built here.
-        envelope: Option<Box<str>>,
-    },
+    /// A task result whose ResultSelector moved what it selects out of it;
+    /// boxed, as it is rare and the largest: every member's slot is its size.
+    Moved(Box<Moved>),
     Number(u64),
     /// Workflow variables a state set, shown as an object of their JSON
     /// texts, with `<key>Details: {"truncated": false}` beside it.
     Assigned(crate::variables::Assigned),
+}
+
+/// A task result whose ResultSelector moved what it selects out of it: the
+/// rest, and the selector with its filled value, which put the result back
+/// together when the history is read. Shown as `Payload` is.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub rest: Arc<Value>,
+    pub selector: Arc<crate::template::Template>,
+    pub selected: Arc<Value>,
+    /// The request id of a lambda:invoke result whose envelope (all but
+    /// its `Payload`) is left to be built here.
+    pub envelope: Option<Box<str>>,
 }
 
 impl Detail {
@@ -148,6 +153,40 @@ impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
             fields.push(name, detail);
         }
         fields
+    }
+}
+
+/// What an event's members come as: a `Fields`, or an array of them moved
+/// straight into the history (most events have two, known where they are made).
+pub trait Members {
+    /// As `Fields::integration`.
+    fn integration(&self) -> Option<&'static str>;
+    /// Moves the members to the end of `out`; gives their number.
+    fn append_to(self, out: &mut Vec<(&'static str, Detail)>) -> u8;
+}
+
+impl Members for Fields {
+    fn integration(&self) -> Option<&'static str> {
+        self.integration
+    }
+
+    fn append_to(mut self, out: &mut Vec<(&'static str, Detail)>) -> u8 {
+        let len = self.len;
+        out.extend(self.items[..usize::from(len)].iter_mut().map(|(name, d)| (*name, std::mem::take(d))));
+        len
+    }
+}
+
+impl<const N: usize> Members for [(&'static str, Detail); N] {
+    fn integration(&self) -> Option<&'static str> {
+        None
+    }
+
+    #[inline(always)]
+    fn append_to(self, out: &mut Vec<(&'static str, Detail)>) -> u8 {
+        const { assert!(N <= 4, "an event with more than four members") };
+        out.extend(self);
+        N as u8
     }
 }
 
@@ -262,7 +301,7 @@ impl History {
         kind: &'static str,
         previous: u64,
         details_key: Option<&'static str>,
-        details: Fields,
+        details: impl Members,
     ) -> Option<u64> {
         self.push(clamp_nanos(at), kind, previous, details_key, details, true)
     }
@@ -279,13 +318,14 @@ impl History {
         self.push(clamp_nanos(at), kind, previous, details_key, details, false);
     }
 
+    #[inline(always)]
     fn push(
         &self,
         at: i64,
         kind: &'static str,
         previous: u64,
         details_key: Option<&'static str>,
-        mut details: Fields,
+        details: impl Members,
         within_quota: bool,
     ) -> Option<u64> {
         let mut lines = self.lock();
@@ -294,10 +334,9 @@ impl History {
         }
         // At most 4 members an event and MAX_EVENTS events (a forced one past them): far below u32::MAX.
         let first = lines.members.len() as u32;
-        let len = details.len;
-        let members = details.items[..usize::from(len)].iter_mut().map(|(name, d)| (*name, std::mem::take(d)));
-        lines.members.extend(members);
-        lines.events.push(Event { at, kind, previous, details_key, integration: details.integration, first, len });
+        let integration = details.integration();
+        let len = details.append_to(&mut lines.members);
+        lines.events.push(Event { at, kind, previous, details_key, integration, first, len });
         Some((self.earlier.len() + lines.events.len()) as u64)
     }
 
@@ -347,7 +386,8 @@ impl History {
                             body.insert((*name).to_owned(), Value::String(value.to_string()));
                             body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
                         }
-                        Detail::Moved { rest, selector, selected, envelope } => {
+                        Detail::Moved(moved) => {
+                            let Moved { rest, selector, selected, envelope } = &**moved;
                             let mut whole = Value::clone(rest);
                             selector.put_back(&mut whole, selected);
                             if let (Some(request_id), Value::Object(answer)) = (envelope, &mut whole) {
@@ -442,5 +482,16 @@ fn shorten(text: &str, max: usize) -> String {
         text.to_owned()
     } else {
         format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_is_small() {
+        // Every member's slot is the largest variant's size: keep it to three words.
+        assert!(std::mem::size_of::<Detail>() <= 24, "{}", std::mem::size_of::<Detail>());
     }
 }

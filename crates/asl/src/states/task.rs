@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::{TaskFailure, TokenSignal};
-use crate::history::{Detail, Fields};
+use crate::history::{Detail, Fields, Moved};
 use crate::model::{Given, Resource, Selection, function_name};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len_against};
 use crate::states::wait::shown;
@@ -299,7 +299,7 @@ pub(crate) async fn run(
             {
                 let selected = Arc::new(selected);
                 let (rest, selector) = (output.value, selector.clone());
-                let shown = Detail::Moved { rest, selector, selected: selected.clone(), envelope };
+                let shown = Detail::Moved(Box::new(Moved { rest, selector, selected: selected.clone(), envelope }));
                 emit(events.succeeded, events.details([("output", shown)]))?;
                 return Ok(Answer::Selected(Payload { value: selected, size }));
             }
