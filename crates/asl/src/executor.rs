@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError, matches};
-use crate::history::{Detail, Fields, History, MAX_EVENTS};
+use crate::history::{Detail, Fields, History, MAX_EVENTS, Members};
 use crate::model::{Kind, State, StateMachine, Transition, UNRESOLVED};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Now, Payload, Scope};
 use crate::rng::Rng;
@@ -196,7 +196,7 @@ pub enum ExecutionStatus {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Execution {
-    pub execution_arn: String,
+    pub execution_arn: Arc<str>,
     pub status: ExecutionStatus,
     pub input: Arc<Value>,
     pub output: Option<Arc<Value>>,
@@ -309,7 +309,7 @@ impl<'a> Executor<'a> {
             let done = redrive.done.iter().cloned().collect();
             *run.redrive_done.lock().unwrap_or_else(|p| p.into_inner()) = Some((redrive.state.clone(), done));
         }
-        let execution_arn = run.facts.id.to_string();
+        let execution_arn = run.facts.id.clone();
         let thread = Thread::default();
         // A machine that assigns nothing reads no variable: every execution of
         // it shares one empty frame.
@@ -478,21 +478,69 @@ impl ExecutionOptions {
         if let Some(arn) = &o.execution_arn {
             return arn.clone();
         }
+        let (region, account, machine, name) = (&*o.region, &*o.account, &*o.state_machine_name, &*o.name);
         match o.machine_type {
             MachineType::Standard => {
-                format!("arn:aws:states:{}:{}:execution:{}:{}", o.region, o.account, o.state_machine_name, o.name)
+                joined(&["arn:aws:states:", region, ":", account, ":execution:", machine, ":", name])
             }
-            MachineType::Express => format!(
-                "arn:aws:states:{}:{}:express:{}:{}:{}",
-                o.region,
-                o.account,
-                o.state_machine_name,
-                o.name,
-                Rng::new(o.seed ^ 0x5eed).uuid_v4()
-            ),
+            MachineType::Express => {
+                let id = Rng::new(o.seed ^ 0x5eed).uuid_v4();
+                joined(&["arn:aws:states:", region, ":", account, ":express:", machine, ":", name, ":", &id])
+            }
         }
-        .into()
     }
+
+    /// The state machine's ARN and the execution's role ARN. Executions of
+    /// one machine ask for the same two: the last pair made on this thread
+    /// is kept and handed out again.
+    fn machine_and_role_arns(&self) -> (Arc<str>, Arc<str>) {
+        type Made = (Arc<str>, Arc<str>, Arc<str>, Option<Arc<str>>, Arc<str>, Arc<str>);
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Made>> = const { std::cell::RefCell::new(None) };
+        }
+        let o = self;
+        LAST.with_borrow_mut(|last| {
+            if let Some((region, account, machine, role, machine_arn, role_arn)) = last.as_ref()
+                && *region == o.region
+                && *account == o.account
+                && *machine == o.state_machine_name
+                && *role == o.role_arn
+            {
+                return (machine_arn.clone(), role_arn.clone());
+            }
+            let (region, account) = (&*o.region, &*o.account);
+            let machine_arn =
+                joined(&["arn:aws:states:", region, ":", account, ":stateMachine:", &o.state_machine_name]);
+            let role_arn =
+                o.role_arn.clone().unwrap_or_else(|| joined(&["arn:aws:iam::", account, ":role/local-execution-role"]));
+            let made = (machine_arn.clone(), role_arn.clone());
+            *last = Some((
+                o.region.clone(),
+                o.account.clone(),
+                o.state_machine_name.clone(),
+                o.role_arn.clone(),
+                machine_arn,
+                role_arn,
+            ));
+            made
+        })
+    }
+}
+
+/// The parts one after another, in one allocation where the text is short
+/// (`format!` grows a String as it goes, and `Arc::from` copies it again).
+fn joined(parts: &[&str]) -> Arc<str> {
+    let mut buffer = [0u8; 256];
+    let mut len = 0;
+    for part in parts {
+        match buffer.get_mut(len..len + part.len()) {
+            Some(room) => room.copy_from_slice(part.as_bytes()),
+            None => return Arc::from(parts.concat()),
+        }
+        len += part.len();
+    }
+    // Whole strings laid end to end are UTF-8.
+    Arc::from(std::str::from_utf8(&buffer[..len]).unwrap_or_default())
 }
 
 impl<'a> Run<'a> {
@@ -500,7 +548,7 @@ impl<'a> Run<'a> {
     /// its facts made from `options`, starting now, with no deadline yet.
     pub(crate) fn new(parts: Parts<'a>, options: &ExecutionOptions, input: &Payload, history: Arc<History>) -> Run<'a> {
         let o = options;
-        let machine_arn = format!("arn:aws:states:{}:{}:stateMachine:{}", o.region, o.account, o.state_machine_name);
+        let (machine_arn, role_arn) = o.machine_and_role_arns();
         Run {
             invoker: parts.invoker,
             mocks: parts.mocks,
@@ -515,14 +563,11 @@ impl<'a> Run<'a> {
                 input: input.value.clone(),
                 input_size: input.size,
                 name: o.name.clone(),
-                role_arn: o
-                    .role_arn
-                    .clone()
-                    .unwrap_or_else(|| format!("arn:aws:iam::{}:role/local-execution-role", o.account).into()),
+                role_arn,
                 start_time: o.started_at.unwrap_or_else(|| parts.clock.now_nanos()),
                 redrive_count: (o.machine_type == MachineType::Standard)
                     .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
-                machine_id: machine_arn.into(),
+                machine_id: machine_arn,
                 machine_name: o.state_machine_name.clone(),
                 given: None,
             },
@@ -578,13 +623,13 @@ impl Run<'_> {
         thread: &Thread,
         kind: &'static str,
         details_key: Option<&'static str>,
-        details: impl Into<Fields>,
+        details: impl Members,
     ) -> Result<u64, Failure> {
         if thread.silent {
             return Ok(0);
         }
         let previous = thread.last.load(Ordering::Relaxed);
-        match self.history.record(self.clock.now_nanos(), kind, previous, details_key, details.into()) {
+        match self.history.record(self.clock.now_nanos(), kind, previous, details_key, details) {
             Some(id) => {
                 thread.last.store(id, Ordering::Relaxed);
                 Ok(id)
@@ -603,7 +648,7 @@ impl Run<'_> {
         previous: u64,
         kind: &'static str,
         details_key: Option<&'static str>,
-        details: impl Into<Fields>,
+        details: impl Members,
     ) -> Result<u64, Failure> {
         let last = thread.last();
         thread.set_last(previous);
@@ -621,7 +666,7 @@ impl Run<'_> {
         thread: &Thread,
         kind: &'static str,
         details_key: Option<&'static str>,
-        details: impl Into<Fields>,
+        details: impl Members,
     ) -> Result<u64, Failure> {
         let last = thread.last();
         let id = self.record(thread, kind, details_key, details)?;
@@ -777,13 +822,20 @@ impl Run<'_> {
 
     fn exit(&self, scope: &Scope<'_, '_>, mut output: Payload) -> Result<Payload, Failure> {
         scope.check_size(&mut output, &scope.state.name)?;
-        let mut details: Fields =
-            [("name", Detail::Shared(scope.state.name.clone())), ("output", Detail::Payload(output.value.clone()))]
-                .into();
-        if let Some(assigned) = scope.assigned.get() {
-            details.push("assignedVariables", Detail::Assigned(assigned.clone()));
-        }
-        self.record(scope.thread, states::event_names(&scope.state.kind).1, Some("stateExitedEventDetails"), details)?;
+        let (kind, key) = (states::event_names(&scope.state.kind).1, Some("stateExitedEventDetails"));
+        let (name, shown) = (Detail::Shared(scope.state.name.clone()), Detail::Payload(output.value.clone()));
+        match scope.assigned.get() {
+            None => self.record(scope.thread, kind, key, [("name", name), ("output", shown)])?,
+            Some(assigned) => {
+                let assigned = Detail::Assigned(assigned.clone());
+                self.record(
+                    scope.thread,
+                    kind,
+                    key,
+                    [("name", name), ("output", shown), ("assignedVariables", assigned)],
+                )?
+            }
+        };
         Ok(output)
     }
 
@@ -945,4 +997,34 @@ fn retry_delay(rng: &Rng, retrier: &crate::model::Retrier, attempt: u32) -> Dura
     }
     // A year bounds a delay whose backoff overflowed.
     Duration::from_secs_f64(seconds.clamp(0.0, 365.0 * 86_400.0))
+}
+
+#[cfg(test)]
+mod arn_tests {
+    use super::*;
+
+    #[test]
+    fn joined_lays_parts_end_to_end_short_or_long() {
+        assert_eq!(&*joined(&["arn:aws:states:", "eu-west-3", ":", "ünïcode"]), "arn:aws:states:eu-west-3:ünïcode");
+        let long = "x".repeat(300);
+        assert_eq!(&*joined(&["a:", &long, ":b"]), format!("a:{long}:b"));
+        assert_eq!(&*joined(&[]), "");
+    }
+
+    #[test]
+    fn machine_and_role_arns_follow_the_options_not_the_last_pair() {
+        let mut o = ExecutionOptions::default();
+        let (machine, role) = o.machine_and_role_arns();
+        assert_eq!(&*machine, "arn:aws:states:us-east-1:123456789012:stateMachine:local");
+        assert_eq!(&*role, "arn:aws:iam::123456789012:role/local-execution-role");
+        o.state_machine_name = "orders".into();
+        o.account = "000000000000".into();
+        let (machine, role) = o.machine_and_role_arns();
+        assert_eq!(&*machine, "arn:aws:states:us-east-1:000000000000:stateMachine:orders");
+        assert_eq!(&*role, "arn:aws:iam::000000000000:role/local-execution-role");
+        o.role_arn = Some("arn:aws:iam::000000000000:role/mine".into());
+        assert_eq!(&*o.machine_and_role_arns().1, "arn:aws:iam::000000000000:role/mine");
+        o.region = "eu-west-1".into();
+        assert_eq!(&*o.machine_and_role_arns().0, "arn:aws:states:eu-west-1:000000000000:stateMachine:orders");
+    }
 }
