@@ -23,7 +23,7 @@ pub struct CountingAllocator;
 pub static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 /// mimalloc underneath, as in the orderflow binaries.
-static INNER: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static INNER: orderflow_alloc::Mimalloc = orderflow_alloc::Mimalloc;
 
 unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
