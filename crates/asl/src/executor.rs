@@ -66,6 +66,14 @@ impl Clock for RealClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
+    // Read for every history event: straight from the system time, without
+    // the calendar date `OffsetDateTime::now_utc` works out.
+    fn now_nanos(&self) -> i128 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => after.as_nanos() as i128,
+            Err(before) => -(before.duration().as_nanos() as i128),
+        }
+    }
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
@@ -628,8 +636,23 @@ impl Run<'_> {
         if thread.silent {
             return Ok(0);
         }
+        self.record_at(thread, self.clock.now_nanos(), kind, details_key, details)
+    }
+
+    /// Appends an event that happened at `at` (Unix nanoseconds), read from the clock just before.
+    pub fn record_at(
+        &self,
+        thread: &Thread,
+        at: i128,
+        kind: &'static str,
+        details_key: Option<&'static str>,
+        details: impl Members,
+    ) -> Result<u64, Failure> {
+        if thread.silent {
+            return Ok(0);
+        }
         let previous = thread.last.load(Ordering::Relaxed);
-        match self.history.record(self.clock.now_nanos(), kind, previous, details_key, details) {
+        match self.history.record(at, kind, previous, details_key, details) {
             Some(id) => {
                 thread.last.store(id, Ordering::Relaxed);
                 Ok(id)
@@ -768,8 +791,9 @@ impl Run<'_> {
             Some(entry) => entry,
             None => {
                 let entered = self.clock.now_nanos();
-                let id = self.record(
+                let id = self.record_at(
                     thread,
+                    entered,
                     states::event_names(&state.kind).0,
                     Some("stateEnteredEventDetails"),
                     [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.value.clone()))],
@@ -1026,5 +1050,18 @@ mod arn_tests {
         assert_eq!(&*o.machine_and_role_arns().1, "arn:aws:iam::000000000000:role/mine");
         o.region = "eu-west-1".into();
         assert_eq!(&*o.machine_and_role_arns().0, "arn:aws:states:eu-west-1:000000000000:stateMachine:orders");
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn the_real_clock_reads_the_same_instant_either_way() {
+        let clock = RealClock;
+        let (before, nanos, after) =
+            (clock.now().unix_timestamp_nanos(), clock.now_nanos(), clock.now().unix_timestamp_nanos());
+        assert!(before <= nanos && nanos <= after, "{before} <= {nanos} <= {after}");
     }
 }
