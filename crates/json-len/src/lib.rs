@@ -44,13 +44,14 @@ fn walk<S: Fn(&str) -> usize + Copy>(value: &Value, string: S) -> usize {
     }
 }
 
-/// `\u00XX` is the longest escape: six bytes for one.
-fn string_bound(s: &str) -> usize {
+/// An upper bound of a JSON string's length with its quotes and escapes:
+/// `\u00XX` is the longest escape, six bytes for one.
+pub fn string_bound(s: &str) -> usize {
     s.len().saturating_mul(6).saturating_add(2)
 }
 
 /// A JSON string's length with its quotes and escapes.
-fn string_len(s: &str) -> usize {
+pub fn string_len(s: &str) -> usize {
     let bytes = s.as_bytes();
     // Most strings are short (keys, ids, amounts): a table lookup per byte
     // beats setting up the vector loop below.
