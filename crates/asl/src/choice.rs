@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use serde_json::Value;
+use orderflow_value::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -113,7 +113,7 @@ pub fn parse_top_rule(value: &Value, at: &str) -> Result<(Rule, String, Option<V
 
 fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| def_err(at, "a choice rule must be an object"))?;
-    let ops: Vec<&String> =
+    let ops: Vec<&orderflow_value::Str> =
         obj.keys().filter(|k| !["Variable", "Next", "Comment", "Assign"].contains(&k.as_str())).collect();
     if !top && obj.contains_key("Next") {
         return Err(def_err(format!("{at}.Next"), "only top-level choice rules have Next"));

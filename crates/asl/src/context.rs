@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use serde_json::{Map, Value};
+use orderflow_value::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -67,7 +67,7 @@ impl<'a> Context<'a> {
     /// directly, so `$$.Map.Item.Value` or `$$.Execution.Id` never copies the
     /// execution input; any other path reads the whole context object.
     pub fn select(&self, path: &Path) -> Result<Cow<'_, Value>, Missing> {
-        let text = |s: &str| Ok(Cow::Owned(Value::String(s.to_owned())));
+        let text = |s: &str| Ok(Cow::Owned(Value::from(s)));
         if let Some(steps) = path.steps().filter(|_| self.execution.given.is_none()) {
             let field = |i: usize| match steps.get(i) {
                 Some(Step::Field(name)) => Some(name.as_str()),
@@ -131,15 +131,15 @@ impl<'a> Context<'a> {
             },
             "Task" => self.state.task_token.map(|token| {
                 let mut task = Map::new();
-                task.insert("Token".into(), token.into());
+                task.insert("Token", token.into());
                 Value::Object(task)
             }),
             "Map" => self.state.item.map(|(index, value)| {
                 let mut item = Map::new();
-                item.insert("Index".into(), index.into());
-                item.insert("Value".into(), value.clone());
+                item.insert("Index", index.into());
+                item.insert("Value", value.clone());
                 let mut map = Map::new();
-                map.insert("Item".into(), Value::Object(item));
+                map.insert("Item", Value::Object(item));
                 Value::Object(map)
             }),
             _ => None,
@@ -151,7 +151,7 @@ impl<'a> Context<'a> {
         if let Value::Object(parts) = &mut context {
             for key in ["Task", "Map"] {
                 if let Some(member) = self.own_member(key) {
-                    parts.insert(key.into(), member);
+                    parts.insert(key, member);
                 }
             }
         }
@@ -167,22 +167,22 @@ impl<'a> Context<'a> {
         let e = self.execution;
         let mut context = Map::new();
         if wanted("Execution") {
-            context.insert("Execution".into(), self.execution_member());
+            context.insert("Execution", self.execution_member());
         }
         if wanted("StateMachine") {
             let mut machine = Map::new();
-            machine.insert("Id".into(), Value::from(&*e.machine_id));
-            machine.insert("Name".into(), Value::from(&*e.machine_name));
-            context.insert("StateMachine".into(), Value::Object(machine));
+            machine.insert("Id", Value::from(&*e.machine_id));
+            machine.insert("Name", Value::from(&*e.machine_name));
+            context.insert("StateMachine", Value::Object(machine));
         }
         if wanted("State") {
             let mut state = Map::new();
-            state.insert("Name".into(), self.state.name.into());
-            state.insert("EnteredTime".into(), shown_time(self.state.entered_time).into());
+            state.insert("Name", self.state.name.into());
+            state.insert("EnteredTime", shown_time(self.state.entered_time).into());
             if let Some(count) = self.state.retry_count {
-                state.insert("RetryCount".into(), count.into());
+                state.insert("RetryCount", count.into());
             }
-            context.insert("State".into(), Value::Object(state));
+            context.insert("State", Value::Object(state));
         }
         Value::Object(context)
     }
@@ -190,13 +190,13 @@ impl<'a> Context<'a> {
     fn execution_member(&self) -> Value {
         let e = self.execution;
         let mut execution = Map::new();
-        execution.insert("Id".into(), Value::from(&*e.id));
-        execution.insert("Input".into(), (*e.input).clone());
-        execution.insert("Name".into(), Value::from(&*e.name));
-        execution.insert("RoleArn".into(), Value::from(&*e.role_arn));
-        execution.insert("StartTime".into(), shown_time(e.start_time).into());
+        execution.insert("Id", Value::from(&*e.id));
+        execution.insert("Input", (*e.input).clone());
+        execution.insert("Name", Value::from(&*e.name));
+        execution.insert("RoleArn", Value::from(&*e.role_arn));
+        execution.insert("StartTime", shown_time(e.start_time).into());
         if let Some(count) = e.redrive_count {
-            execution.insert("RedriveCount".into(), count.into());
+            execution.insert("RedriveCount", count.into());
         }
         Value::Object(execution)
     }

@@ -53,11 +53,11 @@ impl Failure {
     }
 
     /// `{"Error": ..., "Cause": ...}`, as a Catch passes it on (a missing cause as "").
-    pub fn to_value(&self) -> serde_json::Value {
-        let mut out = serde_json::Map::new();
-        out.insert("Error".into(), self.error.clone().into());
-        out.insert("Cause".into(), self.cause.clone().unwrap_or_default().into());
-        serde_json::Value::Object(out)
+    pub fn to_value(&self) -> orderflow_value::Value {
+        let mut out = orderflow_value::Map::new();
+        out.insert("Error", self.error.clone().into());
+        out.insert("Cause", self.cause.clone().unwrap_or_default().into());
+        orderflow_value::Value::Object(out)
     }
 }
 

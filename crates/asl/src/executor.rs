@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use orderflow_value::{Value, json};
 use serde::Serialize;
-use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::context::ExecutionFacts;
@@ -332,7 +332,7 @@ impl<'a> Executor<'a> {
                         event.details().and_then(|d| d.get("assignedVariables")).and_then(Value::as_object)
                 {
                     vars.preset(assigned.iter().filter_map(|(name, text)| {
-                        Some((Arc::from(name.as_str()), serde_json::from_str(text.as_str()?).ok()?))
+                        Some((Arc::from(name.as_str()), orderflow_value::parse(text.as_str()?).ok()?))
                     }));
                 }
             }

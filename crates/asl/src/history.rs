@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use orderflow_value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -25,7 +25,7 @@ pub struct HistoryEvent {
     pub id: u64,
     pub previous_event_id: u64,
     #[serde(flatten)]
-    pub details: Map<String, Value>,
+    pub details: Map,
 }
 
 impl HistoryEvent {
@@ -370,21 +370,21 @@ impl History {
                         Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
                             body.insert(
                                 (*name).to_owned(),
-                                Value::String(detail.text().unwrap_or_default().to_owned()),
+                                Value::string(detail.text().unwrap_or_default().to_owned()),
                             );
                         }
                         Detail::Number(n) => {
                             body.insert((*name).to_owned(), Value::from(*n));
                         }
                         Detail::Json(value) => {
-                            body.insert((*name).to_owned(), Value::String(value.to_string()));
+                            body.insert((*name).to_owned(), Value::string(value.to_string()));
                         }
                         Detail::Filled(template, input) => {
-                            body.insert((*name).to_owned(), Value::String(template.fill_from(input).to_string()));
+                            body.insert((*name).to_owned(), Value::string(template.fill_from(input).to_string()));
                         }
                         Detail::Payload(value) => {
-                            body.insert((*name).to_owned(), Value::String(value.to_string()));
-                            body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
+                            body.insert((*name).to_owned(), Value::string(value.to_string()));
+                            body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));
                         }
                         Detail::Moved(moved) => {
                             let Moved { rest, selector, selected, envelope } = &**moved;
@@ -393,16 +393,16 @@ impl History {
                             if let (Some(request_id), Value::Object(answer)) = (envelope, &mut whole) {
                                 crate::states::task::complete_envelope(answer, request_id.to_string());
                             }
-                            body.insert((*name).to_owned(), Value::String(whole.to_string()));
-                            body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
+                            body.insert((*name).to_owned(), Value::string(whole.to_string()));
+                            body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));
                         }
                         Detail::Assigned(vars) => {
                             let shown = vars
                                 .iter()
-                                .map(|(var, value)| (var.to_string(), Value::String(value.to_string())))
+                                .map(|(var, value)| (var.to_string(), Value::string(value.to_string())))
                                 .collect();
                             body.insert((*name).to_owned(), Value::Object(shown));
-                            body.insert(format!("{name}Details"), serde_json::json!({"truncated": false}));
+                            body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));
                         }
                     }
                 }

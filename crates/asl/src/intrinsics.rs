@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::{Number, Value};
+use orderflow_value::{Number, Value};
 
 use crate::path::Path;
 use crate::rng::Rng;
@@ -214,7 +214,7 @@ impl Parser<'_> {
                         None => return Err(self.err("unterminated string")),
                         Some(b'\'') => {
                             self.i += 1;
-                            return Ok(Arg::Literal(Value::String(out)));
+                            return Ok(Arg::Literal(Value::string(out)));
                         }
                         Some(b'\\') => {
                             // \' \{ \} \\ keep the escaped character; Format sees \{ as literal.
@@ -263,7 +263,7 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 let token = &self.text[start..self.i];
-                serde_json::from_str::<Value>(token)
+                orderflow_value::parse(token)
                     .ok()
                     .filter(|v| v.is_number() || v.is_boolean() || v.is_null())
                     .map(Arg::Literal)
@@ -388,7 +388,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
     let array = |args: &[Cow<'_, Value>], i: usize| -> Result<Vec<Value>, String> {
         match args[i].as_ref() {
             Value::Array(_) => match args[i].clone().into_owned() {
-                Value::Array(items) => Ok(items),
+                Value::Array(items) => Ok(std::sync::Arc::unwrap_or_clone(items)),
                 _ => unreachable!("matched an array"),
             },
             _ => Err(format!("argument {} of {name} must be an array", i + 1)),
@@ -444,19 +444,17 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
             if values.next().is_some() {
                 return Err("States.Format has more arguments than {}".into());
             }
-            Ok(Value::String(out))
+            Ok(Value::string(out))
         }
         StringToJson => {
             let text = string(0)?;
             if text.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(text).map_err(|e| format!("States.StringToJson: {e}"))
+            orderflow_value::parse(text).map_err(|e| format!("States.StringToJson: {e}"))
         }
-        JsonToString => {
-            serde_json::to_string(&args[0]).map(Value::String).map_err(|e| format!("States.JsonToString: {e}"))
-        }
-        Array => Ok(Value::Array(args.into_iter().map(Cow::into_owned).collect())),
+        JsonToString => Ok(Value::string(args[0].to_json())),
+        Array => Ok(Value::array(args.into_iter().map(Cow::into_owned).collect())),
         ArrayPartition => {
             let size = integer(&args, 1)?;
             if size <= 0 {
@@ -464,7 +462,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
             }
             items(&args, 0)?;
             let list = args[0].as_array().map(Vec::as_slice).unwrap_or_default();
-            Ok(Value::Array(list.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
+            Ok(Value::array(list.chunks(size as usize).map(|c| Value::array(c.to_vec())).collect()))
         }
         ArrayContains => {
             items(&args, 0)?;
@@ -481,7 +479,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
             }
             let out: Vec<Value> =
                 (0..count.max(0)).map(|k| Value::from((i128::from(start) + k * i128::from(step)) as i64)).collect();
-            Ok(Value::Array(out))
+            Ok(Value::array(out))
         }
         ArrayGetItem => {
             let index = integer(&args, 1)?;
@@ -496,27 +494,27 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
             // Linear in the items: each is keyed by its canonical JSON text.
             let mut seen = HashSet::new();
             let list = array(&args, 0)?;
-            Ok(Value::Array(list.into_iter().filter(|v| seen.insert(v.to_string())).collect()))
+            Ok(Value::array(list.into_iter().filter(|v| seen.insert(v.to_string())).collect()))
         }
         Base64Encode => {
             let text = string(0)?;
             capped(text)?;
-            Ok(Value::String(BASE64.encode(text)))
+            Ok(Value::string(BASE64.encode(text)))
         }
         Base64Decode => {
             let text = string(0)?;
             capped(text)?;
             let bytes = BASE64.decode(text).map_err(|e| format!("States.Base64Decode: {e}"))?;
-            String::from_utf8(bytes).map(Value::String).map_err(|_| "States.Base64Decode: not UTF-8 text".into())
+            String::from_utf8(bytes).map(Value::string).map_err(|_| "States.Base64Decode: not UTF-8 text".into())
         }
         Hash => {
             let data = match args[0].as_ref() {
-                Value::String(s) => s.clone(),
+                Value::String(s) => s.to_string(),
                 other => other.to_string(),
             };
             capped(&data)?;
             let algorithm = string(1)?;
-            digest(algorithm, &data).map(Value::String).ok_or_else(|| {
+            digest(algorithm, &data).map(Value::string).ok_or_else(|| {
                 format!("States.Hash: unknown algorithm {algorithm:?} (MD5, SHA-1, SHA-256, SHA-384, SHA-512)")
             })
         }
@@ -546,14 +544,11 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
         }
         StringSplit => {
             let (text, delimiters) = (string(0)?, string(1)?);
-            Ok(Value::Array(
-                text.split(|c| delimiters.contains(c))
-                    .filter(|s| !s.is_empty())
-                    .map(|s| Value::String(s.to_owned()))
-                    .collect(),
+            Ok(Value::array(
+                text.split(|c| delimiters.contains(c)).filter(|s| !s.is_empty()).map(|s| Value::from(s)).collect(),
             ))
         }
-        Uuid => Ok(Value::String(rng.uuid_v4())),
+        Uuid => Ok(Value::string(rng.uuid_v4())),
     }
 }
 
@@ -605,7 +600,7 @@ pub(crate) fn digest(algorithm: &str, data: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use orderflow_value::json;
 
     use super::*;
 

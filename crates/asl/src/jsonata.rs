@@ -13,7 +13,7 @@ use std::sync::Arc;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context as Bindings, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::value::JValue;
-use serde_json::{Map, Value};
+use orderflow_value::{Map, Value};
 
 use crate::variables::Frame;
 
@@ -142,7 +142,7 @@ fn as_jsonata(value: &Value) -> Value {
     match value {
         Value::Number(n) if n.is_i64() && n.as_i64().is_some_and(|i| i.unsigned_abs() < 1 << 53) => value.clone(),
         Value::Number(n) => number(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Array(items) => Value::Array(items.iter().map(as_jsonata).collect()),
+        Value::Array(items) => Value::array(items.iter().map(as_jsonata).collect()),
         Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), as_jsonata(v))).collect()),
         other => other.clone(),
     }
@@ -516,7 +516,7 @@ fn register(evaluator: &mut Evaluator, name: &str) {
                 return Err(error("The $parse function's argument must be a string"));
             };
             let value: Value =
-                serde_json::from_str(text).map_err(|e| error(format!("The $parse function's argument is not JSON: {e}")))?;
+                orderflow_value::parse(text).map_err(|e| error(format!("The $parse function's argument is not JSON: {e}")))?;
             Ok(to_jvalue(&value))
         }),
     };
@@ -538,7 +538,7 @@ pub fn to_jvalue(value: &Value) -> JValue {
         Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => JValue::string(s.as_str()),
         Value::Array(items) => JValue::array(items.iter().map(to_jvalue).collect()),
-        Value::Object(map) => JValue::Object(Rc::new(map.iter().map(|(k, v)| (k.clone(), to_jvalue(v))).collect())),
+        Value::Object(map) => JValue::Object(Rc::new(map.iter().map(|(k, v)| (k.to_string(), to_jvalue(v))).collect())),
     }
 }
 
@@ -549,7 +549,7 @@ pub fn from_jvalue(value: &JValue) -> Result<Value, Failed> {
         JValue::Null => Value::Null,
         JValue::Bool(b) => Value::Bool(*b),
         JValue::Number(n) => number(*n),
-        JValue::String(s) => Value::String(s.to_string()),
+        JValue::String(s) => Value::string(s.to_string()),
         JValue::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
@@ -560,7 +560,7 @@ pub fn from_jvalue(value: &JValue) -> Result<Value, Failed> {
                     Err(e) => return Err(e),
                 }
             }
-            Value::Array(out)
+            Value::array(out)
         }
         JValue::Object(map) => {
             let mut out = Map::new();
@@ -590,11 +590,11 @@ fn number(n: f64) -> Value {
     }
     if n.fract() == 0.0
         && n.abs() < 1e21
-        && let Ok(v) = serde_json::from_str(&format!("{n:.0}"))
+        && let Ok(v) = orderflow_value::parse(&format!("{n:.0}"))
     {
         return v;
     }
-    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    orderflow_value::Number::from_f64(n).map_or(Value::Null, Value::Number)
 }
 
 /// The JSONata type name of a JSON value, as AWS's causes give it.
@@ -622,7 +622,7 @@ mod tests {
     #[test]
     fn plain_paths_read_as_the_engine_does() {
         use crate::context::{Context, ExecutionFacts, StateFacts};
-        let input = Arc::new(serde_json::json!({
+        let input = Arc::new(orderflow_value::json!({
             "a": {"b": [1, 2.5, 3.0], "c": null, "d": "x", "e": {"f": 1.50}},
             "list": [{"k": 1}, {"k": 2}],
             "one": [{"k": 7}],
@@ -641,7 +641,7 @@ mod tests {
             machine_name: "mn".into(),
             given: None,
         };
-        let item = serde_json::json!({"v": 1.0});
+        let item = orderflow_value::json!({"v": 1.0});
         let state = StateFacts {
             name: "S",
             entered_time: 0,
@@ -652,7 +652,7 @@ mod tests {
         };
         let context = Context::new(&facts, state);
         let vars = Frame::root();
-        vars.preset([(Arc::from("v"), serde_json::json!({"w": [1], "x": 4.0}))]);
+        vars.preset([(Arc::from("v"), orderflow_value::json!({"w": [1], "x": 4.0}))]);
         let env = Env::new(States { input: &input, result: None, error_output: None, context: &context }, &vars);
         let rng = crate::rng::Rng::new(1);
         let mut plain = 0;

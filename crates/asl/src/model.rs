@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use orderflow_value::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::choice::{self, Rule};
@@ -297,7 +297,7 @@ pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {
 }
 
 pub fn parse_str(text: &str) -> Result<StateMachine, DefinitionError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| def_err("(definition)", format!("not JSON: {e}")))?;
+    let value: Value = orderflow_value::parse(text).map_err(|e| def_err("(definition)", format!("not JSON: {e}")))?;
     parse(&value)
 }
 
@@ -339,7 +339,7 @@ fn resolve(machine: &mut StateMachine) {
 }
 
 /// Whether `obj` uses JSONata: its own QueryLanguage, else `inherited`.
-fn query_language(obj: &Map<String, Value>, at: &str, inherited: bool) -> Result<bool, DefinitionError> {
+fn query_language(obj: &Map, at: &str, inherited: bool) -> Result<bool, DefinitionError> {
     match obj.get("QueryLanguage") {
         None => Ok(inherited),
         Some(language) => match language.as_str() {
@@ -400,15 +400,15 @@ fn parse_machine(value: &Value, at: &str, distributed: bool, jsonata: bool) -> R
     })
 }
 
-fn string(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<String>, DefinitionError> {
+fn string(obj: &Map, key: &str, at: &str) -> Result<Option<String>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s.to_string())),
         Some(_) => Err(def_err(at, "must be a string")),
     }
 }
 
-fn positive(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<u64>, DefinitionError> {
+fn positive(obj: &Map, key: &str, at: &str) -> Result<Option<u64>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
         Some(v) => match v.as_u64() {
@@ -418,7 +418,7 @@ fn positive(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<u64>
     }
 }
 
-fn number(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<f64>, DefinitionError> {
+fn number(obj: &Map, key: &str, at: &str) -> Result<Option<f64>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
         Some(v) => v.as_f64().map(Some).ok_or_else(|| def_err(at, "must be a number")),
@@ -430,7 +430,7 @@ fn compile_path(text: &str, at: &str) -> Result<Path, DefinitionError> {
 }
 
 /// A path field: absent is `$`, `null` is `None`.
-fn path_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Path>, DefinitionError> {
+fn path_field(obj: &Map, key: &str, at: &str) -> Result<Option<Path>, DefinitionError> {
     match obj.get(key) {
         None => Ok(Some(compile_path("$", at)?)),
         Some(Value::Null) => Ok(None),
@@ -440,7 +440,7 @@ fn path_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Pa
 }
 
 /// A `...Path` field that must be given as a path.
-fn required_path(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Path>, DefinitionError> {
+fn required_path(obj: &Map, key: &str, at: &str) -> Result<Option<Path>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
         Some(Value::String(p)) if p.starts_with('$') => Ok(Some(compile_path(p, at)?)),
@@ -450,7 +450,7 @@ fn required_path(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option
 
 /// One of `Key` and `KeyPath`, or neither.
 fn given<T>(
-    obj: &Map<String, Value>,
+    obj: &Map,
     key: &str,
     at: &str,
     literal: impl Fn(&Value) -> Option<T>,
@@ -677,7 +677,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
     Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: false })
 }
 
-fn transition(obj: &Map<String, Value>, at: &str, kind_name: &str) -> Result<Transition, DefinitionError> {
+fn transition(obj: &Map, at: &str, kind_name: &str) -> Result<Transition, DefinitionError> {
     Ok(match kind_name {
         "Choice" | "Succeed" | "Fail" => Transition::Own,
         _ => match (obj.get("Next"), obj.get("End")) {
@@ -691,7 +691,7 @@ fn transition(obj: &Map<String, Value>, at: &str, kind_name: &str) -> Result<Tra
 }
 
 /// A Map state's ItemProcessor (or Iterator), inline or distributed.
-fn map_processor(obj: &Map<String, Value>, at: &str, jsonata: bool) -> Result<Box<StateMachine>, DefinitionError> {
+fn map_processor(obj: &Map, at: &str, jsonata: bool) -> Result<Box<StateMachine>, DefinitionError> {
     let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
         (Some(p), None) => ("ItemProcessor", p),
         (None, Some(p)) => ("Iterator", p),
@@ -707,12 +707,7 @@ fn map_processor(obj: &Map<String, Value>, at: &str, jsonata: bool) -> Result<Bo
 }
 
 /// A JSONata state (its fields already checked against its type).
-fn parse_jsonata_state(
-    name: &str,
-    obj: &Map<String, Value>,
-    at: &str,
-    kind_name: &str,
-) -> Result<State, DefinitionError> {
+fn parse_jsonata_state(name: &str, obj: &Map, at: &str, kind_name: &str) -> Result<State, DefinitionError> {
     let field = |f: &str| format!("{at}.{f}");
     let transition = transition(obj, at, kind_name)?;
     let root = || ReferencePath::parse("$").map_err(|e| def_err(at, e));
@@ -772,7 +767,7 @@ fn parse_jsonata_state(
                         Some(Value::String(t)) if jsonata::is_expression(t) => {
                             Ok(Some(Text::Expr(expression(t, &field(key))?)))
                         }
-                        Some(Value::String(t)) => Ok(Some(Text::Literal(t.clone()))),
+                        Some(Value::String(t)) => Ok(Some(Text::Literal(t.to_string()))),
                         Some(_) => Err(def_err(field(key), "must be a string or a JSONata expression")),
                     }
                 };
@@ -824,7 +819,7 @@ fn expression(text: &str, at: &str) -> Result<Expression, DefinitionError> {
 }
 
 /// A JSONata template field (Arguments, Output, Assign, Items, ItemSelector).
-fn jsonata_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Template>, DefinitionError> {
+fn jsonata_field(obj: &Map, key: &str, at: &str) -> Result<Option<Template>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
         Some(v) => Template::compile_jsonata(v, key)
@@ -835,7 +830,7 @@ fn jsonata_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option
 
 /// A number a JSONata state gives literally or as an expression.
 fn jsonata_given<T>(
-    obj: &Map<String, Value>,
+    obj: &Map,
     key: &str,
     at: &str,
     literal: impl Fn(&Value) -> Option<T>,
@@ -878,7 +873,7 @@ fn parse_condition_rule(
 }
 
 /// A Fail state's `Error`/`ErrorPath` or `Cause`/`CausePath`.
-fn fail_text(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Text>, DefinitionError> {
+fn fail_text(obj: &Map, key: &str, at: &str) -> Result<Option<Text>, DefinitionError> {
     let path_key = format!("{key}Path");
     match (string(obj, key, &format!("{at}.{key}"))?, string(obj, &path_key, &format!("{at}.{path_key}"))?) {
         (Some(_), Some(_)) => Err(def_err(at, format!("has both {key} and {path_key}"))),
@@ -897,7 +892,7 @@ fn fail_text(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Tex
 
 /// An optional array field, each entry parsed at `{at}.{key}[i]`.
 fn list_field<T>(
-    obj: &Map<String, Value>,
+    obj: &Map,
     key: &str,
     at: &str,
     parse_one: impl Fn(&Value, &str) -> Result<T, DefinitionError>,
@@ -913,7 +908,7 @@ fn list_field<T>(
 
 /// A required array field with at least one entry, each parsed at `{at}.{key}[i]`.
 fn non_empty_list_field<T>(
-    obj: &Map<String, Value>,
+    obj: &Map,
     key: &str,
     at: &str,
     parse_one: impl Fn(&Value, &str) -> Result<T, DefinitionError>,
@@ -925,7 +920,7 @@ fn non_empty_list_field<T>(
 }
 
 /// A ResultPath: absent is `$`, `null` is `None` (discard the result).
-fn result_path_field(obj: &Map<String, Value>, at: &str) -> Result<Option<ReferencePath>, DefinitionError> {
+fn result_path_field(obj: &Map, at: &str) -> Result<Option<ReferencePath>, DefinitionError> {
     match obj.get("ResultPath") {
         None => Ok(Some(ReferencePath::parse("$").map_err(|e| def_err(at, e))?)),
         Some(Value::Null) => Ok(None),
@@ -934,14 +929,14 @@ fn result_path_field(obj: &Map<String, Value>, at: &str) -> Result<Option<Refere
     }
 }
 
-fn template_field(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<Template>, DefinitionError> {
+fn template_field(obj: &Map, key: &str, at: &str) -> Result<Option<Template>, DefinitionError> {
     match obj.get(key) {
         None => Ok(None),
         Some(v) => Template::compile(v).map(Some).map_err(|(inner, message)| def_err(format!("{at}{inner}"), message)),
     }
 }
 
-fn error_names(obj: &Map<String, Value>, at: &str) -> Result<Vec<String>, DefinitionError> {
+fn error_names(obj: &Map, at: &str) -> Result<Vec<String>, DefinitionError> {
     let names = obj
         .get("ErrorEquals")
         .and_then(Value::as_array)

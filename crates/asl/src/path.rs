@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use orderflow_value::{Map, Value};
 use serde_json_path::JsonPath;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,7 +114,11 @@ impl Path {
     pub fn select<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, Missing> {
         match &self.form {
             Form::Definite(steps) => walk(doc, steps).map(Cow::Borrowed),
-            Form::Query(query) => Ok(Cow::Owned(Value::Array(query.query(doc).all().into_iter().cloned().collect()))),
+            Form::Query(query) => {
+                // serde_json_path queries serde_json's value: the document is bridged for it.
+                let doc = serde_json::Value::from(doc);
+                Ok(Cow::Owned(Value::array(query.query(&doc).all().into_iter().map(Value::from).collect())))
+            }
         }
     }
 
@@ -335,7 +339,7 @@ impl ReferencePath {
                     let Some(obj) = node.as_object_mut() else {
                         return Err(format!("a value on the way to {} is not an object", self.text));
                     };
-                    obj.entry(name.clone()).or_insert(Value::Null)
+                    obj.get_or_insert(name.as_str(), Value::Null)
                 }
                 Step::Index(index) => node
                     .as_array_mut()
@@ -367,7 +371,7 @@ impl ReferencePath {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use orderflow_value::json;
 
     use super::*;
 

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use orderflow_value::{Map, Value};
 
 use crate::context::{Context, StateFacts};
 use crate::error::{Failure, StatesError};
@@ -459,4 +459,4 @@ impl<'r, 'a> Scope<'r, 'a> {
 }
 
 /// The length of a value's compact JSON text, counted without writing it.
-pub use orderflow_json_len::{json_len, json_len_against};
+pub use orderflow_value::{json_len, json_len_against};

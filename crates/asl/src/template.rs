@@ -4,7 +4,7 @@
 //! (JSONPath) or whose `"{% ... %}"` strings are compiled expressions
 //! (JSONata), and whose literal subtrees are kept whole.
 
-use serde_json::{Map, Value};
+use orderflow_value::{Map, Str, Value};
 
 use crate::intrinsics::{self, Call};
 use crate::jsonata::{self, Expression};
@@ -19,7 +19,7 @@ pub enum Template {
     /// A subtree with no `.$` field anywhere: copied as it is; with the
     /// length of its JSON text.
     Literal(Value, usize),
-    Object(Vec<(String, Template)>),
+    Object(Vec<(Str, Template)>),
     Array(Vec<Template>),
     /// The value of `"field.$": "<path>"`; `field` is the key as written.
     Path {
@@ -55,12 +55,12 @@ impl Template {
                             })?;
                             let leaf = if intrinsics::is_call(text) {
                                 Template::Call {
-                                    field: k.clone(),
+                                    field: k.to_string(),
                                     call: Call::parse(text).map_err(|m| (format!(".{k}"), m))?,
                                 }
                             } else if text.starts_with('$') {
                                 Template::Path {
-                                    field: k.clone(),
+                                    field: k.to_string(),
                                     path: Path::parse(text).map_err(|m| (format!(".{k}"), m))?,
                                 }
                             } else {
@@ -69,7 +69,7 @@ impl Template {
                                     "a .$ field must hold a path or an intrinsic call".into(),
                                 ));
                             };
-                            fields.push((name.to_owned(), leaf));
+                            fields.push((Str::new(name), leaf));
                         }
                         None => {
                             fields.push((k.clone(), Template::compile(v).map_err(|(at, m)| (format!(".{k}{at}"), m))?))
@@ -296,7 +296,7 @@ impl Template {
                     len += bound;
                     out.push(value);
                 }
-                Ok((Value::Array(out), len))
+                Ok((Value::array(out), len))
             }
             dynamic => leaf(dynamic),
         }

@@ -6,8 +6,8 @@
 //! Retry makes the outcome RETRIABLE, a matching Catch CAUGHT_ERROR, as Step
 //! Functions' TestState reports them.
 
+use orderflow_value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::error::{Failure, StatesError, matches};
 use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, TaskFailure, TaskMocks, Thread};
@@ -93,7 +93,7 @@ pub struct TestSetup {
     /// The context object (`$$`) to test with, over the one a run would have.
     pub context: Option<Value>,
     /// Workflow variables in scope (TestState's `variables`).
-    pub variables: serde_json::Map<String, Value>,
+    pub variables: orderflow_value::Map,
 }
 
 /// Runs `state` once on `input`. Err: what cannot be tested (a mock on a
@@ -327,7 +327,7 @@ async fn flow(
                     let item_context = scope.item_context(retries, Some((index, item)));
                     selected.push((*scope.render(selector, &effective, &item_context)?.value).clone());
                 }
-                seen.after_item_selector = Some(Value::Array(selected));
+                seen.after_item_selector = Some(Value::array(selected));
             }
             seen.after_items_path = Some(Value::Array(items));
             let read = |p: &crate::path::Path| scope.select_field(p, &effective.value, &context);

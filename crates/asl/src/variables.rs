@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
+use orderflow_value::Value;
 
 /// Step Functions' quota on the variables one `Assign` sets, as JSON text.
 pub const MAX_ASSIGN_BYTES: usize = 256 * 1024;
@@ -87,7 +87,7 @@ impl Frame {
     }
 
     /// Every variable in scope, the nearest frame's value of each name.
-    pub fn snapshot(&self) -> serde_json::Map<String, Value> {
+    pub fn snapshot(&self) -> orderflow_value::Map {
         let mut all = self.parent.as_ref().map(|p| p.snapshot()).unwrap_or_default();
         for (name, (value, _)) in self.lock().iter() {
             all.insert(name.to_string(), (**value).clone());

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use orderflow_asl::{BoxFuture, ExecutionOptions, Executor, Invoker, TaskFailure, VirtualClock, parse};
-use serde_json::Value;
+use orderflow_value::Value;
 
 /// Answers each function's invocations from a script: in order, each entry
 /// either `{"output": ...}`, `{"error": ..., "cause": ...}`, `{"echo": true}`
@@ -64,7 +64,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     }
     let script: HashMap<String, Vec<Value>> = case["tasks"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_array().cloned().unwrap_or_default())).collect())
+        .map(|m| m.iter().map(|(k, v)| (k.to_string(), v.as_array().cloned().unwrap_or_default())).collect())
         .unwrap_or_default();
     let invoker = Scripted { script: Mutex::new(script), calls: Mutex::new(Vec::new()) };
     let clock = VirtualClock::starting_at(time::macros::datetime!(2026-11-24 12:00:00 UTC));
@@ -73,7 +73,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         ExecutionOptions { name: "case".into(), state_machine_name: "conformance".into(), ..Default::default() };
     let execution = runtime.block_on(Executor::new(&machine, &invoker, &clock, options).run(case["input"].clone()));
     let expect = &case["expect"];
-    let status = serde_json::to_value(execution.status).unwrap();
+    let status = Value::from(serde_json::to_value(execution.status).unwrap());
     if status != expect["status"] {
         return Err(format!(
             "{name}: status {status}, expected {}; error {:?} cause {:?}\n{}",
@@ -111,7 +111,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         }
     }
     if let Some(events) = expect.get("history_types").and_then(Value::as_array) {
-        let kinds: Vec<Value> = execution.history.events().iter().map(|e| Value::String(e.kind.clone())).collect();
+        let kinds: Vec<Value> = execution.history.events().iter().map(|e| Value::from(e.kind.clone())).collect();
         if &kinds != events {
             return Err(format!("{name}: history {kinds:?}, expected {events:?}"));
         }

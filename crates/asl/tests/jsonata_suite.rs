@@ -78,17 +78,17 @@ fn run(case: &Case) -> Outcome {
     };
     let mut context = Context::new();
     for (name, value) in &case.bindings {
-        context.bind(name.clone(), to_jvalue(value));
+        context.bind(name.clone(), to_jvalue(&orderflow_value::Value::from(value)));
     }
     let options = EvaluatorOptions {
         timeout_ms: Some(case.timelimit_ms.unwrap_or(10_000)),
         max_stack_depth: case.depth,
         ..EvaluatorOptions::default()
     };
-    let data = case.data.as_ref().map(to_jvalue).unwrap_or(JValue::Undefined);
+    let data = case.data.as_ref().map(|d| to_jvalue(&orderflow_value::Value::from(d))).unwrap_or(JValue::Undefined);
     match Evaluator::with_options(context, options).evaluate(&ast, &data) {
         Ok(value) => match from_jvalue(&value) {
-            Ok(v) => Outcome::Value(v),
+            Ok(v) => Outcome::Value(serde_json::Value::from(v)),
             Err(Failed::Nothing) => Outcome::Undefined,
             // A function as the result: the suite expects "" for it (JSON.stringify drops it).
             Err(_) => Outcome::Value(json!("")),

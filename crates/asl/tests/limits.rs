@@ -6,7 +6,7 @@
 use orderflow_asl::{
     BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
 };
-use serde_json::{Value, json};
+use orderflow_value::{Value, json};
 
 struct NoTasks;
 
@@ -45,7 +45,7 @@ fn a_pass_loop_ends_at_the_history_quota() {
 
 #[test]
 fn twenty_thousand_chained_states_stop_at_the_quota_in_linear_time() {
-    let mut states = serde_json::Map::new();
+    let mut states = orderflow_value::Map::new();
     for i in 0..20_000 {
         let next = if i + 1 < 20_000 {
             json!({"Type": "Pass", "Next": format!("S{}", i + 1)})

@@ -7,7 +7,7 @@ use orderflow_asl::model::Selection;
 use orderflow_asl::{
     BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
 };
-use serde_json::{Value, json};
+use orderflow_value::{Value, json};
 
 /// Answers every call with its value.
 struct Fixed(Value);
@@ -40,7 +40,7 @@ fn run_answering(answer: Value, resource: &str, extra: Value) -> (Execution, Sel
         state["Parameters"] = json!({"FunctionName": "f", "Payload.$": "$"});
     }
     for (k, v) in extra.as_object().unwrap() {
-        state[k] = v.clone();
+        state[k.as_str()] = v.clone();
     }
     let machine = parse(&json!({"StartAt": "T", "States": {"T": state}})).expect("the definition loads");
     let moves = machine.states[0].io.result_selection;
@@ -65,7 +65,7 @@ fn task_output(execution: &Execution) -> Value {
         .expect("a TaskSucceeded event");
     let (_, details) = succeeded.details.iter().next().expect("its details");
     assert_eq!(details["outputDetails"], json!({"truncated": false}));
-    serde_json::from_str(details["output"].as_str().expect("output text")).expect("output JSON")
+    orderflow_value::parse(details["output"].as_str().expect("output text")).expect("output JSON")
 }
 
 fn output(execution: &Execution) -> Value {

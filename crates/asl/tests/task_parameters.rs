@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use orderflow_asl::{
     BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
 };
-use serde_json::{Value, json};
+use orderflow_value::{Value, json};
 
 /// Answers every call with `{"ok": true}` and remembers what it was handed.
 #[derive(Default)]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use orderflow_asl::{
     BoxFuture, ExecutionOptions, ExecutionStatus, Executor, Invoker, StateMachine, TaskFailure, VirtualClock, parse,
 };
+use orderflow_value::Value as Doc;
 use serde_json::{Value, json};
 
 use crate::{memory_ports, run_workflow, state_machine};
@@ -47,7 +48,7 @@ pub const TWINS: &[(&str, &str)] = &[("jsonata-mix", "jsonpath-mix")];
 struct NoTasks;
 
 impl Invoker for NoTasks {
-    fn invoke<'a>(&'a self, _: &'a str, _: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(&'a self, _: &'a str, _: &'a Doc) -> BoxFuture<'a, Result<Doc, TaskFailure>> {
         Box::pin(async {
             Err(TaskFailure { error: "NoTasks".into(), cause: "pure-ASL workloads call no task".into() })
         })
@@ -113,7 +114,7 @@ impl Row {
     }
 }
 
-async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Arc<Value>) -> Arc<Value> {
+async fn execute(machine: &StateMachine, clock: &VirtualClock, input: &Arc<Doc>) -> Arc<Doc> {
     thread_local! {
         static OPTIONS: ExecutionOptions = ExecutionOptions::default();
     }
@@ -174,7 +175,7 @@ pub(crate) struct Timed {
     seconds: f64,
     allocations: f64,
     /// The last output (the pure-ASL workloads only).
-    output: Option<Arc<Value>>,
+    output: Option<Arc<Doc>>,
 }
 
 impl Timed {
@@ -208,8 +209,8 @@ pub(crate) fn timed(root: &Path, workload: &str, warm_up_runs: u64, seconds: f64
                 .await
             } else {
                 let path = root.join(format!("crates/bench/workloads/{workload}.json"));
-                let workload: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
+                let workload =
+                    orderflow_value::parse(&std::fs::read_to_string(&path).expect("a workload")).expect("JSON");
                 let machine = parse(&workload["definition"]).expect("the workload loads");
                 let input = Arc::new(workload["input"].clone());
                 timed_loop(warm_up_runs, seconds, || {
@@ -224,7 +225,7 @@ pub(crate) fn timed(root: &Path, workload: &str, warm_up_runs: u64, seconds: f64
     .expect("the timed loop")
 }
 
-async fn timed_loop<F: std::future::Future<Output = Option<Arc<Value>>>>(
+async fn timed_loop<F: std::future::Future<Output = Option<Arc<Doc>>>>(
     warm_up_runs: u64,
     seconds: f64,
     mut one: impl FnMut() -> F,
@@ -256,7 +257,7 @@ pub fn round(root: &Path, workload: &str, seconds: f64) {
     let t = timed(root, workload, warm_up_runs, seconds);
     let mut report = json!({"executions": t.runs, "seconds": t.seconds, "allocations": t.allocations});
     if let Some(output) = t.output {
-        report["output"] = Value::clone(&output);
+        report["output"] = Value::from(&*output);
     }
     println!("{report}");
 }
@@ -283,7 +284,7 @@ fn chain(states: usize) -> StateMachine {
         }
         map.insert(format!("S{i}"), state);
     }
-    parse(&json!({"StartAt": "S0", "States": map})).expect("the chain loads")
+    parse(&Doc::from(json!({"StartAt": "S0", "States": map}))).expect("the chain loads")
 }
 
 /// The section, measured on a thread of its own with a single-threaded runtime.
@@ -368,7 +369,7 @@ async fn run(root: &Path) -> Section {
     }
 
     let clock = VirtualClock::default();
-    let input = Arc::new(json!({"carried": {"order_id": "ORD-1", "lines": [1, 2, 3]}}));
+    let input = Arc::new(orderflow_value::json!({"carried": {"order_id": "ORD-1", "lines": [1, 2, 3]}}));
     let mut per_state = Vec::new();
     for states in [100, 1000] {
         let machine = chain(states);

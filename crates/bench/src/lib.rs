@@ -55,8 +55,10 @@ pub fn order_with_items(items: usize) -> Value {
 /// One full order workflow, in-process, under a fresh order id. The sample
 /// is read from disk once, so the timing is of the workflow alone.
 pub async fn run_workflow(machine: &StateMachine, ports: &MemoryPorts, clock: &VirtualClock, n: usize) -> Execution {
-    static SAMPLE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let mut order = SAMPLE.get_or_init(sample_order).clone();
-    order["order_id"] = Value::String(format!("ORD-BENCH-{n}"));
+    static SAMPLE: std::sync::OnceLock<orderflow_value::Value> = std::sync::OnceLock::new();
+    let mut order = SAMPLE.get_or_init(|| orderflow_value::Value::from(sample_order())).clone();
+    if let Some(fields) = order.as_object_mut() {
+        fields.insert("order_id", orderflow_value::Value::from(format!("ORD-BENCH-{n}")));
+    }
     Executor::new(machine, ports, clock, ExecutionOptions::default()).run(order).await
 }

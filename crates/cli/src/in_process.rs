@@ -6,8 +6,8 @@ use lambda_runtime::{Context, LambdaEvent};
 use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
 use orderflow_domain::OrderError;
 use orderflow_domain::ports::{Clock, Notifier, OrderStore};
+use orderflow_value::Value;
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct InProcess<S, N, C> {
@@ -28,7 +28,9 @@ impl<S, N, C> InProcess<S, N, C> {
 
 fn answer<T: Serialize>(result: Result<T, OrderError>) -> Result<Value, TaskFailure> {
     match result {
+        // The handlers speak serde_json: their output is bridged to the executor's value.
         Ok(output) => serde_json::to_value(output)
+            .map(Value::from)
             .map_err(|e| TaskFailure::function_error("Runtime.SerializationError", &e.to_string())),
         Err(err) => Err(TaskFailure::function_error(err.error_type(), &err.error_message())),
     }
@@ -48,7 +50,8 @@ impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
         let mut context = self.context.clone();
         context.request_id = request_id(request);
         let span = orderflow_lambda::invocation_span(&context.request_id, None);
-        let event = LambdaEvent::new(payload, context);
+        // The handlers speak serde_json: the payload is bridged to it.
+        let event = LambdaEvent::new(serde_json::Value::from(payload), context);
         // Each function's future boxed alone: one future holding all three
         // would be as large as the largest, and copied whole into its box.
         match function {

@@ -8,7 +8,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
-use serde_json::Value;
+use orderflow_value::Value;
 
 pub struct LambdaEndpoint {
     host_port: String,
@@ -54,7 +54,7 @@ impl Invoker for LambdaEndpoint {
                     error: "Lambda.SdkClientException".into(),
                     cause: format!("cannot reach the Lambda endpoint {}: {e}", self.host_port),
                 })?;
-            let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let json = orderflow_value::parse_bytes(&body).unwrap_or_default();
             let function_error = headers.iter().any(|(k, _)| k == "x-amz-function-error");
             match status {
                 // Real Lambda: 200, with X-Amz-Function-Error when the function failed.

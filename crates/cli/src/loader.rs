@@ -54,8 +54,8 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
     let substituted = substitute(&text, &values).map_err(|e| format!("{}: {e}", definition_path.display()))?;
     // Whole-machine findings are left to the caller: `lint` lists them all,
     // `run` refuses to start on any.
-    let value: serde_json::Value =
-        serde_json::from_str(&substituted).map_err(|e| format!("{}: not JSON: {e}", definition_path.display()))?;
+    let value =
+        orderflow_value::parse(&substituted).map_err(|e| format!("{}: not JSON: {e}", definition_path.display()))?;
     let parsed = orderflow_asl::model::parse_unchecked(&value).map_err(|e| {
         let place = crate::source::locate(&text, &e.location).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
         format!("{}{place}: {e}", definition_path.display())

@@ -349,7 +349,7 @@ fn graph(args: GraphArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_input(input: &str) -> Result<(String, Value), String> {
+fn read_input(input: &str) -> Result<(String, orderflow_value::Value), String> {
     let (name, text) = match input {
         "-" => {
             let mut text = String::new();
@@ -364,11 +364,16 @@ fn read_input(input: &str) -> Result<(String, Value), String> {
             )
         }
     };
-    let value = serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    let value = orderflow_value::parse(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
     Ok((name, value))
 }
 
-async fn execute(loaded: &Loaded, invoker: &dyn Invoker, virtual_time: bool, input: Value) -> Execution {
+async fn execute(
+    loaded: &Loaded,
+    invoker: &dyn Invoker,
+    virtual_time: bool,
+    input: orderflow_value::Value,
+) -> Execution {
     let real = RealClock;
     let fake = VirtualClock::default();
     let clock: &dyn Clock = if virtual_time { &fake } else { &real };
@@ -401,7 +406,7 @@ fn item_json(item: &std::collections::HashMap<String, AttributeValue>) -> Value 
 async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
     let loaded = o.definition.load_runnable()?;
     let (input_name, input) = read_input(&o.input)?;
-    let order_id = input.get("order_id").and_then(Value::as_str).map(str::to_owned);
+    let order_id = input.get("order_id").and_then(orderflow_value::Value::as_str).map(str::to_owned);
 
     let (execution, stored, mode) = match &o.lambda_endpoint {
         Some(url) => {

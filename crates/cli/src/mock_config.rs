@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use orderflow_asl::{TaskFailure, TaskMocks};
-use serde_json::Value;
+use orderflow_value::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
@@ -24,7 +24,7 @@ pub struct MockConfig {
     pub responses: BTreeMap<String, Vec<(u32, u32, Answer)>>,
 }
 
-fn object<'v>(value: &'v Value, at: &str) -> Result<&'v serde_json::Map<String, Value>, String> {
+fn object<'v>(value: &'v Value, at: &str) -> Result<&'v orderflow_value::Map, String> {
     value.as_object().ok_or_else(|| format!("{at}: must be an object"))
 }
 
@@ -49,11 +49,11 @@ impl MockConfig {
                     for (state, response) in object(states, &at)? {
                         let name =
                             response.as_str().ok_or_else(|| format!("{at}.{state}: must name a mocked response"))?;
-                        mocks.insert(state.clone(), name.to_owned());
+                        mocks.insert(state.to_string(), name.to_owned());
                     }
-                    parsed.insert(case.clone(), mocks);
+                    parsed.insert(case.to_string(), mocks);
                 }
-                config.machines.insert(machine.clone(), parsed);
+                config.machines.insert(machine.to_string(), parsed);
             }
         }
         if let Some(responses) = top.get("MockedResponses") {
@@ -76,7 +76,7 @@ impl MockConfig {
                         w[0].0, w[0].1, w[1].0, w[1].1
                     ));
                 }
-                config.responses.insert(name.clone(), parsed);
+                config.responses.insert(name.to_string(), parsed);
             }
         }
         for (machine, cases) in &config.machines {
@@ -121,7 +121,7 @@ fn parse_answer(value: &Value, at: &str) -> Result<Answer, String> {
             let throw = object(throw, &format!("{at}.Throw"))?;
             let text = |key: &str| -> Result<String, String> {
                 match throw.get(key) {
-                    Some(Value::String(s)) => Ok(s.clone()),
+                    Some(Value::String(s)) => Ok(s.to_string()),
                     None => Ok(String::new()),
                     Some(_) => Err(format!("{at}.Throw.{key}: must be a string")),
                 }
@@ -163,7 +163,7 @@ impl TaskMocks for CaseMocks<'_> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use orderflow_value::json;
 
     use super::*;
 

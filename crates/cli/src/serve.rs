@@ -10,7 +10,7 @@ use std::sync::Arc;
 use orderflow_asl::{TaskFailure, TaskMocks};
 use orderflow_definition::Template;
 use orderflow_server::MockCases;
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::mock_config::MockConfig;
 
@@ -39,7 +39,7 @@ impl MockCases for FileMocks {
 /// A MockConfigFile, refused with the place of its first bad entry.
 pub fn read_mock_config(path: &Path) -> Result<MockConfig, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let value = orderflow_value::parse(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     MockConfig::parse(&value).map_err(|e| format!("{}: {e}", path.display()))
 }
 

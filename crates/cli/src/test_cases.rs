@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use orderflow_asl::model::Kind;
 use orderflow_asl::{BoxFuture, ExecutionOptions, Executor, Invoker, StateMachine, TaskFailure, VirtualClock};
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::mock_config::MockConfig;
 
@@ -47,7 +47,7 @@ pub struct Suite {
 
 fn read_json(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
+    orderflow_value::parse(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
 }
 
 impl Suite {
@@ -104,7 +104,7 @@ impl Suite {
                 ));
             }
             let expect = parse_expect(body.get("Expect"), &format!("{at}.Expect")).map_err(|(at, m)| bad(&at, &m))?;
-            cases.push(Case { name: name.clone(), input, expect });
+            cases.push(Case { name: name.to_string(), input, expect });
         }
         Ok(Suite { path: path.to_path_buf(), machine: machine.to_owned(), mocks, cases })
     }
@@ -115,7 +115,7 @@ fn parse_expect(value: Option<&Value>, at: &str) -> Result<Expect, (String, Stri
     let text = |key: &str| -> Result<Option<String>, (String, String)> {
         match body.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => Ok(Some(s.to_string())),
             Some(_) => Err((format!("{at}.{key}"), "must be a string".into())),
         }
     };
@@ -254,9 +254,11 @@ fn difference(expected: &Value, actual: &Value, subset: bool, at: &str) -> Optio
             }
             None
         }
-        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
-            e.iter().zip(a).enumerate().find_map(|(i, (ev, av))| difference(ev, av, subset, &format!("{at}[{i}]")))
-        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+            .iter()
+            .zip(a.iter())
+            .enumerate()
+            .find_map(|(i, (ev, av))| difference(ev, av, subset, &format!("{at}[{i}]"))),
         (e, a) if e == a => None,
         (e, a) => Some(format!("{at} is {a}, expected {e}")),
     }

@@ -42,7 +42,7 @@ impl World {
         let loaded = load(&root.join("infra/template.yaml"), None).unwrap();
         let clock = VirtualClock::default();
         let options = ExecutionOptions { name: "faults".into(), ..Default::default() };
-        Executor::new(&loaded.machine, &self.tasks, &clock, options).run(input).await
+        Executor::new(&loaded.machine, &self.tasks, &clock, options).run(orderflow_value::Value::from(input)).await
     }
 
     /// (event_type, order_id) of every notification delivered so far.

@@ -33,8 +33,8 @@ impl orderflow_asl::Invoker for Echo {
     fn invoke<'a>(
         &'a self,
         _function: &'a str,
-        payload: &'a Value,
-    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
+        payload: &'a orderflow_value::Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<orderflow_value::Value, orderflow_asl::TaskFailure>> {
         Box::pin(std::future::ready(Ok(payload.clone())))
     }
 }
@@ -641,8 +641,8 @@ impl orderflow_asl::Invoker for FailsOnce {
     fn invoke<'a>(
         &'a self,
         _function: &'a str,
-        payload: &'a Value,
-    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
+        payload: &'a orderflow_value::Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<orderflow_value::Value, orderflow_asl::TaskFailure>> {
         let first = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
         Box::pin(std::future::ready(if first {
             Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: "the first call fails".into() })
@@ -716,8 +716,8 @@ impl orderflow_asl::Invoker for Ledger {
     fn invoke<'a>(
         &'a self,
         _function: &'a str,
-        payload: &'a Value,
-    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
+        payload: &'a orderflow_value::Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<orderflow_value::Value, orderflow_asl::TaskFailure>> {
         let item = payload["item"].as_str().unwrap_or_default().to_owned();
         let calls = {
             let mut ledger = self.0.lock().unwrap();

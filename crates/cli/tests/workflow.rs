@@ -13,7 +13,7 @@ use orderflow_asl::{
 use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier, read_json_file};
 use orderflow_domain::notification::NotificationKind;
 use orderflow_domain::{DependencyError, DependencyErrorKind, OrderId, RawOrder};
-use serde_json::{Value, json};
+use orderflow_value::{Value, json};
 
 type Ports = InProcess<InMemoryOrderStore, RecordingNotifier, FixedClock>;
 
@@ -70,7 +70,7 @@ async fn run(faults: &Faults, input: Value) -> Execution {
 }
 
 fn valid() -> Value {
-    read_json_file("events/order-valid.json")
+    Value::from(read_json_file("events/order-valid.json"))
 }
 
 fn order_id() -> OrderId {
@@ -102,18 +102,18 @@ async fn happy_path() -> Execution {
 
 async fn rejected() -> Execution {
     let faults = Faults::new();
-    let execution = run(&faults, read_json_file("events/order-invalid-many.json")).await;
+    let execution = run(&faults, Value::from(read_json_file("events/order-invalid-many.json"))).await;
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert_eq!(execution.error.as_deref(), Some("OrderRejected"));
     // The cause keeps every violation, as Lambda reported them.
-    let cause: Value = serde_json::from_str(execution.cause.as_deref().unwrap()).unwrap();
+    let cause: Value = orderflow_value::parse(execution.cause.as_deref().unwrap()).unwrap();
     assert_eq!(cause["errorType"], "OrderValidationFailed");
-    let violations: Value = serde_json::from_str(cause["errorMessage"].as_str().unwrap()).unwrap();
+    let violations: Value = orderflow_value::parse(cause["errorMessage"].as_str().unwrap()).unwrap();
     assert_eq!(violations["violations"].as_array().unwrap().len(), 7);
     let sent = faults.notifier().sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind, NotificationKind::OrderRejected);
-    let notice: Value = serde_json::from_str(&sent[0].message).unwrap();
+    let notice: Value = orderflow_value::parse(&sent[0].message).unwrap();
     assert_eq!(notice["reasons"].as_array().unwrap().len(), 7, "the customer is told every reason: {notice}");
     assert_eq!(faults.store().writes(), 0);
     assert_eq!(taken(&execution, "ValidateData", "Catch"), [0]);
@@ -124,8 +124,8 @@ async fn conflict() -> Execution {
     let faults = Faults::new();
     // ORD-1001 was already processed with other content.
     let mut other = valid();
-    other["items"][0]["quantity"] = json!(9);
-    let order = RawOrder::new(other).validate().unwrap();
+    *other.get_mut("items").and_then(|i| i.get_mut(0)).and_then(|l| l.get_mut("quantity")).unwrap() = json!(9);
+    let order = RawOrder::new(serde_json::Value::from(other)).validate().unwrap();
     let record = orderflow_domain::ports::StoredOrder::new(&order, time::macros::datetime!(2026-11-01 00:00:00 UTC));
     orderflow_domain::ports::OrderStore::insert_if_absent(faults.store(), &record, &order).await.unwrap();
     let execution = run(&faults, valid()).await;
@@ -210,7 +210,7 @@ async fn conflict_at_notification() -> Execution {
 async fn rejection_notice_retried() -> Execution {
     let faults = Faults::new().fail("send_notification", "Lambda.SdkClientException", 1);
     faults.notifier().fail_next([unavailable("SNS")]);
-    let execution = run(&faults, read_json_file("events/order-invalid-currency.json")).await;
+    let execution = run(&faults, Value::from(read_json_file("events/order-invalid-currency.json"))).await;
     assert_eq!(execution.error.as_deref(), Some("OrderRejected"));
     assert_eq!(taken(&execution, "SendRejectionNotice", "Retry"), [0, 1]);
     assert_eq!(faults.notifier().sent().len(), 1);
@@ -220,7 +220,7 @@ async fn rejection_notice_retried() -> Execution {
 async fn rejection_notice_lost() -> Execution {
     let faults = Faults::new();
     faults.notifier().fail_next(std::iter::repeat_n(unavailable("SNS"), 10));
-    let execution = run(&faults, read_json_file("events/order-invalid-empty-items.json")).await;
+    let execution = run(&faults, Value::from(read_json_file("events/order-invalid-empty-items.json"))).await;
     // Still rejected, with the validation cause, though the customer could not be told.
     assert_eq!(execution.error.as_deref(), Some("OrderRejected"));
     assert!(execution.cause.as_deref().unwrap().contains("OrderValidationFailed"));

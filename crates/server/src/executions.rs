@@ -75,7 +75,7 @@ pub struct Stop {
     cause: Option<String>,
 }
 
-fn input_of(input: Option<String>) -> Result<(String, Value), ApiError> {
+fn input_of(input: Option<String>) -> Result<(String, orderflow_value::Value), ApiError> {
     let text = input.unwrap_or_else(|| "{}".to_owned());
     if text.len() > MAX_INPUT_BYTES {
         return Err(ApiError::new(
@@ -86,7 +86,7 @@ fn input_of(input: Option<String>) -> Result<(String, Value), ApiError> {
             ),
         ));
     }
-    let value = serde_json::from_str(&text)
+    let value = orderflow_value::parse(&text)
         .map_err(|e| ApiError::new("InvalidExecutionInput", format!("Invalid State Machine Execution Input: '{e}'")))?;
     Ok((text, value))
 }
@@ -121,7 +121,7 @@ fn status_of(execution: &Execution) -> Status {
 /// What one run of an execution starts with.
 struct Launch {
     name: String,
-    input: Value,
+    input: orderflow_value::Value,
     history: Arc<History>,
     mocks: Option<Arc<dyn TaskMocks>>,
     redrive: Option<Redrive>,
@@ -462,7 +462,7 @@ fn shown_event(e: HistoryEvent, with_data: bool) -> Value {
                 body.remove(field);
             }
         }
-        event[key] = details;
+        event[key.as_str()] = Value::from(details);
     }
     event
 }
@@ -536,7 +536,10 @@ fn redrive_status(status: Status) -> &'static str {
 /// it entered, with the input it entered with, that event's id and time
 /// (state names are unique across a machine, so the name tells a top-level
 /// state).
-fn restart_point(machine: &StateMachine, events: &[HistoryEvent]) -> Option<(Arc<str>, Arc<Value>, u64, i128)> {
+fn restart_point(
+    machine: &StateMachine,
+    events: &[HistoryEvent],
+) -> Option<(Arc<str>, Arc<orderflow_value::Value>, u64, i128)> {
     let top: Vec<&str> = machine.states.iter().map(|s| &*s.name).collect();
     events.iter().rev().find_map(|event| {
         if !event.kind.ends_with("StateEntered") {
@@ -547,7 +550,7 @@ fn restart_point(machine: &StateMachine, events: &[HistoryEvent]) -> Option<(Arc
         if !top.contains(&name) {
             return None;
         }
-        let input: Value = serde_json::from_str(details.get("input")?.as_str()?).ok()?;
+        let input = orderflow_value::parse(details.get("input")?.as_str()?).ok()?;
         Some((Arc::from(name), Arc::new(input), event.id, event.at_nanos))
     })
 }
@@ -560,7 +563,7 @@ fn stored_history(db: &mut crate::database::Db<'_>, seq: i64) -> Result<(Vec<His
 
 /// The iterations or branches of `state` that succeeded in its attempt
 /// entered at event `entered`, the latest output of each.
-fn done_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<Value>)> {
+fn done_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<orderflow_value::Value>)> {
     let mut done = std::collections::BTreeMap::new();
     for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state) {
         done.insert(note.index, note.output.clone());
@@ -589,7 +592,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     let (state, state_input, entered, _) = restart_point(&machine.compiled, &events)
         .ok_or_else(|| ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state"))?;
     let done = done_in(&notes, &state, entered);
-    let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
+    let input = orderflow_value::parse(&row.input).unwrap_or_default();
     row.redrive_count += 1;
     row.redriven = Some(now);
     row.status = Status::Running;
@@ -612,7 +615,7 @@ fn running_again(
     row: ExecutionRow,
     machine: &Arc<MachineRecord>,
     (events, notes): (Vec<HistoryEvent>, Vec<Note>),
-    input: Value,
+    input: orderflow_value::Value,
     redrive: Redrive,
 ) -> (String, Launch) {
     let (saved_events, saved_notes) = (events.len(), notes.len());
@@ -633,7 +636,7 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
     for row in rows {
         let machine = service.store.version(&mut db, row.version).map_err(|e| e.message)?;
         let (events, notes) = stored_history(&mut db, row.seq).map_err(|e| e.message)?;
-        let input: Value = serde_json::from_str(&row.input).unwrap_or(Value::Null);
+        let input = orderflow_value::parse(&row.input).unwrap_or_default();
         let (state, state_input, entered) = match restart_point(&machine.compiled, &events) {
             Some((state, state_input, id, at)) => (state, state_input, Some((id, at))),
             None => (Arc::from(machine.compiled.start_at.name.as_str()), Arc::new(input.clone()), None),

@@ -127,7 +127,7 @@ fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, Strin
             "/".into(),
         )]);
     }
-    let value: Value = serde_json::from_str(definition).map_err(|e| {
+    let value = orderflow_value::parse(definition).map_err(|e| {
         vec![("INVALID_JSON_DESCRIPTION".to_owned(), format!("The definition is not JSON: {e}"), "/".to_owned())]
     })?;
     let machine = orderflow_asl::model::parse_unchecked(&value)

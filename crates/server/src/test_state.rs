@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use orderflow_asl::test_state::{Inspection, TestMock, TestSetup, test_state};
 use orderflow_asl::{ExecutionOptions, StateMachine};
+use orderflow_value::{Map, Value, json};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
 use crate::Service;
 use crate::error::ApiError;
@@ -51,14 +51,14 @@ struct StateConfiguration {
 }
 
 fn json_text(text: &str, what: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(text).map_err(|e| ApiError::new("InvalidExecutionInput", format!("{what} is not JSON: {e}")))
+    orderflow_value::parse(text).map_err(|e| ApiError::new("InvalidExecutionInput", format!("{what} is not JSON: {e}")))
 }
 
 fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
     ApiError::new("InvalidDefinition", format!("Invalid State Machine Definition: '{message}'"))
 }
 
-pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
+pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, ApiError> {
     let _ = (&r.role_arn, r.reveal_secrets);
     let variables = match r.variables.as_deref().map(|v| json_text(v, "variables")).transpose()? {
         None => Map::new(),
@@ -143,19 +143,20 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
         .await
         .map_err(ApiError::validation)?;
 
-    let text = |v: &Option<Value>| v.as_ref().map(|v| Value::String(v.to_string()));
-    let mut out = json!({"status": outcome.status});
+    let text = |v: &Option<Value>| v.as_ref().map(|v| Value::string(v.to_json()));
+    let mut out = Map::new();
+    out.insert("status", json!(outcome.status));
     if let Some(output) = text(&outcome.output) {
-        out["output"] = output;
+        out.insert("output", output);
     }
     if let Some(error) = outcome.error {
-        out["error"] = Value::String(error);
+        out.insert("error", Value::from(error));
     }
     if let Some(cause) = outcome.cause {
-        out["cause"] = Value::String(cause);
+        out.insert("cause", Value::from(cause));
     }
     if let Some(next) = outcome.next_state {
-        out["nextState"] = Value::String(next);
+        out.insert("nextState", Value::from(next));
     }
     let Inspection {
         input,
@@ -188,34 +189,34 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<Value, ApiError> {
             ("variables", variables),
         ] {
             if let Some(value) = text(&value) {
-                inspection.insert(key.to_owned(), value);
+                inspection.insert(key, value);
             }
         }
         if let Some(n) = max_concurrency {
-            inspection.insert("maxConcurrency".into(), json!(n));
+            inspection.insert("maxConcurrency", json!(n));
         }
         if let Some(n) = tolerated_failure_count {
-            inspection.insert("toleratedFailureCount".into(), json!(n));
+            inspection.insert("toleratedFailureCount", json!(n));
         }
         if let Some(p) = tolerated_failure_percentage {
-            inspection.insert("toleratedFailurePercentage".into(), json!(p));
+            inspection.insert("toleratedFailurePercentage", json!(p));
         }
     }
     let mut details = Map::new();
     if let Some(i) = retry_index {
-        details.insert("retryIndex".into(), json!(i));
+        details.insert("retryIndex", json!(i));
     }
     if let Some(s) = retry_backoff_seconds {
-        details.insert("retryBackoffIntervalSeconds".into(), json!(s.round() as i64));
+        details.insert("retryBackoffIntervalSeconds", json!(s.round() as i64));
     }
     if let Some(i) = catch_index {
-        details.insert("catchIndex".into(), json!(i));
+        details.insert("catchIndex", json!(i));
     }
     if !details.is_empty() {
-        inspection.insert("errorDetails".into(), Value::Object(details));
+        inspection.insert("errorDetails", Value::Object(details));
     }
     if !inspection.is_empty() {
-        out["inspectionData"] = Value::Object(inspection);
+        out.insert("inspectionData", Value::Object(inspection));
     }
-    Ok(out)
+    Ok(serde_json::Value::from(Value::Object(out)))
 }

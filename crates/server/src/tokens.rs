@@ -118,7 +118,7 @@ pub fn success(service: &Arc<Service>, r: Success) -> Result<Value, ApiError> {
     if r.output.len() > executions::MAX_INPUT_BYTES {
         return Err(ApiError::new("InvalidOutput", "Invalid Output: the output is larger than 256 KiB"));
     }
-    let output: Value = serde_json::from_str(&r.output)
+    let output = orderflow_value::parse(&r.output)
         .map_err(|e| ApiError::new("InvalidOutput", format!("Invalid Output: not JSON: {e}")))?;
     service.tokens.send(&r.task_token, TokenSignal::Success(output))?;
     Ok(json!({}))

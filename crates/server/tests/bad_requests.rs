@@ -10,7 +10,11 @@ use serde_json::{Value, json};
 struct NoTasks;
 
 impl Invoker for NoTasks {
-    fn invoke<'a>(&'a self, function: &'a str, _: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+    fn invoke<'a>(
+        &'a self,
+        function: &'a str,
+        _: &'a orderflow_value::Value,
+    ) -> BoxFuture<'a, Result<orderflow_value::Value, TaskFailure>> {
         Box::pin(std::future::ready(Err(TaskFailure { error: "NoTasks".into(), cause: function.into() })))
     }
 }

@@ -216,6 +216,15 @@ impl<T: Index + ?Sized> Index for &T {
     }
 }
 
+impl Index for Str {
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        self.as_str().index_into(value)
+    }
+    fn index_into_mut<'v>(&self, value: &'v mut Value) -> Option<&'v mut Value> {
+        self.as_str().index_into_mut(value)
+    }
+}
+
 impl Index for String {
     fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
         self.as_str().index_into(value)

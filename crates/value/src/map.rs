@@ -100,6 +100,19 @@ impl Map {
         None
     }
 
+    /// The member to change, set to `default` first (last) if it is not there.
+    pub fn get_or_insert(&mut self, name: impl Into<Str>, default: Value) -> &mut Value {
+        let name = name.into();
+        let i = match self.0.position(&name) {
+            Some(i) => i,
+            None => {
+                self.insert(name, default);
+                self.len() - 1
+            }
+        };
+        &mut Arc::make_mut(&mut self.0).list[i].1
+    }
+
     /// Removes a member, keeping the others' order.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let i = self.0.position(name)?;
@@ -142,6 +155,51 @@ impl Map {
     /// The member at a position, in document order.
     pub fn get_index(&self, i: usize) -> Option<(&Str, &Value)> {
         self.0.list.get(i).map(|(k, v)| (k, v))
+    }
+}
+
+static NULL: Value = Value::Null;
+
+/// `map["name"]`: the member, or `null` when there is none (as serde_json's maps index).
+impl std::ops::Index<&str> for Map {
+    type Output = Value;
+    fn index(&self, name: &str) -> &Value {
+        self.get(name).unwrap_or(&NULL)
+    }
+}
+
+/// `value["name"]` and `value[0]`: the member or item, or `null` when there is none.
+impl<I: crate::Index> std::ops::Index<I> for Value {
+    type Output = Value;
+    fn index(&self, index: I) -> &Value {
+        index.index_into(self).unwrap_or(&NULL)
+    }
+}
+
+/// `value["name"] = ...`, as serde_json's values allow it: `null` becomes an
+/// empty object, a missing member is added as `null` first. Panics on any
+/// other type, as serde_json does: for tests and builders of known shape;
+/// code that handles input uses `get_mut` and `insert`.
+impl std::ops::IndexMut<&str> for Value {
+    fn index_mut(&mut self, name: &str) -> &mut Value {
+        if self.is_null() {
+            *self = Value::Object(Map::new());
+        }
+        match self {
+            Value::Object(map) => map.get_or_insert(name, Value::Null),
+            other => panic!("cannot index a JSON {} by the name {name:?}", other.type_name()),
+        }
+    }
+}
+
+/// `value[i] = ...`: panics when `value` is not an array of more than `i` items.
+impl std::ops::IndexMut<usize> for Value {
+    fn index_mut(&mut self, i: usize) -> &mut Value {
+        let kind = self.type_name();
+        match self.as_array_mut().and_then(|items| items.get_mut(i)) {
+            Some(item) => item,
+            None => panic!("cannot index a JSON {kind} at {i}"),
+        }
     }
 }
 

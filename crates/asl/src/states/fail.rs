@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::error::Failure;
 use crate::model::Text;
@@ -20,7 +20,7 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, error: &Option<Text>,
             Some(Text::Expr(expr)) => scope.expr(field, expr, Now::input(raw), &context)?,
         };
         match value {
-            Value::String(s) => Ok(Some(s)),
+            Value::String(s) => Ok(Some(s.to_string())),
             other => {
                 Err(scope.runtime(format!("The value of the field '{field}' must be a string, but was '{other}'")))
             }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
@@ -46,7 +46,7 @@ pub(crate) async fn run(
         match &spec.items {
             Some(Template::Expr { field, expr }) => match scope.expr_of_type(field, expr, "array", now, context)? {
                 Value::Array(items) => items,
-                _ => Vec::new(),
+                _ => Default::default(),
             },
             Some(template) => match Arc::unwrap_or_clone(scope.render_jsonata(template, now, context)?.value) {
                 Value::Array(items) => items,
@@ -234,5 +234,5 @@ pub(crate) async fn run(
         thread.set_last(last_end);
     }
     run.record_aside(thread, "MapStateSucceeded", None, [])?;
-    Ok(Payload::new(Value::Array(outputs), size))
+    Ok(Payload::new(Value::array(outputs), size))
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::error::Failure;
 use crate::model::StateMachine;
@@ -35,7 +35,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input:
             run.record_aside(scope.thread, "ParallelStateSucceeded", None, [])?;
             let size = 1 + outputs.len().max(1) + outputs.iter().map(|o| o.size).sum::<usize>();
             let values = outputs.into_iter().map(|o| Arc::unwrap_or_clone(o.value)).collect();
-            Ok(Payload::new(Value::Array(values), size))
+            Ok(Payload::new(Value::array(values), size))
         }
         Err(f) => Err(f),
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::error::Failure;
 use crate::pipeline::{Now, Payload, Scope};

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use orderflow_value::{Map, Value, json};
 
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
@@ -128,7 +128,7 @@ impl Parameters<'_> {
         fn text(value: Cow<'_, Value>) -> Option<Cow<'_, str>> {
             match value {
                 Cow::Borrowed(Value::String(name)) => Some(Cow::Borrowed(name.as_str())),
-                Cow::Owned(Value::String(name)) => Some(Cow::Owned(name)),
+                Cow::Owned(Value::String(name)) => Some(Cow::Owned(name.to_string())),
                 _ => None,
             }
         }
@@ -248,7 +248,7 @@ pub(crate) async fn run(
             let later = wrap && limits.token.is_none() && matches!(selector, Some((_, Selection::MovesFromPayload)));
             let (output, envelope) = if wrap {
                 let mut answer = Map::new();
-                answer.insert("Payload".into(), output);
+                answer.insert("Payload", output);
                 let request_id = run.rng.uuid_v4();
                 if later {
                     (Value::Object(answer), Some(request_id.into_boxed_str()))
@@ -322,12 +322,12 @@ pub(crate) async fn run(
 
 /// Adds to `{"Payload": ...}` the rest of a lambda:invoke result, Step
 /// Functions' envelope around the function's answer.
-pub(crate) fn complete_envelope(envelope: &mut Map<String, Value>, request_id: String) {
+pub(crate) fn complete_envelope(envelope: &mut Map, request_id: String) {
     // Built by hand: json! would copy the answer through its Serialize.
-    envelope.insert("ExecutedVersion".into(), Value::String("$LATEST".into()));
-    envelope.insert("SdkHttpMetadata".into(), json!({"HttpStatusCode": 200}));
-    envelope.insert("SdkResponseMetadata".into(), json!({"RequestId": request_id}));
-    envelope.insert("StatusCode".into(), json!(200));
+    envelope.insert("ExecutedVersion", Value::String("$LATEST".into()));
+    envelope.insert("SdkHttpMetadata", json!({"HttpStatusCode": 200}));
+    envelope.insert("SdkResponseMetadata", json!({"RequestId": request_id}));
+    envelope.insert("StatusCode", json!(200));
 }
 
 /// What `complete_envelope` adds to the JSON length of `{"Payload": ...}`.

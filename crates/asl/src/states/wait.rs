@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::choice::parse_timestamp;
 use crate::error::Failure;
@@ -96,7 +96,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
 /// A value as AWS quotes it in a cause: strings bare, anything else as JSON.
 pub(crate) fn shown(value: &Value) -> String {
     match value {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }

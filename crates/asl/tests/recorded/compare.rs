@@ -4,7 +4,7 @@
 //! value, a lambda:invoke result's SDK metadata is ignored, and numbers
 //! compare by value and by kind (`1` is not `1.0`).
 
-use serde_json::Value;
+use orderflow_value::Value;
 
 /// Expected values that stand for any string.
 const ANY_STRING: &[&str] = &["start-time", "entered-time", "date", "timestamp", "snf_role_arn", "sfn_role_arn"];
@@ -37,7 +37,7 @@ pub fn difference(expected: &Value, actual: &Value, wildcard_keys: &[String], at
                 return Some(format!("{at}: {} items, expected {}", a.len(), e.len()));
             }
             e.iter()
-                .zip(a)
+                .zip(a.iter())
                 .enumerate()
                 .find_map(|(i, (ev, av))| difference(ev, av, wildcard_keys, &format!("{at}[{i}]")))
         }
@@ -46,7 +46,7 @@ pub fn difference(expected: &Value, actual: &Value, wildcard_keys: &[String], at
                 return None;
             }
             // A cause may be JSON text: compare it as JSON.
-            if let (Ok(ej), Ok(aj)) = (serde_json::from_str::<Value>(e), serde_json::from_str::<Value>(a))
+            if let (Ok(ej), Ok(aj)) = (orderflow_value::parse(e), orderflow_value::parse(a))
                 && (ej.is_object() || ej.is_array())
             {
                 return difference(&ej, &aj, wildcard_keys, at);
@@ -59,7 +59,7 @@ pub fn difference(expected: &Value, actual: &Value, wildcard_keys: &[String], at
             None
         }
         (Value::Number(e), Value::Number(a)) => {
-            let kind = |n: &serde_json::Number| n.to_string().contains(['.', 'e', 'E']);
+            let kind = |n: &orderflow_value::Number| n.to_string().contains(['.', 'e', 'E']);
             let same = kind(e) == kind(a) && e.as_f64() == a.as_f64();
             (!same).then(|| format!("{at}: {a}, expected {e}"))
         }
@@ -120,7 +120,7 @@ pub fn text_matches(expected: &str, actual: &str) -> bool {
 
 /// The matcher's own checks, run as one trial of the suite.
 pub fn self_check() -> Result<(), String> {
-    use serde_json::json;
+    use orderflow_value::json;
     let checks = [
         text_matches("arn:<partition>:states:<region>:111111111111:x", "arn:aws:states:us-east-1:123456789012:x"),
         !text_matches("arn:<partition>:states", "arn:aws:lambda"),

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use orderflow_asl::{ExecutionOptions, ExecutionStatus, Executor, MachineType, VirtualClock, parse};
-use serde_json::Value;
+use orderflow_value::Value;
 
 /// When the cases' inputs were written: their timestamps are relative to it
 /// (`wait__timestamp_too_far_in_future_boundary_24856` waits 24,856 days from
@@ -38,7 +38,7 @@ fn data_dir() -> PathBuf {
 
 fn read_json(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    orderflow_value::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run_case(dir: &Path) -> Result<(), String> {
@@ -90,14 +90,14 @@ fn run_case(dir: &Path) -> Result<(), String> {
             }
         }
     } else {
-        let error = execution.error.clone().map_or(Value::Null, Value::String);
+        let error = execution.error.clone().map_or(Value::Null, Value::from);
         if let Some(d) = compare::difference(&expected["error"], &error, &wildcards, "error") {
             return Err(format!("{d}\n{}", trace()));
         }
-        let cause = execution.cause.clone().map_or(Value::Null, Value::String);
+        let cause = execution.cause.clone().map_or(Value::Null, Value::from);
         let expected_cause = match &expected["cause"] {
             text @ (Value::String(_) | Value::Null) => text.clone(),
-            payload => Value::String(payload.to_string()),
+            payload => Value::from(payload.to_string()),
         };
         if let Some(d) = compare::difference(&expected_cause, &cause, &wildcards, "cause") {
             return Err(format!("{d}\n{}", trace()));
@@ -143,8 +143,8 @@ static HISTORIES_MATCHED: AtomicUsize = AtomicUsize::new(0);
 /// The shapes of AWS's histories (tests/recorded/history-shapes.json, made by
 /// tools/extract_history_shapes.py from LocalStack's snapshots of AWS): per
 /// event, its type, previousEventId, details member and that member's fields.
-fn history_shapes() -> &'static serde_json::Map<String, Value> {
-    static SHAPES: std::sync::OnceLock<serde_json::Map<String, Value>> = std::sync::OnceLock::new();
+fn history_shapes() -> &'static orderflow_value::Map {
+    static SHAPES: std::sync::OnceLock<orderflow_value::Map> = std::sync::OnceLock::new();
     SHAPES.get_or_init(|| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recorded/history-shapes.json");
         match read_json(&path) {
@@ -167,16 +167,16 @@ fn check_history(dir: &Path, execution: &orderflow_asl::Execution) -> Result<(),
         .map(|e| {
             let (key, members) = match e.details.iter().next() {
                 Some((k, Value::Object(m))) => {
-                    let mut names: Vec<&String> = m.keys().collect();
+                    let mut names: Vec<&str> = m.keys().map(|k| k.as_str()).collect();
                     names.sort();
-                    (Value::String(k.clone()), serde_json::json!(names))
+                    (Value::from(k.to_string()), names.into_iter().map(Value::from).collect())
                 }
-                _ => (Value::Null, serde_json::json!([])),
+                _ => (Value::Null, Value::array(Vec::new())),
             };
-            serde_json::json!([e.kind, e.previous_event_id, key, members])
+            Value::array(vec![Value::from(e.kind.clone()), Value::from(e.previous_event_id), key, members])
         })
         .collect();
-    let same = *expected == Value::Array(actual.clone());
+    let same = *expected == Value::array(actual.clone());
     let known = HISTORY_DIFFERS.iter().find(|(case, _)| *case == name);
     match (same, known) {
         (true, None) => {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
-use serde_json::Value;
+use orderflow_value::Value;
 
 use crate::compare;
 
@@ -51,7 +51,7 @@ impl Replay {
                         Some(error) => Err(TaskFailure {
                             error: error.as_str().unwrap_or_default().to_owned(),
                             cause: match &call["cause"] {
-                                Value::String(text) => text.clone(),
+                                Value::String(text) => text.to_string(),
                                 payload => payload.to_string(),
                             },
                         }),
