@@ -545,7 +545,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
         StringSplit => {
             let (text, delimiters) = (string(0)?, string(1)?);
             Ok(Value::array(
-                text.split(|c| delimiters.contains(c)).filter(|s| !s.is_empty()).map(|s| Value::from(s)).collect(),
+                text.split(|c| delimiters.contains(c)).filter(|s| !s.is_empty()).map(Value::from).collect(),
             ))
         }
         Uuid => Ok(Value::string(rng.uuid_v4())),

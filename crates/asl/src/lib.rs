@@ -12,6 +12,7 @@
 //! them: `.sync`
 //! integrations, other callback integrations, service integrations other
 //! than Lambda, activities, Distributed Map's S3 reader and writer.
+#![forbid(unsafe_code)]
 
 pub mod choice;
 pub mod context;

@@ -597,7 +597,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         "Wait" => {
             let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
                 .into_iter()
-                .filter(|k| obj.contains_key(*k))
+                .filter(|k| obj.contains_key(k))
                 .collect();
             if given.len() != 1 {
                 return Err(def_err(at, "needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath"));

@@ -1,6 +1,7 @@
-//! Numbers keep their exact text through parsing, copying and printing: the
-//! executor relies on serde_json's arbitrary_precision, whose number text
-//! orderflow's vendored copy holds inline (vendor/serde_json/PATCHES.md).
+//! Numbers keep their exact text through parsing, copying and printing, in
+//! the executor's value (orderflow-value) and in serde_json with the
+//! workspace's arbitrary_precision (the order steps' crates), alike: a number
+//! that crosses from one to the other reads the same.
 
 use serde_json::{Number, Value, json};
 
@@ -39,6 +40,10 @@ fn a_number_keeps_its_text_short_or_long() {
         assert_eq!(in_array.clone().to_string(), format!("[{text},{text}]"));
         let number: Number = serde_json::from_str(written).unwrap();
         assert_eq!(number.as_str(), text);
+        let ours = orderflow_value::parse(written).unwrap();
+        assert_eq!(ours.to_json(), text, "{text} printed by the executor's value");
+        assert_eq!(orderflow_value::Value::from(&parsed), ours, "{text} bridged");
+        assert_eq!(serde_json::Value::from(&ours), parsed, "{text} bridged back");
     }
 }
 

@@ -1,5 +1,6 @@
 //! The pieces of the `orderflow` CLI: loading the deployable definition,
 //! running its tasks in-process or through a Lambda Invoke API, and drawing it.
+#![forbid(unsafe_code)]
 
 pub mod graph;
 pub mod in_process;

@@ -1,5 +1,6 @@
 //! orderflow: the order workflow on a laptop (`orderflow --help`). This file
 //! only wires the commands; their pieces live in the library.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -63,7 +64,8 @@ enum Command {
     /// its ARN. Tasks run as for `run`: the function handlers in-process against
     /// moto (started here), or a Lambda Invoke API (--lambda-endpoint); with
     /// --mock-config, an execution started on `<state machine ARN>#<TestCase>`
-    /// gets that test case's mocked answers. State is kept in memory.
+    /// gets that test case's mocked answers. State is kept in SQLite (a restart
+    /// resumes it); --ephemeral keeps it in memory only.
     Serve(ServeArgs),
     /// Print a shell completion script.
     Completions {

@@ -2,6 +2,7 @@
 //! read it: the SAM template's functions and state machine, and the ASL with
 //! its `${...}` placeholders. The file that deploys is the file that runs
 //! locally and the file the tests check.
+#![forbid(unsafe_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The orderflow domain: what an order is, when it is valid, what it costs, and
 //! the ports (an order store, a notifier, a clock) through which the Lambda
 //! handlers reach the outside world. Nothing here performs I/O.
+#![forbid(unsafe_code)]
 
 pub mod currency;
 pub mod error;

@@ -1,6 +1,7 @@
 //! The floor: lambda_runtime with a handler that returns its input. Built
 //! like the functions (same profile, runtime flavour and logging), so the
 //! difference is what our code costs.
+#![forbid(unsafe_code)]
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;

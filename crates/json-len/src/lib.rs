@@ -2,6 +2,7 @@
 //! counted by walking the value: no text is built. Step Functions and the
 //! order steps both limit payloads by this length (256 KiB), and both measure
 //! every payload, so it is worth one careful implementation.
+#![forbid(unsafe_code)]
 
 use serde_json::Value;
 

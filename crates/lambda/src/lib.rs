@@ -1,6 +1,7 @@
 //! What the three functions share with the Lambda runtime: turning an
 //! `OrderError` into a `Diagnostic` with a stable `errorType`, logging, reading
 //! configuration at cold start, and reporting a failed cold start.
+#![forbid(unsafe_code)]
 
 mod config;
 mod deadline;

@@ -7,6 +7,7 @@
 //!
 //! One direction of imports: this crate uses the executor and knows nothing
 //! of the CLI; the CLI wires it to task invokers and a listener.
+#![forbid(unsafe_code)]
 
 mod database;
 mod error;

@@ -2,6 +2,7 @@
 //! totals, status and content hash. A retry of the same order returns what is
 //! stored without writing again; other content under the same id is an
 //! `OrderConflict`.
+#![forbid(unsafe_code)]
 
 use std::borrow::Borrow;
 

@@ -3,6 +3,7 @@
 //! recorded on the order with a conditional write, and a retry that finds it
 //! there does not publish again. Given a Catch output (`{"order", "error"}`)
 //! it publishes a rejection notice that tells the customer why.
+#![forbid(unsafe_code)]
 
 use std::borrow::Borrow;
 

@@ -1,6 +1,7 @@
 //! validate_data: the first step. Parses the execution input, the raw order,
 //! into a normalized, priced order, or fails with `OrderValidationFailed`
 //! listing every violation.
+#![forbid(unsafe_code)]
 
 use std::borrow::Borrow;
 

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     orderflow_lambda::init_logging();
