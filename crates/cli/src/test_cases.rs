@@ -249,7 +249,7 @@ fn difference(expected: &Value, actual: &Value, subset: bool, at: &str) -> Optio
                     }
                 }
             }
-            if !subset && let Some(k) = a.keys().find(|k| !e.contains_key(*k)) {
+            if !subset && let Some(k) = a.keys().find(|k| !e.contains_key(k)) {
                 return Some(format!("{at}.{k} is not expected (it is {})", a[k]));
             }
             None
