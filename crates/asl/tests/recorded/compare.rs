@@ -29,7 +29,7 @@ pub fn difference(expected: &Value, actual: &Value, wildcard_keys: &[String], at
                 }
             }
             a.keys()
-                .find(|k| !e.contains_key(*k) && !IGNORED_KEYS.contains(&k.as_str()))
+                .find(|k| !e.contains_key(k) && !IGNORED_KEYS.contains(&k.as_str()))
                 .map(|k| format!("{at}.{k}: not expected"))
         }
         (Value::Array(e), Value::Array(a)) => {
