@@ -597,18 +597,6 @@ fn number(n: f64) -> Value {
     orderflow_value::Number::from_f64(n).map_or(Value::Null, Value::Number)
 }
 
-/// The JSONata type name of a JSON value, as AWS's causes give it.
-pub fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -341,7 +341,7 @@ impl<'r, 'a> Scope<'r, 'a> {
         now: Now<'_>,
         context: &Context<'_>,
     ) -> Result<Value, Failure> {
-        self.expr_such(field, expr, expected, &|v| crate::jsonata::type_name(v) == expected, now, context)
+        self.expr_such(field, expr, expected, &|v| v.type_name() == expected, now, context)
     }
 
     /// An expression's value that must pass `ok` (`expected` says what it must be).
@@ -358,7 +358,7 @@ impl<'r, 'a> Scope<'r, 'a> {
         if ok(&value) {
             return Ok(value);
         }
-        let kind = crate::jsonata::type_name(&value);
+        let kind = value.type_name();
         Err(self.query_failed(
             Some(field),
             format!(

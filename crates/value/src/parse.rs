@@ -47,11 +47,8 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Value, ParseError> {
             let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let parser = Parser { text: bytes, at: e.valid_up_to(), depth: MAX_DEPTH };
             match parse(good) {
-                Err(earlier)
-                    if earlier.message != "EOF while parsing a value" && !earlier.message.starts_with("EOF") =>
-                {
-                    Err(earlier)
-                }
+                // An error before the bad byte stands, unless it is only that the good part ended.
+                Err(earlier) if !earlier.message.starts_with("EOF") => Err(earlier),
                 _ => Err(parser.error_at("invalid unicode code point", e.valid_up_to() + 1)),
             }
         }
