@@ -33,7 +33,7 @@ impl Payload {
     /// A value bounded from its strings' lengths, and counted exactly only
     /// when that bound passes the quota: then its size is exact.
     pub fn measured(value: Arc<Value>) -> Payload {
-        let size = json_len_against(&value, MAX_PAYLOAD_BYTES);
+        let size = json_len_against(&*value, MAX_PAYLOAD_BYTES);
         Payload { value, size }
     }
 
@@ -439,7 +439,7 @@ impl<'r, 'a> Scope<'r, 'a> {
     /// is counted only when the bound passes the quota; then it is exact.
     pub fn check_size(&self, payload: &mut Payload, who: &str) -> Result<(), Failure> {
         if payload.size > MAX_PAYLOAD_BYTES {
-            payload.size = json_len(&payload.value);
+            payload.size = json_len(&*payload.value);
             if payload.size > MAX_PAYLOAD_BYTES {
                 return Err(self.too_large(who));
             }
@@ -459,4 +459,4 @@ impl<'r, 'a> Scope<'r, 'a> {
 }
 
 /// The length of a value's compact JSON text, counted without writing it.
-pub use orderflow_value::{json_len, json_len_against};
+pub use orderflow_json_len::{json_len, json_len_against};

@@ -6,8 +6,58 @@
 
 use serde_json::Value;
 
+/// A JSON value as the measures see it: what a value type gives them to
+/// walk. serde_json's value (the order steps) and the executor's
+/// (orderflow-value) both are one, so both are measured by the same walk.
+pub trait Tree: Sized {
+    type Items<'a>: Iterator<Item = &'a Self>
+    where
+        Self: 'a;
+    type Members<'a>: Iterator<Item = (&'a str, &'a Self)>
+    where
+        Self: 'a;
+    fn shape(&self) -> Shape<'_, Self>;
+}
+
+/// One node of a [`Tree`].
+pub enum Shape<'a, V: Tree + 'a> {
+    /// `null`, a boolean or a number: the length of its text.
+    Plain(usize),
+    String(&'a str),
+    /// The item count, and the items.
+    Array(usize, V::Items<'a>),
+    /// The member count, and the members.
+    Object(usize, V::Members<'a>),
+}
+
+impl Tree for Value {
+    type Items<'a> = std::slice::Iter<'a, Value>;
+    type Members<'a> = Members<'a>;
+    fn shape(&self) -> Shape<'_, Value> {
+        match self {
+            Value::Null | Value::Bool(true) => Shape::Plain(4),
+            Value::Bool(false) => Shape::Plain(5),
+            // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
+            Value::Number(n) => Shape::Plain(n.as_str().len()),
+            Value::String(s) => Shape::String(s),
+            Value::Array(items) => Shape::Array(items.len(), items.iter()),
+            Value::Object(map) => Shape::Object(map.len(), Members(map.iter())),
+        }
+    }
+}
+
+/// A serde_json object's members, names as `&str`.
+pub struct Members<'a>(serde_json::map::Iter<'a>);
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, &'a Value);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
 /// The length of `value`'s compact JSON text.
-pub fn json_len(value: &Value) -> usize {
+pub fn json_len<V: Tree>(value: &V) -> usize {
     walk(value, string_len)
 }
 
@@ -15,7 +65,7 @@ pub fn json_len(value: &Value) -> usize {
 /// of its strings and numbers, not their bytes (no byte escapes to more
 /// than six). A value well under a limit is settled by it without reading
 /// a string; only one whose bound passes the limit needs `json_len`.
-pub fn json_len_bound(value: &Value) -> usize {
+pub fn json_len_bound<V: Tree>(value: &V) -> usize {
     walk(value, string_bound)
 }
 
@@ -23,24 +73,21 @@ pub fn json_len_bound(value: &Value) -> usize {
 /// while that bound is within `limit`, else the exact length. So the result
 /// passes `limit` exactly when the length does, and is then exact for the
 /// error to tell; a value under the limit has its strings' bytes unread.
-pub fn json_len_against(value: &Value, limit: usize) -> usize {
+pub fn json_len_against<V: Tree>(value: &V, limit: usize) -> usize {
     let bound = json_len_bound(value);
     if bound > limit { json_len(value) } else { bound }
 }
 
 /// The JSON length of `value` with each string (key or value) measured by
-/// `string`: one walk, compiled once per measure (each function is its own
-/// type, so the call is direct).
-fn walk<S: Fn(&str) -> usize + Copy>(value: &Value, string: S) -> usize {
-    match value {
-        Value::Null | Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        // The workspace keeps numbers as their text (serde_json's arbitrary_precision).
-        Value::Number(n) => n.as_str().len(),
-        Value::String(s) => string(s),
-        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(|v| walk(v, string)).sum::<usize>(),
-        Value::Object(map) => {
-            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string(k) + 1 + walk(v, string)).sum::<usize>()
+/// `string`: one walk, compiled once per measure and value type (each
+/// function is its own type, so the call is direct).
+fn walk<V: Tree, S: Fn(&str) -> usize + Copy>(value: &V, string: S) -> usize {
+    match value.shape() {
+        Shape::Plain(len) => len,
+        Shape::String(s) => string(s),
+        Shape::Array(n, items) => 2 + n.saturating_sub(1) + items.map(|v| walk(v, string)).sum::<usize>(),
+        Shape::Object(n, members) => {
+            2 + n.saturating_sub(1) + members.map(|(k, v)| string(k) + 1 + walk(v, string)).sum::<usize>()
         }
     }
 }

@@ -30,7 +30,7 @@ pub use map::Map;
 pub use number::{Number, NumberError};
 pub use parse::{MAX_DEPTH, ParseError, parse, parse_bytes};
 pub use smol_str::SmolStr as Str;
-pub use write::{json_len, json_len_against, json_len_bound, write_string};
+pub use write::write_string;
 
 /// A JSON array: shared, copied on write.
 pub type Array = Arc<Vec<Value>>;

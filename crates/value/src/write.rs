@@ -1,7 +1,7 @@
 //! A [`Value`] to JSON text, as serde_json writes it (compact, or indented
-//! by two spaces), and the text's length counted without writing it.
+//! by two spaces), and the value as orderflow-json-len's measures walk it.
 
-use orderflow_json_len::{string_bound, string_len};
+use orderflow_json_len::Shape;
 
 use crate::Value;
 
@@ -109,34 +109,29 @@ pub fn write_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
-/// The length of `value`'s compact JSON text, counted without writing it.
-pub fn json_len(value: &Value) -> usize {
-    walk(value, string_len)
-}
-
-/// An upper bound of that length, read from the lengths of strings rather
-/// than their bytes: a value well under a limit is settled without reading one.
-pub fn json_len_bound(value: &Value) -> usize {
-    walk(value, string_bound)
-}
-
-/// The length as a quota needs it: the bound while within `limit`, else
-/// exact. The result passes `limit` exactly when the length does.
-pub fn json_len_against(value: &Value, limit: usize) -> usize {
-    let bound = json_len_bound(value);
-    if bound > limit { json_len(value) } else { bound }
-}
-
-fn walk<S: Fn(&str) -> usize + Copy>(value: &Value, string: S) -> usize {
-    match value {
-        Value::Null | Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        Value::Number(n) => n.as_str().len(),
-        Value::String(s) => string(s),
-        Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(|v| walk(v, string)).sum::<usize>(),
-        Value::Object(map) => {
-            2 + map.len().saturating_sub(1) + map.iter().map(|(k, v)| string(k) + 1 + walk(v, string)).sum::<usize>()
+/// The measures of orderflow-json-len walk the executor's value as they walk serde_json's.
+impl orderflow_json_len::Tree for Value {
+    type Items<'a> = std::slice::Iter<'a, Value>;
+    type Members<'a> = Members<'a>;
+    fn shape(&self) -> Shape<'_, Value> {
+        match self {
+            Value::Null | Value::Bool(true) => Shape::Plain(4),
+            Value::Bool(false) => Shape::Plain(5),
+            Value::Number(n) => Shape::Plain(n.as_str().len()),
+            Value::String(s) => Shape::String(s),
+            Value::Array(items) => Shape::Array(items.len(), items.iter()),
+            Value::Object(map) => Shape::Object(map.len(), Members(map.iter())),
         }
+    }
+}
+
+/// An object's members, names as `&str`.
+pub struct Members<'a>(crate::map::Iter<'a>);
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, &'a Value);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k.as_str(), v))
     }
 }
 
@@ -144,6 +139,7 @@ fn walk<S: Fn(&str) -> usize + Copy>(value: &Value, string: S) -> usize {
 mod tests {
     use super::*;
     use crate::parse;
+    use orderflow_json_len::{json_len, json_len_against, json_len_bound};
 
     const TEXTS: [&str; 8] = [
         "null",
