@@ -86,13 +86,22 @@ impl Frame {
         Ok(())
     }
 
-    /// Every variable in scope, the nearest frame's value of each name.
+    /// Every variable in scope, the nearest frame's value of each name, in
+    /// name order (a frame keeps its variables hashed, in no order).
     pub fn snapshot(&self) -> orderflow_value::Map {
-        let mut all = self.parent.as_ref().map(|p| p.snapshot()).unwrap_or_default();
-        for (name, (value, _)) in self.lock().iter() {
-            all.insert(name.to_string(), (**value).clone());
+        let mut all = std::collections::BTreeMap::new();
+        self.collect(&mut all);
+        all.iter().map(|(name, value)| (&**name, Value::clone(value))).collect()
+    }
+
+    /// This frame's variables over its parents'.
+    fn collect(&self, all: &mut std::collections::BTreeMap<Arc<str>, Arc<Value>>) {
+        if let Some(parent) = &self.parent {
+            parent.collect(all);
         }
-        all
+        for (name, (value, _)) in self.lock().iter() {
+            all.insert(name.clone(), value.clone());
+        }
     }
 
     /// Sets variables without the quotas: for variables read back from a
@@ -103,5 +112,24 @@ impl Frame {
             let size = crate::pipeline::json_len(&value);
             own.insert(name, (Arc::new(value), size));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_lists_names_in_order_the_nearest_frame_winning() {
+        let root = Frame::root();
+        let names = ["m", "z", "a", "q", "b", "y", "c", "x"];
+        root.preset(names.iter().map(|n| (Arc::from(*n), Value::from(format!("root {n}")))));
+        let child = Frame::child(&root);
+        child.preset([(Arc::from("q"), Value::from("child q")), (Arc::from("d"), Value::from("child d"))]);
+        let snapshot = child.snapshot();
+        let listed: Vec<&str> = snapshot.keys().map(|k| k.as_str()).collect();
+        assert_eq!(listed, ["a", "b", "c", "d", "m", "q", "x", "y", "z"]);
+        assert_eq!(snapshot.get("q"), Some(&Value::from("child q")));
+        assert_eq!(snapshot.get("m"), Some(&Value::from("root m")));
     }
 }
