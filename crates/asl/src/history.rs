@@ -368,22 +368,19 @@ impl History {
                 for (name, detail) in shown_members(e.integration, lines.members(e)) {
                     match detail {
                         Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
-                            body.insert(
-                                (*name).to_owned(),
-                                Value::string(detail.text().unwrap_or_default().to_owned()),
-                            );
+                            body.insert((*name).to_owned(), Value::from(detail.text().unwrap_or_default()));
                         }
                         Detail::Number(n) => {
-                            body.insert((*name).to_owned(), Value::from(*n));
+                            body.insert(name, Value::from(*n));
                         }
                         Detail::Json(value) => {
-                            body.insert((*name).to_owned(), Value::string(value.to_string()));
+                            body.insert(name, Value::string(value.to_string()));
                         }
                         Detail::Filled(template, input) => {
-                            body.insert((*name).to_owned(), Value::string(template.fill_from(input).to_string()));
+                            body.insert(name, Value::string(template.fill_from(input).to_string()));
                         }
                         Detail::Payload(value) => {
-                            body.insert((*name).to_owned(), Value::string(value.to_string()));
+                            body.insert(name, Value::string(value.to_string()));
                             body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));
                         }
                         Detail::Moved(moved) => {
@@ -393,7 +390,7 @@ impl History {
                             if let (Some(request_id), Value::Object(answer)) = (envelope, &mut whole) {
                                 crate::states::task::complete_envelope(answer, request_id.to_string());
                             }
-                            body.insert((*name).to_owned(), Value::string(whole.to_string()));
+                            body.insert(name, Value::string(whole.to_string()));
                             body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));
                         }
                         Detail::Assigned(vars) => {
@@ -401,7 +398,7 @@ impl History {
                                 .iter()
                                 .map(|(var, value)| (var.to_string(), Value::string(value.to_string())))
                                 .collect();
-                            body.insert((*name).to_owned(), Value::Object(shown));
+                            body.insert(name, Value::Object(shown));
                             body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));
                         }
                     }

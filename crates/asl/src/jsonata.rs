@@ -549,7 +549,7 @@ pub fn from_jvalue(value: &JValue) -> Result<Value, Failed> {
         JValue::Null => Value::Null,
         JValue::Bool(b) => Value::Bool(*b),
         JValue::Number(n) => number(*n),
-        JValue::String(s) => Value::string(s.to_string()),
+        JValue::String(s) => Value::from(&**s),
         JValue::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
