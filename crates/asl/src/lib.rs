@@ -33,9 +33,9 @@ pub mod variables;
 
 pub use error::{Failure, StatesError};
 pub use executor::{
-    BoxFuture, Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock, Redrive,
-    Resumed, RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
+    BoxFuture, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
+    Redrive, RestartPoint, RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
-pub use history::{History, HistoryEvent, trace};
+pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine, parse, parse_str};
 pub use pipeline::MAX_PAYLOAD_BYTES;

@@ -13,6 +13,7 @@ use orderflow_value::{Map, Value};
 use crate::context::{Context, StateFacts};
 use crate::error::{Failure, StatesError};
 use crate::executor::{Run, Thread};
+use crate::history::EventType;
 use crate::intrinsics::{Call, CallError};
 use crate::jsonata::{Env, Expression, Failed, States};
 use crate::model::State;
@@ -386,13 +387,7 @@ impl<'r, 'a> Scope<'r, 'a> {
             _ => self.before_entered,
         };
         // A full history fails the execution on the next event anyway.
-        let _ = self.run.record_after(
-            self.thread,
-            previous,
-            "EvaluationFailed",
-            Some("evaluationFailedEventDetails"),
-            details,
-        );
+        let _ = self.run.record_after(self.thread, previous, EventType::EvaluationFailed, details);
         failure
     }
 

@@ -111,7 +111,7 @@ fn run_case(case: &Value) -> Result<(), String> {
         }
     }
     if let Some(events) = expect.get("history_types").and_then(Value::as_array) {
-        let kinds: Vec<Value> = execution.history.events().iter().map(|e| Value::from(e.kind.clone())).collect();
+        let kinds: Vec<Value> = execution.history.events().iter().map(|e| Value::from(e.kind.name())).collect();
         if &kinds != events {
             return Err(format!("{name}: history {kinds:?}, expected {events:?}"));
         }

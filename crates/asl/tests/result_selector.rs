@@ -5,7 +5,8 @@
 
 use orderflow_asl::model::Selection;
 use orderflow_asl::{
-    BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
+    BoxFuture, EventType, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock,
+    parse,
 };
 use orderflow_value::{Value, json};
 
@@ -61,7 +62,7 @@ fn task_output(execution: &Execution) -> Value {
     let events = execution.history.events();
     let succeeded = events
         .iter()
-        .find(|e| e.kind == "TaskSucceeded" || e.kind == "LambdaFunctionSucceeded")
+        .find(|e| matches!(e.kind, EventType::TaskSucceeded | EventType::LambdaFunctionSucceeded))
         .expect("a TaskSucceeded event");
     let (_, details) = succeeded.details.iter().next().expect("its details");
     assert_eq!(details["outputDetails"], json!({"truncated": false}));
@@ -129,7 +130,7 @@ fn an_assign_reads_the_whole_result_so_its_selector_copies() {
     assert_eq!(moves, Selection::Copies);
     assert_eq!(output(&execution), json!({"o": "A-1"}));
     let events = execution.history.events();
-    let exited = events.iter().find(|e| e.kind == "TaskStateExited").unwrap();
+    let exited = events.iter().find(|e| e.kind == EventType::TaskStateExited).unwrap();
     let assigned = &exited.details["stateExitedEventDetails"]["assignedVariables"];
     assert_eq!(assigned, &json!({"n": "3", "id": "\"A-1\""}));
 }

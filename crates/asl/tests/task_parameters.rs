@@ -7,7 +7,8 @@
 use std::sync::Mutex;
 
 use orderflow_asl::{
-    BoxFuture, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock, parse,
+    BoxFuture, EventType, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, TaskFailure, VirtualClock,
+    parse,
 };
 use orderflow_value::{Value, json};
 
@@ -39,7 +40,7 @@ fn run(parameters: Value, input: Value) -> (Execution, Vec<(String, Value)>) {
 /// The TaskScheduled event's parameters, as GetExecutionHistory gives them.
 fn scheduled_parameters(execution: &Execution) -> String {
     let events = execution.history.events();
-    let scheduled = events.iter().find(|e| e.kind == "TaskScheduled").expect("a TaskScheduled event");
+    let scheduled = events.iter().find(|e| e.kind == EventType::TaskScheduled).expect("a TaskScheduled event");
     scheduled.details["taskScheduledEventDetails"]["parameters"].as_str().expect("parameters text").to_owned()
 }
 

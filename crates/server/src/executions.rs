@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use orderflow_asl::history::{Detail, Fields, Note};
+use orderflow_asl::history::{Detail, EventType, Fields, Note};
 use orderflow_asl::{
-    Execution, ExecutionOptions, ExecutionStatus, Executor, History, HistoryEvent, MachineType, Redrive, Resumed,
-    StateMachine, TaskMocks,
+    Execution, ExecutionOptions, ExecutionStatus, Executor, History, HistoryEvent, MachineType, Redrive, RestartPoint,
+    TaskMocks,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -511,7 +511,7 @@ pub fn stop(service: &Arc<Service>, r: Stop) -> Result<Value, ApiError> {
                 details.push("cause", Detail::Text(cause.clone()));
             }
             let last = live.history.len() as u64;
-            live.history.force(now, "ExecutionAborted", last, Some("executionAbortedEventDetails"), details);
+            live.history.force(now, EventType::ExecutionAborted, last, details);
             let row = &mut live.row;
             row.status = Status::Aborted;
             row.error = r.error.clone();
@@ -530,29 +530,6 @@ fn redrive_status(status: Status) -> &'static str {
         Status::Failed | Status::TimedOut | Status::Aborted => "REDRIVABLE",
         _ => "NOT_REDRIVABLE",
     }
-}
-
-/// Where an execution that did not finish goes on: the last top-level state
-/// it entered, with the input it entered with, that event's id and time
-/// (state names are unique across a machine, so the name tells a top-level
-/// state).
-fn restart_point(
-    machine: &StateMachine,
-    events: &[HistoryEvent],
-) -> Option<(Arc<str>, Arc<orderflow_value::Value>, u64, i128)> {
-    let top: Vec<&str> = machine.states.iter().map(|s| &*s.name).collect();
-    events.iter().rev().find_map(|event| {
-        if !event.kind.ends_with("StateEntered") {
-            return None;
-        }
-        let details = event.details()?;
-        let name = details.get("name")?.as_str()?;
-        if !top.contains(&name) {
-            return None;
-        }
-        let input = orderflow_value::parse(details.get("input")?.as_str()?).ok()?;
-        Some((Arc::from(name), Arc::new(input), event.id, event.at_nanos))
-    })
 }
 
 /// Every stored event and note of an execution.
@@ -589,9 +566,9 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     }
     let machine = service.store.version(&mut db, row.version)?;
     let (events, notes) = stored_history(&mut db, row.seq)?;
-    let (state, state_input, entered, _) = restart_point(&machine.compiled, &events)
+    let from = RestartPoint::last_entered(&machine.compiled, &events)
         .ok_or_else(|| ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state"))?;
-    let done = done_in(&notes, &state, entered);
+    let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
     let input = orderflow_value::parse(&row.input).unwrap_or_default();
     row.redrive_count += 1;
     row.redriven = Some(now);
@@ -601,7 +578,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     row.error = None;
     row.cause = None;
     db.save_execution(Some(&row), row.seq, &[], (0, &[])).map_err(ApiError::internal)?;
-    let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: None, done };
+    let redrive = Redrive { from, count: row.redrive_count, resumed: false, done };
     let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
     drop(db);
     spawn(service, machine, arn, launch);
@@ -637,13 +614,10 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
         let machine = service.store.version(&mut db, row.version).map_err(|e| e.message)?;
         let (events, notes) = stored_history(&mut db, row.seq).map_err(|e| e.message)?;
         let input = orderflow_value::parse(&row.input).unwrap_or_default();
-        let (state, state_input, entered) = match restart_point(&machine.compiled, &events) {
-            Some((state, state_input, id, at)) => (state, state_input, Some((id, at))),
-            None => (Arc::from(machine.compiled.start_at.name.as_str()), Arc::new(input.clone()), None),
-        };
-        let done = entered.map(|(id, _)| done_in(&notes, &state, id)).unwrap_or_default();
-        let resumed = Resumed { entered };
-        let redrive = Redrive { state, input: state_input, count: row.redrive_count, resumed: Some(resumed), done };
+        let from = RestartPoint::last_entered(&machine.compiled, &events)
+            .unwrap_or_else(|| RestartPoint::start(&machine.compiled, Arc::new(input.clone())));
+        let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
+        let redrive = Redrive { from, count: row.redrive_count, resumed: true, done };
         let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
         launches.push((machine, arn, launch));
     }

@@ -12,7 +12,7 @@ use orderflow_value::Value;
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::Thread;
-use crate::history::Detail;
+use crate::history::{Detail, EventType, Fields};
 use crate::model::{Given, MapSpec};
 use crate::path::Path;
 use crate::pipeline::{Now, Payload, Scope};
@@ -87,12 +87,8 @@ pub(crate) async fn run(
     };
     // AWS starts the Map (with its length) after reading MaxConcurrencyPath,
     // before the tolerated failures.
-    let started = run.record(
-        scope.thread,
-        "MapStateStarted",
-        Some("mapStateStartedEventDetails"),
-        [("length", Detail::Number(items.len() as u64))],
-    )?;
+    let started =
+        run.record(scope.thread, EventType::MapStateStarted, [("length", Detail::Number(items.len() as u64))])?;
     let tolerated_count = match &spec.tolerated_failure_count {
         None => None,
         Some(Given::Value(n)) => Some(*n),
@@ -147,7 +143,7 @@ pub(crate) async fn run(
         // histories; the parent's shows the map run.
         let arn =
             format!("{}/{}:{}", run.facts.machine_id.replace(":stateMachine:", ":mapRun:"), scope.state.name, started);
-        run.record(thread, "MapRunStarted", Some("mapRunStartedEventDetails"), [("mapRunArn", Detail::Text(arn))])?;
+        run.record(thread, EventType::MapRunStarted, [("mapRunArn", Detail::Text(arn))])?;
     }
     let limit = match max_concurrency {
         0 => MAX_INLINE_CONCURRENCY,
@@ -175,16 +171,15 @@ pub(crate) async fn run(
             return Ok::<_, Failure>((outcome, 0));
         }
         // Iterations continue the Map's line; each one's end is recorded beside it.
-        run.record(thread, "MapIterationStarted", Some("mapIterationStartedEventDetails"), iteration_details(index))?;
+        run.record(thread, EventType::MapIterationStarted, iteration_details(index))?;
         // Each iteration reads the outer variables and keeps its own assignments.
         let vars = run.inner_frame(scope.vars);
         let outcome = run.machine(&spec.processor, input, thread, &vars).await;
         if let Ok(output) = &outcome {
             run.note(entered, scope.state, index, &output.value);
         }
-        let kind = if outcome.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
-        let key = if outcome.is_ok() { "mapIterationSucceededEventDetails" } else { "mapIterationFailedEventDetails" };
-        let end = run.record_aside(thread, kind, Some(key), iteration_details(index))?;
+        let kind = if outcome.is_ok() { EventType::MapIterationSucceeded } else { EventType::MapIterationFailed };
+        let end = run.record_aside(thread, kind, iteration_details(index))?;
         Ok::<_, Failure>((outcome, end))
     }))
     .buffered(limit);
@@ -197,7 +192,7 @@ pub(crate) async fn run(
     // retried leaves none.
     let fail = |failure: Failure| -> Result<Payload, Failure> {
         if distributed {
-            run.record(thread, "MapRunFailed", None, [])?;
+            run.record(thread, EventType::MapRunFailed, map_run_failed(&failure))?;
         }
         Err(failure)
     };
@@ -229,10 +224,20 @@ pub(crate) async fn run(
     }
     drop(iterations);
     if distributed {
-        run.record(thread, "MapRunSucceeded", None, [])?;
+        run.record(thread, EventType::MapRunSucceeded, [])?;
     } else if last_end != 0 {
         thread.set_last(last_end);
     }
-    run.record_aside(thread, "MapStateSucceeded", None, [])?;
+    run.record_aside(thread, EventType::MapStateSucceeded, [])?;
     Ok(Payload::new(Value::array(outputs), size))
+}
+
+/// A Distributed Map run's failure, as MapRunFailed shows it.
+fn map_run_failed(failure: &Failure) -> Fields {
+    let mut details = Fields::default();
+    details.push("error", Detail::Text(failure.error.clone()));
+    if let Some(cause) = &failure.cause {
+        details.push("cause", Detail::Text(cause.clone()));
+    }
+    details
 }

@@ -10,18 +10,21 @@ pub(crate) mod succeed;
 pub(crate) mod task;
 pub(crate) mod wait;
 
+use crate::history::EventType;
 use crate::model::Kind;
 
-/// A state's `...StateEntered` and `...StateExited` event types.
-pub(crate) fn event_names(kind: &Kind) -> (&'static str, &'static str) {
+/// A state's `...StateEntered` and `...StateExited` event types (a Fail
+/// state never exits).
+pub(crate) fn event_types(kind: &Kind) -> (EventType, Option<EventType>) {
+    use EventType as E;
     match kind {
-        Kind::Pass { .. } => ("PassStateEntered", "PassStateExited"),
-        Kind::Task { .. } => ("TaskStateEntered", "TaskStateExited"),
-        Kind::Choice { .. } => ("ChoiceStateEntered", "ChoiceStateExited"),
-        Kind::Wait(_) => ("WaitStateEntered", "WaitStateExited"),
-        Kind::Succeed => ("SucceedStateEntered", "SucceedStateExited"),
-        Kind::Fail { .. } => ("FailStateEntered", "FailStateExited"),
-        Kind::Parallel { .. } => ("ParallelStateEntered", "ParallelStateExited"),
-        Kind::Map(_) => ("MapStateEntered", "MapStateExited"),
+        Kind::Pass { .. } => (E::PassStateEntered, Some(E::PassStateExited)),
+        Kind::Task { .. } => (E::TaskStateEntered, Some(E::TaskStateExited)),
+        Kind::Choice { .. } => (E::ChoiceStateEntered, Some(E::ChoiceStateExited)),
+        Kind::Wait(_) => (E::WaitStateEntered, Some(E::WaitStateExited)),
+        Kind::Succeed => (E::SucceedStateEntered, Some(E::SucceedStateExited)),
+        Kind::Fail { .. } => (E::FailStateEntered, None),
+        Kind::Parallel { .. } => (E::ParallelStateEntered, Some(E::ParallelStateExited)),
+        Kind::Map(_) => (E::MapStateEntered, Some(E::MapStateExited)),
     }
 }

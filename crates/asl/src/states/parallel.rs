@@ -7,12 +7,13 @@ use std::sync::Arc;
 use orderflow_value::Value;
 
 use crate::error::Failure;
+use crate::history::EventType;
 use crate::model::StateMachine;
 use crate::pipeline::{Payload, Scope};
 
 pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input: Payload) -> Result<Payload, Failure> {
     let run = scope.run;
-    run.record(scope.thread, "ParallelStateStarted", None, [])?;
+    run.record(scope.thread, EventType::ParallelStateStarted, [])?;
     // The branches continue the state's line; ParallelStateFailed is the retry
     // loop's to record, as a retried attempt leaves none.
     // After a redrive, the branches that succeeded before are not run again.
@@ -32,7 +33,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input:
     });
     match futures_util::future::try_join_all(runs).await {
         Ok(outputs) => {
-            run.record_aside(scope.thread, "ParallelStateSucceeded", None, [])?;
+            run.record_aside(scope.thread, EventType::ParallelStateSucceeded, [])?;
             let size = 1 + outputs.len().max(1) + outputs.iter().map(|o| o.size).sum::<usize>();
             let values = outputs.into_iter().map(|o| Arc::unwrap_or_clone(o.value)).collect();
             Ok(Payload::new(Value::array(values), size))

@@ -12,7 +12,7 @@ use orderflow_value::{Map, Value, json};
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::{TaskFailure, TokenSignal};
-use crate::history::{Detail, Fields, Moved};
+use crate::history::{Detail, EventType, Fields, Moved};
 use crate::model::{Given, Resource, Selection, function_name};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len_against};
 use crate::states::wait::shown;
@@ -20,7 +20,7 @@ use crate::template::Template;
 
 /// The two event families: `Task*` for integrations, `LambdaFunction*` for a function ARN.
 /// An event's type and where its details sit (None: it has none).
-type Event = (&'static str, Option<&'static str>);
+type Event = EventType;
 
 struct Events {
     scheduled: Event,
@@ -34,11 +34,11 @@ struct Events {
 }
 
 const TASK: Events = Events {
-    scheduled: ("TaskScheduled", Some("taskScheduledEventDetails")),
-    started: ("TaskStarted", Some("taskStartedEventDetails")),
-    succeeded: ("TaskSucceeded", Some("taskSucceededEventDetails")),
-    failed: ("TaskFailed", Some("taskFailedEventDetails")),
-    timed_out: ("TaskTimedOut", Some("taskTimedOutEventDetails")),
+    scheduled: EventType::TaskScheduled,
+    started: EventType::TaskStarted,
+    succeeded: EventType::TaskSucceeded,
+    failed: EventType::TaskFailed,
+    timed_out: EventType::TaskTimedOut,
     integration: true,
     integration_resource: "invoke",
 };
@@ -46,11 +46,11 @@ const TASK: Events = Events {
 const CALLBACK: Events = Events { integration_resource: "invoke.waitForTaskToken", ..TASK };
 
 const FUNCTION: Events = Events {
-    scheduled: ("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails")),
-    started: ("LambdaFunctionStarted", None),
-    succeeded: ("LambdaFunctionSucceeded", Some("lambdaFunctionSucceededEventDetails")),
-    failed: ("LambdaFunctionFailed", Some("lambdaFunctionFailedEventDetails")),
-    timed_out: ("LambdaFunctionTimedOut", Some("lambdaFunctionTimedOutEventDetails")),
+    scheduled: EventType::LambdaFunctionScheduled,
+    started: EventType::LambdaFunctionStarted,
+    succeeded: EventType::LambdaFunctionSucceeded,
+    failed: EventType::LambdaFunctionFailed,
+    timed_out: EventType::LambdaFunctionTimedOut,
     integration: false,
     integration_resource: "",
 };
@@ -220,7 +220,7 @@ pub(crate) async fn run(
     if let Some(seconds) = timeout {
         scheduled.push("timeoutInSeconds", Detail::Number(seconds));
     }
-    let emit = |(kind, key): Event, details: Fields| run.record(scope.thread, kind, key, details);
+    let emit = |kind: Event, details: Fields| run.record(scope.thread, kind, details);
     emit(events.scheduled, scheduled)?;
     emit(events.started, events.details([]))?;
     // A mocked answer is the task's whole result: nothing wraps it.
@@ -336,7 +336,7 @@ fn envelope_len(request_id: &str) -> usize {
     REST + request_id.len()
 }
 
-const CALLBACK_SUBMITTED: Event = ("TaskSubmitted", Some("taskSubmittedEventDetails"));
+const CALLBACK_SUBMITTED: Event = EventType::TaskSubmitted;
 
 /// Waits for SendTaskSuccess or SendTaskFailure on `token`, within the task's
 /// TimeoutSeconds and, between heartbeats, its HeartbeatSeconds.

@@ -173,7 +173,7 @@ fn check_history(dir: &Path, execution: &orderflow_asl::Execution) -> Result<(),
                 }
                 _ => (Value::Null, Value::array(Vec::new())),
             };
-            Value::array(vec![Value::from(e.kind.clone()), Value::from(e.previous_event_id), key, members])
+            Value::array(vec![Value::from(e.kind.name()), Value::from(e.previous_event_id), key, members])
         })
         .collect();
     let same = *expected == Value::array(actual.clone());

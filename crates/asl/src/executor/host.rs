@@ -1,0 +1,57 @@
+//! What an execution calls out to: task invokers, mocks and task tokens.
+
+use orderflow_value::{Value, json};
+
+pub use super::BoxFuture;
+
+/// A failed task, as Step Functions sees it: for a Lambda function's error the
+/// `error` is its `errorType` and the `cause` Lambda's whole error document as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskFailure {
+    pub error: String,
+    pub cause: String,
+}
+
+impl TaskFailure {
+    /// The failure of a Lambda function that returned `errorType`/`errorMessage`.
+    pub fn function_error(error_type: &str, error_message: &str) -> TaskFailure {
+        TaskFailure {
+            error: error_type.to_owned(),
+            cause: json!({"errorMessage": error_message, "errorType": error_type}).to_string(),
+        }
+    }
+}
+
+/// Where Task states send their work: in-process handlers, a Lambda Invoke
+/// API endpoint, or a test double.
+pub trait Invoker: Send + Sync {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+}
+
+/// Answers a Task state's attempts in place of its resource, as Step
+/// Functions Local's MockConfigFile does. `invocation` counts the state's
+/// task invocations in the execution, retries included, from 0. A `Return`
+/// is the task's whole result (for `lambda:invoke`, with its `Payload`).
+pub trait TaskMocks: Send + Sync {
+    fn answer(&self, state: &str, invocation: u32) -> Option<Result<Value, TaskFailure>>;
+}
+
+/// What a callback task (`.waitForTaskToken`) hears about its token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenSignal {
+    Heartbeat,
+    Success(Value),
+    Failure(TaskFailure),
+}
+
+/// Task tokens, for the callback pattern: the API server issues them and
+/// answers SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat with them.
+pub trait TaskTokens: Send + Sync {
+    /// A new token for one attempt of `state` in `execution`.
+    fn issue(&self, execution: &str, state: &str) -> String;
+    /// The next signal for `token`. Cancel-safe: dropped and called again, it
+    /// loses nothing.
+    fn wait<'a>(&'a self, token: &'a str) -> BoxFuture<'a, TokenSignal>;
+    /// The token's task is over (answered, timed out or failed).
+    fn close(&self, token: &str);
+}

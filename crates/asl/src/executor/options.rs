@@ -1,0 +1,78 @@
+//! Who and where an execution is, and where a redriven or resumed one starts again.
+
+use std::sync::Arc;
+
+use orderflow_value::Value;
+
+use super::RestartPoint;
+
+/// STANDARD or EXPRESS: the ARN and the context object differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MachineType {
+    #[default]
+    Standard,
+    Express,
+}
+
+/// Who and where an execution is. The names are shared text, so options
+/// made once serve many executions without copying them.
+#[derive(Debug, Clone)]
+pub struct ExecutionOptions {
+    pub name: Arc<str>,
+    pub state_machine_name: Arc<str>,
+    pub region: Arc<str>,
+    pub account: Arc<str>,
+    pub machine_type: MachineType,
+    /// Seeds retry jitter, States.MathRandom and States.UUID.
+    pub seed: u64,
+    /// The execution's ARN when the caller has already given it out (the API
+    /// server answers StartExecution before the execution runs); else made
+    /// from the names.
+    pub execution_arn: Option<Arc<str>>,
+    /// The state machine's role, shown in ExecutionStarted and `$$.Execution.RoleArn`.
+    pub role_arn: Option<Arc<str>>,
+    /// Runs the execution again from where it stopped (RedriveExecution, or
+    /// a restart of the server), continuing the history given with `with_history`.
+    pub redrive: Option<Redrive>,
+    /// When the execution started (Unix nanoseconds), if before this run: its
+    /// `$$.Execution.StartTime` and the start of its TimeoutSeconds.
+    pub started_at: Option<i128>,
+}
+
+/// How a redriven or resumed execution goes on.
+#[derive(Debug, Clone)]
+pub struct Redrive {
+    /// The top-level state it starts again in, with the input it had entered with.
+    pub from: RestartPoint,
+    /// This redrive's number, from 1 (the redrives so far, when resumed).
+    pub count: u64,
+    /// Set when the execution was running as the server stopped: it goes on
+    /// without an ExecutionRedriven event, and does not enter `from` again
+    /// (a Wait waits what was left of it, a Task runs again).
+    pub resumed: bool,
+    /// When `from` is a Map or Parallel state: the outputs of its iterations
+    /// or branches (by index) that succeeded in its last attempt, which do
+    /// not run again (the history's notes of that attempt).
+    pub done: Vec<(usize, Arc<Value>)>,
+}
+
+impl Default for ExecutionOptions {
+    fn default() -> Self {
+        // Made once: an execution started with the defaults copies no text.
+        static NAMES: std::sync::LazyLock<[Arc<str>; 3]> =
+            std::sync::LazyLock::new(|| ["local".into(), "us-east-1".into(), "123456789012".into()]);
+        let [local, region, account] = &*NAMES;
+        ExecutionOptions {
+            name: local.clone(),
+            state_machine_name: local.clone(),
+            region: region.clone(),
+            account: account.clone(),
+            machine_type: MachineType::Standard,
+            seed: 1,
+            execution_arn: None,
+            role_arn: None,
+            redrive: None,
+            started_at: None,
+        }
+    }
+}

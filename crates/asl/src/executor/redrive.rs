@@ -1,0 +1,128 @@
+//! Starting again where an execution stopped: the variables its top-level
+//! states had set, the ExecutionRedriven event (none when a restart of the
+//! server resumes it), and the finished iterations or branches of the state
+//! it starts again, taken once, with the notes that record them.
+
+use std::sync::Arc;
+
+use orderflow_value::Value;
+
+use super::Redrive;
+use super::run::{DoneOutputs, Run, Thread};
+use crate::error::{Failure, StatesError};
+use crate::history::{Detail, EventType, HistoryEvent};
+use crate::model::{State, StateMachine};
+use crate::pipeline::Payload;
+use crate::variables::Frame;
+
+/// Where an execution that did not finish goes on: a top-level state, the
+/// input it entered with, and its StateEntered event when there was one.
+#[derive(Debug, Clone)]
+pub struct RestartPoint {
+    pub state: Arc<str>,
+    pub input: Arc<Value>,
+    pub entered: Option<Entered>,
+}
+
+/// A StateEntered event: its id and time (Unix nanoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entered {
+    pub id: u64,
+    pub at_nanos: i128,
+}
+
+impl RestartPoint {
+    /// The last top-level state `events` entered (state names are unique
+    /// across a machine, so the name tells a top-level state), with the input
+    /// it entered with; none when the execution entered no state.
+    pub fn last_entered(machine: &StateMachine, events: &[HistoryEvent]) -> Option<RestartPoint> {
+        events.iter().rev().find_map(|event| {
+            if !event.kind.is_state_entered() {
+                return None;
+            }
+            let details = event.details()?;
+            let name = details.get("name")?.as_str()?;
+            if !machine.states.iter().any(|s| *s.name == *name) {
+                return None;
+            }
+            let input = orderflow_value::parse(details.get("input")?.as_str()?).ok()?;
+            Some(RestartPoint {
+                state: Arc::from(name),
+                input: Arc::new(input),
+                entered: Some(Entered { id: event.id, at_nanos: event.at_nanos }),
+            })
+        })
+    }
+
+    /// The machine's first state with the execution's input, not yet entered.
+    pub fn start(machine: &StateMachine, input: Arc<Value>) -> RestartPoint {
+        RestartPoint { state: Arc::from(machine.start_at.name.as_str()), input, entered: None }
+    }
+}
+
+impl Run<'_> {
+    /// The variables the execution had: those its top-level states set, in
+    /// order, as the history it goes on with shows them.
+    pub(super) fn preset_variables(&self, machine: &StateMachine, vars: &Frame) {
+        let top: Vec<&str> = machine.states.iter().map(|s| &*s.name).collect();
+        for event in self.history.events() {
+            if event.kind.is_state_exited()
+                && event.state_name().is_some_and(|n| top.contains(&n))
+                && let Some(assigned) =
+                    event.details().and_then(|d| d.get("assignedVariables")).and_then(Value::as_object)
+            {
+                vars.preset(assigned.iter().filter_map(|(name, text)| {
+                    Some((Arc::from(name.as_str()), orderflow_value::parse(text.as_str()?).ok()?))
+                }));
+            }
+        }
+    }
+
+    /// Runs `machine` again from the state `redrive` names, after the history so far.
+    pub(super) async fn redrive(
+        &self,
+        machine: &StateMachine,
+        redrive: &Redrive,
+        thread: &Thread,
+        vars: &Arc<Frame>,
+    ) -> Result<Payload, Failure> {
+        thread.set_last(self.history.len() as u64);
+        let from = &redrive.from;
+        if redrive.resumed {
+            *self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()) = from.entered;
+        } else {
+            self.record(thread, EventType::ExecutionRedriven, [("redriveCount", Detail::Number(redrive.count))])?;
+        }
+        let Some(at) = machine.states.iter().position(|s| s.name == from.state) else {
+            return Err(Failure::new(
+                StatesError::Runtime,
+                format!("the redriven state '{}' is not in the definition", from.state),
+            ));
+        };
+        self.machine_from(machine, at, Payload::measured(from.input.clone()), thread, vars).await
+    }
+
+    /// The iterations or branches of the redriven `state` that succeeded
+    /// before, taken once: only its first attempt after the redrive skips them.
+    pub fn take_done(&self, state: &State) -> DoneOutputs {
+        let mut done = self.redrive_done.lock().unwrap_or_else(|p| p.into_inner());
+        match done.as_ref() {
+            Some((name, _)) if **name == *state.name && self.is_top_level(state) => {
+                done.take().map(|(_, d)| d).unwrap_or_default()
+            }
+            _ => Default::default(),
+        }
+    }
+
+    /// Keeps a succeeded iteration's or branch's output of a top-level state for a redrive.
+    pub fn note(&self, scope_entered: u64, state: &State, index: usize, output: &Arc<Value>) {
+        if self.history.keeps_notes() && self.is_top_level(state) {
+            self.history.note(crate::history::Note {
+                entered: scope_entered,
+                state: state.name.clone(),
+                index,
+                output: output.clone(),
+            });
+        }
+    }
+}
