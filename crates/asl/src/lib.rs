@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod choice;
+pub mod compile;
 pub mod context;
 pub mod error;
 pub mod executor;
@@ -31,11 +32,12 @@ pub mod template;
 pub mod test_state;
 pub mod variables;
 
+pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
     BoxFuture, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
     Redrive, RestartPoint, RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
-pub use model::{DefinitionError, StateMachine, parse, parse_str};
+pub use model::{DefinitionError, StateMachine};
 pub use pipeline::MAX_PAYLOAD_BYTES;
