@@ -21,7 +21,7 @@ use crate::path::{Missing, Path, ReferencePath, Root};
 use crate::template::Template;
 
 /// The Step Functions payload quota, for inputs and outputs between states.
-pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+pub use orderflow_local::quotas::MAX_PAYLOAD_BYTES;
 
 /// A value passed between states, with an upper bound of its JSON length.
 #[derive(Debug, Clone)]

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use orderflow_value::Value;
 
 /// Step Functions' quota on the variables one `Assign` sets, as JSON text.
-pub const MAX_ASSIGN_BYTES: usize = 256 * 1024;
+pub use orderflow_local::quotas::MAX_ASSIGN_BYTES;
 /// Step Functions' quota on all the variables an execution holds at once.
-pub const MAX_STORED_BYTES: usize = 10 * 1024 * 1024;
+pub use orderflow_local::quotas::MAX_STORED_VARIABLE_BYTES as MAX_STORED_BYTES;
 
 /// Variables by name: each value with its JSON size.
 type Vars = HashMap<Arc<str>, (Arc<Value>, usize)>;

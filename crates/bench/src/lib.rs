@@ -4,8 +4,6 @@
 pub mod executor_section;
 pub mod serve_section;
 
-use std::path::{Path, PathBuf};
-
 use orderflow::InProcess;
 use orderflow_asl::{Execution, ExecutionOptions, Executor, StateMachine, VirtualClock};
 use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier};
@@ -22,9 +20,7 @@ pub fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e6
 }
 
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use orderflow_local::workspace_root;
 
 /// The real state machine, with its local substitutions.
 pub fn state_machine() -> StateMachine {

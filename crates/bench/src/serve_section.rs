@@ -26,7 +26,6 @@ use serde_json::{Value, json};
 const SECONDS: f64 = 3.0;
 pub const CLIENTS: [usize; 3] = [1, 16, 64];
 const FINISHED_EXECUTIONS: usize = 100_000;
-const ROLE: &str = "arn:aws:iam::123456789012:role/bench";
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
@@ -164,7 +163,7 @@ pub struct Section {
 }
 
 async fn create(client: &Http, endpoint: &str, name: &str, definition: &Value, kind: &str) -> String {
-    let request = json!({"name": name, "definition": definition.to_string(), "roleArn": ROLE, "type": kind});
+    let request = json!({"name": name, "definition": definition.to_string(), "roleArn": format!("arn:aws:iam::{}:role/bench", orderflow_local::ACCOUNT), "type": kind});
     let created = call_json(client, endpoint, "CreateStateMachine", &request).await.expect("CreateStateMachine");
     created["stateMachineArn"].as_str().expect("an ARN").to_owned()
 }

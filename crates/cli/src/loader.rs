@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use orderflow_asl::StateMachine;
 use orderflow_definition::{Intrinsic, Template, substitute};
 
-pub const LOCAL_REGION: &str = "us-east-1";
-pub const LOCAL_ACCOUNT: &str = "123456789012";
+use orderflow_local::{ACCOUNT, REGION};
 
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -24,7 +23,7 @@ pub struct Loaded {
 
 /// A function's local ARN: its binary name is the function name.
 pub fn local_function_arn(binary: &str) -> String {
-    format!("arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{binary}")
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{binary}")
 }
 
 pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<Loaded, String> {

@@ -548,7 +548,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let request = json!({
         "name": name,
         "definition": definition,
-        "roleArn": "arn:aws:iam::123456789012:role/orderflow-local",
+        "roleArn": format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT),
     });
     let arn = project_machine(&service, request).await?;
     let resumed = service.resume()?;

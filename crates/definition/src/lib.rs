@@ -9,25 +9,28 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
-#[derive(Debug)]
-pub struct DefinitionError(pub String);
-
-impl std::fmt::Display for DefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// What stops a SAM template or its state machine from being read.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{} is not YAML: {source}", path.display())]
+    NotYaml { path: PathBuf, source: serde_norway::Error },
+    #[error("{} has no AWS::Serverless::StateMachine", path.display())]
+    NoStateMachine { path: PathBuf },
+    #[error("{} has more than one state machine", path.display())]
+    SeveralStateMachines { path: PathBuf },
+    #[error("{id} has no Properties")]
+    NoProperties { id: String },
+    #[error("{id} has no DefinitionUri naming a local file")]
+    NoDefinitionUri { id: String },
+    #[error("unterminated ${{ in the definition")]
+    UnterminatedPlaceholder,
+    #[error("no value for the placeholder ${{{name}}}")]
+    NoValue { name: String },
 }
 
-impl std::error::Error for DefinitionError {}
-
-fn err(message: impl Into<String>) -> DefinitionError {
-    DefinitionError(message.into())
-}
-
-/// The workspace root, for callers inside the workspace.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use orderflow_local::workspace_root;
 
 /// A value in a template, with CloudFormation's short-form tags understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,15 +102,21 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn load(path: impl AsRef<Path>) -> Result<Template, DefinitionError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Template, TemplateError> {
         let path = path.as_ref().to_path_buf();
-        let text = std::fs::read_to_string(&path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
-        let root = serde_norway::from_str(&text).map_err(|e| err(format!("{} is not YAML: {e}", path.display())))?;
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(source) => return Err(TemplateError::Unreadable { path, source }),
+        };
+        let root = match serde_norway::from_str(&text) {
+            Ok(root) => root,
+            Err(source) => return Err(TemplateError::NotYaml { path, source }),
+        };
         Ok(Template { path, root })
     }
 
     /// `infra/template.yaml` of this workspace.
-    pub fn load_default() -> Result<Template, DefinitionError> {
+    pub fn load_default() -> Result<Template, TemplateError> {
         Self::load(workspace_root().join("infra/template.yaml"))
     }
 
@@ -180,19 +189,18 @@ impl Template {
             .collect()
     }
 
-    pub fn state_machine(&self) -> Result<StateMachine, DefinitionError> {
+    pub fn state_machine(&self) -> Result<StateMachine, TemplateError> {
         let mut machines = self.resources().filter(|(_, kind, _)| *kind == "AWS::Serverless::StateMachine");
-        let (id, _, resource) = machines
-            .next()
-            .ok_or_else(|| err(format!("{} has no AWS::Serverless::StateMachine", self.path.display())))?;
+        let (id, _, resource) =
+            machines.next().ok_or_else(|| TemplateError::NoStateMachine { path: self.path.clone() })?;
         if machines.next().is_some() {
-            return Err(err(format!("{} has more than one state machine", self.path.display())));
+            return Err(TemplateError::SeveralStateMachines { path: self.path.clone() });
         }
-        let properties = resource.get("Properties").ok_or_else(|| err(format!("{id} has no Properties")))?;
+        let properties = resource.get("Properties").ok_or_else(|| TemplateError::NoProperties { id: id.to_owned() })?;
         let uri = properties
             .get("DefinitionUri")
             .and_then(Value::as_str)
-            .ok_or_else(|| err(format!("{id} has no DefinitionUri naming a local file")))?;
+            .ok_or_else(|| TemplateError::NoDefinitionUri { id: id.to_owned() })?;
         let folder = self.path.parent().unwrap_or(Path::new("."));
         let substitutions = properties
             .get("DefinitionSubstitutions")
@@ -238,17 +246,17 @@ pub fn placeholders(definition: &str) -> BTreeSet<String> {
 
 /// The definition with each `${Name}` replaced by `values[Name]`; a
 /// placeholder without a value is an error, as it is at deploy time.
-pub fn substitute(definition: &str, values: &BTreeMap<String, String>) -> Result<String, DefinitionError> {
+pub fn substitute(definition: &str, values: &BTreeMap<String, String>) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(definition.len());
     let mut rest = definition;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| err("unterminated ${ in the definition"))?;
+        let end = after.find('}').ok_or(TemplateError::UnterminatedPlaceholder)?;
         let name = &after[..end];
-        let value = values.get(name).ok_or_else(|| err(format!("no value for the placeholder ${{{name}}}")))?;
+        let value = values.get(name).ok_or_else(|| TemplateError::NoValue { name: name.to_owned() })?;
         // The placeholders stand inside JSON strings: escape the value as one.
-        let quoted = serde_json::to_string(value).map_err(|e| err(e.to_string()))?;
+        let quoted = serde_json::Value::from(value.as_str()).to_string();
         out.push_str(&quoted[1..quoted.len() - 1]);
         rest = &after[end + 1..];
     }
@@ -266,7 +274,7 @@ mod tests {
         assert_eq!(placeholders(asl), BTreeSet::from(["One".to_owned(), "Two".to_owned()]));
         let values = BTreeMap::from([("One".to_owned(), "1".to_owned()), ("Two".to_owned(), "\"2\"".to_owned())]);
         assert_eq!(substitute(asl, &values).unwrap(), r#"{"a": "1", "b": "x\"2\"y", "c": "1"}"#);
-        assert!(substitute(r#"{"a": "${Three}"}"#, &values).unwrap_err().0.contains("${Three}"));
+        assert!(substitute(r#"{"a": "${Three}"}"#, &values).unwrap_err().to_string().contains("${Three}"));
     }
 
     #[test]

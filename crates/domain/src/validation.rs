@@ -12,7 +12,7 @@ use crate::pricing::Pricing;
 
 /// The Step Functions payload limit: a larger input could never have been
 /// passed between states, so it is refused before it is read.
-pub const MAX_INPUT_BYTES: usize = 256 * 1024;
+pub use orderflow_local::quotas::MAX_PAYLOAD_BYTES as MAX_INPUT_BYTES;
 pub const MAX_ITEMS: usize = 100;
 /// An order's total may not exceed one billion units of its currency: high
 /// enough for any real order in a zero-decimal currency such as JPY, low

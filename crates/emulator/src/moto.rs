@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 
-pub const REGION: &str = "us-east-1";
+pub use orderflow_local::REGION;
 /// Dummy credentials: moto accepts any, and the SDK insists on having some.
 pub const ACCESS_KEY_ID: &str = "testing";
 pub const SECRET_ACCESS_KEY: &str = "testing";

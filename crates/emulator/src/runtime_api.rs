@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use orderflow_local::{ACCOUNT, REGION};
+
 use crate::http::{Request, Response, serve};
 
 /// What the function answered to one event.
@@ -155,8 +157,8 @@ pub async fn check_hostile_payloads(api: &RuntimeApi) -> Result<(), String> {
 pub fn environment_without_aws() -> Vec<(&'static str, String)> {
     vec![
         ("ORDERS_TABLE", "orderflow-dev-orders".to_owned()),
-        ("NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:orderflow-dev-notifications.fifo".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
+        ("NOTIFICATION_TOPIC_ARN", format!("arn:aws:sns:{REGION}:{ACCOUNT}:orderflow-dev-notifications.fifo")),
+        ("AWS_REGION", REGION.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_owned()),
@@ -202,7 +204,10 @@ async fn handle(request: Request, shared: Arc<Shared>) -> Response {
                 .header("Content-Type", "application/json")
                 .header("Lambda-Runtime-Aws-Request-Id", id)
                 .header("Lambda-Runtime-Deadline-Ms", deadline)
-                .header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:local")
+                .header(
+                    "Lambda-Runtime-Invoked-Function-Arn",
+                    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:local"),
+                )
                 .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
         }
         ("POST", "init/error") => {

@@ -20,7 +20,7 @@ use crate::store::{Live, MachineRecord, Status};
 use crate::{Service, epoch_seconds, offset_of, page_size, paged};
 
 /// Step Functions' quota on an execution's input.
-pub(crate) const MAX_INPUT_BYTES: usize = 256 * 1024;
+pub(crate) use orderflow_local::quotas::MAX_PAYLOAD_BYTES as MAX_INPUT_BYTES;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

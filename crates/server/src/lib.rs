@@ -39,7 +39,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { region: "us-east-1".into(), account: "123456789012".into() }
+        Config { region: orderflow_local::REGION.into(), account: orderflow_local::ACCOUNT.into() }
     }
 }
 

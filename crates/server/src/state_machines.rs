@@ -13,7 +13,7 @@ use crate::store::{MachineFields, MachineRecord};
 use crate::{Service, epoch_seconds, page};
 
 /// Step Functions' quota on a definition's size.
-const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+use orderflow_local::quotas::MAX_DEFINITION_BYTES;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -99,7 +99,7 @@ const JSONPATH_ONLY: &[&str] = &[
 ];
 
 /// Step Functions' hard quota on a definition's size.
-pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+pub use orderflow_local::quotas::MAX_DEFINITION_BYTES;
 
 /// Parses, compiles and checks a definition: what this returns can run.
 pub fn parse(definition: &Value) -> Result<StateMachine, DefinitionError> {

@@ -59,8 +59,9 @@ pub struct Redrive {
 impl Default for ExecutionOptions {
     fn default() -> Self {
         // Made once: an execution started with the defaults copies no text.
-        static NAMES: std::sync::LazyLock<[Arc<str>; 3]> =
-            std::sync::LazyLock::new(|| ["local".into(), "us-east-1".into(), "123456789012".into()]);
+        static NAMES: std::sync::LazyLock<[Arc<str>; 3]> = std::sync::LazyLock::new(|| {
+            ["local".into(), orderflow_local::REGION.into(), orderflow_local::ACCOUNT.into()]
+        });
         let [local, region, account] = &*NAMES;
         ExecutionOptions {
             name: local.clone(),

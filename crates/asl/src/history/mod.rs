@@ -21,7 +21,7 @@ pub use trace::trace;
 use detail::shown_members;
 
 /// Step Functions' quota on events in one execution's history.
-pub const MAX_EVENTS: usize = 25_000;
+pub use orderflow_local::quotas::MAX_HISTORY_EVENTS as MAX_EVENTS;
 
 fn clamp_nanos(at: i128) -> i64 {
     i64::try_from(at).unwrap_or(if at < 0 { i64::MIN } else { i64::MAX })
