@@ -535,7 +535,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
-    let mut service = Service::open(Config::default(), invoker, clock, &place)?;
+    let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;
     if let Some(mocks) = mocks {
         service = service.with_mocks(Arc::new(FileMocks(Arc::new(mocks))));
     }
@@ -551,7 +551,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
         "roleArn": format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT),
     });
     let arn = project_machine(&service, request).await?;
-    let resumed = service.resume()?;
+    let resumed = service.resume().map_err(|e| e.to_string())?;
     if resumed > 0 {
         eprintln!(
             "orderflow serve: {resumed} execution(s) were running when the server last stopped: each goes on from the last state it entered"
@@ -575,7 +575,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     }
     flusher.abort();
     // What running executions did up to now; they go on at the next start.
-    service.flush()?;
+    service.flush().map_err(|e| e.to_string())?;
     eprintln!("orderflow serve: stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -605,7 +605,7 @@ async fn project_machine(
     let name = request["name"].as_str().unwrap_or_default().to_owned();
     match service.call("CreateStateMachine", request.to_string().as_bytes()).await {
         Ok(created) => Ok(created["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
-        Err(e) if e.code == "StateMachineAlreadyExists" => {
+        Err(e) if e.code == orderflow_server::ErrorCode::StateMachineAlreadyExists => {
             let arn =
                 format!("arn:aws:states:{}:{}:stateMachine:{name}", service.config.region, service.config.account);
             let update =

@@ -17,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::store::Status;
+use crate::store_error::StoreError;
 
 /// Where the database is.
 #[derive(Debug, Clone)]
@@ -32,7 +33,7 @@ pub const FILE_NAME: &str = "orderflow.sqlite3";
 
 /// This schema's number; a database from another refuses to open rather
 /// than be misread.
-const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -105,10 +106,6 @@ pub struct ExecutionRow {
 
 pub struct Database(Mutex<Connection>);
 
-fn failed(what: &str, e: rusqlite::Error) -> String {
-    format!("the state database: {what}: {e}")
-}
-
 fn nanos(value: i128) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -136,26 +133,26 @@ fn execution_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
 }
 
 impl Database {
-    pub fn open(place: &Place) -> Result<Database, String> {
+    pub fn open(place: &Place) -> Result<Database, StoreError> {
         let connection = match place {
-            Place::Memory => Connection::open_in_memory().map_err(|e| failed("cannot open in memory", e))?,
+            Place::Memory => Connection::open_in_memory().map_err(StoreError::sqlite("cannot open in memory"))?,
             Place::Dir(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder { dir: dir.clone(), source })?;
                 let path = dir.join(FILE_NAME);
-                Connection::open(&path).map_err(|e| failed(&format!("cannot open {}", path.display()), e))?
+                Connection::open(&path).map_err(StoreError::sqlite(format!("cannot open {}", path.display())))?
             }
         };
         Database::prepare(connection, place)
     }
 
-    fn prepare(connection: Connection, place: &Place) -> Result<Database, String> {
+    fn prepare(connection: Connection, place: &Place) -> Result<Database, StoreError> {
         let where_ = match place {
             Place::Dir(dir) => dir.join(FILE_NAME).display().to_string(),
             Place::Memory => "in memory".to_owned(),
         };
         connection
             .busy_timeout(std::time::Duration::from_millis(0))
-            .map_err(|e| failed("cannot set the busy timeout", e))?;
+            .map_err(StoreError::sqlite("cannot set the busy timeout"))?;
         // One server per database: it holds the file's lock from the start,
         // and another `serve` on the same directory is refused.
         let pragmas = match place {
@@ -166,26 +163,24 @@ impl Database {
             .execute_batch(&format!("{pragmas} PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"))
             .map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                    format!("{where_} is in use by another orderflow serve")
+                    StoreError::InUse { place: where_.clone() }
                 }
-                _ => failed(&format!("{where_} cannot be opened for writing"), e),
+                _ => StoreError::sqlite(format!("{where_} cannot be opened for writing"))(e),
             })?;
-        connection.execute_batch(SCHEMA).map_err(|e| failed("cannot make the tables", e))?;
+        connection.execute_batch(SCHEMA).map_err(StoreError::sqlite("cannot make the tables"))?;
         let version: Option<i64> = connection
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
             .optional()
-            .map_err(|e| failed("cannot read the schema version", e))?;
+            .map_err(StoreError::sqlite("cannot read the schema version"))?;
         match version {
             None => {
                 connection
                     .execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION])
-                    .map_err(|e| failed("cannot write the schema version", e))?;
+                    .map_err(StoreError::sqlite("cannot write the schema version"))?;
             }
             Some(SCHEMA_VERSION) => {}
             Some(other) => {
-                return Err(format!(
-                    "{where_} has schema version {other}; this orderflow reads version {SCHEMA_VERSION} (use another --state-dir, or --ephemeral)"
-                ));
+                return Err(StoreError::Schema { place: where_, found: other });
             }
         }
         Ok(Database(Mutex::new(connection)))
@@ -201,54 +196,54 @@ pub struct Db<'a>(MutexGuard<'a, Connection>);
 
 impl Db<'_> {
     /// Stores a revision of a state machine (its `record` JSON) and makes it current; gives its id.
-    pub fn save_machine(&mut self, arn: &str, record: &Value) -> Result<i64, String> {
-        let tx = self.0.transaction().map_err(|e| failed("cannot begin", e))?;
+    pub fn save_machine(&mut self, arn: &str, record: &Value) -> Result<i64, StoreError> {
+        let tx = self.0.transaction().map_err(StoreError::sqlite("cannot begin"))?;
         tx.execute("INSERT INTO machine_versions (arn, record) VALUES (?1, ?2)", params![arn, record.to_string()])
-            .map_err(|e| failed("cannot store a state machine", e))?;
+            .map_err(StoreError::sqlite("cannot store a state machine"))?;
         let id = tx.last_insert_rowid();
         tx.execute("INSERT OR REPLACE INTO machines (arn, version) VALUES (?1, ?2)", params![arn, id])
-            .map_err(|e| failed("cannot store a state machine", e))?;
-        tx.commit().map_err(|e| failed("cannot commit", e))?;
+            .map_err(StoreError::sqlite("cannot store a state machine"))?;
+        tx.commit().map_err(StoreError::sqlite("cannot commit"))?;
         Ok(id)
     }
 
-    pub fn delete_machine(&mut self, arn: &str) -> Result<(), String> {
-        self.0.execute("DELETE FROM machines WHERE arn = ?1", [arn]).map_err(|e| failed("cannot delete", e))?;
+    pub fn delete_machine(&mut self, arn: &str) -> Result<(), StoreError> {
+        self.0.execute("DELETE FROM machines WHERE arn = ?1", [arn]).map_err(StoreError::sqlite("cannot delete"))?;
         Ok(())
     }
 
     /// The current revision of every state machine: (version id, record JSON).
-    pub fn machines(&mut self) -> Result<Vec<(i64, Value)>, String> {
+    pub fn machines(&mut self) -> Result<Vec<(i64, Value)>, StoreError> {
         let mut statement = self
             .0
             .prepare("SELECT v.id, v.record FROM machines m JOIN machine_versions v ON v.id = m.version ORDER BY m.arn")
-            .map_err(|e| failed("cannot read the state machines", e))?;
+            .map_err(StoreError::sqlite("cannot read the state machines"))?;
         let rows = statement
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| failed("cannot read the state machines", e))?;
+            .map_err(StoreError::sqlite("cannot read the state machines"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, text) = row.map_err(|e| failed("cannot read a state machine", e))?;
+            let (id, text) = row.map_err(StoreError::sqlite("cannot read a state machine"))?;
             out.push((
                 id,
-                serde_json::from_str(&text).map_err(|e| format!("a stored state machine is not JSON: {e}"))?,
+                serde_json::from_str(&text).map_err(StoreError::json("a stored state machine is not JSON"))?,
             ));
         }
         Ok(out)
     }
 
-    pub fn machine_version(&mut self, id: i64) -> Result<Option<Value>, String> {
+    pub fn machine_version(&mut self, id: i64) -> Result<Option<Value>, StoreError> {
         let text: Option<String> = self
             .0
             .prepare_cached("SELECT record FROM machine_versions WHERE id = ?1")
             .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-            .map_err(|e| failed("cannot read a state machine", e))?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| format!("a stored state machine is not JSON: {e}")))
+            .map_err(StoreError::sqlite("cannot read a state machine"))?;
+        text.map(|t| serde_json::from_str(&t).map_err(StoreError::json("a stored state machine is not JSON")))
             .transpose()
     }
 
     /// Adds an execution, or gives the one that has its ARN.
-    pub fn insert_execution(&mut self, row: &ExecutionRow) -> Result<Result<i64, ExecutionRow>, String> {
+    pub fn insert_execution(&mut self, row: &ExecutionRow) -> Result<Result<i64, ExecutionRow>, StoreError> {
         if let Some(existing) = self.execution(&row.arn)? {
             return Ok(Err(existing));
         }
@@ -268,24 +263,24 @@ impl Db<'_> {
                     nanos(row.started)
                 ])
             })
-            .map_err(|e| failed("cannot store an execution", e))?;
+            .map_err(StoreError::sqlite("cannot store an execution"))?;
         Ok(Ok(self.0.last_insert_rowid()))
     }
 
-    pub fn execution(&mut self, arn: &str) -> Result<Option<ExecutionRow>, String> {
+    pub fn execution(&mut self, arn: &str) -> Result<Option<ExecutionRow>, StoreError> {
         self.0
             .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))
             .and_then(|mut s| s.query_row([arn], execution_row).optional())
-            .map_err(|e| failed("cannot read an execution", e))
+            .map_err(StoreError::sqlite("cannot read an execution"))
     }
 
-    pub fn running(&mut self) -> Result<Vec<ExecutionRow>, String> {
+    pub fn running(&mut self) -> Result<Vec<ExecutionRow>, StoreError> {
         let mut statement = self
             .0
             .prepare(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"))
-            .map_err(|e| failed("cannot read the running executions", e))?;
-        let rows = statement.query_map([], execution_row).map_err(|e| failed("cannot read executions", e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| failed("cannot read an execution", e))
+            .map_err(StoreError::sqlite("cannot read the running executions"))?;
+        let rows = statement.query_map([], execution_row).map_err(StoreError::sqlite("cannot read executions"))?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::sqlite("cannot read an execution"))
     }
 
     /// Writes an execution's status and outcome (when given), its events (each at its id) and
@@ -296,27 +291,29 @@ impl Db<'_> {
         seq: i64,
         events: &[HistoryEvent],
         notes: (usize, &[Note]),
-    ) -> Result<(), String> {
-        let tx = self.0.transaction().map_err(|e| failed("cannot begin", e))?;
+    ) -> Result<(), StoreError> {
+        let tx = self.0.transaction().map_err(StoreError::sqlite("cannot begin"))?;
         {
             let (first, notes) = notes;
             let mut insert = tx
                 .prepare_cached("INSERT OR REPLACE INTO notes (execution, position, body) VALUES (?1, ?2, ?3)")
-                .map_err(|e| failed("cannot store notes", e))?;
+                .map_err(StoreError::sqlite("cannot store notes"))?;
             for (i, note) in notes.iter().enumerate() {
-                let body = serde_json::to_string(note).map_err(|e| format!("a note is not JSON: {e}"))?;
-                insert.execute(params![seq, (first + i) as i64, body]).map_err(|e| failed("cannot store a note", e))?;
+                let body = serde_json::to_string(note).map_err(StoreError::json("a note is not JSON"))?;
+                insert
+                    .execute(params![seq, (first + i) as i64, body])
+                    .map_err(StoreError::sqlite("cannot store a note"))?;
             }
         }
         {
             let mut insert = tx
                 .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(|e| failed("cannot store events", e))?;
+                .map_err(StoreError::sqlite("cannot store events"))?;
             for event in events {
-                let body = serde_json::to_string(event).map_err(|e| format!("an event is not JSON: {e}"))?;
+                let body = serde_json::to_string(event).map_err(StoreError::json("an event is not JSON"))?;
                 insert
                     .execute(params![seq, event.id as i64, nanos(event.at_nanos), body])
-                    .map_err(|e| failed("cannot store an event", e))?;
+                    .map_err(StoreError::sqlite("cannot store an event"))?;
             }
             if let Some(row) = row {
                 tx.prepare_cached(
@@ -335,10 +332,10 @@ impl Db<'_> {
                         row.redriven.map(nanos)
                     ])
                 })
-                .map_err(|e| failed("cannot store an execution", e))?;
+                .map_err(StoreError::sqlite("cannot store an execution"))?;
             }
         }
-        tx.commit().map_err(|e| failed("cannot commit", e))
+        tx.commit().map_err(StoreError::sqlite("cannot commit"))
     }
 
     /// A page of a state machine's executions, newest first: at most `limit` from the `offset`th.
@@ -348,7 +345,7 @@ impl Db<'_> {
         status: Option<Status>,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<ExecutionRow>, String> {
+    ) -> Result<Vec<ExecutionRow>, StoreError> {
         let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
         let result = match status {
             None => self
@@ -366,20 +363,21 @@ impl Db<'_> {
                     s.query_map(params![machine_arn, status.as_str(), limit, offset], execution_row)?.collect()
                 }),
         };
-        result.map_err(|e| failed("cannot list executions", e))
+        result.map_err(StoreError::sqlite("cannot list executions"))
     }
 
     /// Every note of an execution, in order.
-    pub fn notes(&mut self, seq: i64) -> Result<Vec<Note>, String> {
+    pub fn notes(&mut self, seq: i64) -> Result<Vec<Note>, StoreError> {
         let mut statement = self
             .0
             .prepare_cached("SELECT body FROM notes WHERE execution = ?1 ORDER BY position")
-            .map_err(|e| failed("cannot read notes", e))?;
-        let rows = statement.query_map([seq], |r| r.get::<_, String>(0)).map_err(|e| failed("cannot read notes", e))?;
+            .map_err(StoreError::sqlite("cannot read notes"))?;
+        let rows =
+            statement.query_map([seq], |r| r.get::<_, String>(0)).map_err(StoreError::sqlite("cannot read notes"))?;
         let mut out = Vec::new();
         for row in rows {
-            let body = row.map_err(|e| failed("cannot read a note", e))?;
-            out.push(serde_json::from_str(&body).map_err(|e| format!("a stored note is not a note: {e}"))?);
+            let body = row.map_err(StoreError::sqlite("cannot read a note"))?;
+            out.push(serde_json::from_str(&body).map_err(StoreError::json("a stored note is not a note"))?);
         }
         Ok(out)
     }
@@ -391,7 +389,7 @@ impl Db<'_> {
         offset: usize,
         limit: usize,
         reverse: bool,
-    ) -> Result<Vec<HistoryEvent>, String> {
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
         let order = if reverse { "DESC" } else { "ASC" };
         let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
         let mut statement = self
@@ -399,15 +397,15 @@ impl Db<'_> {
             .prepare_cached(&format!(
                 "SELECT at, body FROM events WHERE execution = ?1 ORDER BY id {order} LIMIT ?2 OFFSET ?3"
             ))
-            .map_err(|e| failed("cannot read events", e))?;
+            .map_err(StoreError::sqlite("cannot read events"))?;
         let rows = statement
             .query_map(params![seq, limit, offset], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| failed("cannot read events", e))?;
+            .map_err(StoreError::sqlite("cannot read events"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (at, body) = row.map_err(|e| failed("cannot read an event", e))?;
+            let (at, body) = row.map_err(StoreError::sqlite("cannot read an event"))?;
             let mut event: HistoryEvent =
-                serde_json::from_str(&body).map_err(|e| format!("a stored event is not an event: {e}"))?;
+                serde_json::from_str(&body).map_err(StoreError::json("a stored event is not an event"))?;
             event.at_nanos = i128::from(at);
             out.push(event);
         }

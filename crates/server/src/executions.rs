@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::database::ExecutionRow;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_name, execution_arn, state_machine_arn};
 use crate::state_machines::find;
 use crate::store::{Live, MachineRecord, Status};
@@ -79,15 +79,16 @@ fn input_of(input: Option<String>) -> Result<(String, orderflow_value::Value), A
     let text = input.unwrap_or_else(|| "{}".to_owned());
     if text.len() > MAX_INPUT_BYTES {
         return Err(ApiError::new(
-            "InvalidExecutionInput",
+            ErrorCode::InvalidExecutionInput,
             format!(
                 "Invalid State Machine Execution Input: the input is {} bytes; the quota is {MAX_INPUT_BYTES}",
                 text.len()
             ),
         ));
     }
-    let value = orderflow_value::parse(&text)
-        .map_err(|e| ApiError::new("InvalidExecutionInput", format!("Invalid State Machine Execution Input: '{e}'")))?;
+    let value = orderflow_value::parse(&text).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
+    })?;
     Ok((text, value))
 }
 
@@ -101,7 +102,7 @@ fn mocks_for(
     let found = service.mocks.as_ref().and_then(|m| m.case(&machine.name, case));
     found.map(Some).ok_or_else(|| {
         ApiError::new(
-            "StateMachineDoesNotExist",
+            ErrorCode::StateMachineDoesNotExist,
             format!(
                 "State Machine Does Not Exist: test case '{case}' of '{}' is in no mock configuration",
                 machine.name
@@ -248,13 +249,16 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
                 redriven: None,
             };
             let mut db = service.store.db();
-            match db.insert_execution(&row).map_err(ApiError::internal)? {
+            match db.insert_execution(&row)? {
                 Err(existing) => {
                     // Idempotent while it runs with the same input, as Step Functions is.
                     if existing.status == Status::Running && existing.input == row.input {
                         return Ok(json!({"executionArn": arn, "startDate": epoch_seconds(existing.started)}));
                     }
-                    return Err(ApiError::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")));
+                    return Err(ApiError::new(
+                        ErrorCode::ExecutionAlreadyExists,
+                        format!("Execution Already Exists: '{arn}'"),
+                    ));
                 }
                 Ok(seq) => row.seq = seq,
             }
@@ -290,7 +294,7 @@ pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiEr
     let machine = find(service, &r.state_machine_arn)?;
     if machine.kind != MachineType::Express {
         return Err(ApiError::new(
-            "StateMachineTypeNotSupported",
+            ErrorCode::StateMachineTypeNotSupported,
             "This operation is not supported by this type of state machine: StartSyncExecution runs EXPRESS state machines only",
         ));
     }
@@ -344,7 +348,7 @@ fn with_outcome(out: &mut Value, output: Option<&str>, error: Option<&str>, caus
 }
 
 fn not_found(arn: &str) -> ApiError {
-    ApiError::new("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"))
+    ApiError::new(ErrorCode::ExecutionDoesNotExist, format!("Execution Does Not Exist: '{arn}'"))
 }
 
 /// An execution as the API shows it, wherever it is.
@@ -361,7 +365,7 @@ fn lookup(service: &Service, arn: &str) -> Result<Found, ApiError> {
         return Ok(Found { row: live.row.clone(), machine: live.machine.clone(), history: Some(live.history.clone()) });
     }
     let mut db = service.store.db();
-    let row = db.execution(arn).map_err(ApiError::internal)?.ok_or_else(|| not_found(arn))?;
+    let row = db.execution(arn)?.ok_or_else(|| not_found(arn))?;
     let machine = service.store.version(&mut db, row.version)?;
     Ok(Found { row, machine, history: None })
 }
@@ -416,7 +420,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     let machine = find(service, &machine_arn)?;
     if machine.kind == MachineType::Express {
         return Err(ApiError::new(
-            "StateMachineTypeNotSupported",
+            ErrorCode::StateMachineTypeNotSupported,
             "This operation is not supported by this type of state machine: EXPRESS executions are not listed",
         ));
     }
@@ -428,7 +432,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     };
     let size = page_size(r.max_results)?;
     let offset = offset_of(r.next_token.as_deref())?;
-    let rows = service.store.db().list(&machine.arn, status, offset, size + 1).map_err(ApiError::internal)?;
+    let rows = service.store.db().list(&machine.arn, status, offset, size + 1)?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|e| {
@@ -486,7 +490,7 @@ pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiEr
                 history.events_from(offset, size + 1)
             }
         }
-        None => service.store.db().events(found.row.seq, offset, size + 1, reverse).map_err(ApiError::internal)?,
+        None => service.store.db().events(found.row.seq, offset, size + 1, reverse)?,
     };
     let events = events.into_iter().map(|e| shown_event(e, with_data)).collect();
     Ok(paged("events", events, offset, size))
@@ -533,9 +537,11 @@ fn redrive_status(status: Status) -> &'static str {
 }
 
 /// Every stored event and note of an execution.
-fn stored_history(db: &mut crate::database::Db<'_>, seq: i64) -> Result<(Vec<HistoryEvent>, Vec<Note>), ApiError> {
-    let events = db.events(seq, 0, usize::MAX, false).map_err(ApiError::internal)?;
-    Ok((events, db.notes(seq).map_err(ApiError::internal)?))
+fn stored_history(
+    db: &mut crate::database::Db<'_>,
+    seq: i64,
+) -> Result<(Vec<HistoryEvent>, Vec<Note>), crate::StoreError> {
+    Ok((db.events(seq, 0, usize::MAX, false)?, db.notes(seq)?))
 }
 
 /// The iterations or branches of `state` that succeeded in its attempt
@@ -554,20 +560,23 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     let now = service.clock.now_nanos();
     let mut db = service.store.db();
     if service.store.memory().running.contains_key(&r.execution_arn) {
-        return Err(ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: the execution is RUNNING"));
+        return Err(ApiError::new(
+            ErrorCode::ExecutionNotRedrivable,
+            "Execution Not Redrivable: the execution is RUNNING",
+        ));
     }
-    let mut row =
-        db.execution(&r.execution_arn).map_err(ApiError::internal)?.ok_or_else(|| not_found(&r.execution_arn))?;
+    let mut row = db.execution(&r.execution_arn)?.ok_or_else(|| not_found(&r.execution_arn))?;
     if redrive_status(row.status) != "REDRIVABLE" {
         return Err(ApiError::new(
-            "ExecutionNotRedrivable",
+            ErrorCode::ExecutionNotRedrivable,
             format!("Execution Not Redrivable: the execution is {}", row.status.as_str()),
         ));
     }
     let machine = service.store.version(&mut db, row.version)?;
     let (events, notes) = stored_history(&mut db, row.seq)?;
-    let from = RestartPoint::last_entered(&machine.compiled, &events)
-        .ok_or_else(|| ApiError::new("ExecutionNotRedrivable", "Execution Not Redrivable: it never entered a state"))?;
+    let from = RestartPoint::last_entered(&machine.compiled, &events).ok_or_else(|| {
+        ApiError::new(ErrorCode::ExecutionNotRedrivable, "Execution Not Redrivable: it never entered a state")
+    })?;
     let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
     let input = orderflow_value::parse(&row.input).unwrap_or_default();
     row.redrive_count += 1;
@@ -577,7 +586,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     row.output = None;
     row.error = None;
     row.cause = None;
-    db.save_execution(Some(&row), row.seq, &[], (0, &[])).map_err(ApiError::internal)?;
+    db.save_execution(Some(&row), row.seq, &[], (0, &[]))?;
     let redrive = Redrive { from, count: row.redrive_count, resumed: false, done };
     let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
     drop(db);
@@ -606,13 +615,13 @@ fn running_again(
 /// Goes on with every execution the database has as RUNNING (the server
 /// stopped while they ran), each from the last state it entered; gives how
 /// many. Executions started with a `#TestCase` go on without its mocks.
-pub fn resume(service: &Arc<Service>) -> Result<usize, String> {
+pub fn resume(service: &Arc<Service>) -> Result<usize, crate::StoreError> {
     let mut db = service.store.db();
     let rows = db.running()?;
     let mut launches = Vec::new();
     for row in rows {
-        let machine = service.store.version(&mut db, row.version).map_err(|e| e.message)?;
-        let (events, notes) = stored_history(&mut db, row.seq).map_err(|e| e.message)?;
+        let machine = service.store.version(&mut db, row.version)?;
+        let (events, notes) = stored_history(&mut db, row.seq)?;
         let input = orderflow_value::parse(&row.input).unwrap_or_default();
         let from = RestartPoint::last_entered(&machine.compiled, &events)
             .unwrap_or_else(|| RestartPoint::start(&machine.compiled, Arc::new(input.clone())));

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::Service;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// A definition (1 MB) and its JSON escapes fit; anything larger is refused unread.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -36,12 +36,15 @@ fn error_answer(error: &ApiError) -> Answer {
 async fn answer(service: Arc<Service>, request: hyper::Request<hyper::body::Incoming>) -> Answer {
     let (parts, body) = request.into_parts();
     if parts.method != hyper::Method::POST {
-        return error_answer(&ApiError::new("UnknownOperationException", "the Step Functions API takes POST /"));
+        return error_answer(&ApiError::new(
+            ErrorCode::UnknownOperationException,
+            "the Step Functions API takes POST /",
+        ));
     }
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let Some(operation) = target.strip_prefix("AWSStepFunctions.") else {
         return error_answer(&ApiError::new(
-            "UnknownOperationException",
+            ErrorCode::UnknownOperationException,
             format!("X-Amz-Target must be AWSStepFunctions.<Operation>, not {target:?}"),
         ));
     };

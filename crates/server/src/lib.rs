@@ -16,6 +16,7 @@ mod http;
 mod names;
 mod state_machines;
 mod store;
+mod store_error;
 mod test_state;
 mod tokens;
 
@@ -26,9 +27,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use database::Place;
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use http::serve;
 pub use names::check_name;
+pub use store_error::StoreError;
 
 /// Where the server says it is, in the ARNs it makes.
 #[derive(Debug, Clone)]
@@ -64,7 +66,7 @@ pub struct Service {
 
 impl Service {
     /// A service whose state is in memory only (`--ephemeral`).
-    pub fn new(config: Config, invoker: Arc<dyn Invoker>, clock: Arc<dyn Clock>) -> Result<Service, String> {
+    pub fn new(config: Config, invoker: Arc<dyn Invoker>, clock: Arc<dyn Clock>) -> Result<Service, StoreError> {
         Service::open(config, invoker, clock, &Place::Memory)
     }
 
@@ -75,7 +77,7 @@ impl Service {
         invoker: Arc<dyn Invoker>,
         clock: Arc<dyn Clock>,
         place: &Place,
-    ) -> Result<Service, String> {
+    ) -> Result<Service, StoreError> {
         let seed = clock.now_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32);
         Ok(Service {
             config,
@@ -90,12 +92,12 @@ impl Service {
 
     /// Goes on with the executions that were running when the server last
     /// stopped, each from the last state it entered; gives how many.
-    pub fn resume(self: &Arc<Self>) -> Result<usize, String> {
+    pub fn resume(self: &Arc<Self>) -> Result<usize, StoreError> {
         executions::resume(self)
     }
 
     /// Writes the running executions' new history events to the database.
-    pub fn flush(&self) -> Result<usize, String> {
+    pub fn flush(&self) -> Result<usize, StoreError> {
         self.store.flush()
     }
 
@@ -123,11 +125,12 @@ impl Service {
         let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Default::default())
         } else {
-            serde_json::from_slice(body)
-                .map_err(|e| ApiError::new("SerializationException", format!("the request is not JSON: {e}")))?
+            serde_json::from_slice(body).map_err(|e| {
+                ApiError::new(ErrorCode::SerializationException, format!("the request is not JSON: {e}"))
+            })?
         };
         if !request.is_object() {
-            return Err(ApiError::new("SerializationException", "the request must be a JSON object"));
+            return Err(ApiError::new(ErrorCode::SerializationException, "the request must be a JSON object"));
         }
         match operation {
             "CreateStateMachine" => state_machines::create(self, parse(request)?),
@@ -149,7 +152,7 @@ impl Service {
             "SendTaskFailure" => tokens::failure(self, parse(request)?),
             "SendTaskHeartbeat" => tokens::heartbeat(self, parse(request)?),
             other => Err(ApiError::new(
-                "UnknownOperationException",
+                ErrorCode::UnknownOperationException,
                 format!("orderflow serve does not implement the operation {other:?}"),
             )),
         }
@@ -186,7 +189,7 @@ pub(crate) fn offset_of(next_token: Option<&str>) -> Result<usize, ApiError> {
         Some(token) => token
             .strip_prefix("orderflow-page-")
             .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'"))),
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken, format!("Invalid Token: '{token}'"))),
     }
 }
 
@@ -213,7 +216,10 @@ pub(crate) fn page(
     let size = page_size(max_results)?;
     let offset = offset_of(next_token)?;
     if offset > items.len() {
-        return Err(ApiError::new("InvalidToken", format!("Invalid Token: '{}'", next_token.unwrap_or_default())));
+        return Err(ApiError::new(
+            ErrorCode::InvalidToken,
+            format!("Invalid Token: '{}'", next_token.unwrap_or_default()),
+        ));
     }
     let page = items.into_iter().skip(offset).take(size + 1).collect();
     Ok(paged(key, page, offset, size))

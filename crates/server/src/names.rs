@@ -1,6 +1,6 @@
 //! Names and ARNs as Step Functions checks them.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// A state machine or execution name: 1 to 80 characters, none of them
 /// whitespace, brackets, wildcards, the special characters Step Functions
@@ -13,7 +13,7 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
             || ('\u{7f}'..='\u{9f}').contains(&c)
     };
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(forbidden) {
-        return Err(ApiError::new("InvalidName", format!("Invalid Name: '{name}'")));
+        return Err(ApiError::new(ErrorCode::InvalidName, format!("Invalid Name: '{name}'")));
     }
     Ok(())
 }
@@ -76,7 +76,7 @@ mod tests {
     fn names() {
         assert!(check_name("order-1001_retry.2").is_ok());
         for bad in ["", "a b", "a:b", "a/b", "a{b", "a\u{7}", &"x".repeat(81)] {
-            assert_eq!(check_name(bad).unwrap_err().code, "InvalidName", "{bad:?}");
+            assert_eq!(check_name(bad).unwrap_err().code, ErrorCode::InvalidName, "{bad:?}");
         }
     }
 
@@ -90,7 +90,7 @@ mod tests {
             "arn:aws:states:us-east-1:1234:stateMachine:x",
             "arn:aws:lambda:us-east-1:123456789012:function:f",
         ] {
-            assert_eq!(state_machine_arn(bad).unwrap_err().code, "InvalidArn", "{bad}");
+            assert_eq!(state_machine_arn(bad).unwrap_err().code, ErrorCode::InvalidArn, "{bad}");
         }
         assert!(execution_arn("arn:aws:states:us-east-1:123456789012:execution:orders:run-1").is_ok());
         assert!(execution_arn("arn:aws:states:us-east-1:123456789012:express:orders:run-1:abc").is_ok());

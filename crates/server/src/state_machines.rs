@@ -7,7 +7,7 @@ use orderflow_asl::{MachineType, StateMachine};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_name, state_machine_arn};
 use crate::store::{MachineFields, MachineRecord};
 use crate::{Service, epoch_seconds, page};
@@ -152,7 +152,10 @@ fn compile(definition: &str) -> Result<StateMachine, ApiError> {
     findings(definition).map_err(|found| {
         let (code, message, location) = &found[0];
         let at = if code == "INVALID_JSON_DESCRIPTION" { String::new() } else { format!(" at {location}") };
-        ApiError::new("InvalidDefinition", format!("Invalid State Machine Definition: '{code}: {message}{at}'"))
+        ApiError::new(
+            ErrorCode::InvalidDefinition,
+            format!("Invalid State Machine Definition: '{code}: {message}{at}'"),
+        )
     })
 }
 
@@ -170,7 +173,10 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
         if existing.definition == r.definition && existing.role_arn == r.role_arn && existing.kind == kind {
             return Ok(json!({"stateMachineArn": arn, "creationDate": epoch_seconds(existing.created)}));
         }
-        return Err(ApiError::new("StateMachineAlreadyExists", format!("State Machine Already Exists: '{arn}'")));
+        return Err(ApiError::new(
+            ErrorCode::StateMachineAlreadyExists,
+            format!("State Machine Already Exists: '{arn}'"),
+        ));
     }
     let fields = MachineFields {
         arn: arn.clone(),
@@ -190,13 +196,9 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
 
 pub(crate) fn find(service: &Service, arn: &str) -> Result<Arc<MachineRecord>, ApiError> {
     let (base, _) = state_machine_arn(arn)?;
-    service
-        .store
-        .memory()
-        .machines
-        .get(base)
-        .cloned()
-        .ok_or_else(|| ApiError::new("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{base}'")))
+    service.store.memory().machines.get(base).cloned().ok_or_else(|| {
+        ApiError::new(ErrorCode::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{base}'"))
+    })
 }
 
 pub(crate) fn description(m: &MachineRecord) -> Value {
@@ -240,7 +242,7 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
         && r.tracing_configuration.is_none()
     {
         return Err(ApiError::new(
-            "MissingRequiredParameter",
+            ErrorCode::MissingRequiredParameter,
             "Either the definition, the role ARN, the logging configuration or the tracing configuration must be given",
         ));
     }

@@ -17,6 +17,7 @@ use tokio::task::AbortHandle;
 
 use crate::database::{Database, Db, ExecutionRow, Place};
 use crate::error::ApiError;
+use crate::store_error::StoreError;
 
 /// A revision of a state machine, compiled.
 #[derive(Debug)]
@@ -166,16 +167,15 @@ pub struct Store {
 }
 
 /// A stored revision of a state machine (`record`, its JSON), compiled again.
-fn revive(version: i64, record: &Value, compile: Compile) -> Result<Arc<MachineRecord>, String> {
-    let fields = MachineFields::from_json(record).ok_or("a stored state machine lacks a member")?;
-    let compiled = compile(&fields.definition)
-        .ok_or_else(|| format!("the stored state machine {} no longer loads", fields.arn))?;
+fn revive(version: i64, record: &Value, compile: Compile) -> Result<Arc<MachineRecord>, StoreError> {
+    let fields = MachineFields::from_json(record).ok_or(StoreError::LacksMember)?;
+    let compiled = compile(&fields.definition).ok_or_else(|| StoreError::NoLongerLoads { arn: fields.arn.clone() })?;
     Ok(Arc::new(fields.compiled(version, Arc::new(compiled))))
 }
 
 impl Store {
     /// Opens the database and reads its state machines back.
-    pub fn open(place: &Place, compile: Compile) -> Result<Store, String> {
+    pub fn open(place: &Place, compile: Compile) -> Result<Store, StoreError> {
         let database = Database::open(place)?;
         let mut memory = Memory::default();
         for (version, record) in database.lock().machines()? {
@@ -201,7 +201,7 @@ impl Store {
         compiled: Arc<StateMachine>,
     ) -> Result<Arc<MachineRecord>, ApiError> {
         let mut db = self.db();
-        let version = db.save_machine(&fields.arn, &fields.to_json()).map_err(ApiError::internal)?;
+        let version = db.save_machine(&fields.arn, &fields.to_json())?;
         let machine = Arc::new(fields.compiled(version, compiled));
         let mut memory = self.memory();
         memory.versions.insert(version, machine.clone());
@@ -211,28 +211,25 @@ impl Store {
 
     pub fn delete_machine(&self, arn: &str) -> Result<(), ApiError> {
         let mut db = self.db();
-        db.delete_machine(arn).map_err(ApiError::internal)?;
+        db.delete_machine(arn)?;
         self.memory().machines.remove(arn);
         Ok(())
     }
 
     /// The revision of a state machine an execution ran on.
-    pub fn version(&self, db: &mut Db<'_>, id: i64) -> Result<Arc<MachineRecord>, ApiError> {
+    pub fn version(&self, db: &mut Db<'_>, id: i64) -> Result<Arc<MachineRecord>, StoreError> {
         if let Some(found) = self.memory().versions.get(&id) {
             return Ok(found.clone());
         }
-        let record = db
-            .machine_version(id)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::internal(format!("the state database has no state machine revision {id}")))?;
-        let machine = revive(id, &record, self.compile).map_err(ApiError::internal)?;
+        let record = db.machine_version(id)?.ok_or(StoreError::NoRevision { id })?;
+        let machine = revive(id, &record, self.compile)?;
         self.memory().versions.insert(id, machine.clone());
         Ok(machine)
     }
 
     /// Writes what running executions added to their histories since the
     /// last flush; gives how many events it wrote.
-    pub fn flush(&self) -> Result<usize, String> {
+    pub fn flush(&self) -> Result<usize, StoreError> {
         let mut db = self.db();
         let pending: Vec<_> = {
             let mut memory = self.memory();

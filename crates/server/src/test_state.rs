@@ -9,7 +9,7 @@ use orderflow_value::{Map, Value, json};
 use serde::Deserialize;
 
 use crate::Service;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -51,11 +51,12 @@ struct StateConfiguration {
 }
 
 fn json_text(text: &str, what: &str) -> Result<Value, ApiError> {
-    orderflow_value::parse(text).map_err(|e| ApiError::new("InvalidExecutionInput", format!("{what} is not JSON: {e}")))
+    orderflow_value::parse(text)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidExecutionInput, format!("{what} is not JSON: {e}")))
 }
 
 fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
-    ApiError::new("InvalidDefinition", format!("Invalid State Machine Definition: '{message}'"))
+    ApiError::new(ErrorCode::InvalidDefinition, format!("Invalid State Machine Definition: '{message}'"))
 }
 
 pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, ApiError> {

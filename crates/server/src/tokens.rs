@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::{Service, executions};
 
 struct Channel {
@@ -39,11 +39,11 @@ impl Tokens {
     fn send(&self, token: &str, signal: TokenSignal) -> Result<(), ApiError> {
         let channel = self.channel(token).ok_or_else(|| {
             ApiError::new(
-                "TaskDoesNotExist",
+                ErrorCode::TaskDoesNotExist,
                 "Task Does Not Exist: no open task has this token (answered, timed out, or never issued)",
             )
         })?;
-        channel.tx.send(signal).map_err(|_| ApiError::new("TaskTimedOut", "Task Timed Out: the task is over"))
+        channel.tx.send(signal).map_err(|_| ApiError::new(ErrorCode::TaskTimedOut, "Task Timed Out: the task is over"))
     }
 }
 
@@ -108,7 +108,7 @@ pub struct Heartbeat {
 
 fn check_token(token: &str) -> Result<(), ApiError> {
     if token.is_empty() || token.len() > 2048 {
-        return Err(ApiError::new("InvalidToken", "Invalid Token: a task token is 1 to 2,048 characters"));
+        return Err(ApiError::new(ErrorCode::InvalidToken, "Invalid Token: a task token is 1 to 2,048 characters"));
     }
     Ok(())
 }
@@ -116,10 +116,10 @@ fn check_token(token: &str) -> Result<(), ApiError> {
 pub fn success(service: &Arc<Service>, r: Success) -> Result<Value, ApiError> {
     check_token(&r.task_token)?;
     if r.output.len() > executions::MAX_INPUT_BYTES {
-        return Err(ApiError::new("InvalidOutput", "Invalid Output: the output is larger than 256 KiB"));
+        return Err(ApiError::new(ErrorCode::InvalidOutput, "Invalid Output: the output is larger than 256 KiB"));
     }
     let output = orderflow_value::parse(&r.output)
-        .map_err(|e| ApiError::new("InvalidOutput", format!("Invalid Output: not JSON: {e}")))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidOutput, format!("Invalid Output: not JSON: {e}")))?;
     service.tokens.send(&r.task_token, TokenSignal::Success(output))?;
     Ok(json!({}))
 }
