@@ -1,11 +1,13 @@
 //! The pieces of the `orderflow` CLI: loading the deployable definition,
-//! running its tasks in-process or through a Lambda Invoke API, and drawing it.
+//! running its tasks in-process (against `local_aws`) or through a Lambda
+//! Invoke API, and drawing it.
 #![forbid(unsafe_code)]
 
 pub mod graph;
 pub mod in_process;
 pub mod lambda_endpoint;
 pub mod loader;
+pub mod local_aws;
 pub mod mock_config;
 pub mod serve;
 pub mod source;

@@ -9,13 +9,11 @@ use std::process::ExitCode;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use orderflow::{InProcess, LambdaEndpoint, Loaded, load, resolve, workspace_root};
+use orderflow::local_aws::LocalAws;
+use orderflow::{LambdaEndpoint, Loaded, load, resolve, workspace_root};
 use orderflow_asl::{
     Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, RealClock, VirtualClock, trace,
 };
-use orderflow_aws::{AwsClients, DynamoDbOrderStore, SnsNotifier};
-use orderflow_domain::ports::SystemClock;
-use orderflow_emulator::{Emulator, LocalResources};
 use serde_json::{Value, json};
 
 // The executor allocates many small JSON nodes. Measured on the in-process order
@@ -420,36 +418,14 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
             )
         }
         None => {
-            let from_env = ["AWS_ENDPOINT_URL", "ORDERS_TABLE", "NOTIFICATION_TOPIC_ARN"]
-                .iter()
-                .all(|v| std::env::var_os(v).is_some());
-            let (emulator, clients, table, topic) = if from_env {
-                let table = orderflow_lambda::orders_table().map_err(|e| e.error_message())?;
-                let topic = orderflow_lambda::notification_topic_arn().map_err(|e| e.error_message())?;
-                (None, AwsClients::from_env().await, table, topic)
-            } else {
-                eprintln!("orderflow: starting moto, the local AWS emulator, on 127.0.0.1 ...");
-                let emulator = Emulator::start().map_err(|e| e.to_string())?;
-                let config = emulator.config_loader().load().await;
-                let resources = LocalResources::create(&config, "orderflow").await.map_err(|e| e.to_string())?;
-                let clients = AwsClients::load(emulator.config_loader()).await;
-                (Some(emulator), clients, resources.table, resources.topic_arn)
-            };
-            let where_ = emulator.as_ref().map_or_else(
-                || "the AWS endpoint of the environment".to_owned(),
-                |e| format!("moto at {}", e.endpoint()),
-            );
-            let invoker = InProcess::new(
-                DynamoDbOrderStore::new(clients.dynamodb(), &table),
-                SnsNotifier::new(clients.sns(), &topic),
-                SystemClock,
-            );
-            let execution = execute(&loaded, &invoker, o.virtual_time, input).await;
+            let aws = LocalAws::connect("orderflow").await?;
+            let execution = execute(&loaded, &aws.tasks(), o.virtual_time, input).await;
             let stored = match &order_id {
-                Some(id) => clients
+                Some(id) => aws
+                    .clients
                     .dynamodb()
                     .get_item()
-                    .table_name(&table)
+                    .table_name(&aws.table)
                     .key("order_id", AttributeValue::S(id.clone()))
                     .consistent_read(true)
                     .send()
@@ -459,7 +435,7 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
                     .map(|item| item_json(&item)),
                 None => None,
             };
-            (execution, stored, format!("tasks in-process against {where_}"))
+            (execution, stored, format!("tasks in-process against {}", aws.describe()))
         }
     };
 
@@ -514,23 +490,15 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", o.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", o.port))?;
-    let mut _emulator = None;
+    let mut _aws = None;
     let (invoker, mode): (Arc<dyn Invoker>, String) = match &o.lambda_endpoint {
         Some(url) => (Arc::new(LambdaEndpoint::new(url)?), format!("tasks through the Lambda Invoke API at {url}")),
         None => {
-            eprintln!("orderflow serve: starting moto, the local AWS emulator, on 127.0.0.1 ...");
-            let emulator = Emulator::start().map_err(|e| e.to_string())?;
-            let config = emulator.config_loader().load().await;
-            let resources = LocalResources::create(&config, "orderflow").await.map_err(|e| e.to_string())?;
-            let clients = AwsClients::load(emulator.config_loader()).await;
-            let invoker = InProcess::new(
-                DynamoDbOrderStore::new(clients.dynamodb(), &resources.table),
-                SnsNotifier::new(clients.sns(), &resources.topic_arn),
-                SystemClock,
-            );
-            let mode = format!("tasks in-process against moto at {}", emulator.endpoint());
-            _emulator = Some(emulator);
-            (Arc::new(invoker), mode)
+            let aws = LocalAws::connect("orderflow serve").await?;
+            let mode = format!("tasks in-process against {}", aws.describe());
+            let tasks = aws.tasks();
+            _aws = Some(aws);
+            (Arc::new(tasks), mode)
         }
     };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
