@@ -1,0 +1,471 @@
+//! The server's API driven by the AWS CLI from the project's virtualenv,
+//! against a server started here on a free loopback port: callback tasks,
+//! redrives, JSONata machines, TestState of Map and Parallel states. Tasks
+//! answer from small invokers defined here (the order workflow's own run
+//! through `orderflow serve` in crates/cli).
+
+#[path = "support/aws_cli.rs"]
+mod aws_cli;
+
+use std::sync::Arc;
+
+use aws_cli::{aws, machine, ok, started, until_done};
+use orderflow_asl::{Clock, RealClock};
+use orderflow_server::{Config, Service};
+use serde_json::{Value, json};
+
+struct Server {
+    endpoint: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn server() -> Server {
+    server_with(Arc::new(Echo)).await
+}
+
+/// A function that answers with its payload: for callback tasks, whose
+/// function only passes the token on.
+struct Echo;
+
+impl orderflow_asl::Invoker for Echo {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        payload: &'a orderflow_value::Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<orderflow_value::Value, orderflow_asl::TaskFailure>> {
+        Box::pin(std::future::ready(Ok(payload.clone())))
+    }
+}
+
+async fn server_with(invoker: Arc<dyn orderflow_asl::Invoker>) -> Server {
+    let clock: Arc<dyn Clock> = Arc::new(RealClock);
+    let service = Arc::new(Service::new(Config::default(), invoker, clock).expect("an in-memory store"));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(orderflow_server::serve(listener, service));
+    Server { endpoint, _task: task }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
+    let server = server().await;
+    let map = json!({
+        "Type": "Map",
+        "ItemsPath": "$.lines",
+        "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "position.$": "$$.Map.Item.Index", "order.$": "$.order_id"},
+        "MaxConcurrency": 4,
+        "ItemProcessor": {"StartAt": "Price", "States": {"Price": {"Type": "Pass", "End": true}}},
+        "ResultSelector": {"priced.$": "$"},
+        "ResultPath": "$.result",
+        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 2, "IntervalSeconds": 3}],
+        "Next": "Done"
+    })
+    .to_string();
+    let input = r#"{"order_id": "ORD-7", "lines": [{"sku": "A"}, {"sku": "B"}]}"#;
+    let mock = json!({"result": r#"[{"sku": "A", "cents": 100}, {"sku": "B", "cents": 250}]"#}).to_string();
+    let tested = ok(
+        &server.endpoint,
+        &["test-state", "--definition", &map, "--input", input, "--mock", &mock, "--inspection-level", "DEBUG"],
+    );
+    assert_eq!(
+        (tested["status"].as_str(), tested["nextState"].as_str()),
+        (Some("SUCCEEDED"), Some("Done")),
+        "{tested}"
+    );
+    let data = &tested["inspectionData"];
+    assert_eq!(data["afterItemsPath"], r#"[{"sku":"A"},{"sku":"B"}]"#);
+    let selected: Value = serde_json::from_str(data["afterItemSelector"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        selected,
+        json!([{"sku": "A", "position": 0, "order": "ORD-7"}, {"sku": "B", "position": 1, "order": "ORD-7"}])
+    );
+    assert_eq!(data["maxConcurrency"], 4);
+    let output: Value = serde_json::from_str(tested["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["result"]["priced"][1], json!({"sku": "B", "cents": 250}));
+    // A failing iteration, mocked as the Map's error: retried.
+    let failing = json!({"errorOutput": {"error": "States.TaskFailed", "cause": "line B"}}).to_string();
+    let retriable = ok(&server.endpoint, &["test-state", "--definition", &map, "--input", input, "--mock", &failing]);
+    assert_eq!(retriable["status"], "RETRIABLE", "{retriable}");
+    // What this TestState does not take is refused by name.
+    for (configuration, named) in [
+        (r#"{"mapIterationFailureCount": 1}"#, "mapIterationFailureCount"),
+        (r#"{"errorCausedByState": "Nowhere"}"#, "errorCausedByState 'Nowhere' is not a state inside"),
+    ] {
+        let (code, _, err) = aws(
+            &server.endpoint,
+            &[
+                "test-state",
+                "--definition",
+                &map,
+                "--input",
+                input,
+                "--mock",
+                &failing,
+                "--state-configuration",
+                configuration,
+            ],
+        );
+        assert!(code != 0 && err.contains("ValidationException") && err.contains(named), "{err}");
+    }
+    // Without a mock, as in Step Functions, a Map state is not tested.
+    let (code, _, err) = aws(&server.endpoint, &["test-state", "--definition", &map, "--input", input]);
+    assert!(code != 0 && err.contains("ValidationException") && err.contains("mock"), "{err}");
+
+    let parallel = json!({
+        "Type": "Parallel",
+        "Parameters": {"id.$": "$.order_id", "started.$": "$$.Execution.StartTime"},
+        "Branches": [{"StartAt": "One", "States": {"One": {"Type": "Pass", "End": true}}}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Recover"}],
+        "End": true
+    })
+    .to_string();
+    let context = r#"{"Execution": {"StartTime": "2026-01-02T03:04:05Z", "Name": "given"}}"#;
+    let caught = ok(
+        &server.endpoint,
+        &[
+            "test-state",
+            "--definition",
+            &parallel,
+            "--input",
+            input,
+            "--mock",
+            &json!({"errorOutput": {"error": "Branch.Failed", "cause": "one"}}).to_string(),
+            "--context",
+            context,
+            "--inspection-level",
+            "DEBUG",
+        ],
+    );
+    assert_eq!((caught["status"].as_str(), caught["nextState"].as_str()), (Some("CAUGHT_ERROR"), Some("Recover")));
+    // The given context's StartTime, read by the Parameters.
+    assert_eq!(caught["inspectionData"]["afterParameters"], r#"{"id":"ORD-7","started":"2026-01-02T03:04:05Z"}"#);
+    // A context needs a mock; variables must be an object.
+    let pass = r#"{"Type": "Pass", "End": true}"#;
+    let (_, _, err) = aws(&server.endpoint, &["test-state", "--definition", pass, "--context", context]);
+    assert!(err.contains("ValidationException") && err.contains("mock"), "{err}");
+    let (_, _, err) = aws(&server.endpoint, &["test-state", "--definition", pass, "--variables", "[1]"]);
+    assert!(err.contains("ValidationException") && err.contains("variables must be a JSON object"), "{err}");
+    // Variables in scope, read and set by the state under test.
+    let assigning =
+        r#"{"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($a, $b)"}, "Assign": {"a.$": "$b"}, "End": true}"#;
+    let tested = ok(
+        &server.endpoint,
+        &["test-state", "--definition", assigning, "--variables", r#"{"a": 1, "b": 2}"#, "--inspection-level", "DEBUG"],
+    );
+    assert_eq!(tested["output"], r#"{"sum":3}"#, "{tested}");
+    assert_eq!(tested["inspectionData"]["variables"], r#"{"a":2,"b":2}"#);
+}
+
+/// The task token of `execution`'s callback task, once it was submitted: read
+/// from the TaskScheduled parameters, as the function would have passed it on.
+async fn submitted_token(endpoint: &str, execution: &str) -> String {
+    for _ in 0..100 {
+        let history = ok(endpoint, &["get-execution-history", "--execution-arn", execution]);
+        let events = history["events"].as_array().unwrap();
+        if events.iter().any(|e| e["type"] == "TaskSubmitted") {
+            let scheduled = events.iter().find(|e| e["type"] == "TaskScheduled").unwrap();
+            let details = &scheduled["taskScheduledEventDetails"];
+            let parameters: Value = serde_json::from_str(details["parameters"].as_str().unwrap()).unwrap();
+            return parameters["Payload"]["token"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{execution}: no task was submitted with a token");
+}
+
+/// The callback pattern: a `.waitForTaskToken` task waits until a client
+/// answers its token (read here from the history, as a function would pass
+/// it on); heartbeats keep it alive, silence past HeartbeatSeconds ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_answers_callback_tasks_by_token() {
+    let server = server_with(Arc::new(Echo)).await;
+    let definition = json!({
+        "StartAt": "Approve",
+        "States": {"Approve": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "ask-a-human", "Payload": {"order.$": "$.order", "token.$": "$$.Task.Token"}},
+            "HeartbeatSeconds": 6,
+            "End": true
+        }}
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "approve", &definition);
+
+    let start = |name: &str| {
+        ok(
+            &server.endpoint,
+            &["start-execution", "--state-machine-arn", &machine, "--name", name, "--input", r#"{"order": "ORD-9"}"#],
+        )["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut approved = start("approved");
+    let token = submitted_token(&server.endpoint, &approved).await;
+    ok(&server.endpoint, &["send-task-heartbeat", "--task-token", &token]);
+    assert_eq!(ok(&server.endpoint, &["describe-execution", "--execution-arn", &approved])["status"], "RUNNING");
+    ok(&server.endpoint, &["send-task-success", "--task-token", &token, "--task-output", r#"{"approved": true}"#]);
+    let done = until_done(&server.endpoint, &approved).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], r#"{"approved":true}"#);
+    let (_, _, err) = aws(&server.endpoint, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
+    assert!(err.contains("TaskDoesNotExist"), "an answered token is closed: {err}");
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &approved]);
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+
+    approved = start("refused");
+    let token = submitted_token(&server.endpoint, &approved).await;
+    ok(
+        &server.endpoint,
+        &["send-task-failure", "--task-token", &token, "--error", "Refused", "--cause", "out of stock"],
+    );
+    let done = until_done(&server.endpoint, &approved).await;
+    assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("Refused")));
+
+    // Stopped while it waits: its token is closed with it.
+    let stopped = start("stopped");
+    let token = submitted_token(&server.endpoint, &stopped).await;
+    ok(&server.endpoint, &["stop-execution", "--execution-arn", &stopped]);
+    let (_, _, err) = aws(&server.endpoint, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
+    assert!(err.contains("TaskDoesNotExist"), "a stopped execution's token is closed: {err}");
+
+    // Nobody answers: HeartbeatSeconds (6, room for slow CLI calls on a busy machine) ends it.
+    let silent = start("silent");
+    let done = until_done(&server.endpoint, &silent).await;
+    assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("States.HeartbeatTimeout")));
+    let (_, _, err) = aws(&server.endpoint, &["send-task-heartbeat", "--task-token", "no-such-token"]);
+    assert!(err.contains("TaskDoesNotExist"), "{err}");
+}
+
+/// A function that fails its first call and echoes its payload after.
+struct FailsOnce(std::sync::atomic::AtomicBool);
+
+impl orderflow_asl::Invoker for FailsOnce {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        payload: &'a orderflow_value::Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<orderflow_value::Value, orderflow_asl::TaskFailure>> {
+        let first = !self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::ready(if first {
+            Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: "the first call fails".into() })
+        } else {
+            Ok(payload.clone())
+        }))
+    }
+}
+
+/// RedriveExecution: a FAILED execution runs again from the state that
+/// failed, an ABORTED one from the state it was in; the history goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_redrives_failed_and_aborted_executions() {
+    let server = server_with(Arc::new(FailsOnce(Default::default()))).await;
+    let definition = json!({
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Result": {"step": "prepared"}, "ResultPath": "$.prepared", "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky", "Next": "Hold"},
+            // Long enough for two AWS CLI calls (see it entered, stop it) on a slow machine.
+            "Hold": {"Type": "Wait", "Seconds": 10, "End": true}
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "flaky", &definition);
+    let execution = started(&server.endpoint, &machine, r#"{"n": 1}"#);
+    let failed = until_done(&server.endpoint, &execution).await;
+    assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("FAILED"), Some("Boom")));
+    assert_eq!(failed["redriveStatus"], "REDRIVABLE");
+
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    // It waits in Hold now: stop it there, then redrive it from Hold.
+    let mut entered_hold = false;
+    for _ in 0..100 {
+        let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &execution]);
+        entered_hold = history["events"].as_array().unwrap().iter().any(|e| e["type"] == "WaitStateEntered");
+        if entered_hold {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(entered_hold);
+    ok(&server.endpoint, &["stop-execution", "--execution-arn", &execution]);
+    assert_eq!(ok(&server.endpoint, &["describe-execution", "--execution-arn", &execution])["status"], "ABORTED");
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server.endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["redriveCount"], 2);
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"n": 1, "prepared": {"step": "prepared"}}), "the failed state's own input, kept");
+
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &execution]);
+    let events = history["events"].as_array().unwrap();
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "one history, numbered on");
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "ExecutionRedriven").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "PassStateEntered").count(), 1, "Prepare ran once");
+    assert_eq!(*kinds.last().unwrap(), "ExecutionSucceeded");
+
+    let (_, _, err) = aws(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    assert!(err.contains("ExecutionNotRedrivable"), "{err}");
+}
+
+/// Answers with its payload and counts the calls per `item`; the first call
+/// for an item named `bad` fails.
+#[derive(Default)]
+struct Ledger(std::sync::Mutex<std::collections::BTreeMap<String, u32>>);
+
+impl orderflow_asl::Invoker for Ledger {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        payload: &'a orderflow_value::Value,
+    ) -> orderflow_asl::BoxFuture<'a, Result<orderflow_value::Value, orderflow_asl::TaskFailure>> {
+        let item = payload["item"].as_str().unwrap_or_default().to_owned();
+        let calls = {
+            let mut ledger = self.0.lock().unwrap();
+            let calls = ledger.entry(item.clone()).or_default();
+            *calls += 1;
+            *calls
+        };
+        Box::pin(std::future::ready(if item.starts_with("bad") && calls == 1 {
+            Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: format!("{item} fails once") })
+        } else {
+            Ok(payload.clone())
+        }))
+    }
+}
+
+/// A redrive of a failed Map or Parallel state runs only the iterations and
+/// branches that did not succeed, as Step Functions' does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
+    let ledger = Arc::new(Ledger::default());
+    let server = server_with(ledger.clone()).await;
+    let call = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+                      "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true});
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+                     "ItemProcessor": {"StartAt": "Call", "States": {"Call": call}},
+                     "ResultPath": "$.each", "Next": "Both"},
+            "Both": {"Type": "Parallel", "ResultPath": "$.both", "End": true, "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "Result": "left", "Next": "LeftCall"},
+                                               "LeftCall": call}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "Result": "bad-right", "Next": "RightCall"},
+                                                "RightCall": call}}
+            ]}
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "partial", &definition);
+    let input = r#"{"items": ["a", "b", "bad-c", "d"]}"#;
+    let execution = started(&server.endpoint, &machine, input);
+    assert_eq!(until_done(&server.endpoint, &execution).await["status"], "FAILED");
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    // The Map goes on without calling a and b again; then the Parallel fails.
+    let failed_in_parallel = until_done(&server.endpoint, &execution).await;
+    assert_eq!(failed_in_parallel["status"], "FAILED", "{failed_in_parallel}");
+    assert!(failed_in_parallel["cause"].as_str().unwrap().contains("bad-right"), "{failed_in_parallel}");
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server.endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["each"], json!(["a", "b", "bad-c", "d"]));
+    assert_eq!(output["both"], json!(["left", "bad-right"]));
+    let calls = ledger.0.lock().unwrap().clone();
+    let expected: std::collections::BTreeMap<String, u32> =
+        [("a", 1), ("b", 1), ("bad-c", 2), ("d", 1), ("left", 1), ("bad-right", 2)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+    assert_eq!(calls, expected, "only what failed ran again");
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &execution]);
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "MapIterationStarted").count(), 3 + 2, "a, b, bad-c; then bad-c, d");
+}
+
+/// A redriven execution has the variables its states had set before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redriven_execution_keeps_its_variables() {
+    let server = server_with(Arc::new(FailsOnce(Default::default()))).await;
+    let definition = json!({
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {"Type": "Pass", "Assign": {"kept.$": "$.n", "label": "first"}, "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+                     "Parameters": {"kept.$": "$kept", "label.$": "$label"}, "End": true}
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "vars", &definition);
+    let execution = started(&server.endpoint, &machine, r#"{"n": 7}"#);
+    assert_eq!(until_done(&server.endpoint, &execution).await["status"], "FAILED");
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &execution]);
+    let exited = history["events"].as_array().unwrap().iter().find(|e| e["type"] == "PassStateExited").unwrap();
+    assert_eq!(exited["stateExitedEventDetails"]["assignedVariables"], json!({"kept": "7", "label": "\"first\""}));
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server.endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"kept": 7, "label": "first"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_runs_a_jsonata_machine_and_reads_its_evaluation_failure() {
+    let server = server().await;
+    let definition = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Price",
+        "States": {
+            "Price": {"Type": "Pass", "Assign": {"rate": "{% $states.input.rate %}"},
+                      "Output": {"net": "{% $states.input.gross / (1 + $states.input.rate) %}"}, "Next": "Check"},
+            "Check": {"Type": "Choice",
+                      "Choices": [{"Condition": "{% $states.input.net > 100 %}", "Next": "Big",
+                                   "Output": {"net": "{% $states.input.net %}", "rate": "{% $rate %}"}}],
+                      "Default": "Small"},
+            "Big": {"Type": "Succeed"},
+            "Small": {"Type": "Fail", "Error": "Small", "Cause": "{% 'net ' & $string($states.input.net) %}"}
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "jsonata", &definition);
+    let execution = started(&server.endpoint, &machine, r#"{"gross": 240, "rate": 0.2}"#);
+    let done = until_done(&server.endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"net": 200, "rate": 0.2}));
+
+    let small = started(&server.endpoint, &machine, r#"{"gross": 60, "rate": 0.2}"#);
+    let done = until_done(&server.endpoint, &small).await;
+    assert_eq!((done["error"].as_str(), done["cause"].as_str()), (Some("Small"), Some("net 50")), "{done}");
+
+    // An input without `rate`: the Assign's expression gives nothing.
+    let failing = started(&server.endpoint, &machine, r#"{"gross": 60}"#);
+    let done = until_done(&server.endpoint, &failing).await;
+    assert_eq!(done["error"], "States.QueryEvaluationError", "{done}");
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &failing]);
+    let failed = history["events"].as_array().unwrap().iter().find(|e| e["type"] == "EvaluationFailed").unwrap();
+    let details = &failed["evaluationFailedEventDetails"];
+    assert_eq!(
+        (details["location"].as_str(), details["state"].as_str()),
+        (Some("Assign/rate"), Some("Price")),
+        "{failed}"
+    );
+    assert!(details["cause"].as_str().unwrap().ends_with("returned nothing (undefined)."), "{failed}");
+}
