@@ -33,7 +33,7 @@ pub const FILE_NAME: &str = "orderflow.sqlite3";
 
 /// This schema's number; a database from another refuses to open rather
 /// than be misread.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -180,7 +180,7 @@ impl Database {
             }
             Some(SCHEMA_VERSION) => {}
             Some(other) => {
-                return Err(StoreError::Schema { place: where_, found: other });
+                return Err(StoreError::Schema { place: where_, found: other, reads: SCHEMA_VERSION });
             }
         }
         Ok(Database(Mutex::new(connection)))

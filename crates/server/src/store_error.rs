@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::database::SCHEMA_VERSION;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the state database: {doing}: {source}")]
@@ -15,9 +13,9 @@ pub enum StoreError {
     #[error("{place} is in use by another orderflow serve")]
     InUse { place: String },
     #[error(
-        "{place} has schema version {found}; this orderflow reads version {SCHEMA_VERSION} (use another --state-dir, or --ephemeral)"
+        "{place} has schema version {found}; this orderflow reads version {reads} (use another --state-dir, or --ephemeral)"
     )]
-    Schema { place: String, found: i64 },
+    Schema { place: String, found: i64, reads: i64 },
     /// A stored record (state machine, event, note) that does not read back,
     /// or a record that does not write as JSON.
     #[error("{what}: {source}")]
