@@ -45,6 +45,11 @@ pub struct StateMachine {
     /// Whether any state here or in a branch or iterator assigns a variable:
     /// without, no execution needs a variable frame of its own.
     pub assigns: bool,
+    /// The names of every state, nested ones included, by their `id`: the
+    /// history names a state by its number in this list (no shared count
+    /// to change per event). Empty in a branch or iterator: the whole
+    /// machine's list is its top level's.
+    pub names: std::sync::Arc<[std::sync::Arc<str>]>,
 }
 
 impl StateMachine {
@@ -60,6 +65,9 @@ pub struct Target {
     pub index: usize,
 }
 
+/// A state not numbered in a machine's `names`.
+pub const NO_ID: u32 = u32::MAX;
+
 /// Not resolved: the name is not a state of the machine (lint reports it).
 pub const UNRESOLVED: usize = usize::MAX;
 
@@ -73,6 +81,8 @@ impl Target {
 pub struct State {
     /// Shared with every history event that names the state.
     pub name: std::sync::Arc<str>,
+    /// Its number in its top-level machine's `names` ([`NO_ID`] until numbered).
+    pub id: u32,
     pub kind: Kind,
     pub io: Io,
     pub transition: Transition,

@@ -19,7 +19,7 @@ pub enum Template {
     /// A subtree with no `.$` field anywhere: copied as it is; with the
     /// length of its JSON text.
     Literal(Value, usize),
-    Object(Vec<(Str, Template)>),
+    Object(Fields),
     Array(Vec<Template>),
     /// The value of `"field.$": "<path>"`; `field` is the key as written.
     Path {
@@ -36,6 +36,37 @@ pub enum Template {
         field: String,
         expr: Expression,
     },
+}
+
+/// An object template's fields, in order, and whether their names all
+/// differ (`"a"` and `"a.$"` both name `a`): then they fill a map with no
+/// lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fields {
+    list: Vec<(Str, Template)>,
+    unique: bool,
+}
+
+impl Fields {
+    fn new(list: Vec<(Str, Template)>) -> Fields {
+        let unique = list.iter().enumerate().all(|(i, (k, _))| list[..i].iter().all(|(other, _)| other != k));
+        Fields { list, unique }
+    }
+}
+
+impl std::ops::Deref for Fields {
+    type Target = [(Str, Template)];
+    fn deref(&self) -> &Self::Target {
+        &self.list
+    }
+}
+
+impl<'f> IntoIterator for &'f Fields {
+    type Item = &'f (Str, Template);
+    type IntoIter = std::slice::Iter<'f, (Str, Template)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
 }
 
 impl Template {
@@ -76,7 +107,7 @@ impl Template {
                         }
                     }
                 }
-                Ok(Template::Object(fields))
+                Ok(Template::Object(Fields::new(fields)))
             }
             Value::Array(items) => Ok(Template::Array(
                 items
@@ -108,7 +139,7 @@ impl Template {
                         .map_err(|(at, m)| (format!(".{k}{at}"), m))?;
                     fields.push((k.clone(), inner));
                 }
-                Ok(Template::Object(fields))
+                Ok(Template::Object(Fields::new(fields)))
             }
             Value::Array(items) => Ok(Template::Array(
                 items
@@ -205,11 +236,7 @@ impl Template {
     fn movable<'t>(&'t self, paths: &mut Vec<&'t [Step]>) -> bool {
         match self {
             Template::Literal(..) => true,
-            Template::Object(fields) => {
-                let unique =
-                    fields.iter().enumerate().all(|(i, (k, _))| fields[..i].iter().all(|(other, _)| other != k));
-                unique && fields.iter().all(|(_, t)| t.movable(paths))
-            }
+            Template::Object(fields) => fields.unique && fields.iter().all(|(_, t)| t.movable(paths)),
             Template::Array(items) => items.iter().all(|t| t.movable(paths)),
             Template::Path { path, .. } => match path.steps() {
                 Some(steps)
@@ -278,8 +305,18 @@ impl Template {
     pub fn render<E>(&self, leaf: &mut dyn FnMut(&Template) -> Result<Rendered, E>) -> Result<Rendered, E> {
         match self {
             Template::Literal(v, len) => Ok((v.clone(), *len)),
+            Template::Object(fields) if fields.unique => {
+                let mut out = Vec::with_capacity(fields.len());
+                let mut len = 1 + fields.len().max(1);
+                for (k, t) in fields {
+                    let (value, bound) = t.render(leaf)?;
+                    len += k.len() * 6 + 3 + bound;
+                    out.push((k.clone(), value));
+                }
+                Ok((Value::Object(Map::from_unique(out)), len))
+            }
             Template::Object(fields) => {
-                let mut out = Map::new();
+                let mut out = Map::with_capacity(fields.len());
                 let mut len = 1 + fields.len().max(1);
                 for (k, t) in fields {
                     let (value, bound) = t.render(leaf)?;
@@ -317,5 +354,30 @@ fn has_dynamic(value: &Value) -> bool {
         Value::Object(obj) => obj.iter().any(|(k, v)| k.ends_with(".$") || has_dynamic(v)),
         Value::Array(items) => items.iter().any(has_dynamic),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(template: &Value, input: &Value) -> Value {
+        let template = Template::compile(template).unwrap();
+        let rendered: Result<Rendered, ()> = template.render(&mut |leaf| match leaf {
+            Template::Path { path, .. } => Ok((path.select(input).map_err(drop)?.into_owned(), 0)),
+            _ => Err(()),
+        });
+        rendered.unwrap().0
+    }
+
+    #[test]
+    fn fields_keep_their_order_and_a_repeated_name_replaces_in_place() {
+        let json = |text: &str| orderflow_value::parse(text).unwrap();
+        let input = json(r#"{"x": 1, "y": 2}"#);
+        let out = fill(&json(r#"{"b.$": "$.y", "a": 0, "c": {"d.$": "$.x"}}"#), &input);
+        assert_eq!(out.to_json(), r#"{"b":2,"a":0,"c":{"d":1}}"#);
+        // "a" and "a.$" both name a: the later one's value, in the first one's place.
+        let out = fill(&json(r#"{"a": 0, "b": 9, "a.$": "$.y"}"#), &input);
+        assert_eq!(out.to_json(), r#"{"a":2,"b":9}"#);
     }
 }

@@ -91,7 +91,7 @@ async fn a_lost_publish_answer_is_retried_by_the_state_machine_and_delivered_onc
     world.proxy.inject(Rule::new("Publish", Fault::LoseAnswer).times(1));
     let execution = world.run(read_json_file("events/order-valid.json")).await;
     assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?} {:?}", execution.error, execution.cause);
-    let retried = execution.rules_taken.iter().filter(|r| r.state == "SendNotification" && r.list == "Retry").count();
+    let retried = execution.rules_taken.iter().filter(|r| &*r.state == "SendNotification" && r.list == "Retry").count();
     assert_eq!(retried, 1);
     assert_eq!(world.delivered().await, confirmed());
 }

@@ -78,7 +78,7 @@ fn order_id() -> OrderId {
 }
 
 fn taken(execution: &Execution, state: &str, list: &str) -> Vec<usize> {
-    execution.rules_taken.iter().filter(|r| r.state == state && r.list == list).map(|r| r.index).collect()
+    execution.rules_taken.iter().filter(|r| &*r.state == state && r.list == list).map(|r| r.index).collect()
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -271,7 +271,7 @@ async fn every_retry_and_catch_entry_of_the_definition_is_taken_across_the_suite
     let covered: BTreeSet<(String, &str, usize)> = executions
         .iter()
         .flat_map(|e| e.rules_taken.iter())
-        .map(|RuleTaken { state, list, index, .. }| (state.clone(), *list, *index))
+        .map(|RuleTaken { state, list, index, .. }| (state.to_string(), *list, *index))
         .collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let machine = load(&root.join("infra/template.yaml"), None).unwrap().machine;

@@ -53,6 +53,18 @@ impl Map {
         Map(Arc::new(Members { list: Vec::with_capacity(capacity), index: None }))
     }
 
+    /// A map of members whose names are known to differ (a template's
+    /// fields, checked when it was compiled), in their order: no name is
+    /// looked up.
+    pub fn from_unique(list: Vec<(Str, Value)>) -> Map {
+        debug_assert!(list.iter().enumerate().all(|(i, (k, _))| list[..i].iter().all(|(o, _)| o != k)));
+        let mut members = Members { list, index: None };
+        if members.list.len() > INDEXED_FROM {
+            members.reindex();
+        }
+        Map(Arc::new(members))
+    }
+
     pub fn len(&self) -> usize {
         self.0.list.len()
     }

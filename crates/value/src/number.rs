@@ -65,12 +65,17 @@ impl Number {
 
     /// The nearest float; `None` past the float's range.
     pub fn as_f64(&self) -> Option<f64> {
-        self.0.parse::<f64>().ok().filter(|f| f.is_finite())
+        // Most numbers are short integers: exact as floats, read without
+        // the float parser (`-0` is left to it, for its sign).
+        match short_integer(self.0.as_bytes()) {
+            Some(n) if n != 0 || !self.0.starts_with('-') => Some(n as f64),
+            _ => self.0.parse::<f64>().ok().filter(|f| f.is_finite()),
+        }
     }
 
     /// The integer, if the text is one that fits an `i64` (no fraction, no exponent).
     pub fn as_i64(&self) -> Option<i64> {
-        self.0.parse().ok()
+        short_integer(self.0.as_bytes()).or_else(|| self.0.parse().ok())
     }
 
     /// The integer, if the text is one that fits a `u64`.
@@ -102,6 +107,26 @@ macro_rules! from_integer {
     )*};
 }
 from_integer!(i8 i16 i32 i64 isize u8 u16 u32 u64 usize);
+
+/// The value of an integer's text of at most 15 digits (below 2^53, so
+/// exact as a float too); None for any other text.
+fn short_integer(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -n } else { n })
+}
 
 /// An integer's decimal text on the stack.
 fn itoa(n: i128) -> ItoaBuf {
@@ -186,6 +211,16 @@ pub(crate) fn number_end(text: &[u8], mut at: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_read_as_the_float_parser_reads_them() {
+        for text in ["0", "-0", "7", "-42", "999999999999999", "-999999999999999", "9999999999999999", "1.5", "1e+2"] {
+            let n = Number::from_text(text).unwrap();
+            let float: f64 = text.parse().unwrap();
+            assert_eq!(n.as_f64().map(f64::to_bits), Some(float.to_bits()), "{text}");
+            assert_eq!(n.as_i64(), text.parse::<i64>().ok(), "{text}");
+        }
+    }
 
     #[test]
     fn text_is_kept() {

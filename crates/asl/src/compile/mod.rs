@@ -123,7 +123,24 @@ pub fn parse_unchecked(definition: &Value) -> Result<StateMachine, DefinitionErr
     }
     let mut machine = parse_machine(definition, "", false, false)?;
     resolve(&mut machine);
+    let mut names = Vec::new();
+    number(&mut machine, &mut names);
+    machine.names = names.into();
     Ok(machine)
+}
+
+/// Numbers every state, nested ones included, in the order they are
+/// written, and lists their names by number.
+fn number(machine: &mut StateMachine, names: &mut Vec<Arc<str>>) {
+    for state in &mut machine.states {
+        state.id = u32::try_from(names.len()).unwrap_or(crate::model::NO_ID);
+        names.push(state.name.clone());
+        match &mut state.kind {
+            Kind::Parallel { branches } => branches.iter_mut().for_each(|b| number(b, names)),
+            Kind::Map(spec) => number(&mut spec.processor, names),
+            _ => {}
+        }
+    }
 }
 
 fn resolve(machine: &mut StateMachine) {
@@ -215,6 +232,7 @@ pub(super) fn parse_machine(
         states,
         timeout_seconds: positive(obj, "TimeoutSeconds", &here("TimeoutSeconds"))?,
         distributed,
+        names: Arc::from([]),
     })
 }
 
@@ -266,7 +284,17 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         let catch = list_field(obj, "Catch", at, |v, at| parse_catcher(v, at, true))?;
         let kind = (ty.jsonata)(obj, at)?;
         let assign = jsonata_field(obj, "Assign", at)?;
-        return Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: true });
+        return Ok(State {
+            name: name.into(),
+            id: crate::model::NO_ID,
+            kind,
+            io,
+            transition,
+            retry,
+            catch,
+            assign,
+            jsonata: true,
+        });
     }
     let mut io = Io {
         input_path: path_field(obj, "InputPath", &field("InputPath"))?,
@@ -293,7 +321,7 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         }
         _ => Selection::Copies,
     };
-    Ok(State { name: name.into(), kind, io, transition, retry, catch, assign, jsonata: false })
+    Ok(State { name: name.into(), id: crate::model::NO_ID, kind, io, transition, retry, catch, assign, jsonata: false })
 }
 
 fn transition(obj: &Map, at: &str, moves: Fields) -> Result<Transition, DefinitionError> {

@@ -68,7 +68,7 @@ pub struct Execution {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleTaken {
-    pub state: String,
+    pub state: Arc<str>,
     /// `Retry`, `Catch`, `Choices` or `Default`.
     pub list: &'static str,
     pub index: usize,
@@ -131,6 +131,7 @@ impl<'a> Executor<'a> {
             OffsetDateTime::from_unix_timestamp_nanos(run.facts.start_time).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         run.deadline = self.machine.timeout_seconds.and_then(|s| start.checked_add(time::Duration::seconds(s as i64)));
         run.root = Some(self.machine);
+        run.names_by_id = !self.machine.names.is_empty() && run.history.name_states(&self.machine.names);
         if let Some(redrive) = &o.redrive
             && !redrive.done.is_empty()
         {

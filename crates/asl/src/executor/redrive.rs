@@ -90,6 +90,7 @@ impl Run<'_> {
         let from = &redrive.from;
         if redrive.resumed {
             *self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()) = from.entered;
+            self.resuming.store(true, std::sync::atomic::Ordering::Relaxed);
         } else {
             self.record(thread, EventType::ExecutionRedriven, [("redriveCount", Detail::Number(redrive.count))])?;
         }

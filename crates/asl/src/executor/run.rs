@@ -15,7 +15,7 @@ use super::{
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError};
 use crate::history::{Detail, EventType, History};
-use crate::model::{Kind, State, StateMachine, Transition, UNRESOLVED};
+use crate::model::{Kind, NO_ID, State, StateMachine, Transition, UNRESOLVED};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope};
 use crate::rng::Rng;
 use crate::states;
@@ -65,10 +65,15 @@ pub(crate) struct Run<'a> {
     pub(super) rules_taken: Mutex<Vec<RuleTaken>>,
     /// The StateEntered (id, time) of the state a resumed execution goes on in.
     pub(super) resumed_entry: Mutex<Option<Entered>>,
+    /// Set while `resumed_entry` waits to be taken: the other states' entries
+    /// read this flag, not the lock.
+    pub(super) resuming: std::sync::atomic::AtomicBool,
     /// The machine the execution runs, to tell its top-level states.
     pub root: Option<&'a StateMachine>,
     /// A redriven Map or Parallel state's finished iterations or branches.
     pub(super) redrive_done: Mutex<Option<(Arc<str>, DoneOutputs)>>,
+    /// Whether the history names this run's states by number (`State::id`).
+    pub(super) names_by_id: bool,
 }
 
 /// Outputs of iterations or branches by index.
@@ -113,13 +118,21 @@ impl<'a> Run<'a> {
             deadline: None,
             rules_taken: Mutex::new(Vec::new()),
             resumed_entry: Mutex::new(None),
+            resuming: Default::default(),
             root: None,
             redrive_done: Mutex::new(None),
+            names_by_id: false,
         }
     }
 }
 
 impl Run<'_> {
+    /// A history member naming `state`: by number when the history has the
+    /// machine's names (nothing shared is counted), else its shared text.
+    pub fn state_name(&self, state: &State) -> Detail {
+        if self.names_by_id && state.id != NO_ID { Detail::Name(state.id) } else { Detail::Shared(state.name.clone()) }
+    }
+
     /// The variable frame for an iteration or branch run in `outer`: its
     /// own, unless the machine assigns no variable at all.
     pub fn inner_frame(&self, outer: &Arc<Frame>) -> Arc<Frame> {
@@ -156,7 +169,7 @@ impl Run<'_> {
     }
 
     pub fn took(&self, state: &State, list: &'static str, index: usize, error: &str) {
-        let taken = RuleTaken { state: state.name.to_string(), list, index, error: error.to_owned() };
+        let taken = RuleTaken { state: state.name.clone(), list, index, error: error.to_owned() };
         self.rules_taken.lock().unwrap_or_else(|p| p.into_inner()).push(taken);
     }
 
@@ -227,7 +240,13 @@ impl Run<'_> {
                 let state = machine.states.get(index).ok_or_else(|| {
                     Failure::new(StatesError::Runtime, "the definition names a state that does not exist")
                 })?;
-                match self.state(state, input, thread, vars).await? {
+                let step = match &state.kind {
+                    Kind::Wait(_) | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                        self.state(state, input, thread, vars).await?
+                    }
+                    _ => self.state_now(state, input, thread, vars)?,
+                };
+                match step {
                     Step::Next(next, output) => {
                         index = next;
                         input = output;
@@ -238,28 +257,41 @@ impl Run<'_> {
         })
     }
 
-    async fn state(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
-        let resumed = self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+    /// A state's StateEntered (or, for a resumed execution, the one it had):
+    /// the event's id and time, and the thread's event before it.
+    fn enter(&self, state: &State, raw: &Payload, thread: &Thread) -> Result<(u64, i128, u64), Failure> {
+        let resumed = if self.resuming.load(Ordering::Relaxed) {
+            self.resuming.store(false, Ordering::Relaxed);
+            self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()).take()
+        } else {
+            None
+        };
         let before_entered = thread.last();
-        let (entered_id, entered) = match resumed {
-            Some(entry) => (entry.id, entry.at_nanos),
+        match resumed {
+            Some(entry) => Ok((entry.id, entry.at_nanos, before_entered)),
             None => {
                 let entered = self.clock.now_nanos();
                 let id = self.record_at(
                     thread,
                     entered,
                     states::event_types(&state.kind).0,
-                    [("name", Detail::Shared(state.name.clone())), ("input", Detail::Payload(raw.value.clone()))],
+                    [("name", self.state_name(state)), ("input", Detail::Payload(raw.value.clone()))],
                 )?;
-                (id, entered)
+                Ok((id, entered, before_entered))
             }
-        };
+        }
+    }
+
+    /// Runs a state that waits for nothing (Pass, Choice, Succeed, Fail)
+    /// without a future of its own: most states of most machines.
+    fn state_now(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
+        let (entered_id, entered_time, before_entered) = self.enter(state, &raw, thread)?;
         let scope = Scope {
             run: self,
             state,
             thread,
             entered_id,
-            entered_time: entered,
+            entered_time,
             vars,
             assigned: Default::default(),
             before_entered,
@@ -272,23 +304,46 @@ impl Run<'_> {
                 let output = self.exit(&scope, output)?;
                 return Ok(Step::Next(next, output));
             }
-            // Boxed, so the future of a state that does not wait stays small:
-            // it is built, and moved, once per state.
-            Kind::Wait(wait) => Box::pin(states::wait::run(&scope, &raw, wait)).await?,
             Kind::Pass { .. } if state.jsonata => states::pass::run_jsonata(&scope, raw)?,
             Kind::Pass { result } => states::pass::run(&scope, raw, result.as_ref())?,
-            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                match Box::pin(self.with_retries(&scope, raw)).await? {
-                    Ok(output) => output,
-                    Err((next, output)) => {
-                        let output = self.exit(&scope, output)?;
-                        return Ok(Step::Next(next, output));
-                    }
-                }
+            Kind::Wait(_) | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                return Err(Failure::new(StatesError::Runtime, "a state that waits was run as one that does not"));
             }
         };
-        let output = self.exit(&scope, output)?;
-        Ok(match &state.transition {
+        self.step_after(&scope, output)
+    }
+
+    /// Runs a state that waits (Wait, Task, Parallel, Map).
+    async fn state(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
+        let (entered_id, entered_time, before_entered) = self.enter(state, &raw, thread)?;
+        let scope = Scope {
+            run: self,
+            state,
+            thread,
+            entered_id,
+            entered_time,
+            vars,
+            assigned: Default::default(),
+            before_entered,
+        };
+        let output = match &state.kind {
+            // Boxed, so the future of a state stays small: it is built, and moved, once per state.
+            Kind::Wait(wait) => Box::pin(states::wait::run(&scope, &raw, wait)).await?,
+            _ => match Box::pin(self.with_retries(&scope, raw)).await? {
+                Ok(output) => output,
+                Err((next, output)) => {
+                    let output = self.exit(&scope, output)?;
+                    return Ok(Step::Next(next, output));
+                }
+            },
+        };
+        self.step_after(&scope, output)
+    }
+
+    /// The state's StateExited, and where the execution goes next.
+    fn step_after(&self, scope: &Scope<'_, '_>, output: Payload) -> Result<Step, Failure> {
+        let output = self.exit(scope, output)?;
+        Ok(match &scope.state.transition {
             Transition::Next(next) if next.index != UNRESOLVED => Step::Next(next.index, output),
             Transition::Next(_) => {
                 return Err(Failure::new(StatesError::Runtime, "the definition names a state that does not exist"));
@@ -301,7 +356,7 @@ impl Run<'_> {
         scope.check_size(&mut output, &scope.state.name)?;
         // A Fail state never exits.
         let Some(kind) = states::event_types(&scope.state.kind).1 else { return Ok(output) };
-        let (name, shown) = (Detail::Shared(scope.state.name.clone()), Detail::Payload(output.value.clone()));
+        let (name, shown) = (self.state_name(scope.state), Detail::Payload(output.value.clone()));
         match scope.assigned.get() {
             None => self.record(scope.thread, kind, [("name", name), ("output", shown)])?,
             Some(assigned) => {

@@ -11,6 +11,9 @@ pub enum Detail {
     Text(String),
     Shared(Arc<str>),
     Static(&'static str),
+    /// A state's name by its number in the machine's names
+    /// ([`History::name_states`](super::History::name_states)).
+    Name(u32),
     /// A JSON value shown as its text, with `<key>Details: {"truncated": false}` beside it.
     Payload(Arc<Value>),
     /// A JSON value shown as its text, alone.

@@ -81,23 +81,49 @@ pub struct History {
     events: Mutex<Lines>,
     /// Kept only for executions that can be redriven (`keeping_notes`).
     notes: Option<Mutex<Vec<Note>>>,
+    /// The state names `Detail::Name` numbers: the machine's that runs.
+    names: std::sync::OnceLock<Arc<[Arc<str>]>>,
 }
 
 impl Default for History {
     fn default() -> Self {
-        History { earlier: Vec::new(), events: Mutex::new(Lines::with_capacity(32)), notes: None }
+        History {
+            earlier: Vec::new(),
+            events: Mutex::new(Lines::with_capacity(32)),
+            notes: None,
+            names: Default::default(),
+        }
     }
 }
 
 impl History {
     /// A history that goes on from `earlier`, numbered 1.. in order, with the notes kept so far.
     pub fn continuing(earlier: Vec<HistoryEvent>, notes: Vec<Note>) -> History {
-        History { earlier, events: Mutex::new(Lines::with_capacity(16)), notes: Some(Mutex::new(notes)) }
+        History {
+            earlier,
+            events: Mutex::new(Lines::with_capacity(16)),
+            notes: Some(Mutex::new(notes)),
+            names: Default::default(),
+        }
     }
 
     /// A history that keeps notes for a redrive.
     pub fn keeping_notes() -> History {
         History { notes: Some(Mutex::new(Vec::new())), ..History::default() }
+    }
+
+    /// Lets events name states by number in `names` (a machine's). True
+    /// when they may: the history had no list yet, or this one.
+    pub fn name_states(&self, names: &Arc<[Arc<str>]>) -> bool {
+        Arc::ptr_eq(self.names.get_or_init(|| names.clone()), names)
+    }
+
+    /// A member's text, a state's name by number included.
+    fn text<'d>(&'d self, detail: &'d Detail) -> Option<&'d str> {
+        match detail {
+            Detail::Name(id) => self.names.get().and_then(|names| names.get(*id as usize)).map(|name| &**name),
+            other => other.text(),
+        }
     }
 
     pub fn keeps_notes(&self) -> bool {
@@ -177,8 +203,8 @@ impl History {
                 let mut body = Map::new();
                 for (name, detail) in shown_members(e.integration, lines.members(e)) {
                     match detail {
-                        Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) => {
-                            body.insert((*name).to_owned(), Value::from(detail.text().unwrap_or_default()));
+                        Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) | Detail::Name(_) => {
+                            body.insert((*name).to_owned(), Value::from(self.text(detail).unwrap_or_default()));
                         }
                         Detail::Number(n) => {
                             body.insert(name, Value::from(*n));
@@ -243,7 +269,9 @@ impl History {
                 .events
                 .iter()
                 .filter(|e| e.kind.is_state_entered())
-                .filter_map(|e| lines.members(e).iter().find(|(name, _)| *name == "name").and_then(|(_, d)| d.text()))
+                .filter_map(|e| {
+                    lines.members(e).iter().find(|(name, _)| *name == "name").and_then(|(_, d)| self.text(d))
+                })
                 .map(str::to_owned),
         );
         names
