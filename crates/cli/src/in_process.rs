@@ -28,9 +28,8 @@ impl<S, N, C> InProcess<S, N, C> {
 
 fn answer<T: Serialize>(result: Result<T, OrderError>) -> Result<Value, TaskFailure> {
     match result {
-        // The handlers speak serde_json: their output is bridged to the executor's value.
-        Ok(output) => serde_json::to_value(output)
-            .map(Value::from)
+        // The output serialized straight into the executor's value, its fields in their order.
+        Ok(output) => orderflow_value::to_value(&output)
             .map_err(|e| TaskFailure::function_error("Runtime.SerializationError", &e.to_string())),
         Err(err) => Err(TaskFailure::function_error(err.error_type(), &err.error_message())),
     }

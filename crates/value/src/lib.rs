@@ -21,6 +21,7 @@ mod map;
 mod number;
 mod parse;
 mod serde_impl;
+mod to_value;
 mod write;
 
 use std::fmt;
@@ -30,6 +31,7 @@ pub use map::Map;
 pub use number::{Number, NumberError};
 pub use parse::{MAX_DEPTH, ParseError, parse, parse_bytes};
 pub use smol_str::SmolStr as Str;
+pub use to_value::{SerializeError, to_value};
 pub use write::write_string;
 
 /// A JSON array: shared, copied on write.
