@@ -414,9 +414,9 @@ impl Section {
         for r in &self.rows {
             match r.ratio() {
                 Some(ratio) => out.push((
-                    ratio >= 20.0 && r.same_output == Some(true),
+                    ratio >= 50.0 && r.same_output == Some(true),
                     format!(
-                        "executor {}: orderflow-asl / aws-local-stepfunctions, median over {ROUNDS} rounds, {ratio:.1}x >= 20x, same output",
+                        "executor {}: orderflow-asl / aws-local-stepfunctions, median over {ROUNDS} rounds, {ratio:.1}x >= 50x, same output",
                         r.name,
                     ),
                 )),
@@ -437,9 +437,9 @@ impl Section {
             ));
         }
         out.push((
-            self.workflow.median() >= 30_000.0,
+            self.workflow.median() >= 60_000.0,
             format!(
-                "in-process order workflow: median over {ROUNDS} rounds {:.0} executions/s >= 30000",
+                "in-process order workflow: median over {ROUNDS} rounds {:.0} executions/s >= 60000",
                 self.workflow.median()
             ),
         ));

@@ -386,14 +386,11 @@ async fn main() {
 
     let mut budgets = Vec::new();
     let mut check = |ok: bool, line: String| budgets.push(verdict(ok, &line));
-    let init_budget = 1.5 * floor.init_ms + 5.0;
+    let init_budget = 1.5 * floor.init_ms;
     for (name, f) in rows.iter().filter(|(n, _)| ["validate_data", "process_order", "send_notification"].contains(n)) {
         check(
             f.init_ms <= init_budget,
-            format!(
-                "{name} init {:.2} ms <= 1.5 x echo {:.2} ms + 5 ms = {init_budget:.2} ms",
-                f.init_ms, floor.init_ms
-            ),
+            format!("{name} init {:.2} ms <= 1.5 x echo {:.2} ms = {init_budget:.2} ms", f.init_ms, floor.init_ms),
         );
         check(f.peak_rss_mb <= 24.0, format!("{name} peak RSS {:.1} MB <= 24 MB", f.peak_rss_mb));
         match f.zip_kb {

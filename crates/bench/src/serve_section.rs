@@ -391,12 +391,12 @@ impl Section {
         }
         if let Some(ours) = ours {
             out.push((
-                ours.per_second >= self.in_process_per_second / 3.0,
+                ours.per_second >= self.in_process_per_second / 2.0,
                 format!(
-                    "serve StartSyncExecution over HTTP, 16 clients: {:.0}/s >= 1/3 x in-process {:.0}/s = {:.0}/s",
+                    "serve StartSyncExecution over HTTP, 16 clients: {:.0}/s >= 1/2 x in-process {:.0}/s = {:.0}/s",
                     ours.per_second,
                     self.in_process_per_second,
-                    self.in_process_per_second / 3.0
+                    self.in_process_per_second / 2.0
                 ),
             ));
         }

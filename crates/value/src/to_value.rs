@@ -41,6 +41,15 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerializeErro
 
 struct ValueSerializer;
 
+/// Integers as numbers of their decimal text.
+macro_rules! integer_values {
+    ($($method:ident $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<Value> {
+            Ok(Value::from(v))
+        }
+    )*};
+}
+
 type Result<T, E = SerializeError> = std::result::Result<T, E>;
 
 impl ser::Serializer for ValueSerializer {
@@ -57,32 +66,10 @@ impl ser::Serializer for ValueSerializer {
     fn serialize_bool(self, v: bool) -> Result<Value> {
         Ok(Value::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Value> {
-        Ok(Value::from(v))
-    }
+    integer_values!(serialize_i8 i8, serialize_i16 i16, serialize_i32 i32, serialize_i64 i64,
+        serialize_u8 u8, serialize_u16 u16, serialize_u32 u32, serialize_u64 u64);
     fn serialize_i128(self, v: i128) -> Result<Value> {
         Number::from_text(&v.to_string()).map(Value::Number).map_err(|e| SerializeError(e.to_string()))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Value> {
-        Ok(Value::from(v))
     }
     fn serialize_u128(self, v: u128) -> Result<Value> {
         Number::from_text(&v.to_string()).map(Value::Number).map_err(|e| SerializeError(e.to_string()))
@@ -300,6 +287,15 @@ impl ser::SerializeStructVariant for Variant<Members> {
     }
 }
 
+/// Integer keys as their decimal text.
+macro_rules! integer_keys {
+    ($($method:ident $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<Str> {
+            Ok(Str::new(v.to_string()))
+        }
+    )*};
+}
+
 /// A map key: text, or an integer, char or bool written as its text (as serde_json keys them).
 struct KeySerializer;
 
@@ -323,30 +319,8 @@ impl ser::Serializer for KeySerializer {
     fn serialize_bool(self, v: bool) -> Result<Str> {
         Ok(Str::new(if v { "true" } else { "false" }))
     }
-    fn serialize_i8(self, v: i8) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Str> {
-        Ok(Str::new(v.to_string()))
-    }
+    integer_keys!(serialize_i8 i8, serialize_i16 i16, serialize_i32 i32, serialize_i64 i64,
+        serialize_u8 u8, serialize_u16 u16, serialize_u32 u32, serialize_u64 u64);
     fn serialize_f32(self, _: f32) -> Result<Str> {
         Err(not_a_key())
     }

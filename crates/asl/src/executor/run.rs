@@ -126,7 +126,7 @@ impl<'a> Run<'a> {
     }
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     /// A history member naming `state`: by number when the history has the
     /// machine's names (nothing shared is counted), else its shared text.
     pub fn state_name(&self, state: &State) -> Detail {
@@ -257,9 +257,15 @@ impl Run<'_> {
         })
     }
 
-    /// A state's StateEntered (or, for a resumed execution, the one it had):
-    /// the event's id and time, and the thread's event before it.
-    fn enter(&self, state: &State, raw: &Payload, thread: &Thread) -> Result<(u64, i128, u64), Failure> {
+    /// Enters `state`: its StateEntered (or, for a resumed execution, the one
+    /// it had), and the scope it runs in.
+    fn enter<'s>(
+        &'s self,
+        state: &'s State,
+        raw: &Payload,
+        thread: &'s Thread,
+        vars: &'s Arc<Frame>,
+    ) -> Result<Scope<'s, 'a>, Failure> {
         let resumed = if self.resuming.load(Ordering::Relaxed) {
             self.resuming.store(false, Ordering::Relaxed);
             self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()).take()
@@ -267,8 +273,8 @@ impl Run<'_> {
             None
         };
         let before_entered = thread.last();
-        match resumed {
-            Some(entry) => Ok((entry.id, entry.at_nanos, before_entered)),
+        let (entered_id, entered_time) = match resumed {
+            Some(entry) => (entry.id, entry.at_nanos),
             None => {
                 let entered = self.clock.now_nanos();
                 let id = self.record_at(
@@ -277,16 +283,10 @@ impl Run<'_> {
                     states::event_types(&state.kind).0,
                     [("name", self.state_name(state)), ("input", Detail::Payload(raw.value.clone()))],
                 )?;
-                Ok((id, entered, before_entered))
+                (id, entered)
             }
-        }
-    }
-
-    /// Runs a state that waits for nothing (Pass, Choice, Succeed, Fail)
-    /// without a future of its own: most states of most machines.
-    fn state_now(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
-        let (entered_id, entered_time, before_entered) = self.enter(state, &raw, thread)?;
-        let scope = Scope {
+        };
+        Ok(Scope {
             run: self,
             state,
             thread,
@@ -295,7 +295,13 @@ impl Run<'_> {
             vars,
             assigned: Default::default(),
             before_entered,
-        };
+        })
+    }
+
+    /// Runs a state that waits for nothing (Pass, Choice, Succeed, Fail)
+    /// without a future of its own: most states of most machines.
+    fn state_now(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
+        let scope = self.enter(state, &raw, thread, vars)?;
         let output = match &state.kind {
             Kind::Fail { error, cause } => return Err(states::fail::run(&scope, &raw.value, error, cause)),
             Kind::Succeed => states::succeed::run(&scope, &raw)?,
@@ -315,17 +321,7 @@ impl Run<'_> {
 
     /// Runs a state that waits (Wait, Task, Parallel, Map).
     async fn state(&self, state: &State, raw: Payload, thread: &Thread, vars: &Arc<Frame>) -> Result<Step, Failure> {
-        let (entered_id, entered_time, before_entered) = self.enter(state, &raw, thread)?;
-        let scope = Scope {
-            run: self,
-            state,
-            thread,
-            entered_id,
-            entered_time,
-            vars,
-            assigned: Default::default(),
-            before_entered,
-        };
+        let scope = self.enter(state, &raw, thread, vars)?;
         let output = match &state.kind {
             // Boxed, so the future of a state stays small: it is built, and moved, once per state.
             Kind::Wait(wait) => Box::pin(states::wait::run(&scope, &raw, wait)).await?,
