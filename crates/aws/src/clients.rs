@@ -6,7 +6,10 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_dynamodb::config::{ConfigBag, RuntimeComponents, RuntimeComponentsBuilder, SharedHttpClient};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpConnector};
 
 /// The SDK's per-call limits. An invocation's own deadline
 /// (`orderflow_lambda::Deadline`) cuts a call sooner when less time is left;
@@ -67,11 +70,39 @@ impl AwsClients {
     }
 }
 
-/// The HTTPS client every SDK client shares: rustls on ring. Shared, it loads
-/// the trust roots once, on first use, instead of once per service client at
-/// cold start.
-pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+/// The HTTPS client every SDK client shares: rustls on ring, its trust roots
+/// loaded once for the process, off the cold start's path.
+///
+/// The SDK's client loads the roots (reading and decoding the system's
+/// bundle, most of a function's init time) when a service client is built,
+/// so that the first request does not wait for them. Here they load on a
+/// thread of their own, started with the client, while the function's init
+/// goes on and asks the Runtime API for its first event; a request that
+/// comes before they are loaded waits for them (the SDK keeps them in one
+/// process-wide lazy value). Nothing is trusted differently.
+pub fn https_client() -> SharedHttpClient {
+    let inner = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let warm = inner.clone();
+    // If no thread can be started, the first request loads them.
+    let _ = std::thread::Builder::new().name("trust-roots".into()).spawn(move || {
+        let _ = warm.validate_base_client_config(&RuntimeComponentsBuilder::new("trust-roots"), &ConfigBag::base());
+    });
+    SharedHttpClient::new(RootsOffInit(inner))
+}
+
+/// The SDK's HTTPS client, but building a service client does not load the
+/// trust roots (see [`https_client`]).
+#[derive(Debug)]
+struct RootsOffInit(SharedHttpClient);
+
+impl HttpClient for RootsOffInit {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// Points the SDK's trust-root loader at the system's bundle file alone.
