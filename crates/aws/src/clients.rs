@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
@@ -27,8 +28,22 @@ pub struct AwsClients {
 impl AwsClients {
     /// Region, credentials and endpoint from the standard sources: in Lambda
     /// its environment, locally `AWS_ENDPOINT_URL` pointing at the emulator.
+    ///
+    /// Lambda gives the region and the credentials in the environment, and
+    /// the SDK's default chains read the environment first: when it holds
+    /// them, they are taken from there alone, which is the chains' own answer
+    /// without building their other providers at cold start (an STS client
+    /// for web identity, the instance metadata clients, the profile files).
     pub async fn from_env() -> AwsClients {
-        Self::load(aws_config::defaults(BehaviorVersion::latest())).await
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY") {
+            loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+        }
+        if set("AWS_REGION") || set("AWS_DEFAULT_REGION") {
+            loader = loader.region(EnvironmentVariableRegionProvider::new());
+        }
+        Self::load(loader).await
     }
 
     /// Like `from_env`, starting from a loader with some settings already made.
