@@ -10,7 +10,7 @@
 //! Then the serve section (`serve_section`): `orderflow serve` over HTTP beside
 //! moto server's Step Functions and the in-process executor.
 //!
-//! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH] [--executor-only | --serve-only]
+//! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH] [--executor-only | --serve-only | --init-only]
 //!        orderflow-bench --profile order|WORKLOAD SECONDS
 //!        orderflow-bench --round order|WORKLOAD SECONDS   (one round of the executor section: a JSON line)
 
@@ -64,15 +64,31 @@ async fn spawn(subject: &Subject, api: &RuntimeApi) -> FunctionProcess {
         .unwrap_or_else(|e| panic!("{}: {e}", subject.name))
 }
 
-async fn measure(subject: &Subject, inputs: &[Value], init_runs: usize) -> Figures {
-    let mut inits = Vec::new();
-    for _ in 0..init_runs {
-        let api = RuntimeApi::start().await.expect("runtime api");
-        let started = Instant::now();
-        let _process = spawn(subject, &api).await;
-        api.first_poll().await;
-        inits.push(started.elapsed().as_secs_f64() * 1e3);
+/// One cold start: from spawning the process to its first `/next`, in milliseconds.
+async fn init_once(subject: &Subject) -> f64 {
+    let api = RuntimeApi::start().await.expect("runtime api");
+    let started = Instant::now();
+    let _process = spawn(subject, &api).await;
+    api.first_poll().await;
+    started.elapsed().as_secs_f64() * 1e3
+}
+
+/// The subjects' cold starts, taken in turns (one of each, round after
+/// round): a machine's speed drifts over seconds, and timing one subject's
+/// cold starts all before the next's would measure the drift as a difference
+/// between them. Milliseconds, per subject in the order given.
+async fn cold_starts(subjects: &[&Subject], runs: usize) -> Vec<Vec<f64>> {
+    let mut inits = vec![Vec::with_capacity(runs); subjects.len()];
+    for _ in 0..runs {
+        for (subject, inits) in subjects.iter().zip(&mut inits) {
+            inits.push(init_once(subject).await);
+        }
     }
+    inits
+}
+
+/// A subject's warm figures, with its cold starts already taken.
+async fn measure(subject: &Subject, inputs: &[Value], inits: Vec<f64>) -> Figures {
     let api = RuntimeApi::start().await.expect("runtime api");
     let process = spawn(subject, &api).await;
     api.first_poll().await;
@@ -223,8 +239,9 @@ fn node_version() -> String {
 #[tokio::main]
 async fn main() {
     let mut iterations = 1000usize;
-    let mut init_runs = 10usize;
+    let mut init_runs = 40usize;
     let mut out = workspace_root().join("docs/performance.md");
+    let mut init_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -255,6 +272,9 @@ async fn main() {
                 println!("{text}\n{}", budgets.join("\n"));
                 return;
             }
+            // Only the cold starts of the functions, taken in turns (echo,
+            // then each function, round after round), for work on init time.
+            "--init-only" => init_only = true,
             "--executor-only" => {
                 let (text, budgets) = executor_report(&executor_section::run_on_one_thread(&workspace_root()));
                 println!("{text}\n{}", budgets.join("\n"));
@@ -352,10 +372,19 @@ async fn main() {
         ));
     }
 
+    eprintln!("cold starts: {init_runs} of each subject, in turns...");
+    let inits = cold_starts(&subjects.iter().map(|(subject, _)| subject).collect::<Vec<_>>(), init_runs).await;
+    if init_only {
+        for ((subject, _), inits) in subjects.iter().zip(inits) {
+            println!("{}: init median {:.3} ms over {init_runs}", subject.name, median(inits));
+        }
+        return;
+    }
+
     let mut rows = Vec::new();
-    for (subject, inputs) in &subjects {
-        eprintln!("measuring {} ({} invocations, {} cold starts)...", subject.name, inputs.len(), init_runs);
-        rows.push((subject.name, measure(subject, inputs, init_runs).await));
+    for ((subject, inputs), inits) in subjects.iter().zip(inits) {
+        eprintln!("measuring {} ({} invocations)...", subject.name, inputs.len());
+        rows.push((subject.name, measure(subject, inputs, inits).await));
     }
 
     let executor = executor_section::run_on_one_thread(&root);
@@ -415,7 +444,7 @@ async fn main() {
          - Functions: the x86_64 release builds (`cargo build --release`, the workspace's release profile) of the same code that \
          ships as arm64; zip sizes are of `cargo lambda build --release --arm64 --output-format zip`.\n\
          - Each function runs as its own process against orderflow's local Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`), \
-         exactly as in Lambda. Init: from process start to its first `/next` request, median of {init_runs} cold starts. \
+         exactly as in Lambda. Init: from process start to its first `/next` request, median of {init_runs} cold starts, the subjects' taken in turns. \
          Warm latency: from handing an event to the Runtime API to receiving the answer, over {iterations} invocations after 20 \
          warm-up ones. Peak RSS: VmHWM of the process after the run. process_order and send_notification call moto \
          (Python, on 127.0.0.1) through the AWS SDK, so their latencies are mostly moto's. process_order stores a \
