@@ -182,7 +182,7 @@ async fn a_published_notification_reaches_subscribers_with_its_attributes() {
 #[tokio::test]
 async fn a_rejection_without_an_order_id_has_no_order_id_attribute() {
     let local = local().await;
-    let rejection = Rejection::from_catch(&json!([1]), "OrderValidationFailed", "");
+    let rejection = Rejection::from_catch(&json!([1]).into(), "OrderValidationFailed", "");
     let notification = Notification::rejection(&rejection, datetime!(2026-11-24 12:00:05 UTC));
     assert_eq!(notification.kind, NotificationKind::OrderRejected);
     local.notifier.publish(&notification).await.unwrap();

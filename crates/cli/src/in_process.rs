@@ -49,8 +49,8 @@ impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
         let mut context = self.context.clone();
         context.request_id = request_id(request);
         let span = orderflow_lambda::invocation_span(&context.request_id, None);
-        // The handlers speak serde_json: the payload is bridged to it.
-        let event = LambdaEvent::new(serde_json::Value::from(payload), context);
+        // The handlers read the executor's value: the payload is lent, not copied.
+        let event = LambdaEvent::new(payload, context);
         // Each function's future boxed alone: one future holding all three
         // would be as large as the largest, and copied whole into its box.
         match function {

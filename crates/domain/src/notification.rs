@@ -1,8 +1,8 @@
 //! The messages a customer is sent: an order confirmation, or a rejection that
 //! says why. Built here, published by whatever implements `Notifier`.
 
+use orderflow_value::Value;
 use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::{ERROR_TYPES, MAX_REPORTED_VIOLATIONS, ValidationFailure};

@@ -2,7 +2,7 @@
 //! steps. Each step parses the order again with the same rules, so a step
 //! invoked by hand with a doctored payload gets the same errors as the first.
 
-use serde_json::Value;
+use orderflow_value::{Map, Value};
 
 use crate::error::{OrderError, Violation, ViolationCode};
 use crate::notification::Rejection;
@@ -15,7 +15,7 @@ pub fn order_from_step_input(input: &Value) -> Result<ValidatedOrder, OrderError
 }
 
 /// The order of a step input already held to the size limit.
-fn order_in(input: &serde_json::Map<String, Value>) -> Result<ValidatedOrder, OrderError> {
+fn order_in(input: &Map) -> Result<ValidatedOrder, OrderError> {
     let order = input.get("order").ok_or_else(|| {
         invalid(
             "$.order",
@@ -76,7 +76,7 @@ impl NotificationRequest {
     }
 }
 
-fn step_object(input: &Value) -> Result<&serde_json::Map<String, Value>, OrderError> {
+fn step_object(input: &Value) -> Result<&Map, OrderError> {
     within_limit(input, "input")?;
     input.as_object().ok_or_else(|| invalid("$", ViolationCode::InvalidType, "step input must be a JSON object"))
 }

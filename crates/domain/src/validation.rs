@@ -1,8 +1,8 @@
 //! Parse, don't validate: a `RawOrder` is whatever arrived; `validate` turns it
 //! into a `ValidatedOrder` or into every violation it has, never just the first.
 
+use orderflow_value::{Map, Value};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
 use smol_str::{SmolStr, StrExt};
 
 use crate::currency::Currency;
@@ -29,8 +29,9 @@ const ADDRESS_FIELDS: [&str; 6] = ["line1", "line2", "city", "region", "postal_c
 pub struct RawOrder(Value);
 
 impl RawOrder {
-    pub fn new(value: Value) -> Self {
-        RawOrder(value)
+    /// Any JSON value: the executor's, or serde_json's (converted).
+    pub fn new(value: impl Into<Value>) -> Self {
+        RawOrder(value.into())
     }
 
     pub fn as_value(&self) -> &Value {
@@ -143,7 +144,7 @@ fn validate_order(value: &Value, v: &mut Violations) -> Option<ValidatedOrder> {
 /// and position, never by name: a name is the sender's text, and the
 /// violations travel on to the execution history and the rejection notice.
 fn known_fields<'a, const N: usize>(
-    obj: &'a Map<String, Value>,
+    obj: &'a Map,
     at: Loc<'_>,
     allowed: &[&str; N],
     v: &mut Violations,
@@ -165,7 +166,7 @@ fn known_fields<'a, const N: usize>(
             at,
             ViolationCode::UnknownField,
             format!(
-                "has {count} unknown field(s), the first at position {} of {} in key order; expected only: {}",
+                "has {count} unknown field(s), the first at position {} of {} in the order sent; expected only: {}",
                 first + 1,
                 obj.len(),
                 allowed.join(", ")
@@ -220,7 +221,7 @@ fn required<'a>(found: Option<&'a Value>, at: Loc<'_>, key: &str, v: &mut Violat
     }
 }
 
-fn object<'a>(value: &'a Value, at: Loc<'_>, v: &mut Violations) -> Option<&'a Map<String, Value>> {
+fn object<'a>(value: &'a Value, at: Loc<'_>, v: &mut Violations) -> Option<&'a Map> {
     let obj = value.as_object();
     if obj.is_none() {
         v.add(at, ViolationCode::InvalidType, "must be a JSON object");

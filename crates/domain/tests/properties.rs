@@ -77,10 +77,10 @@ proptest! {
 
     #[test]
     fn step_inputs_never_panic(v in any_json(), order in order_like(), cause in ".{0,40}") {
-        let _ = NotificationRequest::parse(&v);
-        let _ = NotificationRequest::parse(&json!({"order": order.clone()}));
-        let _ = NotificationRequest::parse(&json!({"order": order.clone(), "error": {"Error": "OrderValidationFailed", "Cause": cause.clone()}}));
-        let _ = Rejection::from_catch(&v, "States.ALL", &cause);
+        let _ = NotificationRequest::parse(&v.clone().into());
+        let _ = NotificationRequest::parse(&json!({"order": order.clone()}).into());
+        let _ = NotificationRequest::parse(&json!({"order": order.clone(), "error": {"Error": "OrderValidationFailed", "Cause": cause.clone()}}).into());
+        let _ = Rejection::from_catch(&v.clone().into(), "States.ALL", &cause);
     }
 
     /// Totals computed in integer minor units must equal the decimal ones exactly.

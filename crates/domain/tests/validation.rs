@@ -387,6 +387,7 @@ fn oversized_orders_and_step_inputs_name_their_size() {
 
     let step_input = json!({"order": valid(), "padding": "x".repeat(MAX_INPUT_BYTES)});
     let size = serde_json::to_string(&step_input).unwrap().len();
+    let step_input = orderflow_value::Value::from(step_input);
     for err in [
         orderflow_domain::steps::order_from_step_input(&step_input).unwrap_err(),
         orderflow_domain::steps::NotificationRequest::parse(&step_input).unwrap_err(),
@@ -453,9 +454,9 @@ fn a_step_input_of_exactly_the_limit_is_read() {
         assert_eq!(serde_json::to_string(&input).unwrap().len(), total);
         input
     };
-    let at_limit = sized(MAX_INPUT_BYTES);
+    let at_limit = orderflow_value::Value::from(sized(MAX_INPUT_BYTES));
     assert!(orderflow_domain::steps::order_from_step_input(&at_limit).is_ok());
-    let over = sized(MAX_INPUT_BYTES + 1);
+    let over = orderflow_value::Value::from(sized(MAX_INPUT_BYTES + 1));
     let err = orderflow_domain::steps::order_from_step_input(&over).unwrap_err();
     assert_eq!(violations_of(&err)[0].code, ViolationCode::InputTooLarge);
 }

@@ -13,8 +13,8 @@ use std::future::Future;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use orderflow_domain::OrderError;
+use orderflow_value::Value;
 use serde::Serialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use config::{NOTIFICATION_TOPIC_ARN, ORDERS_TABLE, notification_topic_arn, orders_table};
@@ -113,7 +113,7 @@ mod tests {
             OrderError::ValidationFailed(vec![Violation::new("$.order_id", ViolationCode::Required, "is required")]);
         let diagnostic = Diagnostic::from(FunctionError(err));
         assert_eq!(diagnostic.error_type, "OrderValidationFailed");
-        let body: Value = serde_json::from_str(&diagnostic.error_message).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&diagnostic.error_message).unwrap();
         assert_eq!(body["violations"][0]["path"], "$.order_id");
     }
 

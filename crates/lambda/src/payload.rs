@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use orderflow_domain::validation::MAX_INPUT_BYTES;
 use orderflow_domain::{OrderError, Violation, ViolationCode};
-use serde_json::Value;
+use orderflow_value::Value;
 use serde_json::value::RawValue;
 
 fn refused(code: ViolationCode, message: String) -> OrderError {
@@ -26,7 +26,9 @@ pub fn parse(raw: &RawValue) -> Result<Value, OrderError> {
             format!("input is {} bytes; the limit is {MAX_INPUT_BYTES} bytes (256 KB)", text.len()),
         ));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    // Read into the executor's value, as the state machine holds it (numbers
+    // as written, keys in the order sent), with serde_json's errors and limit.
+    let value: Value = orderflow_value::parse(text).map_err(|e| {
         let what = e.to_string();
         let message = if what.contains("recursion limit") {
             "nests arrays and objects deeper than 128 levels"

@@ -12,9 +12,9 @@ use orderflow_domain::order::decimal_as_string;
 use orderflow_domain::ports::{Clock, InsertOutcome, OrderStatus, OrderStore, StoredOrder};
 use orderflow_domain::steps::order_from_step_input;
 use orderflow_domain::{OrderError, OrderId, ValidatedOrder};
+use orderflow_value::Value;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Serialize)]

@@ -9,7 +9,7 @@ use process_order::handler;
 use serde_json::{Value, json};
 
 async fn invoke(store: &InMemoryOrderStore, payload: Value) -> Result<Value, OrderError> {
-    handler(store, &FixedClock::default(), LambdaEvent::new(payload, Context::default()))
+    handler(store, &FixedClock::default(), LambdaEvent::new(orderflow_value::Value::from(payload), Context::default()))
         .await
         .map(|out| serde_json::to_value(out).unwrap())
 }
@@ -37,7 +37,9 @@ async fn a_retry_returns_the_stored_receipt_without_writing() {
     let store = InMemoryOrderStore::default();
     let first = invoke(&store, input()).await.unwrap();
     let later = FixedClock(FixedClock::default().0 + time::Duration::minutes(5));
-    let again = handler(&store, &later, LambdaEvent::new(input(), Context::default())).await.unwrap();
+    let again = handler(&store, &later, LambdaEvent::new(orderflow_value::Value::from(input()), Context::default()))
+        .await
+        .unwrap();
     let again = serde_json::to_value(again).unwrap();
     assert_eq!(store.writes(), 1);
     assert_eq!(again["receipt"]["replayed"], true);

@@ -15,9 +15,9 @@ use orderflow_domain::ports::{Claim, ClaimOutcome, Clock, NotificationRecord, No
 use orderflow_domain::steps::NotificationRequest;
 use orderflow_domain::{DependencyError, DependencyErrorKind, OrderError, OrderId, ValidatedOrder};
 use orderflow_lambda::Deadline;
+use orderflow_value::Value;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

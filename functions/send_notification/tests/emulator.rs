@@ -18,7 +18,10 @@ async fn confirms_once_and_sends_rejections_through_sns() {
     let resources = LocalResources::create(&config, "notify").await.unwrap();
     let clients = AwsClients::load(emulator.config_loader()).await;
     let store = DynamoDbOrderStore::new(clients.dynamodb(), &resources.table);
-    let event = lambda_runtime::LambdaEvent::new(read_json_file("events/process_order-input.json"), Default::default());
+    let event = lambda_runtime::LambdaEvent::new(
+        orderflow_value::Value::from(read_json_file("events/process_order-input.json")),
+        Default::default(),
+    );
     let processed = process_order::handler(&store, &SystemClock, event).await.unwrap();
     let input = json!(processed);
 

@@ -33,7 +33,10 @@ async fn setup(kind: TopicKind) -> Setup {
     let config = emulator.config_loader().load().await;
     let resources = LocalResources::create_with(&config, "once", kind).await.unwrap();
     let direct = DynamoDbOrderStore::new(AwsClients::load(emulator.config_loader()).await.dynamodb(), &resources.table);
-    let event = LambdaEvent::new(read_json_file("events/process_order-input.json"), Context::default());
+    let event = LambdaEvent::new(
+        orderflow_value::Value::from(read_json_file("events/process_order-input.json")),
+        Context::default(),
+    );
     let processed = process_order::handler(&direct, &SystemClock, event).await.unwrap();
     let proxy = FaultProxy::start(&emulator.endpoint()).await.unwrap();
     let clients = AwsClients::load(endpoint_loader(&proxy.endpoint())).await;
@@ -44,7 +47,7 @@ async fn setup(kind: TopicKind) -> Setup {
 
 impl Setup {
     async fn invoke(&self) -> Result<Value, OrderError> {
-        let event = LambdaEvent::new(self.input.clone(), Context::default());
+        let event = LambdaEvent::new(orderflow_value::Value::from(self.input.clone()), Context::default());
         send_notification::handler(&self.store, &self.notifier, &SystemClock, event)
             .await
             .map(|out| serde_json::to_value(out).unwrap())
@@ -156,7 +159,7 @@ async fn with_the_record_step_failing_the_confirmation_is_sent_once_and_the_atte
         &setup.store,
         &setup.notifier,
         &SystemClock,
-        LambdaEvent::new(setup.input.clone(), soon),
+        LambdaEvent::new(orderflow_value::Value::from(setup.input.clone()), soon),
     )
     .await;
     assert_eq!(again.unwrap_err().error_type(), "DependencyUnavailable");
@@ -176,7 +179,7 @@ async fn slow_calls_share_one_deadline_and_never_publish_too_late() {
     let now_ms = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap();
     lambda.deadline = now_ms + 10_000;
     let started = std::time::Instant::now();
-    let event = LambdaEvent::new(setup.input.clone(), lambda);
+    let event = LambdaEvent::new(orderflow_value::Value::from(setup.input.clone()), lambda);
     let err = send_notification::handler(&setup.store, &setup.notifier, &SystemClock, event).await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.error_type(), "DependencyUnavailable", "{err}");

@@ -21,7 +21,10 @@ impl World {
         process_order::handler(
             &store,
             &FixedClock::default(),
-            LambdaEvent::new(read_json_file("events/process_order-input.json"), Context::default()),
+            LambdaEvent::new(
+                orderflow_value::Value::from(read_json_file("events/process_order-input.json")),
+                Context::default(),
+            ),
         )
         .await
         .unwrap();
@@ -29,9 +32,14 @@ impl World {
     }
 
     async fn invoke(&self, payload: Value) -> Result<Value, OrderError> {
-        handler(&self.store, &self.notifier, &FixedClock::default(), LambdaEvent::new(payload, Context::default()))
-            .await
-            .map(|out| serde_json::to_value(out).unwrap())
+        handler(
+            &self.store,
+            &self.notifier,
+            &FixedClock::default(),
+            LambdaEvent::new(orderflow_value::Value::from(payload), Context::default()),
+        )
+        .await
+        .map(|out| serde_json::to_value(out).unwrap())
     }
 }
 
@@ -144,8 +152,14 @@ async fn a_failed_record_after_publishing_still_confirms_once() {
     }
     let failing = FailingRecord(store);
     let clock = FixedClock::default();
-    let first =
-        handler(&failing, notifier, &clock, LambdaEvent::new(confirmation_input(), Context::default())).await.unwrap();
+    let first = handler(
+        &failing,
+        notifier,
+        &clock,
+        LambdaEvent::new(orderflow_value::Value::from(confirmation_input()), Context::default()),
+    )
+    .await
+    .unwrap();
     let first = serde_json::to_value(first).unwrap();
     assert_eq!(first["notification"]["recorded"], false);
     assert_eq!(notifier.sent().len(), 1);
@@ -155,14 +169,24 @@ async fn a_failed_record_after_publishing_still_confirms_once() {
     let mut soon = Context::default();
     soon.deadline = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap() + 1_800;
     let started = std::time::Instant::now();
-    let err = handler(&failing, notifier, &clock, LambdaEvent::new(confirmation_input(), soon)).await.unwrap_err();
+    let err =
+        handler(&failing, notifier, &clock, LambdaEvent::new(orderflow_value::Value::from(confirmation_input()), soon))
+            .await
+            .unwrap_err();
     assert_eq!(err.error_type(), "DependencyUnavailable");
     assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
     assert_eq!(notifier.sent().len(), 1);
 
     // Once the lease lapsed: the same notice again, for the FIFO topic to deduplicate.
     let later = FixedClock(clock.0 + send_notification::CLAIM_LEASE + time::Duration::seconds(1));
-    handler(store, notifier, &later, LambdaEvent::new(confirmation_input(), Context::default())).await.unwrap();
+    handler(
+        store,
+        notifier,
+        &later,
+        LambdaEvent::new(orderflow_value::Value::from(confirmation_input()), Context::default()),
+    )
+    .await
+    .unwrap();
     let sent = notifier.sent();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].dedup_id, sent[1].dedup_id);
@@ -232,7 +256,9 @@ async fn a_rejection_is_not_a_mail_relay() {
         "items": [],
         "Your order is on hold. Verify your card at https://evil.example/0 ": 1
     });
-    let err = validate_data::handler(LambdaEvent::new(input.clone(), Context::default())).await.unwrap_err();
+    let err = validate_data::handler(LambdaEvent::new(orderflow_value::Value::from(input.clone()), Context::default()))
+        .await
+        .unwrap_err();
     let catch = json!({"order": input, "error": {"Error": err.error_type(), "Cause": json!({
         "errorType": err.error_type(), "errorMessage": err.error_message()}).to_string()}});
     let out = world.invoke(catch).await.unwrap();

@@ -8,8 +8,8 @@ use std::borrow::Borrow;
 use lambda_runtime::LambdaEvent;
 use lambda_runtime::tracing;
 use orderflow_domain::{OrderError, OrderId, Pricing, RawOrder, ValidatedOrder};
+use orderflow_value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 /// `{"order": <the normalized order>, "validation": {"status", <its pricing>}}`.
 #[derive(Debug, Clone)]

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use validate_data::handler;
 
 async fn invoke(payload: Value) -> Result<Value, OrderError> {
-    handler(LambdaEvent::new(payload, Context::default())).await.map(|out| serde_json::to_value(out).unwrap())
+    handler(LambdaEvent::new(orderflow_value::Value::from(payload), Context::default()))
+        .await
+        .map(|out| serde_json::to_value(out).unwrap())
 }
 
 fn violations_of(err: OrderError) -> Vec<(String, String)> {

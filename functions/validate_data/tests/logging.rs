@@ -35,10 +35,10 @@ fn logs_are_json_with_the_order_id_and_no_personal_data() {
     invalid["customer"]["email"] = json!("ada@@example.com");
     runtime.block_on(async {
         let span = orderflow_lambda::invocation_span("request-1", None);
-        let event = LambdaEvent::new(valid, Context::default());
+        let event = LambdaEvent::new(orderflow_value::Value::from(valid), Context::default());
         handler(event).instrument(span).await.unwrap();
         let span = orderflow_lambda::invocation_span("request-2", None);
-        let event = LambdaEvent::new(invalid, Context::default());
+        let event = LambdaEvent::new(orderflow_value::Value::from(invalid), Context::default());
         handler(event).instrument(span).await.unwrap_err();
     });
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
