@@ -165,7 +165,7 @@ fn executor_report(section: &executor_section::Section) -> (String, Vec<String>)
          run: on this machine a process's speed is set when it starts and varies by up to a third from one \
          process to the next, and the machine's speed drifts over minutes. \"Same output\" compares the two \
          executions' outputs in every round. Allocations are counted by the bench's global allocator.\n\n{}\n\
-         In-process order workflow (the real state machine, the handlers on in-memory ports), {} rounds as above: \
+         In-process order workflow (the real state machine, the handlers on in-memory ports that forget each order once its execution ends, as a real table does not grow the process; every execution stores a fresh order), {} rounds as above: \
          median {:.0} executions/s (lowest round {:.0}/s, highest {:.0}/s), {:.0} allocations per execution.\n\n\
          Allocations per state, a chain of Pass states with Parameters: {:.1} over 100 states, {:.1} over 1,000.\n",
         node_version(),

@@ -38,6 +38,14 @@ impl InMemoryOrderStore {
         *lock(&self.writes)
     }
 
+    /// Forgets every order and rejection count (not the write count): for a
+    /// long run of executions that each use a fresh order id, so the store
+    /// does not grow as a real table would not grow the process.
+    pub fn clear(&self) {
+        lock(&self.orders).clear();
+        lock(&self.rejections).clear();
+    }
+
     pub fn stored(&self, id: &OrderId) -> Option<StoredOrder> {
         lock(&self.orders).get(id).cloned()
     }
@@ -131,6 +139,8 @@ impl OrderStore for InMemoryOrderStore {
 #[derive(Debug, Default)]
 pub struct RecordingNotifier {
     sent: Mutex<Vec<Notification>>,
+    /// Notifications published so far, including those `clear`ed.
+    published: Mutex<usize>,
     failures: Mutex<VecDeque<DependencyError>>,
 }
 
@@ -142,6 +152,11 @@ impl RecordingNotifier {
     pub fn sent(&self) -> Vec<Notification> {
         lock(&self.sent).clone()
     }
+
+    /// Forgets the notifications sent so far; message ids go on counting.
+    pub fn clear(&self) {
+        lock(&self.sent).clear();
+    }
 }
 
 impl Notifier for RecordingNotifier {
@@ -149,9 +164,10 @@ impl Notifier for RecordingNotifier {
         if let Some(err) = lock(&self.failures).pop_front() {
             return Err(err);
         }
-        let mut sent = lock(&self.sent);
-        sent.push(notification.clone());
-        Ok(format!("fake-message-{}", sent.len()))
+        lock(&self.sent).push(notification.clone());
+        let mut published = lock(&self.published);
+        *published += 1;
+        Ok(format!("fake-message-{published}"))
     }
 }
 
