@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::OffsetDateTime;
 
@@ -140,7 +141,7 @@ impl OrderStore for InMemoryOrderStore {
 pub struct RecordingNotifier {
     sent: Mutex<Vec<Notification>>,
     /// Notifications published so far, including those `clear`ed.
-    published: Mutex<usize>,
+    published: AtomicUsize,
     failures: Mutex<VecDeque<DependencyError>>,
 }
 
@@ -165,8 +166,7 @@ impl Notifier for RecordingNotifier {
             return Err(err);
         }
         lock(&self.sent).push(notification.clone());
-        let mut published = lock(&self.published);
-        *published += 1;
+        let published = self.published.fetch_add(1, Ordering::Relaxed) + 1;
         Ok(format!("fake-message-{published}"))
     }
 }

@@ -124,6 +124,26 @@ mod tests {
         }
     }
 
+    /// The payload keeps the order its keys were sent in, so an unknown
+    /// field's position is counted in that order ("aaa" is last as sent,
+    /// first by name).
+    #[test]
+    fn an_unknown_field_is_placed_in_the_order_sent() {
+        let text = r#"{"order_id": "ORD-1", "customer": {"id": "C-1", "email": "ada@example.com", "name": "Ada"},
+            "items": [{"sku": "A", "quantity": 1, "unit_price": "1.00"}], "currency": "EUR", "aaa": 1}"#;
+        let order = parse(&raw(text)).expect("JSON");
+        let err = orderflow_domain::RawOrder::new(order).validate().unwrap_err();
+        assert_eq!(err.error_type(), "OrderValidationFailed");
+        let OrderError::ValidationFailed(violations) = err else { unreachable!() };
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert_eq!((violations[0].path.as_str(), violations[0].code), ("$", ViolationCode::UnknownField));
+        assert_eq!(
+            violations[0].message,
+            "has 1 unknown field(s), the first at position 5 of 5 in the order sent; \
+             expected only: order_id, customer, items, currency, shipping_address"
+        );
+    }
+
     #[test]
     fn nesting_past_serde_s_limit_is_ours_to_refuse() {
         let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
