@@ -1,6 +1,7 @@
 //! Choice rules: every comparison operator with its `...Path` form, the type
 //! tests, and `And`/`Or`/`Not`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use orderflow_value::Value;
@@ -24,6 +25,8 @@ pub enum Operand {
     Literal(Value),
     /// A timestamp literal, parsed when the definition loads.
     Timestamp(OffsetDateTime),
+    /// A numeric literal, read as a float when the definition loads.
+    Number(f64),
     Path(Path),
 }
 
@@ -177,7 +180,10 @@ fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionErro
         }
         match operand.as_str().and_then(parse_timestamp) {
             Some(t) if *family == Family::Timestamp => Operand::Timestamp(t),
-            _ => Operand::Literal(operand.clone()),
+            _ => match operand.as_f64() {
+                Some(n) if *family == Family::Numeric => Operand::Number(n),
+                _ => Operand::Literal(operand.clone()),
+            },
         }
     };
     Ok(Rule::Compare { variable, family: *family, ordering, operand })
@@ -187,11 +193,11 @@ fn parse_rule(value: &Value, at: &str, top: bool) -> Result<Rule, DefinitionErro
 /// input, or the context object). A missing variable is an error
 /// (States.Runtime, with AWS's words), except for the type tests.
 pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<bool, String> {
-    let lookup = |variable: &Path| -> Option<Value> {
+    let lookup = |variable: &Path| -> Option<Cow<'_, Value>> {
         match variable.root() {
-            Root::Input => variable.select(input).ok().map(|v| v.into_owned()),
-            Root::Context => context.select(variable).ok().map(|v| v.into_owned()),
-            Root::Variable => context.select_variable(variable).ok().map(|v| v.into_owned()),
+            Root::Input => variable.select(input).ok(),
+            Root::Context => context.select(variable).ok(),
+            Root::Variable => context.select_variable(variable).ok(),
         }
     };
     let required = |variable: &Path| {
@@ -238,8 +244,8 @@ pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<boo
             };
             result == *expected
         }
-        Rule::Matches { variable, pattern } => match required(variable)? {
-            Value::String(s) => pattern.matches(&s),
+        Rule::Matches { variable, pattern } => match required(variable)?.as_ref() {
+            Value::String(s) => pattern.matches(s),
             _ => false,
         },
         Rule::Compare { variable, family, ordering, operand } => {
@@ -247,7 +253,8 @@ pub fn evaluate(rule: &Rule, input: &Value, context: &Context<'_>) -> Result<boo
             let order = match operand {
                 Operand::Literal(v) => compare(*family, &left, v),
                 Operand::Timestamp(t) => left.as_str().and_then(parse_timestamp).map(|l| l.cmp(t)),
-                Operand::Path(p) => compare(*family, &left, &required(p)?),
+                Operand::Number(n) => left.as_f64().and_then(|l| l.partial_cmp(n)),
+                Operand::Path(p) => compare(*family, &left, &*required(p)?),
             };
             order.is_some_and(|o| ordering.contains(&o))
         }

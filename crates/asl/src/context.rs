@@ -14,7 +14,7 @@ use crate::path::{Missing, Path, Step, walk};
 /// What every state of one execution shares.
 #[derive(Debug)]
 pub struct ExecutionFacts {
-    pub id: Arc<str>,
+    pub id: crate::executor::ExecutionArn,
     pub input: Arc<Value>,
     /// The execution input's JSON length.
     pub input_size: usize,
@@ -76,7 +76,7 @@ impl<'a> Context<'a> {
             let e = self.execution;
             match (field(0), field(1), steps.len()) {
                 (Some("Execution"), Some("Input"), _) => return walk(&e.input, &steps[2..]).map(Cow::Borrowed),
-                (Some("Execution"), Some("Id"), 2) => return text(&e.id),
+                (Some("Execution"), Some("Id"), 2) => return text(e.id.get()),
                 (Some("Execution"), Some("Name"), 2) => return text(&e.name),
                 (Some("Execution"), Some("RoleArn"), 2) => return text(&e.role_arn),
                 (Some("Execution"), Some("StartTime"), 2) => return text(&shown_time(e.start_time)),
@@ -190,7 +190,7 @@ impl<'a> Context<'a> {
     fn execution_member(&self) -> Value {
         let e = self.execution;
         let mut execution = Map::new();
-        execution.insert("Id", Value::from(&*e.id));
+        execution.insert("Id", Value::from(&**e.id.get()));
         execution.insert("Input", (*e.input).clone());
         execution.insert("Name", Value::from(&*e.name));
         execution.insert("RoleArn", Value::from(&*e.role_arn));

@@ -96,10 +96,16 @@ impl Map {
     /// value it had), else last.
     pub fn insert(&mut self, name: impl Into<Str>, value: Value) -> Option<Value> {
         let name = name.into();
-        let members = Arc::make_mut(&mut self.0);
-        if let Some(i) = members.position(&name) {
-            return Some(std::mem::replace(&mut members.list[i].1, value));
+        if let Some(i) = self.0.position(&name) {
+            return Some(std::mem::replace(&mut Arc::make_mut(&mut self.0).list[i].1, value));
         }
+        if Arc::get_mut(&mut self.0).is_none() {
+            // Shared: copied with room for the new member, not copied and then grown.
+            let mut list = Vec::with_capacity(self.0.list.len() + 1);
+            list.extend(self.0.list.iter().cloned());
+            self.0 = Arc::new(Members { list, index: self.0.index.clone() });
+        }
+        let members = Arc::make_mut(&mut self.0);
         let at = members.list.len();
         members.list.push((name, value));
         match &mut members.index {

@@ -1,26 +1,87 @@
 //! The ARNs an execution shows: its own, its state machine's and its role's.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{ExecutionOptions, MachineType};
 use crate::rng::Rng;
 
+/// An execution's ARN: the one the caller gave, or made from the execution's
+/// names the first time something reads it (its `$$.Execution.Id`, a task
+/// token, the caller); most executions run without anything reading it.
+#[derive(Debug)]
+pub struct ExecutionArn {
+    made: OnceLock<Arc<str>>,
+    parts: Option<ArnParts>,
+}
+
+#[derive(Debug)]
+struct ArnParts {
+    region: Arc<str>,
+    account: Arc<str>,
+    machine: Arc<str>,
+    name: Arc<str>,
+    /// An EXPRESS execution's ARN ends in an id drawn from this seed.
+    express_seed: Option<u64>,
+}
+
+impl ExecutionArn {
+    /// An ARN already made.
+    pub fn given(arn: impl Into<Arc<str>>) -> ExecutionArn {
+        ExecutionArn { made: OnceLock::from(arn.into()), parts: None }
+    }
+
+    /// The ARN, made now if it was not yet.
+    pub fn get(&self) -> &Arc<str> {
+        self.made.get_or_init(|| match &self.parts {
+            None => Arc::from(""),
+            Some(p) => {
+                let (region, account, machine, name) = (&*p.region, &*p.account, &*p.machine, &*p.name);
+                match p.express_seed {
+                    None => joined(&["arn:aws:states:", region, ":", account, ":execution:", machine, ":", name]),
+                    Some(seed) => {
+                        let id = Rng::new(seed).uuid_v4();
+                        joined(&["arn:aws:states:", region, ":", account, ":express:", machine, ":", name, ":", &id])
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl std::ops::Deref for ExecutionArn {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.get()
+    }
+}
+
+impl std::fmt::Display for ExecutionArn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl serde::Serialize for ExecutionArn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.get())
+    }
+}
+
 impl ExecutionOptions {
-    pub(super) fn execution_arn(&self) -> Arc<str> {
+    /// The execution's ARN: the one given, or one made from the names when read.
+    pub(super) fn execution_arn(&self) -> ExecutionArn {
         let o = self;
         if let Some(arn) = &o.execution_arn {
-            return arn.clone();
+            return ExecutionArn::given(arn.clone());
         }
-        let (region, account, machine, name) = (&*o.region, &*o.account, &*o.state_machine_name, &*o.name);
-        match o.machine_type {
-            MachineType::Standard => {
-                joined(&["arn:aws:states:", region, ":", account, ":execution:", machine, ":", name])
-            }
-            MachineType::Express => {
-                let id = Rng::new(o.seed ^ 0x5eed).uuid_v4();
-                joined(&["arn:aws:states:", region, ":", account, ":express:", machine, ":", name, ":", &id])
-            }
-        }
+        let parts = ArnParts {
+            region: o.region.clone(),
+            account: o.account.clone(),
+            machine: o.state_machine_name.clone(),
+            name: o.name.clone(),
+            express_seed: (o.machine_type == MachineType::Express).then_some(o.seed ^ 0x5eed),
+        };
+        ExecutionArn { made: OnceLock::new(), parts: Some(parts) }
     }
 
     /// The state machine's ARN and the execution's role ARN. Executions of
@@ -86,6 +147,25 @@ mod arn_tests {
         let long = "x".repeat(300);
         assert_eq!(&*joined(&["a:", &long, ":b"]), format!("a:{long}:b"));
         assert_eq!(&*joined(&[]), "");
+    }
+
+    #[test]
+    fn an_execution_arn_is_the_one_given_or_made_from_the_names_when_read() {
+        let mut o =
+            ExecutionOptions { name: "run-1".into(), state_machine_name: "orders".into(), ..Default::default() };
+        assert_eq!(&*o.execution_arn(), "arn:aws:states:us-east-1:123456789012:execution:orders:run-1");
+        o.machine_type = MachineType::Express;
+        let express = o.execution_arn();
+        assert!(express.starts_with("arn:aws:states:us-east-1:123456789012:express:orders:run-1:"), "{express}");
+        // Read twice, made once: the same text, the same id.
+        assert!(Arc::ptr_eq(express.get(), express.get()));
+        assert_eq!(express.to_string(), &*o.execution_arn(), "the same seed gives the same id");
+        o.execution_arn = Some("arn:aws:states:eu-west-1:000000000000:execution:x:y".into());
+        assert_eq!(&*o.execution_arn(), "arn:aws:states:eu-west-1:000000000000:execution:x:y");
+        assert_eq!(
+            serde_json::to_string(&o.execution_arn()).unwrap(),
+            r#""arn:aws:states:eu-west-1:000000000000:execution:x:y""#
+        );
     }
 
     #[test]

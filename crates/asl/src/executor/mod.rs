@@ -26,6 +26,7 @@ use orderflow_value::Value;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use arn::ExecutionArn;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use host::{Invoker, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
 pub use options::{ExecutionOptions, MachineType, Redrive};
@@ -52,7 +53,7 @@ pub enum ExecutionStatus {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Execution {
-    pub execution_arn: Arc<str>,
+    pub execution_arn: ExecutionArn,
     pub status: ExecutionStatus,
     pub input: Arc<Value>,
     pub output: Option<Arc<Value>>,
@@ -138,7 +139,6 @@ impl<'a> Executor<'a> {
             let done = redrive.done.iter().cloned().collect();
             *run.redrive_done.lock().unwrap_or_else(|p| p.into_inner()) = Some((redrive.from.state.clone(), done));
         }
-        let execution_arn = run.facts.id.clone();
         let thread = Thread::default();
         // A machine that assigns nothing reads no variable: every execution of
         // it shares one empty frame.
@@ -179,6 +179,15 @@ impl<'a> Executor<'a> {
             }
         };
         let rules_taken = run.rules_taken.into_inner().unwrap_or_else(|p| p.into_inner());
-        Execution { execution_arn, status, input: input.value, output, error, cause, history: run.history, rules_taken }
+        Execution {
+            execution_arn: run.facts.id,
+            status,
+            input: input.value,
+            output,
+            error,
+            cause,
+            history: run.history,
+            rules_taken,
+        }
     }
 }

@@ -163,7 +163,7 @@ impl<'a> Run<'a> {
     /// local one when no server issues them (mocks may still answer the task).
     pub(super) fn issue_token(&self, state: &State) -> String {
         match self.tokens {
-            Some(tokens) => tokens.issue(&self.facts.id, &state.name),
+            Some(tokens) => tokens.issue(self.facts.id.get(), &state.name),
             None => format!("local-task-token-{}", self.rng.uuid_v4()),
         }
     }
