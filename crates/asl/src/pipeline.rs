@@ -235,7 +235,9 @@ impl<'r, 'a> Scope<'r, 'a> {
             }
             Template::Call { field, call } => {
                 let value = self.field_call(field, call, &input.value, context)?;
-                let size = json_len(&value);
+                // A bound, not the length: strings are not read for escapes
+                // unless the bound passes the quota.
+                let size = json_len_against(&value, MAX_PAYLOAD_BYTES);
                 Ok((value, size))
             }
             _ => Ok((Value::Null, 4)),

@@ -6,13 +6,16 @@ use crate::error::{ApiError, ErrorCode};
 /// whitespace, brackets, wildcards, the special characters Step Functions
 /// forbids, or control characters.
 pub fn check_name(name: &str) -> Result<(), ApiError> {
-    let forbidden = |c: char| {
-        c.is_whitespace()
-            || c.is_control()
-            || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
-            || ('\u{7f}'..='\u{9f}').contains(&c)
+    let forbidden = |c: char| match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => false,
+        c => {
+            c.is_whitespace()
+                || c.is_control()
+                || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+        }
     };
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(forbidden) {
+    if name.is_empty() || (name.len() > 80 && name.chars().count() > 80) || name.chars().any(forbidden) {
         return Err(ApiError::new(ErrorCode::InvalidName, format!("Invalid Name: '{name}'")));
     }
     Ok(())
@@ -75,7 +78,12 @@ mod tests {
     #[test]
     fn names() {
         assert!(check_name("order-1001_retry.2").is_ok());
-        for bad in ["", "a b", "a:b", "a/b", "a{b", "a\u{7}", &"x".repeat(81)] {
+        // Eighty characters, not bytes: 80 two-byte letters are a name.
+        assert!(check_name(&"é".repeat(80)).is_ok());
+        assert!(check_name(&"x".repeat(80)).is_ok());
+        for bad in
+            ["", "a b", "a:b", "a/b", "a{b", "a\u{7}", "a\u{85}b", "a\u{3000}b", &"x".repeat(81), &"é".repeat(81)]
+        {
             assert_eq!(check_name(bad).unwrap_err().code, ErrorCode::InvalidName, "{bad:?}");
         }
     }
