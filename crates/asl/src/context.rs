@@ -14,7 +14,7 @@ use crate::path::{Missing, Path, Step, walk};
 /// What every state of one execution shares.
 #[derive(Debug)]
 pub struct ExecutionFacts {
-    pub id: crate::executor::ExecutionArn,
+    pub id: crate::arn::ExecutionArn,
     pub input: Arc<Value>,
     /// The execution input's JSON length.
     pub input_size: usize,

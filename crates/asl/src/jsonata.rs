@@ -618,7 +618,7 @@ mod tests {
             "n": 2.0
         }));
         let facts = ExecutionFacts {
-            id: crate::executor::ExecutionArn::given("id"),
+            id: crate::arn::ExecutionArn::given("id"),
             input: input.clone(),
             input_size: 0,
             name: "n".into(),

@@ -14,6 +14,7 @@
 //! than Lambda, activities, Distributed Map's S3 reader and writer.
 #![forbid(unsafe_code)]
 
+pub(crate) mod arn;
 pub mod choice;
 pub mod compile;
 pub mod context;
@@ -32,12 +33,12 @@ pub mod template;
 pub mod test_state;
 pub mod variables;
 
+pub use arn::ExecutionArn;
 pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
-    BoxFuture, Clock, Entered, Execution, ExecutionArn, ExecutionOptions, ExecutionStatus, Executor, Invoker,
-    MachineType, RealClock, Redrive, RestartPoint, RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
-    VirtualClock,
+    BoxFuture, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
+    Redrive, RestartPoint, RuleTaken, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine};

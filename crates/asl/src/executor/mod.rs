@@ -26,7 +26,7 @@ use orderflow_value::Value;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use arn::ExecutionArn;
+pub use crate::arn::ExecutionArn;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use host::{Invoker, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
 pub use options::{ExecutionOptions, MachineType, Redrive};
