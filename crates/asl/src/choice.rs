@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::context::Context;
-use crate::model::{DefinitionError, def_err};
+use crate::error::{DefinitionError, def_err};
 use crate::path::{Path, Root};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -74,3 +74,23 @@ pub fn matches(error_equals: &[String], error: &str) -> bool {
         name => name == error,
     })
 }
+
+/// What is wrong with a definition, and where: refused when it loads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefinitionError {
+    /// Where, e.g. `States.ValidateData.Retry[0].BackoffRate`.
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for DefinitionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+impl std::error::Error for DefinitionError {}
+
+pub(crate) fn def_err(location: impl Into<String>, message: impl Into<String>) -> DefinitionError {
+    DefinitionError { location: location.into(), message: message.into() }
+}

@@ -18,6 +18,7 @@ pub(crate) mod arn;
 pub mod choice;
 pub mod compile;
 pub mod context;
+pub(crate) mod envelope;
 pub mod error;
 pub mod executor;
 pub mod history;

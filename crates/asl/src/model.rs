@@ -12,26 +12,8 @@ use crate::jsonata::Expression;
 use crate::path::{Path, ReferencePath};
 use crate::template::Template;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct DefinitionError {
-    /// Where, e.g. `States.ValidateData.Retry[0].BackoffRate`.
-    pub location: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for DefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
-    }
-}
-
-impl std::error::Error for DefinitionError {}
-
-pub use crate::compile::{MAX_DEFINITION_BYTES, parse, parse_str, parse_unchecked};
-
-pub(crate) fn def_err(location: impl Into<String>, message: impl Into<String>) -> DefinitionError {
-    DefinitionError { location: location.into(), message: message.into() }
-}
+pub use crate::error::DefinitionError;
+pub(crate) use crate::error::def_err;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateMachine {

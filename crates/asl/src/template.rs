@@ -9,7 +9,7 @@ use orderflow_value::{Map, Str, Value};
 use crate::intrinsics::{self, Call};
 use crate::jsonata::{self, Expression};
 use crate::path::{Path, Step};
-use crate::pipeline::json_len;
+use orderflow_json_len::json_len;
 
 /// A filled template or leaf: the value and an upper bound of its JSON length.
 pub type Rendered = (Value, usize);

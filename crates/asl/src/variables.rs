@@ -109,7 +109,7 @@ impl Frame {
     pub fn preset(&self, vars: impl IntoIterator<Item = (Arc<str>, Value)>) {
         let mut own = self.lock();
         for (name, value) in vars {
-            let size = crate::pipeline::json_len(&value);
+            let size = orderflow_json_len::json_len(&value);
             own.insert(name, (Arc::new(value), size));
         }
     }

@@ -55,7 +55,7 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
     // `run` refuses to start on any.
     let value =
         orderflow_value::parse(&substituted).map_err(|e| format!("{}: not JSON: {e}", definition_path.display()))?;
-    let parsed = orderflow_asl::model::parse_unchecked(&value).map_err(|e| {
+    let parsed = orderflow_asl::compile::parse_unchecked(&value).map_err(|e| {
         let place = crate::source::locate(&text, &e.location).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
         format!("{}{place}: {e}", definition_path.display())
     })?;

@@ -130,7 +130,7 @@ fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, Strin
     let value = orderflow_value::parse(definition).map_err(|e| {
         vec![("INVALID_JSON_DESCRIPTION".to_owned(), format!("The definition is not JSON: {e}"), "/".to_owned())]
     })?;
-    let machine = orderflow_asl::model::parse_unchecked(&value)
+    let machine = orderflow_asl::compile::parse_unchecked(&value)
         .map_err(|e| vec![("SCHEMA_VALIDATION_FAILED".to_owned(), e.message.clone(), pointer(&e.location))])?;
     let lint = orderflow_asl::lint::lint(&machine);
     if lint.is_empty() {

@@ -98,7 +98,7 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
             (definition, name)
         }
     };
-    let machine: StateMachine = orderflow_asl::model::parse_unchecked(&machine_json).map_err(invalid_definition)?;
+    let machine: StateMachine = orderflow_asl::compile::parse_unchecked(&machine_json).map_err(invalid_definition)?;
     let state = machine
         .states
         .iter()

@@ -29,8 +29,7 @@ use time::OffsetDateTime;
 pub use crate::arn::ExecutionArn;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use host::{Invoker, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
-pub use options::{ExecutionOptions, MachineType, Redrive};
-pub use redrive::{Entered, RestartPoint};
+pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};
 
 use crate::error::StatesError;

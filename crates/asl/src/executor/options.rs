@@ -4,8 +4,6 @@ use std::sync::Arc;
 
 use orderflow_value::Value;
 
-use super::RestartPoint;
-
 /// STANDARD or EXPRESS: the ARN and the context object differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MachineType {
@@ -76,4 +74,20 @@ impl Default for ExecutionOptions {
             started_at: None,
         }
     }
+}
+
+/// Where an execution that did not finish goes on: a top-level state, the
+/// input it entered with, and its StateEntered event when there was one.
+#[derive(Debug, Clone)]
+pub struct RestartPoint {
+    pub state: Arc<str>,
+    pub input: Arc<Value>,
+    pub entered: Option<Entered>,
+}
+
+/// A StateEntered event: its id and time (Unix nanoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entered {
+    pub id: u64,
+    pub at_nanos: i128,
 }

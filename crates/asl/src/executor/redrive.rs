@@ -7,29 +7,13 @@ use std::sync::Arc;
 
 use orderflow_value::Value;
 
-use super::Redrive;
+use super::{Entered, Redrive, RestartPoint};
 use super::run::{DoneOutputs, Run, Thread};
 use crate::error::{Failure, StatesError};
 use crate::history::{Detail, EventType, HistoryEvent};
 use crate::model::{State, StateMachine};
 use crate::pipeline::Payload;
 use crate::variables::Frame;
-
-/// Where an execution that did not finish goes on: a top-level state, the
-/// input it entered with, and its StateEntered event when there was one.
-#[derive(Debug, Clone)]
-pub struct RestartPoint {
-    pub state: Arc<str>,
-    pub input: Arc<Value>,
-    pub entered: Option<Entered>,
-}
-
-/// A StateEntered event: its id and time (Unix nanoseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entered {
-    pub id: u64,
-    pub at_nanos: i128,
-}
 
 impl RestartPoint {
     /// The last top-level state `events` entered (state names are unique

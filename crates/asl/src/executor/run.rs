@@ -8,9 +8,9 @@ use std::time::Duration;
 use orderflow_value::Value;
 use time::OffsetDateTime;
 
-use super::redrive::Entered;
 use super::{
-    BoxFuture, Clock, EXECUTION_TIMED_OUT, ExecutionOptions, Invoker, MachineType, RuleTaken, TaskMocks, TaskTokens,
+    BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, RuleTaken, TaskMocks,
+    TaskTokens,
 };
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError};

@@ -7,9 +7,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orderflow_value::{Map, Value, json};
+use orderflow_value::{Map, Value};
 
 use crate::context::Context;
+use crate::envelope::{complete_envelope, envelope_len};
 use crate::error::{Failure, StatesError};
 use crate::executor::{TaskFailure, TokenSignal};
 use crate::history::{Detail, EventType, Fields, Moved};
@@ -318,22 +319,6 @@ pub(crate) async fn run(
             Err(f)
         }
     }
-}
-
-/// Adds to `{"Payload": ...}` the rest of a lambda:invoke result, Step
-/// Functions' envelope around the function's answer.
-pub(crate) fn complete_envelope(envelope: &mut Map, request_id: String) {
-    // Built by hand: json! would copy the answer through its Serialize.
-    envelope.insert("ExecutedVersion", Value::String("$LATEST".into()));
-    envelope.insert("SdkHttpMetadata", json!({"HttpStatusCode": 200}));
-    envelope.insert("SdkResponseMetadata", json!({"RequestId": request_id}));
-    envelope.insert("StatusCode", json!(200));
-}
-
-/// What `complete_envelope` adds to the JSON length of `{"Payload": ...}`.
-fn envelope_len(request_id: &str) -> usize {
-    const REST: usize = r#","ExecutedVersion":"$LATEST","SdkHttpMetadata":{"HttpStatusCode":200},"SdkResponseMetadata":{"RequestId":""},"StatusCode":200"#.len();
-    REST + request_id.len()
 }
 
 const CALLBACK_SUBMITTED: Event = EventType::TaskSubmitted;
