@@ -65,6 +65,17 @@ impl Map {
         Map(Arc::new(members))
     }
 
+    /// A map of members in their order, a repeated name's later value
+    /// replacing the earlier in its place, as [`insert`](Map::insert) does:
+    /// names that all differ (a struct's fields) are moved in, not looked up.
+    pub fn from_list(list: Vec<(Str, Value)>) -> Map {
+        if list.iter().enumerate().all(|(i, (k, _))| list[..i].iter().all(|(o, _)| o != k)) {
+            Map::from_unique(list)
+        } else {
+            list.into_iter().collect()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.list.len()
     }
@@ -298,6 +309,18 @@ mod tests {
 
     fn names(map: &Map) -> Vec<&str> {
         map.keys().map(|k| k.as_str()).collect()
+    }
+
+    #[test]
+    fn a_list_with_a_repeated_name_keeps_the_first_place_and_the_last_value() {
+        let list = |pairs: &[(&str, i64)]| pairs.iter().map(|(k, v)| (Str::new(k), Value::from(*v))).collect();
+        let map = Map::from_list(list(&[("b", 1), ("a", 2), ("b", 3)]));
+        assert_eq!(names(&map), ["b", "a"]);
+        assert_eq!(map.get("b"), Some(&Value::from(3)));
+        let many: Vec<(String, i64)> = (0..40).map(|i| (format!("k{i}"), i)).collect();
+        let many = Map::from_list(many.iter().map(|(k, v)| (Str::new(k), Value::from(*v))).collect());
+        assert_eq!(many.len(), 40);
+        assert_eq!(many.get("k39"), Some(&Value::from(39)), "a large map is found by its index");
     }
 
     #[test]

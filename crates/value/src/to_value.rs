@@ -115,7 +115,7 @@ impl ser::Serializer for ValueSerializer {
         variant: &'static str,
         value: &T,
     ) -> Result<Value> {
-        Ok(Value::Object(Map::from_unique(vec![(Str::new(variant), to_value(value)?)])))
+        Ok(Value::Object(Map::from_unique(vec![(Str::new_static(variant), to_value(value)?)])))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Items> {
         Ok(Items(Vec::with_capacity(len.unwrap_or(0))))
@@ -142,7 +142,7 @@ impl ser::Serializer for ValueSerializer {
         Ok(match name {
             NUMBER_TOKEN => Struct::Number(None),
             RAW_TOKEN => Struct::Raw(None),
-            _ => Struct::Fields(Members { map: Map::with_capacity(len), key: None }),
+            _ => Struct::Fields(Vec::with_capacity(len)),
         })
     }
     fn serialize_struct_variant(
@@ -198,8 +198,9 @@ struct Members {
 }
 
 impl Members {
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<()> {
-        self.map.insert(key, to_value(value)?);
+    /// A struct's field: its name is the program's own text, shared rather than copied.
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        self.map.insert(Str::new_static(key), to_value(value)?);
         Ok(())
     }
 }
@@ -223,7 +224,8 @@ impl ser::SerializeMap for Members {
 
 /// A struct's fields; or the text of serde_json's number or raw-JSON token.
 enum Struct {
-    Fields(Members),
+    /// A struct's fields in order, made a map at its end.
+    Fields(Vec<(Str, Value)>),
     Number(Option<Value>),
     Raw(Option<Value>),
 }
@@ -233,7 +235,11 @@ impl ser::SerializeStruct for Struct {
     type Error = SerializeError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
         match self {
-            Struct::Fields(members) => members.field(key, value),
+            Struct::Fields(fields) => {
+                // The name is the program's own text: shared, not copied.
+                fields.push((Str::new_static(key), to_value(value)?));
+                Ok(())
+            }
             Struct::Number(slot) => {
                 let text = to_value(value)?;
                 let text = text.as_str().ok_or_else(|| SerializeError("a number token without its text".into()))?;
@@ -251,7 +257,7 @@ impl ser::SerializeStruct for Struct {
     }
     fn end(self) -> Result<Value> {
         match self {
-            Struct::Fields(members) => Ok(Value::Object(members.map)),
+            Struct::Fields(fields) => Ok(Value::Object(Map::from_list(fields))),
             Struct::Number(Some(value)) | Struct::Raw(Some(value)) => Ok(value),
             Struct::Number(None) | Struct::Raw(None) => Err(SerializeError("an empty serde_json token".into())),
         }
@@ -272,7 +278,7 @@ impl ser::SerializeTupleVariant for Variant<Items> {
     }
     fn end(self) -> Result<Value> {
         let items = ser::SerializeSeq::end(self.inner)?;
-        Ok(Value::Object(Map::from_unique(vec![(Str::new(self.name), items)])))
+        Ok(Value::Object(Map::from_unique(vec![(Str::new_static(self.name), items)])))
     }
 }
 
@@ -283,7 +289,7 @@ impl ser::SerializeStructVariant for Variant<Members> {
         self.inner.field(key, value)
     }
     fn end(self) -> Result<Value> {
-        Ok(Value::Object(Map::from_unique(vec![(Str::new(self.name), Value::Object(self.inner.map))])))
+        Ok(Value::Object(Map::from_unique(vec![(Str::new_static(self.name), Value::Object(self.inner.map))])))
     }
 }
 
@@ -343,7 +349,7 @@ impl ser::Serializer for KeySerializer {
         Err(not_a_key())
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<Str> {
-        Ok(Str::new(variant))
+        Ok(Str::new_static(variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<Str> {
         value.serialize(self)

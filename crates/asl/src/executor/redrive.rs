@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use orderflow_value::Value;
 
-use super::{Entered, Redrive, RestartPoint};
 use super::run::{DoneOutputs, Run, Thread};
+use super::{Entered, Redrive, RestartPoint};
 use crate::error::{Failure, StatesError};
 use crate::history::{Detail, EventType, HistoryEvent};
 use crate::model::{State, StateMachine};
