@@ -16,6 +16,11 @@ use orderflow_emulator::{
 };
 use serde_json::{Value, json};
 
+/// The event a handler takes: the payload in the executor's value, as Lambda's runtime hands it.
+fn event(payload: Value, context: Context) -> LambdaEvent<orderflow_value::Value> {
+    LambdaEvent::new(orderflow_value::Value::from(payload), context)
+}
+
 struct Setup {
     _emulator: Emulator,
     proxy: FaultProxy,
@@ -33,10 +38,7 @@ async fn setup(kind: TopicKind) -> Setup {
     let config = emulator.config_loader().load().await;
     let resources = LocalResources::create_with(&config, "once", kind).await.unwrap();
     let direct = DynamoDbOrderStore::new(AwsClients::load(emulator.config_loader()).await.dynamodb(), &resources.table);
-    let event = LambdaEvent::new(
-        orderflow_value::Value::from(read_json_file("events/process_order-input.json")),
-        Context::default(),
-    );
+    let event = event(read_json_file("events/process_order-input.json"), Context::default());
     let processed = process_order::handler(&direct, &SystemClock, event).await.unwrap();
     let proxy = FaultProxy::start(&emulator.endpoint()).await.unwrap();
     let clients = AwsClients::load(endpoint_loader(&proxy.endpoint())).await;
@@ -47,7 +49,7 @@ async fn setup(kind: TopicKind) -> Setup {
 
 impl Setup {
     async fn invoke(&self) -> Result<Value, OrderError> {
-        let event = LambdaEvent::new(orderflow_value::Value::from(self.input.clone()), Context::default());
+        let event = event(self.input.clone(), Context::default());
         send_notification::handler(&self.store, &self.notifier, &SystemClock, event)
             .await
             .map(|out| serde_json::to_value(out).unwrap())
@@ -155,13 +157,8 @@ async fn with_the_record_step_failing_the_confirmation_is_sent_once_and_the_atte
     assert_eq!(setup.confirmations().await, 1);
     let mut soon = Context::default();
     soon.deadline = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap() + 2_000;
-    let again = send_notification::handler(
-        &setup.store,
-        &setup.notifier,
-        &SystemClock,
-        LambdaEvent::new(orderflow_value::Value::from(setup.input.clone()), soon),
-    )
-    .await;
+    let again =
+        send_notification::handler(&setup.store, &setup.notifier, &SystemClock, event(setup.input.clone(), soon)).await;
     assert_eq!(again.unwrap_err().error_type(), "DependencyUnavailable");
     assert_eq!(setup.confirmations().await, 0);
 }
@@ -179,7 +176,7 @@ async fn slow_calls_share_one_deadline_and_never_publish_too_late() {
     let now_ms = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap();
     lambda.deadline = now_ms + 10_000;
     let started = std::time::Instant::now();
-    let event = LambdaEvent::new(orderflow_value::Value::from(setup.input.clone()), lambda);
+    let event = event(setup.input.clone(), lambda);
     let err = send_notification::handler(&setup.store, &setup.notifier, &SystemClock, event).await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.error_type(), "DependencyUnavailable", "{err}");

@@ -9,6 +9,11 @@ use orderflow_domain::{DependencyError, DependencyErrorKind, OrderError, OrderId
 use send_notification::handler;
 use serde_json::{Value, json};
 
+/// The event a handler takes: the payload in the executor's value, as Lambda's runtime hands it.
+fn event(payload: Value, context: Context) -> LambdaEvent<orderflow_value::Value> {
+    LambdaEvent::new(orderflow_value::Value::from(payload), context)
+}
+
 struct World {
     store: InMemoryOrderStore,
     notifier: RecordingNotifier,
@@ -21,10 +26,7 @@ impl World {
         process_order::handler(
             &store,
             &FixedClock::default(),
-            LambdaEvent::new(
-                orderflow_value::Value::from(read_json_file("events/process_order-input.json")),
-                Context::default(),
-            ),
+            event(read_json_file("events/process_order-input.json"), Context::default()),
         )
         .await
         .unwrap();
@@ -32,14 +34,9 @@ impl World {
     }
 
     async fn invoke(&self, payload: Value) -> Result<Value, OrderError> {
-        handler(
-            &self.store,
-            &self.notifier,
-            &FixedClock::default(),
-            LambdaEvent::new(orderflow_value::Value::from(payload), Context::default()),
-        )
-        .await
-        .map(|out| serde_json::to_value(out).unwrap())
+        handler(&self.store, &self.notifier, &FixedClock::default(), event(payload, Context::default()))
+            .await
+            .map(|out| serde_json::to_value(out).unwrap())
     }
 }
 
@@ -152,14 +149,7 @@ async fn a_failed_record_after_publishing_still_confirms_once() {
     }
     let failing = FailingRecord(store);
     let clock = FixedClock::default();
-    let first = handler(
-        &failing,
-        notifier,
-        &clock,
-        LambdaEvent::new(orderflow_value::Value::from(confirmation_input()), Context::default()),
-    )
-    .await
-    .unwrap();
+    let first = handler(&failing, notifier, &clock, event(confirmation_input(), Context::default())).await.unwrap();
     let first = serde_json::to_value(first).unwrap();
     assert_eq!(first["notification"]["recorded"], false);
     assert_eq!(notifier.sent().len(), 1);
@@ -169,24 +159,14 @@ async fn a_failed_record_after_publishing_still_confirms_once() {
     let mut soon = Context::default();
     soon.deadline = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap() + 1_800;
     let started = std::time::Instant::now();
-    let err =
-        handler(&failing, notifier, &clock, LambdaEvent::new(orderflow_value::Value::from(confirmation_input()), soon))
-            .await
-            .unwrap_err();
+    let err = handler(&failing, notifier, &clock, event(confirmation_input(), soon)).await.unwrap_err();
     assert_eq!(err.error_type(), "DependencyUnavailable");
     assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", started.elapsed());
     assert_eq!(notifier.sent().len(), 1);
 
     // Once the lease lapsed: the same notice again, for the FIFO topic to deduplicate.
     let later = FixedClock(clock.0 + send_notification::CLAIM_LEASE + time::Duration::seconds(1));
-    handler(
-        store,
-        notifier,
-        &later,
-        LambdaEvent::new(orderflow_value::Value::from(confirmation_input()), Context::default()),
-    )
-    .await
-    .unwrap();
+    handler(store, notifier, &later, event(confirmation_input(), Context::default())).await.unwrap();
     let sent = notifier.sent();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].dedup_id, sent[1].dedup_id);
@@ -256,9 +236,7 @@ async fn a_rejection_is_not_a_mail_relay() {
         "items": [],
         "Your order is on hold. Verify your card at https://evil.example/0 ": 1
     });
-    let err = validate_data::handler(LambdaEvent::new(orderflow_value::Value::from(input.clone()), Context::default()))
-        .await
-        .unwrap_err();
+    let err = validate_data::handler(event(input.clone(), Context::default())).await.unwrap_err();
     let catch = json!({"order": input, "error": {"Error": err.error_type(), "Cause": json!({
         "errorType": err.error_type(), "errorMessage": err.error_message()}).to_string()}});
     let out = world.invoke(catch).await.unwrap();
