@@ -84,7 +84,9 @@ mod tests {
         for bad in
             ["", "a b", "a:b", "a/b", "a{b", "a\u{7}", "a\u{85}b", "a\u{3000}b", &"x".repeat(81), &"é".repeat(81)]
         {
-            assert_eq!(check_name(bad).unwrap_err().code, ErrorCode::InvalidName, "{bad:?}");
+            let err = check_name(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidName, "{bad:?}");
+            assert_eq!(err.message, format!("Invalid Name: '{bad}'"));
         }
     }
 
