@@ -149,6 +149,47 @@ pub enum Resource {
     /// A Lambda function ARN as the Resource: the input is the payload, the
     /// result is the function's output as it is.
     Function(String),
+    /// Another AWS service: an optimized integration (`dynamodb:putItem`,
+    /// `sqs:sendMessage.waitForTaskToken`) or an AWS SDK one
+    /// (`aws-sdk:s3:getObject`), its Parameters the request.
+    Service(std::sync::Arc<ServiceTask>),
+}
+
+impl Resource {
+    /// Whether the task waits for a task token after its call.
+    pub fn waits_for_token(&self) -> bool {
+        match self {
+            Resource::LambdaInvokeCallback => true,
+            Resource::Service(task) => task.pattern == Pattern::WaitForTaskToken,
+            _ => false,
+        }
+    }
+}
+
+/// A Task's call of an AWS service other than Lambda, as its Resource names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceTask {
+    /// The service as the ARN names it: `dynamodb`, `sqs`, ..., or for the
+    /// AWS SDK integrations the SDK's name (`s3`, `sfn`, `cloudwatchlogs`).
+    pub service: std::sync::Arc<str>,
+    /// The action as the ARN names it (`putItem`, `getObject`).
+    pub action: std::sync::Arc<str>,
+    /// An AWS SDK integration (`aws-sdk:`), not an optimized one.
+    pub sdk: bool,
+    pub pattern: Pattern,
+    /// What the Task* events show as `resourceType` (`dynamodb`,
+    /// `aws-sdk:s3`) and `resource` (`putItem`, `sendMessage.waitForTaskToken`).
+    pub resource_type: std::sync::Arc<str>,
+    pub resource: std::sync::Arc<str>,
+}
+
+/// How a Task waits on its call (the ARN's suffix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    /// The call's answer is the result.
+    RequestResponse,
+    /// `.waitForTaskToken`: after the call, SendTaskSuccess or SendTaskFailure with the token.
+    WaitForTaskToken,
 }
 
 /// A number given in the definition, or read from the input by a `...Path` field.

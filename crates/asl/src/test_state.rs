@@ -118,8 +118,7 @@ pub async fn test_state(
             state.kind.type_name()
         ));
     }
-    if matches!(state.kind, Kind::Task { resource: crate::model::Resource::LambdaInvokeCallback, .. }) && mock.is_none()
-    {
+    if matches!(&state.kind, Kind::Task { resource, .. } if resource.waits_for_token()) && mock.is_none() {
         return Err("A .waitForTaskToken task is tested here with a mock (no token is waited for)".into());
     }
     if matches!(state.kind, Kind::Map(_) | Kind::Parallel { .. }) && mock.is_none() {
@@ -136,7 +135,8 @@ pub async fn test_state(
     }
     let mocks = mock.map(OneAnswer);
     let raw = Payload::measured(std::sync::Arc::new(input));
-    let parts = Parts { invoker, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
+    let parts =
+        Parts { invoker, services: None, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
     // Its events go to a history nobody reads.
     let mut run = Run::new(parts, options, &raw, Default::default());
     run.facts.given = context.map(std::sync::Arc::new);

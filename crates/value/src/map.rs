@@ -93,6 +93,14 @@ impl Map {
         self.0.position(name).map(|i| &self.0.list[i].1)
     }
 
+    /// The member's own name (which lives as long as the map) and value.
+    pub fn get_key_value(&self, name: &str) -> Option<(&Str, &Value)> {
+        self.0.position(name).map(|i| {
+            let (k, v) = &self.0.list[i];
+            (k, v)
+        })
+    }
+
     pub fn contains_key(&self, name: &str) -> bool {
         self.0.position(name).is_some()
     }

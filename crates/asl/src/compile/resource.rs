@@ -1,9 +1,21 @@
-//! A Task state's Resource: a Lambda function ARN or a supported integration;
-//! the rest refused by name.
+//! A Task state's Resource: a Lambda function ARN, Lambda's optimized
+//! integration, another service's optimized integration, or an AWS SDK
+//! integration (`aws-sdk:<service>:<action>`); the rest refused by name.
+
+use std::sync::Arc;
 
 use orderflow_value::Value;
 
-use crate::model::{DefinitionError, Resource, def_err};
+use crate::model::{DefinitionError, Pattern, Resource, ServiceTask, def_err};
+
+/// The optimized integrations this executor runs, as AWS documents them: the
+/// service, its actions, and whether each takes `.waitForTaskToken`.
+const OPTIMIZED: &[(&str, &[&str], bool)] = &[
+    ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"], false),
+    ("sqs", &["sendMessage"], true),
+    ("sns", &["publish"], true),
+    ("events", &["putEvents"], true),
+];
 
 pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, DefinitionError> {
     let arn = value.and_then(Value::as_str).ok_or_else(|| def_err(at, "is required and must be a string"))?;
@@ -11,19 +23,7 @@ pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource
         return match integration {
             "lambda:invoke" => Ok(Resource::LambdaInvoke),
             "lambda:invoke.waitForTaskToken" => Ok(Resource::LambdaInvokeCallback),
-            i if i.ends_with(".waitForTaskToken") => Err(def_err(
-                at,
-                format!("the .waitForTaskToken callback pattern ({arn}) is not supported by this executor"),
-            )),
-            i if i.contains(".sync") => {
-                Err(def_err(at, format!("the .sync integration pattern ({arn}) is not supported by this executor")))
-            }
-            _ => Err(def_err(
-                at,
-                format!(
-                    "the service integration {arn} is not supported by this executor; only lambda:invoke and Lambda function ARNs are"
-                ),
-            )),
+            i => service(arn, i, at),
         };
     }
     let parts: Vec<&str> = arn.split(':').collect();
@@ -31,5 +31,105 @@ pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource
         ["arn", _, "lambda", _, _, "function", name, ..] if !name.is_empty() => Ok(Resource::Function(arn.to_owned())),
         ["arn", _, "states", _, _, "activity", ..] => Err(def_err(at, "activities are not supported by this executor")),
         _ => Err(def_err(at, format!("{arn:?} is not a Lambda function ARN or a supported integration"))),
+    }
+}
+
+/// `integration` is the ARN after `arn:aws:states:::`.
+fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, DefinitionError> {
+    let (call, pattern) = match integration.split_once('.') {
+        None => (integration, Pattern::RequestResponse),
+        Some((call, "waitForTaskToken")) => (call, Pattern::WaitForTaskToken),
+        Some((_, suffix)) if suffix.starts_with("sync") => {
+            return Err(def_err(
+                at,
+                format!("the .sync integration pattern ({arn}) is not supported by this executor"),
+            ));
+        }
+        Some(_) => return Err(def_err(at, format!("{arn:?} is not a resource Step Functions knows"))),
+    };
+    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let task = |service: &str, action: &str, sdk: bool| {
+        let resource_type = if sdk { format!("aws-sdk:{service}") } else { service.to_owned() };
+        Resource::Service(Arc::new(ServiceTask {
+            service: service.into(),
+            action: action.into(),
+            sdk,
+            pattern,
+            resource_type: resource_type.into(),
+            resource: integration.rsplit_once(':').map_or(integration, |(_, r)| r).into(),
+        }))
+    };
+    match call.split(':').collect::<Vec<_>>().as_slice() {
+        ["aws-sdk", service, action] if word(service) && word(action) => {
+            // The SDK integrations answer at once or take a token; AWS runs no `.sync` for them.
+            Ok(task(service, action, true))
+        }
+        [service, action] if *service != "aws-sdk" => match OPTIMIZED.iter().find(|(name, _, _)| name == service) {
+            Some((_, actions, callback)) if actions.contains(action) => {
+                if pattern == Pattern::WaitForTaskToken && !callback {
+                    return Err(def_err(
+                        at,
+                        format!("{service}:{action} does not support the .waitForTaskToken pattern ({arn})"),
+                    ));
+                }
+                Ok(task(service, action, false))
+            }
+            Some((_, actions, _)) => Err(def_err(
+                at,
+                format!(
+                    "{service}:{action} is not an optimized integration of {service} ({}): use aws-sdk:{service}:{action}",
+                    actions.join(", ")
+                ),
+            )),
+            None => Err(def_err(
+                at,
+                format!(
+                    "the service integration {arn} is not supported by this executor; the optimized integrations it runs are lambda, dynamodb, sqs, sns and events, and aws-sdk:<service>:<action>"
+                ),
+            )),
+        },
+        _ => Err(def_err(at, format!("{arn:?} is not a resource Step Functions knows"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(arn: &str) -> Result<Resource, String> {
+        parse_resource(Some(&Value::from(arn)), "States.T.Resource").map_err(|e| e.to_string())
+    }
+
+    fn service_task(arn: &str) -> ServiceTask {
+        match parsed(arn) {
+            Ok(Resource::Service(task)) => (*task).clone(),
+            other => panic!("{arn}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn optimized_and_sdk_integrations_name_their_service_action_and_pattern() {
+        let put = service_task("arn:aws:states:::dynamodb:putItem");
+        assert_eq!(
+            (&*put.service, &*put.action, put.sdk, put.pattern),
+            ("dynamodb", "putItem", false, Pattern::RequestResponse)
+        );
+        assert_eq!((&*put.resource_type, &*put.resource), ("dynamodb", "putItem"));
+        let send = service_task("arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert_eq!(send.pattern, Pattern::WaitForTaskToken);
+        assert_eq!((&*send.resource_type, &*send.resource), ("sqs", "sendMessage.waitForTaskToken"));
+        let get = service_task("arn:aws:states:::aws-sdk:s3:getObject");
+        assert_eq!((&*get.service, &*get.action, get.sdk), ("s3", "getObject", true));
+        assert_eq!((&*get.resource_type, &*get.resource), ("aws-sdk:s3", "getObject"));
+    }
+
+    #[test]
+    fn what_is_not_run_is_refused_by_name() {
+        assert!(parsed("arn:aws:states:::dynamodb:putItem.waitForTaskToken").unwrap_err().contains("does not support"));
+        assert!(parsed("arn:aws:states:::dynamodb:query").unwrap_err().contains("aws-sdk:dynamodb:query"));
+        assert!(parsed("arn:aws:states:::ecs:runTask.sync").unwrap_err().contains(".sync"));
+        assert!(parsed("arn:aws:states:::glue:startJobRun").unwrap_err().contains("not supported"));
+        assert!(parsed("arn:aws:states:::aws-sdk:s3").unwrap_err().contains("not a resource"));
+        assert!(parsed("arn:aws:states:::sqs:sendMessage.waitFor").unwrap_err().contains("not a resource"));
     }
 }

@@ -32,7 +32,7 @@ impl Run<'_> {
     ) -> Result<Payload, Failure> {
         let state = scope.state;
         let token = match &state.kind {
-            Kind::Task { resource: crate::model::Resource::LambdaInvokeCallback, .. } => Some(self.issue_token(state)),
+            Kind::Task { resource, .. } if resource.waits_for_token() => Some(self.issue_token(state)),
             _ => None,
         };
         let context = match &token {

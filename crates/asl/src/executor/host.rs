@@ -2,6 +2,8 @@
 
 use orderflow_value::{Value, json};
 
+use crate::model::ServiceTask;
+
 pub use super::BoxFuture;
 
 /// A failed task, as Step Functions sees it: for a Lambda function's error the
@@ -26,6 +28,14 @@ impl TaskFailure {
 /// API endpoint, or a test double.
 pub trait Invoker: Send + Sync {
     fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+}
+
+/// Where Task states that call an AWS service other than Lambda send their
+/// requests (`dynamodb:putItem`, `aws-sdk:s3:getObject`): the Parameters
+/// are the request; the answer is the task's result as AWS shapes it, or
+/// the failure with AWS's error name and cause.
+pub trait Services: Send + Sync {
+    fn call<'a>(&'a self, task: &'a ServiceTask, parameters: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
 }
 
 /// Answers a Task state's attempts in place of its resource, as Step

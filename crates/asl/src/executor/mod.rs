@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 
 pub use crate::arn::ExecutionArn;
 pub use clock::{Clock, RealClock, VirtualClock};
-pub use host::{Invoker, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
+pub use host::{Invoker, Services, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
 pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};
 
@@ -79,6 +79,7 @@ pub struct RuleTaken {
 pub struct Executor<'a> {
     machine: &'a StateMachine,
     invoker: &'a dyn Invoker,
+    services: Option<&'a dyn Services>,
     mocks: Option<&'a dyn TaskMocks>,
     tokens: Option<&'a dyn TaskTokens>,
     clock: &'a dyn Clock,
@@ -96,7 +97,7 @@ impl<'a> Executor<'a> {
         clock: &'a dyn Clock,
         options: ExecutionOptions,
     ) -> Self {
-        Executor { machine, invoker, mocks: None, tokens: None, clock, options, history: None }
+        Executor { machine, invoker, services: None, mocks: None, tokens: None, clock, options, history: None }
     }
 
     /// Records into `history`, which others may read while the execution runs.
@@ -108,6 +109,12 @@ impl<'a> Executor<'a> {
     /// Callback tasks (`.waitForTaskToken`) wait on these tokens.
     pub fn with_task_tokens(mut self, tokens: &'a dyn TaskTokens) -> Self {
         self.tokens = Some(tokens);
+        self
+    }
+
+    /// Task states that call other AWS services send their requests here.
+    pub fn with_services(mut self, services: &'a dyn Services) -> Self {
+        self.services = Some(services);
         self
     }
 
@@ -125,7 +132,13 @@ impl<'a> Executor<'a> {
     pub async fn run_shared(&self, input: Arc<Value>) -> Execution {
         let o = &self.options;
         let input = Payload::measured(input);
-        let parts = Parts { invoker: self.invoker, mocks: self.mocks, tokens: self.tokens, clock: self.clock };
+        let parts = Parts {
+            invoker: self.invoker,
+            services: self.services,
+            mocks: self.mocks,
+            tokens: self.tokens,
+            clock: self.clock,
+        };
         let mut run = Run::new(parts, o, &input, self.history.clone().unwrap_or_default());
         let start =
             OffsetDateTime::from_unix_timestamp_nanos(run.facts.start_time).unwrap_or(OffsetDateTime::UNIX_EPOCH);

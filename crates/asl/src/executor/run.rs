@@ -9,8 +9,8 @@ use orderflow_value::Value;
 use time::OffsetDateTime;
 
 use super::{
-    BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, RuleTaken, TaskMocks,
-    TaskTokens,
+    BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, RuleTaken, Services,
+    TaskMocks, TaskTokens,
 };
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError};
@@ -52,6 +52,7 @@ pub(crate) enum Step {
 
 pub(crate) struct Run<'a> {
     pub invoker: &'a dyn Invoker,
+    pub services: Option<&'a dyn Services>,
     pub mocks: Option<&'a dyn TaskMocks>,
     pub tokens: Option<&'a dyn TaskTokens>,
     /// Task invocations so far, per state, for the mocks' invocation numbers.
@@ -82,6 +83,7 @@ pub(super) type DoneOutputs = std::collections::HashMap<usize, Arc<Value>>;
 /// What a run calls out to.
 pub(crate) struct Parts<'a> {
     pub invoker: &'a dyn Invoker,
+    pub services: Option<&'a dyn Services>,
     pub mocks: Option<&'a dyn TaskMocks>,
     pub tokens: Option<&'a dyn TaskTokens>,
     pub clock: &'a dyn Clock,
@@ -95,6 +97,7 @@ impl<'a> Run<'a> {
         let (machine_arn, role_arn) = o.machine_and_role_arns();
         Run {
             invoker: parts.invoker,
+            services: parts.services,
             mocks: parts.mocks,
             tokens: parts.tokens,
             invocations: Mutex::new(Vec::new()),

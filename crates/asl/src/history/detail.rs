@@ -1,6 +1,7 @@
 //! An event's detail members as the executor records them: shared values,
 //! shown as JSON text only when the history is read.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use orderflow_value::Value;
@@ -62,14 +63,23 @@ impl Default for Detail {
     }
 }
 
+/// Who a Task* event is about, shown first as its `resourceType` and
+/// `resource`: Lambda's optimized integration, or another service's.
+#[derive(Debug, Clone)]
+pub enum Integration {
+    LambdaInvoke,
+    LambdaCallback,
+    /// Its names are the state's, shared.
+    Service(Arc<crate::model::ServiceTask>),
+}
+
 /// An event's detail members, kept inline: besides the `resourceType` and
-/// `resource` of a Lambda integration's events (a flag), an event never has
-/// more than four (EvaluationFailed's error, cause, location and state).
+/// `resource` of an integration's events, an event never has more than four
+/// (EvaluationFailed's error, cause, location and state).
 #[derive(Debug, Clone, Default)]
 pub struct Fields {
-    /// The `resource` of a Lambda integration's Task* event (`invoke`,
-    /// `invoke.waitForTaskToken`), shown after `resourceType: lambda`.
-    integration: Option<&'static str>,
+    /// The integration a Task* event is about, shown before the members.
+    integration: Option<Integration>,
     len: u8,
     items: [(&'static str, Detail); 4],
 }
@@ -77,11 +87,12 @@ pub struct Fields {
 impl Fields {
     /// The members of a `lambda:invoke` Task* event: `resourceType` and `resource` first.
     pub fn lambda_invoke() -> Fields {
-        Fields::lambda_integration("invoke")
+        Fields::integration(Integration::LambdaInvoke)
     }
 
-    pub fn lambda_integration(resource: &'static str) -> Fields {
-        Fields { integration: Some(resource), ..Fields::default() }
+    /// The members of an integration's Task* event: `resourceType` and `resource` first.
+    pub fn integration(integration: Integration) -> Fields {
+        Fields { integration: Some(integration), ..Fields::default() }
     }
 
     #[inline(always)]
@@ -94,22 +105,26 @@ impl Fields {
     }
 }
 
-/// An event's members as shown: a Lambda integration's `resourceType` and
+/// An event's members as shown: an integration's `resourceType` and
 /// `resource` first, then its own.
 pub(super) fn shown_members<'e>(
-    integration: Option<&'static str>,
+    integration: &'e Option<Integration>,
     members: &'e [(&'static str, Detail)],
-) -> impl Iterator<Item = (&'static str, &'e Detail)> {
+) -> impl Iterator<Item = (&'static str, Cow<'e, Detail>)> {
     const LAMBDA: Detail = Detail::Static("lambda");
     const INVOKE: Detail = Detail::Static("invoke");
     const CALLBACK: Detail = Detail::Static("invoke.waitForTaskToken");
-    let resource = match integration {
-        Some("invoke.waitForTaskToken") => Some(&CALLBACK),
-        Some(_) => Some(&INVOKE),
+    let prefix: Option<[Cow<'e, Detail>; 2]> = match integration {
         None => None,
+        Some(Integration::LambdaInvoke) => Some([Cow::Borrowed(&LAMBDA), Cow::Borrowed(&INVOKE)]),
+        Some(Integration::LambdaCallback) => Some([Cow::Borrowed(&LAMBDA), Cow::Borrowed(&CALLBACK)]),
+        Some(Integration::Service(task)) => Some([
+            Cow::Owned(Detail::Shared(task.resource_type.clone())),
+            Cow::Owned(Detail::Shared(task.resource.clone())),
+        ]),
     };
-    let prefix = resource.into_iter().flat_map(|r| [("resourceType", &LAMBDA), ("resource", r)]);
-    prefix.chain(members.iter().map(|(name, detail)| (*name, detail)))
+    let prefix = prefix.into_iter().flat_map(|[kind, resource]| [("resourceType", kind), ("resource", resource)]);
+    prefix.chain(members.iter().map(|(name, detail)| (*name, Cow::Borrowed(detail))))
 }
 
 impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
@@ -128,14 +143,14 @@ impl<const N: usize> From<[(&'static str, Detail); N]> for Fields {
 /// straight into the history (most events have two, known where they are made).
 pub trait Members {
     /// As `Fields::integration`.
-    fn integration(&self) -> Option<&'static str>;
+    fn integration(&self) -> Option<Integration>;
     /// Moves the members to the end of `out`; gives their number.
     fn append_to(self, out: &mut Vec<(&'static str, Detail)>) -> u8;
 }
 
 impl Members for Fields {
-    fn integration(&self) -> Option<&'static str> {
-        self.integration
+    fn integration(&self) -> Option<Integration> {
+        self.integration.clone()
     }
 
     fn append_to(mut self, out: &mut Vec<(&'static str, Detail)>) -> u8 {
@@ -146,7 +161,7 @@ impl Members for Fields {
 }
 
 impl<const N: usize> Members for [(&'static str, Detail); N] {
-    fn integration(&self) -> Option<&'static str> {
+    fn integration(&self) -> Option<Integration> {
         None
     }
 

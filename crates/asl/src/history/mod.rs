@@ -14,7 +14,7 @@ mod detail;
 mod event;
 mod trace;
 
-pub use detail::{Detail, Fields, Members, Moved};
+pub use detail::{Detail, Fields, Integration, Members, Moved};
 pub use event::{EventType, HistoryEvent};
 pub use trace::trace;
 
@@ -35,7 +35,7 @@ struct Event {
     kind: EventType,
     previous: u64,
     /// As in `Fields`.
-    integration: Option<&'static str>,
+    integration: Option<Integration>,
     /// Its members: `len` of `Lines::members` from `first`.
     first: u32,
     len: u8,
@@ -201,7 +201,8 @@ impl History {
             let mut details = Map::new();
             if let Some(key) = e.kind.details_key() {
                 let mut body = Map::new();
-                for (name, detail) in shown_members(e.integration, lines.members(e)) {
+                for (name, detail) in shown_members(&e.integration, lines.members(e)) {
+                    let detail = &*detail;
                     match detail {
                         Detail::Text(_) | Detail::Shared(_) | Detail::Static(_) | Detail::Name(_) => {
                             body.insert((*name).to_owned(), Value::from(self.text(detail).unwrap_or_default()));

@@ -13,8 +13,8 @@ use crate::context::Context;
 use crate::envelope::{complete_envelope, envelope_len};
 use crate::error::{Failure, StatesError};
 use crate::executor::{TaskFailure, TokenSignal};
-use crate::history::{Detail, EventType, Fields, Moved};
-use crate::model::{Given, Resource, Selection, function_name};
+use crate::history::{Detail, EventType, Fields, Integration, Moved};
+use crate::model::{Given, Resource, Selection, ServiceTask, function_name};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len_against};
 use crate::states::wait::shown;
 use crate::template::Template;
@@ -29,9 +29,10 @@ struct Events {
     succeeded: Event,
     failed: Event,
     timed_out: Event,
-    integration: bool,
-    /// The `resource` the Task* events name: `invoke`, `invoke.waitForTaskToken`.
-    integration_resource: &'static str,
+    /// The integration the Task* events name first; none for a function ARN.
+    integration: Option<Integration>,
+    /// The answer is a Lambda function's, wrapped as `lambda:invoke` wraps it.
+    envelope: bool,
 }
 
 const TASK: Events = Events {
@@ -40,11 +41,11 @@ const TASK: Events = Events {
     succeeded: EventType::TaskSucceeded,
     failed: EventType::TaskFailed,
     timed_out: EventType::TaskTimedOut,
-    integration: true,
-    integration_resource: "invoke",
+    integration: Some(Integration::LambdaInvoke),
+    envelope: true,
 };
 
-const CALLBACK: Events = Events { integration_resource: "invoke.waitForTaskToken", ..TASK };
+const CALLBACK: Events = Events { integration: Some(Integration::LambdaCallback), ..TASK };
 
 const FUNCTION: Events = Events {
     scheduled: EventType::LambdaFunctionScheduled,
@@ -52,15 +53,22 @@ const FUNCTION: Events = Events {
     succeeded: EventType::LambdaFunctionSucceeded,
     failed: EventType::LambdaFunctionFailed,
     timed_out: EventType::LambdaFunctionTimedOut,
-    integration: false,
-    integration_resource: "",
+    integration: None,
+    envelope: false,
 };
 
 impl Events {
+    /// Another service's Task* events: its names first, its answer as it is.
+    fn service(task: &Arc<ServiceTask>) -> Events {
+        Events { integration: Some(Integration::Service(task.clone())), envelope: false, ..TASK }
+    }
+
     /// `resourceType`/`resource` first, for the Task* events.
     fn details<const N: usize>(&self, rest: [(&'static str, Detail); N]) -> Fields {
-        let mut d =
-            if self.integration { Fields::lambda_integration(self.integration_resource) } else { Fields::default() };
+        let mut d = match &self.integration {
+            Some(integration) => Fields::integration(integration.clone()),
+            None => Fields::default(),
+        };
         for (name, detail) in rest {
             d.push(name, detail);
         }
@@ -194,14 +202,20 @@ pub(crate) async fn run(
     let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
     let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
     let no_payload = Value::Object(Map::new());
-    // A function ARN is handed the whole Parameters, which then never select.
+    // A function ARN and another service are handed the whole Parameters,
+    // which then never select.
     let whole = match resource {
-        Resource::Function(_) => Some(parameters.whole()),
+        Resource::Function(_) | Resource::Service(_) => Some(parameters.whole()),
         _ => None,
     };
+    let service_events;
     let (events, function, payload, who) = match (resource, &whole) {
         (Resource::Function(arn), Some(whole)) => {
             (&FUNCTION, Cow::Borrowed(arn.as_str()), Cow::Borrowed(&**whole), arn.as_str())
+        }
+        (Resource::Service(task), Some(whole)) => {
+            service_events = Events::service(task);
+            (&service_events, Cow::Borrowed(""), Cow::Borrowed(&**whole), &*task.resource_type)
         }
         _ => {
             let name = parameters
@@ -211,25 +225,39 @@ pub(crate) async fn run(
             (events, name, parameters.payload(&no_payload), "lambda")
         }
     };
-    let mut scheduled = match &whole {
-        None => events.details([("region", Detail::Shared(run.region.clone())), ("parameters", parameters.shown())]),
-        Some(input) => events.details([
+    let mut scheduled = match (resource, &whole) {
+        (Resource::Function(_), Some(input)) => events.details([
             ("resource", Detail::Text(function.clone().into_owned())),
             ("input", Detail::Payload(input.clone())),
         ]),
+        _ => events.details([("region", Detail::Shared(run.region.clone())), ("parameters", parameters.shown())]),
     };
     if let Some(seconds) = timeout {
         scheduled.push("timeoutInSeconds", Detail::Number(seconds));
     }
+    if let (Some(seconds), Resource::Service(_)) = (heartbeat, resource) {
+        scheduled.push("heartbeatInSeconds", Detail::Number(seconds));
+    }
     let emit = |kind: Event, details: Fields| run.record(scope.thread, kind, details);
     emit(events.scheduled, scheduled)?;
     emit(events.started, events.details([]))?;
-    // A mocked answer is the task's whole result: nothing wraps it.
+    // A mocked answer is the task's whole result: nothing wraps it, and no token is waited for.
     let mocked = run.mocks.and_then(|m| m.answer(&scope.state.name, run.next_invocation(&scope.state.name)));
-    let wrap = events.integration && mocked.is_none();
-    let call: crate::executor::BoxFuture<'_, Result<Value, TaskFailure>> = match mocked {
-        Some(answer) => Box::pin(std::future::ready(answer)),
-        None => run.invoker.invoke(function_name(&function), &payload),
+    let called = mocked.is_none();
+    let wrap = events.envelope && called;
+    let call: crate::executor::BoxFuture<'_, Result<Value, TaskFailure>> = match (mocked, resource) {
+        (Some(answer), _) => Box::pin(std::future::ready(answer)),
+        (None, Resource::Service(task)) => match run.services {
+            Some(services) => services.call(task, &payload),
+            None => Box::pin(std::future::ready(Err(TaskFailure {
+                error: StatesError::Runtime.name().to_owned(),
+                cause: format!(
+                    "Nothing here calls AWS services: run the state machine with `orderflow run` or `orderflow serve`, or mock the task ({}:{})",
+                    task.resource_type, task.resource
+                ),
+            }))),
+        },
+        (None, _) => run.invoker.invoke(function_name(&function), &payload),
     };
     let answer = match timeout {
         Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), call).await {
@@ -260,7 +288,7 @@ pub(crate) async fn run(
             } else {
                 (output, None)
             };
-            let output = match (limits.token, wrap) {
+            let output = match (limits.token, called) {
                 // A callback task's function was invoked: now its token decides.
                 (Some(token), true) => {
                     emit(CALLBACK_SUBMITTED, events.details([("output", Detail::Payload(Arc::new(output)))]))?;

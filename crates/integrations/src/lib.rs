@@ -1,0 +1,153 @@
+//! Step Functions' service integrations as real calls to an AWS endpoint
+//! (the local emulator that `orderflow run` and `serve` start, or another):
+//! the optimized integrations of DynamoDB, SQS, SNS and EventBridge, and
+//! `aws-sdk:<service>:<action>` for the services in [`catalog`], every
+//! request written and every answer read by the service's own model
+//! ([`model`], [`protocol`]), signed with SigV4 ([`http`]). Results, error
+//! names and causes are shaped as AWS shapes them ([`optimized`], [`sdk`]).
+//!
+//! Imports run one way: the executor (orderflow-asl) defines the `Services`
+//! it calls; this crate implements it, and the CLI and API server hand it
+//! to their executions.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod optimized;
+pub mod protocol;
+pub mod sdk;
+
+use orderflow_asl::model::ServiceTask;
+use orderflow_asl::{BoxFuture, Services, TaskFailure};
+use orderflow_value::Value;
+
+use crate::catalog::Service;
+use crate::error::ServiceError;
+use crate::http::{Answer, Endpoint, SendError};
+use crate::model::{Model, Operation};
+use crate::protocol::Invalid;
+
+/// Calls the services at one endpoint.
+pub struct Integrations {
+    endpoint: Endpoint,
+}
+
+impl Integrations {
+    /// Calls go to `url` (`http://127.0.0.1:PORT`), signed for `region`.
+    pub fn new(url: &str, region: &str) -> Result<Integrations, String> {
+        Ok(Integrations { endpoint: Endpoint::new(url, region)? })
+    }
+
+    /// Where calls go.
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.url()
+    }
+
+    /// Whether a Task's service and action run here: a definition that names
+    /// another is refused when it loads, by name.
+    pub fn check(task: &ServiceTask) -> Result<(), String> {
+        let service = catalog::service(&task.service).ok_or_else(|| {
+            format!(
+                "aws-sdk:{} is not a service this executor calls (it calls {}); mock the task to test it",
+                task.service,
+                catalog::names().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        let operation = service.operation(&task.action)?;
+        let model = service.model()?;
+        match model.protocol() {
+            "json" | "query" => Ok(()),
+            other => Err(format!(
+                "{}:{} uses the {other} protocol, which this executor does not speak yet ({} does not); mock the task to test it",
+                task.resource_type, task.resource, operation.name
+            )),
+        }
+    }
+
+    async fn call_now(&self, task: &ServiceTask, parameters: &Value) -> Result<Value, TaskFailure> {
+        let service = catalog::service(&task.service).ok_or_else(|| TaskFailure {
+            error: "States.Runtime".into(),
+            cause: format!("no service {}", task.service),
+        })?;
+        let failed = |cause: String| TaskFailure { error: "States.Runtime".into(), cause };
+        let model = service.model().map_err(failed)?;
+        let operation = service.operation(&task.action).map_err(failed)?;
+        let prepared;
+        let parameters = if task.sdk {
+            parameters
+        } else {
+            prepared = optimized::request(task, parameters);
+            &prepared
+        };
+        let outcome = match self.exchange(model, operation, parameters).await {
+            Ok(outcome) => outcome,
+            Err(Problem::Invalid(invalid)) => return Err(invalid_parameters(service, task, &invalid)),
+            Err(Problem::Unreachable(why)) => return Err(unreachable(task, &self.endpoint, &why)),
+        };
+        match (outcome, task.sdk) {
+            ((Ok(result), _), true) => Ok(result),
+            ((Ok(result), answer), false) => Ok(optimized::result(task, result, &answer)),
+            ((Err(error), _), true) => Err(sdk::failure(service, model, &error)),
+            ((Err(error), _), false) => Err(optimized::failure(task, &error)),
+        }
+    }
+
+    /// Writes, sends and reads one call.
+    async fn exchange(
+        &self,
+        model: &Model,
+        operation: Operation<'_>,
+        parameters: &Value,
+    ) -> Result<(Result<Value, ServiceError>, Answer), Problem> {
+        let request = match model.protocol() {
+            "query" => protocol::query::request(model, operation, parameters),
+            _ => protocol::json::request(model, operation, parameters),
+        }
+        .map_err(Problem::Invalid)?;
+        let answer = self.endpoint.send(request).await.map_err(Problem::Unreachable)?;
+        let result = match model.protocol() {
+            "query" => protocol::query::answer(model, operation, &answer),
+            _ => protocol::json::answer(model, operation, &answer),
+        };
+        Ok((result, answer))
+    }
+}
+
+enum Problem {
+    Invalid(Invalid),
+    Unreachable(SendError),
+}
+
+impl Services for Integrations {
+    fn call<'a>(&'a self, task: &'a ServiceTask, parameters: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        Box::pin(self.call_now(task, parameters))
+    }
+}
+
+/// Parameters that do not fit the operation: refused before sending.
+fn invalid_parameters(service: &Service, task: &ServiceTask, invalid: &Invalid) -> TaskFailure {
+    let _ = service;
+    TaskFailure {
+        error: "States.Runtime".into(),
+        cause: format!("The Parameters of {}:{} do not fit its API: {invalid}", task.resource_type, task.resource),
+    }
+}
+
+/// The endpoint did not answer.
+fn unreachable(task: &ServiceTask, endpoint: &Endpoint, why: &SendError) -> TaskFailure {
+    let why = match why {
+        SendError::Unreachable(why) => why.clone(),
+        SendError::TimedOut => format!("no answer within {} seconds", endpoint.call_limit.as_secs()),
+    };
+    TaskFailure {
+        error: "States.TaskFailed".into(),
+        cause: format!(
+            "{}:{} could not reach the AWS endpoint {}: {why}",
+            task.resource_type,
+            task.resource,
+            endpoint.url()
+        ),
+    }
+}

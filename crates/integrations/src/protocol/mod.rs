@@ -1,0 +1,165 @@
+//! The AWS protocols a model names, each its own room: how a request is
+//! written from the task's Parameters and how an answer is read back into
+//! the task's result, both guided by the operation's shapes.
+//!
+//! Parameters are checked against the input shape on the way: a member the
+//! shape does not have, or a value of the wrong type, is refused before
+//! anything is sent.
+
+pub mod json;
+pub mod query;
+mod xml;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use orderflow_value::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::model::{Model, Shape};
+
+/// A parameter that does not fit the operation's input shape: where it is
+/// (`Item.id`) and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub at: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.at.is_empty() { f.write_str(&self.problem) } else { write!(f, "{}: {}", self.at, self.problem) }
+    }
+}
+
+pub(crate) fn invalid(at: &str, problem: impl Into<String>) -> Invalid {
+    Invalid { at: at.to_owned(), problem: problem.into() }
+}
+
+pub(crate) fn join(at: &str, name: &str) -> String {
+    if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") }
+}
+
+/// A value's JSON type, for the refusal's words.
+pub(crate) fn kind_of(value: &Value) -> &'static str {
+    value.type_name()
+}
+
+/// The structure members named in `value`, each with its shape, in the
+/// order the Parameters give them; an unknown name is refused.
+pub(crate) fn members<'v, 'm>(
+    model: &'m Model,
+    shape: Shape<'m>,
+    value: &'v Value,
+    at: &str,
+) -> Result<Vec<(crate::model::Member<'m>, Shape<'m>, &'v Value)>, Invalid> {
+    let object = value.as_object().ok_or_else(|| invalid(at, format!("must be an object, not {}", kind_of(value))))?;
+    let mut out = Vec::with_capacity(object.len());
+    for (name, v) in object {
+        let member = shape.member(name).ok_or_else(|| {
+            let known: Vec<&str> = shape.members().map(|m| m.name).collect();
+            invalid(at, format!("{name:?} is not a parameter of {} (it takes {})", shape.name, known.join(", ")))
+        })?;
+        let target = model.target(member).ok_or_else(|| invalid(at, "the model names a shape it lacks"))?;
+        out.push((member, target, v));
+    }
+    for required in shape.required() {
+        if !object.contains_key(required) {
+            return Err(invalid(at, format!("{required:?} is required")));
+        }
+    }
+    Ok(out)
+}
+
+/// A scalar parameter as its shape's type wants it, as text for the query
+/// protocol and as JSON for the JSON ones.
+pub(crate) enum Scalar {
+    Text(String),
+    Json(Value),
+}
+
+/// Checks and converts a scalar (not structure, list or map) parameter.
+pub(crate) fn scalar(
+    shape: Shape<'_>,
+    value: &Value,
+    at: &str,
+    timestamp_json: TimestampOut,
+) -> Result<Scalar, Invalid> {
+    let wrong = || invalid(at, format!("must be {} ({}), not {}", article(shape.kind()), shape.name, kind_of(value)));
+    match shape.kind() {
+        "string" => value.as_str().map(|s| Scalar::Text(s.to_owned())).ok_or_else(wrong),
+        "integer" | "long" => match value.as_i64() {
+            Some(n) => Ok(Scalar::Json(Value::from(n))),
+            None => Err(wrong()),
+        },
+        "float" | "double" => match value.as_number() {
+            Some(_) => Ok(Scalar::Json(value.clone())),
+            None => Err(wrong()),
+        },
+        "boolean" => value.as_bool().map(|b| Scalar::Json(Value::Bool(b))).ok_or_else(wrong),
+        // Text is sent as its UTF-8 bytes.
+        "blob" => value.as_str().map(|s| Scalar::Text(BASE64.encode(s.as_bytes()))).ok_or_else(wrong),
+        "timestamp" => {
+            let at_time = match value {
+                Value::String(s) => OffsetDateTime::parse(s, &Rfc3339)
+                    .map_err(|_| invalid(at, format!("{s:?} is not an ISO 8601 timestamp")))?,
+                Value::Number(n) => {
+                    let seconds = n.as_f64().ok_or_else(wrong)?;
+                    OffsetDateTime::from_unix_timestamp_nanos((seconds * 1e9) as i128).map_err(|_| wrong())?
+                }
+                _ => return Err(wrong()),
+            };
+            Ok(match timestamp_json {
+                TimestampOut::EpochSeconds => {
+                    // Whole seconds as an integer, else with the milliseconds.
+                    let nanos = at_time.unix_timestamp_nanos();
+                    match nanos % 1_000_000_000 {
+                        0 => Scalar::Json(Value::from((nanos / 1_000_000_000) as i64)),
+                        _ => Scalar::Json(
+                            orderflow_value::Number::from_f64((nanos / 1_000_000) as f64 / 1e3)
+                                .map(Value::Number)
+                                .ok_or_else(wrong)?,
+                        ),
+                    }
+                }
+                TimestampOut::Iso8601 => Scalar::Text(at_time.format(&Rfc3339).map_err(|_| wrong())?),
+            })
+        }
+        other => Err(invalid(at, format!("a parameter of type {other} cannot be given here"))),
+    }
+}
+
+/// How a protocol writes a timestamp.
+#[derive(Clone, Copy)]
+pub(crate) enum TimestampOut {
+    EpochSeconds,
+    Iso8601,
+}
+
+fn article(kind: &str) -> String {
+    match kind {
+        "integer" | "long" => "an integer".into(),
+        "float" | "double" => "a number".into(),
+        "boolean" => "a boolean".into(),
+        "blob" => "a string (its bytes)".into(),
+        "timestamp" => "a timestamp".into(),
+        "string" => "a string".into(),
+        other => format!("a {other}"),
+    }
+}
+
+/// A timestamp read from an answer (epoch seconds or ISO 8601 text), as
+/// Step Functions gives it in a task's result.
+pub(crate) fn timestamp_result(value: &Value) -> Value {
+    let at = match value {
+        Value::Number(n) => {
+            n.as_f64().and_then(|s| OffsetDateTime::from_unix_timestamp_nanos((s * 1e9).round() as i128).ok())
+        }
+        Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok(),
+        _ => None,
+    };
+    match at.and_then(|t| t.format(&Rfc3339).ok()) {
+        Some(text) => Value::from(text),
+        None => value.clone(),
+    }
+}

@@ -1,0 +1,106 @@
+//! Service integrations against moto, the real local AWS: requests written
+//! from the models reach it, and its answers come back as task results.
+
+use orderflow_asl::model::{Resource, ServiceTask};
+use orderflow_asl::{Services, TaskFailure};
+use orderflow_emulator::Emulator;
+use orderflow_integrations::Integrations;
+use orderflow_value::{Value, json};
+
+fn task(arn: &str) -> ServiceTask {
+    let definition = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": arn, "End": true}}});
+    let machine = orderflow_asl::parse(&definition).expect("a definition");
+    match &machine.states[0].kind {
+        orderflow_asl::model::Kind::Task { resource: Resource::Service(task), .. } => (**task).clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn call(integrations: &Integrations, arn: &str, parameters: Value) -> Result<Value, TaskFailure> {
+    let task = task(arn);
+    Integrations::check(&task).expect("a service and action this executor calls");
+    integrations.call(&task, &parameters).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_sqs_and_sns_through_their_models() {
+    let emulator = Emulator::start().expect("moto");
+    let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
+
+    // DynamoDB (JSON 1.0): create a table, write, read, a failed condition.
+    call(
+        &aws,
+        "arn:aws:states:::aws-sdk:dynamodb:createTable",
+        json!({
+            "TableName": "items",
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    )
+    .await
+    .unwrap();
+    let put = call(
+        &aws,
+        "arn:aws:states:::dynamodb:putItem",
+        json!({"TableName": "items", "Item": {"id": {"S": "a"}, "n": {"N": "1"}}}),
+    )
+    .await
+    .unwrap();
+    assert!(put.is_object(), "{put}");
+    let got = call(
+        &aws,
+        "arn:aws:states:::aws-sdk:dynamodb:getItem",
+        json!({"TableName": "items", "Key": {"id": {"S": "a"}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, json!({"Item": {"id": {"S": "a"}, "n": {"N": "1"}}}));
+    let refused = call(
+        &aws,
+        "arn:aws:states:::dynamodb:putItem",
+        json!({"TableName": "items", "Item": {"id": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(id)"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.error, "DynamoDB.ConditionalCheckFailedException", "{refused:?}");
+    let missing = call(
+        &aws,
+        "arn:aws:states:::aws-sdk:dynamodb:getItem",
+        json!({"TableName": "nope", "Key": {"id": {"S": "a"}}}),
+    )
+    .await
+    .unwrap_err();
+    assert!(missing.error.ends_with(".ResourceNotFoundException"), "{missing:?}");
+
+    // SQS (JSON 1.0): a message whose body is given as JSON is sent as its text.
+    let queue = call(&aws, "arn:aws:states:::aws-sdk:sqs:createQueue", json!({"QueueName": "q"})).await.unwrap();
+    let url = queue["QueueUrl"].as_str().unwrap().to_owned();
+    let sent = call(&aws, "arn:aws:states:::sqs:sendMessage", json!({"QueueUrl": url, "MessageBody": {"order": 7}}))
+        .await
+        .unwrap();
+    assert!(sent["MessageId"].is_string(), "{sent}");
+    let received = call(&aws, "arn:aws:states:::aws-sdk:sqs:receiveMessage", json!({"QueueUrl": url})).await.unwrap();
+    assert_eq!(received["Messages"][0]["Body"], json!("{\"order\":7}"), "{received}");
+
+    // SNS (query protocol, XML answers).
+    let topic = call(&aws, "arn:aws:states:::aws-sdk:sns:createTopic", json!({"Name": "t"})).await.unwrap();
+    let arn = topic["TopicArn"].as_str().unwrap().to_owned();
+    let published = call(&aws, "arn:aws:states:::sns:publish", json!({"TopicArn": arn, "Message": {"hello": "world"}}))
+        .await
+        .unwrap();
+    assert!(published["MessageId"].is_string(), "{published}");
+    let listed = call(&aws, "arn:aws:states:::aws-sdk:sns:listTopics", json!({})).await.unwrap();
+    assert_eq!(listed["Topics"][0]["TopicArn"], json!(arn), "{listed}");
+    let nowhere =
+        call(&aws, "arn:aws:states:::sns:publish", json!({"TopicArn": format!("{arn}-gone"), "Message": "x"}))
+            .await
+            .unwrap_err();
+    assert!(nowhere.error.starts_with("SNS."), "{nowhere:?}");
+
+    // Parameters that do not fit the model are refused before sending.
+    let wrong = call(&aws, "arn:aws:states:::aws-sdk:dynamodb:getItem", json!({"TableName": "items", "Kee": {}}))
+        .await
+        .unwrap_err();
+    assert!(wrong.cause.contains("\"Kee\" is not a parameter"), "{wrong:?}");
+}
