@@ -5,11 +5,22 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{DefinitionError, Kind, Resource, StateMachine, Target, Transition, UNRESOLVED, def_err};
+use crate::model::{
+    DefinitionError, Kind, Resource, ServiceTask, StateMachine, Target, Transition, UNRESOLVED, def_err,
+};
 
 pub fn lint(machine: &StateMachine) -> Vec<DefinitionError> {
+    lint_with(machine, &|_| Ok(()))
+}
+
+/// Whether a Task's service and action can run where the machine will run
+/// (the caller knows which services it can call); a refusal's text.
+pub type ServiceCheck<'c> = &'c dyn Fn(&ServiceTask) -> Result<(), String>;
+
+/// As [`lint`], with every service Task checked by `services` too.
+pub fn lint_with(machine: &StateMachine, services: ServiceCheck<'_>) -> Vec<DefinitionError> {
     let mut findings = Vec::new();
-    check(machine, "", &mut findings);
+    check(machine, "", services, &mut findings);
     unique_names(machine, "", &mut std::collections::HashSet::new(), &mut findings);
     findings
 }
@@ -62,7 +73,7 @@ fn targets(machine: &StateMachine, index: usize) -> Vec<(String, &Target)> {
     out
 }
 
-fn check(machine: &StateMachine, at: &str, findings: &mut Vec<DefinitionError>) {
+fn check(machine: &StateMachine, at: &str, services: ServiceCheck<'_>, findings: &mut Vec<DefinitionError>) {
     let here = |f: &str| if at.is_empty() { f.to_owned() } else { format!("{at}.{f}") };
     if machine.start_at.index == UNRESOLVED {
         findings.push(def_err(here("StartAt"), format!("no state named {:?}", machine.start_at.name)));
@@ -95,10 +106,15 @@ fn check(machine: &StateMachine, at: &str, findings: &mut Vec<DefinitionError>) 
             }
             Kind::Parallel { branches } => {
                 for (i, b) in branches.iter().enumerate() {
-                    check(b, &format!("{state_at}.Branches[{i}]"), findings);
+                    check(b, &format!("{state_at}.Branches[{i}]"), services, findings);
                 }
             }
-            Kind::Map(spec) => check(&spec.processor, &format!("{state_at}.ItemProcessor"), findings),
+            Kind::Map(spec) => check(&spec.processor, &format!("{state_at}.ItemProcessor"), services, findings),
+            Kind::Task { resource: Resource::Service(task), .. } => {
+                if let Err(refused) = services(task) {
+                    findings.push(def_err(format!("{state_at}.Resource"), refused));
+                }
+            }
             _ => {}
         }
     }

@@ -35,6 +35,17 @@ pub struct StateMachine {
 }
 
 impl StateMachine {
+    /// Whether a Task anywhere in it (Parallel branches and Map processors
+    /// included) calls an AWS service other than Lambda.
+    pub fn calls_services(&self) -> bool {
+        self.states.iter().any(|s| match &s.kind {
+            Kind::Task { resource: Resource::Service(_), .. } => true,
+            Kind::Parallel { branches } => branches.iter().any(StateMachine::calls_services),
+            Kind::Map(spec) => spec.processor.calls_services(),
+            _ => false,
+        })
+    }
+
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| &*s.name == name)
     }

@@ -51,6 +51,14 @@ impl LocalAws {
         )
     }
 
+    /// Its endpoint URL, where service Tasks send their calls.
+    pub fn endpoint(&self) -> String {
+        match &self.emulator {
+            Some(emulator) => emulator.endpoint(),
+            None => std::env::var("AWS_ENDPOINT_URL").unwrap_or_default(),
+        }
+    }
+
     /// Where it is, for the line that says how tasks run.
     pub fn describe(&self) -> String {
         match &self.emulator {

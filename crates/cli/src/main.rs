@@ -14,6 +14,7 @@ use orderflow::{LambdaEndpoint, Loaded, load, resolve, workspace_root};
 use orderflow_asl::{
     Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, RealClock, VirtualClock, trace,
 };
+use orderflow_integrations::Integrations;
 use serde_json::{Value, json};
 
 // The executor allocates many small JSON nodes. Measured on the in-process order
@@ -93,6 +94,10 @@ struct RunArgs {
     /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
     #[arg(long, value_name = "URL")]
     lambda_endpoint: Option<String>,
+    /// Send service tasks (dynamodb:putItem, aws-sdk:...) to this AWS endpoint (e.g. another emulator)
+    /// instead of the local emulator started here.
+    #[arg(long, value_name = "URL", env = "ORDERFLOW_AWS_ENDPOINT")]
+    aws_endpoint: Option<String>,
     /// Wait states and retry intervals take no time (the history still shows the time that passed).
     #[arg(long)]
     virtual_time: bool,
@@ -114,6 +119,10 @@ struct ServeArgs {
     /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
     #[arg(long, value_name = "URL")]
     lambda_endpoint: Option<String>,
+    /// Send service tasks (dynamodb:putItem, aws-sdk:...) to this AWS endpoint (e.g. another emulator)
+    /// instead of the local emulator started here.
+    #[arg(long, value_name = "URL", env = "ORDERFLOW_AWS_ENDPOINT")]
+    aws_endpoint: Option<String>,
     /// A Step Functions Local MockConfigFile: `<state machine ARN>#<TestCase>` runs with its mocks.
     #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG")]
     mock_config: Option<PathBuf>,
@@ -210,7 +219,7 @@ impl DefinitionArgs {
     /// Loads a definition the executor may run: one without lint findings.
     fn load_runnable(&self) -> Result<Loaded, String> {
         let loaded = self.load()?;
-        match orderflow_asl::lint::lint(&loaded.machine).first() {
+        match orderflow_asl::lint::lint_with(&loaded.machine, &Integrations::check).first() {
             Some(finding) => Err(format!(
                 "{} (orderflow lint lists every finding; the executor runs no definition with one)",
                 placed(&loaded, finding)
@@ -267,7 +276,7 @@ fn placed(loaded: &Loaded, finding: &orderflow_asl::DefinitionError) -> String {
 
 fn lint(args: LintArgs, paint: Paint) -> Result<ExitCode, String> {
     let loaded = args.definition.load()?;
-    let findings = orderflow_asl::lint::lint(&loaded.machine);
+    let findings = orderflow_asl::lint::lint_with(&loaded.machine, &Integrations::check);
     match args.output {
         Output::Json => {
             let list: Vec<Value> = findings
@@ -371,6 +380,7 @@ fn read_input(input: &str) -> Result<(String, orderflow_value::Value), String> {
 async fn execute(
     loaded: &Loaded,
     invoker: &dyn Invoker,
+    services: Option<&Integrations>,
     virtual_time: bool,
     input: orderflow_value::Value,
 ) -> Execution {
@@ -383,7 +393,27 @@ async fn execute(
         seed: u64::from(std::process::id()),
         ..Default::default()
     };
-    Executor::new(&loaded.machine, invoker, clock, options).run(input).await
+    let executor = Executor::new(&loaded.machine, invoker, clock, options);
+    match services {
+        Some(services) => executor.with_services(services).run(input).await,
+        None => executor.run(input).await,
+    }
+}
+
+/// Where service Tasks send their calls: `--aws-endpoint` when given, else
+/// the local AWS of this run (the emulator started here); None without either.
+fn services_at(explicit: Option<&str>, aws: Option<&LocalAws>) -> Result<Option<Integrations>, String> {
+    let url = match (explicit, aws) {
+        (Some(url), _) => url.to_owned(),
+        (None, Some(aws)) => aws.endpoint(),
+        (None, None) => return Ok(None),
+    };
+    Integrations::new(&url, orderflow_local::REGION).map(Some)
+}
+
+/// The words that say where service Tasks go, for the line that says how tasks run.
+fn services_mode(services: Option<&Integrations>) -> String {
+    services.map(|s| format!("; service tasks to {}", s.endpoint())).unwrap_or_default()
 }
 
 /// A DynamoDB item as plain JSON, for printing.
@@ -411,15 +441,22 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
     let (execution, stored, mode) = match &o.lambda_endpoint {
         Some(url) => {
             let invoker = LambdaEndpoint::new(url)?;
+            // Service tasks still need an AWS: the emulator, unless --aws-endpoint names one.
+            let aws = match o.aws_endpoint.is_none() && loaded.machine.calls_services() {
+                true => Some(LocalAws::connect("orderflow").await?),
+                false => None,
+            };
+            let services = services_at(o.aws_endpoint.as_deref(), aws.as_ref())?;
             (
-                execute(&loaded, &invoker, o.virtual_time, input).await,
+                execute(&loaded, &invoker, services.as_ref(), o.virtual_time, input).await,
                 None,
-                format!("tasks through the Lambda Invoke API at {url}"),
+                format!("tasks through the Lambda Invoke API at {url}{}", services_mode(services.as_ref())),
             )
         }
         None => {
             let aws = LocalAws::connect("orderflow").await?;
-            let execution = execute(&loaded, &aws.tasks(), o.virtual_time, input).await;
+            let services = services_at(o.aws_endpoint.as_deref(), Some(&aws))?;
+            let execution = execute(&loaded, &aws.tasks(), services.as_ref(), o.virtual_time, input).await;
             let stored = match &order_id {
                 Some(id) => aws
                     .clients
@@ -435,7 +472,8 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
                     .map(|item| item_json(&item)),
                 None => None,
             };
-            (execution, stored, format!("tasks in-process against {}", aws.describe()))
+            let mode = format!("tasks in-process against {}{}", aws.describe(), services_mode(services.as_ref()));
+            (execution, stored, mode)
         }
     };
 
@@ -501,9 +539,14 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
             (Arc::new(tasks), mode)
         }
     };
+    let services = services_at(o.aws_endpoint.as_deref(), _aws.as_ref())?;
+    let mode = format!("{mode}{}", services_mode(services.as_ref()));
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;
+    if let Some(services) = services {
+        service = service.with_services(Arc::new(services), Integrations::check);
+    }
     if let Some(mocks) = mocks {
         service = service.with_mocks(Arc::new(FileMocks(Arc::new(mocks))));
     }

@@ -23,7 +23,6 @@ use orderflow_asl::model::ServiceTask;
 use orderflow_asl::{BoxFuture, Services, TaskFailure};
 use orderflow_value::Value;
 
-use crate::catalog::Service;
 use crate::error::ServiceError;
 use crate::http::{Answer, Endpoint, SendError};
 use crate::model::{Model, Operation};
@@ -83,7 +82,8 @@ impl Integrations {
         };
         let outcome = match self.exchange(model, operation, parameters).await {
             Ok(outcome) => outcome,
-            Err(Problem::Invalid(invalid)) => return Err(invalid_parameters(service, task, &invalid)),
+            Err(Problem::Invalid(invalid)) if task.sdk => return Err(sdk::invalid(service, operation.name, &invalid)),
+            Err(Problem::Invalid(invalid)) => return Err(optimized::invalid(task, operation.name, &invalid)),
             Err(Problem::Unreachable(why)) => return Err(unreachable(task, &self.endpoint, &why)),
         };
         match (outcome, task.sdk) {
@@ -123,15 +123,6 @@ enum Problem {
 impl Services for Integrations {
     fn call<'a>(&'a self, task: &'a ServiceTask, parameters: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         Box::pin(self.call_now(task, parameters))
-    }
-}
-
-/// Parameters that do not fit the operation: refused before sending.
-fn invalid_parameters(service: &Service, task: &ServiceTask, invalid: &Invalid) -> TaskFailure {
-    let _ = service;
-    TaskFailure {
-        error: "States.Runtime".into(),
-        cause: format!("The Parameters of {}:{} do not fit its API: {invalid}", task.resource_type, task.resource),
     }
 }
 

@@ -91,6 +91,20 @@ impl Model {
         Some(Shape { name: name.as_str(), v })
     }
 
+    /// The name of the error shape an error code answers to (its name, or
+    /// the code its `error` trait gives), when the model defines one.
+    pub fn error_shape(&self, code: &str) -> Option<&str> {
+        let shapes = self.root.get("shapes")?.as_object()?;
+        shapes
+            .iter()
+            .filter(|(_, v)| v.get("exception").and_then(Value::as_bool).unwrap_or(false))
+            .find(|(name, v)| {
+                name.as_str() == code
+                    || v.get("error").and_then(|e| e.get("code")).and_then(Value::as_str) == Some(code)
+            })
+            .map(|(name, _)| name.as_str())
+    }
+
     /// The shape a member refers to.
     pub fn target(&self, member: Member<'_>) -> Option<Shape<'_>> {
         self.shape(member.v.get("shape")?.as_str()?)

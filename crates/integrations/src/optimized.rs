@@ -51,20 +51,36 @@ pub fn result(task: &ServiceTask, output: Value, answer: &Answer) -> Value {
     Value::Object(map.into_iter().collect::<Map>())
 }
 
-/// The task's failure from the API's error.
-pub fn failure(task: &ServiceTask, error: &ServiceError) -> TaskFailure {
-    let service = match &*task.service {
+/// The service's name in the optimized integrations' error names.
+fn service_name(task: &ServiceTask) -> &str {
+    match &*task.service {
         "dynamodb" => "DynamoDB",
         "sqs" => "SQS",
         "sns" => "SNS",
         "events" => "EventBridge",
         other => other,
-    };
+    }
+}
+
+/// The task's failure from the API's error.
+pub fn failure(task: &ServiceTask, error: &ServiceError) -> TaskFailure {
+    let service = service_name(task);
     TaskFailure {
         error: format!("{service}.{}", error.code),
         cause: format!(
             "{} (Service: {service}, Status Code: {}; Error Code: {}; Request ID: {}; Proxy: null)",
             error.message, error.status, error.code, error.request_id
+        ),
+    }
+}
+
+/// Parameters that do not fit the operation: refused before anything is sent.
+pub fn invalid(task: &ServiceTask, operation: &str, invalid: &crate::protocol::Invalid) -> TaskFailure {
+    let service = service_name(task);
+    TaskFailure {
+        error: format!("{service}.{service}Exception"),
+        cause: format!(
+            "The parameters of {operation} do not fit its API: {invalid} (Service: {service}; Status Code: 400)"
         ),
     }
 }

@@ -71,7 +71,9 @@ async fn dynamodb_sqs_and_sns_through_their_models() {
     )
     .await
     .unwrap_err();
-    assert!(missing.error.ends_with(".ResourceNotFoundException"), "{missing:?}");
+    // The SDK integrations name errors as AWS's Java SDK v2 does.
+    assert_eq!(missing.error, "DynamoDb.ResourceNotFoundException", "{missing:?}");
+    assert!(missing.cause.contains("(Service: DynamoDb, Status Code: 400, Request ID: "), "{missing:?}");
 
     // SQS (JSON 1.0): a message whose body is given as JSON is sent as its text.
     let queue = call(&aws, "arn:aws:states:::aws-sdk:sqs:createQueue", json!({"QueueName": "q"})).await.unwrap();
@@ -97,6 +99,32 @@ async fn dynamodb_sqs_and_sns_through_their_models() {
             .await
             .unwrap_err();
     assert!(nowhere.error.starts_with("SNS."), "{nowhere:?}");
+
+    // Step Functions (JSON 1.0, camelCase members): Parameters and results in
+    // PascalCase, members in alphabetical order, timestamps as ISO 8601.
+    let created = call(
+        &aws,
+        "arn:aws:states:::aws-sdk:sfn:createStateMachine",
+        json!({
+            "Name": "child",
+            "Definition": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "RoleArn": "arn:aws:iam::123456789012:role/r"
+        }),
+    )
+    .await
+    .unwrap();
+    let keys: Vec<&str> = created.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys, ["CreationDate", "StateMachineArn"], "{created}");
+    let date = created["CreationDate"].as_str().unwrap();
+    assert!(date.len() >= 20 && date.ends_with('Z') && date.as_bytes()[10] == b'T', "{date}");
+    let gone = call(
+        &aws,
+        "arn:aws:states:::aws-sdk:sfn:describeExecution",
+        json!({"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:child:nope"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(gone.error, "Sfn.ExecutionDoesNotExistException", "{gone:?}");
 
     // Parameters that do not fit the model are refused before sending.
     let wrong = call(&aws, "arn:aws:states:::aws-sdk:dynamodb:getItem", json!({"TableName": "items", "Kee": {}}))

@@ -22,7 +22,10 @@ mod tokens;
 
 use std::sync::Arc;
 
-use orderflow_asl::{Clock, Invoker, TaskMocks};
+use orderflow_asl::{Clock, Invoker, Services, TaskMocks};
+
+/// Which service Tasks the services a server calls can run (a refusal's text).
+pub type ServiceCheck = fn(&orderflow_asl::model::ServiceTask) -> Result<(), String>;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -56,6 +59,9 @@ pub trait MockCases: Send + Sync {
 pub struct Service {
     pub config: Config,
     invoker: Arc<dyn Invoker>,
+    /// Where service Tasks (`dynamodb:putItem`, `aws-sdk:...`) send their
+    /// calls, and which services and actions that reaches.
+    services: Option<(Arc<dyn Services>, ServiceCheck)>,
     clock: Arc<dyn Clock>,
     mocks: Option<Arc<dyn MockCases>>,
     store: store::Store,
@@ -82,6 +88,7 @@ impl Service {
         Ok(Service {
             config,
             invoker,
+            services: None,
             clock,
             mocks: None,
             store: store::Store::open(place, state_machines::recompile)?,
@@ -115,6 +122,26 @@ impl Service {
         })
     }
 
+    /// Service Tasks call `services`; a definition whose service Task
+    /// `check` refuses is refused, unless mocks may answer it.
+    pub fn with_services(mut self, services: Arc<dyn Services>, check: ServiceCheck) -> Service {
+        self.services = Some((services, check));
+        self
+    }
+
+    /// Whether a service Task may run here: with mocks any may (they answer
+    /// it); else what the services check says.
+    pub(crate) fn check_service(&self, task: &orderflow_asl::model::ServiceTask) -> Result<(), String> {
+        match (&self.services, &self.mocks) {
+            (Some((_, check)), None) => check(task),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn services(&self) -> Option<&dyn Services> {
+        self.services.as_ref().map(|(services, _)| services.as_ref())
+    }
+
     pub fn with_mocks(mut self, mocks: Arc<dyn MockCases>) -> Service {
         self.mocks = Some(mocks);
         self
@@ -138,7 +165,7 @@ impl Service {
             "ListStateMachines" => state_machines::list(self, parse(request)?),
             "UpdateStateMachine" => state_machines::update(self, parse(request)?),
             "DeleteStateMachine" => state_machines::delete(self, parse(request)?),
-            "ValidateStateMachineDefinition" => state_machines::validate(parse(request)?),
+            "ValidateStateMachineDefinition" => state_machines::validate(self, parse(request)?),
             "StartExecution" => executions::start(self, parse(request)?),
             "StartSyncExecution" => executions::start_sync(self, parse(request)?).await,
             "DescribeExecution" => executions::describe(self, parse(request)?),

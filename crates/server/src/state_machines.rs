@@ -1,6 +1,7 @@
 //! CreateStateMachine, DescribeStateMachine, ListStateMachines,
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition.
 
+use orderflow_asl::lint::ServiceCheck;
 use std::sync::Arc;
 
 use orderflow_asl::{MachineType, StateMachine};
@@ -119,7 +120,7 @@ fn pointer(location: &str) -> String {
 }
 
 /// Every finding in a definition: its JSON, then the executor's checks.
-fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, String)>> {
+fn findings(definition: &str, services: ServiceCheck<'_>) -> Result<StateMachine, Vec<(String, String, String)>> {
     if definition.len() > MAX_DEFINITION_BYTES {
         return Err(vec![(
             "SCHEMA_VALIDATION_FAILED".into(),
@@ -132,7 +133,7 @@ fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, Strin
     })?;
     let machine = orderflow_asl::compile::parse_unchecked(&value)
         .map_err(|e| vec![("SCHEMA_VALIDATION_FAILED".to_owned(), e.message.clone(), pointer(&e.location))])?;
-    let lint = orderflow_asl::lint::lint(&machine);
+    let lint = orderflow_asl::lint::lint_with(&machine, services);
     if lint.is_empty() {
         Ok(machine)
     } else {
@@ -144,12 +145,13 @@ fn findings(definition: &str) -> Result<StateMachine, Vec<(String, String, Strin
 }
 
 /// A stored definition, compiled again when the server starts.
+/// (It loaded when it was stored: its service Tasks are not checked again.)
 pub(crate) fn recompile(definition: &str) -> Option<StateMachine> {
-    findings(definition).ok()
+    findings(definition, &|_| Ok(())).ok()
 }
 
-fn compile(definition: &str) -> Result<StateMachine, ApiError> {
-    findings(definition).map_err(|found| {
+fn compile(service: &Service, definition: &str) -> Result<StateMachine, ApiError> {
+    findings(definition, &|task| service.check_service(task)).map_err(|found| {
         let (code, message, location) = &found[0];
         let at = if code == "INVALID_JSON_DESCRIPTION" { String::new() } else { format!(" at {location}") };
         ApiError::new(
@@ -164,7 +166,7 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
     check_name(&r.name)?;
     check_role(&r.role_arn)?;
     let kind = machine_type(r.kind.as_deref())?;
-    let compiled = compile(&r.definition)?;
+    let compiled = compile(service, &r.definition)?;
     let arn = format!("arn:aws:states:{}:{}:stateMachine:{}", service.config.region, service.config.account, r.name);
     let now = service.clock.now_nanos();
     let existing = service.store.memory().machines.get(&arn).cloned();
@@ -251,7 +253,7 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
         check_role(role)?;
     }
     let compiled = match &r.definition {
-        Some(definition) => Arc::new(compile(definition)?),
+        Some(definition) => Arc::new(compile(service, definition)?),
         None => current.compiled.clone(),
     };
     let now = service.clock.now_nanos();
@@ -279,7 +281,7 @@ pub fn delete(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-pub fn validate(r: Validate) -> Result<Value, ApiError> {
+pub fn validate(service: &Service, r: Validate) -> Result<Value, ApiError> {
     machine_type(r.kind.as_deref())?;
     if let Some(severity) = r.severity.as_deref()
         && !["ERROR", "WARNING"].contains(&severity)
@@ -291,7 +293,7 @@ pub fn validate(r: Validate) -> Result<Value, ApiError> {
         Some(n @ 1..=100) => n as usize,
         Some(n) => return Err(ApiError::validation(format!("maxResults {n} is over 100"))),
     };
-    Ok(match findings(&r.definition) {
+    Ok(match findings(&r.definition, &|task| service.check_service(task)) {
         Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
         Err(found) => {
             let diagnostics: Vec<Value> = found

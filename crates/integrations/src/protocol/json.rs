@@ -111,25 +111,25 @@ pub(crate) fn error(answer: &Answer, body: &Value) -> ServiceError {
     }
 }
 
-/// A result read back by its shape: members under their model names, in the
-/// answer's order; timestamps as Step Functions shows them.
+/// A result read back by its shape: members under their names as Step
+/// Functions writes them, in alphabetical order (as AWS's results list
+/// them); a map's entries in the answer's order; timestamps as ISO 8601.
 pub(crate) fn from_wire(model: &Model, shape: Shape<'_>, value: &Value) -> Value {
     match (shape.kind(), value) {
         (_, _) if shape.is_document() => value.clone(),
         ("structure", Value::Object(object)) => {
-            let mut out = Map::new();
+            let mut out: Vec<(String, Value)> = Vec::with_capacity(object.len());
             for (key, v) in object {
                 let member = shape.members().find(|m| m.wire_name() == key.as_str());
                 match member.and_then(|m| Some((m, model.target(m)?))) {
                     Some((member, target)) => {
-                        out.insert(member.name, from_wire(model, target, v));
+                        out.push((super::pascal(member.name).into_owned(), from_wire(model, target, v)))
                     }
-                    None => {
-                        out.insert(key.clone(), v.clone());
-                    }
+                    None => out.push((key.to_string(), v.clone())),
                 }
             }
-            Value::Object(out)
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(out.into_iter().collect())
         }
         ("list", Value::Array(items)) => match shape.item().and_then(|m| model.target(m)) {
             Some(item) => Value::array(items.iter().map(|v| from_wire(model, item, v)).collect()),

@@ -45,8 +45,24 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
     value.type_name()
 }
 
+/// A member's name as Step Functions writes it in Parameters and results:
+/// the model's name with its first letter upper case (`stateMachineArn` →
+/// `StateMachineArn`).
+pub fn pascal(name: &str) -> std::borrow::Cow<'_, str> {
+    match name.chars().next() {
+        Some(c) if c.is_ascii_lowercase() => {
+            let mut out = String::with_capacity(name.len());
+            out.push(c.to_ascii_uppercase());
+            out.push_str(&name[1..]);
+            std::borrow::Cow::Owned(out)
+        }
+        _ => std::borrow::Cow::Borrowed(name),
+    }
+}
+
 /// The structure members named in `value`, each with its shape, in the
-/// order the Parameters give them; an unknown name is refused.
+/// order the Parameters give them (a name in PascalCase, as Step Functions
+/// writes them); an unknown name is refused, a null is left out.
 pub(crate) fn members<'v, 'm>(
     model: &'m Model,
     shape: Shape<'m>,
@@ -56,17 +72,15 @@ pub(crate) fn members<'v, 'm>(
     let object = value.as_object().ok_or_else(|| invalid(at, format!("must be an object, not {}", kind_of(value))))?;
     let mut out = Vec::with_capacity(object.len());
     for (name, v) in object {
-        let member = shape.member(name).ok_or_else(|| {
-            let known: Vec<&str> = shape.members().map(|m| m.name).collect();
+        let member = shape.members().find(|m| pascal(m.name) == name.as_str()).ok_or_else(|| {
+            let known: Vec<String> = shape.members().map(|m| pascal(m.name).into_owned()).collect();
             invalid(at, format!("{name:?} is not a parameter of {} (it takes {})", shape.name, known.join(", ")))
         })?;
+        if v.is_null() {
+            continue;
+        }
         let target = model.target(member).ok_or_else(|| invalid(at, "the model names a shape it lacks"))?;
         out.push((member, target, v));
-    }
-    for required in shape.required() {
-        if !object.contains_key(required) {
-            return Err(invalid(at, format!("{required:?} is required")));
-        }
     }
     Ok(out)
 }
@@ -87,7 +101,11 @@ pub(crate) fn scalar(
 ) -> Result<Scalar, Invalid> {
     let wrong = || invalid(at, format!("must be {} ({}), not {}", article(shape.kind()), shape.name, kind_of(value)));
     match shape.kind() {
-        "string" => value.as_str().map(|s| Scalar::Text(s.to_owned())).ok_or_else(wrong),
+        // Any other JSON value is sent as its text, as Step Functions does.
+        "string" => Ok(Scalar::Text(match value {
+            Value::String(s) => s.to_string(),
+            other => other.to_string(),
+        })),
         "integer" | "long" => match value.as_i64() {
             Some(n) => Ok(Scalar::Json(Value::from(n))),
             None => Err(wrong()),
@@ -97,8 +115,9 @@ pub(crate) fn scalar(
             None => Err(wrong()),
         },
         "boolean" => value.as_bool().map(|b| Scalar::Json(Value::Bool(b))).ok_or_else(wrong),
-        // Text is sent as its UTF-8 bytes.
-        "blob" => value.as_str().map(|s| Scalar::Text(BASE64.encode(s.as_bytes()))).ok_or_else(wrong),
+        // A blob is the bytes of the value's compact JSON text (AWS stores
+        // an S3 Body given as "text" with its quotes).
+        "blob" => Ok(Scalar::Text(BASE64.encode(value.to_string().as_bytes()))),
         "timestamp" => {
             let at_time = match value {
                 Value::String(s) => OffsetDateTime::parse(s, &Rfc3339)
@@ -149,17 +168,38 @@ fn article(kind: &str) -> String {
 }
 
 /// A timestamp read from an answer (epoch seconds or ISO 8601 text), as
-/// Step Functions gives it in a task's result.
+/// Step Functions gives it in a task's result: ISO 8601 in UTC, with the
+/// fraction of a second in groups of three digits when there is one (as
+/// Java's `Instant` writes it).
 pub(crate) fn timestamp_result(value: &Value) -> Value {
     let at = match value {
-        Value::Number(n) => {
-            n.as_f64().and_then(|s| OffsetDateTime::from_unix_timestamp_nanos((s * 1e9).round() as i128).ok())
-        }
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(|s| OffsetDateTime::from_unix_timestamp_nanos((s * 1e3).round() as i128 * 1_000_000).ok()),
         Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok(),
         _ => None,
     };
-    match at.and_then(|t| t.format(&Rfc3339).ok()) {
-        Some(text) => Value::from(text),
+    match at {
+        Some(t) => Value::from(instant_text(t.to_offset(time::UtcOffset::UTC))),
         None => value.clone(),
     }
+}
+
+fn instant_text(t: OffsetDateTime) -> String {
+    let nanos = t.nanosecond();
+    let fraction = match nanos {
+        0 => String::new(),
+        n if n % 1_000_000 == 0 => format!(".{:03}", n / 1_000_000),
+        n if n % 1_000 == 0 => format!(".{:06}", n / 1_000),
+        n => format!(".{n:09}"),
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }

@@ -163,23 +163,25 @@ pub(crate) fn error(answer: &Answer, doc: Option<&Element>) -> ServiceError {
     }
 }
 
-/// A structure read from its element: members in the model's order, absent ones left out.
+/// A structure read from its element: members under their names as Step
+/// Functions writes them, in alphabetical order; absent ones left out.
 pub(crate) fn structure(model: &Model, shape: Shape<'_>, element: &Element) -> Value {
-    let mut out = Map::new();
+    let mut out: Vec<(String, Value)> = Vec::new();
     for member in shape.members() {
         let Some(target) = model.target(member) else { continue };
         if member.is_xml_attribute() {
             let name = member.location_name().unwrap_or(member.name);
             if let Some((_, v)) = element.attributes.iter().find(|(k, _)| k == name) {
-                out.insert(member.name, scalar_from(target, v));
+                out.push((super::pascal(member.name).into_owned(), scalar_from(target, v)));
             }
             continue;
         }
         if let Some(value) = member_value(model, member, target, element) {
-            out.insert(member.name, value);
+            out.push((super::pascal(member.name).into_owned(), value));
         }
     }
-    Value::Object(out)
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Object(out.into_iter().collect())
 }
 
 fn member_value(model: &Model, member: Member<'_>, target: Shape<'_>, parent: &Element) -> Option<Value> {
