@@ -1,0 +1,155 @@
+//! A state machine that calls AWS services, run through `orderflow serve`'s
+//! API by the AWS CLI: DynamoDB, SQS, SNS and Secrets Manager in moto, the
+//! local AWS; what it wrote is read back from moto with the AWS CLI too.
+
+use std::process::Command;
+use std::sync::Arc;
+
+#[path = "../../server/tests/support/aws_cli.rs"]
+mod aws_cli;
+
+use aws_cli::{aws, machine, ok, started, until_done, venv};
+use orderflow::InProcess;
+use orderflow_asl::{Clock, RealClock};
+use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier};
+use orderflow_emulator::Emulator;
+use orderflow_integrations::Integrations;
+use orderflow_server::{Config, Service};
+use serde_json::{Value, json};
+
+/// `aws <service> <args>` against moto.
+fn on_moto(endpoint: &str, service: &str, args: &[&str]) -> Value {
+    let out = Command::new(venv("aws"))
+        .arg(service)
+        .args(["--endpoint-url", endpoint, "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", orderflow_local::REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws {service} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+async fn server(moto: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let invoker =
+        Arc::new(InProcess::new(InMemoryOrderStore::default(), RecordingNotifier::default(), FixedClock::default()));
+    let clock: Arc<dyn Clock> = Arc::new(RealClock);
+    let services = Integrations::new(moto, orderflow_local::REGION).unwrap();
+    let service = Arc::new(
+        Service::new(Config::default(), invoker, clock)
+            .expect("an in-memory store")
+            .with_services(Arc::new(services), Integrations::check),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    (endpoint, tokio::spawn(orderflow_server::serve(listener, service)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_runs_a_machine_that_writes_and_reads_aws_services() {
+    let emulator = Emulator::start().expect("moto");
+    let moto = emulator.endpoint();
+    on_moto(
+        &moto,
+        "dynamodb",
+        &[
+            "create-table",
+            "--table-name",
+            "orders",
+            "--key-schema",
+            "AttributeName=id,KeyType=HASH",
+            "--attribute-definitions",
+            "AttributeName=id,AttributeType=S",
+            "--billing-mode",
+            "PAY_PER_REQUEST",
+        ],
+    );
+    let queue =
+        on_moto(&moto, "sqs", &["create-queue", "--queue-name", "shipping"])["QueueUrl"].as_str().unwrap().to_owned();
+    let topic = on_moto(&moto, "sns", &["create-topic", "--name", "news"])["TopicArn"].as_str().unwrap().to_owned();
+    on_moto(&moto, "secretsmanager", &["create-secret", "--name", "api-key", "--secret-string", "s3cr3t"]);
+
+    let definition = json!({
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "orders", "Item": {"id": {"S.$": "$.id"}, "total": {"N": "12"}}},
+                "ResultPath": null, "Next": "Get"
+            },
+            "Get": {
+                "Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "orders", "Key": {"id": {"S.$": "$.id"}}},
+                "ResultSelector": {"total.$": "$.Item.total.N"}, "ResultPath": "$.stored", "Next": "Secret"
+            },
+            "Secret": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:secretsmanager:getSecretValue",
+                "Parameters": {"SecretId": "api-key"},
+                "ResultSelector": {"key.$": "$.SecretString"}, "ResultPath": "$.secret", "Next": "Ship"
+            },
+            "Ship": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": queue, "MessageBody": {"id.$": "$.id", "total.$": "$.stored.total"}},
+                "ResultSelector": {"id.$": "$.MessageId"}, "ResultPath": "$.shipped", "Next": "Announce"
+            },
+            "Announce": {
+                "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": topic, "Message.$": "$.stored"},
+                "ResultSelector": {"id.$": "$.MessageId"}, "ResultPath": "$.announced", "Next": "PutAgain"
+            },
+            "PutAgain": {
+                "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {
+                    "TableName": "orders", "Item": {"id": {"S.$": "$.id"}},
+                    "ConditionExpression": "attribute_not_exists(id)"
+                },
+                "ResultPath": null,
+                "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.caught", "Next": "Done"}],
+                "Next": "Done"
+            },
+            "Done": {"Type": "Succeed"}
+        }
+    });
+    let (endpoint, _server) = server(&moto).await;
+    let arn = machine(&endpoint, "Services", &definition.to_string());
+    let execution = started(&endpoint, &arn, r#"{"id": "o-1"}"#);
+    let described = until_done(&endpoint, &execution).await;
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["stored"], json!({"total": "12"}));
+    assert_eq!(output["secret"], json!({"key": "s3cr3t"}));
+    assert!(output["shipped"]["id"].is_string(), "{output}");
+    assert!(output["announced"]["id"].is_string(), "{output}");
+    assert_eq!(output["caught"]["Error"], "DynamoDB.ConditionalCheckFailedException", "{output}");
+
+    // What the execution wrote is in moto.
+    let item = on_moto(&moto, "dynamodb", &["get-item", "--table-name", "orders", "--key", r#"{"id": {"S": "o-1"}}"#]);
+    assert_eq!(item["Item"]["total"], json!({"N": "12"}));
+    let received = on_moto(&moto, "sqs", &["receive-message", "--queue-url", &queue]);
+    let body: Value = serde_json::from_str(received["Messages"][0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, json!({"id": "o-1", "total": "12"}));
+
+    // The history names each service as AWS does.
+    let history = ok(&endpoint, &["get-execution-history", "--execution-arn", &execution]);
+    let scheduled: Vec<&Value> =
+        history["events"].as_array().unwrap().iter().filter(|e| e["type"] == "TaskScheduled").collect();
+    let details = &scheduled[0]["taskScheduledEventDetails"];
+    assert_eq!((details["resourceType"].as_str(), details["resource"].as_str()), (Some("dynamodb"), Some("putItem")));
+    assert_eq!(details["region"], orderflow_local::REGION);
+    let secret = &scheduled[2]["taskScheduledEventDetails"];
+    assert_eq!(secret["resourceType"], "aws-sdk:secretsmanager");
+    assert_eq!(secret["resource"], "getSecretValue");
+
+    // A service or action not called here is refused when the machine is created, by name.
+    let glue = json!({"StartAt": "G", "States": {"G": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startJobRun", "End": true}}});
+    let (code, _, err) = aws(
+        &endpoint,
+        &["create-state-machine", "--name", "G", "--definition", &glue.to_string(), "--role-arn", aws_cli::ROLE],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("InvalidDefinition") && err.contains("aws-sdk:glue"), "{err}");
+}
