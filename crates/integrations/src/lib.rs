@@ -88,9 +88,9 @@ impl Integrations {
         };
         match (outcome, task.sdk) {
             ((Ok(result), _), true) => Ok(result),
-            ((Ok(result), answer), false) => Ok(optimized::result(task, result, &answer)),
+            ((Ok(result), answer), false) => optimized::result(task, result, &answer),
             ((Err(error), _), true) => Err(sdk::failure(service, model, &error)),
-            ((Err(error), _), false) => Err(optimized::failure(task, &error)),
+            ((Err(error), _), false) => Err(optimized::failure(task, model, &error)),
         }
     }
 

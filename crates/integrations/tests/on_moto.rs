@@ -47,7 +47,12 @@ async fn dynamodb_sqs_and_sns_through_their_models() {
     )
     .await
     .unwrap();
-    assert!(put.is_object(), "{put}");
+    // DynamoDB's optimized results carry the SDK's HTTP metadata, members in name order.
+    let keys: Vec<&str> = put.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys, ["SdkHttpMetadata", "SdkResponseMetadata"], "{put}");
+    assert_eq!(put["SdkHttpMetadata"]["HttpStatusCode"], json!(200), "{put}");
+    assert!(put["SdkHttpMetadata"]["AllHttpHeaders"]["Content-Type"].is_array(), "{put}");
+    assert!(put["SdkResponseMetadata"]["RequestId"].is_string(), "{put}");
     let got = call(
         &aws,
         "arn:aws:states:::aws-sdk:dynamodb:getItem",
@@ -64,6 +69,12 @@ async fn dynamodb_sqs_and_sns_through_their_models() {
     .await
     .unwrap_err();
     assert_eq!(refused.error, "DynamoDB.ConditionalCheckFailedException", "{refused:?}");
+    assert!(
+        refused.cause.contains(
+            "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; Request ID: "
+        ),
+        "{refused:?}"
+    );
     let missing = call(
         &aws,
         "arn:aws:states:::aws-sdk:dynamodb:getItem",
@@ -98,7 +109,8 @@ async fn dynamodb_sqs_and_sns_through_their_models() {
         call(&aws, "arn:aws:states:::sns:publish", json!({"TopicArn": format!("{arn}-gone"), "Message": "x"}))
             .await
             .unwrap_err();
-    assert!(nowhere.error.starts_with("SNS."), "{nowhere:?}");
+    assert_eq!(nowhere.error, "SNS.NotFoundException", "{nowhere:?}");
+    assert!(nowhere.cause.contains("(Service: AmazonSNS; Status Code: 404; Error Code: NotFound;"), "{nowhere:?}");
 
     // Step Functions (JSON 1.0, camelCase members): Parameters and results in
     // PascalCase, members in alphabetical order, timestamps as ISO 8601.

@@ -74,22 +74,27 @@ fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, Definitio
                 }
                 Ok(task(service, action, false))
             }
-            Some((_, actions, _)) => Err(def_err(
+            // AWS's words for an action or service it does not integrate, with where to look instead.
+            Some(_) => Err(def_err(
                 at,
-                format!(
-                    "{service}:{action} is not an optimized integration of {service} ({}): use aws-sdk:{service}:{action}",
-                    actions.join(", ")
-                ),
+                format!("{} (aws-sdk:{service}:{action} calls any action of the service)", not_recognized(arn)),
             )),
             None => Err(def_err(
                 at,
                 format!(
-                    "the service integration {arn} is not supported by this executor; the optimized integrations it runs are lambda, dynamodb, sqs, sns and events, and aws-sdk:<service>:<action>"
+                    "{} (this executor runs the optimized integrations of lambda, dynamodb, sqs, sns and events, and aws-sdk:<service>:<action>)",
+                    not_recognized(arn)
                 ),
             )),
         },
         _ => Err(def_err(at, format!("{arn:?} is not a resource Step Functions knows"))),
     }
+}
+
+fn not_recognized(arn: &str) -> String {
+    format!(
+        "The resource provided {arn} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
+    )
 }
 
 #[cfg(test)]
@@ -128,7 +133,7 @@ mod tests {
         assert!(parsed("arn:aws:states:::dynamodb:putItem.waitForTaskToken").unwrap_err().contains("does not support"));
         assert!(parsed("arn:aws:states:::dynamodb:query").unwrap_err().contains("aws-sdk:dynamodb:query"));
         assert!(parsed("arn:aws:states:::ecs:runTask.sync").unwrap_err().contains(".sync"));
-        assert!(parsed("arn:aws:states:::glue:startJobRun").unwrap_err().contains("not supported"));
+        assert!(parsed("arn:aws:states:::glue:startJobRun").unwrap_err().contains("is not recognized"));
         assert!(parsed("arn:aws:states:::aws-sdk:s3").unwrap_err().contains("not a resource"));
         assert!(parsed("arn:aws:states:::sqs:sendMessage.waitFor").unwrap_err().contains("not a resource"));
     }
