@@ -153,3 +153,50 @@ async fn the_aws_cli_runs_a_machine_that_writes_and_reads_aws_services() {
     assert_ne!(code, 0);
     assert!(err.contains("InvalidDefinition") && err.contains("aws-sdk:glue"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_carries_the_task_token_and_send_task_success_answers_it() {
+    let emulator = Emulator::start().expect("moto");
+    let moto = emulator.endpoint();
+    let queue =
+        on_moto(&moto, "sqs", &["create-queue", "--queue-name", "work"])["QueueUrl"].as_str().unwrap().to_owned();
+    let definition = json!({
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token", "id.$": "$.id"}},
+                "TimeoutSeconds": 60, "End": true
+            }
+        }
+    });
+    let (endpoint, _server) = server(&moto).await;
+    let arn = machine(&endpoint, "Callback", &definition.to_string());
+    let execution = started(&endpoint, &arn, r#"{"id": "o-2"}"#);
+    let mut token = None;
+    for _ in 0..100 {
+        let received = on_moto(&moto, "sqs", &["receive-message", "--queue-url", &queue, "--wait-time-seconds", "1"]);
+        if let Some(body) = received["Messages"][0]["Body"].as_str() {
+            let body: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(body["id"], "o-2");
+            token = body["token"].as_str().map(str::to_owned);
+            break;
+        }
+    }
+    let token = token.expect("the message with the task token");
+    ok(&endpoint, &["send-task-success", "--task-token", &token, "--task-output", r#"{"approved": true}"#]);
+    let described = until_done(&endpoint, &execution).await;
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    assert_eq!(
+        serde_json::from_str::<Value>(described["output"].as_str().unwrap()).unwrap(),
+        json!({"approved": true})
+    );
+    let history = ok(&endpoint, &["get-execution-history", "--execution-arn", &execution]);
+    let events = history["events"].as_array().unwrap();
+    let submitted = events.iter().find(|e| e["type"] == "TaskSubmitted").expect("TaskSubmitted");
+    let details = &submitted["taskSubmittedEventDetails"];
+    assert_eq!(details["resourceType"], "sqs");
+    assert_eq!(details["resource"], "sendMessage.waitForTaskToken");
+    let sent: Value = serde_json::from_str(details["output"].as_str().unwrap()).unwrap();
+    assert!(sent["MessageId"].is_string() && sent["SdkHttpMetadata"]["HttpStatusCode"] == json!(200), "{sent}");
+}

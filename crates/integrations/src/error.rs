@@ -9,4 +9,6 @@ pub struct ServiceError {
     pub code: String,
     pub message: String,
     pub request_id: String,
+    /// S3's extended request id (`x-amz-id-2`), which its causes show.
+    pub extended_request_id: Option<String>,
 }

@@ -134,7 +134,7 @@ impl Endpoint {
             .region(&self.region)
             .name(service)
             .time(SystemTime::now())
-            .settings(SigningSettings::default())
+            .settings(settings(service))
             .build()
             .map_err(|e| failed(&e))?
             .into();
@@ -155,4 +155,16 @@ impl Endpoint {
         instructions.apply_to_request_http1x(request);
         Ok(())
     }
+}
+
+/// SigV4's settings for `service`: S3 signs its payload's hash in a header,
+/// and its paths as they are (no normalising, no second encoding).
+fn settings(service: &str) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    if service == "s3" {
+        settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+        settings.uri_path_normalization_mode = aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+    }
+    settings
 }

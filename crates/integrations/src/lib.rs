@@ -57,9 +57,9 @@ impl Integrations {
         let operation = service.operation(&task.action)?;
         let model = service.model()?;
         match model.protocol() {
-            "json" | "query" => Ok(()),
+            "json" | "query" | "rest-json" | "rest-xml" => Ok(()),
             other => Err(format!(
-                "{}:{} uses the {other} protocol, which this executor does not speak yet ({} does not); mock the task to test it",
+                "{}:{} uses the {other} protocol, which this executor does not speak ({} does not); mock the task to test it",
                 task.resource_type, task.resource, operation.name
             )),
         }
@@ -101,14 +101,19 @@ impl Integrations {
         operation: Operation<'_>,
         parameters: &Value,
     ) -> Result<(Result<Value, ServiceError>, Answer), Problem> {
+        use protocol::rest::Body;
         let request = match model.protocol() {
             "query" => protocol::query::request(model, operation, parameters),
+            "rest-json" => protocol::rest::request(model, operation, parameters, Body::Json),
+            "rest-xml" => protocol::rest::request(model, operation, parameters, Body::Xml),
             _ => protocol::json::request(model, operation, parameters),
         }
         .map_err(Problem::Invalid)?;
         let answer = self.endpoint.send(request).await.map_err(Problem::Unreachable)?;
         let result = match model.protocol() {
             "query" => protocol::query::answer(model, operation, &answer),
+            "rest-json" => protocol::rest::answer(model, operation, &answer, Body::Json),
+            "rest-xml" => protocol::rest::answer(model, operation, &answer, Body::Xml),
             _ => protocol::json::answer(model, operation, &answer),
         };
         Ok((result, answer))

@@ -24,8 +24,11 @@ pub fn failure(service: &Service, model: &Model, error: &ServiceError) -> TaskFa
     TaskFailure {
         error: format!("{prefix}.{name}"),
         cause: format!(
-            "{} (Service: {prefix}, Status Code: {}, Request ID: {}) (SDK Attempt Count: 1)",
-            error.message, error.status, error.request_id
+            "{} (Service: {prefix}, Status Code: {}, Request ID: {}{}) (SDK Attempt Count: 1)",
+            error.message,
+            error.status,
+            error.request_id,
+            error.extended_request_id.as_deref().map(|x| format!(", Extended Request ID: {x}")).unwrap_or_default()
         ),
     }
 }

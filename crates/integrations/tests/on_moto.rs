@@ -144,3 +144,48 @@ async fn dynamodb_sqs_and_sns_through_their_models() {
         .unwrap_err();
     assert!(wrong.cause.contains("\"Kee\" is not a parameter"), "{wrong:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_and_lambda_through_their_rest_models() {
+    let emulator = Emulator::start().expect("moto");
+    let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
+    call(&aws, "arn:aws:states:::aws-sdk:s3:createBucket", json!({"Bucket": "data"})).await.unwrap();
+    // A Body is stored as its compact JSON text: a string with its quotes, as AWS stores it.
+    let put = call(
+        &aws,
+        "arn:aws:states:::aws-sdk:s3:putObject",
+        json!({"Bucket": "data", "Key": "in/a b.json", "Body": {"x": [1, 2]}}),
+    )
+    .await
+    .unwrap();
+    assert!(put["ETag"].is_string(), "{put}");
+    call(&aws, "arn:aws:states:::aws-sdk:s3:putObject", json!({"Bucket": "data", "Key": "t.txt", "Body": "text data"}))
+        .await
+        .unwrap();
+    let got = call(&aws, "arn:aws:states:::aws-sdk:s3:getObject", json!({"Bucket": "data", "Key": "in/a b.json"}))
+        .await
+        .unwrap();
+    assert_eq!(got["Body"], json!("{\"x\":[1,2]}"), "{got}");
+    assert_eq!(got["ContentLength"], json!(11), "{got}");
+    let keys: Vec<&str> = got.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys.last(), Some(&"Body"), "the streamed body comes last: {got}");
+    let mut sorted = keys[..keys.len() - 1].to_vec();
+    sorted.sort_unstable();
+    assert_eq!(&keys[..keys.len() - 1], &sorted[..], "{got}");
+    let text =
+        call(&aws, "arn:aws:states:::aws-sdk:s3:getObject", json!({"Bucket": "data", "Key": "t.txt"})).await.unwrap();
+    assert_eq!(text["Body"], json!("\"text data\""));
+    let listed = call(&aws, "arn:aws:states:::aws-sdk:s3:listObjectsV2", json!({"Bucket": "data", "Prefix": "in/"}))
+        .await
+        .unwrap();
+    assert_eq!(listed["KeyCount"], json!(1), "{listed}");
+    assert_eq!(listed["Contents"][0]["Key"], json!("in/a b.json"), "{listed}");
+    let missing = call(&aws, "arn:aws:states:::aws-sdk:s3:getObject", json!({"Bucket": "data", "Key": "nope"}))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.error, "S3.NoSuchKeyException", "{missing:?}");
+    assert!(missing.cause.contains("(Service: S3, Status Code: 404, Request ID: "), "{missing:?}");
+    let no_bucket =
+        call(&aws, "arn:aws:states:::aws-sdk:s3:listObjectsV2", json!({"Bucket": "nowhere"})).await.unwrap_err();
+    assert_eq!(no_bucket.error, "S3.NoSuchBucketException", "{no_bucket:?}");
+}

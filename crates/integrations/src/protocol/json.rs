@@ -108,6 +108,7 @@ pub(crate) fn error(answer: &Answer, body: &Value) -> ServiceError {
         code: code.to_owned(),
         message: message.unwrap_or_default().to_owned(),
         request_id: answer.request_id().unwrap_or_default().to_owned(),
+        extended_request_id: None,
     }
 }
 

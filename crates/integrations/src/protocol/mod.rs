@@ -8,6 +8,7 @@
 
 pub mod json;
 pub mod query;
+pub mod rest;
 mod xml;
 
 use base64::Engine;

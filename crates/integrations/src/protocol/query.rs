@@ -135,6 +135,7 @@ pub fn answer(model: &Model, operation: Operation<'_>, answer: &Answer) -> Resul
         code: "InternalFailure".into(),
         message: format!("the answer could not be read: {e}"),
         request_id: answer.request_id().unwrap_or_default().to_owned(),
+        extended_request_id: None,
     })?;
     let result = match operation.result_wrapper() {
         Some(wrapper) => doc.child(wrapper),
@@ -160,6 +161,7 @@ pub(crate) fn error(answer: &Answer, doc: Option<&Element>) -> ServiceError {
         code: error.and_then(|e| e.text_of("Code")).unwrap_or("UnknownError").to_owned(),
         message: error.and_then(|e| e.text_of("Message")).unwrap_or_default().to_owned(),
         request_id: request_id.to_owned(),
+        extended_request_id: None,
     }
 }
 
