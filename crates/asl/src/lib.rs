@@ -39,8 +39,9 @@ pub use arn::ExecutionArn;
 pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
-    BoxFuture, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType, RealClock,
-    Redrive, RestartPoint, RuleTaken, Services, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
+    BoxFuture, Caller, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType,
+    RealClock, Redrive, RestartPoint, RuleTaken, Services, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
+    VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine};

@@ -10,7 +10,7 @@ use orderflow_value::Value;
 use serde::Serialize;
 
 use crate::error::{Failure, StatesError, matches};
-use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, TaskFailure, TaskMocks, Thread};
+use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, Services, TaskFailure, TaskMocks, Thread};
 use crate::model::{Given, Kind, State, Target, Transition};
 use crate::pipeline::{Payload, Scope};
 use crate::states;
@@ -104,6 +104,7 @@ pub async fn test_state(
     input: Value,
     setup: TestSetup,
     invoker: &dyn Invoker,
+    services: Option<&dyn Services>,
     clock: &dyn Clock,
     options: &ExecutionOptions,
 ) -> Result<TestOutcome, String> {
@@ -135,8 +136,7 @@ pub async fn test_state(
     }
     let mocks = mock.map(OneAnswer);
     let raw = Payload::measured(std::sync::Arc::new(input));
-    let parts =
-        Parts { invoker, services: None, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
+    let parts = Parts { invoker, services, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
     // Its events go to a history nobody reads.
     let mut run = Run::new(parts, options, &raw, Default::default());
     run.facts.given = context.map(std::sync::Arc::new);

@@ -20,7 +20,7 @@ pub mod protocol;
 pub mod sdk;
 
 use orderflow_asl::model::ServiceTask;
-use orderflow_asl::{BoxFuture, Services, TaskFailure};
+use orderflow_asl::{BoxFuture, Caller, Services, TaskFailure};
 use orderflow_value::Value;
 
 use crate::error::ServiceError;
@@ -65,7 +65,7 @@ impl Integrations {
         }
     }
 
-    async fn call_now(&self, task: &ServiceTask, parameters: &Value) -> Result<Value, TaskFailure> {
+    async fn call_now(&self, task: &ServiceTask, parameters: &Value, caller: Caller<'_>) -> Result<Value, TaskFailure> {
         let service = catalog::service(&task.service).ok_or_else(|| TaskFailure {
             error: "States.Runtime".into(),
             cause: format!("no service {}", task.service),
@@ -77,7 +77,7 @@ impl Integrations {
         let parameters = if task.sdk {
             parameters
         } else {
-            prepared = optimized::request(task, parameters);
+            prepared = optimized::request(task, parameters, caller);
             &prepared
         };
         let outcome = match self.exchange(model, operation, parameters).await {
@@ -126,8 +126,13 @@ enum Problem {
 }
 
 impl Services for Integrations {
-    fn call<'a>(&'a self, task: &'a ServiceTask, parameters: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
-        Box::pin(self.call_now(task, parameters))
+    fn call<'a>(
+        &'a self,
+        task: &'a ServiceTask,
+        parameters: &'a Value,
+        caller: Caller<'a>,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        Box::pin(self.call_now(task, parameters, caller))
     }
 }
 

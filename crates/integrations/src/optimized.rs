@@ -6,16 +6,17 @@
 //! EventBridge's is the answer alone (and a failed entry fails the task);
 //! errors are named `<Service>.<Exception>` and worded as that SDK words them.
 
-use orderflow_asl::TaskFailure;
 use orderflow_asl::model::ServiceTask;
+use orderflow_asl::{Caller, TaskFailure};
 use orderflow_value::{Map, Value};
 
 use crate::error::ServiceError;
 use crate::http::Answer;
 use crate::model::Model;
 
-/// The API request for `parameters`.
-pub fn request(task: &ServiceTask, parameters: &Value) -> Value {
+/// The API request for `parameters`: EventBridge's entries also name the
+/// state machine and the execution in their `Resources`, after the caller's own.
+pub fn request(task: &ServiceTask, parameters: &Value, caller: Caller<'_>) -> Value {
     let mut request = parameters.clone();
     // A string is sent as it is, null as null (the service refuses it); anything else as its JSON text.
     let as_text = |v: &mut Value| {
@@ -39,6 +40,15 @@ pub fn request(task: &ServiceTask, parameters: &Value) -> Value {
                 for entry in std::sync::Arc::make_mut(entries) {
                     if let Some(detail) = entry.get_mut("Detail") {
                         as_text(detail);
+                    }
+                    if let Value::Object(fields) = entry {
+                        let mut resources = match fields.get("Resources") {
+                            Some(Value::Array(listed)) => listed.to_vec(),
+                            _ => Vec::new(),
+                        };
+                        resources.push(Value::from(caller.state_machine_arn));
+                        resources.push(Value::from(caller.execution_arn));
+                        fields.insert("Resources", Value::array(resources));
                     }
                 }
             }

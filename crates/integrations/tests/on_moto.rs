@@ -19,7 +19,11 @@ fn task(arn: &str) -> ServiceTask {
 async fn call(integrations: &Integrations, arn: &str, parameters: Value) -> Result<Value, TaskFailure> {
     let task = task(arn);
     Integrations::check(&task).expect("a service and action this executor calls");
-    integrations.call(&task, &parameters).await
+    let caller = orderflow_asl::Caller {
+        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:e",
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+    };
+    integrations.call(&task, &parameters, caller).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,4 +192,56 @@ async fn s3_and_lambda_through_their_rest_models() {
     let no_bucket =
         call(&aws, "arn:aws:states:::aws-sdk:s3:listObjectsV2", json!({"Bucket": "nowhere"})).await.unwrap_err();
     assert_eq!(no_bucket.error, "S3.NoSuchBucketException", "{no_bucket:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventbridge_events_reach_a_rule_s_target_naming_the_execution() {
+    let emulator = Emulator::start().expect("moto");
+    let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
+    let queue = call(&aws, "arn:aws:states:::aws-sdk:sqs:createQueue", json!({"QueueName": "events"})).await.unwrap();
+    let url = queue["QueueUrl"].as_str().unwrap().to_owned();
+    let attributes = call(
+        &aws,
+        "arn:aws:states:::aws-sdk:sqs:getQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
+    )
+    .await
+    .unwrap();
+    let queue_arn = attributes["Attributes"]["QueueArn"].as_str().unwrap().to_owned();
+    call(
+        &aws,
+        "arn:aws:states:::aws-sdk:eventbridge:putRule",
+        json!({"Name": "orders", "EventPattern": {"source": ["orderflow"]}}),
+    )
+    .await
+    .unwrap();
+    call(
+        &aws,
+        "arn:aws:states:::aws-sdk:eventbridge:putTargets",
+        json!({"Rule": "orders", "Targets": [{"Id": "q", "Arn": queue_arn}]}),
+    )
+    .await
+    .unwrap();
+    let put = call(
+        &aws,
+        "arn:aws:states:::events:putEvents",
+        json!({"Entries": [{"Source": "orderflow", "DetailType": "OrderPlaced", "Detail": {"id": "o-1"}, "Resources": ["r"]}]}),
+    )
+    .await
+    .unwrap();
+    // EventBridge's optimized result is the answer alone.
+    assert_eq!(put["FailedEntryCount"], json!(0), "{put}");
+    assert!(put.get("SdkHttpMetadata").is_none(), "{put}");
+    let received = call(&aws, "arn:aws:states:::aws-sdk:sqs:receiveMessage", json!({"QueueUrl": url})).await.unwrap();
+    let event: serde_json::Value = serde_json::from_str(received["Messages"][0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(event["detail"], serde_json::json!({"id": "o-1"}), "{event}");
+    assert_eq!(
+        event["resources"],
+        serde_json::json!([
+            "r",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+            "arn:aws:states:us-east-1:123456789012:execution:m:e"
+        ]),
+        "{event}"
+    );
 }

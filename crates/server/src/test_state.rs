@@ -140,9 +140,10 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         ..Default::default()
     };
     let setup = TestSetup { mock, retry_count: config.retrier_retry_count.unwrap_or(0), context, variables };
-    let outcome = test_state(state, input, setup, service.invoker.as_ref(), service.clock.as_ref(), &options)
-        .await
-        .map_err(ApiError::validation)?;
+    let outcome =
+        test_state(state, input, setup, service.invoker.as_ref(), service.services(), service.clock.as_ref(), &options)
+            .await
+            .map_err(ApiError::validation)?;
 
     let text = |v: &Option<Value>| v.as_ref().map(|v| Value::string(v.to_json()));
     let mut out = Map::new();

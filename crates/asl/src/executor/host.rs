@@ -35,7 +35,20 @@ pub trait Invoker: Send + Sync {
 /// are the request; the answer is the task's result as AWS shapes it, or
 /// the failure with AWS's error name and cause.
 pub trait Services: Send + Sync {
-    fn call<'a>(&'a self, task: &'a ServiceTask, parameters: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+    fn call<'a>(
+        &'a self,
+        task: &'a ServiceTask,
+        parameters: &'a Value,
+        caller: Caller<'a>,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+}
+
+/// Who makes a service call: some integrations name it (EventBridge adds
+/// the state machine and the execution to each event's `Resources`).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub execution_arn: &'a str,
+    pub state_machine_arn: &'a str,
 }
 
 /// Answers a Task state's attempts in place of its resource, as Step

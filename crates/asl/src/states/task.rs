@@ -12,7 +12,7 @@ use orderflow_value::{Map, Value};
 use crate::context::Context;
 use crate::envelope::{complete_envelope, envelope_len};
 use crate::error::{Failure, StatesError};
-use crate::executor::{TaskFailure, TokenSignal};
+use crate::executor::{Caller, TaskFailure, TokenSignal};
 use crate::history::{Detail, EventType, Fields, Integration, Moved};
 use crate::model::{Given, Resource, Selection, ServiceTask, function_name};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len_against};
@@ -248,7 +248,10 @@ pub(crate) async fn run(
     let call: crate::executor::BoxFuture<'_, Result<Value, TaskFailure>> = match (mocked, resource) {
         (Some(answer), _) => Box::pin(std::future::ready(answer)),
         (None, Resource::Service(task)) => match run.services {
-            Some(services) => services.call(task, &payload),
+            Some(services) => {
+                let caller = Caller { execution_arn: run.facts.id.get(), state_machine_arn: &run.facts.machine_id };
+                services.call(task, &payload, caller)
+            }
             None => Box::pin(std::future::ready(Err(TaskFailure {
                 error: StatesError::Runtime.name().to_owned(),
                 cause: format!(
