@@ -40,7 +40,7 @@ pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
     BoxFuture, Caller, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType,
-    RealClock, Redrive, RestartPoint, RuleTaken, Services, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
+    RealClock, Redrive, RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
     VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};

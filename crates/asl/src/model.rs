@@ -201,6 +201,17 @@ pub enum Pattern {
     RequestResponse,
     /// `.waitForTaskToken`: after the call, SendTaskSuccess or SendTaskFailure with the token.
     WaitForTaskToken,
+    /// `.sync`: the call starts a job and the task waits for its end (a
+    /// child execution's output as text).
+    Sync,
+    /// `.sync:2`: as `.sync`, the child execution's output as JSON.
+    Sync2,
+}
+
+impl Pattern {
+    pub fn is_sync(self) -> bool {
+        matches!(self, Pattern::Sync | Pattern::Sync2)
+    }
 }
 
 /// A number given in the definition, or read from the input by a `...Path` field.

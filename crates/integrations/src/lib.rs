@@ -47,6 +47,12 @@ impl Integrations {
     /// Whether a Task's service and action run here: a definition that names
     /// another is refused when it loads, by name.
     pub fn check(task: &ServiceTask) -> Result<(), String> {
+        if !task.sdk && &*task.service == "states" {
+            return Err(format!(
+                "states:{} starts a child execution: run the state machine under `orderflow serve`, or mock the task",
+                task.resource
+            ));
+        }
         let service = catalog::service(&task.service).ok_or_else(|| {
             format!(
                 "aws-sdk:{} is not a service this executor calls (it calls {}); mock the task to test it",

@@ -148,9 +148,9 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
     let mut executor = Executor::new(&machine.compiled, service.invoker.as_ref(), service.clock.as_ref(), options)
         .with_history(history)
         .with_task_tokens(&service.tokens);
-    if let Some(services) = service.services() {
-        executor = executor.with_services(services);
-    }
+    // Child executions run here; other service Tasks go to the server's services.
+    let services = crate::child_executions::WithChildren { service, others: service.services() };
+    executor = executor.with_services(&services);
     match &mocks {
         Some(mocks) => executor.with_mocks(mocks.as_ref()).run(input).await,
         None => executor.run(input).await,

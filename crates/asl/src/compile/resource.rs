@@ -9,12 +9,13 @@ use orderflow_value::Value;
 use crate::model::{DefinitionError, Pattern, Resource, ServiceTask, def_err};
 
 /// The optimized integrations this executor runs, as AWS documents them: the
-/// service, its actions, and whether each takes `.waitForTaskToken`.
-const OPTIMIZED: &[(&str, &[&str], bool)] = &[
-    ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"], false),
-    ("sqs", &["sendMessage"], true),
-    ("sns", &["publish"], true),
-    ("events", &["putEvents"], true),
+/// service, its actions, whether they take `.waitForTaskToken`, and `.sync`.
+const OPTIMIZED: &[(&str, &[&str], bool, bool)] = &[
+    ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"], false, false),
+    ("sqs", &["sendMessage"], true, false),
+    ("sns", &["publish"], true, false),
+    ("events", &["putEvents"], true, false),
+    ("states", &["startExecution"], true, true),
 ];
 
 pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, DefinitionError> {
@@ -39,12 +40,8 @@ fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, Definitio
     let (call, pattern) = match integration.split_once('.') {
         None => (integration, Pattern::RequestResponse),
         Some((call, "waitForTaskToken")) => (call, Pattern::WaitForTaskToken),
-        Some((_, suffix)) if suffix.starts_with("sync") => {
-            return Err(def_err(
-                at,
-                format!("the .sync integration pattern ({arn}) is not supported by this executor"),
-            ));
-        }
+        Some((call, "sync")) => (call, Pattern::Sync),
+        Some((call, "sync:2")) => (call, Pattern::Sync2),
         Some(_) => return Err(def_err(at, format!("{arn:?} is not a resource Step Functions knows"))),
     };
     let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -56,21 +53,31 @@ fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, Definitio
             sdk,
             pattern,
             resource_type: resource_type.into(),
-            resource: integration.rsplit_once(':').map_or(integration, |(_, r)| r).into(),
+            // The action with its pattern's suffix (`startExecution.sync:2`).
+            resource: integration[call.rfind(':').map_or(0, |i| i + 1)..].into(),
         }))
     };
     match call.split(':').collect::<Vec<_>>().as_slice() {
         ["aws-sdk", service, action] if word(service) && word(action) => {
             // The SDK integrations answer at once or take a token; AWS runs no `.sync` for them.
+            if pattern.is_sync() {
+                return Err(def_err(
+                    at,
+                    format!("{}: the AWS SDK integrations have no .sync pattern", not_recognized(arn)),
+                ));
+            }
             Ok(task(service, action, true))
         }
-        [service, action] if *service != "aws-sdk" => match OPTIMIZED.iter().find(|(name, _, _)| name == service) {
-            Some((_, actions, callback)) if actions.contains(action) => {
+        [service, action] if *service != "aws-sdk" => match OPTIMIZED.iter().find(|(name, ..)| name == service) {
+            Some((_, actions, callback, sync)) if actions.contains(action) => {
                 if pattern == Pattern::WaitForTaskToken && !callback {
                     return Err(def_err(
                         at,
                         format!("{service}:{action} does not support the .waitForTaskToken pattern ({arn})"),
                     ));
+                }
+                if pattern.is_sync() && !sync {
+                    return Err(def_err(at, format!("{service}:{action} does not support the .sync pattern ({arn})")));
                 }
                 Ok(task(service, action, false))
             }
@@ -132,7 +139,11 @@ mod tests {
     fn what_is_not_run_is_refused_by_name() {
         assert!(parsed("arn:aws:states:::dynamodb:putItem.waitForTaskToken").unwrap_err().contains("does not support"));
         assert!(parsed("arn:aws:states:::dynamodb:query").unwrap_err().contains("aws-sdk:dynamodb:query"));
-        assert!(parsed("arn:aws:states:::ecs:runTask.sync").unwrap_err().contains(".sync"));
+        assert!(parsed("arn:aws:states:::ecs:runTask.sync").unwrap_err().contains("is not recognized"));
+        assert!(parsed("arn:aws:states:::sqs:sendMessage.sync").unwrap_err().contains("does not support the .sync"));
+        assert!(parsed("arn:aws:states:::aws-sdk:s3:getObject.sync").unwrap_err().contains("no .sync"));
+        let child = service_task("arn:aws:states:::states:startExecution.sync:2");
+        assert_eq!((child.pattern, &*child.resource), (Pattern::Sync2, "startExecution.sync:2"));
         assert!(parsed("arn:aws:states:::glue:startJobRun").unwrap_err().contains("is not recognized"));
         assert!(parsed("arn:aws:states:::aws-sdk:s3").unwrap_err().contains("not a resource"));
         assert!(parsed("arn:aws:states:::sqs:sendMessage.waitFor").unwrap_err().contains("not a resource"));

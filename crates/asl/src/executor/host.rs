@@ -41,7 +41,28 @@ pub trait Services: Send + Sync {
         parameters: &'a Value,
         caller: Caller<'a>,
     ) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+
+    /// A `.sync` task: starts its job, hands the start's answer to
+    /// `submitted` (the TaskSubmitted event), then waits for the job's end:
+    /// the task's result, or its failure. Dropped before the end, it stops
+    /// the job as best it can, as AWS does.
+    fn run_job<'a>(
+        &'a self,
+        task: &'a ServiceTask,
+        parameters: &'a Value,
+        caller: Caller<'a>,
+        submitted: Submitted<'a>,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        let _ = (parameters, caller, submitted);
+        Box::pin(std::future::ready(Err(TaskFailure {
+            error: "States.Runtime".to_owned(),
+            cause: format!("{}:{} runs no job here", task.resource_type, task.resource),
+        })))
+    }
 }
+
+/// Where a `.sync` task's start is reported.
+pub type Submitted<'a> = &'a (dyn Fn(Value) + Send + Sync);
 
 /// Who makes a service call: some integrations name it (EventBridge adds
 /// the state machine and the execution to each event's `Resources`).

@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 
 pub use crate::arn::ExecutionArn;
 pub use clock::{Clock, RealClock, VirtualClock};
-pub use host::{Caller, Invoker, Services, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
+pub use host::{Caller, Invoker, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
 pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};
 

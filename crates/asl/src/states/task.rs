@@ -245,12 +245,24 @@ pub(crate) async fn run(
     let mocked = run.mocks.and_then(|m| m.answer(&scope.state.name, run.next_invocation(&scope.state.name)));
     let called = mocked.is_none();
     let wrap = events.envelope && called;
+    // A job's start, as TaskSubmitted shows it (a full history fails the task at its end anyway).
+    let submitted = |answer: Value| {
+        let _ = run.record(
+            scope.thread,
+            CALLBACK_SUBMITTED,
+            events.details([("output", Detail::Payload(Arc::new(answer)))]),
+        );
+    };
     let call: crate::executor::BoxFuture<'_, Result<Value, TaskFailure>> = match (mocked, resource) {
         (Some(answer), _) => Box::pin(std::future::ready(answer)),
         (None, Resource::Service(task)) => match run.services {
             Some(services) => {
                 let caller = Caller { execution_arn: run.facts.id.get(), state_machine_arn: &run.facts.machine_id };
-                services.call(task, &payload, caller)
+                if task.pattern.is_sync() {
+                    services.run_job(task, &payload, caller, &submitted)
+                } else {
+                    services.call(task, &payload, caller)
+                }
             }
             None => Box::pin(std::future::ready(Err(TaskFailure {
                 error: StatesError::Runtime.name().to_owned(),
