@@ -11,8 +11,9 @@
 //! (orderflow-integrations implements it). Callback tasks
 //! (`.waitForTaskToken`) wait on task tokens that the caller answers
 //! (`TaskTokens`; `orderflow serve` does). Not supported yet, and refused by
-//! name when a definition uses them: `.sync` integrations, activities,
-//! Distributed Map's S3 reader and writer.
+//! name when a definition uses them: `.sync` integrations other than
+//! `states:startExecution`, Distributed Map's S3 reader and writer. Tasks on
+//! activities offer their work through `Activities` (the API server's).
 #![forbid(unsafe_code)]
 
 pub(crate) mod arn;
@@ -39,9 +40,9 @@ pub use arn::ExecutionArn;
 pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
-    BoxFuture, Caller, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker, MachineType,
-    RealClock, Redrive, RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
-    VirtualClock,
+    Activities, BoxFuture, Caller, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker,
+    MachineType, RealClock, Redrive, RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens,
+    TokenSignal, VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine};

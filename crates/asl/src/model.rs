@@ -164,13 +164,16 @@ pub enum Resource {
     /// `sqs:sendMessage.waitForTaskToken`) or an AWS SDK one
     /// (`aws-sdk:s3:getObject`), its Parameters the request.
     Service(std::sync::Arc<ServiceTask>),
+    /// An activity's ARN: a worker takes the task with GetActivityTask and
+    /// answers its token.
+    Activity(std::sync::Arc<str>),
 }
 
 impl Resource {
     /// Whether the task waits for a task token after its call.
     pub fn waits_for_token(&self) -> bool {
         match self {
-            Resource::LambdaInvokeCallback => true,
+            Resource::LambdaInvokeCallback | Resource::Activity(_) => true,
             Resource::Service(task) => task.pattern == Pattern::WaitForTaskToken,
             _ => false,
         }

@@ -136,7 +136,14 @@ pub async fn test_state(
     }
     let mocks = mock.map(OneAnswer);
     let raw = Payload::measured(std::sync::Arc::new(input));
-    let parts = Parts { invoker, services, mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks), tokens: None, clock };
+    let parts = Parts {
+        invoker,
+        services,
+        activities: None,
+        mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks),
+        tokens: None,
+        clock,
+    };
     // Its events go to a history nobody reads.
     let mut run = Run::new(parts, options, &raw, Default::default());
     run.facts.given = context.map(std::sync::Arc::new);

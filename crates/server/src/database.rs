@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS machine_versions (
     arn TEXT NOT NULL,
     record TEXT NOT NULL
 );
+-- Activities: each one's ARN, name and creation time (Unix nanoseconds).
+CREATE TABLE IF NOT EXISTS activities (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
 -- The current revision of each state machine that exists.
 CREATE TABLE IF NOT EXISTS machines (
     arn TEXT PRIMARY KEY,
@@ -205,6 +211,34 @@ impl Db<'_> {
             .map_err(StoreError::sqlite("cannot store a state machine"))?;
         tx.commit().map_err(StoreError::sqlite("cannot commit"))?;
         Ok(id)
+    }
+
+    /// Stores an activity (a second store of the same ARN changes nothing).
+    pub fn save_activity(&mut self, arn: &str, name: &str, created: i128) -> Result<(), StoreError> {
+        self.0
+            .execute(
+                "INSERT OR IGNORE INTO activities (arn, name, created) VALUES (?1, ?2, ?3)",
+                params![arn, name, created as i64],
+            )
+            .map_err(StoreError::sqlite("cannot store an activity"))?;
+        Ok(())
+    }
+
+    pub fn delete_activity(&mut self, arn: &str) -> Result<(), StoreError> {
+        self.0.execute("DELETE FROM activities WHERE arn = ?1", [arn]).map_err(StoreError::sqlite("cannot delete"))?;
+        Ok(())
+    }
+
+    /// Every activity: (ARN, name, creation time).
+    pub fn activities(&mut self) -> Result<Vec<(String, String, i128)>, StoreError> {
+        let mut statement = self
+            .0
+            .prepare("SELECT arn, name, created FROM activities ORDER BY arn")
+            .map_err(StoreError::sqlite("cannot read the activities"))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, i128::from(r.get::<_, i64>(2)?))))
+            .map_err(StoreError::sqlite("cannot read the activities"))?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::sqlite("cannot read an activity"))
     }
 
     pub fn delete_machine(&mut self, arn: &str) -> Result<(), StoreError> {

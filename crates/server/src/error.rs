@@ -23,6 +23,7 @@ macro_rules! codes {
 }
 
 codes! {
+    ActivityDoesNotExist,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionNotRedrivable,

@@ -150,7 +150,7 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
         .with_task_tokens(&service.tokens);
     // Child executions run here; other service Tasks go to the server's services.
     let services = crate::child_executions::WithChildren { service, others: service.services() };
-    executor = executor.with_services(&services);
+    executor = executor.with_services(&services).with_activities(&service.activities);
     match &mocks {
         Some(mocks) => executor.with_mocks(mocks.as_ref()).run(input).await,
         None => executor.run(input).await,

@@ -9,6 +9,7 @@
 //! of the CLI; the CLI wires it to task invokers and a listener.
 #![forbid(unsafe_code)]
 
+mod activities;
 mod child_executions;
 mod database;
 mod error;
@@ -67,6 +68,7 @@ pub struct Service {
     mocks: Option<Arc<dyn MockCases>>,
     store: store::Store,
     tokens: tokens::Tokens,
+    activities: activities::Activities,
     /// Seeds execution names and EXPRESS execution ids.
     ids: orderflow_asl::rng::Rng,
 }
@@ -86,14 +88,17 @@ impl Service {
         place: &Place,
     ) -> Result<Service, StoreError> {
         let seed = clock.now_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32);
+        let store = store::Store::open(place, state_machines::recompile)?;
+        let activities = activities::Activities::load(store.db().activities()?);
         Ok(Service {
             config,
             invoker,
             services: None,
             clock,
             mocks: None,
-            store: store::Store::open(place, state_machines::recompile)?,
+            store,
             tokens: tokens::Tokens::default(),
+            activities,
             ids: orderflow_asl::rng::Rng::new(seed),
         })
     }
@@ -178,6 +183,11 @@ impl Service {
             "StopExecution" => executions::stop(self, parse(request)?),
             "RedriveExecution" => executions::redrive(self, parse(request)?),
             "TestState" => test_state::run(self, parse(request)?).await,
+            "CreateActivity" => activities::create(self, parse(request)?),
+            "DescribeActivity" => activities::describe(self, parse(request)?),
+            "ListActivities" => activities::list(self, parse(request)?),
+            "DeleteActivity" => activities::delete(self, parse(request)?),
+            "GetActivityTask" => activities::get_task(self, parse(request)?).await,
             "SendTaskSuccess" => tokens::success(self, parse(request)?),
             "SendTaskFailure" => tokens::failure(self, parse(request)?),
             "SendTaskHeartbeat" => tokens::heartbeat(self, parse(request)?),

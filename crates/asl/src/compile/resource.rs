@@ -30,7 +30,7 @@ pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource
     let parts: Vec<&str> = arn.split(':').collect();
     match parts.as_slice() {
         ["arn", _, "lambda", _, _, "function", name, ..] if !name.is_empty() => Ok(Resource::Function(arn.to_owned())),
-        ["arn", _, "states", _, _, "activity", ..] => Err(def_err(at, "activities are not supported by this executor")),
+        ["arn", _, "states", _, _, "activity", name] if !name.is_empty() => Ok(Resource::Activity(arn.into())),
         _ => Err(def_err(at, format!("{arn:?} is not a Lambda function ARN or a supported integration"))),
     }
 }

@@ -72,6 +72,21 @@ pub struct Caller<'a> {
     pub state_machine_arn: &'a str,
 }
 
+/// Activities: a Task whose Resource is an activity's ARN offers its input
+/// to the activity's workers (GetActivityTask) with a task token, which they
+/// answer with SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+pub trait Activities: Send + Sync {
+    /// Offers the task; resolves with the worker's name once a worker takes
+    /// it, or fails when the activity does not exist. Cancel-safe: dropped,
+    /// the offer is withdrawn.
+    fn offer<'a>(
+        &'a self,
+        activity: &'a str,
+        token: &'a str,
+        input: &'a Value,
+    ) -> BoxFuture<'a, Result<String, TaskFailure>>;
+}
+
 /// Answers a Task state's attempts in place of its resource, as Step
 /// Functions Local's MockConfigFile does. `invocation` counts the state's
 /// task invocations in the execution, retries included, from 0. A `Return`

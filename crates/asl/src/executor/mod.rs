@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 
 pub use crate::arn::ExecutionArn;
 pub use clock::{Clock, RealClock, VirtualClock};
-pub use host::{Caller, Invoker, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
+pub use host::{Activities, Caller, Invoker, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
 pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};
 
@@ -80,6 +80,7 @@ pub struct Executor<'a> {
     machine: &'a StateMachine,
     invoker: &'a dyn Invoker,
     services: Option<&'a dyn Services>,
+    activities: Option<&'a dyn Activities>,
     mocks: Option<&'a dyn TaskMocks>,
     tokens: Option<&'a dyn TaskTokens>,
     clock: &'a dyn Clock,
@@ -97,7 +98,17 @@ impl<'a> Executor<'a> {
         clock: &'a dyn Clock,
         options: ExecutionOptions,
     ) -> Self {
-        Executor { machine, invoker, services: None, mocks: None, tokens: None, clock, options, history: None }
+        Executor {
+            machine,
+            invoker,
+            services: None,
+            activities: None,
+            mocks: None,
+            tokens: None,
+            clock,
+            options,
+            history: None,
+        }
     }
 
     /// Records into `history`, which others may read while the execution runs.
@@ -118,6 +129,12 @@ impl<'a> Executor<'a> {
         self
     }
 
+    /// Task states on an activity offer their work here.
+    pub fn with_activities(mut self, activities: &'a dyn Activities) -> Self {
+        self.activities = Some(activities);
+        self
+    }
+
     /// Task states the mocks answer do not reach the invoker.
     pub fn with_mocks(mut self, mocks: &'a dyn TaskMocks) -> Self {
         self.mocks = Some(mocks);
@@ -135,6 +152,7 @@ impl<'a> Executor<'a> {
         let parts = Parts {
             invoker: self.invoker,
             services: self.services,
+            activities: self.activities,
             mocks: self.mocks,
             tokens: self.tokens,
             clock: self.clock,

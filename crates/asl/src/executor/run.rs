@@ -9,8 +9,8 @@ use orderflow_value::Value;
 use time::OffsetDateTime;
 
 use super::{
-    BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, RuleTaken, Services,
-    TaskMocks, TaskTokens,
+    Activities, BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, RuleTaken,
+    Services, TaskMocks, TaskTokens,
 };
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError};
@@ -53,6 +53,7 @@ pub(crate) enum Step {
 pub(crate) struct Run<'a> {
     pub invoker: &'a dyn Invoker,
     pub services: Option<&'a dyn Services>,
+    pub activities: Option<&'a dyn Activities>,
     pub mocks: Option<&'a dyn TaskMocks>,
     pub tokens: Option<&'a dyn TaskTokens>,
     /// Task invocations so far, per state, for the mocks' invocation numbers.
@@ -84,6 +85,7 @@ pub(super) type DoneOutputs = std::collections::HashMap<usize, Arc<Value>>;
 pub(crate) struct Parts<'a> {
     pub invoker: &'a dyn Invoker,
     pub services: Option<&'a dyn Services>,
+    pub activities: Option<&'a dyn Activities>,
     pub mocks: Option<&'a dyn TaskMocks>,
     pub tokens: Option<&'a dyn TaskTokens>,
     pub clock: &'a dyn Clock,
@@ -98,6 +100,7 @@ impl<'a> Run<'a> {
         Run {
             invoker: parts.invoker,
             services: parts.services,
+            activities: parts.activities,
             mocks: parts.mocks,
             tokens: parts.tokens,
             invocations: Mutex::new(Vec::new()),

@@ -1,6 +1,7 @@
 //! One file per state type; each runs its own work inside the shared
 //! pipeline (`crate::pipeline`) and the retry loop (`crate::executor`).
 
+pub(crate) mod activity;
 pub(crate) mod choice;
 pub(crate) mod fail;
 pub(crate) mod map;

@@ -201,6 +201,11 @@ pub(crate) async fn run(
     let run = scope.run;
     let timeout = seconds(scope, limits.timeout, "TimeoutSecondsPath", effective, context)?;
     let heartbeat = seconds(scope, limits.heartbeat, "HeartbeatSecondsPath", effective, context)?;
+    if let Resource::Activity(arn) = resource {
+        let token = limits.token.unwrap_or_default();
+        let times = super::activity::Times { timeout, heartbeat };
+        return super::activity::run(scope, arn, token, parameters.whole(), times).await.map(Answer::Whole);
+    }
     let no_payload = Value::Object(Map::new());
     // A function ARN and another service are handed the whole Parameters,
     // which then never select.
@@ -307,7 +312,8 @@ pub(crate) async fn run(
                 // A callback task's function was invoked: now its token decides.
                 (Some(token), true) => {
                     emit(CALLBACK_SUBMITTED, events.details([("output", Detail::Payload(Arc::new(output)))]))?;
-                    let waited = wait_for_token(run, token, timeout, heartbeat).await;
+                    let overall = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+                    let waited = wait_for_token(run, token, overall, heartbeat).await;
                     if let Some(tokens) = run.tokens {
                         tokens.close(token);
                     }
@@ -368,10 +374,10 @@ const CALLBACK_SUBMITTED: Event = EventType::TaskSubmitted;
 
 /// Waits for SendTaskSuccess or SendTaskFailure on `token`, within the task's
 /// TimeoutSeconds and, between heartbeats, its HeartbeatSeconds.
-async fn wait_for_token(
+pub(crate) async fn wait_for_token(
     run: &crate::executor::Run<'_>,
     token: &str,
-    timeout: Option<u64>,
+    overall: Option<tokio::time::Instant>,
     heartbeat: Option<u64>,
 ) -> Result<Result<Value, TaskFailure>, StatesError> {
     let Some(tokens) = run.tokens else {
@@ -382,7 +388,6 @@ async fn wait_for_token(
                     .into(),
         }));
     };
-    let overall = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     loop {
         let beat = heartbeat.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
         let until = match (overall, beat) {
