@@ -76,9 +76,10 @@ enum Command {
 /// Which definition: the template's state machine, or another file.
 #[derive(Args)]
 struct DefinitionArgs {
-    /// The SAM template whose state machine runs (its DefinitionUri names the definition).
-    #[arg(long, default_value = "infra/template.yaml")]
-    template: PathBuf,
+    /// The SAM or CloudFormation template (default: infra/template.yaml of the project). `serve`
+    /// registers every state machine it declares and makes its resources in the emulator.
+    #[arg(long)]
+    template: Option<PathBuf>,
     /// A definition file instead of the template's own (DefinitionSubstitutions still apply).
     #[arg(long)]
     definition: Option<PathBuf>,
@@ -211,9 +212,13 @@ fn given(path: &Path) -> Result<PathBuf, String> {
 }
 
 impl DefinitionArgs {
+    fn template_path(&self) -> &Path {
+        self.template.as_deref().unwrap_or(Path::new("infra/template.yaml"))
+    }
+
     fn load(&self) -> Result<Loaded, String> {
         let definition = self.definition.as_deref().map(given).transpose()?;
-        load(&given(&self.template)?, definition.as_deref())
+        load(&given(self.template_path())?, definition.as_deref())
     }
 
     /// Loads a definition the executor may run: one without lint findings.
@@ -523,7 +528,18 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     use orderflow_server::{Config, Place, Service};
     use std::sync::Arc;
 
-    let loaded = o.definition.load_runnable()?;
+    // What to serve: the template's stack (every state machine, its resources),
+    // the project's state machine with another definition, or nothing yet.
+    let template = given(o.definition.template_path())?;
+    let project = match (&o.definition.definition, template.exists(), &o.definition.template) {
+        (Some(_), _, _) => Project::Definition(o.definition.load_runnable()?),
+        (None, true, _) => {
+            let read = orderflow_definition::Template::load(&template).map_err(|e| e.to_string())?;
+            Project::Stack(read)
+        }
+        (None, false, None) => Project::Empty,
+        (None, false, Some(_)) => return Err(format!("cannot read {}: no such file", template.display())),
+    };
     let mocks = o.mock_config.as_deref().map(|p| given(p).and_then(|p| read_mock_config(&p))).transpose()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", o.port))
         .await
@@ -544,6 +560,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;
+    let setup = services.as_ref().map(|s| Integrations::new(s.endpoint(), orderflow_local::REGION)).transpose()?;
     if let Some(services) = services {
         service = service.with_services(Arc::new(services), Integrations::check);
     }
@@ -552,16 +569,32 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     }
     let service = Arc::new(service);
 
-    let template = given(&o.definition.template)?;
-    let name = deployed_name(&template, &loaded.state_machine_name);
-    let definition =
-        orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
-    let request = json!({
-        "name": name,
-        "definition": definition,
-        "roleArn": format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT),
-    });
-    let arn = project_machine(&service, request).await?;
+    let machines: Vec<(String, String)> = match &project {
+        Project::Definition(loaded) => {
+            let name = deployed_name(&template, &loaded.state_machine_name);
+            let definition =
+                orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
+            let request = json!({
+                "name": name,
+                "definition": definition,
+                "roleArn": format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT),
+            });
+            vec![(name, project_machine(&service, request).await?)]
+        }
+        Project::Stack(read) => {
+            let place = orderflow_definition::Place {
+                region: orderflow_local::REGION.into(),
+                account: orderflow_local::ACCOUNT.into(),
+                queue_base: setup.as_ref().map_or_else(|| "http://127.0.0.1".to_owned(), |s| s.endpoint().to_owned()),
+            };
+            let stack = read.stack(&place).map_err(|e| format!("{}: {e}", template.display()))?;
+            for line in orderflow::local_stack::make_resources(&stack, setup.as_ref(), &service).await {
+                eprintln!("orderflow serve: {line}");
+            }
+            orderflow::local_stack::register_machines(&stack, &service).await?
+        }
+        Project::Empty => Vec::new(),
+    };
     let resumed = service.resume().map_err(|e| e.to_string())?;
     if resumed > 0 {
         eprintln!(
@@ -576,10 +609,17 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let address =
         listener.local_addr().map_or_else(|_| format!("http://127.0.0.1:{}", o.port), |a| format!("http://{a}"));
     println!("orderflow serve: the Step Functions API on {address} ({mode})");
-    println!("state machine: {arn}");
-    println!(
-        "try: aws stepfunctions --endpoint-url {address} start-execution --state-machine-arn {arn} --input file://events/order-valid.json"
-    );
+    for (_, arn) in &machines {
+        println!("state machine: {arn}");
+    }
+    if machines.is_empty() {
+        println!("no template here: create state machines with CreateStateMachine");
+    }
+    if let Some((_, arn)) = machines.first() {
+        println!(
+            "try: aws stepfunctions --endpoint-url {address} start-execution --state-machine-arn {arn} --input file://events/order-valid.json"
+        );
+    }
     tokio::select! {
         () = orderflow_server::serve(listener, service.clone()) => {}
         () = stop_signal() => {}
@@ -589,6 +629,16 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     service.flush().map_err(|e| e.to_string())?;
     eprintln!("orderflow serve: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `serve` serves.
+enum Project {
+    /// The template's stack.
+    Stack(orderflow_definition::Template),
+    /// The project's state machine, with the definition `--definition` names.
+    Definition(Loaded),
+    /// No template: state machines come with CreateStateMachine.
+    Empty,
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.

@@ -28,9 +28,14 @@ pub enum TemplateError {
     UnterminatedPlaceholder,
     #[error("no value for the placeholder ${{{name}}}")]
     NoValue { name: String },
+    #[error("{id}: {detail}")]
+    Intrinsic { id: String, detail: String },
 }
 
 pub use orderflow_local::workspace_root;
+
+mod stack;
+pub use stack::{MADE_LOCALLY, Named, Place, Stack, StackMachine};
 
 /// A value in a template, with CloudFormation's short-form tags understood.
 #[derive(Debug, Clone, PartialEq, Eq)]

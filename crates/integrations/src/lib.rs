@@ -39,6 +39,22 @@ impl Integrations {
         Ok(Integrations { endpoint: Endpoint::new(url, region)? })
     }
 
+    /// One AWS SDK call (`sdk_call("dynamodb", "createTable", ...)`), as an
+    /// `aws-sdk:` Task makes it: for setting up what a template declares.
+    pub async fn sdk_call(&self, service: &str, action: &str, parameters: &Value) -> Result<Value, TaskFailure> {
+        let task = ServiceTask {
+            service: service.into(),
+            action: action.into(),
+            sdk: true,
+            pattern: orderflow_asl::model::Pattern::RequestResponse,
+            resource_type: format!("aws-sdk:{service}").into(),
+            resource: action.into(),
+        };
+        Integrations::check(&task).map_err(|cause| TaskFailure { error: "States.Runtime".into(), cause })?;
+        let caller = Caller { execution_arn: "", state_machine_arn: "" };
+        self.call_now(&task, parameters, caller).await
+    }
+
     /// Where calls go.
     pub fn endpoint(&self) -> &str {
         self.endpoint.url()

@@ -59,6 +59,10 @@ impl Activities {
 }
 
 impl orderflow_asl::Activities for Activities {
+    fn knows(&self, activity: &str) -> bool {
+        self.lock().contains_key(activity)
+    }
+
     fn offer<'a>(
         &'a self,
         activity: &'a str,
@@ -92,10 +96,7 @@ fn check_arn(service: &Service, arn: &str) -> Result<(), ApiError> {
     let prefix = format!("arn:aws:states:{}:{}:activity:", service.config.region, service.config.account);
     match arn.strip_prefix(&prefix) {
         Some(name) if !name.is_empty() && !name.contains(':') => Ok(()),
-        _ => Err(ApiError::new(
-            ErrorCode::InvalidArn,
-            format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
-        )),
+        _ => Err(ApiError::new(ErrorCode::InvalidArn, format!("Invalid Arn: 'Invalid ARN prefix: {arn}'"))),
     }
 }
 
@@ -151,7 +152,12 @@ pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     check_arn(service, &r.activity_arn)?;
     let known = service.activities.lock();
     let a = known.get(&r.activity_arn).ok_or_else(|| does_not_exist(&r.activity_arn))?;
-    Ok(json!({"activityArn": r.activity_arn, "name": a.name, "creationDate": epoch_seconds(a.created)}))
+    Ok(json!({
+        "activityArn": r.activity_arn,
+        "name": a.name,
+        "creationDate": epoch_seconds(a.created),
+        "encryptionConfiguration": {"type": "AWS_OWNED_KEY"},
+    }))
 }
 
 pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {

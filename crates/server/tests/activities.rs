@@ -87,6 +87,14 @@ async fn a_worker_takes_the_task_beats_and_answers() {
     assert_ne!(code, 0);
     assert!(err.contains("TaskDoesNotExist"), "{err}");
 
+    // A Task on an activity that does not exist fails before anything is scheduled, as on AWS.
+    let gone = "arn:aws:states:us-east-1:123456789012:activity:gone";
+    let definition = json!({"StartAt": "Lost", "States": {"Lost": {"Type": "Task", "Resource": gone, "End": true}}});
+    let lost = machine(&endpoint, "Lost", &definition.to_string());
+    let done = until_done(&endpoint, &started(&endpoint, &lost, "{}")).await;
+    assert_eq!(done["error"], "States.Runtime", "{done}");
+    assert!(done["cause"].as_str().unwrap().ends_with(&format!("The activity {gone} does not exist.")), "{done}");
+
     ok(&endpoint, &["delete-activity", "--activity-arn", &activity]);
     let (code, _, err) = aws(&endpoint, &["describe-activity", "--activity-arn", &activity]);
     assert_ne!(code, 0);

@@ -89,7 +89,14 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
             "less than or equal to 1000",
         ),
         ("ListExecutions", json!({"stateMachineArn": arn, "nextToken": "x"}).to_string(), "InvalidToken", "Invalid Token"),
-        ("DescribeActivity", "{}".into(), "UnknownOperationException", "DescribeActivity"),
+        ("DescribeActivity", "{}".into(), "ValidationException", "activityArn"),
+        (
+            "DescribeActivity",
+            json!({"activityArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x"}).to_string(),
+            "InvalidArn",
+            "Invalid ARN prefix",
+        ),
+        ("PublishStateMachineVersion", "{}".into(), "UnknownOperationException", "PublishStateMachineVersion"),
     ];
     for (operation, body, code, message) in cases {
         let err = call(&service, operation, &body).await.unwrap_err();

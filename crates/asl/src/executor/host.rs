@@ -76,6 +76,9 @@ pub struct Caller<'a> {
 /// to the activity's workers (GetActivityTask) with a task token, which they
 /// answer with SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
 pub trait Activities: Send + Sync {
+    /// Whether the activity exists (a Task on one that does not fails before it is scheduled).
+    fn knows(&self, activity: &str) -> bool;
+
     /// Offers the task; resolves with the worker's name once a worker takes
     /// it, or fails when the activity does not exist. Cancel-safe: dropped,
     /// the offer is withdrawn.

@@ -30,6 +30,12 @@ pub(crate) async fn run(
     times: Times,
 ) -> Result<Payload, Failure> {
     let run = scope.run;
+    // As AWS: a missing activity fails the state before anything is scheduled.
+    if let Some(activities) = run.activities
+        && !activities.knows(activity)
+    {
+        return Err(scope.runtime(format!("The activity {activity} does not exist.")));
+    }
     let emit = |kind: EventType, details: Fields| run.record(scope.thread, kind, details);
     let mut scheduled = Fields::default();
     scheduled.push("resource", Detail::Shared(activity.clone()));
@@ -79,7 +85,12 @@ pub(crate) async fn run(
                 Ok(worker) => worker,
                 Err(f) => return failed(EventType::ActivityScheduleFailed, f),
             };
-            emit(EventType::ActivityStarted, [("workerName", Detail::Text(worker))].into())?;
+            // Without a worker's name the details are empty, as AWS records them.
+            let mut started = Fields::default();
+            if !worker.is_empty() {
+                started.push("workerName", Detail::Text(worker));
+            }
+            emit(EventType::ActivityStarted, started)?;
             let waited = super::task::wait_for_token(run, token, deadline, times.heartbeat).await;
             if let Some(tokens) = run.tokens {
                 tokens.close(token);

@@ -1,0 +1,140 @@
+//! `orderflow serve` beyond this project: started in an empty folder it
+//! serves no state machine and takes CreateStateMachine; given another SAM
+//! template it makes that template's resources in the emulator and registers
+//! every state machine it declares, which then run through the AWS CLI.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+#[path = "../../server/tests/support/aws_cli.rs"]
+mod aws_cli;
+
+use aws_cli::{machine, ok, started, until_done, venv};
+use serde_json::{Value, json};
+
+struct Serve {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `orderflow serve` in `dir` with `args`; its first lines (up to the one that says what it serves).
+fn serve(dir: &std::path::Path, args: &[&str]) -> Serve {
+    let moto = venv("moto_server");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .args(["serve", "--port", "0", "--ephemeral"])
+        .args(args)
+        .current_dir(dir)
+        .env("MOTO_SERVER", moto)
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = Vec::new();
+    for line in reader.by_ref() {
+        let line = line.unwrap();
+        let last = line.starts_with("try:") || line.starts_with("no template here");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    std::thread::spawn(move || reader.for_each(drop));
+    Serve { child, lines }
+}
+
+fn address(serve: &Serve) -> String {
+    serve.lines[0]
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("the API's address")
+        .to_owned()
+}
+
+fn moto_of(serve: &Serve) -> String {
+    let line = &serve.lines[0];
+    let at = line.find("service tasks to ").expect("where service tasks go") + "service tasks to ".len();
+    line[at..].trim_end_matches(')').to_owned()
+}
+
+fn on_moto(endpoint: &str, service: &str, args: &[&str]) -> Value {
+    let out = Command::new(venv("aws"))
+        .arg(service)
+        .args(["--endpoint-url", endpoint, "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", orderflow_local::REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws {service} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_in_an_empty_folder_starts_with_no_state_machine() {
+    let dir = std::env::temp_dir().join(format!("orderflow-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let serve = serve(&dir, &[]);
+    assert!(serve.lines.iter().any(|l| l.starts_with("no template here")), "{:?}", serve.lines);
+    let endpoint = address(&serve);
+    assert_eq!(ok(&endpoint, &["list-state-machines"])["stateMachines"], json!([]));
+    let arn = machine(
+        &endpoint,
+        "Hello",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "hi", "End": true}}}"#,
+    );
+    let done = until_done(&endpoint, &started(&endpoint, &arn, "{}")).await;
+    assert_eq!(done["output"], "\"hi\"");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_another_sam_template_s_state_machines_on_its_resources() {
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreign-sam/template.yaml");
+    let dir = std::env::temp_dir().join(format!("orderflow-foreign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let serve = serve(&dir, &["--template", template.to_str().unwrap()]);
+    let endpoint = address(&serve);
+    let moto = moto_of(&serve);
+    let listed = ok(&endpoint, &["list-state-machines"]);
+    let mut names: Vec<&str> =
+        listed["stateMachines"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["nightly-test", "reorder-test"]);
+    // The template's activity is in the server, its table and queue in the emulator.
+    assert_eq!(ok(&endpoint, &["list-activities"])["activities"][0]["name"], "approvals");
+    let tables = on_moto(&moto, "dynamodb", &["list-tables"]);
+    assert!(tables["TableNames"].as_array().unwrap().contains(&json!("inventory-test")), "{tables}");
+
+    let nightly = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly-test";
+    let done = until_done(&endpoint, &started(&endpoint, nightly, r#"{"sku": "A-1"}"#)).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["status"], "SUCCEEDED");
+    assert!(output["sent"].is_string(), "{output}");
+    let item = on_moto(
+        &moto,
+        "dynamodb",
+        &["get-item", "--table-name", "inventory-test", "--key", r#"{"sku": {"S": "A-1"}}"#],
+    );
+    assert_eq!(item["Item"]["quantity"], json!({"N": "12"}), "{item}");
+    let url = on_moto(&moto, "sqs", &["get-queue-url", "--queue-name", "restock-test"])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let received = on_moto(&moto, "sqs", &["receive-message", "--queue-url", &url]);
+    let body: Value = serde_json::from_str(received["Messages"][0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, json!({"sku": "A-1", "quantity": 12}));
+    let _ = std::fs::remove_dir_all(&dir);
+}
