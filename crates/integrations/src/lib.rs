@@ -142,6 +142,29 @@ impl Integrations {
     }
 }
 
+/// An `aws-sdk:` call of a JSON-protocol service answered by `send` (the
+/// operation's name and the request's JSON body, to the answer's status and
+/// body) instead of an endpoint: for a service the caller serves itself, as
+/// `orderflow serve` answers `aws-sdk:sfn` with its own Step Functions API.
+pub async fn sdk_call_with<F, Fut>(task: &ServiceTask, parameters: &Value, send: F) -> Result<Value, TaskFailure>
+where
+    F: FnOnce(String, Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = (u16, Vec<u8>)>,
+{
+    let failed = |cause: String| TaskFailure { error: "States.Runtime".into(), cause };
+    let service = catalog::service(&task.service).ok_or_else(|| failed(format!("no service {}", task.service)))?;
+    let model = service.model().map_err(failed)?;
+    let operation = service.operation(&task.action).map_err(failed)?;
+    if model.protocol() != "json" {
+        return Err(failed(format!("{} is not answered in-process", task.service)));
+    }
+    let request = protocol::json::request(model, operation, parameters)
+        .map_err(|invalid| sdk::invalid(service, operation.name, &invalid))?;
+    let (status, body) = send(operation.name.to_owned(), request.body).await;
+    let answer = Answer { status, headers: ::http::HeaderMap::default(), body: body.into() };
+    protocol::json::answer(model, operation, &answer).map_err(|error| sdk::failure(service, model, &error))
+}
+
 enum Problem {
     Invalid(Invalid),
     Unreachable(SendError),

@@ -4,8 +4,8 @@
 //! end and is answered with its DescribeExecution, as AWS answers (members in
 //! PascalCase and name order, dates in epoch milliseconds; `.sync` gives the
 //! child's input and output as text, `.sync:2` as JSON). A parent stopped
-//! while it waits stops its child. Other service Tasks go on to the
-//! server's services.
+//! while it waits stops its child. `aws-sdk:sfn` Tasks call this server's
+//! own API. Other service Tasks go on to the server's services.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,22 @@ impl Services for WithChildren<'_> {
                 let (started, request_id) = self.start(parameters).await?;
                 Ok(Doc::from(&request_response(&started, &request_id)))
             });
+        }
+        // The Step Functions API an `aws-sdk:sfn` Task calls is this server's own.
+        if task.sdk && &*task.service == "sfn" {
+            let service = self.service;
+            return Box::pin(orderflow_integrations::sdk_call_with(
+                task,
+                parameters,
+                move |operation, body| async move {
+                    match service.call(&operation, &body).await {
+                        Ok(answer) => (200, answer.to_string().into_bytes()),
+                        Err(e) => {
+                            (400, json!({"__type": e.code.name(), "message": e.message}).to_string().into_bytes())
+                        }
+                    }
+                },
+            ));
         }
         match self.others {
             Some(others) => others.call(task, parameters, caller),

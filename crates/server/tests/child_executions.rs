@@ -191,3 +191,40 @@ async fn a_stopped_parent_stops_its_child() {
     let stopped = until_done(&service, &child).await;
     assert_eq!(stopped["status"], "ABORTED", "{stopped}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_sfn_calls_this_server_s_own_api() {
+    let service = service();
+    let child =
+        machine(&service, "Listed", json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})).await;
+    let lister = machine(
+        &service,
+        "Lister",
+        json!({"StartAt": "Start", "States": {
+            "Start": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+                      "Parameters": {"StateMachineArn": child, "Name": "from-sdk", "Input": {"a": 1}},
+                      "ResultPath": "$.started", "Next": "Describe"},
+            "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeStateMachine",
+                         "Parameters": {"StateMachineArn": child}, "ResultSelector": {"name.$": "$.Name"},
+                         "ResultPath": "$.described", "Next": "Missing"},
+            "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                        "Parameters": {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:Listed:nope"},
+                        "Catch": [{"ErrorEquals": ["Sfn.ExecutionDoesNotExistException"], "ResultPath": "$.missing", "Next": "Done"}],
+                        "End": true},
+            "Done": {"Type": "Succeed"}}}),
+    )
+    .await;
+    let done = run(&service, &lister, json!({})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        output["started"]["ExecutionArn"],
+        json!("arn:aws:states:us-east-1:123456789012:execution:Listed:from-sdk"),
+        "{output}"
+    );
+    assert!(output["started"]["StartDate"].is_string(), "SDK results give dates as ISO 8601: {output}");
+    assert_eq!(output["described"]["name"], "Listed");
+    assert_eq!(output["missing"]["Error"], "Sfn.ExecutionDoesNotExistException", "{output}");
+    let started = until_done(&service, "arn:aws:states:us-east-1:123456789012:execution:Listed:from-sdk").await;
+    assert_eq!(started["status"], "SUCCEEDED");
+}
