@@ -91,7 +91,7 @@ pub(crate) async fn run(
                 started.push("workerName", Detail::Text(worker));
             }
             emit(EventType::ActivityStarted, started)?;
-            let waited = super::task::wait_for_token(run, token, deadline, times.heartbeat).await;
+            let waited = super::callback::wait_for_token(run, token, deadline, times.heartbeat).await;
             if let Some(tokens) = run.tokens {
                 tokens.close(token);
             }

@@ -2,6 +2,7 @@
 //! pipeline (`crate::pipeline`) and the retry loop (`crate::executor`).
 
 pub(crate) mod activity;
+pub(crate) mod callback;
 pub(crate) mod choice;
 pub(crate) mod fail;
 pub(crate) mod map;

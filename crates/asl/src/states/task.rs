@@ -12,7 +12,7 @@ use orderflow_value::{Map, Value};
 use crate::context::Context;
 use crate::envelope::{complete_envelope, envelope_len};
 use crate::error::{Failure, StatesError};
-use crate::executor::{Caller, TaskFailure, TokenSignal};
+use crate::executor::{Caller, TaskFailure};
 use crate::history::{Detail, EventType, Fields, Integration, Moved};
 use crate::model::{Given, Resource, Selection, ServiceTask, function_name};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Payload, Scope, json_len_against};
@@ -313,7 +313,7 @@ pub(crate) async fn run(
                 (Some(token), true) => {
                     emit(CALLBACK_SUBMITTED, events.details([("output", Detail::Payload(Arc::new(output)))]))?;
                     let overall = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-                    let waited = wait_for_token(run, token, overall, heartbeat).await;
+                    let waited = super::callback::wait_for_token(run, token, overall, heartbeat).await;
                     if let Some(tokens) = run.tokens {
                         tokens.close(token);
                     }
@@ -371,44 +371,6 @@ pub(crate) async fn run(
 }
 
 const CALLBACK_SUBMITTED: Event = EventType::TaskSubmitted;
-
-/// Waits for SendTaskSuccess or SendTaskFailure on `token`, within the task's
-/// TimeoutSeconds and, between heartbeats, its HeartbeatSeconds.
-pub(crate) async fn wait_for_token(
-    run: &crate::executor::Run<'_>,
-    token: &str,
-    overall: Option<tokio::time::Instant>,
-    heartbeat: Option<u64>,
-) -> Result<Result<Value, TaskFailure>, StatesError> {
-    let Some(tokens) = run.tokens else {
-        return Ok(Err(TaskFailure {
-            error: StatesError::Runtime.name().to_owned(),
-            cause:
-                "Nothing here can answer a task token: run the state machine under `orderflow serve`, or mock the task"
-                    .into(),
-        }));
-    };
-    loop {
-        let beat = heartbeat.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-        let until = match (overall, beat) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let signal = match until {
-            Some(at) => match tokio::time::timeout_at(at, tokens.wait(token)).await {
-                Ok(signal) => signal,
-                Err(_) if overall == Some(at) => return Err(StatesError::Timeout),
-                Err(_) => return Err(StatesError::HeartbeatTimeout),
-            },
-            None => tokens.wait(token).await,
-        };
-        match signal {
-            TokenSignal::Heartbeat => continue,
-            TokenSignal::Success(value) => return Ok(Ok(value)),
-            TokenSignal::Failure(failure) => return Ok(Err(failure)),
-        }
-    }
-}
 
 fn failure_details(events: &Events, f: &Failure) -> Fields {
     let mut d = events.details([("error", Detail::Text(f.error.clone()))]);
