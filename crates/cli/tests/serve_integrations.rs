@@ -200,3 +200,52 @@ async fn a_message_carries_the_task_token_and_send_task_success_answers_it() {
     let sent: Value = serde_json::from_str(details["output"].as_str().unwrap()).unwrap();
     assert!(sent["MessageId"].is_string() && sent["SdkHttpMetadata"]["HttpStatusCode"] == json!(200), "{sent}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_sync_child_and_an_activity_in_one_execution() {
+    let emulator = Emulator::start().expect("moto");
+    let moto = emulator.endpoint();
+    let (endpoint, _server) = server(&moto).await;
+    let activity = ok(&endpoint, &["create-activity", "--name", "review"])["activityArn"].as_str().unwrap().to_owned();
+    let child = machine(
+        &endpoint,
+        "Pricing",
+        r#"{"StartAt": "Price", "States": {"Price": {"Type": "Pass", "Parameters": {"total.$": "States.MathAdd($.base, 5)"}, "End": true}}}"#,
+    );
+    let definition = json!({
+        "StartAt": "Announce",
+        "States": {
+            "Announce": {
+                "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {"Entries": [{"Source": "orderflow", "DetailType": "Started", "Detail": {"id.$": "$.id"}}]},
+                "ResultSelector": {"failed.$": "$.FailedEntryCount"}, "ResultPath": "$.announced", "Next": "Price"
+            },
+            "Price": {
+                "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {"base": 10}},
+                "ResultSelector": {"total.$": "$.Output.total"}, "ResultPath": "$.priced", "Next": "Review"
+            },
+            "Review": {
+                "Type": "Task", "Resource": activity, "Parameters": {"id.$": "$.id", "total.$": "$.priced.total"},
+                "TimeoutSeconds": 60, "ResultPath": "$.review", "End": true
+            }
+        }
+    });
+    let arn = machine(&endpoint, "Everything", &definition.to_string());
+    let execution = started(&endpoint, &arn, r#"{"id": "o-3"}"#);
+    // The worker: the AWS CLI's GetActivityTask, then SendTaskSuccess.
+    let task = ok(&endpoint, &["get-activity-task", "--activity-arn", &activity, "--worker-name", "reviewer"]);
+    let input: Value = serde_json::from_str(task["input"].as_str().expect("a task")).unwrap();
+    assert_eq!(input, json!({"id": "o-3", "total": 15}));
+    ok(
+        &endpoint,
+        &["send-task-success", "--task-token", task["taskToken"].as_str().unwrap(), "--task-output", r#"{"ok": true}"#],
+    );
+    let described = until_done(&endpoint, &execution).await;
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        output,
+        json!({"id": "o-3", "announced": {"failed": 0}, "priced": {"total": 15}, "review": {"ok": true}})
+    );
+}
