@@ -96,15 +96,19 @@ sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infr
 fmt: ## format the code
 	cargo fmt --all
 
-unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite and jsonata-js's
+unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite, jsonata-js's and the integration suite
 ifeq ($(HAVE_NEXTEST),yes)
-	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded) and not binary(jsonata_suite)'
+	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded) and not binary(jsonata_suite) and not binary(integration_suite)'
 else
 	cargo test --workspace --no-fail-fast --exclude orderflow-asl
 	cargo test --package orderflow-asl --lib --test conformance
 endif
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory jsonata-suite
+	$(MAKE) --no-print-directory integration-suite
+
+integration-suite: venv ## service integrations against moto, replaying AWS-validated executions (LocalStack's snapshots): prints its count
+	cargo test --quiet --package orderflow --test integration_suite -- --quiet
 
 jsonata-suite: ## the JSONata engine, as the executor builds it, against jsonata-js's test suite (ORDERFLOW_JSONATA_SUITE, else the copy in jsonata-rs 0.3.4 from crates.io): prints its count
 	cargo fetch --quiet --manifest-path tools/jsonata-conformance/Cargo.toml

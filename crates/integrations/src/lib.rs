@@ -104,6 +104,14 @@ impl Integrations {
         };
         let outcome = match self.exchange(model, operation, parameters).await {
             Ok(outcome) => outcome,
+            // A required member missing or null: the service's validation error, as AWS gets it.
+            Err(Problem::Invalid(Invalid { missing: Some(member), .. })) => {
+                let error = missing_member(&task.service, &member);
+                return Err(match task.sdk {
+                    true => sdk::failure(service, model, &error),
+                    false => optimized::failure(task, model, &error),
+                });
+            }
             Err(Problem::Invalid(invalid)) if task.sdk => return Err(sdk::invalid(service, operation.name, &invalid)),
             Err(Problem::Invalid(invalid)) => return Err(optimized::invalid(task, operation.name, &invalid)),
             Err(Problem::Unreachable(why)) => return Err(unreachable(task, &self.endpoint, &why)),
@@ -163,6 +171,28 @@ where
     let (status, body) = send(operation.name.to_owned(), request.body).await;
     let answer = Answer { status, headers: ::http::HeaderMap::default(), body: body.into() };
     protocol::json::answer(model, operation, &answer).map_err(|error| sdk::failure(service, model, &error))
+}
+
+/// The error a service answers a request that lacks a required member with:
+/// SQS's `MissingParameter`, the others' `ValidationException` in the words
+/// of AWS's request validation.
+fn missing_member(service: &str, member: &str) -> ServiceError {
+    let (code, message) = match service {
+        "sqs" => ("MissingParameter", format!("The request must contain the parameter {}.", protocol::pascal(member))),
+        _ => {
+            let mut wire = member.to_owned();
+            if let Some(first) = wire.get_mut(..1) {
+                first.make_ascii_lowercase();
+            }
+            (
+                "ValidationException",
+                format!(
+                    "1 validation error detected: Value null at '{wire}' failed to satisfy constraint: Member must not be null"
+                ),
+            )
+        }
+    };
+    ServiceError { status: 400, code: code.into(), message, request_id: String::new(), extended_request_id: None }
 }
 
 enum Problem {

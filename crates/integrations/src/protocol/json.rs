@@ -121,6 +121,10 @@ pub(crate) fn from_wire(model: &Model, shape: Shape<'_>, value: &Value) -> Value
         ("structure", Value::Object(object)) => {
             let mut out: Vec<(String, Value)> = Vec::with_capacity(object.len());
             for (key, v) in object {
+                // A null is an absent member, as the SDK reads it.
+                if v.is_null() {
+                    continue;
+                }
                 let member = shape.members().find(|m| m.wire_name() == key.as_str());
                 match member.and_then(|m| Some((m, model.target(m)?))) {
                     Some((member, target)) => {

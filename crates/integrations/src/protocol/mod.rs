@@ -25,6 +25,10 @@ use crate::model::{Model, Shape};
 pub struct Invalid {
     pub at: String,
     pub problem: String,
+    /// A required member that is missing or null: the service's own
+    /// validation refuses that (AWS sends the request; the emulator may not
+    /// check), so it is answered as the service answers it.
+    pub missing: Option<String>,
 }
 
 impl std::fmt::Display for Invalid {
@@ -34,7 +38,7 @@ impl std::fmt::Display for Invalid {
 }
 
 pub(crate) fn invalid(at: &str, problem: impl Into<String>) -> Invalid {
-    Invalid { at: at.to_owned(), problem: problem.into() }
+    Invalid { at: at.to_owned(), problem: problem.into(), missing: None }
 }
 
 pub(crate) fn join(at: &str, name: &str) -> String {
@@ -82,6 +86,11 @@ pub(crate) fn members<'v, 'm>(
         }
         let target = model.target(member).ok_or_else(|| invalid(at, "the model names a shape it lacks"))?;
         out.push((member, target, v));
+    }
+    if let Some(required) = shape.required().find(|r| out.iter().all(|(m, _, _)| m.name != *r)) {
+        let mut refused = invalid(at, format!("{:?} is required", pascal(required)));
+        refused.missing = Some(required.to_owned());
+        return Err(refused);
     }
     Ok(out)
 }
