@@ -2,13 +2,12 @@
 //! API by the AWS CLI: DynamoDB, SQS, SNS and Secrets Manager in moto, the
 //! local AWS; what it wrote is read back from moto with the AWS CLI too.
 
-use std::process::Command;
 use std::sync::Arc;
 
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
 
-use aws_cli::{aws, machine, ok, started, until_done, venv};
+use aws_cli::{aws, machine, ok, on_moto, started, until_done};
 use orderflow::InProcess;
 use orderflow_asl::{Clock, RealClock};
 use orderflow_domain::fakes::{FixedClock, InMemoryOrderStore, RecordingNotifier};
@@ -16,23 +15,6 @@ use orderflow_emulator::Emulator;
 use orderflow_integrations::Integrations;
 use orderflow_server::{Config, Service};
 use serde_json::{Value, json};
-
-/// `aws <service> <args>` against moto.
-fn on_moto(endpoint: &str, service: &str, args: &[&str]) -> Value {
-    let out = Command::new(venv("aws"))
-        .arg(service)
-        .args(["--endpoint-url", endpoint, "--output", "json"])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", orderflow_local::REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "aws {service} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
 
 async fn server(moto: &str) -> (String, tokio::task::JoinHandle<()>) {
     let invoker =

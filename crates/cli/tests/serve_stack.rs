@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
 
-use aws_cli::{machine, ok, started, until_done, venv};
+use aws_cli::{machine, ok, on_moto, started, until_done, venv};
 use serde_json::{Value, json};
 
 struct Serve {
@@ -63,22 +63,6 @@ fn moto_of(serve: &Serve) -> String {
     let line = &serve.lines[0];
     let at = line.find("service tasks to ").expect("where service tasks go") + "service tasks to ".len();
     line[at..].trim_end_matches(')').to_owned()
-}
-
-fn on_moto(endpoint: &str, service: &str, args: &[&str]) -> Value {
-    let out = Command::new(venv("aws"))
-        .arg(service)
-        .args(["--endpoint-url", endpoint, "--output", "json"])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", orderflow_local::REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "aws {service} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

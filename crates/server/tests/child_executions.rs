@@ -3,24 +3,16 @@
 //! and answer with its DescribeExecution; a failed child fails the task; a
 //! stopped parent stops its child.
 
+#[path = "support/no_tasks.rs"]
+mod no_tasks;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use orderflow_asl::{BoxFuture, Clock, Invoker, RealClock, TaskFailure};
+use no_tasks::NoTasks;
+use orderflow_asl::{Clock, RealClock};
 use orderflow_server::{Config, Service};
 use serde_json::{Value, json};
-
-struct NoTasks;
-
-impl Invoker for NoTasks {
-    fn invoke<'a>(
-        &'a self,
-        f: &'a str,
-        _: &'a orderflow_value::Value,
-    ) -> BoxFuture<'a, Result<orderflow_value::Value, TaskFailure>> {
-        Box::pin(std::future::ready(Err(TaskFailure { error: "NoTasks".into(), cause: f.into() })))
-    }
-}
 
 fn service() -> Arc<Service> {
     let clock: Arc<dyn Clock> = Arc::new(RealClock);

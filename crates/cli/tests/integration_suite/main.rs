@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+#[path = "../../../server/tests/support/aws_cli.rs"]
+mod aws_cli;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 use orderflow_asl::{BoxFuture, Clock, Invoker, RealClock, TaskFailure};
 use orderflow_emulator::Emulator;
@@ -139,23 +142,13 @@ fn raw_put(endpoint: &str, parameters: &Value) -> Result<(), String> {
     let body = parameters["Body"].as_str().unwrap_or_default();
     let file = std::env::temp_dir().join(format!("orderflow-suite-body-{}", std::process::id()));
     std::fs::write(&file, body).map_err(|e| e.to_string())?;
-    let aws = orderflow_local::workspace_root().join(".venv/bin/aws");
-    let out = std::process::Command::new(aws)
-        .args(["s3api", "put-object", "--endpoint-url", endpoint, "--bucket"])
-        .arg(parameters["Bucket"].as_str().unwrap_or_default())
-        .arg("--key")
-        .arg(parameters["Key"].as_str().unwrap_or_default())
-        .arg("--body")
-        .arg(&file)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", orderflow_local::REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .map_err(|e| e.to_string())?;
+    let (bucket, key) =
+        (parameters["Bucket"].as_str().unwrap_or_default(), parameters["Key"].as_str().unwrap_or_default());
+    let file_arg = file.to_string_lossy().into_owned();
+    let (code, _, err) =
+        aws_cli::aws_service(endpoint, "s3api", &["put-object", "--bucket", bucket, "--key", key, "--body", &file_arg]);
     let _ = std::fs::remove_file(&file);
-    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    if code == 0 { Ok(()) } else { Err(err) }
 }
 
 fn fill(value: &Value, saved: &[(String, String)]) -> Value {

@@ -16,8 +16,14 @@ pub fn venv(tool: &str) -> PathBuf {
 
 /// `aws stepfunctions <args>` against `endpoint`: (exit code, stdout as JSON or text, stderr).
 pub fn aws(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    aws_service(endpoint, "stepfunctions", args)
+}
+
+/// `aws <service> <args>` against `endpoint` (this server, or moto):
+/// (exit code, stdout as JSON or text, stderr).
+pub fn aws_service(endpoint: &str, service: &str, args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(venv("aws"))
-        .arg("stepfunctions")
+        .arg(service)
         .args(["--endpoint-url", endpoint, "--output", "json"])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -31,6 +37,13 @@ pub fn aws(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let value = serde_json::from_str(&stdout).unwrap_or(Value::String(stdout));
     (out.status.code().unwrap_or(-1), value, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// `aws <service> <args>` against moto (or another endpoint), which must succeed: its answer.
+pub fn on_moto(endpoint: &str, service: &str, args: &[&str]) -> Value {
+    let (code, out, err) = aws_service(endpoint, service, args);
+    assert_eq!(code, 0, "aws {service} {args:?}: {err}");
+    out
 }
 
 pub fn ok(endpoint: &str, args: &[&str]) -> Value {
