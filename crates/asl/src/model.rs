@@ -46,6 +46,21 @@ impl StateMachine {
         })
     }
 
+    /// Whether a run needs the Step Functions API around it: a Task that
+    /// starts an execution (`states:startExecution`, `aws-sdk:sfn`), waits for
+    /// a task token or hands work to an activity's workers.
+    pub fn needs_api(&self) -> bool {
+        self.states.iter().any(|s| match &s.kind {
+            Kind::Task { resource, .. } => {
+                resource.waits_for_token()
+                    || matches!(resource, Resource::Service(task) if &*task.service == "states" || &*task.service == "sfn")
+            }
+            Kind::Parallel { branches } => branches.iter().any(StateMachine::needs_api),
+            Kind::Map(spec) => spec.processor.needs_api(),
+            _ => false,
+        })
+    }
+
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| &*s.name == name)
     }

@@ -3,6 +3,7 @@
 //! Invoke API, and drawing it.
 #![forbid(unsafe_code)]
 
+pub mod api_run;
 pub mod graph;
 pub mod in_process;
 pub mod lambda_endpoint;

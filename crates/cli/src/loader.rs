@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use orderflow_asl::StateMachine;
-use orderflow_definition::{Intrinsic, Template, substitute};
+use orderflow_definition::{Intrinsic, Stack, Template, substitute};
 
 use orderflow_local::{ACCOUNT, REGION};
 
@@ -65,6 +65,52 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
         source: text,
         substitutions: values,
         state_machine_name: machine.logical_id,
+    })
+}
+
+/// Whether `template` is this project's kind: one `AWS::Serverless::StateMachine`
+/// with a `DefinitionUri` whose substitutions name the functions ([`load`]);
+/// `which`, when given, must name it. Other templates load as a stack.
+pub fn is_project_kind(template: &Template, which: Option<&str>) -> bool {
+    match template.state_machine() {
+        Ok(machine) => which.is_none_or(|w| w == machine.logical_id),
+        Err(_) => false,
+    }
+}
+
+/// The state machine `which` (its logical id or its name) of a stack; with
+/// no `which`, its only one. The definition as the stack made it (intrinsics
+/// and substitutions resolved), compiled but not yet checked.
+pub fn load_from_stack(template: &Template, stack: &Stack, which: Option<&str>) -> Result<Loaded, String> {
+    let path = template.path();
+    let names = || stack.machines.iter().map(|m| m.logical_id.as_str()).collect::<Vec<_>>().join(", ");
+    let machine =
+        match which {
+            Some(w) => stack.machines.iter().find(|m| m.logical_id == w || m.name == w).ok_or_else(|| {
+                format!("{} declares no state machine {w:?} (it declares: {})", path.display(), names())
+            })?,
+            None => match stack.machines.as_slice() {
+                [only] => only,
+                [] => return Err(format!("{} declares no state machine", path.display())),
+                _ => {
+                    return Err(format!(
+                        "{} declares several state machines ({}): name one with --state-machine",
+                        path.display(),
+                        names()
+                    ));
+                }
+            },
+        };
+    let value = orderflow_value::parse(&machine.definition)
+        .map_err(|e| format!("{} ({}): the definition is not JSON: {e}", path.display(), machine.logical_id))?;
+    let parsed = orderflow_asl::compile::parse_unchecked(&value)
+        .map_err(|e| format!("{} ({}): {e}", path.display(), machine.logical_id))?;
+    Ok(Loaded {
+        machine: parsed,
+        definition_path: path.to_path_buf(),
+        source: machine.definition.clone(),
+        substitutions: BTreeMap::new(),
+        state_machine_name: machine.name.clone(),
     })
 }
 

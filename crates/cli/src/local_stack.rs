@@ -135,29 +135,39 @@ async fn make(aws: &Integrations, named: &Named) -> Result<(), String> {
 /// it kept up to date; gives (name, ARN) of each.
 pub async fn register_machines(stack: &Stack, server: &Arc<Service>) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    let default_role = format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT);
     for machine in &stack.machines {
-        let role = machine.role_arn.clone().filter(|r| r.starts_with("arn:")).unwrap_or_else(|| default_role.clone());
-        let request = serde_json::json!({"name": machine.name, "definition": machine.definition, "roleArn": role, "type": machine.kind});
-        let arn = match server.call("CreateStateMachine", request.to_string().as_bytes()).await {
-            Ok(created) => created["stateMachineArn"].as_str().unwrap_or_default().to_owned(),
-            Err(e) if e.code == ErrorCode::StateMachineAlreadyExists => {
-                let arn = format!(
-                    "arn:aws:states:{}:{}:stateMachine:{}",
-                    server.config.region, server.config.account, machine.name
-                );
-                let update =
-                    serde_json::json!({"stateMachineArn": arn, "definition": machine.definition, "roleArn": role});
-                server.call("UpdateStateMachine", update.to_string().as_bytes()).await.map_err(|e| {
-                    format!("cannot update the state machine {} ({}): {e}", machine.name, machine.logical_id)
-                })?;
-                arn
-            }
-            Err(e) => {
-                return Err(format!("cannot create the state machine {} ({}): {e}", machine.name, machine.logical_id));
-            }
-        };
+        let arn = put_machine(server, &machine.name, &machine.definition, machine.role_arn.as_deref(), &machine.kind)
+            .await
+            .map_err(|e| format!("{e} ({})", machine.logical_id))?;
         out.push((machine.name.clone(), arn));
     }
     Ok(out)
+}
+
+/// Creates the state machine `name` in the server, or brings the one it
+/// kept up to date; gives its ARN. A role that is not an ARN (a template's
+/// unresolved one) becomes the local role.
+pub async fn put_machine(
+    server: &Arc<Service>,
+    name: &str,
+    definition: &str,
+    role: Option<&str>,
+    kind: &str,
+) -> Result<String, String> {
+    let default_role = format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT);
+    let role = role.filter(|r| r.starts_with("arn:")).unwrap_or(&default_role);
+    let request = serde_json::json!({"name": name, "definition": definition, "roleArn": role, "type": kind});
+    match server.call("CreateStateMachine", request.to_string().as_bytes()).await {
+        Ok(created) => Ok(created["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
+        Err(e) if e.code == ErrorCode::StateMachineAlreadyExists => {
+            let arn = format!("arn:aws:states:{}:{}:stateMachine:{name}", server.config.region, server.config.account);
+            let update = serde_json::json!({"stateMachineArn": arn, "definition": definition, "roleArn": role});
+            server
+                .call("UpdateStateMachine", update.to_string().as_bytes())
+                .await
+                .map_err(|e| format!("cannot update the state machine {name}: {e}"))?;
+            Ok(arn)
+        }
+        Err(e) => Err(format!("cannot create the state machine {name}: {e}")),
+    }
 }

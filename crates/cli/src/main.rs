@@ -83,6 +83,9 @@ struct DefinitionArgs {
     /// A definition file instead of the template's own (DefinitionSubstitutions still apply).
     #[arg(long)]
     definition: Option<PathBuf>,
+    /// Which of the template's state machines (its logical id or its name), when it declares several.
+    #[arg(long, value_name = "NAME")]
+    state_machine: Option<String>,
 }
 
 #[derive(Args)]
@@ -108,6 +111,11 @@ struct RunArgs {
     /// After the outcome, the Mermaid flowchart with the states the execution entered highlighted.
     #[arg(long)]
     graph: bool,
+    /// When the state machine starts child executions, waits for task tokens or has activities:
+    /// the port on 127.0.0.1 of the Step Functions API its workers call while it runs (0: any free
+    /// one, printed on stderr).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
 }
 
 #[derive(Args)]
@@ -218,13 +226,35 @@ impl DefinitionArgs {
 
     fn load(&self) -> Result<Loaded, String> {
         let definition = self.definition.as_deref().map(given).transpose()?;
-        load(&given(self.template_path())?, definition.as_deref())
+        let path = given(self.template_path())?;
+        match self.stack_template()? {
+            Some(template) => {
+                let place = stack_place("http://127.0.0.1");
+                let stack = template.stack(&place).map_err(|e| format!("{}: {e}", path.display()))?;
+                orderflow::loader::load_from_stack(&template, &stack, self.state_machine.as_deref())
+            }
+            None => load(&path, definition.as_deref()),
+        }
+    }
+
+    /// The template, when its state machines load as a stack's (any template
+    /// but this project's kind, and no --definition).
+    fn stack_template(&self) -> Result<Option<orderflow_definition::Template>, String> {
+        if self.definition.is_some() {
+            return Ok(None);
+        }
+        let template = orderflow_definition::Template::load(given(self.template_path())?).map_err(|e| e.to_string())?;
+        Ok((!orderflow::loader::is_project_kind(&template, self.state_machine.as_deref())).then_some(template))
     }
 
     /// Loads a definition the executor may run: one without lint findings.
     fn load_runnable(&self) -> Result<Loaded, String> {
         let loaded = self.load()?;
-        match orderflow_asl::lint::lint_with(&loaded.machine, &Integrations::check).first() {
+        match orderflow_asl::lint::lint_with(&loaded.machine, &|task| {
+            orderflow_server::runs_here(task, Integrations::check)
+        })
+        .first()
+        {
             Some(finding) => Err(format!(
                 "{} (orderflow lint lists every finding; the executor runs no definition with one)",
                 placed(&loaded, finding)
@@ -281,7 +311,8 @@ fn placed(loaded: &Loaded, finding: &orderflow_asl::DefinitionError) -> String {
 
 fn lint(args: LintArgs, paint: Paint) -> Result<ExitCode, String> {
     let loaded = args.definition.load()?;
-    let findings = orderflow_asl::lint::lint_with(&loaded.machine, &Integrations::check);
+    let findings =
+        orderflow_asl::lint::lint_with(&loaded.machine, &|task| orderflow_server::runs_here(task, Integrations::check));
     match args.output {
         Output::Json => {
             let list: Vec<Value> = findings
@@ -416,6 +447,15 @@ fn services_at(explicit: Option<&str>, aws: Option<&LocalAws>) -> Result<Option<
     Integrations::new(&url, orderflow_local::REGION).map(Some)
 }
 
+/// Where a local stack is: this machine's region and account, its queues under `queue_base`.
+fn stack_place(queue_base: &str) -> orderflow_definition::Place {
+    orderflow_definition::Place {
+        region: orderflow_local::REGION.into(),
+        account: orderflow_local::ACCOUNT.into(),
+        queue_base: queue_base.into(),
+    }
+}
+
 /// The words that say where service Tasks go, for the line that says how tasks run.
 fn services_mode(services: Option<&Integrations>) -> String {
     services.map(|s| format!("; service tasks to {}", s.endpoint())).unwrap_or_default()
@@ -438,47 +478,120 @@ fn item_json(item: &std::collections::HashMap<String, AttributeValue>) -> Value 
     json!(map)
 }
 
+/// `run` inside an in-process Step Functions API: for a state machine of
+/// another template's stack, or one that starts children, waits for task
+/// tokens or has activities. The execution as it ended (None: stopped), and
+/// the words that say how tasks ran.
+async fn run_in_api(
+    o: &RunArgs,
+    loaded: &Loaded,
+    stack: Option<orderflow_definition::Template>,
+    input: &orderflow_value::Value,
+) -> Result<(Option<Execution>, String), String> {
+    use std::sync::Arc;
+    let needs_aws = o.aws_endpoint.is_none() && (loaded.machine.calls_services() || stack.is_some());
+    let (invoker, aws, mode): (Arc<dyn Invoker>, _, _) = match &o.lambda_endpoint {
+        Some(url) => {
+            let aws = match needs_aws {
+                true => Some(LocalAws::connect("orderflow").await?),
+                false => None,
+            };
+            (Arc::new(LambdaEndpoint::new(url)?), aws, format!("tasks through the Lambda Invoke API at {url}"))
+        }
+        None => {
+            let aws = LocalAws::connect("orderflow").await?;
+            let mode = format!("tasks in-process against {}", aws.describe());
+            (Arc::new(aws.tasks()), Some(aws), mode)
+        }
+    };
+    let services = services_at(o.aws_endpoint.as_deref(), aws.as_ref())?.map(Arc::new);
+    let mode = format!("{mode}{}", services_mode(services.as_deref()));
+    let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
+    let api = orderflow::api_run::ApiRun::start(invoker, clock, services.clone(), o.port).await?;
+    let arn = match stack {
+        Some(template) => {
+            let base = services.as_ref().map_or("http://127.0.0.1", |s| s.endpoint());
+            let stack =
+                template.stack(&stack_place(base)).map_err(|e| format!("{}: {e}", template.path().display()))?;
+            for line in orderflow::local_stack::make_resources(&stack, services.as_deref(), &api.service).await {
+                eprintln!("orderflow run: {line}");
+            }
+            let machines = orderflow::local_stack::register_machines(&stack, &api.service).await?;
+            let found = machines.into_iter().find(|(name, _)| *name == loaded.state_machine_name);
+            found.map(|(_, arn)| arn).ok_or_else(|| format!("{} was not registered", loaded.state_machine_name))?
+        }
+        None => {
+            let definition =
+                orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
+            let name = &loaded.state_machine_name;
+            orderflow::local_stack::put_machine(&api.service, name, &definition, None, "STANDARD").await?
+        }
+    };
+    if loaded.machine.needs_api() {
+        eprintln!(
+            "orderflow run: the Step Functions API on {} while the execution runs (activity workers, task tokens)",
+            api.address
+        );
+    }
+    let (arn, execution) = api.run(&arn, &input.to_string()).await?;
+    Ok((execution, format!("{mode}; execution {arn} in the Step Functions API on {}", api.address)))
+}
+
 async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
     let loaded = o.definition.load_runnable()?;
     let (input_name, input) = read_input(&o.input)?;
     let order_id = input.get("order_id").and_then(orderflow_value::Value::as_str).map(str::to_owned);
+    let stack = o.definition.stack_template()?;
 
-    let (execution, stored, mode) = match &o.lambda_endpoint {
-        Some(url) => {
-            let invoker = LambdaEndpoint::new(url)?;
-            // Service tasks still need an AWS: the emulator, unless --aws-endpoint names one.
-            let aws = match o.aws_endpoint.is_none() && loaded.machine.calls_services() {
-                true => Some(LocalAws::connect("orderflow").await?),
-                false => None,
-            };
-            let services = services_at(o.aws_endpoint.as_deref(), aws.as_ref())?;
-            (
-                execute(&loaded, &invoker, services.as_ref(), o.virtual_time, input).await,
-                None,
-                format!("tasks through the Lambda Invoke API at {url}{}", services_mode(services.as_ref())),
-            )
-        }
-        None => {
-            let aws = LocalAws::connect("orderflow").await?;
-            let services = services_at(o.aws_endpoint.as_deref(), Some(&aws))?;
-            let execution = execute(&loaded, &aws.tasks(), services.as_ref(), o.virtual_time, input).await;
-            let stored = match &order_id {
-                Some(id) => aws
-                    .clients
-                    .dynamodb()
-                    .get_item()
-                    .table_name(&aws.table)
-                    .key("order_id", AttributeValue::S(id.clone()))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|r| r.item)
-                    .map(|item| item_json(&item)),
-                None => None,
-            };
-            let mode = format!("tasks in-process against {}{}", aws.describe(), services_mode(services.as_ref()));
-            (execution, stored, mode)
+    let (execution, stored, mode) = if stack.is_some() || loaded.machine.needs_api() {
+        let (execution, mode) = run_in_api(&o, &loaded, stack, &input).await?;
+        let Some(execution) = execution else {
+            println!(
+                "{}
+the execution was stopped through the API ({mode})",
+                paint.red("ABORTED")
+            );
+            return Ok(ExitCode::FAILURE);
+        };
+        (execution, None, mode)
+    } else {
+        match &o.lambda_endpoint {
+            Some(url) => {
+                let invoker = LambdaEndpoint::new(url)?;
+                // Service tasks still need an AWS: the emulator, unless --aws-endpoint names one.
+                let aws = match o.aws_endpoint.is_none() && loaded.machine.calls_services() {
+                    true => Some(LocalAws::connect("orderflow").await?),
+                    false => None,
+                };
+                let services = services_at(o.aws_endpoint.as_deref(), aws.as_ref())?;
+                (
+                    execute(&loaded, &invoker, services.as_ref(), o.virtual_time, input).await,
+                    None,
+                    format!("tasks through the Lambda Invoke API at {url}{}", services_mode(services.as_ref())),
+                )
+            }
+            None => {
+                let aws = LocalAws::connect("orderflow").await?;
+                let services = services_at(o.aws_endpoint.as_deref(), Some(&aws))?;
+                let execution = execute(&loaded, &aws.tasks(), services.as_ref(), o.virtual_time, input).await;
+                let stored = match &order_id {
+                    Some(id) => aws
+                        .clients
+                        .dynamodb()
+                        .get_item()
+                        .table_name(&aws.table)
+                        .key("order_id", AttributeValue::S(id.clone()))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .ok()
+                        .and_then(|r| r.item)
+                        .map(|item| item_json(&item)),
+                    None => None,
+                };
+                let mode = format!("tasks in-process against {}{}", aws.describe(), services_mode(services.as_ref()));
+                (execution, stored, mode)
+            }
         }
     };
 
@@ -560,9 +673,9 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;
-    let setup = services.as_ref().map(|s| Integrations::new(s.endpoint(), orderflow_local::REGION)).transpose()?;
-    if let Some(services) = services {
-        service = service.with_services(Arc::new(services), Integrations::check);
+    let setup = services.map(Arc::new);
+    if let Some(services) = &setup {
+        service = service.with_services(services.clone(), Integrations::check);
     }
     if let Some(mocks) = mocks {
         service = service.with_mocks(Arc::new(FileMocks(Arc::new(mocks))));
@@ -574,21 +687,13 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
             let name = deployed_name(&template, &loaded.state_machine_name);
             let definition =
                 orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
-            let request = json!({
-                "name": name,
-                "definition": definition,
-                "roleArn": format!("arn:aws:iam::{}:role/orderflow-local", orderflow_local::ACCOUNT),
-            });
-            vec![(name, project_machine(&service, request).await?)]
+            let arn = orderflow::local_stack::put_machine(&service, &name, &definition, None, "STANDARD").await?;
+            vec![(name, arn)]
         }
         Project::Stack(read) => {
-            let place = orderflow_definition::Place {
-                region: orderflow_local::REGION.into(),
-                account: orderflow_local::ACCOUNT.into(),
-                queue_base: setup.as_ref().map_or_else(|| "http://127.0.0.1".to_owned(), |s| s.endpoint().to_owned()),
-            };
+            let place = stack_place(setup.as_ref().map_or("http://127.0.0.1", |s| s.endpoint()));
             let stack = read.stack(&place).map_err(|e| format!("{}: {e}", template.display()))?;
-            for line in orderflow::local_stack::make_resources(&stack, setup.as_ref(), &service).await {
+            for line in orderflow::local_stack::make_resources(&stack, setup.as_deref(), &service).await {
                 eprintln!("orderflow serve: {line}");
             }
             orderflow::local_stack::register_machines(&stack, &service).await?
@@ -655,28 +760,4 @@ async fn stop_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Creates the project's state machine, or brings the one the state
-/// directory kept up to date with the template; gives its ARN.
-async fn project_machine(
-    service: &std::sync::Arc<orderflow_server::Service>,
-    request: Value,
-) -> Result<String, String> {
-    let name = request["name"].as_str().unwrap_or_default().to_owned();
-    match service.call("CreateStateMachine", request.to_string().as_bytes()).await {
-        Ok(created) => Ok(created["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
-        Err(e) if e.code == orderflow_server::ErrorCode::StateMachineAlreadyExists => {
-            let arn =
-                format!("arn:aws:states:{}:{}:stateMachine:{name}", service.config.region, service.config.account);
-            let update =
-                json!({"stateMachineArn": arn, "definition": request["definition"], "roleArn": request["roleArn"]});
-            service
-                .call("UpdateStateMachine", update.to_string().as_bytes())
-                .await
-                .map_err(|e| format!("cannot update the state machine {name}: {e}"))?;
-            Ok(arn)
-        }
-        Err(e) => Err(format!("cannot create the state machine {name}: {e}")),
-    }
 }

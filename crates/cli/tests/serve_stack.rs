@@ -8,9 +8,12 @@ use std::process::{Child, Command, Stdio};
 
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
+#[path = "support/user_app.rs"]
+mod user_app;
 
 use aws_cli::{machine, ok, on_moto, started, until_done, venv};
 use serde_json::{Value, json};
+use user_app::{ORDER, check_fulfilled, review_worker};
 
 struct Serve {
     child: Child,
@@ -120,5 +123,41 @@ async fn serve_runs_another_sam_template_s_state_machines_on_its_resources() {
     let received = on_moto(&moto, "sqs", &["receive-message", "--queue-url", &url]);
     let body: Value = serde_json::from_str(received["Messages"][0]["Body"].as_str().unwrap()).unwrap();
     assert_eq!(body, json!({"sku": "A-1", "quantity": 12}));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_sam_application_runs_through_the_aws_cli() {
+    let template = user_app::template();
+    let dir = std::env::temp_dir().join(format!("orderflow-user-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let serve = serve(&dir, &["--template", template.to_str().unwrap()]);
+    let endpoint = address(&serve);
+    let moto = moto_of(&serve);
+    let fulfil = "arn:aws:states:us-east-1:123456789012:stateMachine:fulfil-test";
+    let execution = started(&endpoint, fulfil, ORDER);
+    let reviewed = review_worker(endpoint.clone()).join().unwrap();
+    assert_eq!(reviewed, json!({"id": "o-7", "total": 42}));
+    let done = until_done(&endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    check_fulfilled(&serde_json::from_str(done["output"].as_str().unwrap()).unwrap());
+
+    // The child is an execution of its own, linked to this one.
+    let pricing = "arn:aws:states:us-east-1:123456789012:stateMachine:pricing-test";
+    let children = ok(&endpoint, &["list-executions", "--state-machine-arn", pricing]);
+    let child = children["executions"][0]["executionArn"].as_str().unwrap().to_owned();
+    let child = ok(&endpoint, &["describe-execution", "--execution-arn", &child]);
+    assert_eq!(child["status"], "SUCCEEDED", "{child}");
+    // What it wrote is in the emulator: the item (the first write; the second failed), the message.
+    let item =
+        on_moto(&moto, "dynamodb", &["get-item", "--table-name", "orders-test", "--key", r#"{"id": {"S": "o-7"}}"#]);
+    assert_eq!(item["Item"]["status"], json!({"S": "NEW"}), "{item}");
+    let url = on_moto(&moto, "sqs", &["get-queue-url", "--queue-name", "shipping-test"])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let received = on_moto(&moto, "sqs", &["receive-message", "--queue-url", &url]);
+    let body: Value = serde_json::from_str(received["Messages"][0]["Body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, json!({"id": "o-7", "total": 42}));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -65,7 +65,7 @@ impl Integrations {
     pub fn check(task: &ServiceTask) -> Result<(), String> {
         if !task.sdk && &*task.service == "states" {
             return Err(format!(
-                "states:{} starts a child execution: run the state machine under `orderflow serve`, or mock the task",
+                "states:{} starts a child execution: run the state machine with `orderflow run` or `orderflow serve`, or mock the task",
                 task.resource
             ));
         }

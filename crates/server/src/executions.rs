@@ -11,6 +11,7 @@ use orderflow_asl::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 
 use crate::database::ExecutionRow;
 use crate::error::{ApiError, ErrorCode};
@@ -205,12 +206,13 @@ fn finish(service: &Service, arn: &str, execution: &Execution) {
 }
 
 /// Starts a run of a STANDARD execution that memory holds, on its own task.
-fn spawn(service: &Arc<Service>, machine: Arc<MachineRecord>, arn: String, launch: Launch) {
+fn spawn(service: &Arc<Service>, machine: Arc<MachineRecord>, arn: String, launch: Launch) -> JoinHandle<Execution> {
     let task = {
         let (service, arn) = (service.clone(), arn.clone());
         tokio::spawn(async move {
             let execution = run(&service, &machine, &arn, launch).await;
             finish(&service, &arn, &execution);
+            execution
         })
     };
     if let Some(live) = service.store.memory().running.get_mut(&arn)
@@ -218,9 +220,27 @@ fn spawn(service: &Arc<Service>, machine: Arc<MachineRecord>, arn: String, launc
     {
         live.task = Some(task.abort_handle());
     }
+    task
 }
 
 pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
+    begin(service, r).map(|(started, _)| started)
+}
+
+/// An execution started as StartExecution starts it, and its end awaited
+/// here: what StartExecution answers, and the execution as it ended (None
+/// when StopExecution ended it, or when the start found it already running).
+pub async fn start_and_wait(service: &Arc<Service>, r: Start) -> Result<(Value, Option<Execution>), ApiError> {
+    let (started, task) = begin(service, r)?;
+    let execution = match task {
+        Some(task) => task.await.ok(),
+        None => None,
+    };
+    Ok((started, execution))
+}
+
+/// Starts an execution; its task, unless it was running already.
+fn begin(service: &Arc<Service>, r: Start) -> Result<(Value, Option<JoinHandle<Execution>>), ApiError> {
     let _ = (&r.trace_header, &r.included_data);
     let (_, case) = state_machine_arn(&r.state_machine_arn)?;
     let machine = find(service, &r.state_machine_arn)?;
@@ -256,7 +276,7 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
                 Err(existing) => {
                     // Idempotent while it runs with the same input, as Step Functions is.
                     if existing.status == Status::Running && existing.input == row.input {
-                        return Ok(json!({"executionArn": arn, "startDate": epoch_seconds(existing.started)}));
+                        return Ok((json!({"executionArn": arn, "startDate": epoch_seconds(existing.started)}), None));
                     }
                     return Err(ApiError::new(
                         ErrorCode::ExecutionAlreadyExists,
@@ -281,14 +301,14 @@ pub fn start(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
         }
     };
     let launch = Launch { name, input, history, mocks, redrive: None, started_at: None };
-    if machine.kind == MachineType::Express {
+    let task = if machine.kind == MachineType::Express {
         // Not kept: EXPRESS executions are not describable.
         let (service, arn) = (service.clone(), arn.clone());
-        tokio::spawn(async move { run(&service, &machine, &arn, launch).await });
+        tokio::spawn(async move { run(&service, &machine, &arn, launch).await })
     } else {
-        spawn(service, machine, arn.clone(), launch);
-    }
-    Ok(json!({"executionArn": arn, "startDate": epoch_seconds(now)}))
+        spawn(service, machine, arn.clone(), launch)
+    };
+    Ok((json!({"executionArn": arn, "startDate": epoch_seconds(now)}), Some(task)))
 }
 
 pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
@@ -593,7 +613,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     let redrive = Redrive { from, count: row.redrive_count, resumed: false, done };
     let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
     drop(db);
-    spawn(service, machine, arn, launch);
+    drop(spawn(service, machine, arn, launch));
     Ok(json!({"redriveDate": epoch_seconds(now)}))
 }
 
@@ -636,7 +656,7 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, crate::StoreError> {
     drop(db);
     let count = launches.len();
     for (machine, arn, launch) in launches {
-        spawn(service, machine, arn, launch);
+        drop(spawn(service, machine, arn, launch));
     }
     Ok(count)
 }

@@ -139,9 +139,7 @@ impl Service {
     /// it); else what the services check says.
     pub(crate) fn check_service(&self, task: &orderflow_asl::model::ServiceTask) -> Result<(), String> {
         match (&self.services, &self.mocks) {
-            // This server runs a child execution itself.
-            _ if !task.sdk && &*task.service == "states" => Ok(()),
-            (Some((_, check)), None) => check(task),
+            (Some((_, check)), None) => runs_here(task, *check),
             _ => Ok(()),
         }
     }
@@ -153,6 +151,21 @@ impl Service {
     pub fn with_mocks(mut self, mocks: Arc<dyn MockCases>) -> Service {
         self.mocks = Some(mocks);
         self
+    }
+
+    /// Starts an execution of the state machine `machine_arn` as StartExecution
+    /// does and waits here for its end: its ARN, and the execution as it ended
+    /// (None when StopExecution ended it). `orderflow run` runs this way when
+    /// its state machine starts children, waits on task tokens or activities.
+    pub async fn run_execution(
+        self: &Arc<Self>,
+        machine_arn: &str,
+        name: Option<&str>,
+        input: &str,
+    ) -> Result<(String, Option<orderflow_asl::Execution>), ApiError> {
+        let request = serde_json::json!({"stateMachineArn": machine_arn, "name": name, "input": input});
+        let (started, execution) = executions::start_and_wait(self, parse(request)?).await?;
+        Ok((started["executionArn"].as_str().unwrap_or_default().to_owned(), execution))
     }
 
     /// Answers one API call: `operation` from `X-Amz-Target`, `body` its JSON.
@@ -196,6 +209,16 @@ impl Service {
                 format!("orderflow serve does not implement the operation {other:?}"),
             )),
         }
+    }
+}
+
+/// Whether a service Task runs where this server runs executions: a child
+/// execution (`states:startExecution` in every form) always does, the
+/// server starts it; any other as the services' `check` says.
+pub fn runs_here(task: &orderflow_asl::model::ServiceTask, check: ServiceCheck) -> Result<(), String> {
+    match !task.sdk && &*task.service == "states" {
+        true => Ok(()),
+        false => check(task),
     }
 }
 

@@ -69,7 +69,7 @@ pub(crate) async fn run(
             let Some(activities) = run.activities else {
                 let f = TaskFailure {
                     error: StatesError::Runtime.name().to_owned(),
-                    cause: "Nothing here hands activity tasks to workers: run the state machine under `orderflow serve`, or mock the task".into(),
+                    cause: "Nothing here hands activity tasks to workers: run the state machine with `orderflow run` or `orderflow serve`, or mock the task".into(),
                 };
                 return failed(EventType::ActivityScheduleFailed, f);
             };

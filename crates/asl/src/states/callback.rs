@@ -21,7 +21,7 @@ pub(crate) async fn wait_for_token(
         return Ok(Err(TaskFailure {
             error: StatesError::Runtime.name().to_owned(),
             cause:
-                "Nothing here can answer a task token: run the state machine under `orderflow serve`, or mock the task"
+                "Nothing here can answer a task token: run the state machine with `orderflow run` or `orderflow serve`, or mock the task"
                     .into(),
         }));
     };
