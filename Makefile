@@ -140,12 +140,18 @@ smoke-deployed: venv ## start one execution on the deployed stack and wait for S
 	$(VENV)/bin/python tools/smoke_deployed.py orderflow-$(STAGE)
 
 BENCH_NODE := tools/bench-node/node_modules/.installed
+MINISTACK := .venv-ministack/.installed
+
+$(MINISTACK): tools/ministack/requirements.txt tools/ministack/requirements.lock
+	$(PYTHON) -m venv .venv-ministack
+	.venv-ministack/bin/pip install --disable-pip-version-check --quiet -r tools/ministack/requirements.txt -c tools/ministack/requirements.lock
+	touch $@
 
 $(BENCH_NODE): tools/bench-node/package.json tools/bench-node/package-lock.json
 	npm ci --prefix tools/bench-node --no-audit --no-fund --loglevel=error
 	touch $@
 
-bench: venv $(BENCH_NODE) ## cold start, latency, memory, size, throughput, the executor beside aws-local-stepfunctions; writes docs/performance.md
+bench: venv $(BENCH_NODE) $(MINISTACK) ## cold start, latency, memory, size, throughput, the executor beside aws-local-stepfunctions, integrations beside MiniStack; writes docs/performance.md
 	cargo build --release $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo-lambda lambda build --release --arm64 --output-format zip $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo bench --package orderflow-bench --bench micro
@@ -154,4 +160,4 @@ bench: venv $(BENCH_NODE) ## cold start, latency, memory, size, throughput, the 
 
 clean: ## remove build output, the virtualenv and node tools
 	cargo clean
-	rm -rf $(VENV) infra/.aws-sam tools/node_modules
+	rm -rf $(VENV) .venv-ministack infra/.aws-sam tools/node_modules

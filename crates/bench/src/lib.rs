@@ -2,6 +2,7 @@
 //! workflow on in-memory ports.
 
 pub mod executor_section;
+pub mod integrations_section;
 pub mod serve_section;
 
 use orderflow::InProcess;

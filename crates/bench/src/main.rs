@@ -17,7 +17,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use orderflow_bench::{executor_section, percentile, sample_order, serve_section, workspace_root};
+use orderflow_bench::{
+    executor_section, integrations_section, percentile, sample_order, serve_section, workspace_root,
+};
 use orderflow_emulator::{Emulator, FunctionProcess, LocalResources, Outcome, RuntimeApi};
 use serde_json::{Value, json};
 
@@ -216,6 +218,39 @@ fn serve_report(section: &serve_section::Section) -> (String, Vec<String>) {
     (text, budgets)
 }
 
+fn integrations_report(section: &integrations_section::Section) -> (String, Vec<String>) {
+    let budgets: Vec<String> = section.budgets().iter().map(|(ok, line)| verdict(*ok, line)).collect();
+    let text = format!(
+        "## Service integrations over serve, beside MiniStack\n\n\
+         A workflow of service integrations (`crates/bench/workloads/integrations.json`: DynamoDB putItem, then getItem, \
+         SQS sendMessage, SNS publish, then a child execution with `startExecution.sync:2`) as STANDARD executions, \
+         three ways: `orderflow serve` (the release binary) with its service tasks sent to moto ({}), the default; the \
+         same with its service tasks sent to MiniStack's services (`--aws-endpoint`); and MiniStack ({}, PyPI, MIT, in \
+         its own virtualenv) running the same definition with its own Step Functions and services. All are driven alike \
+         by the bench's clients: StartExecution, then DescribeExecution every 5 ms until the execution ends, back to \
+         back for 3 s per client count; an execution counts when it SUCCEEDED with the workload's output. The table, \
+         queue and topic are made first through the same SDK calls service Tasks make. The budget compares the two \
+         Step Functions engines on the same services (MiniStack's). With moto, serve is bound by moto: its server \
+         runs on one core (one Python interpreter, about 100% CPU under load, while serve uses a few percent), so the \
+         moto rows measure moto.\n\n{}",
+        moto_version(),
+        ministack_version(),
+        section.table(),
+    );
+    (text, budgets)
+}
+
+fn ministack_version() -> String {
+    let python = workspace_root().join(".venv-ministack/bin/python");
+    std::process::Command::new(python)
+        .args(["-c", "import importlib.metadata as m; print(m.version('ministack'))"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| format!("MiniStack {}", String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or_else(|| "MiniStack".into())
+}
+
 fn moto_version() -> String {
     let python = workspace_root().join(".venv/bin/python");
     std::process::Command::new(python)
@@ -269,6 +304,16 @@ async fn main() {
                     .join()
                     .expect("the serve section");
                 let (text, budgets) = serve_report(&section);
+                println!("{text}\n{}", budgets.join("\n"));
+                return;
+            }
+            "--integrations-only" => {
+                let emulator = Emulator::start().expect("moto");
+                let moto = emulator.endpoint();
+                let section = std::thread::spawn(move || integrations_section::run(&workspace_root(), &moto))
+                    .join()
+                    .expect("the integrations section");
+                let (text, budgets) = integrations_report(&section);
                 println!("{text}\n{}", budgets.join("\n"));
                 return;
             }
@@ -394,6 +439,11 @@ async fn main() {
         std::thread::spawn(move || serve_section::run(&root, Some(&moto))).join().expect("the serve section")
     };
     let (serve_text, serve_budgets) = serve_report(&serve);
+    let integrations = {
+        let (root, moto) = (root.clone(), emulator.endpoint());
+        std::thread::spawn(move || integrations_section::run(&root, &moto)).join().expect("the integrations section")
+    };
+    let (integrations_text, integrations_budgets) = integrations_report(&integrations);
 
     let floor = rows[0].1.clone();
     let mut table = String::from(
@@ -436,6 +486,7 @@ async fn main() {
     }
     budgets.extend(executor_budgets);
     budgets.extend(serve_budgets);
+    budgets.extend(integrations_budgets);
 
     let criterion = criterion_summary(&root);
     let report = format!(
@@ -454,6 +505,7 @@ async fn main() {
          {table}{}\n\
          {executor_text}\n\
          {serve_text}\n\
+         {integrations_text}\n\
          ## Budgets\n\n```\n{}\n```\n\n## Criterion micro-benchmarks\n\n{criterion}\n",
         machine_description(),
         if seed.is_some() {
@@ -466,6 +518,7 @@ async fn main() {
     println!("{table}");
     println!("{executor_text}");
     println!("{serve_text}");
+    println!("{integrations_text}");
     for line in &budgets {
         println!("{line}");
     }

@@ -27,16 +27,16 @@ const SECONDS: f64 = 3.0;
 pub const CLIENTS: [usize; 3] = [1, 16, 64];
 const FINISHED_EXECUTIONS: usize = 100_000;
 
-type Http = Client<HttpConnector, Full<Bytes>>;
+pub(crate) type Http = Client<HttpConnector, Full<Bytes>>;
 
-fn http() -> Http {
+pub(crate) fn http() -> Http {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     Client::builder(TokioExecutor::new()).pool_max_idle_per_host(128).build(connector)
 }
 
 /// One AWS JSON 1.0 call: the answer's status and body.
-async fn call(client: &Http, endpoint: &str, operation: &str, body: Bytes) -> Result<(u16, Bytes), String> {
+pub(crate) async fn call(client: &Http, endpoint: &str, operation: &str, body: Bytes) -> Result<(u16, Bytes), String> {
     let request = hyper::Request::post(endpoint)
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", format!("AWSStepFunctions.{operation}"))
@@ -53,7 +53,7 @@ async fn call(client: &Http, endpoint: &str, operation: &str, body: Bytes) -> Re
     Ok((status, body))
 }
 
-async fn call_json(client: &Http, endpoint: &str, operation: &str, body: &Value) -> Result<Value, String> {
+pub(crate) async fn call_json(client: &Http, endpoint: &str, operation: &str, body: &Value) -> Result<Value, String> {
     let (status, bytes) = call(client, endpoint, operation, Bytes::from(body.to_string())).await?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{operation}: {e}"))?;
     if status != 200 {
@@ -79,7 +79,7 @@ fn load_of(clients: usize, elapsed: f64, mut latencies: Vec<Duration>, errors: u
 }
 
 /// `clients` tasks each running `one` back to back for SECONDS.
-async fn drive<F, Fut>(clients: usize, one: F) -> Load
+pub(crate) async fn drive<F, Fut>(clients: usize, one: F) -> Load
 where
     F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
@@ -162,7 +162,7 @@ pub struct Section {
     pub finished: usize,
 }
 
-async fn create(client: &Http, endpoint: &str, name: &str, definition: &Value, kind: &str) -> String {
+pub(crate) async fn create(client: &Http, endpoint: &str, name: &str, definition: &Value, kind: &str) -> String {
     let request = json!({"name": name, "definition": definition.to_string(), "roleArn": format!("arn:aws:iam::{}:role/bench", orderflow_local::ACCOUNT), "type": kind});
     let created = call_json(client, endpoint, "CreateStateMachine", &request).await.expect("CreateStateMachine");
     created["stateMachineArn"].as_str().expect("an ARN").to_owned()

@@ -76,9 +76,15 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts `program` (an orderflow binary) in `dir`, the workspace its definition is read from.
     pub fn start(program: &Path, dir: &Path, state_dir: &Path) -> std::io::Result<ServeProcess> {
+        ServeProcess::start_with(program, dir, state_dir, &[])
+    }
+
+    /// [`ServeProcess::start`] with more arguments (`--aws-endpoint URL`).
+    pub fn start_with(program: &Path, dir: &Path, state_dir: &Path, more: &[&str]) -> std::io::Result<ServeProcess> {
         let mut child = Command::new(program)
             .args(["serve", "--port", "0", "--lambda-endpoint", "http://127.0.0.1:9", "--state-dir"])
             .arg(state_dir)
+            .args(more)
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
