@@ -41,11 +41,30 @@ impl StatesError {
 pub struct Failure {
     pub error: String,
     pub cause: Option<String>,
+    /// A task's HeartbeatSeconds passed without a heartbeat: AWS records
+    /// `States.Timeout` (no cause), which a Retry or Catch on
+    /// `States.HeartbeatTimeout` also covers.
+    pub heartbeat: bool,
 }
 
 impl Failure {
     pub fn new(error: StatesError, cause: impl Into<String>) -> Failure {
-        Failure { error: error.name().to_owned(), cause: Some(cause.into()) }
+        Failure { error: error.name().to_owned(), cause: Some(cause.into()), heartbeat: false }
+    }
+
+    /// `error` with `cause` (or none), as a state failed with them.
+    pub fn of(error: String, cause: Option<String>) -> Failure {
+        Failure { error, cause, heartbeat: false }
+    }
+
+    /// A timeout (TimeoutSeconds, or HeartbeatSeconds between heartbeats):
+    /// `States.Timeout` without a cause, as AWS records both.
+    pub fn timed_out(which: StatesError) -> Failure {
+        Failure {
+            error: StatesError::Timeout.name().to_owned(),
+            cause: None,
+            heartbeat: which == StatesError::HeartbeatTimeout,
+        }
     }
 
     pub fn is(&self, error: StatesError) -> bool {
@@ -61,8 +80,9 @@ impl Failure {
     }
 }
 
-/// Whether a retrier's or catcher's ErrorEquals covers `error`.
-pub fn matches(error_equals: &[String], error: &str) -> bool {
+/// Whether a retrier's or catcher's ErrorEquals covers `failure`.
+pub fn matches(error_equals: &[String], failure: &Failure) -> bool {
+    let error = failure.error.as_str();
     // States.Runtime is never retried or caught.
     if error == StatesError::Runtime.name() {
         return false;
@@ -71,6 +91,7 @@ pub fn matches(error_equals: &[String], error: &str) -> bool {
         "States.ALL" => true,
         // A wildcard for every error but a timeout.
         "States.TaskFailed" => error != StatesError::Timeout.name(),
+        "States.HeartbeatTimeout" => failure.heartbeat || error == e,
         name => name == error,
     })
 }
@@ -93,4 +114,27 @@ impl std::error::Error for DefinitionError {}
 
 pub(crate) fn def_err(location: impl Into<String>, message: impl Into<String>) -> DefinitionError {
     DefinitionError { location: location.into(), message: message.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn covers(names: &[&str], failure: &Failure) -> bool {
+        matches(&names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(), failure)
+    }
+
+    #[test]
+    fn a_heartbeat_expiry_is_a_timeout_that_heartbeat_timeout_also_covers() {
+        let heartbeat = Failure::timed_out(StatesError::HeartbeatTimeout);
+        let overall = Failure::timed_out(StatesError::Timeout);
+        assert_eq!((heartbeat.error.as_str(), heartbeat.cause.as_deref()), ("States.Timeout", None));
+        assert!(covers(&["States.HeartbeatTimeout"], &heartbeat));
+        assert!(covers(&["States.Timeout"], &heartbeat));
+        assert!(covers(&["States.ALL"], &heartbeat));
+        assert!(!covers(&["States.TaskFailed"], &heartbeat));
+        assert!(!covers(&["States.HeartbeatTimeout"], &overall));
+        assert!(covers(&["States.Timeout"], &overall));
+        assert!(!covers(&["States.ALL"], &Failure::new(StatesError::Runtime, "x")));
+    }
 }

@@ -25,6 +25,51 @@ pub fn lint_with(machine: &StateMachine, services: ServiceCheck<'_>) -> Vec<Defi
     findings
 }
 
+/// What an EXPRESS state machine may not hold, refused as AWS refuses it at
+/// CreateStateMachine: the job-run (`.sync`, `.sync:2`) and callback
+/// (`.waitForTaskToken`) patterns and activities, in AWS's words.
+pub fn express_findings(machine: &StateMachine) -> Vec<DefinitionError> {
+    let mut findings = Vec::new();
+    express(machine, "", &mut findings);
+    findings
+}
+
+fn express(machine: &StateMachine, at: &str, findings: &mut Vec<DefinitionError>) {
+    use crate::model::Pattern;
+    for state in &machine.states {
+        let state_at =
+            if at.is_empty() { format!("States.{}", state.name) } else { format!("{at}.States.{}", state.name) };
+        let refused = match &state.kind {
+            Kind::Parallel { branches } => {
+                for (i, b) in branches.iter().enumerate() {
+                    express(b, &format!("{state_at}.Branches[{i}]"), findings);
+                }
+                None
+            }
+            Kind::Map(spec) => {
+                express(&spec.processor, &format!("{state_at}.ItemProcessor"), findings);
+                None
+            }
+            Kind::Task { resource: Resource::Activity(_), .. } => {
+                Some("Express state machine does not support Activity ARN")
+            }
+            // AWS's text for the callback pattern ends with a space.
+            Kind::Task { resource, .. } if resource.waits_for_token() => {
+                Some("Express state machine does not support '.waitForTaskToken' service integration ")
+            }
+            Kind::Task { resource: Resource::Service(task), .. }
+                if matches!(task.pattern, Pattern::Sync | Pattern::Sync2) =>
+            {
+                Some("Express state machine does not support '.sync' service integration")
+            }
+            _ => None,
+        };
+        if let Some(message) = refused {
+            findings.push(def_err(format!("{state_at}.Resource"), message));
+        }
+    }
+}
+
 /// Step Functions requires every state name to be unique in the whole
 /// machine, Parallel branches and Map processors included.
 fn unique_names<'m>(

@@ -284,7 +284,7 @@ pub enum Kind {
     Task {
         resource: Resource,
         timeout_seconds: Option<Given<u64>>,
-        /// For a callback task: how long without a heartbeat before States.HeartbeatTimeout.
+        /// For a callback task: how long without a heartbeat before States.Timeout (caught also as States.HeartbeatTimeout).
         heartbeat_seconds: Option<Given<u64>>,
     },
     Choice {

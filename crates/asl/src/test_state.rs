@@ -191,7 +191,7 @@ pub async fn test_state(
     if failure.is(StatesError::Runtime) || !runs_something {
         return Ok(failed(failure, seen));
     }
-    if let Some(i) = state.retry.iter().position(|r| matches(&r.error_equals, &failure.error)) {
+    if let Some(i) = state.retry.iter().position(|r| matches(&r.error_equals, &failure)) {
         let r = &state.retry[i];
         if retry_count < r.max_attempts {
             let mut seconds = r.interval_seconds * r.backoff_rate.powi(retry_count.min(1024) as i32);
@@ -203,7 +203,7 @@ pub async fn test_state(
             return Ok(TestOutcome { status: TestStatus::Retriable, ..failed(failure, seen) });
         }
     }
-    if let Some(i) = state.catch.iter().position(|c| matches(&c.error_equals, &failure.error)) {
+    if let Some(i) = state.catch.iter().position(|c| matches(&c.error_equals, &failure)) {
         let catcher = &state.catch[i];
         let error = Payload::measured(std::sync::Arc::new(failure.to_value()));
         seen.catch_index = Some(i);
@@ -378,7 +378,7 @@ async fn flow(
 fn mocked(scope: &Scope<'_, '_>) -> Result<Payload, Failure> {
     match scope.run.mocks.and_then(|m| m.answer(&scope.state.name, 0)) {
         Some(Ok(value)) => Ok(Payload::measured(std::sync::Arc::new(value))),
-        Some(Err(TaskFailure { error, cause })) => Err(Failure { error, cause: Some(cause) }),
+        Some(Err(TaskFailure { error, cause })) => Err(Failure::of(error, Some(cause))),
         None => Err(Failure::new(StatesError::Runtime, "the state's mock gave no answer")),
     }
 }

@@ -31,12 +31,26 @@ use crate::protocol::Invalid;
 /// Calls the services at one endpoint.
 pub struct Integrations {
     endpoint: Endpoint,
+    /// Request ids for the requests refused here, before they are sent.
+    ids: orderflow_asl::rng::Rng,
 }
 
 impl Integrations {
     /// Calls go to `url` (`http://127.0.0.1:PORT`), signed for `region`.
     pub fn new(url: &str, region: &str) -> Result<Integrations, String> {
-        Ok(Integrations { endpoint: Endpoint::new(url, region)? })
+        let seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+        Ok(Integrations { endpoint: Endpoint::new(url, region)?, ids: orderflow_asl::rng::Rng::new(seed) })
+    }
+
+    /// A request id as `service` gives them: DynamoDB's 52 letters and
+    /// digits, the others' UUID.
+    fn request_id(&self, service: &str) -> String {
+        if service != "dynamodb" {
+            return self.ids.uuid_v4();
+        }
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        (0..52).map(|_| char::from(ALPHABET[(self.ids.next_u64() >> 59) as usize])).collect()
     }
 
     /// One AWS SDK call (`sdk_call("dynamodb", "createTable", ...)`), as an
@@ -106,7 +120,7 @@ impl Integrations {
             Ok(outcome) => outcome,
             // A required member missing or null: the service's validation error, as AWS gets it.
             Err(Problem::Invalid(Invalid { missing: Some(member), .. })) => {
-                let error = missing_member(&task.service, &member);
+                let error = missing_member(&task.service, &member, self.request_id(&task.service));
                 return Err(match task.sdk {
                     true => sdk::failure(service, model, &error),
                     false => optimized::failure(task, model, &error),
@@ -176,7 +190,7 @@ where
 /// The error a service answers a request that lacks a required member with:
 /// SQS's `MissingParameter`, the others' `ValidationException` in the words
 /// of AWS's request validation.
-fn missing_member(service: &str, member: &str) -> ServiceError {
+fn missing_member(service: &str, member: &str, request_id: String) -> ServiceError {
     let (code, message) = match service {
         "sqs" => ("MissingParameter", format!("The request must contain the parameter {}.", protocol::pascal(member))),
         _ => {
@@ -192,7 +206,7 @@ fn missing_member(service: &str, member: &str) -> ServiceError {
             )
         }
     };
-    ServiceError { status: 400, code: code.into(), message, request_id: String::new(), extended_request_id: None }
+    ServiceError { status: 400, code: code.into(), message, request_id, extended_request_id: None }
 }
 
 enum Problem {

@@ -39,19 +39,7 @@ impl Services for WithChildren<'_> {
         }
         // The Step Functions API an `aws-sdk:sfn` Task calls is this server's own.
         if task.sdk && &*task.service == "sfn" {
-            let service = self.service;
-            return Box::pin(orderflow_integrations::sdk_call_with(
-                task,
-                parameters,
-                move |operation, body| async move {
-                    match service.call(&operation, &body).await {
-                        Ok(answer) => (200, answer.to_string().into_bytes()),
-                        Err(e) => {
-                            (400, json!({"__type": e.code.name(), "message": e.message}).to_string().into_bytes())
-                        }
-                    }
-                },
-            ));
+            return Box::pin(self.service.sdk_sfn(task, parameters));
         }
         match self.others {
             Some(others) => others.call(task, parameters, caller),

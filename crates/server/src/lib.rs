@@ -168,6 +168,26 @@ impl Service {
         Ok((started["executionArn"].as_str().unwrap_or_default().to_owned(), execution))
     }
 
+    /// An `aws-sdk:sfn` Task answered by this server's own API, as AWS's
+    /// Step Functions would answer it: the request written and the answer
+    /// read from the service model, errors as `Sfn.<Name>Exception`.
+    pub async fn sdk_sfn(
+        self: &Arc<Self>,
+        task: &orderflow_asl::model::ServiceTask,
+        parameters: &orderflow_value::Value,
+    ) -> Result<orderflow_value::Value, orderflow_asl::TaskFailure> {
+        let service = self.clone();
+        orderflow_integrations::sdk_call_with(task, parameters, move |operation, body| async move {
+            match service.call(&operation, &body).await {
+                Ok(answer) => (200, answer.to_string().into_bytes()),
+                Err(e) => {
+                    (400, serde_json::json!({"__type": e.code.name(), "message": e.message}).to_string().into_bytes())
+                }
+            }
+        })
+        .await
+    }
+
     /// Answers one API call: `operation` from `X-Amz-Target`, `body` its JSON.
     pub async fn call(self: &Arc<Self>, operation: &str, body: &[u8]) -> Result<Value, ApiError> {
         let request: Value = if body.iter().all(u8::is_ascii_whitespace) {

@@ -120,7 +120,11 @@ fn pointer(location: &str) -> String {
 }
 
 /// Every finding in a definition: its JSON, then the executor's checks.
-fn findings(definition: &str, services: ServiceCheck<'_>) -> Result<StateMachine, Vec<(String, String, String)>> {
+fn findings(
+    definition: &str,
+    services: ServiceCheck<'_>,
+    kind: MachineType,
+) -> Result<StateMachine, Vec<(String, String, String)>> {
     if definition.len() > MAX_DEFINITION_BYTES {
         return Err(vec![(
             "SCHEMA_VALIDATION_FAILED".into(),
@@ -133,7 +137,10 @@ fn findings(definition: &str, services: ServiceCheck<'_>) -> Result<StateMachine
     })?;
     let machine = orderflow_asl::compile::parse_unchecked(&value)
         .map_err(|e| vec![("SCHEMA_VALIDATION_FAILED".to_owned(), e.message.clone(), pointer(&e.location))])?;
-    let lint = orderflow_asl::lint::lint_with(&machine, services);
+    let mut lint = orderflow_asl::lint::lint_with(&machine, services);
+    if kind == MachineType::Express {
+        lint.extend(orderflow_asl::lint::express_findings(&machine));
+    }
     if lint.is_empty() {
         Ok(machine)
     } else {
@@ -147,11 +154,11 @@ fn findings(definition: &str, services: ServiceCheck<'_>) -> Result<StateMachine
 /// A stored definition, compiled again when the server starts.
 /// (It loaded when it was stored: its service Tasks are not checked again.)
 pub(crate) fn recompile(definition: &str) -> Option<StateMachine> {
-    findings(definition, &|_| Ok(())).ok()
+    findings(definition, &|_| Ok(()), MachineType::Standard).ok()
 }
 
-fn compile(service: &Service, definition: &str) -> Result<StateMachine, ApiError> {
-    findings(definition, &|task| service.check_service(task)).map_err(|found| {
+fn compile(service: &Service, definition: &str, kind: MachineType) -> Result<StateMachine, ApiError> {
+    findings(definition, &|task| service.check_service(task), kind).map_err(|found| {
         let (code, message, location) = &found[0];
         let at = if code == "INVALID_JSON_DESCRIPTION" { String::new() } else { format!(" at {location}") };
         ApiError::new(
@@ -166,7 +173,7 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
     check_name(&r.name)?;
     check_role(&r.role_arn)?;
     let kind = machine_type(r.kind.as_deref())?;
-    let compiled = compile(service, &r.definition)?;
+    let compiled = compile(service, &r.definition, kind)?;
     let arn = format!("arn:aws:states:{}:{}:stateMachine:{}", service.config.region, service.config.account, r.name);
     let now = service.clock.now_nanos();
     let existing = service.store.memory().machines.get(&arn).cloned();
@@ -253,7 +260,7 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
         check_role(role)?;
     }
     let compiled = match &r.definition {
-        Some(definition) => Arc::new(compile(service, definition)?),
+        Some(definition) => Arc::new(compile(service, definition, current.kind)?),
         None => current.compiled.clone(),
     };
     let now = service.clock.now_nanos();
@@ -282,7 +289,7 @@ pub fn delete(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
 }
 
 pub fn validate(service: &Service, r: Validate) -> Result<Value, ApiError> {
-    machine_type(r.kind.as_deref())?;
+    let kind = machine_type(r.kind.as_deref())?;
     if let Some(severity) = r.severity.as_deref()
         && !["ERROR", "WARNING"].contains(&severity)
     {
@@ -293,7 +300,7 @@ pub fn validate(service: &Service, r: Validate) -> Result<Value, ApiError> {
         Some(n @ 1..=100) => n as usize,
         Some(n) => return Err(ApiError::validation(format!("maxResults {n} is over 100"))),
     };
-    Ok(match findings(&r.definition, &|task| service.check_service(task)) {
+    Ok(match findings(&r.definition, &|task| service.check_service(task), kind) {
         Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
         Err(found) => {
             let diagnostics: Vec<Value> = found

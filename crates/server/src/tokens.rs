@@ -36,14 +36,18 @@ impl Tokens {
         self.open.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
     }
 
+    /// Hands `signal` to the task waiting on `token`. A token this server
+    /// issued whose task is over (answered, timed out, its execution ended)
+    /// is AWS's TaskTimedOut; anything else is not a token (InvalidToken).
     fn send(&self, token: &str, signal: TokenSignal) -> Result<(), ApiError> {
-        let channel = self.channel(token).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::TaskDoesNotExist,
-                "Task Does Not Exist: no open task has this token (answered, timed out, or never issued)",
-            )
-        })?;
-        channel.tx.send(signal).map_err(|_| ApiError::new(ErrorCode::TaskTimedOut, "Task Timed Out: the task is over"))
+        let over = || ApiError::new(ErrorCode::TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'");
+        let Some(channel) = self.channel(token) else {
+            return Err(match is_issued_form(token) {
+                true => over(),
+                false => ApiError::new(ErrorCode::InvalidToken, "Invalid Token: 'Invalid token'"),
+            });
+        };
+        channel.tx.send(signal).map_err(|_| over())
     }
 }
 
@@ -57,7 +61,7 @@ impl TaskTokens for Tokens {
         });
         // Opaque, as Step Functions' are.
         let _ = state;
-        let token = format!("orderflow-task-token-{}-{}", rng.uuid_v4(), rng.uuid_v4());
+        let token = format!("{TOKEN_PREFIX}{}-{}", rng.uuid_v4(), rng.uuid_v4());
         let (tx, rx) = mpsc::unbounded_channel();
         let channel = Arc::new(Channel { execution: execution.to_owned(), tx, rx: tokio::sync::Mutex::new(rx) });
         self.open.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), channel);
@@ -106,11 +110,26 @@ pub struct Heartbeat {
     task_token: String,
 }
 
+/// How the tokens this server issues begin: two UUIDs follow.
+const TOKEN_PREFIX: &str = "orderflow-task-token-";
+
+/// Whether `token` has the form of the tokens this server issues.
+fn is_issued_form(token: &str) -> bool {
+    token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
+        rest.len() == 73 && rest.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') && rest.as_bytes()[36] == b'-'
+    })
+}
+
+/// The model's length constraint on `taskToken` (1 to 2,048), in its words.
 fn check_token(token: &str) -> Result<(), ApiError> {
-    if token.is_empty() || token.len() > 2048 {
-        return Err(ApiError::new(ErrorCode::InvalidToken, "Invalid Token: a task token is 1 to 2,048 characters"));
-    }
-    Ok(())
+    let bound = match token.chars().count() {
+        0 => "greater than or equal to 1",
+        n if n > 2048 => "less than or equal to 2048",
+        _ => return Ok(()),
+    };
+    Err(ApiError::validation(format!(
+        "1 validation error detected: Value '{token}' at 'taskToken' failed to satisfy constraint: Member must have length {bound}"
+    )))
 }
 
 pub fn success(service: &Arc<Service>, r: Success) -> Result<Value, ApiError> {

@@ -3,21 +3,13 @@
 
 use std::sync::Arc;
 
-use orderflow_asl::{BoxFuture, Invoker, TaskFailure, VirtualClock};
+#[path = "support/no_tasks.rs"]
+mod no_tasks;
+
+use no_tasks::NoTasks;
+use orderflow_asl::VirtualClock;
 use orderflow_server::{ApiError, Config, Service};
 use serde_json::{Value, json};
-
-struct NoTasks;
-
-impl Invoker for NoTasks {
-    fn invoke<'a>(
-        &'a self,
-        function: &'a str,
-        _: &'a orderflow_value::Value,
-    ) -> BoxFuture<'a, Result<orderflow_value::Value, TaskFailure>> {
-        Box::pin(std::future::ready(Err(TaskFailure { error: "NoTasks".into(), cause: function.into() })))
-    }
-}
 
 fn service() -> Arc<Service> {
     Arc::new(
@@ -108,4 +100,36 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
     assert_eq!(listed["executions"], json!([]));
     let machines = call(&service, "ListStateMachines", "{}").await.unwrap();
     assert_eq!(machines["stateMachines"].as_array().unwrap().len(), 1);
+}
+
+/// An EXPRESS state machine may not wait for a job, a token or an activity's
+/// worker: refused at CreateStateMachine with AWS's texts (recorded in
+/// LocalStack's AWS-validated test_sfn_api_express snapshots).
+#[tokio::test]
+async fn express_machines_refuse_sync_callbacks_and_activities() {
+    let service = service();
+    let task = |resource: &str| json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:c", "QueueUrl": "q", "MessageBody": "m"}, "End": true}}});
+    let cases = [
+        (
+            task("arn:aws:states:::sqs:sendMessage.waitForTaskToken"),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration  at /States/T/Resource'",
+        ),
+        (
+            task("arn:aws:states:::states:startExecution.sync"),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/T/Resource'",
+        ),
+        (
+            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:a", "End": true}}}),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support Activity ARN at /States/T/Resource'",
+        ),
+    ];
+    for (i, (definition, message)) in cases.iter().enumerate() {
+        let request =
+            json!({"name": format!("x{i}"), "definition": definition.to_string(), "roleArn": ROLE, "type": "EXPRESS"});
+        let err = call(&service, "CreateStateMachine", &request.to_string()).await.unwrap_err();
+        assert_eq!((err.code.name(), err.message.as_str()), ("InvalidDefinition", *message));
+        // STANDARD takes it.
+        let request = json!({"name": format!("s{i}"), "definition": definition.to_string(), "roleArn": ROLE});
+        call(&service, "CreateStateMachine", &request.to_string()).await.expect("a STANDARD machine");
+    }
 }

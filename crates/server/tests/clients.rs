@@ -210,7 +210,10 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     assert_eq!(done["output"], r#"{"approved":true}"#);
     let (_, _, err) = aws(&server.endpoint, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
-    assert!(err.contains("TaskDoesNotExist"), "an answered token is closed: {err}");
+    assert!(
+        err.contains("(TaskTimedOut)") && err.contains("Task Timed Out: 'Provided task does not exist anymore'"),
+        "an answered token is over, as AWS says: {err}"
+    );
     let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &approved]);
     let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
@@ -241,14 +244,20 @@ async fn the_aws_cli_answers_callback_tasks_by_token() {
     let token = submitted_token(&server.endpoint, &stopped).await;
     ok(&server.endpoint, &["stop-execution", "--execution-arn", &stopped]);
     let (_, _, err) = aws(&server.endpoint, &["send-task-success", "--task-token", &token, "--task-output", "{}"]);
-    assert!(err.contains("TaskDoesNotExist"), "a stopped execution's token is closed: {err}");
+    assert!(err.contains("(TaskTimedOut)"), "a stopped execution's token is over: {err}");
 
     // Nobody answers: HeartbeatSeconds (6, room for slow CLI calls on a busy machine) ends it.
     let silent = start("silent");
     let done = until_done(&server.endpoint, &silent).await;
-    assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("States.HeartbeatTimeout")));
+    // AWS records a heartbeat's expiry as States.Timeout, with no cause.
+    assert_eq!((done["status"].as_str(), done["error"].as_str()), (Some("FAILED"), Some("States.Timeout")));
     let (_, _, err) = aws(&server.endpoint, &["send-task-heartbeat", "--task-token", "no-such-token"]);
-    assert!(err.contains("TaskDoesNotExist"), "{err}");
+    assert!(err.contains("(InvalidToken)") && err.contains("Invalid Token: 'Invalid token'"), "{err}");
+    let (_, _, err) = aws(&server.endpoint, &["send-task-heartbeat", "--task-token", &"t".repeat(2049)]);
+    assert!(
+        err.contains("(ValidationException)") && err.contains("Member must have length less than or equal to 2048"),
+        "{err}"
+    );
 }
 
 /// A function that fails its first call and echoes its payload after.

@@ -34,7 +34,7 @@ impl Run<'_> {
             if attempts.is_empty() {
                 attempts.resize(state.retry.len(), 0);
             }
-            let retrier = state.retry.iter().position(|r| matches(&r.error_equals, &f.error));
+            let retrier = state.retry.iter().position(|r| matches(&r.error_equals, &f));
             let retried = retrier.is_some_and(|i| attempts[i] < state.retry[i].max_attempts);
             if !retried {
                 // Only the attempt that is not retried records the failure.
@@ -55,12 +55,12 @@ impl Run<'_> {
                     && delay >= left
                 {
                     self.clock.sleep(left).await;
-                    return Err(Failure { error: EXECUTION_TIMED_OUT.to_owned(), cause: None });
+                    return Err(Failure::of(EXECUTION_TIMED_OUT.to_owned(), None));
                 }
                 self.clock.sleep(delay).await;
                 continue;
             }
-            return match state.catch.iter().position(|c| matches(&c.error_equals, &f.error)) {
+            return match state.catch.iter().position(|c| matches(&c.error_equals, &f)) {
                 Some(i) => {
                     self.took(state, "Catch", i, &f.error);
                     let catcher = &state.catch[i];

@@ -181,9 +181,7 @@ impl<'a> Run<'a> {
 
     pub fn check_deadline(&self) -> Result<(), Failure> {
         match self.deadline {
-            Some(deadline) if self.clock.now() >= deadline => {
-                Err(Failure { error: EXECUTION_TIMED_OUT.to_owned(), cause: None })
-            }
+            Some(deadline) if self.clock.now() >= deadline => Err(Failure::of(EXECUTION_TIMED_OUT.to_owned(), None)),
             _ => Ok(()),
         }
     }

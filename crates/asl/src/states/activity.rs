@@ -53,13 +53,14 @@ pub(crate) async fn run(
         details.push("error", Detail::Text(f.error.clone()));
         details.push("cause", Detail::Text(f.cause.clone()));
         emit(kind, details)?;
-        Err(Failure { error: f.error, cause: Some(f.cause) })
+        Err(Failure::of(f.error, Some(f.cause)))
     };
+    // TimeoutSeconds or HeartbeatSeconds: States.Timeout either way, as AWS records them.
     let timed_out = |which: StatesError| {
         let mut details = Fields::default();
-        details.push("error", Detail::Static(which.name()));
+        details.push("error", Detail::Static(StatesError::Timeout.name()));
         emit(EventType::ActivityTimedOut, details)?;
-        Err(Failure { error: which.name().to_owned(), cause: None })
+        Err(Failure::timed_out(which))
     };
     // A mocked answer stands for the worker's.
     let mocked = run.mocks.and_then(|m| m.answer(&scope.state.name, run.next_invocation(&scope.state.name)));

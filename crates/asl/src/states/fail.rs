@@ -36,5 +36,5 @@ pub(crate) fn run(scope: &Scope<'_, '_>, raw: &Arc<Value>, error: &Option<Text>,
         Ok(c) => c,
         Err(f) => return f,
     };
-    Failure { error: error.unwrap_or_default(), cause }
+    Failure::of(error.unwrap_or_default(), cause)
 }

@@ -283,7 +283,7 @@ pub(crate) async fn run(
         Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), call).await {
             Ok(answer) => answer,
             Err(_) => {
-                let f = Failure { error: StatesError::Timeout.name().to_owned(), cause: None };
+                let f = Failure::timed_out(StatesError::Timeout);
                 emit(events.timed_out, events.details([("error", Detail::Text(f.error.clone()))]))?;
                 return Err(f);
             }
@@ -320,12 +320,12 @@ pub(crate) async fn run(
                     match waited {
                         Ok(Ok(result)) => result,
                         Ok(Err(TaskFailure { error, cause })) => {
-                            let f = Failure { error, cause: Some(cause) };
+                            let f = Failure::of(error, Some(cause));
                             emit(events.failed, failure_details(events, &f))?;
                             return Err(f);
                         }
                         Err(which) => {
-                            let f = Failure { error: which.name().to_owned(), cause: None };
+                            let f = Failure::timed_out(which);
                             emit(events.timed_out, events.details([("error", Detail::Text(f.error.clone()))]))?;
                             return Err(f);
                         }
@@ -363,7 +363,7 @@ pub(crate) async fn run(
             Ok(Answer::Whole(output))
         }
         Err(TaskFailure { error, cause }) => {
-            let f = Failure { error, cause: Some(cause) };
+            let f = Failure::of(error, Some(cause));
             emit(events.failed, failure_details(events, &f))?;
             Err(f)
         }

@@ -76,7 +76,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         && duration >= left
     {
         scope.run.clock.sleep(left).await;
-        return Err(Failure { error: EXECUTION_TIMED_OUT.to_owned(), cause: None });
+        return Err(Failure::of(EXECUTION_TIMED_OUT.to_owned(), None));
     }
     scope.run.clock.sleep(duration).await;
     if scope.state.jsonata {

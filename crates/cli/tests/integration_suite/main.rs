@@ -17,9 +17,12 @@ use std::time::Duration;
 
 #[path = "../../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
+#[path = "../../../server/tests/support/no_tasks.rs"]
+mod no_tasks;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use orderflow_asl::{BoxFuture, Clock, Invoker, RealClock, TaskFailure};
+use no_tasks::NoTasks;
+use orderflow_asl::{Clock, RealClock};
 use orderflow_emulator::Emulator;
 use orderflow_integrations::Integrations;
 use orderflow_server::{Config, Service};
@@ -81,21 +84,6 @@ const KNOWN: &[(&str, &str)] = &[
 
 static PASSED: AtomicUsize = AtomicUsize::new(0);
 
-struct NoFunctions;
-
-impl Invoker for NoFunctions {
-    fn invoke<'a>(
-        &'a self,
-        f: &'a str,
-        _: &'a orderflow_value::Value,
-    ) -> BoxFuture<'a, Result<orderflow_value::Value, TaskFailure>> {
-        Box::pin(std::future::ready(Err(TaskFailure {
-            error: "Lambda.ResourceNotFoundException".into(),
-            cause: f.into(),
-        })))
-    }
-}
-
 struct World {
     runtime: tokio::runtime::Runtime,
     emulator: Emulator,
@@ -113,7 +101,7 @@ fn world() -> &'static World {
         let clock: Arc<dyn Clock> = Arc::new(RealClock);
         let service = runtime.block_on(async {
             Arc::new(
-                Service::new(Config::default(), Arc::new(NoFunctions), clock)
+                Service::new(Config::default(), Arc::new(NoTasks), clock)
                     .expect("an in-memory store")
                     .with_services(Arc::new(services), Integrations::check),
             )
@@ -227,13 +215,7 @@ fn run_case(index: usize, case: &Value) -> Result<(), String> {
                     resource_type: "aws-sdk:sfn".into(),
                     resource: (*action).into(),
                 };
-                let server = world.service.clone();
-                orderflow_integrations::sdk_call_with(&task, &parameters, move |operation, body| async move {
-                    match server.call(&operation, &body).await {
-                        Ok(answer) => (200, answer.to_string().into_bytes()),
-                        Err(e) => (400, json!({"__type": e.code.name(), "message": e.message}).to_string().into_bytes()),
-                    }
-                })
+                world.service.sdk_sfn(&task, &parameters)
                 .await
                 .map_err(|f| format!("setup {call}: {} {}", f.error, f.cause))?
             } else {
