@@ -62,10 +62,13 @@ impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
                 async move { answer(send_notification::handler(&self.store, &self.notifier, &self.clock, event).await) }
                     .instrument(span),
             ),
-            other => Box::pin(std::future::ready(Err(TaskFailure {
-                error: "Lambda.ResourceNotFoundException".into(),
-                cause: format!("Function not found: {other}"),
-            }))),
+            other => Box::pin(std::future::ready(Err(crate::lambda_endpoint::invoke_api_error(
+                other,
+                404,
+                None,
+                None,
+                Some(&request_id(request)),
+            )))),
         }
     }
 }

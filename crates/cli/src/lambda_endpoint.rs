@@ -55,29 +55,89 @@ impl Invoker for LambdaEndpoint {
                     cause: format!("cannot reach the Lambda endpoint {}: {e}", self.host_port),
                 })?;
             let json = orderflow_value::parse_bytes(&body).unwrap_or_default();
-            let function_error = headers.iter().any(|(k, _)| k == "x-amz-function-error");
+            let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
             match status {
                 // Real Lambda: 200, with X-Amz-Function-Error when the function failed.
-                200 if !function_error => Ok(json),
+                200 if header("x-amz-function-error").is_none() => Ok(json),
                 // cargo lambda watch: a function error is a 500 with the error document.
-                // Step Functions passes the whole error document on as the cause.
-                200 | 500 if json.get("errorType").is_some() => Err(TaskFailure {
-                    error: json["errorType"].as_str().unwrap_or("Unhandled").to_owned(),
-                    cause: json.to_string(),
+                // Step Functions passes the function's error document on as the cause, its bytes as they came.
+                200 | 500 if json.get("errorType").is_some() || status == 200 => Err(TaskFailure {
+                    error: json.get("errorType").and_then(Value::as_str).unwrap_or("Unhandled").to_owned(),
+                    cause: String::from_utf8_lossy(&body).into_owned(),
                 }),
-                429 => Err(TaskFailure {
-                    error: "Lambda.TooManyRequestsException".into(),
-                    cause: String::from_utf8_lossy(&body).into(),
-                }),
-                404 => Err(TaskFailure {
-                    error: "Lambda.ResourceNotFoundException".into(),
-                    cause: String::from_utf8_lossy(&body).into(),
-                }),
-                _ => Err(TaskFailure {
-                    error: "Lambda.ServiceException".into(),
-                    cause: format!("HTTP {status}: {}", String::from_utf8_lossy(&body)),
-                }),
+                // The Invoke API's own errors, as Step Functions names them.
+                _ => {
+                    let code = header("x-amzn-errortype").map(|t| t.split(':').next().unwrap_or(t).to_owned());
+                    let message = json.get("Message").or_else(|| json.get("message")).and_then(Value::as_str);
+                    Err(invoke_api_error(function, status, code.as_deref(), message, header("x-amzn-requestid")))
+                }
             }
         })
+    }
+}
+
+/// An error of the Lambda Invoke API itself (no such function, throttled,
+/// the service failing) as Step Functions reports it: `Lambda.<Code>` and
+/// the AWS SDK for Java's text, naming the function's `$LATEST` ARN when
+/// Lambda gives no message of its own.
+pub fn invoke_api_error(
+    function: &str,
+    status: u16,
+    code: Option<&str>,
+    message: Option<&str>,
+    request_id: Option<&str>,
+) -> TaskFailure {
+    let code = code.unwrap_or(match status {
+        404 => "ResourceNotFoundException",
+        429 => "TooManyRequestsException",
+        400..=499 => "InvalidRequestContentException",
+        _ => "ServiceException",
+    });
+    let message = match message {
+        Some(message) => message.to_owned(),
+        None if code == "ResourceNotFoundException" => format!("Function not found: {}", latest_arn(function)),
+        None if code == "TooManyRequestsException" => "Rate Exceeded.".to_owned(),
+        None => format!("HTTP {status} from the Lambda Invoke API"),
+    };
+    let request_id = request_id.map_or_else(|| format!("{:08x}-local", status), str::to_owned);
+    TaskFailure {
+        error: format!("Lambda.{code}"),
+        cause: format!(
+            "{message} (Service: AWSLambda; Status Code: {status}; Error Code: {code}; Request ID: {request_id}; Proxy: null)"
+        ),
+    }
+}
+
+/// A function's name or ARN as the ARN Lambda names in its errors: unqualified ones at `$LATEST`.
+pub fn latest_arn(function: &str) -> String {
+    let arn = match function.starts_with("arn:") {
+        true => function.to_owned(),
+        false => crate::loader::local_function_arn(function),
+    };
+    // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+    if arn.split(':').count() == 7 { format!("{arn}:$LATEST") } else { arn }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoke_api_errors_read_as_step_functions_reports_them() {
+        let missing = invoke_api_error("nope", 404, None, None, Some("r-1"));
+        assert_eq!(missing.error, "Lambda.ResourceNotFoundException");
+        assert_eq!(
+            missing.cause,
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: r-1; Proxy: null)"
+        );
+        let throttled =
+            invoke_api_error("f", 429, Some("TooManyRequestsException"), Some("Rate Exceeded."), Some("r-2"));
+        assert_eq!(throttled.error, "Lambda.TooManyRequestsException");
+        assert!(throttled.cause.starts_with("Rate Exceeded. (Service: AWSLambda; Status Code: 429;"));
+        assert_eq!(
+            latest_arn("arn:aws:lambda:us-east-1:1:function:f:live"),
+            "arn:aws:lambda:us-east-1:1:function:f:live"
+        );
+        assert_eq!(invoke_api_error("f", 502, None, None, None).error, "Lambda.ServiceException");
     }
 }

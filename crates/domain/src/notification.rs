@@ -159,7 +159,7 @@ pub struct Rejection {
 }
 
 /// For a Lambda function's error, Step Functions' Cause is the error as
-/// Lambda reported it, `{"errorMessage": ..., "errorType": ..., ...}`, as a
+/// Lambda reported it, `{"errorType": ..., "errorMessage": ..., ...}`, as a
 /// JSON string; the message is what the function said. Any other Cause (a
 /// timeout, a Fail state's) is taken as it is.
 fn lambda_error_message(cause: &str) -> std::borrow::Cow<'_, str> {

@@ -15,11 +15,12 @@ pub struct TaskFailure {
 }
 
 impl TaskFailure {
-    /// The failure of a Lambda function that returned `errorType`/`errorMessage`.
+    /// The failure of a Lambda function that returned `errorType`/`errorMessage`:
+    /// its error document as the Rust runtime (lambda_runtime) posts it.
     pub fn function_error(error_type: &str, error_message: &str) -> TaskFailure {
         TaskFailure {
             error: error_type.to_owned(),
-            cause: json!({"errorMessage": error_message, "errorType": error_type}).to_string(),
+            cause: json!({"errorType": error_type, "errorMessage": error_message}).to_string(),
         }
     }
 }

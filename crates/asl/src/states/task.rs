@@ -363,10 +363,25 @@ pub(crate) async fn run(
             Ok(Answer::Whole(output))
         }
         Err(TaskFailure { error, cause }) => {
+            // lambda:invoke passes a function's error document on as compact
+            // JSON, its members in the function's order; with the function's
+            // ARN as the Resource its bytes pass as they are.
+            let cause = match resource {
+                Resource::LambdaInvoke | Resource::LambdaInvokeCallback if called => compact_document(cause),
+                _ => cause,
+            };
             let f = Failure::of(error, Some(cause));
             emit(events.failed, failure_details(events, &f))?;
             Err(f)
         }
+    }
+}
+
+/// A JSON object's text without spaces, its members in their order; other text as it is.
+fn compact_document(cause: String) -> String {
+    match orderflow_value::parse(&cause) {
+        Ok(document @ Value::Object(_)) => document.to_string(),
+        _ => cause,
     }
 }
 

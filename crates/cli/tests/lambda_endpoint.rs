@@ -1,0 +1,107 @@
+//! Tasks through a Lambda Invoke API (`--lambda-endpoint`): a function's
+//! error document reaches the Cause as Step Functions passes it on (its
+//! bytes with the function's ARN as the Resource, compact JSON in the
+//! function's member order with lambda:invoke), and the Invoke API's own
+//! errors become AWS's names and texts. The API here is a stand-in that
+//! answers every request with one fixed HTTP response.
+
+use std::io::{Read, Write};
+
+use orderflow::LambdaEndpoint;
+use orderflow_asl::{Execution, ExecutionOptions, Executor, VirtualClock};
+use orderflow_value::json;
+
+/// An Invoke API on 127.0.0.1 that gives `response` to every request.
+fn invoke_api(response: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The request's head, then as much body as it announced.
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    url
+}
+
+fn http(status: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    out
+}
+
+async fn run(endpoint: &str, task: orderflow_value::Value) -> Execution {
+    let definition = json!({"StartAt": "Call", "States": {"Call": task}});
+    let machine = orderflow_asl::compile::parse(&definition).expect("a definition");
+    let invoker = LambdaEndpoint::new(endpoint).unwrap();
+    let clock = VirtualClock::default();
+    Executor::new(&machine, &invoker, &clock, ExecutionOptions::default()).run(json!({"id": 1})).await
+}
+
+const DOCUMENT: &str = r#"{"errorMessage": "boom", "errorType": "Oops", "stackTrace": ["  File \"app.py\", line 3"]}"#;
+
+#[tokio::test]
+async fn a_functions_error_document_is_the_cause() {
+    let api = invoke_api(http("200 OK", &[("X-Amz-Function-Error", "Unhandled")], DOCUMENT));
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:app";
+    let legacy = run(&api, json!({"Type": "Task", "Resource": arn, "End": true})).await;
+    assert_eq!((legacy.error.as_deref(), legacy.cause.as_deref()), (Some("Oops"), Some(DOCUMENT)));
+    let invoke = run(
+        &api,
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": arn, "Payload.$": "$"}, "End": true}),
+    )
+    .await;
+    assert_eq!(invoke.error.as_deref(), Some("Oops"));
+    assert_eq!(
+        invoke.cause.as_deref(),
+        Some(r#"{"errorMessage":"boom","errorType":"Oops","stackTrace":["  File \"app.py\", line 3"]}"#)
+    );
+}
+
+#[tokio::test]
+async fn the_invoke_apis_own_errors_read_as_aws_reports_them() {
+    let missing = invoke_api(http(
+        "404 Not Found",
+        &[("x-amzn-ErrorType", "ResourceNotFoundException"), ("x-amzn-RequestId", "req-404")],
+        r#"{"Type": "User", "Message": "Function not found: arn:aws:lambda:us-east-1:123456789012:function:gone:$LATEST"}"#,
+    ));
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "gone"}, "End": true});
+    let done = run(&missing, task.clone()).await;
+    assert_eq!(done.error.as_deref(), Some("Lambda.ResourceNotFoundException"));
+    assert_eq!(
+        done.cause.as_deref(),
+        Some(
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:gone:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: req-404; Proxy: null)"
+        )
+    );
+    let throttled = invoke_api(http("429 Too Many Requests", &[], r#"{"message": "Rate Exceeded."}"#));
+    let done = run(&throttled, task).await;
+    assert_eq!(done.error.as_deref(), Some("Lambda.TooManyRequestsException"));
+    assert!(done.cause.as_deref().unwrap().starts_with("Rate Exceeded. (Service: AWSLambda; Status Code: 429;"));
+}
