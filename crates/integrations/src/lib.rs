@@ -14,6 +14,7 @@
 pub mod catalog;
 pub mod error;
 pub mod http;
+mod http_task;
 pub mod model;
 pub mod optimized;
 pub mod protocol;
@@ -77,6 +78,10 @@ impl Integrations {
     /// Whether a Task's service and action run here: a definition that names
     /// another is refused when it loads, by name.
     pub fn check(task: &ServiceTask) -> Result<(), String> {
+        // The HTTP Task calls any URL; its connection is read from the AWS endpoint.
+        if !task.sdk && &*task.service == "http" {
+            return Ok(());
+        }
         if !task.sdk && &*task.service == "states" {
             return Err(format!(
                 "states:{} starts a child execution: run the state machine with `orderflow run` or `orderflow serve`, or mock the task",
@@ -102,6 +107,10 @@ impl Integrations {
     }
 
     async fn call_now(&self, task: &ServiceTask, parameters: &Value, caller: Caller<'_>) -> Result<Value, TaskFailure> {
+        if !task.sdk && &*task.service == "http" {
+            // Boxed: its connection is read with sdk_call, which comes back here.
+            return Box::pin(self.http_invoke(parameters)).await;
+        }
         let service = catalog::service(&task.service).ok_or_else(|| TaskFailure {
             error: "States.Runtime".into(),
             cause: format!("no service {}", task.service),

@@ -16,6 +16,7 @@ const OPTIMIZED: &[(&str, &[&str], bool, bool)] = &[
     ("sns", &["publish"], true, false),
     ("events", &["putEvents"], true, false),
     ("states", &["startExecution"], true, true),
+    ("http", &["invoke"], false, false),
 ];
 
 pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, DefinitionError> {
@@ -89,7 +90,7 @@ fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, Definitio
             None => Err(def_err(
                 at,
                 format!(
-                    "{} (this executor runs the optimized integrations of lambda, dynamodb, sqs, sns and events, and aws-sdk:<service>:<action>)",
+                    "{} (this executor runs the optimized integrations of lambda, dynamodb, sqs, sns, events, states and http, and aws-sdk:<service>:<action>)",
                     not_recognized(arn)
                 ),
             )),
