@@ -3,14 +3,22 @@
 
 use orderflow_value::{Map, Value, json};
 
-/// Adds to `{"Payload": ...}` the rest of a lambda:invoke result, Step
-/// Functions' envelope around the function's answer.
-pub(crate) fn complete_envelope(envelope: &mut Map, request_id: String) {
+/// Makes `{"Payload": ...}` the whole lambda:invoke result, Step Functions'
+/// envelope around the function's answer, its members in AWS's order
+/// (ExecutedVersion, LogResult with `LogType: Tail`, Payload, ...).
+pub(crate) fn complete_envelope(envelope: &mut Map, request_id: String, log: Option<&str>) {
     // Built by hand: json! would copy the answer through its Serialize.
-    envelope.insert("ExecutedVersion", Value::String("$LATEST".into()));
-    envelope.insert("SdkHttpMetadata", json!({"HttpStatusCode": 200}));
-    envelope.insert("SdkResponseMetadata", json!({"RequestId": request_id}));
-    envelope.insert("StatusCode", json!(200));
+    let payload = envelope.remove("Payload").unwrap_or(Value::Null);
+    let mut whole = Map::with_capacity(6);
+    whole.insert("ExecutedVersion", Value::String("$LATEST".into()));
+    if let Some(log) = log {
+        whole.insert("LogResult", Value::String(log.into()));
+    }
+    whole.insert("Payload", payload);
+    whole.insert("SdkHttpMetadata", json!({"HttpStatusCode": 200}));
+    whole.insert("SdkResponseMetadata", json!({"RequestId": request_id}));
+    whole.insert("StatusCode", json!(200));
+    *envelope = whole;
 }
 
 /// What `complete_envelope` adds to the JSON length of `{"Payload": ...}`.

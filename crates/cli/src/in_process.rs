@@ -46,6 +46,40 @@ fn request_id(request: u64) -> String {
 impl<S: OrderStore, N: Notifier, C: Clock> Invoker for InProcess<S, N, C> {
     fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         let request = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        self.invoke_numbered(function, payload, request)
+    }
+
+    /// The log's tail is Lambda's platform lines around the invocation
+    /// (START, END, REPORT with its duration); the handlers' own logs go to
+    /// stderr with -v, not into it.
+    fn invoke_tail<'a>(
+        &'a self,
+        function: &'a str,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<(Value, Option<String>), TaskFailure>> {
+        use base64::Engine;
+        let request = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        Box::pin(async move {
+            let began = std::time::Instant::now();
+            let answer = self.invoke_numbered(function, payload, request).await?;
+            let ms = began.elapsed().as_secs_f64() * 1000.0;
+            let id = request_id(request);
+            let log = format!(
+                "START RequestId: {id} Version: $LATEST\nEND RequestId: {id}\nREPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\t\n",
+                ms.ceil().max(1.0) as u64
+            );
+            Ok((answer, Some(base64::engine::general_purpose::STANDARD.encode(log))))
+        })
+    }
+}
+
+impl<S: OrderStore, N: Notifier, C: Clock> InProcess<S, N, C> {
+    fn invoke_numbered<'a>(
+        &'a self,
+        function: &'a str,
+        payload: &'a Value,
+        request: u64,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         let mut context = self.context.clone();
         context.request_id = request_id(request);
         let span = orderflow_lambda::invocation_span(&context.request_id, None);

@@ -28,11 +28,13 @@ impl LambdaEndpoint {
         Ok(LambdaEndpoint { host_port: host_port.to_owned(), client })
     }
 
-    async fn post(&self, path: &str, body: Vec<u8>) -> Result<(u16, Vec<(String, String)>, Bytes), String> {
-        let request = hyper::Request::post(format!("http://{}{path}", self.host_port))
-            .header("Content-Type", "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
+    async fn post(&self, path: &str, body: Vec<u8>, tail: bool) -> Result<(u16, Vec<(String, String)>, Bytes), String> {
+        let mut request =
+            hyper::Request::post(format!("http://{}{path}", self.host_port)).header("Content-Type", "application/json");
+        if tail {
+            request = request.header("X-Amz-Log-Type", "Tail");
+        }
+        let request = request.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
         let response = self.client.request(request).await.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers = response
@@ -47,32 +49,47 @@ impl LambdaEndpoint {
 
 impl Invoker for LambdaEndpoint {
     fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
-        Box::pin(async move {
-            let path = format!("/2015-03-31/functions/{function}/invocations");
-            let (status, headers, body) =
-                self.post(&path, payload.to_string().into_bytes()).await.map_err(|e| TaskFailure {
-                    error: "Lambda.SdkClientException".into(),
-                    cause: format!("cannot reach the Lambda endpoint {}: {e}", self.host_port),
-                })?;
-            let json = orderflow_value::parse_bytes(&body).unwrap_or_default();
-            let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            match status {
-                // Real Lambda: 200, with X-Amz-Function-Error when the function failed.
-                200 if header("x-amz-function-error").is_none() => Ok(json),
-                // cargo lambda watch: a function error is a 500 with the error document.
-                // Step Functions passes the function's error document on as the cause, its bytes as they came.
-                200 | 500 if json.get("errorType").is_some() || status == 200 => Err(TaskFailure {
-                    error: json.get("errorType").and_then(Value::as_str).unwrap_or("Unhandled").to_owned(),
-                    cause: String::from_utf8_lossy(&body).into_owned(),
-                }),
-                // The Invoke API's own errors, as Step Functions names them.
-                _ => {
-                    let code = header("x-amzn-errortype").map(|t| t.split(':').next().unwrap_or(t).to_owned());
-                    let message = json.get("Message").or_else(|| json.get("message")).and_then(Value::as_str);
-                    Err(invoke_api_error(function, status, code.as_deref(), message, header("x-amzn-requestid")))
-                }
+        Box::pin(async move { self.call(function, payload, false).await.map(|(answer, _)| answer) })
+    }
+
+    fn invoke_tail<'a>(
+        &'a self,
+        function: &'a str,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<(Value, Option<String>), TaskFailure>> {
+        Box::pin(self.call(function, payload, true))
+    }
+}
+
+impl LambdaEndpoint {
+    /// One Invoke: the answer, and the log's tail (`X-Amz-Log-Result`) when `tail` asked for it.
+    async fn call(&self, function: &str, payload: &Value, tail: bool) -> Result<(Value, Option<String>), TaskFailure> {
+        let path = format!("/2015-03-31/functions/{function}/invocations");
+        let (status, headers, body) =
+            self.post(&path, payload.to_string().into_bytes(), tail).await.map_err(|e| TaskFailure {
+                error: "Lambda.SdkClientException".into(),
+                cause: format!("cannot reach the Lambda endpoint {}: {e}", self.host_port),
+            })?;
+        let json = orderflow_value::parse_bytes(&body).unwrap_or_default();
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        match status {
+            // Real Lambda: 200, with X-Amz-Function-Error when the function failed.
+            200 if header("x-amz-function-error").is_none() => {
+                Ok((json, header("x-amz-log-result").map(str::to_owned)))
             }
-        })
+            // cargo lambda watch: a function error is a 500 with the error document.
+            // Step Functions passes the function's error document on as the cause, its bytes as they came.
+            200 | 500 if json.get("errorType").is_some() || status == 200 => Err(TaskFailure {
+                error: json.get("errorType").and_then(Value::as_str).unwrap_or("Unhandled").to_owned(),
+                cause: String::from_utf8_lossy(&body).into_owned(),
+            }),
+            // The Invoke API's own errors, as Step Functions names them.
+            _ => {
+                let code = header("x-amzn-errortype").map(|t| t.split(':').next().unwrap_or(t).to_owned());
+                let message = json.get("Message").or_else(|| json.get("message")).and_then(Value::as_str);
+                Err(invoke_api_error(function, status, code.as_deref(), message, header("x-amzn-requestid")))
+            }
+        }
     }
 }
 

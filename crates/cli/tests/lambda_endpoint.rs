@@ -13,20 +13,25 @@ use orderflow_value::json;
 
 /// An Invoke API on 127.0.0.1 that gives `response` to every request.
 fn invoke_api(response: String) -> String {
+    invoke_api_seeing(response, std::sync::Arc::default())
+}
+
+/// As [`invoke_api`], keeping each request's text in `seen`.
+fn invoke_api_seeing(response: String, seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let mut seen = Vec::new();
+            let mut request = Vec::new();
             let mut buf = [0u8; 4096];
             // The request's head, then as much body as it announced.
             while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                seen.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&seen);
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
                 if let Some(end) = text.find("\r\n\r\n") {
                     let length = text[..end]
                         .lines()
@@ -35,11 +40,12 @@ fn invoke_api(response: String) -> String {
                         })
                         .and_then(|v| v.parse::<usize>().ok())
                         .unwrap_or(0);
-                    if seen.len() >= end + 4 + length {
+                    if request.len() >= end + 4 + length {
                         break;
                     }
                 }
             }
+            seen.lock().unwrap().push(String::from_utf8_lossy(&request).into_owned());
             let _ = stream.write_all(response.as_bytes());
         }
     });
@@ -104,4 +110,31 @@ async fn the_invoke_apis_own_errors_read_as_aws_reports_them() {
     let done = run(&throttled, task).await;
     assert_eq!(done.error.as_deref(), Some("Lambda.TooManyRequestsException"));
     assert!(done.cause.as_deref().unwrap().starts_with("Rate Exceeded. (Service: AWSLambda; Status Code: 429;"));
+}
+
+#[tokio::test]
+async fn lambda_invoke_results_keep_aws_order_and_carry_the_log_tail_when_asked() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let api =
+        invoke_api_seeing(http("200 OK", &[("X-Amz-Log-Result", "U1RBUlQgbG9n")], r#"{"ok": true}"#), seen.clone());
+    let task = |log: Option<&str>| {
+        let mut parameters = json!({"FunctionName": "app", "Payload.$": "$"});
+        if let Some(log) = log {
+            parameters["LogType"] = json!(log);
+        }
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": parameters, "End": true})
+    };
+    let keys = |e: &Execution| -> Vec<String> {
+        e.output.as_deref().unwrap().as_object().unwrap().keys().map(|k| k.to_string()).collect()
+    };
+    let tailed = run(&api, task(Some("Tail"))).await;
+    assert_eq!(
+        keys(&tailed),
+        ["ExecutedVersion", "LogResult", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"]
+    );
+    assert_eq!(tailed.output.as_deref().unwrap()["LogResult"], json!("U1RBUlQgbG9n"));
+    assert!(seen.lock().unwrap()[0].to_ascii_lowercase().contains("x-amz-log-type: tail"));
+    let plain = run(&api, task(None)).await;
+    assert_eq!(keys(&plain), ["ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"]);
+    assert!(!seen.lock().unwrap()[1].to_ascii_lowercase().contains("x-amz-log-type"));
 }

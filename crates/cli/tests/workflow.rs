@@ -284,3 +284,24 @@ async fn every_retry_and_catch_entry_of_the_definition_is_taken_across_the_suite
     assert!(missing.is_empty(), "entries no scenario takes: {missing:?}");
     assert_eq!(all.len(), 14, "the definition changed: add scenarios for its new entries");
 }
+
+/// lambda:invoke with `LogType: Tail` in-process: Lambda's platform lines
+/// around the invocation, base64, beside the answer.
+#[tokio::test]
+async fn in_process_log_tail_is_lambdas_platform_lines() {
+    use base64::Engine;
+    let invoker = InProcess::new(InMemoryOrderStore::default(), RecordingNotifier::default(), FixedClock::default());
+    let definition = json!({"StartAt": "V", "States": {"V": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "validate_data", "Payload.$": "$", "LogType": "Tail"}, "End": true}}});
+    let machine = orderflow_asl::parse(&definition).unwrap();
+    let clock = VirtualClock::default();
+    let input = Value::from(read_json_file("events/order-valid.json"));
+    let done = Executor::new(&machine, &invoker, &clock, ExecutionOptions::default()).run(input).await;
+    let output = done.output.as_deref().expect("an output");
+    let log = base64::engine::general_purpose::STANDARD.decode(output["LogResult"].as_str().unwrap()).unwrap();
+    let log = String::from_utf8(log).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].starts_with("START RequestId: local-") && lines[0].ends_with(" Version: $LATEST"), "{log}");
+    assert!(lines[1].starts_with("END RequestId: local-") && lines[2].starts_with("REPORT RequestId: local-"), "{log}");
+    assert!(lines[2].contains("\tDuration: ") && lines[2].contains("\tBilled Duration: "), "{log}");
+}

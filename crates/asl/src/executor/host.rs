@@ -29,6 +29,17 @@ impl TaskFailure {
 /// API endpoint, or a test double.
 pub trait Invoker: Send + Sync {
     fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+
+    /// An invocation with `LogType: Tail`: the answer, and the tail of the
+    /// function's log (base64, as Lambda's `X-Amz-Log-Result`) when this
+    /// invoker has one.
+    fn invoke_tail<'a>(
+        &'a self,
+        function: &'a str,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<(Value, Option<String>), TaskFailure>> {
+        Box::pin(async move { self.invoke(function, payload).await.map(|answer| (answer, None)) })
+    }
 }
 
 /// Where Task states that call an AWS service other than Lambda send their

@@ -225,7 +225,7 @@ impl History {
                             let mut whole = Value::clone(rest);
                             selector.put_back(&mut whole, selected);
                             if let (Some(request_id), Value::Object(answer)) = (envelope, &mut whole) {
-                                crate::envelope::complete_envelope(answer, request_id.to_string());
+                                crate::envelope::complete_envelope(answer, request_id.to_string(), None);
                             }
                             body.insert(name, Value::string(whole.to_string()));
                             body.insert(format!("{name}Details"), orderflow_value::json!({"truncated": false}));

@@ -151,6 +151,19 @@ impl Parameters<'_> {
         }
     }
 
+    /// Whether lambda:invoke asks for the log's tail (`"LogType": "Tail"`).
+    fn log_tail(&self) -> bool {
+        let tail = |v: &Value| v.as_str() == Some("Tail");
+        match self {
+            Parameters::Rendered(value) => value.get("LogType").is_some_and(tail),
+            Parameters::Selecting(template, input) => match template.field("LogType") {
+                Some(Template::Literal(value, _)) => tail(value),
+                Some(Template::Path { path, .. }) => path.select(input).ok().is_some_and(|v| tail(&v)),
+                _ => false,
+            },
+        }
+    }
+
     /// The lambda:invoke `Payload` (`empty` when there is none).
     fn payload<'s>(&'s self, empty: &'s Value) -> Cow<'s, Value> {
         match self {
@@ -230,6 +243,9 @@ pub(crate) async fn run(
             (events, name, parameters.payload(&no_payload), "lambda")
         }
     };
+    let tail = matches!(resource, Resource::LambdaInvoke | Resource::LambdaInvokeCallback) && parameters.log_tail();
+    // The function's log tail, when the invoker gives one.
+    let log = std::sync::Mutex::new(None::<String>);
     let mut scheduled = match (resource, &whole) {
         (Resource::Function(_), Some(input)) => events.details([
             ("resource", Detail::Text(function.clone().into_owned())),
@@ -277,6 +293,11 @@ pub(crate) async fn run(
                 ),
             }))),
         },
+        (None, _) if tail => Box::pin(async {
+            let (answer, tail) = run.invoker.invoke_tail(function_name(&function), &payload).await?;
+            *log.lock().unwrap_or_else(|p| p.into_inner()) = tail;
+            Ok(answer)
+        }),
         (None, _) => run.invoker.invoke(function_name(&function), &payload),
     };
     let answer = match timeout {
@@ -294,7 +315,11 @@ pub(crate) async fn run(
         Ok(output) => {
             // A selector that reads only the function's answer leaves the
             // rest of the envelope to be built when the history is read.
-            let later = wrap && limits.token.is_none() && matches!(selector, Some((_, Selection::MovesFromPayload)));
+            let log = log.into_inner().unwrap_or_else(|p| p.into_inner());
+            let later = wrap
+                && log.is_none()
+                && limits.token.is_none()
+                && matches!(selector, Some((_, Selection::MovesFromPayload)));
             let (output, envelope) = if wrap {
                 let mut answer = Map::new();
                 answer.insert("Payload", output);
@@ -302,7 +327,7 @@ pub(crate) async fn run(
                 if later {
                     (Value::Object(answer), Some(request_id.into_boxed_str()))
                 } else {
-                    complete_envelope(&mut answer, request_id);
+                    complete_envelope(&mut answer, request_id, log.as_deref());
                     (Value::Object(answer), None)
                 }
             } else {
@@ -357,7 +382,7 @@ pub(crate) async fn run(
                 && let Some(Value::Object(answer)) = Arc::get_mut(&mut output.value)
             {
                 // A path selected nothing: the selector fails on the whole result, as copying does.
-                complete_envelope(answer, request_id.into());
+                complete_envelope(answer, request_id.into(), None);
             }
             emit(events.succeeded, events.details([("output", Detail::Payload(output.value.clone()))]))?;
             Ok(Answer::Whole(output))
