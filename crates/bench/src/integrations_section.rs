@@ -81,13 +81,14 @@ async fn ready(client: &Http, endpoint: &str) -> Result<(), String> {
     Err(format!("{endpoint} did not answer within 30 s: {last}"))
 }
 
-/// The workload's table, queue and topic made at `aws` through the same
+/// The workload's table, queue and topic (named `integrations-*`, apart from
+/// what the bench's other sections make in the same moto) made at `aws` through the same
 /// SDK calls service Tasks make; the parent's definition filled in for them
 /// and the child made at `sfn`: the parent's ARN.
 async fn set_up(client: &Http, aws: &str, sfn: &str, workload: &Value) -> Result<String, String> {
     let services = Integrations::new(aws, orderflow_local::REGION)?;
     let made = |what: &str, f: orderflow_asl::TaskFailure| format!("{what} at {aws}: {}: {}", f.error, f.cause);
-    let table = json!({"TableName": "bench-orders", "BillingMode": "PAY_PER_REQUEST",
+    let table = json!({"TableName": "integrations-orders", "BillingMode": "PAY_PER_REQUEST",
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]});
     if let Err(f) = services.sdk_call("dynamodb", "createTable", &table.into()).await
@@ -96,23 +97,23 @@ async fn set_up(client: &Http, aws: &str, sfn: &str, workload: &Value) -> Result
         return Err(made("createTable", f));
     }
     let queue = services
-        .sdk_call("sqs", "createQueue", &json!({"QueueName": "bench-queue"}).into())
+        .sdk_call("sqs", "createQueue", &json!({"QueueName": "integrations-queue"}).into())
         .await
         .map_err(|f| made("createQueue", f))?;
     let topic = services
-        .sdk_call("sns", "createTopic", &json!({"Name": "bench-topic"}).into())
+        .sdk_call("sns", "createTopic", &json!({"Name": "integrations-topic"}).into())
         .await
         .map_err(|f| made("createTopic", f))?;
     let text =
         |v: &orderflow_value::Value, key: &str| v.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-    let child = create(client, sfn, "bench-child", &workload["child"], "STANDARD").await;
+    let child = create(client, sfn, "integrations-child", &workload["child"], "STANDARD").await;
     let parent = workload["parent"]
         .to_string()
         .replace("${Queue}", &text(&queue, "QueueUrl"))
         .replace("${Topic}", &text(&topic, "TopicArn"))
         .replace("${Child}", &child);
     let parent: Value = serde_json::from_str(&parent).map_err(|e| e.to_string())?;
-    Ok(create(client, sfn, "bench-parent", &parent, "STANDARD").await)
+    Ok(create(client, sfn, "integrations-parent", &parent, "STANDARD").await)
 }
 
 /// One execution: StartExecution, then DescribeExecution every 5 ms until it ends; its output.

@@ -5,8 +5,10 @@
 //! errors become AWS's names and texts. The API here is a stand-in that
 //! answers every request with one fixed HTTP response.
 
-use std::io::{Read, Write};
+#[path = "../../integrations/tests/support/http_stub.rs"]
+mod http_stub;
 
+use http_stub::http;
 use orderflow::LambdaEndpoint;
 use orderflow_asl::{Execution, ExecutionOptions, Executor, VirtualClock};
 use orderflow_value::json;
@@ -18,48 +20,10 @@ fn invoke_api(response: String) -> String {
 
 /// As [`invoke_api`], keeping each request's text in `seen`.
 fn invoke_api_seeing(response: String, seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            // The request's head, then as much body as it announced.
-            while let Ok(n) = stream.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request);
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
-                        })
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-            }
-            seen.lock().unwrap().push(String::from_utf8_lossy(&request).into_owned());
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    url
-}
-
-fn http(status: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str("\r\n");
-    out.push_str(body);
-    out
+    http_stub::serve(move |request| {
+        seen.lock().unwrap().push(request.to_owned());
+        response.clone()
+    })
 }
 
 async fn run(endpoint: &str, task: orderflow_value::Value) -> Execution {

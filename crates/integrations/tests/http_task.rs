@@ -3,10 +3,17 @@
 //! API key and parameters; the answer comes back as Step Functions shapes it;
 //! a status outside 2xx and an API nobody serves fail with AWS's names.
 
-use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 
-use orderflow_asl::{ExecutionOptions, Executor, Invoker, VirtualClock};
+#[path = "support/http_stub.rs"]
+mod http_stub;
+#[path = "../../server/tests/support/no_tasks.rs"]
+mod no_tasks;
+
+use http_stub::http;
+use no_tasks::NoTasks;
+
+use orderflow_asl::{ExecutionOptions, Executor, VirtualClock};
 use orderflow_emulator::Emulator;
 use orderflow_integrations::Integrations;
 use orderflow_value::{Value, json};
@@ -14,59 +21,18 @@ use orderflow_value::{Value, json};
 /// An API on 127.0.0.1: answers `/missing` with 404, anything else with a
 /// JSON document; keeps each request's text.
 fn api(seen: Arc<Mutex<Vec<String>>>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stream.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request).into_owned();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
-                        })
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-            }
-            let text = String::from_utf8_lossy(&request).into_owned();
-            let response = if text.starts_with("GET /missing") {
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nno such x".to_owned()
-            } else {
-                let body = r#"{"ok": true, "items": [1, 2]}"#;
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Trace: a\r\nX-Trace: b\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            };
-            seen.lock().unwrap().push(text);
-            let _ = stream.write_all(response.as_bytes());
+    http_stub::serve(move |request| {
+        seen.lock().unwrap().push(request.to_owned());
+        if request.starts_with("GET /missing") {
+            http("404 Not Found", &[], "no such x")
+        } else {
+            http(
+                "200 OK",
+                &[("Content-Type", "application/json"), ("X-Trace", "a"), ("X-Trace", "b")],
+                r#"{"ok": true, "items": [1, 2]}"#,
+            )
         }
-    });
-    url
-}
-
-struct NoFunctions;
-
-impl Invoker for NoFunctions {
-    fn invoke<'a>(
-        &'a self,
-        f: &'a str,
-        _: &'a Value,
-    ) -> orderflow_asl::BoxFuture<'a, Result<Value, orderflow_asl::TaskFailure>> {
-        Box::pin(std::future::ready(Err(orderflow_asl::TaskFailure { error: "NoFunctions".into(), cause: f.into() })))
-    }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +93,7 @@ async fn an_http_task_calls_an_api_with_its_connections_authorization() {
     });
     let machine = orderflow_asl::parse(&definition).expect("a definition");
     let clock = VirtualClock::default();
-    let execution = Executor::new(&machine, &NoFunctions, &clock, ExecutionOptions::default())
+    let execution = Executor::new(&machine, &NoTasks, &clock, ExecutionOptions::default())
         .with_services(&aws)
         .run(json!({"id": "o-1"}))
         .await;
