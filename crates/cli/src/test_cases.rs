@@ -174,6 +174,33 @@ impl Invoker for Unmocked {
     }
 }
 
+/// Service Tasks too: a case mocks every AWS call its execution makes.
+impl orderflow_asl::Services for Unmocked {
+    fn call<'a>(
+        &'a self,
+        task: &'a orderflow_asl::model::ServiceTask,
+        _: &'a Value,
+        _: orderflow_asl::Caller<'a>,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        let name = format!("{}:{}", task.resource_type, task.resource);
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(name.clone());
+        Box::pin(std::future::ready(Err(TaskFailure {
+            error: "orderflow.Unmocked".into(),
+            cause: format!("the test case mocks no answer for the task calling {name}"),
+        })))
+    }
+
+    fn run_job<'a>(
+        &'a self,
+        task: &'a orderflow_asl::model::ServiceTask,
+        parameters: &'a Value,
+        caller: orderflow_asl::Caller<'a>,
+        _: orderflow_asl::Submitted<'a>,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        self.call(task, parameters, caller)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CaseResult {
     pub name: String,
@@ -274,7 +301,11 @@ async fn run_case(machine: &StateMachine, suite: &Suite, case: &Case) -> (CaseRe
         state_machine_name: suite.machine.as_str().into(),
         ..Default::default()
     };
-    let execution = Executor::new(machine, &invoker, &clock, options).with_mocks(&mocks).run(case.input.clone()).await;
+    let execution = Executor::new(machine, &invoker, &clock, options)
+        .with_mocks(&mocks)
+        .with_services(&invoker)
+        .run(case.input.clone())
+        .await;
     let states = execution.history.states_entered();
     let status =
         serde_json::to_value(execution.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();

@@ -186,3 +186,28 @@ fn a_malformed_mock_file_is_refused_naming_the_entry() {
     assert!(stderr.contains("MockedResponses.ProcessOk.\"one\""), "{stderr}");
     assert!(text(&out.stdout).is_empty(), "nothing runs: {}", text(&out.stdout));
 }
+
+/// `orderflow test` on another template's state machine: a service Task the
+/// case does not mock fails it by name, as an unmocked function does.
+#[test]
+fn an_unmocked_service_task_fails_the_case_by_name() {
+    let template = root().join("crates/cli/tests/fixtures/user-app/template.yaml");
+    let mock = serde_json::json!({
+        "StateMachines": {"fulfil-test": {"TestCases": {"Partly": {"Put": "Stored"}}}},
+        "MockedResponses": {"Stored": {"0": {"Return": {}}}}
+    });
+    write_in("unmocked", "user.mock.json", &mock.to_string());
+    let tests = serde_json::json!({
+        "StateMachine": "fulfil-test",
+        "MockConfigFile": "user.mock.json",
+        "TestCases": {"Partly": {"Input": {"id": "o-1", "items": []}, "Expect": {"Status": "FAILED"}}}
+    });
+    let file = write_in("unmocked", "user.tests.json", &tests.to_string());
+    let out = orderflow(
+        &["test", "--template", template.to_str().unwrap(), "--state-machine", "Fulfil", file.to_str().unwrap()],
+        &root(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("a task called dynamodb:putItem, which this case does not mock"), "{stdout}");
+}
