@@ -250,11 +250,7 @@ impl DefinitionArgs {
     /// Loads a definition the executor may run: one without lint findings.
     fn load_runnable(&self) -> Result<Loaded, String> {
         let loaded = self.load()?;
-        match orderflow_asl::lint::lint_with(&loaded.machine, &|task| {
-            orderflow_server::runs_here(task, Integrations::check)
-        })
-        .first()
-        {
+        match orderflow_asl::lint::lint_with(&loaded.machine, &runs_locally).first() {
             Some(finding) => Err(format!(
                 "{} (orderflow lint lists every finding; the executor runs no definition with one)",
                 placed(&loaded, finding)
@@ -309,10 +305,15 @@ fn placed(loaded: &Loaded, finding: &orderflow_asl::DefinitionError) -> String {
     format!("{}{place}: {finding}", loaded.definition_path.display())
 }
 
+/// Whether a service Task runs here: child executions in the Step Functions
+/// API around the run, the rest through the integrations.
+fn runs_locally(task: &orderflow_asl::model::ServiceTask) -> Result<(), String> {
+    orderflow_server::runs_here(task, Integrations::check)
+}
+
 fn lint(args: LintArgs, paint: Paint) -> Result<ExitCode, String> {
     let loaded = args.definition.load()?;
-    let findings =
-        orderflow_asl::lint::lint_with(&loaded.machine, &|task| orderflow_server::runs_here(task, Integrations::check));
+    let findings = orderflow_asl::lint::lint_with(&loaded.machine, &runs_locally);
     match args.output {
         Output::Json => {
             let list: Vec<Value> = findings
@@ -447,6 +448,45 @@ fn services_at(explicit: Option<&str>, aws: Option<&LocalAws>) -> Result<Option<
     Integrations::new(&url, orderflow_local::REGION).map(Some)
 }
 
+/// Where Task states go: the functions, the local AWS when one was started
+/// or connected to, the service Tasks' endpoint, and the words that say so.
+struct TaskHost {
+    invoker: std::sync::Arc<dyn Invoker>,
+    aws: Option<LocalAws>,
+    services: Option<Integrations>,
+    mode: String,
+}
+
+/// The Lambda Invoke API at `lambda_endpoint` (and the local AWS too when
+/// `aws_too`), else the handlers in-process against the local AWS; service
+/// Tasks to `aws_endpoint`, else to that local AWS. `who` names the command
+/// in what the local AWS prints.
+async fn task_host(
+    lambda_endpoint: Option<&str>,
+    aws_endpoint: Option<&str>,
+    aws_too: bool,
+    who: &str,
+) -> Result<TaskHost, String> {
+    use std::sync::Arc;
+    let (invoker, aws, mode): (Arc<dyn Invoker>, _, _) = match lambda_endpoint {
+        Some(url) => {
+            let aws = match aws_too {
+                true => Some(LocalAws::connect(who).await?),
+                false => None,
+            };
+            (Arc::new(LambdaEndpoint::new(url)?), aws, format!("tasks through the Lambda Invoke API at {url}"))
+        }
+        None => {
+            let aws = LocalAws::connect(who).await?;
+            let mode = format!("tasks in-process against {}", aws.describe());
+            (Arc::new(aws.tasks()), Some(aws), mode)
+        }
+    };
+    let services = services_at(aws_endpoint, aws.as_ref())?;
+    let mode = format!("{mode}{}", services_mode(services.as_ref()));
+    Ok(TaskHost { invoker, aws, services, mode })
+}
+
 /// Where a local stack is: this machine's region and account, its queues under `queue_base`.
 fn stack_place(queue_base: &str) -> orderflow_definition::Place {
     orderflow_definition::Place {
@@ -489,23 +529,10 @@ async fn run_in_api(
     input: &orderflow_value::Value,
 ) -> Result<(Option<Execution>, String), String> {
     use std::sync::Arc;
-    let needs_aws = o.aws_endpoint.is_none() && (loaded.machine.calls_services() || stack.is_some());
-    let (invoker, aws, mode): (Arc<dyn Invoker>, _, _) = match &o.lambda_endpoint {
-        Some(url) => {
-            let aws = match needs_aws {
-                true => Some(LocalAws::connect("orderflow").await?),
-                false => None,
-            };
-            (Arc::new(LambdaEndpoint::new(url)?), aws, format!("tasks through the Lambda Invoke API at {url}"))
-        }
-        None => {
-            let aws = LocalAws::connect("orderflow").await?;
-            let mode = format!("tasks in-process against {}", aws.describe());
-            (Arc::new(aws.tasks()), Some(aws), mode)
-        }
-    };
-    let services = services_at(o.aws_endpoint.as_deref(), aws.as_ref())?.map(Arc::new);
-    let mode = format!("{mode}{}", services_mode(services.as_deref()));
+    let aws_too = o.aws_endpoint.is_none() && (loaded.machine.calls_services() || stack.is_some());
+    let host = task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), aws_too, "orderflow").await?;
+    let (invoker, mode) = (host.invoker, host.mode);
+    let services = host.services.map(Arc::new);
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let api = orderflow::api_run::ApiRun::start(invoker, clock, services.clone(), o.port).await?;
     let arn = match stack {
@@ -546,53 +573,31 @@ async fn run(o: RunArgs, paint: Paint) -> Result<ExitCode, String> {
     let (execution, stored, mode) = if stack.is_some() || loaded.machine.needs_api() {
         let (execution, mode) = run_in_api(&o, &loaded, stack, &input).await?;
         let Some(execution) = execution else {
-            println!(
-                "{}
-the execution was stopped through the API ({mode})",
-                paint.red("ABORTED")
-            );
+            println!("{}\nthe execution was stopped through the API ({mode})", paint.red("ABORTED"));
             return Ok(ExitCode::FAILURE);
         };
         (execution, None, mode)
     } else {
-        match &o.lambda_endpoint {
-            Some(url) => {
-                let invoker = LambdaEndpoint::new(url)?;
-                // Service tasks still need an AWS: the emulator, unless --aws-endpoint names one.
-                let aws = match o.aws_endpoint.is_none() && loaded.machine.calls_services() {
-                    true => Some(LocalAws::connect("orderflow").await?),
-                    false => None,
-                };
-                let services = services_at(o.aws_endpoint.as_deref(), aws.as_ref())?;
-                (
-                    execute(&loaded, &invoker, services.as_ref(), o.virtual_time, input).await,
-                    None,
-                    format!("tasks through the Lambda Invoke API at {url}{}", services_mode(services.as_ref())),
-                )
-            }
-            None => {
-                let aws = LocalAws::connect("orderflow").await?;
-                let services = services_at(o.aws_endpoint.as_deref(), Some(&aws))?;
-                let execution = execute(&loaded, &aws.tasks(), services.as_ref(), o.virtual_time, input).await;
-                let stored = match &order_id {
-                    Some(id) => aws
-                        .clients
-                        .dynamodb()
-                        .get_item()
-                        .table_name(&aws.table)
-                        .key("order_id", AttributeValue::S(id.clone()))
-                        .consistent_read(true)
-                        .send()
-                        .await
-                        .ok()
-                        .and_then(|r| r.item)
-                        .map(|item| item_json(&item)),
-                    None => None,
-                };
-                let mode = format!("tasks in-process against {}{}", aws.describe(), services_mode(services.as_ref()));
-                (execution, stored, mode)
-            }
-        }
+        let aws_too = o.aws_endpoint.is_none() && loaded.machine.calls_services();
+        let host = task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), aws_too, "orderflow").await?;
+        let execution = execute(&loaded, host.invoker.as_ref(), host.services.as_ref(), o.virtual_time, input).await;
+        // The stored order, when this project's handlers ran in-process.
+        let stored = match (&host.aws, &order_id, &o.lambda_endpoint) {
+            (Some(aws), Some(id), None) => aws
+                .clients
+                .dynamodb()
+                .get_item()
+                .table_name(&aws.table)
+                .key("order_id", AttributeValue::S(id.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .ok()
+                .and_then(|r| r.item)
+                .map(|item| item_json(&item)),
+            _ => None,
+        };
+        (execution, stored, host.mode)
     };
 
     if o.output == Output::Json {
@@ -657,19 +662,9 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", o.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", o.port))?;
-    let mut _aws = None;
-    let (invoker, mode): (Arc<dyn Invoker>, String) = match &o.lambda_endpoint {
-        Some(url) => (Arc::new(LambdaEndpoint::new(url)?), format!("tasks through the Lambda Invoke API at {url}")),
-        None => {
-            let aws = LocalAws::connect("orderflow serve").await?;
-            let mode = format!("tasks in-process against {}", aws.describe());
-            let tasks = aws.tasks();
-            _aws = Some(aws);
-            (Arc::new(tasks), mode)
-        }
-    };
-    let services = services_at(o.aws_endpoint.as_deref(), _aws.as_ref())?;
-    let mode = format!("{mode}{}", services_mode(services.as_ref()));
+    // The local AWS (`_aws`) lives as long as the server.
+    let TaskHost { invoker, aws: _aws, services, mode } =
+        task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), false, "orderflow serve").await?;
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;

@@ -180,9 +180,7 @@ impl Service {
         orderflow_integrations::sdk_call_with(task, parameters, move |operation, body| async move {
             match service.call(&operation, &body).await {
                 Ok(answer) => (200, answer.to_string().into_bytes()),
-                Err(e) => {
-                    (400, serde_json::json!({"__type": e.code.name(), "message": e.message}).to_string().into_bytes())
-                }
+                Err(e) => (e.status(), e.body().to_string().into_bytes()),
             }
         })
         .await
