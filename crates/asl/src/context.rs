@@ -219,6 +219,6 @@ fn overlay(base: &mut Value, over: &Value) {
     }
 }
 
-fn shown_time(nanos: i128) -> String {
+pub(crate) fn shown_time(nanos: i128) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
 }

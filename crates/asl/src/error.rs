@@ -15,6 +15,8 @@ pub enum StatesError {
     ExceedToleratedFailureThreshold,
     BranchFailed,
     QueryEvaluationError,
+    ItemReaderFailed,
+    ResultWriterFailed,
 }
 
 impl StatesError {
@@ -32,6 +34,8 @@ impl StatesError {
             StatesError::ExceedToleratedFailureThreshold => "States.ExceedToleratedFailureThreshold",
             StatesError::BranchFailed => "States.BranchFailed",
             StatesError::QueryEvaluationError => "States.QueryEvaluationError",
+            StatesError::ItemReaderFailed => "States.ItemReaderFailed",
+            StatesError::ResultWriterFailed => "States.ResultWriterFailed",
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod executor;
 pub mod history;
 pub mod intrinsics;
+pub(crate) mod items;
 pub mod jsonata;
 pub mod lint;
 pub mod model;
@@ -40,9 +41,10 @@ pub use arn::ExecutionArn;
 pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
-    Activities, BoxFuture, Caller, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus, Executor, Invoker,
-    MachineType, RealClock, Redrive, RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens,
-    TokenSignal, VirtualClock,
+    Activities, BoxFuture, Caller, ChildEnd, ChildStart, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus,
+    Executor, Invoker, ListedObject, MachineType, MapRunSettings, MapRunStart, MapRuns, ObjectPage, ObjectPart,
+    RealClock, Redrive, RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
+    VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine};

@@ -141,6 +141,7 @@ pub async fn test_state(
         services,
         activities: None,
         mocks: mocks.as_ref().map(|m| m as &dyn TaskMocks),
+        map_runs: None,
         tokens: None,
         clock,
     };

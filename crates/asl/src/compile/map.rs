@@ -27,6 +27,9 @@ pub(super) const MAP: StateType = StateType {
             "ToleratedFailurePercentagePath",
             "Label",
             "Assign",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
         ],
     ],
     jsonata_fields: &["Items", "Output"],
@@ -37,7 +40,8 @@ pub(super) const MAP: StateType = StateType {
 
 fn jsonpath(obj: &Map, at: &str, io: &mut Io) -> Result<Kind, DefinitionError> {
     let field = |f: &str| format!("{at}.{f}");
-    let processor = processor(obj, at, false)?;
+    let (processor, express) = processor(obj, at, false)?;
+    let distributed = super::distributed::parse(obj, at, processor.distributed, express, false)?;
     if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
         return Err(def_err(at, "has both ItemSelector and Parameters"));
     }
@@ -72,11 +76,13 @@ fn jsonpath(obj: &Map, at: &str, io: &mut Io) -> Result<Kind, DefinitionError> {
         max_concurrency,
         tolerated_failure_count,
         tolerated_failure_percentage,
+        distributed,
     })))
 }
 
 fn jsonata(obj: &Map, at: &str) -> Result<Kind, DefinitionError> {
-    let processor = processor(obj, at, true)?;
+    let (processor, express) = processor(obj, at, true)?;
+    let distributed = super::distributed::parse(obj, at, processor.distributed, express, true)?;
     let count = |v: &Value| v.as_i64().filter(|n| *n >= 0);
     let percentage = |v: &Value| v.as_f64().filter(|p| (0.0..=100.0).contains(p));
     let items_path = compile_path("$", at)?;
@@ -103,11 +109,13 @@ fn jsonata(obj: &Map, at: &str) -> Result<Kind, DefinitionError> {
             percentage,
             "must be a number between 0 and 100",
         )?,
+        distributed,
     })))
 }
 
-/// A Map state's ItemProcessor (or Iterator), inline or distributed.
-fn processor(obj: &Map, at: &str, jsonata: bool) -> Result<Box<StateMachine>, DefinitionError> {
+/// A Map state's ItemProcessor (or Iterator), inline or distributed, and
+/// whether a distributed one's children are EXPRESS executions.
+fn processor(obj: &Map, at: &str, jsonata: bool) -> Result<(Box<StateMachine>, bool), DefinitionError> {
     let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
         (Some(p), None) => ("ItemProcessor", p),
         (None, Some(p)) => ("Iterator", p),
@@ -119,5 +127,16 @@ fn processor(obj: &Map, at: &str, jsonata: bool) -> Result<Box<StateMachine>, De
         Some(Value::String(mode)) if mode == "DISTRIBUTED" => true,
         Some(_) => return Err(def_err(format!("{at}.{key}.ProcessorConfig.Mode"), "must be INLINE or DISTRIBUTED")),
     };
-    Ok(Box::new(parse_machine(processor, &format!("{at}.{key}"), distributed, jsonata)?))
+    let express = match processor.get("ProcessorConfig").and_then(|c| c.get("ExecutionType")) {
+        None => false,
+        Some(Value::String(t)) if distributed && t == "STANDARD" => false,
+        Some(Value::String(t)) if distributed && t == "EXPRESS" => true,
+        Some(_) => {
+            return Err(def_err(
+                format!("{at}.{key}.ProcessorConfig.ExecutionType"),
+                "must be STANDARD or EXPRESS, in Mode DISTRIBUTED",
+            ));
+        }
+    };
+    Ok((Box::new(parse_machine(processor, &format!("{at}.{key}"), distributed, jsonata)?), express))
 }

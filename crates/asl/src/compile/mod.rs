@@ -7,6 +7,7 @@
 //! Features this executor does not run are refused by name.
 
 mod choice;
+mod distributed;
 mod fail;
 mod fields;
 mod map;
@@ -66,12 +67,7 @@ impl StateType {
 }
 
 /// Fields Step Functions knows that this executor does not run, and why.
-const UNSUPPORTED_FIELDS: &[(&str, &str)] = &[
-    ("Credentials", "cross-account task credentials (Credentials)"),
-    ("ItemReader", "Distributed Map's ItemReader (items read from S3)"),
-    ("ItemBatcher", "Distributed Map's ItemBatcher"),
-    ("ResultWriter", "Distributed Map's ResultWriter (results written to S3)"),
-];
+const UNSUPPORTED_FIELDS: &[(&str, &str)] = &[("Credentials", "cross-account task credentials (Credentials)")];
 
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 pub(super) const FLOW: &[&str] = &["Next", "End"];

@@ -71,6 +71,141 @@ pub trait Services: Send + Sync {
             cause: format!("{}:{} runs no job here", task.resource_type, task.resource),
         })))
     }
+
+    /// Bytes `range` (from, to inclusive) of an S3 object, or all of it:
+    /// a Distributed Map's ItemReader reads its items so, page by page.
+    fn get_object<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        range: Option<(u64, u64)>,
+    ) -> BoxFuture<'a, Result<ObjectPart, TaskFailure>> {
+        let _ = (bucket, key, range);
+        no_s3()
+    }
+
+    /// One page of the objects under `prefix`, after `token`.
+    fn list_objects<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+        token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ObjectPage, TaskFailure>> {
+        let _ = (bucket, prefix, token);
+        no_s3()
+    }
+
+    /// Writes an object: a Distributed Map's ResultWriter writes its files so.
+    fn put_object<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        body: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), TaskFailure>> {
+        let _ = (bucket, key, body);
+        no_s3()
+    }
+}
+
+/// A Distributed Map's run, as the API server keeps it for DescribeMapRun,
+/// ListMapRuns and ListExecutions by map run: told of each child execution
+/// as it starts and ends, asked for the settings UpdateMapRun changes.
+pub trait MapRuns: Send + Sync {
+    /// A Map Run starts.
+    fn started(&self, run: &MapRunStart);
+    /// A child execution starts: the history to record it in, when it keeps one.
+    fn child_started(&self, map_run: &str, child: &ChildStart) -> Option<std::sync::Arc<crate::History>>;
+    /// A child execution ends (or is stopped: status ABORTED).
+    fn child_ended(&self, map_run: &str, child: &ChildEnd);
+    /// Items were read: the total so far.
+    fn items_read(&self, map_run: &str, total: u64);
+    /// The Map Run ends: SUCCEEDED, FAILED or ABORTED, with the failure's error and cause.
+    fn ended(&self, map_run: &str, status: &'static str, error: Option<&str>, cause: Option<&str>);
+    /// Its settings now (UpdateMapRun may change them while it runs).
+    fn settings(&self, map_run: &str) -> Option<MapRunSettings>;
+}
+
+/// A Map Run as it starts.
+#[derive(Debug, Clone)]
+pub struct MapRunStart {
+    pub map_run_arn: String,
+    pub execution_arn: String,
+    /// The children's state machine: `arn:...:stateMachine:Parent/Label`.
+    pub child_machine_arn: String,
+    pub settings: MapRunSettings,
+    /// Unix nanoseconds.
+    pub started: i128,
+}
+
+/// What UpdateMapRun changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapRunSettings {
+    /// 0: no limit beyond Step Functions' own (10,000).
+    pub max_concurrency: u64,
+    pub tolerated_failure_count: Option<i64>,
+    pub tolerated_failure_percentage: Option<f64>,
+}
+
+/// A child execution as it starts.
+#[derive(Debug, Clone)]
+pub struct ChildStart {
+    pub arn: String,
+    pub name: String,
+    pub input: std::sync::Arc<Value>,
+    /// How many of the Map's items it processes (a batch's size, else 1).
+    pub items: u64,
+    pub express: bool,
+    /// Unix nanoseconds.
+    pub started: i128,
+}
+
+/// A child execution as it ends.
+#[derive(Debug, Clone)]
+pub struct ChildEnd {
+    pub arn: String,
+    /// SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+    pub status: &'static str,
+    pub output: Option<std::sync::Arc<Value>>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub items: u64,
+    /// Unix nanoseconds.
+    pub stopped: i128,
+}
+
+/// Part of an S3 object, as a Distributed Map's ItemReader reads it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectPart {
+    pub body: Vec<u8>,
+    /// The whole object's size in bytes.
+    pub size: u64,
+}
+
+/// One object of a bucket's listing, as listObjectsV2 gives it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    /// Unix seconds.
+    pub last_modified: i64,
+    pub storage_class: String,
+}
+
+/// One page of a listing, and the token of the next.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectPage {
+    pub objects: Vec<ListedObject>,
+    pub next: Option<String>,
+}
+
+/// What a service Task or a Distributed Map's reader or writer is told when
+/// no S3 answers here.
+fn no_s3<T: Send + 'static>() -> BoxFuture<'static, Result<T, TaskFailure>> {
+    Box::pin(std::future::ready(Err(TaskFailure {
+        error: "States.Runtime".to_owned(),
+        cause: "no S3 endpoint answers this execution's Distributed Map reader and writer".to_owned(),
+    })))
 }
 
 /// Where a `.sync` task's start is reported.

@@ -10,6 +10,7 @@
 
 mod arn;
 mod attempt;
+mod child;
 mod clock;
 mod host;
 mod options;
@@ -27,8 +28,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use crate::arn::ExecutionArn;
+pub(crate) use child::Child;
 pub use clock::{Clock, RealClock, VirtualClock};
-pub use host::{Activities, Caller, Invoker, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal};
+pub use host::{
+    Activities, Caller, ChildEnd, ChildStart, Invoker, ListedObject, MapRunSettings, MapRunStart, MapRuns, ObjectPage,
+    ObjectPart, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
+};
 pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};
 
@@ -83,6 +88,7 @@ pub struct Executor<'a> {
     activities: Option<&'a dyn Activities>,
     mocks: Option<&'a dyn TaskMocks>,
     tokens: Option<&'a dyn TaskTokens>,
+    map_runs: Option<&'a dyn MapRuns>,
     clock: &'a dyn Clock,
     options: ExecutionOptions,
     history: Option<Arc<History>>,
@@ -90,6 +96,47 @@ pub struct Executor<'a> {
 
 /// Internal marker for the whole execution running past its TimeoutSeconds.
 pub(crate) const EXECUTION_TIMED_OUT: &str = "orderflow.ExecutionTimedOut";
+
+/// How an execution ended.
+pub(crate) struct Ended {
+    pub status: ExecutionStatus,
+    pub output: Option<Arc<Value>>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl Run<'_> {
+    /// Records the execution's last event for its outcome.
+    pub(crate) fn conclude(&self, thread: &Thread, outcome: Result<Payload, crate::error::Failure>) -> Ended {
+        match outcome {
+            Ok(output) => {
+                self.finish(
+                    thread,
+                    EventType::ExecutionSucceeded,
+                    [("output", Detail::Payload(output.value.clone()))].into(),
+                );
+                Ended { status: ExecutionStatus::Succeeded, output: Some(output.value), error: None, cause: None }
+            }
+            Err(f) if f.error == EXECUTION_TIMED_OUT => {
+                self.finish(thread, EventType::ExecutionTimedOut, Fields::default());
+                let error = Some(StatesError::Timeout.name().to_owned());
+                Ended { status: ExecutionStatus::TimedOut, output: None, error, cause: None }
+            }
+            Err(f) => {
+                let mut details = Fields::default();
+                let error = (!f.error.is_empty()).then_some(f.error);
+                if let Some(error) = &error {
+                    details.push("error", Detail::Text(error.clone()));
+                }
+                if let Some(cause) = &f.cause {
+                    details.push("cause", Detail::Text(cause.clone()));
+                }
+                self.finish(thread, EventType::ExecutionFailed, details);
+                Ended { status: ExecutionStatus::Failed, output: None, error, cause: f.cause }
+            }
+        }
+    }
+}
 
 impl<'a> Executor<'a> {
     pub fn new(
@@ -105,6 +152,7 @@ impl<'a> Executor<'a> {
             activities: None,
             mocks: None,
             tokens: None,
+            map_runs: None,
             clock,
             options,
             history: None,
@@ -135,6 +183,12 @@ impl<'a> Executor<'a> {
         self
     }
 
+    /// Distributed Maps report their Map Runs and child executions here.
+    pub fn with_map_runs(mut self, map_runs: &'a dyn MapRuns) -> Self {
+        self.map_runs = Some(map_runs);
+        self
+    }
+
     /// Task states the mocks answer do not reach the invoker.
     pub fn with_mocks(mut self, mocks: &'a dyn TaskMocks) -> Self {
         self.mocks = Some(mocks);
@@ -155,6 +209,7 @@ impl<'a> Executor<'a> {
             activities: self.activities,
             mocks: self.mocks,
             tokens: self.tokens,
+            map_runs: self.map_runs,
             clock: self.clock,
         };
         let mut run = Run::new(parts, o, &input, self.history.clone().unwrap_or_default());
@@ -182,32 +237,7 @@ impl<'a> Executor<'a> {
             }
             None => run.start(self.machine, input.clone(), &thread, &vars).await,
         };
-        let (status, output, error, cause) = match outcome {
-            Ok(output) => {
-                run.finish(
-                    &thread,
-                    EventType::ExecutionSucceeded,
-                    [("output", Detail::Payload(output.value.clone()))].into(),
-                );
-                (ExecutionStatus::Succeeded, Some(output.value), None, None)
-            }
-            Err(f) if f.error == EXECUTION_TIMED_OUT => {
-                run.finish(&thread, EventType::ExecutionTimedOut, Fields::default());
-                (ExecutionStatus::TimedOut, None, Some(StatesError::Timeout.name().to_owned()), None)
-            }
-            Err(f) => {
-                let mut details = Fields::default();
-                let error = (!f.error.is_empty()).then_some(f.error);
-                if let Some(error) = &error {
-                    details.push("error", Detail::Text(error.clone()));
-                }
-                if let Some(cause) = &f.cause {
-                    details.push("cause", Detail::Text(cause.clone()));
-                }
-                run.finish(&thread, EventType::ExecutionFailed, details);
-                (ExecutionStatus::Failed, None, error, f.cause)
-            }
-        };
+        let Ended { status, output, error, cause } = run.conclude(&thread, outcome);
         let rules_taken = run.rules_taken.into_inner().unwrap_or_else(|p| p.into_inner());
         Execution {
             execution_arn: run.facts.id,

@@ -9,8 +9,8 @@ use orderflow_value::Value;
 use time::OffsetDateTime;
 
 use super::{
-    Activities, BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, RuleTaken,
-    Services, TaskMocks, TaskTokens,
+    Activities, BoxFuture, Clock, EXECUTION_TIMED_OUT, Entered, ExecutionOptions, Invoker, MachineType, MapRuns,
+    RuleTaken, Services, TaskMocks, TaskTokens,
 };
 use crate::context::ExecutionFacts;
 use crate::error::{Failure, StatesError};
@@ -56,6 +56,7 @@ pub(crate) struct Run<'a> {
     pub activities: Option<&'a dyn Activities>,
     pub mocks: Option<&'a dyn TaskMocks>,
     pub tokens: Option<&'a dyn TaskTokens>,
+    pub map_runs: Option<&'a dyn MapRuns>,
     /// Task invocations so far, per state, for the mocks' invocation numbers.
     pub(super) invocations: Mutex<Vec<(Arc<str>, u32)>>,
     pub clock: &'a dyn Clock,
@@ -88,6 +89,7 @@ pub(crate) struct Parts<'a> {
     pub activities: Option<&'a dyn Activities>,
     pub mocks: Option<&'a dyn TaskMocks>,
     pub tokens: Option<&'a dyn TaskTokens>,
+    pub map_runs: Option<&'a dyn MapRuns>,
     pub clock: &'a dyn Clock,
 }
 
@@ -103,6 +105,7 @@ impl<'a> Run<'a> {
             activities: parts.activities,
             mocks: parts.mocks,
             tokens: parts.tokens,
+            map_runs: parts.map_runs,
             invocations: Mutex::new(Vec::new()),
             clock: parts.clock,
             history,
@@ -133,6 +136,19 @@ impl<'a> Run<'a> {
 }
 
 impl<'a> Run<'a> {
+    /// What this run calls out to, for a child execution's run.
+    pub(crate) fn parts(&self) -> Parts<'a> {
+        Parts {
+            invoker: self.invoker,
+            services: self.services,
+            activities: self.activities,
+            mocks: self.mocks,
+            tokens: self.tokens,
+            map_runs: self.map_runs,
+            clock: self.clock,
+        }
+    }
+
     /// A history member naming `state`: by number when the history has the
     /// machine's names (nothing shared is counted), else its shared text.
     pub fn state_name(&self, state: &State) -> Detail {

@@ -28,99 +28,18 @@ pub(crate) async fn run(
     effective: &Payload,
     context: &Context<'_>,
 ) -> Result<Payload, Failure> {
+    if let Some(distributed) = &spec.distributed {
+        return super::distributed_map::run(scope, spec, distributed, effective, context).await;
+    }
     let run = scope.run;
-    let read = |p: &Path| scope.select_field(p, &effective.value, context);
-    let not_a = |p: &Path, field: &str, value: &Value, kind: &str| {
-        scope.runtime(format!(
-            "The {field} field refers to value \"{}\" which is not a valid {kind}: {}",
-            shown(value),
-            p.text()
-        ))
-    };
     let now = Now::input(&effective.value);
-    // A JSONata field's value that must be a number of one kind.
-    let number = |field: &str, expr: &crate::jsonata::Expression, kind: &str, ok: &dyn Fn(&Value) -> bool| {
-        scope.expr_such(field, expr, kind, ok, now, context)
-    };
-    let items = if scope.state.jsonata {
-        match &spec.items {
-            Some(Template::Expr { field, expr }) => match scope.expr_of_type(field, expr, "array", now, context)? {
-                Value::Array(items) => items,
-                _ => Default::default(),
-            },
-            Some(template) => match Arc::unwrap_or_clone(scope.render_jsonata(template, now, context)?.value) {
-                Value::Array(items) => items,
-                other => {
-                    return Err(
-                        scope.query_failed(Some("Items"), format!("The Items field must be an array but was: {other}"))
-                    );
-                }
-            },
-            None => match &*effective.value {
-                Value::Array(items) => items.clone(),
-                other => {
-                    return Err(scope.query_failed(None, format!("Map state input must be an array but was: {other}")));
-                }
-            },
-        }
-    } else {
-        match read(&spec.items_path)? {
-            Value::Array(items) => items,
-            other => {
-                return Err(scope.runtime(format!(
-                    "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
-                    spec.items_path.text()
-                )));
-            }
-        }
-    };
-    let max_concurrency = match &spec.max_concurrency {
-        Given::Value(n) => *n,
-        Given::Expr(e) => number("MaxConcurrency", e, "integer", &|v| v.as_u64().is_some())?.as_u64().unwrap_or(0),
-        Given::Path(p) => {
-            let v = read(p)?;
-            // A number, or a string that reads as one, as AWS takes it.
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
-                .ok_or_else(|| not_a(p, "MaxConcurrencyPath", &v, "integer"))?
-        }
-    };
+    let items = items(scope, spec, effective, context)?;
+    let max_concurrency = max_concurrency(scope, spec, effective, context)?;
     // AWS starts the Map (with its length) after reading MaxConcurrencyPath,
     // before the tolerated failures.
     let started =
         run.record(scope.thread, EventType::MapStateStarted, [("length", Detail::Number(items.len() as u64))])?;
-    let tolerated_count = match &spec.tolerated_failure_count {
-        None => None,
-        Some(Given::Value(n)) => Some(*n),
-        Some(Given::Expr(e)) => number("ToleratedFailureCount", e, "integer", &|v| v.as_i64().is_some())?.as_i64(),
-        Some(Given::Path(p)) => {
-            let v = read(p)?;
-            Some(
-                v.as_i64()
-                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
-                    .ok_or_else(|| not_a(p, "ToleratedFailureCountPath", &v, "integer"))?,
-            )
-        }
-    };
-    if tolerated_count.is_some_and(|c| c < 0) {
-        return Err(scope.runtime("ToleratedFailureCount cannot be negative."));
-    }
-    let tolerated_percentage = match &spec.tolerated_failure_percentage {
-        None => None,
-        Some(Given::Value(p)) => Some(*p),
-        Some(Given::Expr(e)) => number("ToleratedFailurePercentage", e, "number", &|v| v.is_number())?.as_f64(),
-        Some(Given::Path(p)) => {
-            let v = read(p)?;
-            Some(
-                v.as_f64()
-                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
-                    .ok_or_else(|| not_a(p, "ToleratedFailurePercentagePath", &v, "float"))?,
-            )
-        }
-    };
-    if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-        return Err(scope.runtime("ToleratedFailurePercentage must be between 0 and 100."));
-    }
+    let (tolerated_count, tolerated_percentage) = tolerance(scope, spec, effective, context)?;
     let mut inputs = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         inputs.push(match &spec.item_selector {
@@ -240,4 +159,126 @@ fn map_run_failed(failure: &Failure) -> Fields {
         details.push("cause", Detail::Text(cause.clone()));
     }
     details
+}
+
+/// A Map's items: ItemsPath's array (JSONPath), Items or the input (JSONata).
+pub(super) fn items(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<Arc<Vec<Value>>, Failure> {
+    let now = Now::input(&effective.value);
+    Ok(if scope.state.jsonata {
+        match &spec.items {
+            Some(Template::Expr { field, expr }) => match scope.expr_of_type(field, expr, "array", now, context)? {
+                Value::Array(items) => items,
+                _ => Default::default(),
+            },
+            Some(template) => match Arc::unwrap_or_clone(scope.render_jsonata(template, now, context)?.value) {
+                Value::Array(items) => items,
+                other => {
+                    return Err(
+                        scope.query_failed(Some("Items"), format!("The Items field must be an array but was: {other}"))
+                    );
+                }
+            },
+            None => match &*effective.value {
+                Value::Array(items) => items.clone(),
+                other => {
+                    return Err(scope.query_failed(None, format!("Map state input must be an array but was: {other}")));
+                }
+            },
+        }
+    } else {
+        match scope.select_field(&spec.items_path, &effective.value, context)? {
+            Value::Array(items) => items,
+            other => {
+                return Err(scope.runtime(format!(
+                    "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
+                    spec.items_path.text()
+                )));
+            }
+        }
+    })
+}
+
+/// A field's value that must be a number of one kind, read by path.
+fn not_a(scope: &Scope<'_, '_>, p: &Path, field: &str, value: &Value, kind: &str) -> Failure {
+    scope.runtime(format!(
+        "The {field} field refers to value \"{}\" which is not a valid {kind}: {}",
+        shown(value),
+        p.text()
+    ))
+}
+
+/// MaxConcurrency, given, by path or by expression (0: no limit).
+pub(super) fn max_concurrency(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<u64, Failure> {
+    let now = Now::input(&effective.value);
+    Ok(match &spec.max_concurrency {
+        Given::Value(n) => *n,
+        Given::Expr(e) => scope
+            .expr_such("MaxConcurrency", e, "integer", &|v| v.as_u64().is_some(), now, context)?
+            .as_u64()
+            .unwrap_or(0),
+        Given::Path(p) => {
+            let v = scope.select_field(p, &effective.value, context)?;
+            // A number, or a string that reads as one, as AWS takes it.
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                .ok_or_else(|| not_a(scope, p, "MaxConcurrencyPath", &v, "integer"))?
+        }
+    })
+}
+
+/// ToleratedFailureCount and ToleratedFailurePercentage, each when given.
+pub(super) fn tolerance(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<(Option<i64>, Option<f64>), Failure> {
+    let now = Now::input(&effective.value);
+    let read = |p: &Path| scope.select_field(p, &effective.value, context);
+    let number = |field: &str, expr: &crate::jsonata::Expression, kind: &str, ok: &dyn Fn(&Value) -> bool| {
+        scope.expr_such(field, expr, kind, ok, now, context)
+    };
+    let tolerated_count = match &spec.tolerated_failure_count {
+        None => None,
+        Some(Given::Value(n)) => Some(*n),
+        Some(Given::Expr(e)) => number("ToleratedFailureCount", e, "integer", &|v| v.as_i64().is_some())?.as_i64(),
+        Some(Given::Path(p)) => {
+            let v = read(p)?;
+            Some(
+                v.as_i64()
+                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                    .ok_or_else(|| not_a(scope, p, "ToleratedFailureCountPath", &v, "integer"))?,
+            )
+        }
+    };
+    if tolerated_count.is_some_and(|c| c < 0) {
+        return Err(scope.runtime("ToleratedFailureCount cannot be negative."));
+    }
+    let tolerated_percentage = match &spec.tolerated_failure_percentage {
+        None => None,
+        Some(Given::Value(p)) => Some(*p),
+        Some(Given::Expr(e)) => number("ToleratedFailurePercentage", e, "number", &|v| v.is_number())?.as_f64(),
+        Some(Given::Path(p)) => {
+            let v = read(p)?;
+            Some(
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                    .ok_or_else(|| not_a(scope, p, "ToleratedFailurePercentagePath", &v, "float"))?,
+            )
+        }
+    };
+    if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+        return Err(scope.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+    }
+    Ok((tolerated_count, tolerated_percentage))
 }

@@ -4,6 +4,7 @@
 pub(crate) mod activity;
 pub(crate) mod callback;
 pub(crate) mod choice;
+pub(crate) mod distributed_map;
 pub(crate) mod fail;
 pub(crate) mod map;
 pub(crate) mod parallel;

@@ -13,7 +13,13 @@ use crate::path::{Path, ReferencePath};
 use crate::template::Template;
 
 pub use crate::error::DefinitionError;
+
+pub mod distributed;
 pub(crate) use crate::error::def_err;
+pub use distributed::{
+    CsvDelimiter, CsvHeaders, Distributed, InputType, ItemBatcher, ItemReader, OutputType, ReaderConfig, ReaderSource,
+    ResultWriter, WriterTransformation,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateMachine {
@@ -41,7 +47,10 @@ impl StateMachine {
         self.states.iter().any(|s| match &s.kind {
             Kind::Task { resource: Resource::Service(_), .. } => true,
             Kind::Parallel { branches } => branches.iter().any(StateMachine::calls_services),
-            Kind::Map(spec) => spec.processor.calls_services(),
+            Kind::Map(spec) => {
+                spec.processor.calls_services()
+                    || spec.distributed.as_ref().is_some_and(|d| d.reader.is_some() || d.writer.is_some())
+            }
             _ => false,
         })
     }
@@ -273,6 +282,8 @@ pub struct MapSpec {
     pub max_concurrency: Given<u64>,
     pub tolerated_failure_count: Option<Given<i64>>,
     pub tolerated_failure_percentage: Option<Given<f64>>,
+    /// A DISTRIBUTED Map's reader, batcher, writer and label.
+    pub distributed: Option<Distributed>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

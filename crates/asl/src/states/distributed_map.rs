@@ -1,0 +1,667 @@
+//! A Distributed Map: a Map Run whose iterations are child executions, each
+//! with its own ARN, context and history. Items come from the ItemReader
+//! (S3) page by page, or from the input; ItemSelector shapes each, the
+//! ItemBatcher groups them; at most MaxConcurrency children run at once
+//! (UpdateMapRun may change it, and the tolerated failures, while it runs);
+//! results go to the state's output, or to S3 through the ResultWriter as
+//! children end. Only the running children and a page of items are in
+//! memory at a time.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use orderflow_value::{Map, Value};
+
+use crate::context::Context;
+use crate::error::{Failure, StatesError};
+use crate::executor::{
+    ChildEnd, ChildStart, EXECUTION_TIMED_OUT, Ended, ExecutionStatus, MapRunSettings, MapRunStart, MapRuns, Run,
+};
+use crate::history::{Detail, EventType, Fields};
+use crate::items::results::{Outcome, ResultFiles, shaped};
+use crate::items::{Cursor, Format, Reader, Source};
+use crate::model::{Distributed, Given, ItemBatcher, MapSpec, ReaderSource};
+use crate::pipeline::{MAX_PAYLOAD_BYTES, Now, Payload, Scope, json_len};
+use crate::template::Template;
+
+/// Step Functions runs at most this many child executions of a Map Run at once.
+const MAX_DISTRIBUTED_CONCURRENCY: u64 = 10_000;
+
+pub(crate) async fn run(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    distributed: &Distributed,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<Payload, Failure> {
+    let run = scope.run;
+    let (source, max_items, length) = source(scope, spec, distributed, effective, context)?;
+    let max_concurrency = super::map::max_concurrency(scope, spec, effective, context)?;
+    let started = run.record(scope.thread, EventType::MapStateStarted, [("length", Detail::Number(length))])?;
+    let _ = started;
+    let (tolerated_count, tolerated_percentage) = super::map::tolerance(scope, spec, effective, context)?;
+    let batching = match &distributed.batcher {
+        Some(batcher) => Some(batching(scope, batcher, effective, context)?),
+        None => None,
+    };
+    let writer = match &distributed.writer {
+        Some(writer) => match &writer.arguments {
+            Some(arguments) => {
+                let arguments = arguments_of(scope, arguments, effective, context)?;
+                let bucket = member(&arguments, "Bucket", StatesError::ResultWriterFailed)?;
+                let prefix = arguments.get("Prefix").and_then(Value::as_str).unwrap_or_default().to_owned();
+                Some((writer, Some((bucket, prefix))))
+            }
+            None => Some((writer, None)),
+        },
+        None => None,
+    };
+
+    // Who the Map Run and its children are.
+    let label = distributed.label.as_deref().unwrap_or(&scope.state.name);
+    let machine_arn = &*run.facts.machine_id;
+    let map_run_arn =
+        format!("{}/{label}:{}", machine_arn.replacen(":stateMachine:", ":mapRun:", 1), run.rng.uuid_v4());
+    let names = Names {
+        map_run_arn: map_run_arn.clone(),
+        execution_prefix: format!("{}/{label}:", machine_arn.replacen(":stateMachine:", ":execution:", 1)),
+        machine_name: format!("{}/{label}", run.facts.machine_name).into(),
+        express: distributed.express,
+    };
+    let map_runs = run.map_runs;
+    let mut settings = MapRunSettings {
+        max_concurrency,
+        tolerated_failure_count: tolerated_count,
+        tolerated_failure_percentage: tolerated_percentage,
+    };
+    if let Some(map_runs) = map_runs {
+        map_runs.started(&MapRunStart {
+            map_run_arn: map_run_arn.clone(),
+            execution_arn: run.facts.id.get().to_string(),
+            child_machine_arn: format!("{machine_arn}/{label}"),
+            settings,
+            started: run.clock.now_nanos(),
+        });
+    }
+    run.record(scope.thread, EventType::MapRunStarted, [("mapRunArn", Detail::Text(map_run_arn.clone()))])?;
+
+    let mut files = writer.as_ref().and_then(|(w, to)| {
+        to.as_ref().map(|(bucket, prefix)| ResultFiles::new(bucket, prefix, &map_run_arn, w.output_type))
+    });
+    let reader = Reader::new(run.services, source, max_items);
+    let sink = Sink { writer: writer.as_ref().map(|(w, _)| *w), files: files.as_mut() };
+    let outcome = children(scope, spec, effective, &names, reader, batching, &mut settings, sink).await;
+    // The results go to S3 whatever the Map Run's end, as AWS writes them.
+    let written = match files {
+        Some(files) => write(run, files).await.map(Some),
+        None => Ok(None),
+    };
+    let end = |status: &'static str, failure: Option<&Failure>| {
+        if let Some(map_runs) = map_runs {
+            map_runs.ended(
+                &map_run_arn,
+                status,
+                failure.map(|f| f.error.as_str()),
+                failure.and_then(|f| f.cause.as_deref()),
+            );
+        }
+    };
+    let collected = match outcome.and_then(|c| written.map(|w| (c, w))) {
+        Ok(done) => done,
+        Err(failure) => {
+            let timed_out = failure.error == EXECUTION_TIMED_OUT;
+            end(if timed_out { "ABORTED" } else { "FAILED" }, Some(&failure));
+            if !timed_out {
+                run.record(scope.thread, EventType::MapRunFailed, map_run_failed(&failure))?;
+            }
+            return Err(failure);
+        }
+    };
+    end("SUCCEEDED", None);
+    run.record(scope.thread, EventType::MapRunSucceeded, [])?;
+    run.record_aside(scope.thread, EventType::MapStateSucceeded, [])?;
+    let (results, manifest) = collected;
+    Ok(match manifest {
+        Some((bucket, key)) => {
+            let mut details = Map::with_capacity(2);
+            details.insert("Bucket", Value::string(bucket));
+            details.insert("Key", Value::string(key));
+            let mut output = Map::with_capacity(2);
+            output.insert("MapRunArn", Value::string(map_run_arn));
+            output.insert("ResultWriterDetails", Value::Object(details));
+            Payload::measured(Arc::new(Value::Object(output)))
+        }
+        None => {
+            let size = results.iter().map(|r| json_len(r) + 1).sum::<usize>() + 1;
+            Payload::new(Value::array(results), size)
+        }
+    })
+}
+
+/// Where the items come from, at most how many, and the length MapStateStarted shows.
+fn source(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    distributed: &Distributed,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<(Source, Option<u64>, u64), Failure> {
+    let Some(reader) = &distributed.reader else {
+        let items = Arc::unwrap_or_clone(super::map::items(scope, spec, effective, context)?);
+        let length = items.len() as u64;
+        return Ok((Source::Given(items.into_iter()), None, length));
+    };
+    let arguments = arguments_of(scope, &reader.arguments, effective, context)?;
+    let bucket = member(&arguments, "Bucket", StatesError::ItemReaderFailed)?;
+    let source = match reader.source {
+        ReaderSource::GetObject => {
+            let key = member(&arguments, "Key", StatesError::ItemReaderFailed)?;
+            let format = Format::of(&reader.config)
+                .ok_or_else(|| Failure::new(StatesError::ItemReaderFailed, "The ReaderConfig has no InputType."))?;
+            Source::Object(Cursor::new(bucket, key, format))
+        }
+        ReaderSource::ListObjectsV2 => Source::Listing {
+            bucket,
+            prefix: arguments.get("Prefix").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            token: None,
+            ended: false,
+            load: if reader.config.load_and_flatten { Format::of(&reader.config) } else { None },
+            current: None,
+        },
+    };
+    let max_items = match &reader.config.max_items {
+        None => None,
+        Some(given) => Some(count(scope, given, "MaxItems", effective, context)?),
+    };
+    Ok((source, max_items, 0))
+}
+
+/// A reader's or writer's Parameters (JSONPath) or Arguments (JSONata), rendered.
+fn arguments_of(
+    scope: &Scope<'_, '_>,
+    template: &Template,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<Value, Failure> {
+    let rendered = if scope.state.jsonata {
+        scope.render_jsonata(template, Now::input(&effective.value), context)?
+    } else {
+        scope.render(template, effective, context)?
+    };
+    Ok(Arc::unwrap_or_clone(rendered.value))
+}
+
+fn member(arguments: &Value, name: &str, error: StatesError) -> Result<String, Failure> {
+    match arguments.get(name) {
+        Some(Value::String(text)) => Ok(text.to_string()),
+        _ => Err(Failure::new(error, format!("The field '{name}' must be given as a string."))),
+    }
+}
+
+/// A positive count given literally, by path or by expression.
+fn count(
+    scope: &Scope<'_, '_>,
+    given: &Given<u64>,
+    field: &str,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<u64, Failure> {
+    let positive = |v: &Value| v.as_u64().filter(|n| *n > 0).or_else(|| v.as_str().and_then(|t| t.parse().ok()));
+    match given {
+        Given::Value(n) => Ok(*n),
+        Given::Expr(e) => {
+            let now = Now::input(&effective.value);
+            let v = scope.expr_such(field, e, "integer", &|v| positive(v).is_some(), now, context)?;
+            Ok(positive(&v).unwrap_or(1))
+        }
+        Given::Path(p) => {
+            let v = scope.select_field(p, &effective.value, context)?;
+            positive(&v).ok_or_else(|| {
+                scope.runtime(format!(
+                    "The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}",
+                    super::wait::shown(&v),
+                    p.text()
+                ))
+            })
+        }
+    }
+}
+
+/// An ItemBatcher's limits and its BatchInput, read once.
+struct Batching {
+    max_items: Option<u64>,
+    max_bytes: Option<u64>,
+    batch_input: Option<Value>,
+}
+
+fn batching(
+    scope: &Scope<'_, '_>,
+    batcher: &ItemBatcher,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<Batching, Failure> {
+    let read = |g: &Option<Given<u64>>, field: &str| match g {
+        None => Ok(None),
+        Some(g) => count(scope, g, field, effective, context).map(Some),
+    };
+    Ok(Batching {
+        max_items: read(&batcher.max_items, "MaxItemsPerBatch")?,
+        max_bytes: read(&batcher.max_bytes, "MaxInputBytesPerBatch")?,
+        batch_input: match &batcher.batch_input {
+            None => None,
+            Some(t) => Some(arguments_of(scope, t, effective, context)?),
+        },
+    })
+}
+
+/// Who the Map Run's children are.
+struct Names {
+    map_run_arn: String,
+    execution_prefix: String,
+    machine_name: Arc<str>,
+    express: bool,
+}
+
+/// What a child left: its position, its items and how it ended.
+struct Finished {
+    index: usize,
+    items: u64,
+    name: String,
+    arn: String,
+    input: Arc<Value>,
+    started: i128,
+    stopped: i128,
+    ended: Ended,
+}
+
+/// Reports a child stopped before its end (its Map Run failed or was stopped) as ABORTED.
+struct AbortOnDrop<'m> {
+    map_runs: Option<&'m dyn MapRuns>,
+    map_run_arn: &'m str,
+    arn: String,
+    items: u64,
+    armed: bool,
+    clock: &'m dyn crate::executor::Clock,
+}
+
+impl Drop for AbortOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed
+            && let Some(map_runs) = self.map_runs
+        {
+            map_runs.child_ended(
+                self.map_run_arn,
+                &ChildEnd {
+                    arn: std::mem::take(&mut self.arn),
+                    status: "ABORTED",
+                    output: None,
+                    error: None,
+                    cause: None,
+                    items: self.items,
+                    stopped: self.clock.now_nanos(),
+                },
+            );
+        }
+    }
+}
+
+/// Where the children's results go: into the output, shaped by a
+/// WriterConfig when there is one, or into the ResultWriter's files.
+struct Sink<'w> {
+    writer: Option<&'w crate::model::ResultWriter>,
+    files: Option<&'w mut ResultFiles>,
+}
+
+impl Sink<'_> {
+    /// Keeps one child's result; the size it adds to the output.
+    async fn take(
+        &mut self,
+        run: &Run<'_>,
+        outcome: Outcome,
+        finished: &Finished,
+        names: &Names,
+        results: &mut Vec<Value>,
+    ) -> Result<usize, Failure> {
+        let Some(writer) = self.writer else {
+            let value = match &finished.ended.output {
+                Some(output) => Arc::unwrap_or_clone(output.clone()),
+                None => Failure::of(finished.ended.error.clone().unwrap_or_default(), finished.ended.cause.clone())
+                    .to_value(),
+            };
+            let size = json_len(&value) + 1;
+            results.push(value);
+            return Ok(size);
+        };
+        let mut size = 0;
+        for shaped in shaped(writer.transformation, record(finished, names), finished.ended.output.as_deref()) {
+            match self.files.as_deref_mut() {
+                Some(files) => {
+                    if let Some(file) = files.add(outcome, &shaped) {
+                        put(run, files.bucket(), file).await?;
+                    }
+                }
+                None => {
+                    size += json_len(&shaped) + 1;
+                    results.push(shaped);
+                }
+            }
+        }
+        Ok(size)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn children(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    effective: &Payload,
+    names: &Names,
+    mut reader: Reader<'_>,
+    batching: Option<Batching>,
+    settings: &mut MapRunSettings,
+    mut sink: Sink<'_>,
+) -> Result<Vec<Value>, Failure> {
+    let run = scope.run;
+    let done = run.take_done(scope.state);
+    let done = &done;
+    let entered = scope.entered_id;
+    let map_runs = run.map_runs;
+    let child = |index: usize, input: Payload, items: u64| async move {
+        let name = run.rng.uuid_v4();
+        let arn = format!("{}{name}", names.execution_prefix);
+        let started = run.clock.now_nanos();
+        if let Some(output) = done.get(&index) {
+            // Succeeded before a redrive: not run again.
+            let ended =
+                Ended { status: ExecutionStatus::Succeeded, output: Some(output.clone()), error: None, cause: None };
+            return Finished { index, items, name, arn, input: input.value, started, stopped: started, ended };
+        }
+        let history = map_runs.and_then(|m| {
+            m.child_started(
+                &names.map_run_arn,
+                &ChildStart {
+                    arn: arn.clone(),
+                    name: name.clone(),
+                    input: input.value.clone(),
+                    items,
+                    express: names.express,
+                    started,
+                },
+            )
+        });
+        let mut guard = AbortOnDrop {
+            map_runs,
+            map_run_arn: &names.map_run_arn,
+            arn: arn.clone(),
+            items,
+            armed: true,
+            clock: run.clock,
+        };
+        let vars = run.inner_frame(scope.vars);
+        let me = crate::executor::Child {
+            name: name.clone(),
+            arn: arn.clone(),
+            machine_name: names.machine_name.clone(),
+            express: names.express,
+            history,
+        };
+        let ended = run.run_child(&spec.processor, input.clone(), me, &vars).await;
+        guard.armed = false;
+        let stopped = run.clock.now_nanos();
+        if let Some(map_runs) = map_runs {
+            map_runs.child_ended(
+                &names.map_run_arn,
+                &ChildEnd {
+                    arn: arn.clone(),
+                    status: status_name(ended.status),
+                    output: ended.output.clone(),
+                    error: ended.error.clone(),
+                    cause: ended.cause.clone(),
+                    items,
+                    stopped,
+                },
+            );
+        }
+        if let Some(output) = &ended.output {
+            run.note(entered, scope.state, index, output);
+        }
+        Finished { index, items, name, arn, input: input.value, started, stopped, ended }
+    };
+    let mut batches = Batches {
+        reader: &mut reader,
+        batching,
+        held: None,
+        index: 0,
+        selector: spec.item_selector.as_ref(),
+        effective,
+    };
+    let mut running = FuturesOrdered::new();
+    let mut exhausted = false;
+    let mut next_index = 0usize;
+    let mut results = Vec::new();
+    let mut size = 2usize;
+    let (mut failed_items, mut total_items) = (0u64, 0u64);
+    loop {
+        if let Some(now) = map_runs.and_then(|m| m.settings(&names.map_run_arn)) {
+            *settings = now;
+        }
+        let limit = match settings.max_concurrency {
+            0 => MAX_DISTRIBUTED_CONCURRENCY,
+            n => n.min(MAX_DISTRIBUTED_CONCURRENCY),
+        } as usize;
+        while !exhausted && running.len() < limit {
+            match batches.next(scope).await? {
+                Some((input, items)) => {
+                    running.push_back(child(next_index, input, items));
+                    next_index += 1;
+                }
+                None => {
+                    exhausted = true;
+                    if let Some(map_runs) = map_runs {
+                        map_runs.items_read(&names.map_run_arn, batches.reader.count());
+                    }
+                }
+            }
+        }
+        let Some(finished) = running.next().await else { break };
+        total_items += finished.items;
+        let status = finished.ended.status;
+        if status == ExecutionStatus::TimedOut {
+            // The parent's own deadline passed: the parent times out, not the child.
+            run.check_deadline()?;
+        }
+        match &finished.ended.output {
+            Some(_) => size += sink.take(run, Outcome::Succeeded, &finished, names, &mut results).await?,
+            None => {
+                failed_items += finished.items;
+                let tolerant =
+                    settings.tolerated_failure_count.is_some() || settings.tolerated_failure_percentage.is_some();
+                if !tolerant {
+                    return Err(Failure::of(
+                        finished.ended.error.clone().unwrap_or_default(),
+                        finished.ended.cause.clone(),
+                    ));
+                }
+                let total = if exhausted { batches.reader.count().max(total_items) } else { u64::MAX };
+                let over_count = settings.tolerated_failure_count.is_none_or(|c| failed_items as i64 > c);
+                let over_percentage = settings
+                    .tolerated_failure_percentage
+                    .is_none_or(|p| exhausted && failed_items as f64 * 100.0 / total as f64 > p);
+                if over_count && over_percentage {
+                    return Err(Failure::new(
+                        StatesError::ExceedToleratedFailureThreshold,
+                        "The specified tolerated failure threshold was exceeded",
+                    ));
+                }
+                size += sink.take(run, Outcome::Failed, &finished, names, &mut results).await?;
+            }
+        }
+        if size > MAX_PAYLOAD_BYTES && sink.files.is_none() {
+            return Err(Failure::new(
+                StatesError::DataLimitExceeded,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    scope.state.name
+                ),
+            ));
+        }
+        let _ = finished.index;
+    }
+    Ok(results)
+}
+
+async fn put(run: &Run<'_>, bucket: &str, file: crate::items::results::File) -> Result<(), Failure> {
+    let s3 = run
+        .services
+        .ok_or_else(|| Failure::new(StatesError::ResultWriterFailed, "No S3 endpoint answers this execution."))?;
+    s3.put_object(bucket, &file.key, file.body)
+        .await
+        .map_err(|f| Failure::new(StatesError::ResultWriterFailed, f.cause))
+}
+
+/// Writes the files left and the manifest: the manifest's bucket and key.
+async fn write(run: &Run<'_>, files: ResultFiles) -> Result<(String, String), Failure> {
+    let bucket = files.bucket().to_owned();
+    let (rest, manifest) = files.finish();
+    for file in rest {
+        put(run, &bucket, file).await?;
+    }
+    let key = manifest.key.clone();
+    put(run, &bucket, manifest).await?;
+    Ok((bucket, key))
+}
+
+fn status_name(status: ExecutionStatus) -> &'static str {
+    match status {
+        ExecutionStatus::Succeeded => "SUCCEEDED",
+        ExecutionStatus::Failed => "FAILED",
+        ExecutionStatus::TimedOut => "TIMED_OUT",
+    }
+}
+
+/// A child's whole result, as the ResultWriter writes it with Transformation NONE.
+fn record(finished: &Finished, names: &Names) -> Value {
+    let date = |nanos: i128| Value::string(crate::context::shown_time(nanos));
+    let included = || {
+        let mut d = Map::with_capacity(1);
+        d.insert("Included", Value::from(true));
+        Value::Object(d)
+    };
+    let machine_arn = names.execution_prefix.replacen(":execution:", ":stateMachine:", 1);
+    let machine_arn = machine_arn.trim_end_matches(':');
+    let mut r = Map::with_capacity(14);
+    if let Some(cause) = &finished.ended.cause {
+        r.insert("Cause", Value::string(cause.as_str()));
+    }
+    if let Some(error) = &finished.ended.error {
+        r.insert("Error", Value::string(error.as_str()));
+    }
+    r.insert("ExecutionArn", Value::string(finished.arn.as_str()));
+    r.insert("Input", Value::string(finished.input.to_json()));
+    r.insert("InputDetails", included());
+    r.insert("Name", Value::string(finished.name.as_str()));
+    if let Some(output) = &finished.ended.output {
+        r.insert("Output", Value::string(output.to_json()));
+        r.insert("OutputDetails", included());
+    }
+    r.insert("RedriveCount", Value::from(0u64));
+    r.insert("RedriveStatus", Value::string("NOT_REDRIVABLE"));
+    r.insert(
+        "RedriveStatusReason",
+        Value::string(format!("Execution is {} and cannot be redriven", status_name(finished.ended.status))),
+    );
+    r.insert("StartDate", date(finished.started));
+    r.insert("StateMachineArn", Value::string(machine_arn));
+    r.insert("Status", Value::string(status_name(finished.ended.status)));
+    r.insert("StopDate", date(finished.stopped));
+    Value::Object(r)
+}
+
+/// Child inputs: each item shaped by ItemSelector, grouped by the ItemBatcher.
+struct Batches<'b, 'r> {
+    reader: &'b mut Reader<'r>,
+    selector: Option<&'b Template>,
+    /// The Map state's input, `$` of a JSONPath ItemSelector.
+    effective: &'b Payload,
+    batching: Option<Batching>,
+    /// An item read for a batch it would not fit, kept for the next.
+    held: Option<Value>,
+    index: usize,
+}
+
+impl Batches<'_, '_> {
+    /// The next child's input and how many items it holds.
+    async fn next(&mut self, scope: &Scope<'_, '_>) -> Result<Option<(Payload, u64)>, Failure> {
+        let Some(batching) = &self.batching else {
+            return match self.item(scope).await? {
+                Some(item) => Ok(Some((item, 1))),
+                None => Ok(None),
+            };
+        };
+        let (max_items, max_bytes) = (batching.max_items, batching.max_bytes);
+        let batch_input = batching.batch_input.clone();
+        let mut items = Vec::new();
+        let mut size = batch_input.as_ref().map_or(0, |b| json_len(b) + 14) + 12;
+        loop {
+            if max_items.is_some_and(|max| items.len() as u64 >= max) {
+                break;
+            }
+            let item = match self.held.take() {
+                Some(item) => item,
+                None => match self.item(scope).await? {
+                    Some(item) => Arc::unwrap_or_clone(item.value),
+                    None => break,
+                },
+            };
+            let len = json_len(&item) + 1;
+            if let Some(max) = max_bytes
+                && !items.is_empty()
+                && (size + len) as u64 > max
+            {
+                self.held = Some(item);
+                break;
+            }
+            size += len;
+            items.push(item);
+        }
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let count = items.len() as u64;
+        let mut batch = Map::with_capacity(2);
+        if let Some(input) = batch_input {
+            batch.insert("BatchInput", input);
+        }
+        batch.insert("Items", Value::array(items));
+        Ok(Some((Payload::new(Value::Object(batch), size), count)))
+    }
+
+    /// The next item, shaped by ItemSelector with `$$.Map.Item` in its context.
+    async fn item(&mut self, scope: &Scope<'_, '_>) -> Result<Option<Payload>, Failure> {
+        let Some(item) = self.reader.next().await? else { return Ok(None) };
+        let index = self.index;
+        self.index += 1;
+        Ok(Some(match self.selector {
+            Some(selector) => {
+                let context = scope.item_context(None, Some((index, &item)));
+                if scope.state.jsonata {
+                    scope.render_jsonata(selector, Now::input(&self.effective.value), &context)?
+                } else {
+                    scope.render(selector, self.effective, &context)?
+                }
+            }
+            None => Payload::measured(Arc::new(item)),
+        }))
+    }
+}
+
+/// A Map Run's failure, as MapRunFailed shows it.
+fn map_run_failed(failure: &Failure) -> Fields {
+    let mut details = Fields::default();
+    details.push("error", Detail::Text(failure.error.clone()));
+    if let Some(cause) = &failure.cause {
+        details.push("cause", Detail::Text(cause.clone()));
+    }
+    details
+}
