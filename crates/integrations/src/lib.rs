@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 mod http_task;
 pub mod model;
+mod objects;
 pub mod optimized;
 pub mod protocol;
 pub mod sdk;
@@ -231,6 +232,33 @@ impl Services for Integrations {
         caller: Caller<'a>,
     ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
         Box::pin(self.call_now(task, parameters, caller))
+    }
+
+    fn get_object<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        range: Option<(u64, u64)>,
+    ) -> BoxFuture<'a, Result<orderflow_asl::ObjectPart, TaskFailure>> {
+        Box::pin(self.get_object_now(bucket, key, range))
+    }
+
+    fn list_objects<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+        token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<orderflow_asl::ObjectPage, TaskFailure>> {
+        Box::pin(self.list_objects_now(bucket, prefix, token))
+    }
+
+    fn put_object<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        body: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), TaskFailure>> {
+        Box::pin(self.put_object_now(bucket, key, body))
     }
 }
 

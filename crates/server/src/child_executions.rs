@@ -47,6 +47,42 @@ impl Services for WithChildren<'_> {
         }
     }
 
+    fn get_object<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        range: Option<(u64, u64)>,
+    ) -> BoxFuture<'a, Result<orderflow_asl::ObjectPart, TaskFailure>> {
+        match self.others {
+            Some(others) => others.get_object(bucket, key, range),
+            None => Box::pin(std::future::ready(Err(no_s3()))),
+        }
+    }
+
+    fn list_objects<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+        token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<orderflow_asl::ObjectPage, TaskFailure>> {
+        match self.others {
+            Some(others) => others.list_objects(bucket, prefix, token),
+            None => Box::pin(std::future::ready(Err(no_s3()))),
+        }
+    }
+
+    fn put_object<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+        body: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), TaskFailure>> {
+        match self.others {
+            Some(others) => others.put_object(bucket, key, body),
+            None => Box::pin(std::future::ready(Err(no_s3()))),
+        }
+    }
+
     fn run_job<'a>(
         &'a self,
         task: &'a ServiceTask,
@@ -214,4 +250,14 @@ fn shown(described: &Value, json_io: bool) -> Value {
 /// Epoch seconds (the JSON protocol's) as epoch milliseconds.
 fn millis(seconds: &Value) -> Value {
     seconds.as_f64().map_or(Value::Null, |s| json!((s * 1000.0).round() as i64))
+}
+
+/// A Distributed Map's reader or writer with no S3 behind the server.
+fn no_s3() -> TaskFailure {
+    TaskFailure {
+        error: "States.Runtime".into(),
+        cause:
+            "orderflow serve has no AWS endpoint for S3: start it with its local AWS (the default) or --aws-endpoint"
+                .into(),
+    }
 }

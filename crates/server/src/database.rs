@@ -73,6 +73,21 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_of_machine ON executions (machine_arn, seq);
 CREATE INDEX IF NOT EXISTS executions_of_machine_by_status ON executions (machine_arn, status, seq);
 CREATE INDEX IF NOT EXISTS running_executions ON executions (status) WHERE status = 'RUNNING';
+-- Distributed Maps' runs: each one's record as DescribeMapRun tells it (JSON).
+CREATE TABLE IF NOT EXISTS map_runs (
+    arn TEXT PRIMARY KEY,
+    execution TEXT NOT NULL,
+    started INTEGER NOT NULL,
+    record TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS map_runs_of_execution ON map_runs (execution, started);
+-- A Map Run's child executions (rows of executions).
+CREATE TABLE IF NOT EXISTS map_run_children (
+    map_run TEXT NOT NULL,
+    execution INTEGER NOT NULL,
+    PRIMARY KEY (map_run, execution)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS map_run_children_by_execution ON map_run_children (execution);
 CREATE TABLE IF NOT EXISTS events (
     execution INTEGER NOT NULL,
     id INTEGER NOT NULL,
@@ -370,6 +385,87 @@ impl Db<'_> {
             }
         }
         tx.commit().map_err(StoreError::sqlite("cannot commit"))
+    }
+
+    /// Writes a Map Run's record, new or changed.
+    pub fn save_map_run(&mut self, record: &crate::map_runs::MapRunRecord) -> Result<(), StoreError> {
+        let body = serde_json::to_string(record).map_err(StoreError::json("a Map Run is not JSON"))?;
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO map_runs (arn, execution, started, record) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![record.map_run_arn, record.execution_arn, nanos(record.started), body]))
+            .map_err(StoreError::sqlite("cannot store a Map Run"))?;
+        Ok(())
+    }
+
+    pub fn map_run(&mut self, arn: &str) -> Result<Option<crate::map_runs::MapRunRecord>, StoreError> {
+        let body: Option<String> = self
+            .0
+            .prepare_cached("SELECT record FROM map_runs WHERE arn = ?1")
+            .and_then(|mut s| s.query_row([arn], |r| r.get(0)).optional())
+            .map_err(StoreError::sqlite("cannot read a Map Run"))?;
+        body.map(|b| serde_json::from_str(&b).map_err(StoreError::json("a stored Map Run is not readable"))).transpose()
+    }
+
+    /// An execution's Map Runs, newest first.
+    pub fn map_runs_of(&mut self, execution: &str) -> Result<Vec<crate::map_runs::MapRunRecord>, StoreError> {
+        let mut statement = self
+            .0
+            .prepare_cached("SELECT record FROM map_runs WHERE execution = ?1 ORDER BY started DESC")
+            .map_err(StoreError::sqlite("cannot read Map Runs"))?;
+        let bodies: Vec<String> = statement
+            .query_map([execution], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::sqlite("cannot read Map Runs"))?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(StoreError::json("a stored Map Run is not readable")))
+            .collect()
+    }
+
+    /// Adds a Map Run's ended child execution with its history, in one transaction.
+    pub fn insert_child(
+        &mut self,
+        row: &ExecutionRow,
+        map_run: &str,
+        events: &[HistoryEvent],
+    ) -> Result<(), StoreError> {
+        let seq = match self.insert_execution(row)? {
+            Ok(seq) => seq,
+            Err(_) => return Ok(()),
+        };
+        self.0
+            .prepare_cached("INSERT OR IGNORE INTO map_run_children (map_run, execution) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![map_run, seq]))
+            .map_err(StoreError::sqlite("cannot store a child execution"))?;
+        self.save_execution(Some(row), seq, events, (0, &[]))
+    }
+
+    /// The Map Run an execution is a child of.
+    pub fn map_run_of(&mut self, seq: i64) -> Result<Option<String>, StoreError> {
+        self.0
+            .prepare_cached("SELECT map_run FROM map_run_children WHERE execution = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
+            .map_err(StoreError::sqlite("cannot read a child execution's Map Run"))
+    }
+
+    /// A page of a Map Run's child executions, newest first.
+    pub fn children(
+        &mut self,
+        map_run: &str,
+        status: Option<Status>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRow>, StoreError> {
+        let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
+        let columns = EXECUTION_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
+        let status = status.map(|s| s.as_str()).unwrap_or("");
+        self.0
+            .prepare_cached(&format!(
+                "SELECT {columns} FROM map_run_children c JOIN executions e ON e.seq = c.execution
+                 WHERE c.map_run = ?1 AND (?2 = '' OR e.status = ?2) ORDER BY e.seq DESC LIMIT ?3 OFFSET ?4"
+            ))
+            .and_then(|mut s| s.query_map(params![map_run, status, limit, offset], execution_row)?.collect())
+            .map_err(StoreError::sqlite("cannot list a Map Run's executions"))
     }
 
     /// A page of a state machine's executions, newest first: at most `limit` from the `offset`th.

@@ -35,6 +35,7 @@ codes! {
     InvalidOutput,
     InvalidToken,
     MissingRequiredParameter,
+    ResourceNotFound,
     SerializationException,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,

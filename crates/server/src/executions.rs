@@ -151,7 +151,8 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
         .with_task_tokens(&service.tokens);
     // Child executions run here; other service Tasks go to the server's services.
     let services = crate::child_executions::WithChildren { service, others: service.services() };
-    executor = executor.with_services(&services).with_activities(&service.activities);
+    let map_runs = crate::map_runs::Reporter { service, machine };
+    executor = executor.with_services(&services).with_activities(&service.activities).with_map_runs(&map_runs);
     match &mocks {
         Some(mocks) => executor.with_mocks(mocks.as_ref()).run(input).await,
         None => executor.run(input).await,
@@ -396,9 +397,11 @@ fn lookup(service: &Service, arn: &str) -> Result<Found, ApiError> {
 pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let _ = r.included_data;
     let Found { row: e, machine, .. } = lookup(service, &r.execution_arn)?;
+    // A Map Run's child names its Map Run and the children's machine (`Parent/Label`).
+    let map_run = if e.machine_arn != machine.arn { service.store.db().map_run_of(e.seq)? } else { None };
     let mut out = json!({
         "executionArn": e.arn,
-        "stateMachineArn": machine.arn,
+        "stateMachineArn": e.machine_arn,
         "name": e.name,
         "status": e.status.as_str(),
         "startDate": epoch_seconds(e.started),
@@ -412,6 +415,10 @@ pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     }
     if let Some(redriven) = e.redriven {
         out["redriveDate"] = epoch_seconds(redriven);
+    }
+    if let Some(map_run) = map_run {
+        out["mapRunArn"] = json!(map_run);
+        out["redriveStatus"] = json!("NOT_REDRIVABLE");
     }
     with_outcome(&mut out, e.output.as_deref(), e.error.as_deref(), e.cause.as_deref());
     Ok(out)
@@ -434,19 +441,6 @@ pub fn describe_machine(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiEr
 
 pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     let _ = &r.redrive_filter;
-    if r.map_run_arn.is_some() {
-        return Err(ApiError::validation("orderflow serve keeps no Map Runs: list by stateMachineArn"));
-    }
-    let Some(machine_arn) = r.state_machine_arn else {
-        return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN"));
-    };
-    let machine = find(service, &machine_arn)?;
-    if machine.kind == MachineType::Express {
-        return Err(ApiError::new(
-            ErrorCode::StateMachineTypeNotSupported,
-            "This operation is not supported by this type of state machine: EXPRESS executions are not listed",
-        ));
-    }
     let status = match r.status_filter.as_deref() {
         None => None,
         Some(text) => Some(Status::parse(text).ok_or_else(|| {
@@ -455,7 +449,30 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     };
     let size = page_size(r.max_results)?;
     let offset = offset_of(r.next_token.as_deref())?;
-    let rows = service.store.db().list(&machine.arn, status, offset, size + 1)?;
+    let rows = match (r.state_machine_arn, r.map_run_arn) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation("Only one of stateMachineArn and mapRunArn can be given"));
+        }
+        (None, None) => return Err(ApiError::validation("Must provide a StateMachine ARN or MapRun ARN")),
+        (None, Some(map_run)) => {
+            crate::map_runs::describe(
+                service,
+                serde_json::from_value(json!({"mapRunArn": map_run}))
+                    .map_err(|e| ApiError::validation(e.to_string()))?,
+            )?;
+            service.store.db().children(&map_run, status, offset, size + 1)?
+        }
+        (Some(machine_arn), None) => {
+            let machine = find(service, &machine_arn)?;
+            if machine.kind == MachineType::Express {
+                return Err(ApiError::new(
+                    ErrorCode::StateMachineTypeNotSupported,
+                    "This operation is not supported by this type of state machine: EXPRESS executions are not listed",
+                ));
+            }
+            service.store.db().list(&machine.arn, status, offset, size + 1)?
+        }
+    };
     let items: Vec<Value> = rows
         .into_iter()
         .map(|e| {

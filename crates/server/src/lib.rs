@@ -15,6 +15,7 @@ mod database;
 mod error;
 mod executions;
 mod http;
+mod map_runs;
 mod names;
 mod state_machines;
 mod store;
@@ -71,6 +72,10 @@ pub struct Service {
     activities: activities::Activities,
     /// Seeds execution names and EXPRESS execution ids.
     ids: orderflow_asl::rng::Rng,
+    /// Distributed Maps' runs while they run.
+    map_runs: map_runs::Live,
+    /// Their STANDARD child executions while they run, by ARN.
+    children: std::sync::Mutex<std::collections::HashMap<String, map_runs::Running>>,
 }
 
 impl Service {
@@ -98,6 +103,8 @@ impl Service {
             mocks: None,
             store,
             tokens: tokens::Tokens::default(),
+            map_runs: map_runs::Live::default(),
+            children: Default::default(),
             activities,
             ids: orderflow_asl::rng::Rng::new(seed),
         })
@@ -213,6 +220,9 @@ impl Service {
             "GetExecutionHistory" => executions::history(self, parse(request)?),
             "StopExecution" => executions::stop(self, parse(request)?),
             "RedriveExecution" => executions::redrive(self, parse(request)?),
+            "DescribeMapRun" => map_runs::describe(self, parse(request)?),
+            "ListMapRuns" => map_runs::list(self, parse(request)?),
+            "UpdateMapRun" => map_runs::update(self, parse(request)?),
             "TestState" => test_state::run(self, parse(request)?).await,
             "CreateActivity" => activities::create(self, parse(request)?),
             "DescribeActivity" => activities::describe(self, parse(request)?),

@@ -23,7 +23,7 @@ pub(super) fn parse(
     jsonata: bool,
 ) -> Result<Option<Distributed>, DefinitionError> {
     if !distributed {
-        if let Some(field) = FIELDS.iter().find(|f| obj.contains_key(**f)) {
+        if let Some(field) = FIELDS.iter().find(|f| obj.contains_key(f)) {
             return Err(def_err(
                 format!("{at}.{field}"),
                 "is a Distributed Map's field: the ItemProcessor's ProcessorConfig needs Mode DISTRIBUTED",
@@ -233,7 +233,12 @@ fn reader(obj: &Map, at: &str, jsonata: bool) -> Result<ItemReader, DefinitionEr
             csv_headers,
             csv_delimiter,
             items_pointer,
-            max_items: count(config, "MaxItems", &config_at, jsonata)?,
+            // 0: no limit.
+            max_items: if jsonata {
+                jsonata_given(config, "MaxItems", &config_at, Value::as_u64, "must be a non-negative integer")?
+            } else {
+                given(config, "MaxItems", &config_at, Value::as_u64, "must be a non-negative integer")?
+            },
             load_and_flatten,
         },
     })

@@ -115,6 +115,56 @@ fn record(bytes: &[u8], delimiter: u8, last: bool) -> Result<Option<(Option<Vec<
     }
 }
 
+/// A CSV's column names, and the order an item lists its members in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    names: Vec<String>,
+    order: Vec<usize>,
+}
+
+impl Header {
+    /// Column names must differ, as AWS requires.
+    pub fn new(names: Vec<String>) -> Result<Header, &'static str> {
+        let mut seen = std::collections::HashSet::new();
+        if !names.iter().all(|n| seen.insert(n.as_str())) {
+            return Err("CSV headers cannot contain duplicates.");
+        }
+        let order = hash_map_order(&names);
+        Ok(Header { names, order })
+    }
+
+    /// A record as an item: its fields by column name, all strings; fields
+    /// past the last column are dropped, missing ones are "".
+    pub fn item(&self, fields: Vec<String>) -> orderflow_value::Value {
+        let mut fields: Vec<Option<String>> = fields.into_iter().map(Some).collect();
+        let mut item = orderflow_value::Map::with_capacity(self.names.len());
+        for &i in &self.order {
+            let value = fields.get_mut(i).and_then(Option::take).unwrap_or_default();
+            item.insert(self.names[i].as_str(), orderflow_value::Value::string(value));
+        }
+        orderflow_value::Value::Object(item)
+    }
+}
+
+/// The order in which AWS's service lists a CSV item's members: that of a
+/// Java `HashMap` of the column names (by bucket of the spread
+/// `String.hashCode`, the table grown at three quarters full; insertion
+/// order within a bucket). Read from AWS's recorded items: headers
+/// `0,True,{}` give `0`, `{}`, `True`; `H1,` gives `""`, `H1`.
+fn hash_map_order(names: &[String]) -> Vec<usize> {
+    let mut capacity = 16usize;
+    while names.len() > capacity * 3 / 4 {
+        capacity *= 2;
+    }
+    let bucket = |name: &str| {
+        let h = name.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))) as u32;
+        ((h ^ (h >> 16)) as usize) & (capacity - 1)
+    };
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| bucket(&names[i]));
+    order
+}
+
 fn text(bytes: Vec<u8>) -> Result<String, &'static str> {
     String::from_utf8(bytes).map_err(|_| "a field is not UTF-8 text")
 }
@@ -147,6 +197,18 @@ mod tests {
         let (done, used) = records(b"a,b\r", b',', false, 0).unwrap();
         assert!(done.is_empty());
         assert_eq!(used, 0);
+    }
+
+    #[test]
+    fn items_list_members_as_aws_does_padded_and_cut_to_the_header() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let header = Header::new(names(&["0", "True", "{}"])).unwrap();
+        assert_eq!(header.item(names(&["a", "b"])).to_json(), r#"{"0":"a","{}":"","True":"b"}"#);
+        let header = Header::new(names(&["H1", ""])).unwrap();
+        assert_eq!(header.item(names(&["x", "y", "z"])).to_json(), r#"{"":"y","H1":"x"}"#);
+        let header = Header::new(names(&["Col1", "Col2", "Col3"])).unwrap();
+        assert_eq!(header.item(names(&["1", "2", "3"])).to_json(), r#"{"Col1":"1","Col2":"2","Col3":"3"}"#);
+        assert_eq!(Header::new(names(&["H1", "H1"])), Err("CSV headers cannot contain duplicates."));
     }
 
     #[test]

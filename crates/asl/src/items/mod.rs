@@ -65,18 +65,14 @@ pub struct Cursor {
     offset: u64,
     size: Option<u64>,
     carry: Vec<u8>,
-    header: Option<Vec<String>>,
+    header: Option<csv::Header>,
     records: u64,
     ended: bool,
 }
 
 impl Cursor {
     pub fn new(bucket: String, key: String, format: Format) -> Cursor {
-        let header = match &format.headers {
-            CsvHeaders::Given(names) => Some(names.clone()),
-            CsvHeaders::FirstRow => None,
-        };
-        Cursor { bucket, key, format, offset: 0, size: None, carry: Vec::new(), header, records: 0, ended: false }
+        Cursor { bucket, key, format, offset: 0, size: None, carry: Vec::new(), header: None, records: 0, ended: false }
     }
 }
 
@@ -228,11 +224,7 @@ fn json_items(body: &[u8], pointer: Option<&str>) -> Result<Vec<Value>, Failure>
     };
     match found {
         Value::Array(items) => Ok(std::sync::Arc::unwrap_or_clone(items)),
-        other => Err(failed(format!(
-            "The items must be a JSON array, but the {} is {}.",
-            if pointer.is_some_and(|p| !p.is_empty()) { "value at ItemsPointer" } else { "object" },
-            other.type_name()
-        ))),
+        _ => Err(failed("Attempting to map over non-iterable node.")),
     }
 }
 
@@ -276,27 +268,20 @@ fn jsonl_items(bytes: &[u8], last: bool, queue: &mut VecDeque<Value>, lines: &mu
 }
 
 fn csv_items(cursor: &mut Cursor, last: bool, queue: &mut VecDeque<Value>) -> Result<usize, Failure> {
+    if cursor.header.is_none()
+        && let CsvHeaders::Given(names) = &cursor.format.headers
+    {
+        cursor.header = Some(csv::Header::new(names.clone()).map_err(failed)?);
+    }
     let (records, used) = csv::records(&cursor.carry, cursor.format.delimiter, last, cursor.records)
         .map_err(|m| failed(format!("CSV record {} is malformed: {}.", m.record, m.why)))?;
     for fields in records {
         cursor.records += 1;
         let Some(header) = &cursor.header else {
-            cursor.header = Some(fields);
+            cursor.header = Some(csv::Header::new(fields).map_err(failed)?);
             continue;
         };
-        if fields.len() > header.len() {
-            return Err(failed(format!(
-                "CSV record {} has {} fields, more than the {} headers.",
-                cursor.records,
-                fields.len(),
-                header.len()
-            )));
-        }
-        let mut item = Map::with_capacity(header.len());
-        for (i, name) in header.iter().enumerate() {
-            item.insert(name.as_str(), Value::string(fields.get(i).map_or("", String::as_str)));
-        }
-        queue.push_back(Value::Object(item));
+        queue.push_back(header.item(fields));
     }
     Ok(used)
 }

@@ -36,10 +36,14 @@ pub(crate) async fn run(
     context: &Context<'_>,
 ) -> Result<Payload, Failure> {
     let run = scope.run;
-    let (source, max_items, length) = source(scope, spec, distributed, effective, context)?;
+    let (source, length) = source(scope, spec, distributed, effective, context)?;
     let max_concurrency = super::map::max_concurrency(scope, spec, effective, context)?;
-    let started = run.record(scope.thread, EventType::MapStateStarted, [("length", Detail::Number(length))])?;
-    let _ = started;
+    // With an ItemReader the length is not known when the Map starts: AWS shows 0.
+    run.record(scope.thread, EventType::MapStateStarted, [("length", Detail::Number(length))])?;
+    let max_items = match distributed.reader.as_ref().and_then(|r| r.config.max_items.as_ref()) {
+        None => None,
+        Some(given) => Some(max_items(scope, given, effective, context)?),
+    };
     let (tolerated_count, tolerated_percentage) = super::map::tolerance(scope, spec, effective, context)?;
     let batching = match &distributed.batcher {
         Some(batcher) => Some(batching(scope, batcher, effective, context)?),
@@ -59,7 +63,8 @@ pub(crate) async fn run(
     };
 
     // Who the Map Run and its children are.
-    let label = distributed.label.as_deref().unwrap_or(&scope.state.name);
+    // Without a Label, AWS names the Map Run's children's machine by a UUID.
+    let label = distributed.label.clone().unwrap_or_else(|| run.rng.uuid_v4());
     let machine_arn = &*run.facts.machine_id;
     let map_run_arn =
         format!("{}/{label}:{}", machine_arn.replacen(":stateMachine:", ":mapRun:", 1), run.rng.uuid_v4());
@@ -84,14 +89,27 @@ pub(crate) async fn run(
             started: run.clock.now_nanos(),
         });
     }
-    run.record(scope.thread, EventType::MapRunStarted, [("mapRunArn", Detail::Text(map_run_arn.clone()))])?;
+    let map_run_started =
+        run.record(scope.thread, EventType::MapRunStarted, [("mapRunArn", Detail::Text(map_run_arn.clone()))])?;
+    // A negative MaxItems fails the Map Run, not the state's evaluation.
+    let max_items = match max_items {
+        Some(n) if n < 0 => Err(Failure::new(StatesError::ItemReaderFailed, "field MaxItems must be positive")),
+        // 0: no limit.
+        Some(n) => Ok((n > 0).then_some(n as u64)),
+        None => Ok(None),
+    };
 
     let mut files = writer.as_ref().and_then(|(w, to)| {
         to.as_ref().map(|(bucket, prefix)| ResultFiles::new(bucket, prefix, &map_run_arn, w.output_type))
     });
-    let reader = Reader::new(run.services, source, max_items);
     let sink = Sink { writer: writer.as_ref().map(|(w, _)| *w), files: files.as_mut() };
-    let outcome = children(scope, spec, effective, &names, reader, batching, &mut settings, sink).await;
+    let outcome = match max_items {
+        Ok(max_items) => {
+            let reader = Reader::new(run.services, source, max_items);
+            children(scope, spec, effective, &names, reader, batching, &mut settings, sink).await
+        }
+        Err(f) => Err(f),
+    };
     // The results go to S3 whatever the Map Run's end, as AWS writes them.
     let written = match files {
         Some(files) => write(run, files).await.map(Some),
@@ -121,6 +139,8 @@ pub(crate) async fn run(
     end("SUCCEEDED", None);
     run.record(scope.thread, EventType::MapRunSucceeded, [])?;
     run.record_aside(scope.thread, EventType::MapStateSucceeded, [])?;
+    // AWS's MapStateExited follows the MapRunStarted.
+    scope.thread.set_last(map_run_started);
     let (results, manifest) = collected;
     Ok(match manifest {
         Some((bucket, key)) => {
@@ -139,18 +159,19 @@ pub(crate) async fn run(
     })
 }
 
-/// Where the items come from, at most how many, and the length MapStateStarted shows.
+/// Where the items come from, and the length MapStateStarted shows. With
+/// an ItemReader, ItemsPath has no effect (AWS reads none).
 fn source(
     scope: &Scope<'_, '_>,
     spec: &MapSpec,
     distributed: &Distributed,
     effective: &Payload,
     context: &Context<'_>,
-) -> Result<(Source, Option<u64>, u64), Failure> {
+) -> Result<(Source, u64), Failure> {
     let Some(reader) = &distributed.reader else {
         let items = Arc::unwrap_or_clone(super::map::items(scope, spec, effective, context)?);
         let length = items.len() as u64;
-        return Ok((Source::Given(items.into_iter()), None, length));
+        return Ok((Source::Given(items.into_iter()), length));
     };
     let arguments = arguments_of(scope, &reader.arguments, effective, context)?;
     let bucket = member(&arguments, "Bucket", StatesError::ItemReaderFailed)?;
@@ -170,11 +191,36 @@ fn source(
             current: None,
         },
     };
-    let max_items = match &reader.config.max_items {
-        None => None,
-        Some(given) => Some(count(scope, given, "MaxItems", effective, context)?),
-    };
-    Ok((source, max_items, 0))
+    Ok((source, 0))
+}
+
+/// MaxItems given literally, by path or by expression: an integer (a
+/// string that reads as one too), checked for sign when the Map Run starts.
+fn max_items(
+    scope: &Scope<'_, '_>,
+    given: &Given<u64>,
+    effective: &Payload,
+    context: &Context<'_>,
+) -> Result<i64, Failure> {
+    let integer = |v: &Value| v.as_i64().or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()));
+    match given {
+        Given::Value(n) => Ok(*n as i64),
+        Given::Expr(e) => {
+            let now = Now::input(&effective.value);
+            let v = scope.expr_such("MaxItems", e, "integer", &|v| integer(v).is_some(), now, context)?;
+            Ok(integer(&v).unwrap_or(0))
+        }
+        Given::Path(p) => {
+            let v = scope.select_field(p, &effective.value, context)?;
+            integer(&v).ok_or_else(|| {
+                scope.runtime(format!(
+                    "The MaxItemsPath field refers to value \"{}\" which is not a valid integer: {}",
+                    super::wait::shown(&v),
+                    p.text()
+                ))
+            })
+        }
+    }
 }
 
 /// A reader's or writer's Parameters (JSONPath) or Arguments (JSONata), rendered.

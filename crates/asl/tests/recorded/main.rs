@@ -115,27 +115,24 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 /// Cases whose history differs from AWS's in a way not matched yet, and why.
 /// A listed case whose history comes to match fails, so the list stays true.
+/// AWS's Distributed Map changed: recordings up to June 2024 show
+/// MapStateExited after MapRunSucceeded, those from November 2024 on (and
+/// the executor) after MapRunStarted.
+const OLD_MAP_STATE_EXITED: &str = "recorded before AWS's MapStateExited came to follow MapRunStarted";
+
 const HISTORY_DIFFERS: &[(&str, &str)] = &[
-    (
-        "assign_reference_variables__reference_in_map_state_MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH",
-        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
-    ),
-    (
-        "assign_reference_variables__reference_in_map_state_MAP_STATE_REFERENCE_IN_ITEM_SELECTOR",
-        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
-    ),
-    (
-        "base_scenarios__map_state_config_distributed_items_path_from_previous",
-        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
-    ),
-    (
-        "base_scenarios__map_state_nested_config_distributed",
-        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
-    ),
-    (
-        "base_scenarios__map_state_nested_config_distributed_no_max_max_concurrency",
-        "MapStateExited follows MapRunStarted here, MapRunSucceeded in the other Distributed Map recordings",
-    ),
+    ("base_scenarios__map_state_config_distributed_parameters", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_config_inline_item_selector", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_config_distributed_reentrant", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_label", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_legacy_config_distributed", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_legacy_config_distributed_item_selector", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_tolerated_failure_count_path_0", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_tolerated_failure_percentage_path_0", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_tolerated_failure_percentage_path_1", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_tolerated_failure_percentage_path_1.1", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_tolerated_failure_percentage_path_100", OLD_MAP_STATE_EXITED),
+    ("base_scenarios__map_state_tolerated_failure_values_count_literal", OLD_MAP_STATE_EXITED),
 ];
 
 static HISTORIES_MATCHED: AtomicUsize = AtomicUsize::new(0);
