@@ -3,6 +3,8 @@
 //! against `orderflow serve`'s API over moto. Each case makes its resources
 //! first (with the same aws-sdk calls a Task makes), runs its definition, and
 //! compares the status, output, error, cause and Task* events with AWS's.
+//! The Distributed Map cases (map_cases.json) read their items from S3 and
+//! compare the Map Run's events, and ListMapRuns and DescribeMapRun too.
 //!
 //! The cases (cases.json) are taken from LocalStack's AWS-validated snapshot
 //! tests (github.com/localstack/localstack, tests/aws/services/stepfunctions/v2,
@@ -252,8 +254,59 @@ fn run_case(index: usize, case: &Value) -> Result<(), String> {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let history = world.service.call("GetExecutionHistory", arn.as_bytes()).await.map_err(|e| e.to_string())?;
-        compare(&case["expect"], &described, &history, &saved)
+        compare(&case["expect"], &described, &history, &saved)?;
+        if let Some(api) = case["expect"].get("map_run_api").filter(|a| !a.is_null()) {
+            map_run_api(&world.service, api, &arn).await?;
+        }
+        Ok(())
     })
+}
+
+/// ListMapRuns and DescribeMapRun for the execution's Map Run, as AWS
+/// answered them. The recording predates Map Run redrive (redriveCount,
+/// failuresNotRedrivable, pendingRedrive), so the fields AWS gave are compared.
+async fn map_run_api(service: &Arc<Service>, api: &Value, arn: &str) -> Result<(), String> {
+    let listed = service.call("ListMapRuns", arn.as_bytes()).await.map_err(|e| format!("ListMapRuns: {e}"))?;
+    if let Some(expected) = api.get("list_map_runs")
+        && !contains(expected, &listed)
+    {
+        return Err(format!("ListMapRuns\nAWS:  {expected}\nours: {listed}"));
+    }
+    let map_run_arn = listed["mapRuns"][0]["mapRunArn"].clone();
+    let request = json!({"mapRunArn": map_run_arn}).to_string();
+    let described =
+        service.call("DescribeMapRun", request.as_bytes()).await.map_err(|e| format!("DescribeMapRun: {e}"))?;
+    if let Some(expected) = api.get("describe_map_run")
+        && !contains(expected, &described)
+    {
+        return Err(format!("DescribeMapRun\nAWS:  {expected}\nours: {described}"));
+    }
+    Ok(())
+}
+
+/// Whether `actual` has every field `expected` has, matching (arrays alike in length).
+fn contains(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e.iter().all(|(k, v)| a.get(k).is_some_and(|av| contains(v, av))),
+        (Value::Array(e), Value::Array(a)) => e.len() == a.len() && e.iter().zip(a).all(|(e, a)| contains(e, a)),
+        (e, a) => matches(e, a),
+    }
+}
+
+/// The details of each event `wanted` picks, as `[type, details]` (`{}` for none).
+fn events_of(history: &Value, wanted: impl Fn(&str) -> bool) -> Vec<(String, Value)> {
+    history["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"].as_str().is_some_and(&wanted))
+        .map(|e| {
+            let kind = e["type"].as_str().unwrap_or_default().to_owned();
+            let key = format!("{}{}EventDetails", kind[..1].to_ascii_lowercase(), &kind[1..]);
+            let details = e.get(&key).cloned().unwrap_or_else(|| json!({}));
+            (kind, details)
+        })
+        .collect()
 }
 
 fn compare(expect: &Value, described: &Value, history: &Value, saved: &[(String, String)]) -> Result<(), String> {
@@ -278,18 +331,18 @@ fn compare(expect: &Value, described: &Value, history: &Value, saved: &[(String,
             return Err(format!("{key}\nAWS:  {e}\nours: {}", described[key]));
         }
     }
+    if let Some(events) = expect.get("map_events").and_then(Value::as_array) {
+        // The Map Run's events and the execution's failure, whole.
+        let ours = events_of(history, |t| {
+            (t.starts_with("Map") && t != "MapStateEntered" && t != "MapStateExited") || t == "ExecutionFailed"
+        });
+        let ours = Value::Array(ours.into_iter().map(|(k, d)| json!([k, d])).collect());
+        if !matches(&Value::Array(events.clone()), &ours) {
+            return Err(format!("Map events\nAWS:  {}\nours: {ours}", Value::Array(events.clone())));
+        }
+    }
     if let Some(events) = expect.get("task_events").and_then(Value::as_array) {
-        let ours: Vec<(String, Value)> = history["events"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("Task") && !t.starts_with("TaskState")))
-            .map(|e| {
-                let kind = e["type"].as_str().unwrap().to_owned();
-                let key = format!("{}{}EventDetails", kind[..1].to_ascii_lowercase(), &kind[1..]);
-                (kind, e[&key].clone())
-            })
-            .collect();
+        let ours = events_of(history, |t| t.starts_with("Task") && !t.starts_with("TaskState"));
         if ours.len() != events.len() {
             return Err(format!(
                 "Task events: ours {:?}, AWS {events:?}",
@@ -314,8 +367,16 @@ fn main() {
     let mut args = Arguments::from_args();
     // The cases share one moto, reset before each.
     args.test_threads = Some(1);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration_suite/cases.json");
-    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration_suite");
+    let cases: Vec<Value> = ["cases.json", "map_cases.json"]
+        .iter()
+        .flat_map(|file| {
+            let path = folder.join(file);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let cases: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            cases
+        })
+        .collect();
     let total = cases.len();
     let trials: Vec<Trial> = cases
         .into_iter()
