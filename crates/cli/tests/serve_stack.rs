@@ -3,70 +3,17 @@
 //! template it makes that template's resources in the emulator and registers
 //! every state machine it declares, which then run through the AWS CLI.
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
-
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
+#[path = "support/serve_binary.rs"]
+mod serve_binary;
 #[path = "support/user_app.rs"]
 mod user_app;
 
-use aws_cli::{machine, ok, on_moto, started, until_done, venv};
+use aws_cli::{machine, ok, on_moto, started, until_done};
 use serde_json::{Value, json};
+use serve_binary::{address, moto_of, serve};
 use user_app::{ORDER, check_fulfilled, review_worker};
-
-struct Serve {
-    child: Child,
-    lines: Vec<String>,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `orderflow serve` in `dir` with `args`; its first lines (up to the one that says what it serves).
-fn serve(dir: &std::path::Path, args: &[&str]) -> Serve {
-    let moto = venv("moto_server");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orderflow"))
-        .args(["serve", "--port", "0", "--ephemeral"])
-        .args(args)
-        .current_dir(dir)
-        .env("MOTO_SERVER", moto)
-        .env_remove("AWS_ENDPOINT_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut lines = Vec::new();
-    for line in reader.by_ref() {
-        let line = line.unwrap();
-        let last = line.starts_with("try:") || line.starts_with("no template here");
-        lines.push(line);
-        if last {
-            break;
-        }
-    }
-    std::thread::spawn(move || reader.for_each(drop));
-    Serve { child, lines }
-}
-
-fn address(serve: &Serve) -> String {
-    serve.lines[0]
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("the API's address")
-        .to_owned()
-}
-
-fn moto_of(serve: &Serve) -> String {
-    let line = &serve.lines[0];
-    let at = line.find("service tasks to ").expect("where service tasks go") + "service tasks to ".len();
-    line[at..].trim_end_matches(')').to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_in_an_empty_folder_starts_with_no_state_machine() {

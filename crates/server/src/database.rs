@@ -85,6 +85,8 @@ CREATE INDEX IF NOT EXISTS map_runs_of_execution ON map_runs (execution, started
 CREATE TABLE IF NOT EXISTS map_run_children (
     map_run TEXT NOT NULL,
     execution INTEGER NOT NULL,
+    -- The items the child execution was given (a batch's, or 1).
+    items INTEGER NOT NULL,
     PRIMARY KEY (map_run, execution)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS map_run_children_by_execution ON map_run_children (execution);
@@ -427,15 +429,17 @@ impl Db<'_> {
         &mut self,
         row: &ExecutionRow,
         map_run: &str,
+        items: u64,
         events: &[HistoryEvent],
     ) -> Result<(), StoreError> {
         let seq = match self.insert_execution(row)? {
             Ok(seq) => seq,
             Err(_) => return Ok(()),
         };
+        let items = items.min(i64::MAX as u64) as i64;
         self.0
-            .prepare_cached("INSERT OR IGNORE INTO map_run_children (map_run, execution) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![map_run, seq]))
+            .prepare_cached("INSERT OR IGNORE INTO map_run_children (map_run, execution, items) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![map_run, seq, items]))
             .map_err(StoreError::sqlite("cannot store a child execution"))?;
         self.save_execution(Some(row), seq, events, (0, &[]))
     }
@@ -448,23 +452,29 @@ impl Db<'_> {
             .map_err(StoreError::sqlite("cannot read a child execution's Map Run"))
     }
 
-    /// A page of a Map Run's child executions, newest first.
+    /// A page of a Map Run's child executions, newest first, each with its item count.
     pub fn children(
         &mut self,
         map_run: &str,
         status: Option<Status>,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<ExecutionRow>, StoreError> {
+    ) -> Result<Vec<(ExecutionRow, u64)>, StoreError> {
         let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
         let columns = EXECUTION_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
         let status = status.map(|s| s.as_str()).unwrap_or("");
         self.0
             .prepare_cached(&format!(
-                "SELECT {columns} FROM map_run_children c JOIN executions e ON e.seq = c.execution
+                "SELECT {columns}, c.items FROM map_run_children c JOIN executions e ON e.seq = c.execution
                  WHERE c.map_run = ?1 AND (?2 = '' OR e.status = ?2) ORDER BY e.seq DESC LIMIT ?3 OFFSET ?4"
             ))
-            .and_then(|mut s| s.query_map(params![map_run, status, limit, offset], execution_row)?.collect())
+            .and_then(|mut s| {
+                let items_at = EXECUTION_COLUMNS.split(", ").count();
+                s.query_map(params![map_run, status, limit, offset], |r| {
+                    Ok((execution_row(r)?, r.get::<_, i64>(items_at)?.max(0) as u64))
+                })?
+                .collect()
+            })
             .map_err(StoreError::sqlite("cannot list a Map Run's executions"))
     }
 

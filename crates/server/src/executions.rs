@@ -449,7 +449,8 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     };
     let size = page_size(r.max_results)?;
     let offset = offset_of(r.next_token.as_deref())?;
-    let rows = match (r.state_machine_arn, r.map_run_arn) {
+    // Each row, with its Map Run and item count when it is a Map Run's child.
+    let rows: Vec<(ExecutionRow, Option<(String, u64)>)> = match (r.state_machine_arn, r.map_run_arn) {
         (Some(_), Some(_)) => {
             return Err(ApiError::validation("Only one of stateMachineArn and mapRunArn can be given"));
         }
@@ -460,7 +461,8 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                 serde_json::from_value(json!({"mapRunArn": map_run}))
                     .map_err(|e| ApiError::validation(e.to_string()))?,
             )?;
-            service.store.db().children(&map_run, status, offset, size + 1)?
+            let children = service.store.db().children(&map_run, status, offset, size + 1)?;
+            children.into_iter().map(|(row, items)| (row, Some((map_run.clone(), items)))).collect()
         }
         (Some(machine_arn), None) => {
             let machine = find(service, &machine_arn)?;
@@ -470,12 +472,18 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                     "This operation is not supported by this type of state machine: EXPRESS executions are not listed",
                 ));
             }
-            service.store.db().list(&machine.arn, status, offset, size + 1)?
+            service
+                .store
+                .db()
+                .list(&machine.arn, status, offset, size + 1)?
+                .into_iter()
+                .map(|row| (row, None))
+                .collect()
         }
     };
     let items: Vec<Value> = rows
         .into_iter()
-        .map(|e| {
+        .map(|(e, child)| {
             let mut item = json!({
                 "executionArn": e.arn,
                 "stateMachineArn": e.machine_arn,
@@ -486,6 +494,11 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
             });
             if let Some(stopped) = e.stopped {
                 item["stopDate"] = epoch_seconds(stopped);
+            }
+            // A Map Run's child shows its Map Run and how many items it was given.
+            if let Some((map_run, items)) = child {
+                item["mapRunArn"] = json!(map_run);
+                item["itemCount"] = json!(items);
             }
             item
         })

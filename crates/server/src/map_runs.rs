@@ -195,7 +195,7 @@ impl MapRuns for Reporter<'_> {
             redriven: None,
         };
         let events = running.history.events();
-        let stored = self.service.store.db().insert_child(&row, map_run, &events);
+        let stored = self.service.store.db().insert_child(&row, map_run, child.items, &events);
         if let Err(e) = stored {
             eprintln!("orderflow serve: the child execution {} was not stored: {e}", child.arn);
         }

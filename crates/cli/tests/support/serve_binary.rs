@@ -1,0 +1,63 @@
+//! `orderflow serve` started as a process on a free port, with its
+//! emulator: shared by the tests that drive the binary with the AWS CLI
+//! (each includes `aws_cli` too).
+#![allow(dead_code)]
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+use crate::aws_cli::venv;
+
+pub struct Serve {
+    child: Child,
+    /// What it printed first, up to the line that says what it serves.
+    pub lines: Vec<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `orderflow serve` in `dir` with `args`; its first lines (up to the one that says what it serves).
+pub fn serve(dir: &std::path::Path, args: &[&str]) -> Serve {
+    let moto = venv("moto_server");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .args(["serve", "--port", "0", "--ephemeral"])
+        .args(args)
+        .current_dir(dir)
+        .env("MOTO_SERVER", moto)
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = Vec::new();
+    for line in reader.by_ref() {
+        let line = line.unwrap();
+        let last = line.starts_with("try:") || line.starts_with("no template here");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    std::thread::spawn(move || reader.for_each(drop));
+    Serve { child, lines }
+}
+
+pub fn address(serve: &Serve) -> String {
+    serve.lines[0]
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .expect("the API's address")
+        .to_owned()
+}
+
+pub fn moto_of(serve: &Serve) -> String {
+    let line = &serve.lines[0];
+    let at = line.find("service tasks to ").expect("where service tasks go") + "service tasks to ".len();
+    line[at..].trim_end_matches(')').to_owned()
+}
