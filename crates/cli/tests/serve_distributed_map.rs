@@ -10,7 +10,7 @@ mod aws_cli;
 #[path = "support/serve_binary.rs"]
 mod serve_binary;
 
-use aws_cli::{aws_service, machine, ok, on_moto, started};
+use aws_cli::{aws_text, machine, ok, on_moto, started};
 use serde_json::{Value, json};
 use serve_binary::{address, moto_of, serve};
 
@@ -27,12 +27,9 @@ fn put(moto: &str, bucket: &str, key: &str, body: &str) {
 
 /// The object at `bucket`/`key`, read back by `aws s3 cp … -`.
 fn object(moto: &str, bucket: &str, key: &str) -> String {
-    let (code, out, err) = aws_service(moto, "s3", &["cp", &format!("s3://{bucket}/{key}"), "-"]);
+    let (code, out, err) = aws_text(moto, "s3", &["cp", &format!("s3://{bucket}/{key}"), "-"]);
     assert_eq!(code, 0, "s3 cp s3://{bucket}/{key}: {err}");
-    match out {
-        Value::String(text) => text,
-        other => other.to_string(),
-    }
+    out
 }
 
 fn definition() -> Value {

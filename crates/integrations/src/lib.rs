@@ -155,14 +155,31 @@ impl Integrations {
         operation: Operation<'_>,
         parameters: &Value,
     ) -> Result<(Result<Value, ServiceError>, Answer), Problem> {
+        self.exchange_with(model, operation, parameters, None).await
+    }
+
+    /// As `exchange`, the request's payload (an S3 object's bytes, with
+    /// their content type) given as bytes instead of a parameter's JSON.
+    async fn exchange_with(
+        &self,
+        model: &Model,
+        operation: Operation<'_>,
+        parameters: &Value,
+        payload: Option<(Vec<u8>, &str)>,
+    ) -> Result<(Result<Value, ServiceError>, Answer), Problem> {
         use protocol::rest::Body;
-        let request = match model.protocol() {
+        let mut request = match model.protocol() {
             "query" => protocol::query::request(model, operation, parameters),
             "rest-json" => protocol::rest::request(model, operation, parameters, Body::Json),
             "rest-xml" => protocol::rest::request(model, operation, parameters, Body::Xml),
             _ => protocol::json::request(model, operation, parameters),
         }
         .map_err(Problem::Invalid)?;
+        if let Some((bytes, content_type)) = payload {
+            request.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            request.headers.push(("content-type".into(), content_type.into()));
+            request.body = bytes;
+        }
         let answer = self.endpoint.send(request).await.map_err(Problem::Unreachable)?;
         let result = match model.protocol() {
             "query" => protocol::query::answer(model, operation, &answer),

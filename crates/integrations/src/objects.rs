@@ -1,6 +1,6 @@
 //! S3 as a Distributed Map reads and writes it: an object's bytes by range
 //! (the body as sent, not decoded as text), a bucket's listing page by page,
-//! and an object written. Requests are made from S3's own model, as an
+//! and an object written (its bytes as they are). Requests are made from S3's own model, as an
 //! `aws-sdk:s3` Task makes them; a refusal is named as the SDK integration
 //! names it (`S3.NoSuchKeyException`, with S3's message as the cause).
 
@@ -12,12 +12,17 @@ use crate::{Integrations, Problem};
 
 impl Integrations {
     /// Sends one S3 operation: its result and the answer's raw body and headers.
-    async fn s3(&self, action: &str, parameters: Value) -> Result<(Value, crate::http::Answer), TaskFailure> {
+    async fn s3(
+        &self,
+        action: &str,
+        parameters: Value,
+        payload: Option<(Vec<u8>, &str)>,
+    ) -> Result<(Value, crate::http::Answer), TaskFailure> {
         let failed = |cause: String| TaskFailure { error: "States.Runtime".into(), cause };
         let service = catalog::service("s3").ok_or_else(|| failed("no service s3".into()))?;
         let model = service.model().map_err(failed)?;
         let operation = service.operation(action).map_err(failed)?;
-        match self.exchange(model, operation, &parameters).await {
+        match self.exchange_with(model, operation, &parameters, payload).await {
             Ok((Ok(result), answer)) => Ok((result, answer)),
             Ok((Err(error), answer)) if error.code == "InvalidRange" => {
                 // Past the end (an empty object): nothing more to read.
@@ -44,7 +49,7 @@ impl Integrations {
         if let Some((from, to)) = range {
             parameters.insert("Range", Value::string(format!("bytes={from}-{to}")));
         }
-        let (_, answer) = match self.s3("getObject", Value::Object(parameters)).await {
+        let (_, answer) = match self.s3("getObject", Value::Object(parameters), None).await {
             Ok(answered) => answered,
             Err(f) if f.error == "InvalidRange" => {
                 // `bytes */<size>`.
@@ -76,7 +81,7 @@ impl Integrations {
         if let Some(token) = token {
             parameters.insert("ContinuationToken", Value::string(token));
         }
-        let (result, _) = self.s3("listObjectsV2", Value::Object(parameters)).await?;
+        let (result, _) = self.s3("listObjectsV2", Value::Object(parameters), None).await?;
         let objects = result
             .get("Contents")
             .and_then(Value::as_array)
@@ -91,12 +96,9 @@ impl Integrations {
         let mut parameters = Map::with_capacity(3);
         parameters.insert("Bucket", Value::string(bucket));
         parameters.insert("Key", Value::string(key));
-        let text = String::from_utf8(body).map_err(|_| TaskFailure {
-            error: "States.Runtime".into(),
-            cause: format!("s3://{bucket}/{key}: a result file that is not UTF-8 text"),
-        })?;
-        parameters.insert("Body", Value::string(text));
-        self.s3("putObject", Value::Object(parameters)).await.map(|_| ())
+        // The file's bytes as they are (a Task's Body would be sent as JSON text).
+        let content_type = if key.ends_with(".jsonl") { "application/jsonl" } else { "application/json" };
+        self.s3("putObject", Value::Object(parameters), Some((body, content_type))).await.map(|_| ())
     }
 }
 

@@ -22,6 +22,13 @@ pub fn aws(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
 /// `aws <service> <args>` against `endpoint` (this server, or moto):
 /// (exit code, stdout as JSON or text, stderr).
 pub fn aws_service(endpoint: &str, service: &str, args: &[&str]) -> (i32, Value, String) {
+    let (code, stdout, stderr) = aws_text(endpoint, service, args);
+    let value = serde_json::from_str(&stdout).unwrap_or(Value::String(stdout));
+    (code, value, stderr)
+}
+
+/// `aws <service> <args>` against `endpoint`: (exit code, stdout as it is, stderr).
+pub fn aws_text(endpoint: &str, service: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(venv("aws"))
         .arg(service)
         .args(["--endpoint-url", endpoint, "--output", "json"])
@@ -35,8 +42,7 @@ pub fn aws_service(endpoint: &str, service: &str, args: &[&str]) -> (i32, Value,
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let value = serde_json::from_str(&stdout).unwrap_or(Value::String(stdout));
-    (out.status.code().unwrap_or(-1), value, String::from_utf8_lossy(&out.stderr).into_owned())
+    (out.status.code().unwrap_or(-1), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// `aws <service> <args>` against moto (or another endpoint), which must succeed: its answer.
