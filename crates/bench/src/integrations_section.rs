@@ -9,12 +9,12 @@
 //! workload's.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use orderflow_integrations::Integrations;
 use serde_json::{Value, json};
 
+use crate::ministack::{MiniStack, ready};
 use crate::serve_section::{Http, Load, call_json, create, drive, http};
 
 pub const CLIENTS: [usize; 3] = [1, 16, 64];
@@ -30,55 +30,6 @@ pub struct Section {
     /// Whether each gave the workload's output (None: not run).
     pub ours_output: Option<bool>,
     pub ministack_output: Option<bool>,
-}
-
-/// MiniStack from `.venv-ministack`, on 127.0.0.1 and a free port.
-struct MiniStack {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for MiniStack {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl MiniStack {
-    fn start(root: &Path) -> Result<MiniStack, String> {
-        let python = root.join(".venv-ministack/bin/python");
-        if !python.exists() {
-            return Err(format!("{} is missing (make bench installs it)", python.display()));
-        }
-        let port =
-            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-        let child = Command::new(python)
-            .args(["-m", "ministack"])
-            .env("BIND_HOST", "127.0.0.1")
-            .env("GATEWAY_PORT", port.to_string())
-            .env("LOG_LEVEL", "WARNING")
-            .env("MINISTACK_ACCOUNT_ID", orderflow_local::ACCOUNT)
-            .env("MINISTACK_REGION", orderflow_local::REGION)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start MiniStack: {e}"))?;
-        Ok(MiniStack { child, endpoint: format!("http://127.0.0.1:{port}") })
-    }
-}
-
-/// Waits until `endpoint` answers the Step Functions API.
-async fn ready(client: &Http, endpoint: &str) -> Result<(), String> {
-    let mut last = String::new();
-    for _ in 0..300 {
-        match call_json(client, endpoint, "ListStateMachines", &json!({})).await {
-            Ok(_) => return Ok(()),
-            Err(e) => last = e,
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("{endpoint} did not answer within 30 s: {last}"))
 }
 
 /// The workload's table, queue and topic (named `integrations-*`, apart from

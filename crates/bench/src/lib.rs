@@ -1,8 +1,10 @@
 //! What the benchmark harness and the criterion benches share: the in-process
 //! workflow on in-memory ports.
 
+pub mod distributed_map_section;
 pub mod executor_section;
 pub mod integrations_section;
+pub mod ministack;
 pub mod serve_section;
 
 use orderflow::InProcess;
@@ -22,6 +24,16 @@ pub fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
 }
 
 pub use orderflow_local::workspace_root;
+
+/// A process's peak RSS (VmHWM), in MB; 0 when it cannot be read.
+pub fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
 
 /// The real state machine, with its local substitutions.
 pub fn state_machine() -> StateMachine {

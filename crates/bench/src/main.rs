@@ -8,9 +8,13 @@
 //! aws-local-stepfunctions on the same workloads, and the in-process workflow.
 //!
 //! Then the serve section (`serve_section`): `orderflow serve` over HTTP beside
-//! moto server's Step Functions and the in-process executor.
+//! moto server's Step Functions and the in-process executor; the
+//! integrations section beside MiniStack; the Distributed Map section
+//! (`distributed_map_section`): a million items read from S3, and 100,000
+//! beside MiniStack.
 //!
 //! Usage: orderflow-bench [--iterations N] [--init-runs N] [--out PATH] [--executor-only | --serve-only | --init-only]
+//!        orderflow-bench --integrations-only | --distributed-map-only
 //!        orderflow-bench --profile order|WORKLOAD SECONDS
 //!        orderflow-bench --round order|WORKLOAD SECONDS   (one round of the executor section: a JSON line)
 
@@ -18,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use orderflow_bench::{
-    executor_section, integrations_section, percentile, sample_order, serve_section, workspace_root,
+    distributed_map_section, executor_section, integrations_section, percentile, sample_order, serve_section,
+    workspace_root,
 };
 use orderflow_emulator::{Emulator, FunctionProcess, LocalResources, Outcome, RuntimeApi};
 use serde_json::{Value, json};
@@ -240,6 +245,28 @@ fn integrations_report(section: &integrations_section::Section) -> (String, Vec<
     (text, budgets)
 }
 
+fn distributed_map_report(section: &distributed_map_section::Section) -> (String, Vec<String>) {
+    let budgets: Vec<String> = section.budgets().iter().map(|(ok, line)| verdict(*ok, line)).collect();
+    let text = format!(
+        "## Distributed Map over S3, beside MiniStack\n\n\
+         One STANDARD execution of a Distributed Map (`crates/bench/workloads/distributed-map.json`) over JSON Lines \
+         items read from S3 by its ItemReader. `batched`: a pure-ASL child per batch of 100 items (ItemBatcher), \
+         MaxConcurrency 1,000, the results written back to S3 (ResultWriter). `per_item`: a child per item whose result \
+         is 0 (the Map's result stays under the 256 KiB limit), ResultPath null. `orderflow serve` is the release binary on a fresh state directory, its S3 in moto ({}) for the \
+         {} items and in MiniStack ({}) beside MiniStack's own Step Functions for {} items. Seconds: from \
+         StartExecution to the DescribeExecution (every 20 ms) that saw the execution end; items/s = items / seconds. \
+         Peak RSS: VmHWM of the server's process (for MiniStack, its one process with its S3 holding the items). \
+         A run counts when it SUCCEEDED and DescribeMapRun counts every item succeeded in as many child executions as \
+         the definition makes (for `batched`, with the ResultWriter's manifest listing the result files).\n\n{}",
+        moto_version(),
+        distributed_map_section::ITEMS,
+        ministack_version(),
+        distributed_map_section::BESIDE,
+        section.table(),
+    );
+    (text, budgets)
+}
+
 fn ministack_version() -> String {
     let python = workspace_root().join(".venv-ministack/bin/python");
     std::process::Command::new(python)
@@ -314,6 +341,16 @@ async fn main() {
                     .join()
                     .expect("the integrations section");
                 let (text, budgets) = integrations_report(&section);
+                println!("{text}\n{}", budgets.join("\n"));
+                return;
+            }
+            "--distributed-map-only" => {
+                let emulator = Emulator::start().expect("moto");
+                let moto = emulator.endpoint();
+                let section = std::thread::spawn(move || distributed_map_section::run(&workspace_root(), &moto))
+                    .join()
+                    .expect("the distributed map section");
+                let (text, budgets) = distributed_map_report(&section);
                 println!("{text}\n{}", budgets.join("\n"));
                 return;
             }
@@ -444,6 +481,13 @@ async fn main() {
         std::thread::spawn(move || integrations_section::run(&root, &moto)).join().expect("the integrations section")
     };
     let (integrations_text, integrations_budgets) = integrations_report(&integrations);
+    let distributed_map = {
+        let (root, moto) = (root.clone(), emulator.endpoint());
+        std::thread::spawn(move || distributed_map_section::run(&root, &moto))
+            .join()
+            .expect("the distributed map section")
+    };
+    let (distributed_map_text, distributed_map_budgets) = distributed_map_report(&distributed_map);
 
     let floor = rows[0].1.clone();
     let mut table = String::from(
@@ -487,6 +531,7 @@ async fn main() {
     budgets.extend(executor_budgets);
     budgets.extend(serve_budgets);
     budgets.extend(integrations_budgets);
+    budgets.extend(distributed_map_budgets);
 
     let criterion = criterion_summary(&root);
     let report = format!(
@@ -506,6 +551,7 @@ async fn main() {
          {executor_text}\n\
          {serve_text}\n\
          {integrations_text}\n\
+         {distributed_map_text}\n\
          ## Budgets\n\n```\n{}\n```\n\n## Criterion micro-benchmarks\n\n{criterion}\n",
         machine_description(),
         if seed.is_some() {
@@ -519,6 +565,7 @@ async fn main() {
     println!("{executor_text}");
     println!("{serve_text}");
     println!("{integrations_text}");
+    println!("{distributed_map_text}");
     for line in &budgets {
         println!("{line}");
     }

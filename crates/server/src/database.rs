@@ -133,6 +133,15 @@ fn nanos(value: i128) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// A Map Run's child execution that has ended, to be stored with its history.
+pub struct EndedChild {
+    pub row: ExecutionRow,
+    pub map_run: String,
+    /// The items it was given.
+    pub items: u64,
+    pub events: Vec<HistoryEvent>,
+}
+
 const EXECUTION_COLUMNS: &str = "seq, arn, machine_arn, version, name, status, input, output, error, cause, started, stopped, redrive_count, redriven";
 
 fn execution_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
@@ -424,24 +433,56 @@ impl Db<'_> {
             .collect()
     }
 
-    /// Adds a Map Run's ended child execution with its history, in one transaction.
-    pub fn insert_child(
-        &mut self,
-        row: &ExecutionRow,
-        map_run: &str,
-        items: u64,
-        events: &[HistoryEvent],
-    ) -> Result<(), StoreError> {
-        let seq = match self.insert_execution(row)? {
-            Ok(seq) => seq,
-            Err(_) => return Ok(()),
-        };
-        let items = items.min(i64::MAX as u64) as i64;
-        self.0
-            .prepare_cached("INSERT OR IGNORE INTO map_run_children (map_run, execution, items) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![map_run, seq, items]))
-            .map_err(StoreError::sqlite("cannot store a child execution"))?;
-        self.save_execution(Some(row), seq, events, (0, &[]))
+    /// Adds Map Runs' ended child executions with their histories, in one
+    /// transaction (a child already stored is left as it is).
+    pub fn insert_children(&mut self, children: &[EndedChild]) -> Result<(), StoreError> {
+        let tx = self.0.transaction().map_err(StoreError::sqlite("cannot begin"))?;
+        {
+            let failed = |e| StoreError::sqlite("cannot store a child execution")(e);
+            let mut execution = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO executions (arn, machine_arn, version, name, status, input, output, error,
+                     cause, started, stopped, redrive_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0)",
+                )
+                .map_err(failed)?;
+            let mut of_map_run = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO map_run_children (map_run, execution, items) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(failed)?;
+            let mut event = tx
+                .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(failed)?;
+            for child in children {
+                let row = &child.row;
+                let added = execution
+                    .execute(params![
+                        row.arn,
+                        row.machine_arn,
+                        row.version,
+                        row.name,
+                        row.status.as_str(),
+                        row.input,
+                        row.output,
+                        row.error,
+                        row.cause,
+                        nanos(row.started),
+                        row.stopped.map(nanos)
+                    ])
+                    .map_err(failed)?;
+                if added == 0 {
+                    continue;
+                }
+                let seq = tx.last_insert_rowid();
+                let items = child.items.min(i64::MAX as u64) as i64;
+                of_map_run.execute(params![child.map_run, seq, items]).map_err(failed)?;
+                for e in &child.events {
+                    let body = serde_json::to_string(e).map_err(StoreError::json("an event is not JSON"))?;
+                    event.execute(params![seq, e.id as i64, nanos(e.at_nanos), body]).map_err(failed)?;
+                }
+            }
+        }
+        tx.commit().map_err(StoreError::sqlite("cannot commit"))
     }
 
     /// The Map Run an execution is a child of.

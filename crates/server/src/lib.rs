@@ -76,6 +76,8 @@ pub struct Service {
     map_runs: map_runs::Live,
     /// Their STANDARD child executions while they run, by ARN.
     children: std::sync::Mutex<std::collections::HashMap<String, map_runs::Running>>,
+    /// Child executions that have ended, stored a batch at a time.
+    ended_children: map_runs::Ended,
 }
 
 impl Service {
@@ -105,6 +107,7 @@ impl Service {
             tokens: tokens::Tokens::default(),
             map_runs: map_runs::Live::default(),
             children: Default::default(),
+            ended_children: Default::default(),
             activities,
             ids: orderflow_asl::rng::Rng::new(seed),
         })
@@ -116,9 +119,10 @@ impl Service {
         executions::resume(self)
     }
 
-    /// Writes the running executions' new history events to the database.
+    /// Writes the running executions' new history events, and the Map Run
+    /// children that have ended, to the database.
     pub fn flush(&self) -> Result<usize, StoreError> {
-        self.store.flush()
+        Ok(self.store.flush()? + map_runs::store_ended(self))
     }
 
     /// Flushes every `every` until the service is dropped elsewhere.

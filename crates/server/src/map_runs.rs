@@ -13,7 +13,7 @@ use orderflow_asl::{ChildEnd, ChildStart, History, MapRunSettings, MapRunStart, 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::database::ExecutionRow;
+use crate::database::{EndedChild, ExecutionRow};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::{MachineRecord, Status};
 use crate::{Service, epoch_seconds, offset_of, page_size, paged};
@@ -178,6 +178,8 @@ impl MapRuns for Reporter<'_> {
         });
         let running = self.service.children.lock().unwrap_or_else(|p| p.into_inner()).remove(&child.arn);
         let (Some(running), Some(machine_arn)) = (running, machine_arn) else { return };
+        // Stored with others, in one transaction: one per child costs more than the child.
+
         let row = ExecutionRow {
             seq: 0,
             arn: child.arn.clone(),
@@ -194,10 +196,15 @@ impl MapRuns for Reporter<'_> {
             redrive_count: 0,
             redriven: None,
         };
-        let events = running.history.events();
-        let stored = self.service.store.db().insert_child(&row, map_run, child.items, &events);
-        if let Err(e) = stored {
-            eprintln!("orderflow serve: the child execution {} was not stored: {e}", child.arn);
+        let ended =
+            EndedChild { row, map_run: map_run.to_owned(), items: child.items, events: running.history.events() };
+        let full = {
+            let mut pending = self.service.ended_children.0.lock().unwrap_or_else(|p| p.into_inner());
+            pending.push(ended);
+            pending.len() >= STORED_TOGETHER
+        };
+        if full {
+            store_ended(self.service);
         }
     }
 
@@ -209,6 +216,8 @@ impl MapRuns for Reporter<'_> {
     }
 
     fn ended(&self, map_run: &str, status: &'static str, _error: Option<&str>, _cause: Option<&str>) {
+        // Its children are stored before the Map Run is.
+        store_ended(self.service);
         let now = self.service.clock.now_nanos();
         let record = self.service.map_runs.0.lock().unwrap_or_else(|p| p.into_inner()).remove(map_run);
         if let Some(mut record) = record {
@@ -227,6 +236,26 @@ impl MapRuns for Reporter<'_> {
             })
         })?
     }
+}
+
+/// Ended children are stored this many at a time, or sooner when their
+/// Map Run ends or the service flushes.
+const STORED_TOGETHER: usize = 256;
+
+/// Children that have ended and are not stored yet.
+#[derive(Default)]
+pub struct Ended(Mutex<Vec<EndedChild>>);
+
+/// Stores the children that have ended, in one transaction.
+pub(crate) fn store_ended(service: &Service) -> usize {
+    let ended = std::mem::take(&mut *service.ended_children.0.lock().unwrap_or_else(|p| p.into_inner()));
+    if ended.is_empty() {
+        return 0;
+    }
+    if let Err(e) = service.store.db().insert_children(&ended) {
+        eprintln!("orderflow serve: {} child execution(s) were not stored: {e}", ended.len());
+    }
+    ended.len()
 }
 
 /// A child execution while it runs.
