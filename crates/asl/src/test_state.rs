@@ -50,6 +50,9 @@ pub struct Inspection {
     /// A Map state's items, and each one after its ItemSelector.
     pub after_items_path: Option<Value>,
     pub after_item_selector: Option<Value>,
+    /// A Distributed Map's items read at its ReaderConfig's ItemsPointer, and its children's inputs after its ItemBatcher.
+    pub after_items_pointer: Option<Value>,
+    pub after_item_batcher: Option<Value>,
     pub max_concurrency: Option<u64>,
     pub tolerated_failure_count: Option<i64>,
     pub tolerated_failure_percentage: Option<f64>,
@@ -94,6 +97,10 @@ pub struct TestSetup {
     pub context: Option<Value>,
     /// Workflow variables in scope (TestState's `variables`).
     pub variables: orderflow_value::Map,
+    /// A Distributed Map's ItemReader's data, as its source holds it (stateConfiguration.mapItemReaderData).
+    pub map_item_reader_data: Option<String>,
+    /// How many of a Map's iterations failed (stateConfiguration.mapIterationFailureCount), for its tolerated failure threshold.
+    pub map_iteration_failure_count: Option<u32>,
 }
 
 /// Runs `state` once on `input`. Err: what cannot be tested (a mock on a
@@ -108,7 +115,19 @@ pub async fn test_state(
     clock: &dyn Clock,
     options: &ExecutionOptions,
 ) -> Result<TestOutcome, String> {
-    let TestSetup { mock, retry_count, context, variables } = setup;
+    let TestSetup { mock, retry_count, context, variables, map_item_reader_data, map_iteration_failure_count } = setup;
+    if (map_item_reader_data.is_some() || map_iteration_failure_count.is_some()) && !matches!(state.kind, Kind::Map(_))
+    {
+        return Err(format!(
+            "mapItemReaderData and mapIterationFailureCount configure a Map state, not a {} state",
+            state.kind.type_name()
+        ));
+    }
+    if map_item_reader_data.is_some()
+        && !matches!(&state.kind, Kind::Map(spec) if spec.distributed.as_ref().is_some_and(|d| d.reader.is_some()))
+    {
+        return Err("mapItemReaderData is the data of a Distributed Map's ItemReader; this Map has none".into());
+    }
     if state.jsonata {
         return Err("TestState does not run JSONata states here yet; run the state machine instead".into());
     }
@@ -162,7 +181,8 @@ pub async fn test_state(
         before_entered: 0,
     };
     let mut seen = Inspection { input: Some((*raw.value).clone()), ..Inspection::default() };
-    let flowed = flow(&scope, &raw, retry_count, &mut seen).await;
+    let map = MapConfig { reader_data: map_item_reader_data.as_deref(), failures: map_iteration_failure_count };
+    let flowed = flow(&scope, &raw, retry_count, map, &mut seen).await;
     let snapshot = |vars: &crate::variables::Frame| {
         let all = vars.snapshot();
         (!all.is_empty()).then_some(Value::Object(all))
@@ -228,10 +248,18 @@ pub async fn test_state(
 }
 
 /// The pipeline of one state, keeping each step's value in `seen`.
+/// TestState's stateConfiguration for a Map state.
+#[derive(Clone, Copy)]
+struct MapConfig<'c> {
+    reader_data: Option<&'c str>,
+    failures: Option<u32>,
+}
+
 async fn flow(
     scope: &Scope<'_, '_>,
     raw: &Payload,
     retry_count: u32,
+    map: MapConfig<'_>,
     seen: &mut Inspection,
 ) -> Result<(Payload, Option<String>), Failure> {
     let state = scope.state;
@@ -320,6 +348,72 @@ async fn flow(
         Kind::Map(spec) => {
             let effective = scope.input_path(raw, &context)?;
             seen.after_input_path = keep(&effective);
+            let total = match &spec.distributed {
+                Some(distributed) => {
+                    let tested = states::distributed_map::test_items(
+                        scope,
+                        spec,
+                        distributed,
+                        &effective,
+                        &context,
+                        map.reader_data,
+                    )
+                    .await?;
+                    let total = tested.items.len();
+                    let items = Value::array(tested.items);
+                    match &distributed.reader {
+                        Some(reader) if reader.config.items_pointer.is_some() => seen.after_items_pointer = Some(items),
+                        Some(_) => {}
+                        None => seen.after_items_path = Some(items),
+                    }
+                    seen.after_item_selector = tested.selected.map(Value::array);
+                    seen.after_item_batcher = tested.batches.map(Value::array);
+                    total
+                }
+                None => inline_items(scope, spec, &effective, retries, seen)?,
+            };
+            map_settings(scope, spec, &effective, &context, seen)?;
+            // The failed iterations given, against the tolerated failure threshold.
+            if let Some(failed) = map.failures.filter(|f| *f > 0) {
+                let (count, percentage) = (seen.tolerated_failure_count, seen.tolerated_failure_percentage);
+                let over_count = count.is_none_or(|c| failed as i64 > c);
+                let over_percentage = percentage.is_none_or(|p| total == 0 || failed as f64 * 100.0 / total as f64 > p);
+                if over_count && over_percentage {
+                    return Err(Failure::new(
+                        StatesError::ExceedToleratedFailureThreshold,
+                        "The specified tolerated failure threshold was exceeded",
+                    ));
+                }
+            }
+            let result = mocked(scope)?;
+            seen.result = keep(&result);
+            settle(scope, raw, result, &context, seen)
+        }
+        Kind::Parallel { .. } => {
+            let effective = scope.input_path(raw, &context)?;
+            seen.after_input_path = keep(&effective);
+            if let Some(p) = &io.parameters {
+                let input = scope.render(p, &effective, &context)?;
+                seen.after_parameters = keep(&input);
+            }
+            let result = mocked(scope)?;
+            seen.result = keep(&result);
+            settle(scope, raw, result, &context, seen)
+        }
+    }
+}
+
+/// An inline Map's items and each after its ItemSelector, into `seen`: how many there are.
+fn inline_items(
+    scope: &Scope<'_, '_>,
+    spec: &crate::model::MapSpec,
+    effective: &Payload,
+    retries: Option<u32>,
+    seen: &mut Inspection,
+) -> Result<usize, Failure> {
+    let context = scope.context(retries);
+    {
+        {
             let items = match scope.select_field(&spec.items_path, &effective.value, &context)? {
                 Value::Array(items) => items,
                 other => {
@@ -333,12 +427,28 @@ async fn flow(
                 let mut selected = Vec::with_capacity(items.len());
                 for (index, item) in items.iter().enumerate() {
                     let item_context = scope.item_context(retries, Some((index, item)));
-                    selected.push((*scope.render(selector, &effective, &item_context)?.value).clone());
+                    selected.push((*scope.render(selector, effective, &item_context)?.value).clone());
                 }
                 seen.after_item_selector = Some(Value::array(selected));
             }
+            let total = items.len();
             seen.after_items_path = Some(Value::Array(items));
-            let read = |p: &crate::path::Path| scope.select_field(p, &effective.value, &context);
+            Ok(total)
+        }
+    }
+}
+
+/// A Map's MaxConcurrency and tolerated failure threshold, into `seen`.
+fn map_settings(
+    scope: &Scope<'_, '_>,
+    spec: &crate::model::MapSpec,
+    effective: &Payload,
+    context: &crate::context::Context<'_>,
+    seen: &mut Inspection,
+) -> Result<(), Failure> {
+    {
+        {
+            let read = |p: &crate::path::Path| scope.select_field(p, &effective.value, context);
             seen.max_concurrency = match &spec.max_concurrency {
                 Given::Value(n) => Some(*n),
                 Given::Path(p) => read(p)?.as_u64(),
@@ -357,20 +467,7 @@ async fn flow(
                 Some(Given::Path(p)) => read(p)?.as_f64(),
                 Some(Given::Expr(_)) => None,
             };
-            let result = mocked(scope)?;
-            seen.result = keep(&result);
-            settle(scope, raw, result, &context, seen)
-        }
-        Kind::Parallel { .. } => {
-            let effective = scope.input_path(raw, &context)?;
-            seen.after_input_path = keep(&effective);
-            if let Some(p) = &io.parameters {
-                let input = scope.render(p, &effective, &context)?;
-                seen.after_parameters = keep(&input);
-            }
-            let result = mocked(scope)?;
-            seen.result = keep(&result);
-            settle(scope, raw, result, &context, seen)
+            Ok(())
         }
     }
 }

@@ -77,9 +77,9 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         map_iteration_failure_count: None,
         map_item_reader_data: None,
     });
-    if config.map_iteration_failure_count.is_some() || config.map_item_reader_data.is_some() {
+    if config.map_item_reader_data.as_ref().is_some_and(|d| d.len() > 262_144) {
         return Err(ApiError::validation(
-            "orderflow's TestState takes retrierRetryCount and errorCausedByState in stateConfiguration, not mapIterationFailureCount or mapItemReaderData",
+            "1 validation error detected: Value at 'stateConfiguration.mapItemReaderData' failed to satisfy constraint: Member must have length less than or equal to 262144",
         ));
     }
     let definition = json_text(&r.definition, "the definition").map_err(|e| invalid_definition(e.message))?;
@@ -139,7 +139,14 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         account: service.config.account.as_str().into(),
         ..Default::default()
     };
-    let setup = TestSetup { mock, retry_count: config.retrier_retry_count.unwrap_or(0), context, variables };
+    let setup = TestSetup {
+        mock,
+        retry_count: config.retrier_retry_count.unwrap_or(0),
+        context,
+        variables,
+        map_item_reader_data: config.map_item_reader_data,
+        map_iteration_failure_count: config.map_iteration_failure_count,
+    };
     let outcome =
         test_state(state, input, setup, service.invoker.as_ref(), service.services(), service.clock.as_ref(), &options)
             .await
@@ -172,6 +179,8 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         catch_index,
         after_items_path,
         after_item_selector,
+        after_items_pointer,
+        after_item_batcher,
         max_concurrency,
         tolerated_failure_count,
         tolerated_failure_percentage,
@@ -188,6 +197,8 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
             ("afterResultPath", after_result_path),
             ("afterItemsPath", after_items_path),
             ("afterItemSelector", after_item_selector),
+            ("afterItemsPointer", after_items_pointer),
+            ("afterItemBatcher", after_item_batcher),
             ("variables", variables),
         ] {
             if let Some(value) = text(&value) {

@@ -86,9 +86,9 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
     let failing = json!({"errorOutput": {"error": "States.TaskFailed", "cause": "line B"}}).to_string();
     let retriable = ok(&server.endpoint, &["test-state", "--definition", &map, "--input", input, "--mock", &failing]);
     assert_eq!(retriable["status"], "RETRIABLE", "{retriable}");
-    // What this TestState does not take is refused by name.
+    // What does not fit the state is refused by name.
     for (configuration, named) in [
-        (r#"{"mapIterationFailureCount": 1}"#, "mapIterationFailureCount"),
+        (r#"{"mapItemReaderData": "[1, 2]"}"#, "this Map has none"),
         (r#"{"errorCausedByState": "Nowhere"}"#, "errorCausedByState 'Nowhere' is not a state inside"),
     ] {
         let (code, _, err) = aws(
@@ -110,6 +110,27 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
     // Without a mock, as in Step Functions, a Map state is not tested.
     let (code, _, err) = aws(&server.endpoint, &["test-state", "--definition", &map, "--input", input]);
     assert!(code != 0 && err.contains("ValidationException") && err.contains("mock"), "{err}");
+    // Failed iterations against the threshold: none tolerated here, so one fails the Map, and
+    // States.TaskFailed in its Retry matches States.ExceedToleratedFailureThreshold.
+    let one_failed = ok(
+        &server.endpoint,
+        &[
+            "test-state",
+            "--definition",
+            &map,
+            "--input",
+            input,
+            "--mock",
+            &mock,
+            "--state-configuration",
+            r#"{"mapIterationFailureCount": 1}"#,
+        ],
+    );
+    assert_eq!(
+        (one_failed["status"].as_str(), one_failed["error"].as_str()),
+        (Some("RETRIABLE"), Some("States.ExceedToleratedFailureThreshold")),
+        "{one_failed}"
+    );
 
     let parallel = json!({
         "Type": "Parallel",
@@ -477,4 +498,78 @@ async fn the_aws_cli_runs_a_jsonata_machine_and_reads_its_evaluation_failure() {
         "{failed}"
     );
     assert!(details["cause"].as_str().unwrap().ends_with("returned nothing (undefined)."), "{failed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_tests_a_distributed_map_on_the_data_its_reader_would_read() {
+    let server = server().await;
+    let map = json!({
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 3},
+            "Parameters": {"Bucket": "orders", "Key": "lines.csv"}
+        },
+        "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "order.$": "$.order_id"},
+        "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"order.$": "$.order_id"}},
+        "ToleratedFailurePercentage": 40,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Price",
+            "States": {"Price": {"Type": "Pass", "End": true}}
+        },
+        "End": true
+    })
+    .to_string();
+    let input = r#"{"order_id": "ORD-9"}"#;
+    let mock = json!({"result": "[]"}).to_string();
+    let data = "sku,qty\nA,1\n\"B,2\",2\nC,3\nD,4\n";
+    let configuration =
+        |failures: u32| json!({"mapItemReaderData": data, "mapIterationFailureCount": failures}).to_string();
+    let test = |failures: u32| {
+        ok(
+            &server.endpoint,
+            &[
+                "test-state",
+                "--definition",
+                &map,
+                "--input",
+                input,
+                "--mock",
+                &mock,
+                "--inspection-level",
+                "DEBUG",
+                "--state-configuration",
+                &configuration(failures),
+            ],
+        )
+    };
+    let tested = test(1);
+    assert_eq!(tested["status"], "SUCCEEDED", "{tested}");
+    let data_of =
+        |key: &str| -> Value { serde_json::from_str(tested["inspectionData"][key].as_str().unwrap()).unwrap() };
+    // Three rows (MaxItems), each through ItemSelector, in batches of two.
+    assert_eq!(
+        data_of("afterItemSelector"),
+        json!([{"sku": "A", "order": "ORD-9"}, {"sku": "B,2", "order": "ORD-9"}, {"sku": "C", "order": "ORD-9"}])
+    );
+    assert_eq!(
+        data_of("afterItemBatcher"),
+        json!([
+            {"BatchInput": {"order": "ORD-9"}, "Items": [{"sku": "A", "order": "ORD-9"}, {"sku": "B,2", "order": "ORD-9"}]},
+            {"BatchInput": {"order": "ORD-9"}, "Items": [{"sku": "C", "order": "ORD-9"}]}
+        ])
+    );
+    assert_eq!(tested["inspectionData"]["toleratedFailurePercentage"], 40.0);
+    // Two of three items failed: over 40%.
+    let over = test(2);
+    assert_eq!(
+        (over["status"].as_str(), over["error"].as_str()),
+        (Some("FAILED"), Some("States.ExceedToleratedFailureThreshold")),
+        "{over}"
+    );
+    // Without the reader's data there is nothing to read.
+    let (code, out, err) =
+        aws(&server.endpoint, &["test-state", "--definition", &map, "--input", input, "--mock", &mock]);
+    assert!(code == 0 && out["error"] == "States.ItemReaderFailed", "{out} {err}");
 }

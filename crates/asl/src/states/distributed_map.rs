@@ -16,7 +16,8 @@ use orderflow_value::{Map, Value};
 use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::{
-    ChildEnd, ChildStart, EXECUTION_TIMED_OUT, Ended, ExecutionStatus, MapRunSettings, MapRunStart, MapRuns, Run,
+    BoxFuture, Caller, ChildEnd, ChildStart, EXECUTION_TIMED_OUT, Ended, ExecutionStatus, MapRunSettings, MapRunStart,
+    MapRuns, ObjectPart, Run, Services, TaskFailure,
 };
 use crate::history::{Detail, EventType, Fields};
 use crate::items::results::{Outcome, ResultFiles, shaped};
@@ -157,6 +158,136 @@ pub(crate) async fn run(
             Payload::new(Value::array(results), size)
         }
     })
+}
+
+/// What TestState shows of a Distributed Map's items.
+pub(crate) struct TestedItems {
+    /// The items, as read (from ItemsPath, or from the ItemReader's data).
+    pub items: Vec<Value>,
+    /// Each item after ItemSelector, when there is one.
+    pub selected: Option<Vec<Value>>,
+    /// The children's inputs, when there is an ItemBatcher.
+    pub batches: Option<Vec<Value>>,
+}
+
+/// A Distributed Map's items as TestState reads them: with an ItemReader,
+/// from `data` (the source's content as stored, TestState's
+/// `mapItemReaderData`: an object's JSON, JSON Lines or CSV, or a listing's
+/// objects as a JSON array), read as the ReaderConfig says; then through
+/// ItemSelector and ItemBatcher as a Map Run takes them.
+pub(crate) async fn test_items(
+    scope: &Scope<'_, '_>,
+    spec: &MapSpec,
+    distributed: &Distributed,
+    effective: &Payload,
+    context: &Context<'_>,
+    data: Option<&str>,
+) -> Result<TestedItems, Failure> {
+    let given = GivenObject(data.unwrap_or_default().as_bytes().to_vec());
+    let (source, max) = match &distributed.reader {
+        None => (source(scope, spec, distributed, effective, context)?.0, None),
+        Some(reader) => {
+            let Some(data) = data else {
+                return Err(Failure::new(
+                    StatesError::ItemReaderFailed,
+                    "TestState reads a Distributed Map's items from stateConfiguration.mapItemReaderData.",
+                ));
+            };
+            let source = match reader.source {
+                ReaderSource::ListObjectsV2 if !reader.config.load_and_flatten => match orderflow_value::parse(data) {
+                    Ok(Value::Array(objects)) => Source::Given(Arc::unwrap_or_clone(objects).into_iter()),
+                    _ => {
+                        return Err(Failure::new(
+                            StatesError::ItemReaderFailed,
+                            "The mapItemReaderData of a listing is a JSON array of its objects.",
+                        ));
+                    }
+                },
+                _ => {
+                    let format = Format::of(&reader.config).ok_or_else(|| {
+                        Failure::new(StatesError::ItemReaderFailed, "The ReaderConfig has no InputType.")
+                    })?;
+                    Source::Object(Cursor::new("mapItemReaderData".into(), "mapItemReaderData".into(), format))
+                }
+            };
+            let max = match &reader.config.max_items {
+                None => None,
+                Some(given) => match max_items(scope, given, effective, context)? {
+                    n if n < 0 => {
+                        return Err(Failure::new(StatesError::ItemReaderFailed, "field MaxItems must be positive"));
+                    }
+                    0 => None,
+                    n => Some(n as u64),
+                },
+            };
+            (source, max)
+        }
+    };
+    let mut reader = Reader::new(Some(&given), source, max);
+    let mut items = Vec::new();
+    while let Some(item) = reader.next().await? {
+        items.push(item);
+    }
+    let mut tested = TestedItems { items, selected: None, batches: None };
+    let batching = match &distributed.batcher {
+        Some(batcher) => Some(batching(scope, batcher, effective, context)?),
+        None => None,
+    };
+    let mut shaped = tested.items.clone();
+    if let Some(selector) = &spec.item_selector {
+        shaped = inputs(scope, effective, shaped, Some(selector), None).await?;
+        tested.selected = Some(shaped.clone());
+    }
+    if batching.is_some() {
+        tested.batches = Some(inputs(scope, effective, shaped, None, batching).await?);
+    }
+    Ok(tested)
+}
+
+/// `items` as children's inputs: through `selector`, grouped by `batching`.
+async fn inputs(
+    scope: &Scope<'_, '_>,
+    effective: &Payload,
+    items: Vec<Value>,
+    selector: Option<&Template>,
+    batching: Option<Batching>,
+) -> Result<Vec<Value>, Failure> {
+    let mut reader = Reader::new(None, Source::Given(items.into_iter()), None);
+    let mut batches = Batches { reader: &mut reader, selector, effective, batching, held: None, index: 0 };
+    let mut out = Vec::new();
+    while let Some((input, _)) = batches.next(scope).await? {
+        out.push(Arc::unwrap_or_clone(input.value));
+    }
+    Ok(out)
+}
+
+/// One object's content, as given: what TestState reads in place of S3.
+struct GivenObject(Vec<u8>);
+
+impl Services for GivenObject {
+    fn call<'a>(
+        &'a self,
+        task: &'a crate::model::ServiceTask,
+        _parameters: &'a Value,
+        _caller: Caller<'a>,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        Box::pin(std::future::ready(Err(TaskFailure {
+            error: "States.Runtime".into(),
+            cause: format!("{}:{} is not called while testing items", task.resource_type, task.resource),
+        })))
+    }
+
+    fn get_object<'a>(
+        &'a self,
+        _bucket: &'a str,
+        _key: &'a str,
+        range: Option<(u64, u64)>,
+    ) -> BoxFuture<'a, Result<ObjectPart, TaskFailure>> {
+        let size = self.0.len() as u64;
+        let (from, to) = range.unwrap_or((0, size.saturating_sub(1)));
+        let body = if from >= size { Vec::new() } else { self.0[from as usize..=(to.min(size - 1)) as usize].to_vec() };
+        Box::pin(std::future::ready(Ok(ObjectPart { body, size })))
+    }
 }
 
 /// Where the items come from, and the length MapStateStarted shows. With
