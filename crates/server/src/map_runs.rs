@@ -83,6 +83,10 @@ pub struct MapRunRecord {
     /// Whether the reader has read every item (the totals are final).
     #[serde(default)]
     pub read_all: bool,
+    #[serde(default)]
+    pub redrive_count: u64,
+    #[serde(default)]
+    pub redrive_date: Option<i128>,
 }
 
 impl MapRunRecord {
@@ -97,10 +101,13 @@ impl MapRunRecord {
             "toleratedFailureCount": self.tolerated_failure_count,
             "itemCounts": self.items.shown(),
             "executionCounts": self.executions.shown(),
-            "redriveCount": 0,
+            "redriveCount": self.redrive_count,
         });
         if let Some(stopped) = self.stopped {
             out["stopDate"] = epoch_seconds(stopped);
+        }
+        if let Some(redriven) = self.redrive_date {
+            out["redriveDate"] = epoch_seconds(redriven);
         }
         out
     }
@@ -125,6 +132,37 @@ pub(crate) struct Reporter<'s> {
 
 impl MapRuns for Reporter<'_> {
     fn started(&self, run: &MapRunStart) {
+        // The database is let go before the record is stored.
+        let before =
+            if run.redrive_count > 0 { self.service.store.db().map_run(&run.map_run_arn).ok().flatten() } else { None };
+        if let Some(before) = before {
+            // Redriven: what succeeded before stays counted; the rest runs again.
+            let kept = |c: &Counts| Counts {
+                succeeded: c.succeeded,
+                results_written: c.results_written,
+                total: c.succeeded,
+                ..Counts::default()
+            };
+            let record = MapRunRecord {
+                status: "RUNNING".into(),
+                stopped: None,
+                items: kept(&before.items),
+                executions: kept(&before.executions),
+                updated: false,
+                read_all: false,
+                redrive_count: run.redrive_count,
+                redrive_date: Some(run.started),
+                ..before
+            };
+            store(self.service, &record);
+            self.service
+                .map_runs
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(record.map_run_arn.clone(), record);
+            return;
+        }
         let record = MapRunRecord {
             map_run_arn: run.map_run_arn.clone(),
             execution_arn: run.execution_arn.clone(),
@@ -139,6 +177,8 @@ impl MapRuns for Reporter<'_> {
             executions: Counts::default(),
             updated: false,
             read_all: false,
+            redrive_count: 0,
+            redrive_date: None,
         };
         store(self.service, &record);
         self.service.map_runs.0.lock().unwrap_or_else(|p| p.into_inner()).insert(record.map_run_arn.clone(), record);

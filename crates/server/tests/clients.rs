@@ -430,6 +430,64 @@ async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
     assert_eq!(kinds.iter().filter(|k| **k == "MapIterationStarted").count(), 3 + 2, "a, b, bad-c; then bad-c, d");
 }
 
+/// A redriven Distributed Map goes on with its Map Run: the same ARN, a
+/// MapRunRedriven event, DescribeMapRun's redriveCount, and only the children
+/// that did not succeed run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redriven_distributed_map_goes_on_with_its_map_run() {
+    let ledger = Arc::new(Ledger::default());
+    let server = server_with(ledger.clone()).await;
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "Label": "Lines",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Call",
+                    "States": {"Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+                                        "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true}}
+                },
+                "End": true
+            }
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "dmap-redrive", &definition);
+    let execution = started(&server.endpoint, &machine, r#"{"items": ["a", "bad-b", "c"]}"#);
+    let failed = until_done(&server.endpoint, &execution).await;
+    assert_eq!((failed["status"].as_str(), failed["error"].as_str()), (Some("FAILED"), Some("Boom")), "{failed}");
+    let runs = ok(&server.endpoint, &["list-map-runs", "--execution-arn", &execution]);
+    let map_run = runs["mapRuns"][0]["mapRunArn"].as_str().unwrap().to_owned();
+    let before = ok(&server.endpoint, &["describe-map-run", "--map-run-arn", &map_run]);
+    assert_eq!(before["status"], "FAILED", "{before}");
+    assert_eq!(before["redriveCount"], 0);
+
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server.endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], r#"["a","bad-b","c"]"#);
+    // a ran once; bad-b failed and ran again; c never ran before the failure (MaxConcurrency 1).
+    let calls = ledger.0.lock().unwrap().clone();
+    assert_eq!(calls.get("a"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("bad-b"), Some(&2), "{calls:?}");
+    assert_eq!(calls.get("c"), Some(&1), "{calls:?}");
+
+    let runs = ok(&server.endpoint, &["list-map-runs", "--execution-arn", &execution]);
+    assert_eq!(runs["mapRuns"].as_array().unwrap().len(), 1, "one Map Run, redriven: {runs}");
+    let after = ok(&server.endpoint, &["describe-map-run", "--map-run-arn", &map_run]);
+    assert_eq!(after["status"], "SUCCEEDED", "{after}");
+    assert_eq!(after["redriveCount"], 1);
+    assert!(after["redriveDate"].is_number(), "{after}");
+    assert_eq!(after["itemCounts"]["succeeded"], 3, "{after}");
+    assert_eq!(after["itemCounts"]["total"], 3, "{after}");
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &execution]);
+    let redriven: Vec<&Value> =
+        history["events"].as_array().unwrap().iter().filter(|e| e["type"] == "MapRunRedriven").collect();
+    assert_eq!(redriven.len(), 1, "{history}");
+    assert_eq!(redriven[0]["mapRunRedrivenEventDetails"], json!({"mapRunArn": map_run, "redriveCount": 1}));
+}
+
 /// A redriven execution has the variables its states had set before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redriven_execution_keeps_its_variables() {

@@ -135,6 +135,8 @@ pub struct MapRunStart {
     pub settings: MapRunSettings,
     /// Unix nanoseconds.
     pub started: i128,
+    /// 0 for a new Map Run; else the redrive's number, of the Map Run `map_run_arn` names.
+    pub redrive_count: u64,
 }
 
 /// What UpdateMapRun changes.

@@ -76,6 +76,18 @@ impl Run<'_> {
             *self.resumed_entry.lock().unwrap_or_else(|p| p.into_inner()) = from.entered;
             self.resuming.store(true, std::sync::atomic::Ordering::Relaxed);
         } else {
+            // A Distributed Map's Map Run since the state was entered: the redrive goes on with it.
+            let map_run = from.entered.and_then(|entered| {
+                self.history.events().iter().rev().take_while(|e| e.id > entered.id).find_map(|e| {
+                    matches!(e.kind, EventType::MapRunStarted | EventType::MapRunRedriven)
+                        .then(|| e.details()?.get("mapRunArn")?.as_str().map(str::to_owned))
+                        .flatten()
+                })
+            });
+            if let Some(arn) = map_run {
+                *self.redrive_map_run.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((from.state.clone(), arn, redrive.count));
+            }
             self.record(thread, EventType::ExecutionRedriven, [("redriveCount", Detail::Number(redrive.count))])?;
         }
         let Some(at) = machine.states.iter().position(|s| s.name == from.state) else {
@@ -96,6 +108,18 @@ impl Run<'_> {
                 done.take().map(|(_, d)| d).unwrap_or_default()
             }
             _ => Default::default(),
+        }
+    }
+
+    /// The Map Run a redriven top-level Distributed Map goes on with, and the
+    /// redrive's number, taken once.
+    pub fn take_redriven_map_run(&self, state: &State) -> Option<(String, u64)> {
+        let mut map_run = self.redrive_map_run.lock().unwrap_or_else(|p| p.into_inner());
+        match map_run.as_ref() {
+            Some((name, _, _)) if **name == *state.name && self.is_top_level(state) => {
+                map_run.take().map(|(_, arn, count)| (arn, count))
+            }
+            _ => None,
         }
     }
 

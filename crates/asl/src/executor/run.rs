@@ -75,6 +75,8 @@ pub(crate) struct Run<'a> {
     pub root: Option<&'a StateMachine>,
     /// A redriven Map or Parallel state's finished iterations or branches.
     pub(super) redrive_done: Mutex<Option<(Arc<str>, DoneOutputs)>>,
+    /// A redriven Distributed Map's Map Run (its state, ARN and the redrive's number): it goes on.
+    pub(super) redrive_map_run: Mutex<Option<(Arc<str>, String, u64)>>,
     /// Whether the history names this run's states by number (`State::id`).
     pub(super) names_by_id: bool,
 }
@@ -130,6 +132,7 @@ impl<'a> Run<'a> {
             resuming: Default::default(),
             root: None,
             redrive_done: Mutex::new(None),
+            redrive_map_run: Mutex::new(None),
             names_by_id: false,
         }
     }

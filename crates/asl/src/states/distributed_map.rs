@@ -63,12 +63,24 @@ pub(crate) async fn run(
         None => None,
     };
 
-    // Who the Map Run and its children are.
-    // Without a Label, AWS names the Map Run's children's machine by a UUID.
-    let label = distributed.label.clone().unwrap_or_else(|| run.rng.uuid_v4());
+    // Who the Map Run and its children are. A redrive goes on with the Map
+    // Run the state had (`mapRun:Machine/Label:id`, its label with it).
+    let redriven = run.take_redriven_map_run(scope.state);
     let machine_arn = &*run.facts.machine_id;
-    let map_run_arn =
-        format!("{}/{label}:{}", machine_arn.replacen(":stateMachine:", ":mapRun:", 1), run.rng.uuid_v4());
+    let (label, map_run_arn) = match &redriven {
+        Some((arn, _)) => {
+            let label = arn.rsplit_once(':').and_then(|(head, _)| head.rsplit_once('/')).map(|(_, l)| l.to_owned());
+            (label.unwrap_or_default(), arn.clone())
+        }
+        None => {
+            // Without a Label, AWS names the Map Run's children's machine by a UUID.
+            let label = distributed.label.clone().unwrap_or_else(|| run.rng.uuid_v4());
+            let arn =
+                format!("{}/{label}:{}", machine_arn.replacen(":stateMachine:", ":mapRun:", 1), run.rng.uuid_v4());
+            (label, arn)
+        }
+    };
+    let redrive_count = redriven.as_ref().map_or(0, |(_, count)| *count);
     let names = Names {
         map_run_arn: map_run_arn.clone(),
         execution_prefix: format!("{}/{label}:", machine_arn.replacen(":stateMachine:", ":execution:", 1)),
@@ -88,10 +100,17 @@ pub(crate) async fn run(
             child_machine_arn: format!("{machine_arn}/{label}"),
             settings,
             started: run.clock.now_nanos(),
+            redrive_count,
         });
     }
-    let map_run_started =
-        run.record(scope.thread, EventType::MapRunStarted, [("mapRunArn", Detail::Text(map_run_arn.clone()))])?;
+    let map_run_started = match redrive_count {
+        0 => run.record(scope.thread, EventType::MapRunStarted, [("mapRunArn", Detail::Text(map_run_arn.clone()))])?,
+        n => run.record(
+            scope.thread,
+            EventType::MapRunRedriven,
+            [("mapRunArn", Detail::Text(map_run_arn.clone())), ("redriveCount", Detail::Number(n))],
+        )?,
+    };
     // A negative MaxItems fails the Map Run, not the state's evaluation.
     let max_items = match max_items {
         Some(n) if n < 0 => Err(Failure::new(StatesError::ItemReaderFailed, "field MaxItems must be positive")),
