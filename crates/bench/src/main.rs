@@ -257,7 +257,9 @@ fn distributed_map_report(section: &distributed_map_section::Section) -> (String
          StartExecution to the DescribeExecution (every 20 ms) that saw the execution end; items/s = items / seconds. \
          Peak RSS: VmHWM of the server's process (for MiniStack, its one process with its S3 holding the items). \
          A run counts when it SUCCEEDED and DescribeMapRun counts every item succeeded in as many child executions as \
-         the definition makes (for `batched`, with the ResultWriter's manifest listing the result files).\n\n{}",
+         the definition makes (for `batched`, with the ResultWriter's manifest listing the result files). MiniStack \
+         reads ItemReader sources but not ItemBatcher or ResultWriter: under `batched` each of its children gets one \
+         item, whose `$.Items` is not there, so its run fails.\n\n{}",
         moto_version(),
         distributed_map_section::ITEMS,
         ministack_version(),
