@@ -381,24 +381,45 @@ struct Found {
     machine: Arc<MachineRecord>,
     /// The history of a running execution; the database has the others'.
     history: Option<Arc<History>>,
+    /// The Map Run of a child running now.
+    map_run: Option<String>,
 }
 
 fn lookup(service: &Service, arn: &str) -> Result<Found, ApiError> {
     execution_arn(arn)?;
     if let Some(live) = service.store.memory().running.get(arn) {
-        return Ok(Found { row: live.row.clone(), machine: live.machine.clone(), history: Some(live.history.clone()) });
+        return Ok(Found {
+            row: live.row.clone(),
+            machine: live.machine.clone(),
+            history: Some(live.history.clone()),
+            map_run: None,
+        });
     }
     let mut db = service.store.db();
     let row = db.execution(arn)?.ok_or_else(|| not_found(arn))?;
     let machine = service.store.version(&mut db, row.version)?;
-    Ok(Found { row, machine, history: None })
+    Ok(Found { row, machine, history: None, map_run: None })
+}
+
+/// As `lookup`, and a Map Run's child while it runs too (for describing and its history).
+fn lookup_seen(service: &Service, arn: &str) -> Result<Found, ApiError> {
+    execution_arn(arn)?;
+    if let Some((row, map_run, history)) = crate::map_runs::running_child(service, arn) {
+        let machine = service.store.version(&mut service.store.db(), row.version)?;
+        return Ok(Found { row, machine, history: Some(history), map_run: Some(map_run) });
+    }
+    lookup(service, arn)
 }
 
 pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let _ = r.included_data;
-    let Found { row: e, machine, .. } = lookup(service, &r.execution_arn)?;
+    let Found { row: e, machine, map_run, .. } = lookup_seen(service, &r.execution_arn)?;
     // A Map Run's child names its Map Run and the children's machine (`Parent/Label`).
-    let map_run = if e.machine_arn != machine.arn { service.store.db().map_run_of(e.seq)? } else { None };
+    let map_run = match map_run {
+        Some(running) => Some(running),
+        None if e.machine_arn != machine.arn => service.store.db().map_run_of(e.seq)?,
+        None => None,
+    };
     let mut out = json!({
         "executionArn": e.arn,
         "stateMachineArn": e.machine_arn,
@@ -461,7 +482,17 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                 serde_json::from_value(json!({"mapRunArn": map_run}))
                     .map_err(|e| ApiError::validation(e.to_string()))?,
             )?;
-            let children = service.store.db().children(&map_run, status, offset, size + 1)?;
+            // Those running now (newest), then those that ended.
+            let running: Vec<(ExecutionRow, u64)> = match status {
+                Some(s) if s != Status::Running => Vec::new(),
+                _ => crate::map_runs::running_children(service, &map_run),
+            };
+            let skipped = offset.min(running.len());
+            let mut children: Vec<(ExecutionRow, u64)> = running.into_iter().skip(offset).take(size + 1).collect();
+            if children.len() < size + 1 {
+                let wanted = size + 1 - children.len();
+                children.extend(service.store.db().children(&map_run, status, offset - skipped, wanted)?);
+            }
             children.into_iter().map(|(row, items)| (row, Some((map_run.clone(), items)))).collect()
         }
         (Some(machine_arn), None) => {
@@ -525,7 +556,7 @@ fn shown_event(e: HistoryEvent, with_data: bool) -> Value {
 }
 
 pub fn history(service: &Arc<Service>, r: HistoryRequest) -> Result<Value, ApiError> {
-    let found = lookup(service, &r.execution_arn)?;
+    let found = lookup_seen(service, &r.execution_arn)?;
     let with_data = r.include_execution_data.unwrap_or(true);
     let reverse = r.reverse_order.unwrap_or(false);
     let size = page_size(r.max_results)?;

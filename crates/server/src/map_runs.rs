@@ -195,19 +195,25 @@ impl MapRuns for Reporter<'_> {
             }
         });
         // EXPRESS children are counted, not kept.
-        (!child.express).then(|| {
-            let history = Arc::new(History::default());
-            self.service.children.lock().unwrap_or_else(|p| p.into_inner()).insert(
-                child.arn.clone(),
-                Running {
-                    name: child.name.clone(),
-                    input: child.input.to_string(),
-                    started: child.started,
-                    history: history.clone(),
-                },
-            );
-            history
-        })
+        if child.express {
+            return None;
+        }
+        let machine_arn = self.service.map_runs.with(map_run, |r| r.state_machine_arn.clone()).unwrap_or_default();
+        let history = Arc::new(History::default());
+        self.service.children.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            child.arn.clone(),
+            Running {
+                name: child.name.clone(),
+                input: child.input.to_string(),
+                started: child.started,
+                history: history.clone(),
+                map_run: map_run.to_owned(),
+                machine_arn,
+                version: self.machine.version,
+                items: child.items,
+            },
+        );
+        Some(history)
     }
 
     fn child_ended(&self, map_run: &str, child: &ChildEnd) {
@@ -304,6 +310,49 @@ pub struct Running {
     input: String,
     started: i128,
     history: Arc<History>,
+    map_run: String,
+    /// The children's machine (`Parent/Label`), and the parent's version it runs.
+    machine_arn: String,
+    version: i64,
+    items: u64,
+}
+
+impl Running {
+    /// The child as a RUNNING execution row (it has no row in the database yet).
+    fn row(&self, arn: &str) -> ExecutionRow {
+        ExecutionRow {
+            seq: 0,
+            arn: arn.to_owned(),
+            machine_arn: self.machine_arn.clone(),
+            version: self.version,
+            name: self.name.clone(),
+            status: Status::Running,
+            input: self.input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            started: self.started,
+            stopped: None,
+            redrive_count: 0,
+            redriven: None,
+        }
+    }
+}
+
+/// A Map Run's child while it runs: its row, its Map Run and its history so far.
+pub(crate) fn running_child(service: &Service, arn: &str) -> Option<(ExecutionRow, String, Arc<History>)> {
+    let children = service.children.lock().unwrap_or_else(|p| p.into_inner());
+    let child = children.get(arn)?;
+    Some((child.row(arn), child.map_run.clone(), child.history.clone()))
+}
+
+/// A Map Run's children running now, newest first, each with its item count.
+pub(crate) fn running_children(service: &Service, map_run: &str) -> Vec<(ExecutionRow, u64)> {
+    let children = service.children.lock().unwrap_or_else(|p| p.into_inner());
+    let mut running: Vec<(ExecutionRow, u64)> =
+        children.iter().filter(|(_, c)| c.map_run == map_run).map(|(arn, c)| (c.row(arn), c.items)).collect();
+    running.sort_by(|a, b| b.0.started.cmp(&a.0.started).then_with(|| b.0.arn.cmp(&a.0.arn)));
+    running
 }
 
 fn store(service: &Service, record: &MapRunRecord) {

@@ -488,6 +488,60 @@ async fn a_redriven_distributed_map_goes_on_with_its_map_run() {
     assert_eq!(redriven[0]["mapRunRedrivenEventDetails"], json!({"mapRunArn": map_run, "redriveCount": 1}));
 }
 
+/// A Map Run's children are listed, described and their histories read while they run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_map_runs_children_are_seen_while_they_run() {
+    let server = server().await;
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map", "ItemsPath": "$.items", "Label": "Slow",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Hold",
+                    "States": {"Hold": {"Type": "Wait", "Seconds": 5, "End": true}}
+                },
+                "End": true
+            }
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "slow-children", &definition);
+    let execution = started(&server.endpoint, &machine, r#"{"items": [1, 2]}"#);
+    let mut map_run = String::new();
+    for _ in 0..100 {
+        let runs = ok(&server.endpoint, &["list-map-runs", "--execution-arn", &execution]);
+        if let Some(arn) = runs["mapRuns"][0]["mapRunArn"].as_str() {
+            map_run = arn.to_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        let page = ok(&server.endpoint, &["list-executions", "--map-run-arn", &map_run, "--status-filter", "RUNNING"]);
+        listed = page["executions"].as_array().cloned().unwrap_or_default();
+        if listed.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|e| e["status"] == "RUNNING" && e["mapRunArn"] == map_run && e["itemCount"] == 1));
+    let child = listed[0]["executionArn"].as_str().unwrap();
+    let described = ok(&server.endpoint, &["describe-execution", "--execution-arn", child]);
+    assert_eq!(described["status"], "RUNNING", "{described}");
+    assert_eq!(described["mapRunArn"], map_run);
+    assert_eq!(described["stateMachineArn"], format!("{machine}/Slow"));
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", child]);
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds[..2], ["ExecutionStarted", "WaitStateEntered"], "{history}");
+    assert_eq!(until_done(&server.endpoint, &execution).await["status"], "SUCCEEDED");
+    let ended = ok(&server.endpoint, &["describe-execution", "--execution-arn", child]);
+    assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
+}
+
 /// A redriven execution has the variables its states had set before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redriven_execution_keeps_its_variables() {
