@@ -24,6 +24,7 @@ async fn call(service: &Arc<Service>, operation: &str, body: &str) -> Result<Val
 
 const PASS: &str = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#;
 const ROLE: &str = "arn:aws:iam::123456789012:role/local";
+const MAP_RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:m/L:0";
 
 #[tokio::test]
 async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
@@ -89,6 +90,90 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
             "Invalid ARN prefix",
         ),
         ("PublishStateMachineVersion", "{}".into(), "UnknownOperationException", "PublishStateMachineVersion"),
+        (
+            "DescribeMapRun",
+            json!({"mapRunArn": MAP_RUN}).to_string(),
+            "ResourceNotFound",
+            "Map Run does not exist: 'arn:aws:states:us-east-1:123456789012:mapRun:m/L:0'",
+        ),
+        ("DescribeMapRun", "{}".into(), "ValidationException", "missing field `mapRunArn`"),
+        (
+            "ListMapRuns",
+            json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:none"}).to_string(),
+            "ExecutionDoesNotExist",
+            "Execution Does Not Exist: 'arn:aws:states:us-east-1:123456789012:execution:m:none'",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": MAP_RUN}).to_string(),
+            "ValidationException",
+            "at least one of maxConcurrency, toleratedFailurePercentage and toleratedFailureCount must be given",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": MAP_RUN, "maxConcurrency": 10001}).to_string(),
+            "ValidationException",
+            "Value '10001' at 'maxConcurrency' failed to satisfy constraint: Member must have value between 0 and 10000",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": MAP_RUN, "toleratedFailurePercentage": 100.5}).to_string(),
+            "ValidationException",
+            "Value '100.5' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value between 0 and 100",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": MAP_RUN, "toleratedFailureCount": -1}).to_string(),
+            "ValidationException",
+            "Value '-1' at 'toleratedFailureCount' failed to satisfy constraint: Member must have value greater than or equal to 0",
+        ),
+        (
+            "UpdateMapRun",
+            json!({"mapRunArn": MAP_RUN, "maxConcurrency": 5}).to_string(),
+            "ResourceNotFound",
+            "Map Run does not exist",
+        ),
+        (
+            "ListExecutions",
+            json!({"stateMachineArn": arn, "mapRunArn": MAP_RUN}).to_string(),
+            "ValidationException",
+            "Only one of stateMachineArn and mapRunArn can be given",
+        ),
+        ("ListExecutions", "{}".into(), "ValidationException", "Must provide a StateMachine ARN or MapRun ARN"),
+        (
+            "ListExecutions",
+            json!({"mapRunArn": MAP_RUN}).to_string(),
+            "ResourceNotFound",
+            "Map Run does not exist",
+        ),
+        (
+            "TestState",
+            json!({"definition": r#"{"Type": "Pass", "End": true}"#, "stateConfiguration": {"mapIterationFailureCount": 1}})
+                .to_string(),
+            "ValidationException",
+            "mapItemReaderData and mapIterationFailureCount configure a Map state, not a Pass state",
+        ),
+        (
+            "TestState",
+            json!({
+                "definition": r#"{"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}"#,
+                "mock": {"result": "[]"},
+                "stateConfiguration": {"mapItemReaderData": "[1]"}
+            })
+            .to_string(),
+            "ValidationException",
+            "mapItemReaderData is the data of a Distributed Map's ItemReader; this Map has none",
+        ),
+        (
+            "TestState",
+            json!({
+                "definition": r#"{"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}"#,
+                "stateConfiguration": {"mapItemReaderData": "x".repeat(262_145)}
+            })
+            .to_string(),
+            "ValidationException",
+            "at 'stateConfiguration.mapItemReaderData' failed to satisfy constraint: Member must have length less than or equal to 262144",
+        ),
     ];
     for (operation, body, code, message) in cases {
         let err = call(&service, operation, &body).await.unwrap_err();
