@@ -376,13 +376,8 @@ async fn flow(
             // The failed iterations given, against the tolerated failure threshold.
             if let Some(failed) = map.failures.filter(|f| *f > 0) {
                 let (count, percentage) = (seen.tolerated_failure_count, seen.tolerated_failure_percentage);
-                let over_count = count.is_none_or(|c| failed as i64 > c);
-                let over_percentage = percentage.is_none_or(|p| total == 0 || failed as f64 * 100.0 / total as f64 > p);
-                if over_count && over_percentage {
-                    return Err(Failure::new(
-                        StatesError::ExceedToleratedFailureThreshold,
-                        "The specified tolerated failure threshold was exceeded",
-                    ));
+                if states::map::over_tolerance(failed.into(), Some(total as u64), count, percentage) {
+                    return Err(states::map::tolerance_exceeded());
                 }
             }
             let result = mocked(scope)?;
@@ -412,30 +407,26 @@ fn inline_items(
     seen: &mut Inspection,
 ) -> Result<usize, Failure> {
     let context = scope.context(retries);
-    {
-        {
-            let items = match scope.select_field(&spec.items_path, &effective.value, &context)? {
-                Value::Array(items) => items,
-                other => {
-                    return Err(scope.runtime(format!(
-                        "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
-                        spec.items_path.text()
-                    )));
-                }
-            };
-            if let Some(selector) = &spec.item_selector {
-                let mut selected = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
-                    let item_context = scope.item_context(retries, Some((index, item)));
-                    selected.push((*scope.render(selector, effective, &item_context)?.value).clone());
-                }
-                seen.after_item_selector = Some(Value::array(selected));
-            }
-            let total = items.len();
-            seen.after_items_path = Some(Value::Array(items));
-            Ok(total)
+    let items = match scope.select_field(&spec.items_path, &effective.value, &context)? {
+        Value::Array(items) => items,
+        other => {
+            return Err(scope.runtime(format!(
+                "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
+                spec.items_path.text()
+            )));
         }
+    };
+    if let Some(selector) = &spec.item_selector {
+        let mut selected = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let item_context = scope.item_context(retries, Some((index, item)));
+            selected.push((*scope.render(selector, effective, &item_context)?.value).clone());
+        }
+        seen.after_item_selector = Some(Value::array(selected));
     }
+    let total = items.len();
+    seen.after_items_path = Some(Value::Array(items));
+    Ok(total)
 }
 
 /// A Map's MaxConcurrency and tolerated failure threshold, into `seen`.
@@ -446,30 +437,26 @@ fn map_settings(
     context: &crate::context::Context<'_>,
     seen: &mut Inspection,
 ) -> Result<(), Failure> {
-    {
-        {
-            let read = |p: &crate::path::Path| scope.select_field(p, &effective.value, context);
-            seen.max_concurrency = match &spec.max_concurrency {
-                Given::Value(n) => Some(*n),
-                Given::Path(p) => read(p)?.as_u64(),
-                // JSONata states are refused before they run.
-                Given::Expr(_) => None,
-            };
-            seen.tolerated_failure_count = match &spec.tolerated_failure_count {
-                None => None,
-                Some(Given::Value(n)) => Some(*n),
-                Some(Given::Path(p)) => read(p)?.as_i64(),
-                Some(Given::Expr(_)) => None,
-            };
-            seen.tolerated_failure_percentage = match &spec.tolerated_failure_percentage {
-                None => None,
-                Some(Given::Value(n)) => Some(*n),
-                Some(Given::Path(p)) => read(p)?.as_f64(),
-                Some(Given::Expr(_)) => None,
-            };
-            Ok(())
-        }
-    }
+    let read = |p: &crate::path::Path| scope.select_field(p, &effective.value, context);
+    seen.max_concurrency = match &spec.max_concurrency {
+        Given::Value(n) => Some(*n),
+        Given::Path(p) => read(p)?.as_u64(),
+        // JSONata states are refused before they run.
+        Given::Expr(_) => None,
+    };
+    seen.tolerated_failure_count = match &spec.tolerated_failure_count {
+        None => None,
+        Some(Given::Value(n)) => Some(*n),
+        Some(Given::Path(p)) => read(p)?.as_i64(),
+        Some(Given::Expr(_)) => None,
+    };
+    seen.tolerated_failure_percentage = match &spec.tolerated_failure_percentage {
+        None => None,
+        Some(Given::Value(n)) => Some(*n),
+        Some(Given::Path(p)) => read(p)?.as_f64(),
+        Some(Given::Expr(_)) => None,
+    };
+    Ok(())
 }
 
 /// A Map or Parallel state's mocked result, or its mocked error.

@@ -27,10 +27,15 @@ pub use orderflow_local::workspace_root;
 
 /// A process's peak RSS (VmHWM), in MB; 0 when it cannot be read.
 pub fn peak_rss_mb(pid: u32) -> f64 {
+    memory_mb(pid, "VmHWM:")
+}
+
+/// A memory field of a process's /proc status (`VmRSS:`, `VmHWM:`), in MB; 0 when it cannot be read.
+pub fn memory_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }

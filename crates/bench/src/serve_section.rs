@@ -139,15 +139,8 @@ impl ServeProcess {
 
     /// (VmRSS, VmHWM) in MB.
     fn rss_mb(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.child.id())).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-                .map_or(0.0, |kb| kb / 1024.0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        let pid = self.0.child.id();
+        (crate::memory_mb(pid, "VmRSS:"), crate::memory_mb(pid, "VmHWM:"))
     }
 }
 

@@ -223,6 +223,20 @@ impl Database {
     }
 }
 
+/// Writes an execution's events, each at its id.
+fn write_events(db: &Connection, seq: i64, events: &[HistoryEvent]) -> Result<(), StoreError> {
+    let mut insert = db
+        .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(StoreError::sqlite("cannot store events"))?;
+    for event in events {
+        let body = serde_json::to_string(event).map_err(StoreError::json("an event is not JSON"))?;
+        insert
+            .execute(params![seq, event.id as i64, nanos(event.at_nanos), body])
+            .map_err(StoreError::sqlite("cannot store an event"))?;
+    }
+    Ok(())
+}
+
 /// The database, held: every call on it is one statement or one transaction.
 pub struct Db<'a>(MutexGuard<'a, Connection>);
 
@@ -366,15 +380,7 @@ impl Db<'_> {
             }
         }
         {
-            let mut insert = tx
-                .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(StoreError::sqlite("cannot store events"))?;
-            for event in events {
-                let body = serde_json::to_string(event).map_err(StoreError::json("an event is not JSON"))?;
-                insert
-                    .execute(params![seq, event.id as i64, nanos(event.at_nanos), body])
-                    .map_err(StoreError::sqlite("cannot store an event"))?;
-            }
+            write_events(&tx, seq, events)?;
             if let Some(row) = row {
                 tx.prepare_cached(
                     "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped = ?6,
@@ -450,9 +456,6 @@ impl Db<'_> {
                     "INSERT OR IGNORE INTO map_run_children (map_run, execution, items) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(failed)?;
-            let mut event = tx
-                .prepare_cached("INSERT OR REPLACE INTO events (execution, id, at, body) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(failed)?;
             for child in children {
                 let row = &child.row;
                 let added = execution
@@ -476,10 +479,7 @@ impl Db<'_> {
                 let seq = tx.last_insert_rowid();
                 let items = child.items.min(i64::MAX as u64) as i64;
                 of_map_run.execute(params![child.map_run, seq, items]).map_err(failed)?;
-                for e in &child.events {
-                    let body = serde_json::to_string(e).map_err(StoreError::json("an event is not JSON"))?;
-                    event.execute(params![seq, e.id as i64, nanos(e.at_nanos), body]).map_err(failed)?;
-                }
+                write_events(&tx, seq, &child.events)?;
             }
         }
         tx.commit().map_err(StoreError::sqlite("cannot commit"))

@@ -112,12 +112,7 @@ pub(crate) async fn run(
         )?,
     };
     // A negative MaxItems fails the Map Run, not the state's evaluation.
-    let max_items = match max_items {
-        Some(n) if n < 0 => Err(Failure::new(StatesError::ItemReaderFailed, "field MaxItems must be positive")),
-        // 0: no limit.
-        Some(n) => Ok((n > 0).then_some(n as u64)),
-        None => Ok(None),
-    };
+    let max_items = max_items.map_or(Ok(None), item_limit);
 
     let mut files = writer.as_ref().and_then(|(w, to)| {
         to.as_ref().map(|(bucket, prefix)| ResultFiles::new(bucket, prefix, &map_run_arn, w.output_type))
@@ -231,13 +226,7 @@ pub(crate) async fn test_items(
             };
             let max = match &reader.config.max_items {
                 None => None,
-                Some(given) => match max_items(scope, given, effective, context)? {
-                    n if n < 0 => {
-                        return Err(Failure::new(StatesError::ItemReaderFailed, "field MaxItems must be positive"));
-                    }
-                    0 => None,
-                    n => Some(n as u64),
-                },
+                Some(given) => item_limit(max_items(scope, given, effective, context)?)?,
             };
             (source, max)
         }
@@ -370,6 +359,15 @@ fn max_items(
                 ))
             })
         }
+    }
+}
+
+/// The most items a reader hands out, from MaxItems as read: 0 is no limit; a negative one fails the Map Run.
+fn item_limit(max_items: i64) -> Result<Option<u64>, Failure> {
+    match max_items {
+        n if n < 0 => Err(Failure::new(StatesError::ItemReaderFailed, "field MaxItems must be positive")),
+        0 => Ok(None),
+        n => Ok(Some(n as u64)),
     }
 }
 
@@ -679,16 +677,10 @@ async fn children(
                         finished.ended.cause.clone(),
                     ));
                 }
-                let total = if exhausted { batches.reader.count().max(total_items) } else { u64::MAX };
-                let over_count = settings.tolerated_failure_count.is_none_or(|c| failed_items as i64 > c);
-                let over_percentage = settings
-                    .tolerated_failure_percentage
-                    .is_none_or(|p| exhausted && failed_items as f64 * 100.0 / total as f64 > p);
-                if over_count && over_percentage {
-                    return Err(Failure::new(
-                        StatesError::ExceedToleratedFailureThreshold,
-                        "The specified tolerated failure threshold was exceeded",
-                    ));
+                let total = exhausted.then(|| batches.reader.count().max(total_items));
+                let (count, percentage) = (settings.tolerated_failure_count, settings.tolerated_failure_percentage);
+                if super::map::over_tolerance(failed_items, total, count, percentage) {
+                    return Err(super::map::tolerance_exceeded());
                 }
                 size += sink.take(run, Outcome::Failed, &finished, names, &mut results).await?;
             }

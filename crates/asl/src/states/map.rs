@@ -127,13 +127,8 @@ pub(crate) async fn run(
             Err(f) if !tolerant => return fail(f),
             Err(f) => {
                 failed += 1;
-                let over_count = tolerated_count.is_none_or(|c| failed as i64 > c);
-                let over_percentage = tolerated_percentage.is_none_or(|p| failed as f64 * 100.0 / total as f64 > p);
-                if over_count && over_percentage {
-                    return fail(Failure::new(
-                        StatesError::ExceedToleratedFailureThreshold,
-                        "The specified tolerated failure threshold was exceeded",
-                    ));
+                if over_tolerance(failed as u64, Some(total as u64), tolerated_count, tolerated_percentage) {
+                    return fail(tolerance_exceeded());
                 }
                 let error = f.to_value();
                 size += crate::pipeline::json_len(&error) + 1;
@@ -237,6 +232,18 @@ pub(super) fn max_concurrency(
 }
 
 /// ToleratedFailureCount and ToleratedFailurePercentage, each when given.
+/// Whether `failed` failures of `total` items (None while not all are read)
+/// pass the tolerated failure threshold; with neither given, any failure does.
+pub(crate) fn over_tolerance(failed: u64, total: Option<u64>, count: Option<i64>, percentage: Option<f64>) -> bool {
+    count.is_none_or(|c| failed as i64 > c)
+        && percentage.is_none_or(|p| total.is_some_and(|t| failed as f64 * 100.0 / t as f64 > p))
+}
+
+/// The failure of a Map whose failures passed its tolerated failure threshold.
+pub(crate) fn tolerance_exceeded() -> Failure {
+    Failure::new(StatesError::ExceedToleratedFailureThreshold, "The specified tolerated failure threshold was exceeded")
+}
+
 pub(super) fn tolerance(
     scope: &Scope<'_, '_>,
     spec: &MapSpec,
