@@ -6,8 +6,8 @@ use orderflow_value::{Map, Value};
 
 use super::fields::{given, jsonata_given, string};
 use crate::model::{
-    CsvDelimiter, CsvHeaders, DefinitionError, Distributed, Given, InputType, ItemBatcher, ItemReader, OutputType,
-    ReaderConfig, ReaderSource, ResultWriter, WriterTransformation, def_err,
+    CsvDelimiter, CsvHeaders, DefinitionError, Distributed, Given, InputType, ItemBatcher, ItemReader, ManifestType,
+    OutputType, ReaderConfig, ReaderSource, ResultWriter, WriterTransformation, def_err,
 };
 use crate::template::Template;
 
@@ -145,24 +145,56 @@ fn reader(obj: &Map, at: &str, jsonata: bool) -> Result<ItemReader, DefinitionEr
         ],
     )?;
     let field = |f: &str| format!("{config_at}.{f}");
-    let input_type = match string(config, "InputType", &field("InputType"))?.as_deref() {
+    // The older `InputType: MANIFEST` is an S3 inventory, as `ManifestType: S3_INVENTORY` is.
+    let mut legacy_manifest = false;
+    let mut input_type = match string(config, "InputType", &field("InputType"))?.as_deref() {
         None => None,
         Some("JSON") => Some(InputType::Json),
         Some("JSONL") => Some(InputType::Jsonl),
         Some("CSV") => Some(InputType::Csv),
-        Some(other @ ("PARQUET" | "MANIFEST")) => {
-            return Err(def_err(
-                field("InputType"),
-                format!("{other} is an input type this executor does not read yet (it reads JSON, JSONL and CSV)"),
-            ));
+        Some("PARQUET") => Some(InputType::Parquet),
+        Some("MANIFEST") => {
+            legacy_manifest = true;
+            Some(InputType::Csv)
         }
         Some(other) => {
             return Err(def_err(
                 field("InputType"),
-                format!("'{other}' is not one of JSON, JSONL, CSV, PARQUET, MANIFEST"),
+                format!("'{other}' is not one of CSV, JSON, JSONL, PARQUET, MANIFEST"),
             ));
         }
     };
+    let manifest = match string(config, "ManifestType", &field("ManifestType"))?.as_deref() {
+        None => legacy_manifest.then_some(ManifestType::S3Inventory),
+        Some(_) if legacy_manifest => {
+            return Err(def_err(field("ManifestType"), "is not given with InputType MANIFEST"));
+        }
+        Some("S3_INVENTORY") => {
+            if input_type.is_some() {
+                return Err(def_err(
+                    field("InputType"),
+                    "is not given with ManifestType S3_INVENTORY: an S3 inventory's files are CSV",
+                ));
+            }
+            input_type = Some(InputType::Csv);
+            Some(ManifestType::S3Inventory)
+        }
+        Some("ATHENA_DATA") => {
+            if !matches!(input_type, Some(InputType::Csv | InputType::Jsonl | InputType::Parquet)) {
+                return Err(def_err(
+                    field("InputType"),
+                    "must be CSV, JSONL or PARQUET with ManifestType ATHENA_DATA: the format of the files the manifest lists",
+                ));
+            }
+            Some(ManifestType::AthenaData)
+        }
+        Some(other) => {
+            return Err(def_err(field("ManifestType"), format!("'{other}' is not ATHENA_DATA or S3_INVENTORY")));
+        }
+    };
+    if manifest.is_some() && source != ReaderSource::GetObject {
+        return Err(def_err(config_at.as_str(), "a manifest is read with arn:aws:states:::s3:getObject"));
+    }
     let load_and_flatten = match string(config, "Transformation", &field("Transformation"))?.as_deref() {
         None | Some("NONE") => false,
         Some("LOAD_AND_FLATTEN") => true,
@@ -172,7 +204,10 @@ fn reader(obj: &Map, at: &str, jsonata: bool) -> Result<ItemReader, DefinitionEr
     };
     match (source, input_type, load_and_flatten) {
         (ReaderSource::GetObject, None, _) => {
-            return Err(def_err(field("InputType"), "is required to read an object (JSON, JSONL or CSV)"));
+            return Err(def_err(
+                field("InputType"),
+                "is required to read an object (CSV, JSON, JSONL, PARQUET or MANIFEST), or ManifestType S3_INVENTORY",
+            ));
         }
         (ReaderSource::GetObject, _, true) => {
             return Err(def_err(field("Transformation"), "LOAD_AND_FLATTEN applies to s3:listObjectsV2 only"));
@@ -217,7 +252,10 @@ fn reader(obj: &Map, at: &str, jsonata: bool) -> Result<ItemReader, DefinitionEr
         })?,
     };
     if !csv && (config.contains_key("CSVHeaderLocation") || config.contains_key("CSVDelimiter")) {
-        return Err(def_err(config_at.as_str(), "CSVHeaderLocation and CSVDelimiter apply to InputType CSV only"));
+        return Err(def_err(
+            config_at.as_str(),
+            "CSVHeaderLocation and CSVDelimiter apply to InputType CSV or MANIFEST only",
+        ));
     }
     let items_pointer = string(config, "ItemsPointer", &field("ItemsPointer"))?;
     if let Some(pointer) = &items_pointer
@@ -240,6 +278,7 @@ fn reader(obj: &Map, at: &str, jsonata: bool) -> Result<ItemReader, DefinitionEr
                 given(config, "MaxItems", &config_at, Value::as_u64, "must be a non-negative integer")?
             },
             load_and_flatten,
+            manifest,
         },
     })
 }
@@ -315,4 +354,83 @@ fn writer(obj: &Map, at: &str, jsonata: bool) -> Result<ResultWriter, Definition
         return Err(def_err(at, "needs Resource with Bucket and Prefix, or WriterConfig"));
     }
     Ok(ResultWriter { arguments, output_type, transformation, configured })
+}
+
+#[cfg(test)]
+mod tests {
+    use orderflow_value::Map;
+
+    use super::reader;
+    use crate::model::{InputType, ManifestType};
+
+    fn config(reader_config: &str, resource: &str) -> Result<super::ItemReader, String> {
+        let text = format!(
+            r#"{{"Resource": "arn:aws:states:::s3:{resource}", "ReaderConfig": {reader_config},
+                "Parameters": {{"Bucket": "b", "Key": "k"}}}}"#
+        );
+        let obj: Map = match orderflow_value::parse(&text).unwrap() {
+            orderflow_value::Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        reader(&obj, "States.M.ItemReader", false).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_input_type_and_manifest_type_aws_documents_is_read() {
+        let parquet = config(r#"{"InputType": "PARQUET"}"#, "getObject").unwrap();
+        assert_eq!((parquet.config.input_type, parquet.config.manifest), (Some(InputType::Parquet), None));
+        // The older spelling of an S3 inventory, and the current one: CSV data files either way.
+        for given in [r#"{"InputType": "MANIFEST"}"#, r#"{"ManifestType": "S3_INVENTORY"}"#] {
+            let inventory = config(given, "getObject").unwrap();
+            assert_eq!(inventory.config.input_type, Some(InputType::Csv));
+            assert_eq!(inventory.config.manifest, Some(ManifestType::S3Inventory));
+        }
+        for (input, expected) in [("CSV", InputType::Csv), ("JSONL", InputType::Jsonl), ("PARQUET", InputType::Parquet)]
+        {
+            let athena =
+                config(&format!(r#"{{"ManifestType": "ATHENA_DATA", "InputType": "{input}"}}"#), "getObject").unwrap();
+            assert_eq!(
+                (athena.config.input_type, athena.config.manifest),
+                (Some(expected), Some(ManifestType::AthenaData))
+            );
+        }
+        let flattened = config(r#"{"InputType": "PARQUET", "Transformation": "LOAD_AND_FLATTEN"}"#, "listObjectsV2");
+        assert_eq!(flattened.unwrap().config.input_type, Some(InputType::Parquet));
+        // CSVDelimiter and CSVHeaderLocation apply to an inventory's CSV files too.
+        assert!(config(r#"{"InputType": "MANIFEST", "CSVDelimiter": "COMMA"}"#, "getObject").is_ok());
+    }
+
+    #[test]
+    fn combinations_aws_rules_out_are_refused() {
+        for (given, resource, says) in [
+            (
+                r#"{"ManifestType": "S3_INVENTORY", "InputType": "CSV"}"#,
+                "getObject",
+                "is not given with ManifestType S3_INVENTORY",
+            ),
+            (r#"{"ManifestType": "ATHENA_DATA", "InputType": "JSON"}"#, "getObject", "must be CSV, JSONL or PARQUET"),
+            (r#"{"ManifestType": "ATHENA_DATA"}"#, "getObject", "must be CSV, JSONL or PARQUET"),
+            (
+                r#"{"ManifestType": "S3_INVENTORY", "InputType": "MANIFEST"}"#,
+                "getObject",
+                "is not given with InputType MANIFEST",
+            ),
+            (r#"{"ManifestType": "INVENTORY"}"#, "getObject", "is not ATHENA_DATA or S3_INVENTORY"),
+            (r#"{"InputType": "ORC"}"#, "getObject", "is not one of CSV, JSON, JSONL, PARQUET, MANIFEST"),
+            (
+                r#"{"InputType": "PARQUET", "CSVDelimiter": "PIPE"}"#,
+                "getObject",
+                "apply to InputType CSV or MANIFEST only",
+            ),
+            (r#"{"InputType": "PARQUET", "ItemsPointer": "/a"}"#, "getObject", "is a JSON Pointer"),
+            (
+                r#"{"ManifestType": "S3_INVENTORY", "Transformation": "LOAD_AND_FLATTEN"}"#,
+                "listObjectsV2",
+                "is read with arn:aws:states:::s3:getObject",
+            ),
+        ] {
+            let err = config(given, resource).unwrap_err();
+            assert!(err.contains(says), "{given}: {err}");
+        }
+    }
 }

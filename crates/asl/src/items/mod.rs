@@ -1,19 +1,25 @@
 //! A Distributed Map's items as its ItemReader reads them from S3, page by
-//! page: an object's JSON array, JSON Lines or CSV records, or a bucket's
-//! listing (each object, or with LOAD_AND_FLATTEN each object's items).
-//! Only a page is in memory at a time (a JSON array is read whole, as it
-//! must be parsed whole).
+//! page: an object's JSON array, JSON Lines, CSV records or Parquet rows
+//! (text formats also GZIP- or ZSTD-compressed), a bucket's listing (each
+//! object, or with LOAD_AND_FLATTEN each object's items), or the data files
+//! an S3 inventory or Athena manifest lists. Only a page is in memory at a
+//! time (a JSON array is read whole, as it must be parsed whole).
 
+pub mod compression;
 pub mod csv;
+pub mod manifest;
+pub mod parquet;
 pub mod results;
 
 use std::collections::VecDeque;
 
 use orderflow_value::{Map, Value};
 
+use self::compression::Inflate;
+use self::parquet::ParquetFile;
 use crate::error::{Failure, StatesError};
 use crate::executor::{ListedObject, Services, TaskFailure};
-use crate::model::{CsvHeaders, InputType, ReaderConfig};
+use crate::model::{CsvHeaders, InputType, ManifestType, ReaderConfig};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, json_len};
 
 /// Bytes read from an object per request.
@@ -43,18 +49,51 @@ impl Format {
 pub enum Source {
     /// Items already in hand (ItemsPath, Items, TestState's mapItemReaderData).
     Given(std::vec::IntoIter<Value>),
-    /// One object.
-    Object(Cursor),
-    /// A bucket's objects under a prefix: each one an item, or (with a
-    /// format, LOAD_AND_FLATTEN) each one's items.
-    Listing {
-        bucket: String,
-        prefix: String,
-        token: Option<String>,
-        ended: bool,
-        load: Option<Format>,
-        current: Option<Cursor>,
-    },
+    /// Objects read one after another: one object, or a manifest's data files.
+    Objects(Objects),
+    /// A manifest not read yet: its data files, read as `format`, hold the items.
+    Manifest { bucket: String, key: String, kind: ManifestType, format: Format },
+    /// A bucket's objects under a prefix: each one an item, or (with
+    /// LOAD_AND_FLATTEN) each one's items.
+    Listing { bucket: String, prefix: String, token: Option<String>, ended: bool, load: Option<Objects> },
+}
+
+impl Source {
+    /// One object's items.
+    pub fn object(bucket: String, key: String, format: Format) -> Source {
+        Source::Objects(Objects { pending: VecDeque::from([(bucket, key)]), format, current: None })
+    }
+
+    /// A listing's objects, or with `load` their items.
+    pub fn listing(bucket: String, prefix: String, load: Option<Format>) -> Source {
+        let load = load.map(|format| Objects { pending: VecDeque::new(), format, current: None });
+        Source::Listing { bucket, prefix, token: None, ended: false, load }
+    }
+}
+
+/// Objects whose items are read in turn, all in one format.
+pub struct Objects {
+    pending: VecDeque<manifest::DataFile>,
+    format: Format,
+    current: Option<Cursor>,
+}
+
+impl Objects {
+    /// Reads more items into `queue`; false once every object is read.
+    async fn read(&mut self, services: Option<&dyn Services>, queue: &mut VecDeque<Value>) -> Result<bool, Failure> {
+        loop {
+            if let Some(cursor) = &mut self.current {
+                if read_page(services, cursor, queue).await? {
+                    return Ok(true);
+                }
+                self.current = None;
+            }
+            let Some((bucket, key)) = self.pending.pop_front() else {
+                return Ok(false);
+            };
+            self.current = Some(Cursor::new(bucket, key, self.format.clone()));
+        }
+    }
 }
 
 /// Reading one object.
@@ -64,15 +103,30 @@ pub struct Cursor {
     format: Format,
     offset: u64,
     size: Option<u64>,
+    /// Told by the first page: GZIP, ZSTD or none.
+    inflate: Option<Inflate>,
     carry: Vec<u8>,
     header: Option<csv::Header>,
     records: u64,
+    parquet: Option<ParquetFile>,
     ended: bool,
 }
 
 impl Cursor {
     pub fn new(bucket: String, key: String, format: Format) -> Cursor {
-        Cursor { bucket, key, format, offset: 0, size: None, carry: Vec::new(), header: None, records: 0, ended: false }
+        Cursor {
+            bucket,
+            key,
+            format,
+            offset: 0,
+            size: None,
+            inflate: None,
+            carry: Vec::new(),
+            header: None,
+            records: 0,
+            parquet: None,
+            ended: false,
+        }
     }
 }
 
@@ -128,13 +182,24 @@ impl<'r> Reader<'r> {
                 }
                 None => Ok(false),
             },
-            Source::Object(cursor) => read_page(services, cursor, &mut self.queue).await,
-            Source::Listing { bucket, prefix, token, ended, load, current } => loop {
-                if let Some(cursor) = current {
-                    if read_page(services, cursor, &mut self.queue).await? {
-                        return Ok(true);
-                    }
-                    *current = None;
+            Source::Objects(objects) => objects.read(services, &mut self.queue).await,
+            Source::Manifest { bucket, key, kind, format } => {
+                let s3 = services.ok_or_else(no_services)?;
+                let body = s3.get_object(bucket, key, None).await.map_err(reader_failed)?.body;
+                let body = compression::inflate_all(body).map_err(failed)?;
+                let text = String::from_utf8(body).map_err(|_| failed("The manifest is not UTF-8 text."))?;
+                let (files, format) = match kind {
+                    ManifestType::S3Inventory => manifest::inventory(&text, bucket, format).map_err(failed)?,
+                    ManifestType::AthenaData => (manifest::athena(&text).map_err(failed)?, format.clone()),
+                };
+                self.source = Source::Objects(Objects { pending: files.into(), format, current: None });
+                Ok(true)
+            }
+            Source::Listing { bucket, prefix, token, ended, load } => loop {
+                if let Some(objects) = load
+                    && objects.read(services, &mut self.queue).await?
+                {
+                    return Ok(true);
                 }
                 if *ended {
                     return Ok(false);
@@ -150,17 +215,8 @@ impl<'r> Reader<'r> {
                             return Ok(true);
                         }
                     }
-                    Some(format) => {
-                        // Each object of the page in turn: keep the page's keys, not its objects.
-                        let keys: Vec<String> = page.objects.into_iter().map(|o| o.key).collect();
-                        for key in keys {
-                            let mut cursor = Cursor::new(bucket.clone(), key, format.clone());
-                            while read_page(services, &mut cursor, &mut self.queue).await? {}
-                        }
-                        if !self.queue.is_empty() {
-                            return Ok(true);
-                        }
-                    }
+                    // Each object of the page in turn: keep the page's keys, not its objects.
+                    Some(objects) => objects.pending.extend(page.objects.into_iter().map(|o| (bucket.clone(), o.key))),
                 }
             },
         }
@@ -188,19 +244,33 @@ async fn read_page(
         return Ok(false);
     }
     let s3 = services.ok_or_else(no_services)?;
-    if cursor.format.input_type == InputType::Json {
-        let part = s3.get_object(&cursor.bucket, &cursor.key, None).await.map_err(reader_failed)?;
-        cursor.ended = true;
-        let before = queue.len();
-        queue.extend(json_items(&part.body, cursor.format.items_pointer.as_deref())?);
-        return Ok(queue.len() > before);
+    match cursor.format.input_type {
+        InputType::Json => {
+            let part = s3.get_object(&cursor.bucket, &cursor.key, None).await.map_err(reader_failed)?;
+            cursor.ended = true;
+            let body = compression::inflate_all(part.body).map_err(failed)?;
+            let before = queue.len();
+            queue.extend(json_items(&body, cursor.format.items_pointer.as_deref())?);
+            return Ok(queue.len() > before);
+        }
+        InputType::Parquet => {
+            let file = cursor.parquet.get_or_insert_with(ParquetFile::default);
+            let more = file.read_page(s3, &cursor.bucket, &cursor.key, queue).await.map_err(failed)?;
+            cursor.ended = !more;
+            return Ok(more);
+        }
+        InputType::Jsonl | InputType::Csv => {}
     }
     let range = (cursor.offset, cursor.offset + PAGE_BYTES - 1);
     let part = s3.get_object(&cursor.bucket, &cursor.key, Some(range)).await.map_err(reader_failed)?;
     cursor.offset += part.body.len() as u64;
     cursor.size = Some(part.size);
     let last = part.body.is_empty() || cursor.offset >= part.size;
-    cursor.carry.extend_from_slice(&part.body);
+    let inflate = match &mut cursor.inflate {
+        Some(inflate) => inflate,
+        None => cursor.inflate.insert(Inflate::detect(&part.body).map_err(failed)?),
+    };
+    inflate.feed(&part.body, last, &mut cursor.carry).map_err(failed)?;
     let before = queue.len();
     let used = match cursor.format.input_type {
         InputType::Jsonl => jsonl_items(&cursor.carry, last, queue, &mut cursor.records)?,
@@ -300,3 +370,8 @@ fn no_services() -> Failure {
         "No S3 endpoint answers this execution: run it with `orderflow run` or `orderflow serve` and their local AWS.",
     )
 }
+
+#[cfg(test)]
+pub(crate) mod test_s3;
+#[cfg(test)]
+mod tests;

@@ -47,13 +47,18 @@ pub struct ReaderConfig {
     pub max_items: Option<Given<u64>>,
     /// `LOAD_AND_FLATTEN`: a listing's objects are read, their items together the items.
     pub load_and_flatten: bool,
+    /// The object is a manifest: its data files' items are the items, read
+    /// as `input_type` (CSV for an S3 inventory).
+    pub manifest: Option<ManifestType>,
 }
 
+/// How an object's (or a manifest's data files') content is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputType {
     Json,
     Jsonl,
     Csv,
+    Parquet,
 }
 
 impl InputType {
@@ -62,8 +67,20 @@ impl InputType {
             InputType::Json => "JSON",
             InputType::Jsonl => "JSONL",
             InputType::Csv => "CSV",
+            InputType::Parquet => "PARQUET",
         }
     }
+}
+
+/// A manifest that lists the data files (`ReaderConfig.ManifestType`, or
+/// the older `InputType: MANIFEST` for an S3 inventory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestType {
+    /// An Athena UNLOAD's `<QueryId>-manifest.csv`: one `s3://` URI per line.
+    AthenaData,
+    /// An S3 inventory's `manifest.json`: its gzipped CSV files, columns
+    /// named by its `fileSchema`.
+    S3Inventory,
 }
 
 /// Where a CSV's column names come from.

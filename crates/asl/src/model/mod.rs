@@ -17,8 +17,8 @@ pub use crate::error::DefinitionError;
 pub mod distributed;
 pub(crate) use crate::error::def_err;
 pub use distributed::{
-    CsvDelimiter, CsvHeaders, Distributed, InputType, ItemBatcher, ItemReader, OutputType, ReaderConfig, ReaderSource,
-    ResultWriter, WriterTransformation,
+    CsvDelimiter, CsvHeaders, Distributed, InputType, ItemBatcher, ItemReader, ManifestType, OutputType, ReaderConfig,
+    ReaderSource, ResultWriter, WriterTransformation,
 };
 
 #[derive(Debug, Clone, PartialEq)]

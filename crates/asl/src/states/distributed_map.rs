@@ -21,8 +21,8 @@ use crate::executor::{
 };
 use crate::history::{Detail, EventType, Fields};
 use crate::items::results::{Outcome, ResultFiles, shaped};
-use crate::items::{Cursor, Format, Reader, Source};
-use crate::model::{Distributed, Given, ItemBatcher, MapSpec, ReaderSource};
+use crate::items::{Format, Reader, Source};
+use crate::model::{Distributed, Given, InputType, ItemBatcher, MapSpec, ReaderSource};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, Now, Payload, Scope, json_len};
 use crate::template::Template;
 
@@ -217,11 +217,18 @@ pub(crate) async fn test_items(
                         ));
                     }
                 },
+                _ if reader.config.manifest.is_some() => {
+                    return Err(Failure::new(
+                        StatesError::ItemReaderFailed,
+                        "TestState reads a manifest's items from stateConfiguration.mapItemReaderData as one data file: \
+                         give a ReaderConfig without ManifestType (InputType CSV, JSONL or PARQUET) and the file's content.",
+                    ));
+                }
                 _ => {
                     let format = Format::of(&reader.config).ok_or_else(|| {
                         Failure::new(StatesError::ItemReaderFailed, "The ReaderConfig has no InputType.")
                     })?;
-                    Source::Object(Cursor::new("mapItemReaderData".into(), "mapItemReaderData".into(), format))
+                    Source::object("mapItemReaderData".into(), "mapItemReaderData".into(), format)
                 }
             };
             let max = match &reader.config.max_items {
@@ -319,16 +326,23 @@ fn source(
             let key = member(&arguments, "Key", StatesError::ItemReaderFailed)?;
             let format = Format::of(&reader.config)
                 .ok_or_else(|| Failure::new(StatesError::ItemReaderFailed, "The ReaderConfig has no InputType."))?;
-            Source::Object(Cursor::new(bucket, key, format))
+            if format.input_type == InputType::Parquet && arguments.get("VersionId").is_some() {
+                // AWS: "The VersionId field is not supported for InputType=Parquet."
+                return Err(Failure::new(
+                    StatesError::ItemReaderFailed,
+                    "The VersionId field is not supported for InputType PARQUET.",
+                ));
+            }
+            match reader.config.manifest {
+                Some(kind) => Source::Manifest { bucket, key, kind, format },
+                None => Source::object(bucket, key, format),
+            }
         }
-        ReaderSource::ListObjectsV2 => Source::Listing {
+        ReaderSource::ListObjectsV2 => Source::listing(
             bucket,
-            prefix: arguments.get("Prefix").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            token: None,
-            ended: false,
-            load: if reader.config.load_and_flatten { Format::of(&reader.config) } else { None },
-            current: None,
-        },
+            arguments.get("Prefix").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            if reader.config.load_and_flatten { Format::of(&reader.config) } else { None },
+        ),
     };
     Ok((source, 0))
 }
