@@ -147,7 +147,10 @@ async fn check(
     };
     let Some(s3) = s3 else { return Ok(format!("{batches} batches succeeded; manifest at {key}")) };
     let services = Integrations::new(s3, orderflow_local::REGION)?;
-    let manifest = services.get_object(BUCKET, key, None).await.map_err(|f| format!("the manifest: {}", f.cause))?;
+    let manifest = services
+        .get_object(&orderflow_asl::ObjectAt::new(BUCKET, key), None)
+        .await
+        .map_err(|f| format!("the manifest: {}", f.cause))?;
     let manifest: Value = serde_json::from_slice(&manifest.body).map_err(|e| format!("the manifest: {e}"))?;
     let files = manifest["ResultFiles"]["SUCCEEDED"].as_array().cloned().unwrap_or_default();
     let bytes: u64 = files.iter().filter_map(|f| f["Size"].as_u64()).sum();

@@ -2,8 +2,9 @@
 //! against the emulator's S3, with the objects put by the AWS CLI: an S3
 //! inventory (its `manifest.json` and gzipped CSV files, in the form the
 //! developer guide shows), an Athena UNLOAD manifest of Parquet files, and
-//! a bucket listing of gzipped and ZSTD-less JSON Lines objects read with
-//! LOAD_AND_FLATTEN. Each runs to SUCCEEDED, each item as AWS documents it.
+//! a bucket listing of gzipped and plain JSON Lines objects read with
+//! LOAD_AND_FLATTEN, and an older version of an object named by VersionId.
+//! Each runs to SUCCEEDED, each item as AWS documents it.
 
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
@@ -23,11 +24,13 @@ use serde_json::{Value, json};
 use serve_binary::{address, moto_of, serve};
 
 /// `body` put at `bucket`/`key` in moto by `aws s3api put-object`.
-fn put(moto: &str, bucket: &str, key: &str, body: &[u8]) {
+fn put(moto: &str, bucket: &str, key: &str, body: &[u8]) -> Value {
     let file = std::env::temp_dir().join(format!("orderflow-sources-{}-{}", std::process::id(), key.replace('/', "_")));
     std::fs::write(&file, body).unwrap();
-    on_moto(moto, "s3api", &["put-object", "--bucket", bucket, "--key", key, "--body", file.to_str().unwrap()]);
+    let answer =
+        on_moto(moto, "s3api", &["put-object", "--bucket", bucket, "--key", key, "--body", file.to_str().unwrap()]);
     let _ = std::fs::remove_file(&file);
+    answer
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -130,6 +133,17 @@ fn definition() -> Value {
                 },
                 "ItemProcessor": child("Line", json!({"n.$": "$.n"})),
                 "ResultPath": "$.flattened",
+                "Next": "Versioned"
+            },
+            "Versioned": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSONL"},
+                    "Parameters": {"Bucket": "versions", "Key": "items.jsonl", "VersionId.$": "$.first"}
+                },
+                "ItemProcessor": child("Version", json!({"v.$": "$.v"})),
+                "ResultPath": "$.versioned",
                 "End": true
             }
         }
@@ -143,9 +157,14 @@ async fn inventories_athena_manifests_parquet_and_compressed_files_are_read_as_a
     let serve = serve(&dir, &[]);
     let endpoint = address(&serve);
     let moto = moto_of(&serve);
-    for bucket in ["inventory", "athena"] {
+    for bucket in ["inventory", "athena", "versions"] {
         on_moto(&moto, "s3api", &["create-bucket", "--bucket", bucket]);
     }
+    on_moto(
+        &moto,
+        "s3api",
+        &["put-bucket-versioning", "--bucket", "versions", "--versioning-configuration", "Status=Enabled"],
+    );
 
     // An S3 inventory as S3 writes one: the manifest, and gzipped CSV files without a header.
     let manifest = json!({
@@ -183,8 +202,13 @@ async fn inventories_athena_manifests_parquet_and_compressed_files_are_read_as_a
     put(&moto, "athena", "json/1.jsonl.gz", &gzip(b"{\"n\":1}\n{\"n\":2}\n"));
     put(&moto, "athena", "json/2.jsonl", b"{\"n\":3}\n");
 
+    // Two versions of one object: the reader reads the one its VersionId names.
+    let first = put(&moto, "versions", "items.jsonl", b"{\"v\":\"first\"}\n");
+    put(&moto, "versions", "items.jsonl", b"{\"v\":\"second\"}\n");
+    let first = first["VersionId"].as_str().expect("a versioned bucket answers with a VersionId").to_owned();
+
     let arn = machine(&endpoint, "Sources", &definition().to_string());
-    let execution = started(&endpoint, &arn, "{}");
+    let execution = started(&endpoint, &arn, &json!({"first": first}).to_string());
     let mut described = Value::Null;
     for _ in 0..600 {
         described = ok(&endpoint, &["describe-execution", "--execution-arn", &execution]);
@@ -217,6 +241,7 @@ async fn inventories_athena_manifests_parquet_and_compressed_files_are_read_as_a
     assert_eq!(batches[1]["hot"], json!(["d-2", "d-0", "d-1"]), "{output}");
 
     assert_eq!(output["flattened"], json!([{"n": 1}, {"n": 2}, {"n": 3}]));
+    assert_eq!(output["versioned"], json!([{"v": "first"}]));
 
     // The Map Runs count the items read.
     let runs = ok(&endpoint, &["list-map-runs", "--execution-arn", &execution]);
@@ -227,6 +252,6 @@ async fn inventories_athena_manifests_parquet_and_compressed_files_are_read_as_a
         .map(|r| ok(&endpoint, &["describe-map-run", "--map-run-arn", r["mapRunArn"].as_str().unwrap()])["itemCounts"]["total"].as_u64().unwrap())
         .collect();
     totals.sort_unstable();
-    assert_eq!(totals, [2, 3, 3, 11]);
+    assert_eq!(totals, [1, 2, 3, 3, 11]);
     let _ = std::fs::remove_dir_all(&dir);
 }

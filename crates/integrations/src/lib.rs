@@ -253,11 +253,10 @@ impl Services for Integrations {
 
     fn get_object<'a>(
         &'a self,
-        bucket: &'a str,
-        key: &'a str,
+        object: &'a orderflow_asl::ObjectAt,
         range: Option<(u64, u64)>,
     ) -> BoxFuture<'a, Result<orderflow_asl::ObjectPart, TaskFailure>> {
-        Box::pin(self.get_object_now(bucket, key, range))
+        Box::pin(self.get_object_now(object, range))
     }
 
     fn list_objects<'a>(

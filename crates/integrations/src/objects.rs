@@ -4,7 +4,7 @@
 //! `aws-sdk:s3` Task makes them; a refusal is named as the SDK integration
 //! names it (`S3.NoSuchKeyException`, with S3's message as the cause).
 
-use orderflow_asl::{ListedObject, ObjectPage, ObjectPart, TaskFailure};
+use orderflow_asl::{ListedObject, ObjectAt, ObjectPage, ObjectPart, TaskFailure};
 use orderflow_value::{Map, Value};
 
 use crate::catalog;
@@ -39,13 +39,18 @@ impl Integrations {
 
     pub(crate) async fn get_object_now(
         &self,
-        bucket: &str,
-        key: &str,
+        object: &ObjectAt,
         range: Option<(u64, u64)>,
     ) -> Result<ObjectPart, TaskFailure> {
-        let mut parameters = Map::with_capacity(3);
-        parameters.insert("Bucket", Value::string(bucket));
-        parameters.insert("Key", Value::string(key));
+        let mut parameters = Map::with_capacity(5);
+        parameters.insert("Bucket", Value::string(object.bucket.as_str()));
+        parameters.insert("Key", Value::string(object.key.as_str()));
+        if let Some(version) = &object.version_id {
+            parameters.insert("VersionId", Value::string(version.as_str()));
+        }
+        if let Some(owner) = &object.expected_bucket_owner {
+            parameters.insert("ExpectedBucketOwner", Value::string(owner.as_str()));
+        }
         if let Some((from, to)) = range {
             parameters.insert("Range", Value::string(format!("bytes={from}-{to}")));
         }

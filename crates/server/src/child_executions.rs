@@ -49,12 +49,11 @@ impl Services for WithChildren<'_> {
 
     fn get_object<'a>(
         &'a self,
-        bucket: &'a str,
-        key: &'a str,
+        object: &'a orderflow_asl::ObjectAt,
         range: Option<(u64, u64)>,
     ) -> BoxFuture<'a, Result<orderflow_asl::ObjectPart, TaskFailure>> {
         match self.others {
-            Some(others) => others.get_object(bucket, key, range),
+            Some(others) => others.get_object(object, range),
             None => Box::pin(std::future::ready(Err(no_s3()))),
         }
     }

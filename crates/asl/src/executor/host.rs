@@ -76,11 +76,10 @@ pub trait Services: Send + Sync {
     /// a Distributed Map's ItemReader reads its items so, page by page.
     fn get_object<'a>(
         &'a self,
-        bucket: &'a str,
-        key: &'a str,
+        object: &'a ObjectAt,
         range: Option<(u64, u64)>,
     ) -> BoxFuture<'a, Result<ObjectPart, TaskFailure>> {
-        let _ = (bucket, key, range);
+        let _ = (object, range);
         no_s3()
     }
 
@@ -173,6 +172,22 @@ pub struct ChildEnd {
     pub items: u64,
     /// Unix nanoseconds.
     pub stopped: i128,
+}
+
+/// An S3 object a Distributed Map's ItemReader reads: its bucket and key,
+/// and the ItemReader's `VersionId` and `ExpectedBucketOwner` when given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectAt {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+    pub expected_bucket_owner: Option<String>,
+}
+
+impl ObjectAt {
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> ObjectAt {
+        ObjectAt { bucket: bucket.into(), key: key.into(), version_id: None, expected_bucket_owner: None }
+    }
 }
 
 /// Part of an S3 object, as a Distributed Map's ItemReader reads it.

@@ -6,16 +6,14 @@
 use orderflow_value::Value;
 
 use super::Format;
+use crate::executor::ObjectAt;
 use crate::model::{CsvHeaders, InputType};
-
-/// A data file: its bucket and key.
-pub type DataFile = (String, String);
 
 /// An S3 inventory's data files, and how they read: CSV with the
 /// manifest's `fileSchema` as the columns' names (unless the ReaderConfig
 /// gives CSVHeaders). `bucket` holds the manifest; the data files are in
 /// the manifest's `destinationBucket`.
-pub fn inventory(text: &str, bucket: &str, configured: &Format) -> Result<(Vec<DataFile>, Format), String> {
+pub fn inventory(text: &str, bucket: &str, configured: &Format) -> Result<(Vec<ObjectAt>, Format), String> {
     let manifest =
         orderflow_value::parse(text).map_err(|e| format!("The S3 inventory manifest is not valid JSON: {e}"))?;
     let Value::Object(manifest) = manifest else {
@@ -48,7 +46,7 @@ pub fn inventory(text: &str, bucket: &str, configured: &Format) -> Result<(Vec<D
             .map(|(i, file)| {
                 file.get("key")
                     .and_then(Value::as_str)
-                    .map(|key| (destination.clone(), key.to_owned()))
+                    .map(|key| ObjectAt::new(destination.as_str(), key))
                     .ok_or_else(|| format!("The S3 inventory manifest's files[{i}] has no key."))
             })
             .collect::<Result<Vec<_>, _>>()?,
@@ -59,7 +57,7 @@ pub fn inventory(text: &str, bucket: &str, configured: &Format) -> Result<(Vec<D
 }
 
 /// An Athena data manifest's files: every line an `s3://bucket/key` URI.
-pub fn athena(text: &str) -> Result<Vec<DataFile>, String> {
+pub fn athena(text: &str) -> Result<Vec<ObjectAt>, String> {
     text.lines()
         .enumerate()
         .map(|(i, line)| (i, line.trim()))
@@ -73,13 +71,13 @@ pub fn athena(text: &str) -> Result<Vec<DataFile>, String> {
 }
 
 /// `s3://bucket/key` as its bucket and key.
-fn s3_uri(uri: &str) -> Option<DataFile> {
+fn s3_uri(uri: &str) -> Option<ObjectAt> {
     let scheme = uri.get(..5)?;
     if !scheme.eq_ignore_ascii_case("s3://") {
         return None;
     }
     let (bucket, key) = uri[5..].split_once('/')?;
-    (!bucket.is_empty() && !key.is_empty()).then(|| (bucket.to_owned(), key.to_owned()))
+    (!bucket.is_empty() && !key.is_empty()).then(|| ObjectAt::new(bucket, key))
 }
 
 #[cfg(test)]
@@ -116,9 +114,9 @@ mod tests {
         let (files, format) = inventory(GUIDE, "ignored", &csv()).unwrap();
         assert_eq!(
             files,
-            vec![(
-                "amzn-s3-demo-inventory".to_owned(),
-                "amzn-s3-demo-bucket/destination-prefix/data/20e55de8-9c21-45d4-99b9-46c732000228.csv.gz".to_owned()
+            vec![ObjectAt::new(
+                "amzn-s3-demo-inventory",
+                "amzn-s3-demo-bucket/destination-prefix/data/20e55de8-9c21-45d4-99b9-46c732000228.csv.gz"
             )]
         );
         assert_eq!(
@@ -138,7 +136,7 @@ mod tests {
     #[test]
     fn an_athena_manifest_lists_uris() {
         let files = athena("s3://results/q/1.gz\n\nS3://results/q/2.gz\r\n").unwrap();
-        assert_eq!(files, vec![("results".into(), "q/1.gz".into()), ("results".into(), "q/2.gz".into())]);
+        assert_eq!(files, vec![ObjectAt::new("results", "q/1.gz"), ObjectAt::new("results", "q/2.gz")]);
         assert!(athena("s3://results/q/1\nhttps://x/y\n").unwrap_err().starts_with("Line 2 "));
         assert!(athena("s3://bucket-only\n").is_err());
     }

@@ -18,7 +18,7 @@ use orderflow_value::{Map, Value};
 use self::compression::Inflate;
 use self::parquet::ParquetFile;
 use crate::error::{Failure, StatesError};
-use crate::executor::{ListedObject, Services, TaskFailure};
+use crate::executor::{ListedObject, ObjectAt, Services, TaskFailure};
 use crate::model::{CsvHeaders, InputType, ManifestType, ReaderConfig};
 use crate::pipeline::{MAX_PAYLOAD_BYTES, json_len};
 
@@ -52,7 +52,7 @@ pub enum Source {
     /// Objects read one after another: one object, or a manifest's data files.
     Objects(Objects),
     /// A manifest not read yet: its data files, read as `format`, hold the items.
-    Manifest { bucket: String, key: String, kind: ManifestType, format: Format },
+    Manifest { object: ObjectAt, kind: ManifestType, format: Format },
     /// A bucket's objects under a prefix: each one an item, or (with
     /// LOAD_AND_FLATTEN) each one's items.
     Listing { bucket: String, prefix: String, token: Option<String>, ended: bool, load: Option<Objects> },
@@ -60,8 +60,8 @@ pub enum Source {
 
 impl Source {
     /// One object's items.
-    pub fn object(bucket: String, key: String, format: Format) -> Source {
-        Source::Objects(Objects { pending: VecDeque::from([(bucket, key)]), format, current: None })
+    pub fn object(object: ObjectAt, format: Format) -> Source {
+        Source::Objects(Objects { pending: VecDeque::from([object]), format, current: None })
     }
 
     /// A listing's objects, or with `load` their items.
@@ -73,7 +73,7 @@ impl Source {
 
 /// Objects whose items are read in turn, all in one format.
 pub struct Objects {
-    pending: VecDeque<manifest::DataFile>,
+    pending: VecDeque<ObjectAt>,
     format: Format,
     current: Option<Cursor>,
 }
@@ -88,18 +88,17 @@ impl Objects {
                 }
                 self.current = None;
             }
-            let Some((bucket, key)) = self.pending.pop_front() else {
+            let Some(object) = self.pending.pop_front() else {
                 return Ok(false);
             };
-            self.current = Some(Cursor::new(bucket, key, self.format.clone()));
+            self.current = Some(Cursor::new(object, self.format.clone()));
         }
     }
 }
 
 /// Reading one object.
 pub struct Cursor {
-    bucket: String,
-    key: String,
+    object: ObjectAt,
     format: Format,
     offset: u64,
     size: Option<u64>,
@@ -113,10 +112,9 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn new(bucket: String, key: String, format: Format) -> Cursor {
+    pub fn new(object: ObjectAt, format: Format) -> Cursor {
         Cursor {
-            bucket,
-            key,
+            object,
             format,
             offset: 0,
             size: None,
@@ -183,13 +181,13 @@ impl<'r> Reader<'r> {
                 None => Ok(false),
             },
             Source::Objects(objects) => objects.read(services, &mut self.queue).await,
-            Source::Manifest { bucket, key, kind, format } => {
+            Source::Manifest { object, kind, format } => {
                 let s3 = services.ok_or_else(no_services)?;
-                let body = s3.get_object(bucket, key, None).await.map_err(reader_failed)?.body;
+                let body = s3.get_object(object, None).await.map_err(reader_failed)?.body;
                 let body = compression::inflate_all(body).map_err(failed)?;
                 let text = String::from_utf8(body).map_err(|_| failed("The manifest is not UTF-8 text."))?;
                 let (files, format) = match kind {
-                    ManifestType::S3Inventory => manifest::inventory(&text, bucket, format).map_err(failed)?,
+                    ManifestType::S3Inventory => manifest::inventory(&text, &object.bucket, format).map_err(failed)?,
                     ManifestType::AthenaData => (manifest::athena(&text).map_err(failed)?, format.clone()),
                 };
                 self.source = Source::Objects(Objects { pending: files.into(), format, current: None });
@@ -216,7 +214,9 @@ impl<'r> Reader<'r> {
                         }
                     }
                     // Each object of the page in turn: keep the page's keys, not its objects.
-                    Some(objects) => objects.pending.extend(page.objects.into_iter().map(|o| (bucket.clone(), o.key))),
+                    Some(objects) => {
+                        objects.pending.extend(page.objects.into_iter().map(|o| ObjectAt::new(bucket.as_str(), o.key)))
+                    }
                 }
             },
         }
@@ -246,7 +246,7 @@ async fn read_page(
     let s3 = services.ok_or_else(no_services)?;
     match cursor.format.input_type {
         InputType::Json => {
-            let part = s3.get_object(&cursor.bucket, &cursor.key, None).await.map_err(reader_failed)?;
+            let part = s3.get_object(&cursor.object, None).await.map_err(reader_failed)?;
             cursor.ended = true;
             let body = compression::inflate_all(part.body).map_err(failed)?;
             let before = queue.len();
@@ -255,14 +255,14 @@ async fn read_page(
         }
         InputType::Parquet => {
             let file = cursor.parquet.get_or_insert_with(ParquetFile::default);
-            let more = file.read_page(s3, &cursor.bucket, &cursor.key, queue).await.map_err(failed)?;
+            let more = file.read_page(s3, &cursor.object, queue).await.map_err(failed)?;
             cursor.ended = !more;
             return Ok(more);
         }
         InputType::Jsonl | InputType::Csv => {}
     }
     let range = (cursor.offset, cursor.offset + PAGE_BYTES - 1);
-    let part = s3.get_object(&cursor.bucket, &cursor.key, Some(range)).await.map_err(reader_failed)?;
+    let part = s3.get_object(&cursor.object, Some(range)).await.map_err(reader_failed)?;
     cursor.offset += part.body.len() as u64;
     cursor.size = Some(part.size);
     let last = part.body.is_empty() || cursor.offset >= part.size;

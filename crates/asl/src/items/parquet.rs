@@ -21,7 +21,7 @@ use parquet::file::serialized_reader::{ReadOptionsBuilder, SerializedFileReader}
 use parquet::record::reader::RowIter;
 use parquet::record::{Field, Row};
 
-use crate::executor::Services;
+use crate::executor::{ObjectAt, Services};
 
 /// The largest footer AWS reads.
 pub const MAX_FOOTER_BYTES: u64 = 5 << 20;
@@ -49,12 +49,11 @@ impl ParquetFile {
     pub async fn read_page(
         &mut self,
         s3: &dyn Services,
-        bucket: &str,
-        key: &str,
+        object: &ObjectAt,
         queue: &mut VecDeque<Value>,
     ) -> Result<bool, String> {
         let get = |range: (u64, u64)| async move {
-            s3.get_object(bucket, key, Some(range))
+            s3.get_object(object, Some(range))
                 .await
                 .map(|part| (part.size, Bytes::from(part.body)))
                 .map_err(|f| f.cause)

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use orderflow_value::Value;
 
-use crate::executor::{BoxFuture, Caller, ListedObject, ObjectPage, ObjectPart, Services, TaskFailure};
+use crate::executor::{BoxFuture, Caller, ListedObject, ObjectAt, ObjectPage, ObjectPart, Services, TaskFailure};
 use crate::model::ServiceTask;
 
 #[derive(Default)]
@@ -40,10 +40,10 @@ impl Services for TestS3 {
 
     fn get_object<'a>(
         &'a self,
-        bucket: &'a str,
-        key: &'a str,
+        object: &'a ObjectAt,
         range: Option<(u64, u64)>,
     ) -> BoxFuture<'a, Result<ObjectPart, TaskFailure>> {
+        let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
         let answer = match self.objects.get(&(bucket.to_owned(), key.to_owned())) {
             None => Err(TaskFailure { error: "S3.NoSuchKey".into(), cause: format!("no object {bucket}/{key}") }),
             Some(body) => {

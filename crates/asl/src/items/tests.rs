@@ -14,6 +14,7 @@ use parquet::schema::parser::parse_message_type;
 use super::test_s3::TestS3;
 use super::{Format, Reader, Source};
 use crate::error::{Failure, StatesError};
+use crate::executor::ObjectAt;
 use crate::model::{CsvDelimiter, CsvHeaders, InputType, ManifestType};
 
 fn format(input_type: InputType) -> Format {
@@ -118,7 +119,7 @@ fn parquet_rows_are_objects_of_their_columns() {
     ] {
         let s3 = TestS3::default().with("b", "rows.parquet", parquet_file(7, 3, compression));
         let items =
-            run(read_all(&s3, Source::object("b".into(), "rows.parquet".into(), format(InputType::Parquet)), None))
+            run(read_all(&s3, Source::object(ObjectAt::new("b", "rows.parquet"), format(InputType::Parquet)), None))
                 .unwrap();
         assert_eq!(items.len(), 7, "{compression:?}");
         assert_eq!(
@@ -136,8 +137,8 @@ fn parquet_reads_one_row_group_at_a_time() {
     let file = parquet_file(30_000, 5_000, Compression::UNCOMPRESSED);
     let size = file.len();
     let s3 = TestS3::default().with("b", "big.parquet", file);
-    let items =
-        run(read_all(&s3, Source::object("b".into(), "big.parquet".into(), format(InputType::Parquet)), None)).unwrap();
+    let items = run(read_all(&s3, Source::object(ObjectAt::new("b", "big.parquet"), format(InputType::Parquet)), None))
+        .unwrap();
     assert_eq!(items.len(), 30_000);
     assert_eq!(items[29_999].get("id"), Some(&Value::from(29_999)));
     assert!(s3.largest_read() < size / 4, "read {} of {size} bytes at once", s3.largest_read());
@@ -147,7 +148,7 @@ fn parquet_reads_one_row_group_at_a_time() {
 fn parquet_max_items_stops_early() {
     let s3 = TestS3::default().with("b", "p", parquet_file(30, 10, Compression::SNAPPY));
     let items =
-        run(read_all(&s3, Source::object("b".into(), "p".into(), format(InputType::Parquet)), Some(12))).unwrap();
+        run(read_all(&s3, Source::object(ObjectAt::new("b", "p"), format(InputType::Parquet)), Some(12))).unwrap();
     assert_eq!(items.len(), 12);
 }
 
@@ -155,7 +156,7 @@ fn parquet_max_items_stops_early() {
 fn a_file_that_is_not_parquet_fails_the_reader() {
     let s3 = TestS3::default().with("b", "p", "id,name\n1,a\n");
     let failure =
-        run(read_all(&s3, Source::object("b".into(), "p".into(), format(InputType::Parquet)), None)).unwrap_err();
+        run(read_all(&s3, Source::object(ObjectAt::new("b", "p"), format(InputType::Parquet)), None)).unwrap_err();
     assert_eq!(failure.error, StatesError::ItemReaderFailed.name());
     let cause = failure.cause.unwrap_or_default();
     assert!(cause.contains("not a Parquet file"), "{cause}");
@@ -164,7 +165,7 @@ fn a_file_that_is_not_parquet_fails_the_reader() {
     cut[end - 12..end].fill(0xff);
     let s3 = TestS3::default().with("b", "p", cut);
     let failure =
-        run(read_all(&s3, Source::object("b".into(), "p".into(), format(InputType::Parquet)), None)).unwrap_err();
+        run(read_all(&s3, Source::object(ObjectAt::new("b", "p"), format(InputType::Parquet)), None)).unwrap_err();
     assert_eq!(failure.error, StatesError::ItemReaderFailed.name());
 }
 
@@ -176,20 +177,21 @@ fn compressed_text_files_read_as_their_content() {
         .with("b", "items.jsonl.gz", gzip(lines.as_bytes()))
         .with("b", "items.csv.zstd", zstd::stream::encode_all(csv.as_bytes(), 3).unwrap())
         .with("b", "items.json.gz", gzip(b"[1,2,3]"));
-    let jsonl = run(read_all(&s3, Source::object("b".into(), "items.jsonl.gz".into(), format(InputType::Jsonl)), None))
-        .unwrap();
+    let jsonl =
+        run(read_all(&s3, Source::object(ObjectAt::new("b", "items.jsonl.gz"), format(InputType::Jsonl)), None))
+            .unwrap();
     assert_eq!(jsonl.len(), 1000);
     assert_eq!(jsonl[999], json!({"n": 999}));
     let rows =
-        run(read_all(&s3, Source::object("b".into(), "items.csv.zstd".into(), format(InputType::Csv)), None)).unwrap();
+        run(read_all(&s3, Source::object(ObjectAt::new("b", "items.csv.zstd"), format(InputType::Csv)), None)).unwrap();
     assert_eq!(rows, vec![json!({"a": "1", "b": "x"}), json!({"a": "2", "b": "y"})]);
     let array =
-        run(read_all(&s3, Source::object("b".into(), "items.json.gz".into(), format(InputType::Json)), None)).unwrap();
+        run(read_all(&s3, Source::object(ObjectAt::new("b", "items.json.gz"), format(InputType::Json)), None)).unwrap();
     assert_eq!(array, vec![json!(1), json!(2), json!(3)]);
 }
 
 fn manifest(bucket: &str, key: &str, kind: ManifestType, input_type: InputType) -> Source {
-    Source::Manifest { bucket: bucket.into(), key: key.into(), kind, format: format(input_type) }
+    Source::Manifest { object: ObjectAt::new(bucket, key), kind, format: format(input_type) }
 }
 
 #[test]

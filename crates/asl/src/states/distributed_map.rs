@@ -17,7 +17,7 @@ use crate::context::Context;
 use crate::error::{Failure, StatesError};
 use crate::executor::{
     BoxFuture, Caller, ChildEnd, ChildStart, EXECUTION_TIMED_OUT, Ended, ExecutionStatus, MapRunSettings, MapRunStart,
-    MapRuns, ObjectPart, Run, Services, TaskFailure,
+    MapRuns, ObjectAt, ObjectPart, Run, Services, TaskFailure,
 };
 use crate::history::{Detail, EventType, Fields};
 use crate::items::results::{Outcome, ResultFiles, shaped};
@@ -228,7 +228,7 @@ pub(crate) async fn test_items(
                     let format = Format::of(&reader.config).ok_or_else(|| {
                         Failure::new(StatesError::ItemReaderFailed, "The ReaderConfig has no InputType.")
                     })?;
-                    Source::object("mapItemReaderData".into(), "mapItemReaderData".into(), format)
+                    Source::object(ObjectAt::new("mapItemReaderData", "mapItemReaderData"), format)
                 }
             };
             let max = match &reader.config.max_items {
@@ -294,8 +294,7 @@ impl Services for GivenObject {
 
     fn get_object<'a>(
         &'a self,
-        _bucket: &'a str,
-        _key: &'a str,
+        _object: &'a ObjectAt,
         range: Option<(u64, u64)>,
     ) -> BoxFuture<'a, Result<ObjectPart, TaskFailure>> {
         let size = self.0.len() as u64;
@@ -333,9 +332,16 @@ fn source(
                     "The VersionId field is not supported for InputType PARQUET.",
                 ));
             }
+            let optional = |name: &str| arguments.get(name).and_then(Value::as_str).map(str::to_owned);
+            let object = ObjectAt {
+                bucket,
+                key,
+                version_id: optional("VersionId"),
+                expected_bucket_owner: optional("ExpectedBucketOwner"),
+            };
             match reader.config.manifest {
-                Some(kind) => Source::Manifest { bucket, key, kind, format },
-                None => Source::object(bucket, key, format),
+                Some(kind) => Source::Manifest { object, kind, format },
+                None => Source::object(object, format),
             }
         }
         ReaderSource::ListObjectsV2 => Source::listing(
