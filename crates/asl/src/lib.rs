@@ -43,8 +43,8 @@ pub use error::{Failure, StatesError};
 pub use executor::{
     Activities, BoxFuture, Caller, ChildEnd, ChildStart, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus,
     Executor, Invoker, ListedObject, MachineType, MapRunSettings, MapRunStart, MapRuns, ObjectAt, ObjectPage,
-    ObjectPart, RealClock, Redrive, RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens,
-    TokenSignal, VirtualClock,
+    ObjectPart, RealClock, Redrive, RedrivenChild, RestartPoint, RuleTaken, Services, Submitted, TaskFailure,
+    TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine};

@@ -473,10 +473,33 @@ impl Db<'_> {
                         row.stopped.map(nanos)
                     ])
                     .map_err(failed)?;
-                if added == 0 {
+                let seq = if added == 1 {
+                    tx.last_insert_rowid()
+                } else if row.redrive_count > 0 {
+                    // A child redriven in place: its row goes on, its events after the earlier ones.
+                    tx.prepare_cached(
+                        "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped = ?6,
+                         redrive_count = ?7, redriven = ?8 WHERE arn = ?1 RETURNING seq",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(
+                            params![
+                                row.arn,
+                                row.status.as_str(),
+                                row.output,
+                                row.error,
+                                row.cause,
+                                row.stopped.map(nanos),
+                                row.redrive_count.min(i64::MAX as u64) as i64,
+                                row.redriven.map(nanos)
+                            ],
+                            |r| r.get::<_, i64>(0),
+                        )
+                    })
+                    .map_err(failed)?
+                } else {
                     continue;
-                }
-                let seq = tx.last_insert_rowid();
+                };
                 let items = child.items.min(i64::MAX as u64) as i64;
                 of_map_run.execute(params![child.map_run, seq, items]).map_err(failed)?;
                 write_events(&tx, seq, &child.events)?;

@@ -488,10 +488,13 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                 _ => crate::map_runs::running_children(service, &map_run),
             };
             let skipped = offset.min(running.len());
+            // A child redriven in place runs again: its stored row is not listed beside it.
+            let again: std::collections::HashSet<String> = running.iter().map(|(row, _)| row.arn.clone()).collect();
             let mut children: Vec<(ExecutionRow, u64)> = running.into_iter().skip(offset).take(size + 1).collect();
             if children.len() < size + 1 {
                 let wanted = size + 1 - children.len();
-                children.extend(service.store.db().children(&map_run, status, offset - skipped, wanted)?);
+                let stored = service.store.db().children(&map_run, status, offset - skipped, wanted)?;
+                children.extend(stored.into_iter().filter(|(row, _)| !again.contains(&row.arn)));
             }
             children.into_iter().map(|(row, items)| (row, Some((map_run.clone(), items)))).collect()
         }
@@ -632,10 +635,24 @@ fn stored_history(
 /// entered at event `entered`, the latest output of each.
 fn done_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<orderflow_value::Value>)> {
     let mut done = std::collections::BTreeMap::new();
-    for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state) {
+    for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state && n.child.is_none()) {
         done.insert(note.index, note.output.clone());
     }
     done.into_iter().collect()
+}
+
+/// The STANDARD children of the Distributed Map `state` that did not
+/// succeed in its attempt entered at event `entered`, by index: a redrive
+/// redrives them in place.
+fn failed_children_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<str>)> {
+    let mut failed = std::collections::BTreeMap::new();
+    for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state) {
+        match &note.child {
+            Some(name) => failed.insert(note.index, name.clone()),
+            None => failed.remove(&note.index),
+        };
+    }
+    failed.into_iter().collect()
 }
 
 pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiError> {
@@ -662,6 +679,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
         ApiError::new(ErrorCode::ExecutionNotRedrivable, "Execution Not Redrivable: it never entered a state")
     })?;
     let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
+    let failed_children = from.entered.map(|e| failed_children_in(&notes, &from.state, e.id)).unwrap_or_default();
     let input = orderflow_value::parse(&row.input).unwrap_or_default();
     row.redrive_count += 1;
     row.redriven = Some(now);
@@ -671,7 +689,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     row.error = None;
     row.cause = None;
     db.save_execution(Some(&row), row.seq, &[], (0, &[]))?;
-    let redrive = Redrive { from, count: row.redrive_count, resumed: false, done };
+    let redrive = Redrive { from, count: row.redrive_count, resumed: false, done, failed_children };
     let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
     drop(db);
     drop(spawn(service, machine, arn, launch));
@@ -710,7 +728,8 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, crate::StoreError> {
         let from = RestartPoint::last_entered(&machine.compiled, &events)
             .unwrap_or_else(|| RestartPoint::start(&machine.compiled, Arc::new(input.clone())));
         let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
-        let redrive = Redrive { from, count: row.redrive_count, resumed: true, done };
+        let failed_children = from.entered.map(|e| failed_children_in(&notes, &from.state, e.id)).unwrap_or_default();
+        let redrive = Redrive { from, count: row.redrive_count, resumed: true, done, failed_children };
         let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
         launches.push((machine, arn, launch));
     }

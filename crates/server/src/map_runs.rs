@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use orderflow_asl::{ChildEnd, ChildStart, History, MapRunSettings, MapRunStart, MapRuns};
+use orderflow_asl::{ChildEnd, ChildStart, History, MapRunSettings, MapRunStart, MapRuns, RedrivenChild};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -211,9 +211,51 @@ impl MapRuns for Reporter<'_> {
                 machine_arn,
                 version: self.machine.version,
                 items: child.items,
+                redrive_count: 0,
+                redriven: None,
             },
         );
         Some(history)
+    }
+
+    fn child_redriven(&self, map_run: &str, child: &ChildStart) -> Option<RedrivenChild> {
+        // The child's row and history as it ended (stored first if it waits to be).
+        store_ended(self.service);
+        let (row, events) = {
+            let mut db = self.service.store.db();
+            let row = db.execution(&child.arn).ok().flatten()?;
+            let events = db.events(row.seq, 0, usize::MAX, false).ok()?;
+            (row, events)
+        };
+        if row.status == Status::Succeeded || row.status == Status::Running {
+            return None;
+        }
+        self.service.map_runs.with(map_run, |r| {
+            r.executions.running += 1;
+            r.executions.total += 1;
+            r.items.running += child.items;
+            if !r.read_all {
+                r.items.total += child.items;
+            }
+        });
+        let history = Arc::new(History::continuing(events, Vec::new()));
+        let redrive_count = row.redrive_count + 1;
+        self.service.children.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            child.arn.clone(),
+            Running {
+                name: row.name,
+                input: row.input,
+                started: row.started,
+                history: history.clone(),
+                map_run: map_run.to_owned(),
+                machine_arn: row.machine_arn,
+                version: row.version,
+                items: child.items,
+                redrive_count,
+                redriven: Some(child.started),
+            },
+        );
+        Some(RedrivenChild { history, redrive_count, started: row.started })
     }
 
     fn child_ended(&self, map_run: &str, child: &ChildEnd) {
@@ -239,8 +281,8 @@ impl MapRuns for Reporter<'_> {
             cause: child.cause.clone(),
             started: running.started,
             stopped: Some(child.stopped),
-            redrive_count: 0,
-            redriven: None,
+            redrive_count: running.redrive_count,
+            redriven: running.redriven,
         };
         let ended =
             EndedChild { row, map_run: map_run.to_owned(), items: child.items, events: running.history.events() };
@@ -315,6 +357,9 @@ pub struct Running {
     machine_arn: String,
     version: i64,
     items: u64,
+    /// Redriven in place: its redrive number and when.
+    redrive_count: u64,
+    redriven: Option<i128>,
 }
 
 impl Running {
@@ -333,8 +378,8 @@ impl Running {
             cause: None,
             started: self.started,
             stopped: None,
-            redrive_count: 0,
-            redriven: None,
+            redrive_count: self.redrive_count,
+            redriven: self.redriven,
         }
     }
 }

@@ -374,6 +374,8 @@ impl orderflow_asl::Invoker for Ledger {
         };
         Box::pin(std::future::ready(if item.starts_with("bad") && calls == 1 {
             Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: format!("{item} fails once") })
+        } else if item.starts_with("worse") && calls <= 2 {
+            Err(orderflow_asl::TaskFailure { error: "Boom".into(), cause: format!("{item} fails twice") })
         } else {
             Ok(payload.clone())
         }))
@@ -432,7 +434,9 @@ async fn a_redrive_reruns_only_the_failed_iterations_and_branches() {
 
 /// A redriven Distributed Map goes on with its Map Run: the same ARN, a
 /// MapRunRedriven event, DescribeMapRun's redriveCount, and only the children
-/// that did not succeed run again.
+/// that did not succeed run again; a failed STANDARD child is redriven in
+/// place (its ARN, its redriveCount, its history going on after
+/// ExecutionRedriven without its succeeded states), as AWS redrives it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redriven_distributed_map_goes_on_with_its_map_run() {
     let ledger = Arc::new(Ledger::default());
@@ -444,9 +448,12 @@ async fn a_redriven_distributed_map_goes_on_with_its_map_run() {
                 "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "Label": "Lines",
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "Call",
-                    "States": {"Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
-                                        "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true}}
+                    "StartAt": "Prep",
+                    "States": {
+                        "Prep": {"Type": "Pass", "Next": "Call"},
+                        "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+                                 "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true}
+                    }
                 },
                 "End": true
             }
@@ -462,6 +469,16 @@ async fn a_redriven_distributed_map_goes_on_with_its_map_run() {
     let before = ok(&server.endpoint, &["describe-map-run", "--map-run-arn", &map_run]);
     assert_eq!(before["status"], "FAILED", "{before}");
     assert_eq!(before["redriveCount"], 0);
+    let children = ok(&server.endpoint, &["list-executions", "--map-run-arn", &map_run]);
+    let failed_child = children["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["status"] == "FAILED")
+        .expect("the failed child is listed")["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
     let done = until_done(&server.endpoint, &execution).await;
@@ -486,6 +503,89 @@ async fn a_redriven_distributed_map_goes_on_with_its_map_run() {
         history["events"].as_array().unwrap().iter().filter(|e| e["type"] == "MapRunRedriven").collect();
     assert_eq!(redriven.len(), 1, "{history}");
     assert_eq!(redriven[0]["mapRunRedrivenEventDetails"], json!({"mapRunArn": map_run, "redriveCount": 1}));
+
+    // The failed child was redriven, not replaced: three children, the same ARN, now SUCCEEDED.
+    let children = ok(&server.endpoint, &["list-executions", "--map-run-arn", &map_run]);
+    let children = children["executions"].as_array().unwrap();
+    assert_eq!(children.len(), 3, "{children:?}");
+    assert!(children.iter().all(|c| c["status"] == "SUCCEEDED"), "{children:?}");
+    let child = ok(&server.endpoint, &["describe-execution", "--execution-arn", &failed_child]);
+    assert_eq!(child["status"], "SUCCEEDED", "{child}");
+    assert_eq!(child["redriveCount"], 1, "{child}");
+    assert!(child["redriveDate"].is_number(), "{child}");
+    assert_eq!(child["input"], "\"bad-b\"", "{child}");
+    let history = ok(&server.endpoint, &["get-execution-history", "--execution-arn", &failed_child]);
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionFailed",
+            "ExecutionFailed",
+            "ExecutionRedriven",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ],
+        "{history}"
+    );
+}
+
+/// Redriven twice: what succeeded in the first attempt stays done in the
+/// third, and the child that failed twice is redriven twice in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_redrive_keeps_what_succeeded_before_the_first() {
+    let ledger = Arc::new(Ledger::default());
+    let server = server_with(ledger.clone()).await;
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Call",
+                    "States": {"Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+                                        "Parameters": {"item.$": "$"}, "OutputPath": "$.item", "End": true}}
+                },
+                "End": true
+            }
+        }
+    })
+    .to_string();
+    let machine = machine(&server.endpoint, "dmap-redrive-twice", &definition);
+    let execution = started(&server.endpoint, &machine, r#"{"items": ["a", "worse-b"]}"#);
+    assert_eq!(until_done(&server.endpoint, &execution).await["status"], "FAILED");
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    assert_eq!(until_done(&server.endpoint, &execution).await["status"], "FAILED");
+    ok(&server.endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    let done = until_done(&server.endpoint, &execution).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], r#"["a","worse-b"]"#);
+    let calls = ledger.0.lock().unwrap().clone();
+    assert_eq!(calls.get("a"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("worse-b"), Some(&3), "{calls:?}");
+    let runs = ok(&server.endpoint, &["list-map-runs", "--execution-arn", &execution]);
+    let map_run = runs["mapRuns"][0]["mapRunArn"].as_str().unwrap().to_owned();
+    let children = ok(&server.endpoint, &["list-executions", "--map-run-arn", &map_run]);
+    let children = children["executions"].as_array().unwrap();
+    assert_eq!(children.len(), 2, "{children:?}");
+    let counts: Vec<u64> = children
+        .iter()
+        .map(|c| {
+            let arn = c["executionArn"].as_str().unwrap();
+            ok(&server.endpoint, &["describe-execution", "--execution-arn", arn])["redriveCount"].as_u64().unwrap()
+        })
+        .collect();
+    assert!(counts.contains(&0) && counts.contains(&2), "{counts:?}");
 }
 
 /// A Map Run's children are listed, described and their histories read while they run.

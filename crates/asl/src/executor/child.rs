@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::run::{Run, Thread};
-use super::{Ended, ExecutionOptions, MachineType};
+use super::{Ended, ExecutionOptions, MachineType, Redrive, RestartPoint};
 use crate::History;
 use crate::model::StateMachine;
 use crate::pipeline::Payload;
@@ -20,6 +20,9 @@ pub(crate) struct Child {
     pub express: bool,
     /// Where its events go; none are kept without one.
     pub history: Option<Arc<History>>,
+    /// A STANDARD child redriven in place: its redrive number and first
+    /// start. Its history then holds its events so far.
+    pub redrive: Option<(u64, i128)>,
 }
 
 impl Run<'_> {
@@ -42,10 +45,20 @@ impl Run<'_> {
             execution_arn: Some(child.arn.into()),
             role_arn: Some(self.facts.role_arn.clone()),
             redrive: None,
-            started_at: None,
+            started_at: child.redrive.map(|(_, started)| started),
         };
         let kept = child.history.is_some();
-        let mut run = Run::new(self.parts(), &options, &input, child.history.unwrap_or_default());
+        let history = child.history.unwrap_or_default();
+        // Redriven: from the last state it entered, as a redriven execution goes on.
+        let redrive = child.redrive.map(|(count, _)| Redrive {
+            from: RestartPoint::last_entered(machine, &history.events())
+                .unwrap_or_else(|| RestartPoint::start(machine, input.value.clone())),
+            count,
+            resumed: false,
+            done: Vec::new(),
+            failed_children: Vec::new(),
+        });
+        let mut run = Run::new(self.parts(), &options, &input, history);
         run.root = Some(machine);
         // Its own TimeoutSeconds, within its parent's.
         let start = time::OffsetDateTime::from_unix_timestamp_nanos(run.facts.start_time)
@@ -56,7 +69,15 @@ impl Run<'_> {
             (a, b) => a.or(b),
         };
         let thread = if kept { Thread::default() } else { Thread::silent() };
-        let outcome = run.start(machine, input, &thread, vars).await;
+        let outcome = match &redrive {
+            Some(redrive) => {
+                if machine.assigns {
+                    run.preset_variables(machine, vars);
+                }
+                run.redrive(machine, redrive, &thread, vars).await
+            }
+            None => run.start(machine, input, &thread, vars).await,
+        };
         run.conclude(&thread, outcome)
     }
 }

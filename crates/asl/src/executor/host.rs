@@ -114,6 +114,14 @@ pub trait MapRuns: Send + Sync {
     fn started(&self, run: &MapRunStart);
     /// A child execution starts: the history to record it in, when it keeps one.
     fn child_started(&self, map_run: &str, child: &ChildStart) -> Option<std::sync::Arc<crate::History>>;
+    /// A redrive of the Map Run redrives `child`, a STANDARD child that did
+    /// not succeed, in place (same name and ARN): its history so far, which
+    /// the redrive goes on from, its redrive number and its first start.
+    /// None when that child is not kept: it then starts as a new child.
+    fn child_redriven(&self, map_run: &str, child: &ChildStart) -> Option<RedrivenChild> {
+        let _ = (map_run, child);
+        None
+    }
     /// A child execution ends (or is stopped: status ABORTED).
     fn child_ended(&self, map_run: &str, child: &ChildEnd);
     /// Items were read: the total so far.
@@ -157,6 +165,17 @@ pub struct ChildStart {
     pub items: u64,
     pub express: bool,
     /// Unix nanoseconds.
+    pub started: i128,
+}
+
+/// A child execution redriven in place.
+#[derive(Debug, Clone)]
+pub struct RedrivenChild {
+    /// Its events so far; the redrive's go after them.
+    pub history: std::sync::Arc<crate::History>,
+    /// This redrive's number, from 1.
+    pub redrive_count: u64,
+    /// When it first started (Unix nanoseconds): its context's StartTime.
     pub started: i128,
 }
 

@@ -32,7 +32,7 @@ pub(crate) use child::Child;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use host::{
     Activities, Caller, ChildEnd, ChildStart, Invoker, ListedObject, MapRunSettings, MapRunStart, MapRuns, ObjectAt,
-    ObjectPage, ObjectPart, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
+    ObjectPage, ObjectPart, RedrivenChild, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
 };
 pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};
@@ -223,6 +223,13 @@ impl<'a> Executor<'a> {
         {
             let done = redrive.done.iter().cloned().collect();
             *run.redrive_done.lock().unwrap_or_else(|p| p.into_inner()) = Some((redrive.from.state.clone(), done));
+        }
+        if let Some(redrive) = &o.redrive
+            && !redrive.failed_children.is_empty()
+        {
+            let failed = redrive.failed_children.iter().cloned().collect();
+            *run.redrive_children.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((redrive.from.state.clone(), failed));
         }
         let thread = Thread::default();
         // A machine that assigns nothing reads no variable: every execution of

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use orderflow_value::Value;
 
-use super::run::{DoneOutputs, Run, Thread};
+use super::run::{DoneOutputs, FailedChildren, Run, Thread};
 use super::{Entered, Redrive, RestartPoint};
 use crate::error::{Failure, StatesError};
 use crate::history::{Detail, EventType, HistoryEvent};
@@ -131,7 +131,34 @@ impl Run<'_> {
                 state: state.name.clone(),
                 index,
                 output: output.clone(),
+                child: None,
             });
+        }
+    }
+
+    /// Keeps the name of a top-level Distributed Map's STANDARD child that
+    /// did not succeed: a redrive of the Map Run redrives it.
+    pub fn note_failed_child(&self, scope_entered: u64, state: &State, index: usize, name: &str) {
+        if self.history.keeps_notes() && self.is_top_level(state) {
+            self.history.note(crate::history::Note {
+                entered: scope_entered,
+                state: state.name.clone(),
+                index,
+                output: Arc::new(Value::Null),
+                child: Some(Arc::from(name)),
+            });
+        }
+    }
+
+    /// The STANDARD children of the redriven Distributed Map `state` that
+    /// did not succeed in its last attempt, by index, taken once.
+    pub fn take_failed_children(&self, state: &State) -> FailedChildren {
+        let mut failed = self.redrive_children.lock().unwrap_or_else(|p| p.into_inner());
+        match failed.as_ref() {
+            Some((name, _)) if **name == *state.name && self.is_top_level(state) => {
+                failed.take().map(|(_, f)| f).unwrap_or_default()
+            }
+            _ => Default::default(),
         }
     }
 }

@@ -64,13 +64,17 @@ impl Lines {
 /// What a redrive needs and no event shows: the output of one iteration of
 /// a top-level Map state, or of one branch of a top-level Parallel state, that
 /// succeeded in the attempt whose StateEntered event is `entered`. A redrive
-/// runs only the others again, as Step Functions does.
+/// runs only the others again, as Step Functions does. For a Distributed
+/// Map's STANDARD child that did not succeed, `child` names it (its output
+/// is null): a redrive redrives that child execution, as AWS does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub entered: u64,
     pub state: Arc<str>,
     pub index: usize,
     pub output: Arc<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child: Option<Arc<str>>,
 }
 
 #[derive(Debug)]

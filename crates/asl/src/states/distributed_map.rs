@@ -497,10 +497,17 @@ struct AbortOnDrop<'m> {
     items: u64,
     armed: bool,
     clock: &'m dyn crate::executor::Clock,
+    /// Notes the aborted child for a redrive.
+    noted: Option<Box<dyn FnOnce() + Send + 'm>>,
 }
 
 impl Drop for AbortOnDrop<'_> {
     fn drop(&mut self) {
+        if self.armed
+            && let Some(note) = self.noted.take()
+        {
+            note();
+        }
         if self.armed
             && let Some(map_runs) = self.map_runs
         {
@@ -579,31 +586,43 @@ async fn children(
     let run = scope.run;
     let done = run.take_done(scope.state);
     let done = &done;
+    // STANDARD children that did not succeed before a redrive: redriven in place.
+    let failed_before = run.take_failed_children(scope.state);
+    let failed_before = &failed_before;
     let entered = scope.entered_id;
     let map_runs = run.map_runs;
     let child = |index: usize, input: Payload, items: u64| async move {
-        let name = run.rng.uuid_v4();
+        let again = failed_before.get(&index).filter(|_| !names.express);
+        let name = again.map_or_else(|| run.rng.uuid_v4(), |name| name.to_string());
         let arn = format!("{}{name}", names.execution_prefix);
         let started = run.clock.now_nanos();
         if let Some(output) = done.get(&index) {
-            // Succeeded before a redrive: not run again.
+            // Succeeded before a redrive: not run again (noted again for a later redrive).
+            run.note(entered, scope.state, index, output);
             let ended =
                 Ended { status: ExecutionStatus::Succeeded, output: Some(output.clone()), error: None, cause: None };
             return Finished { index, items, name, arn, input: input.value, started, stopped: started, ended };
         }
-        let history = map_runs.and_then(|m| {
-            m.child_started(
-                &names.map_run_arn,
-                &ChildStart {
-                    arn: arn.clone(),
-                    name: name.clone(),
-                    input: input.value.clone(),
-                    items,
-                    express: names.express,
-                    started,
-                },
-            )
-        });
+        let start = ChildStart {
+            arn: arn.clone(),
+            name: name.clone(),
+            input: input.value.clone(),
+            items,
+            express: names.express,
+            started,
+        };
+        let redriven = again.and_then(|_| map_runs?.child_redriven(&names.map_run_arn, &start));
+        let (history, redrive) = match redriven {
+            Some(r) => (Some(r.history), Some((r.redrive_count, r.started))),
+            None => (map_runs.and_then(|m| m.child_started(&names.map_run_arn, &start)), None),
+        };
+        let started = redrive.map_or(started, |(_, first)| first);
+        let noted: Option<Box<dyn FnOnce() + Send + '_>> = if names.express {
+            None
+        } else {
+            let name = name.clone();
+            Some(Box::new(move || run.note_failed_child(entered, scope.state, index, &name)))
+        };
         let mut guard = AbortOnDrop {
             map_runs,
             map_run_arn: &names.map_run_arn,
@@ -611,6 +630,8 @@ async fn children(
             items,
             armed: true,
             clock: run.clock,
+            // An aborted STANDARD child is redriven by a later redrive too.
+            noted,
         };
         let vars = run.inner_frame(scope.vars);
         let me = crate::executor::Child {
@@ -619,9 +640,13 @@ async fn children(
             machine_name: names.machine_name.clone(),
             express: names.express,
             history,
+            redrive,
         };
         let ended = run.run_child(&spec.processor, input.clone(), me, &vars).await;
         guard.armed = false;
+        if ended.status != ExecutionStatus::Succeeded && !names.express {
+            run.note_failed_child(entered, scope.state, index, &name);
+        }
         let stopped = run.clock.now_nanos();
         if let Some(map_runs) = map_runs {
             map_runs.child_ended(

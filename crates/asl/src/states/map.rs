@@ -78,6 +78,8 @@ pub(crate) async fn run(
     let entered = scope.entered_id;
     let mut iterations = futures_util::stream::iter(inputs.into_iter().enumerate().map(|(index, input)| async move {
         if let Some(output) = done.get(&index) {
+            // Noted again for this attempt: a later redrive keeps it too.
+            run.note(entered, scope.state, index, output);
             return Ok::<_, Failure>((Ok(Payload::measured(output.clone())), 0));
         }
         if distributed {

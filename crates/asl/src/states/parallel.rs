@@ -22,6 +22,8 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, branches: &[StateMachine], input:
         let (input, done) = (input.clone(), done.get(&index).cloned());
         async move {
             if let Some(output) = done {
+                // Noted again for this attempt: a later redrive keeps it too.
+                run.note(scope.entered_id, scope.state, index, &output);
                 return Ok(Payload::measured(output));
             }
             // Each branch reads the outer variables and keeps its own assignments.
