@@ -209,3 +209,113 @@ async fn a_distributed_map_reads_jsonl_and_csv_from_s3_in_batches_and_writes_its
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Map Run that failed, redriven by `aws stepfunctions redrive-execution`:
+/// the child that failed is redriven in place (its context's RedriveCount
+/// is 1, so this pure-ASL child reads a good text then), those that succeeded are
+/// not run again, those never started run now, and the result file lists
+/// every child once, by the ARN ListExecutions gives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redriven_map_run_writes_each_childs_result_once_under_its_own_arn() {
+    let dir = std::env::temp_dir().join(format!("orderflow-dmap-redrive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let serve = serve(&dir, &[]);
+    let endpoint = address(&serve);
+    let moto = moto_of(&serve);
+    on_moto(&moto, "s3api", &["create-bucket", "--bucket", "data"]);
+    on_moto(&moto, "s3api", &["create-bucket", "--bucket", "results"]);
+    // Item 2's first text is not JSON: its child fails until its redrive reads the second.
+    let lines: String = (0..5)
+        .map(|i| {
+            let first = if i == 2 { "not json" } else { "{}" };
+            format!("{{\"id\": {i}, \"texts\": [\"{first}\", \"{{}}\"]}}\n")
+        })
+        .collect();
+    put(&moto, "data", "five.jsonl", &lines);
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "MaxConcurrency": 1,
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSONL"},
+                    "Parameters": {"Bucket": "data", "Key": "five.jsonl"}
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Read",
+                    "States": {
+                        "Read": {
+                            "Type": "Pass",
+                            "Parameters": {
+                                "id.$": "$.id",
+                                "text.$": "States.StringToJson(States.ArrayGetItem($.texts, $$.Execution.RedriveCount))"
+                            },
+                            "End": true
+                        }
+                    }
+                },
+                "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "results", "Prefix": "redrive"}},
+                "End": true
+            }
+        }
+    });
+    let arn = machine(&endpoint, "Redriven", &definition.to_string());
+    let execution = started(&endpoint, &arn, "{}");
+    let wait = || async {
+        for _ in 0..300 {
+            let d = ok(&endpoint, &["describe-execution", "--execution-arn", &execution]);
+            if d["status"] != "RUNNING" {
+                return d;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the execution did not end");
+    };
+    let failed = wait().await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    let map_run = ok(&endpoint, &["list-map-runs", "--execution-arn", &execution])["mapRuns"][0]["mapRunArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let children_before = ok(&endpoint, &["list-executions", "--map-run-arn", &map_run]);
+    assert_eq!(children_before["executions"].as_array().unwrap().len(), 3, "{children_before}");
+
+    ok(&endpoint, &["redrive-execution", "--execution-arn", &execution]);
+    let done = wait().await;
+    let after = ok(&endpoint, &["list-executions", "--map-run-arn", &map_run]);
+    assert_eq!(done["status"], "SUCCEEDED", "{done} {after} {children_before}");
+
+    let listed = ok(&endpoint, &["list-executions", "--map-run-arn", &map_run]);
+    let mut listed: Vec<String> = listed["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["executionArn"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed.len(), 5, "{listed:?}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_str(&object(&moto, "results", output["ResultWriterDetails"]["Key"].as_str().unwrap()))
+            .unwrap();
+    let mut written: Vec<(String, Value)> = Vec::new();
+    for file in manifest["ResultFiles"]["SUCCEEDED"].as_array().unwrap() {
+        let results: Vec<Value> =
+            serde_json::from_str(&object(&moto, "results", file["Key"].as_str().unwrap())).unwrap();
+        for r in results {
+            let out: Value = serde_json::from_str(r["Output"].as_str().unwrap()).unwrap();
+            written.push((r["ExecutionArn"].as_str().unwrap().to_owned(), out["id"].clone()));
+        }
+    }
+    written.sort_by(|a, b| a.0.cmp(&b.0));
+    let arns: Vec<String> = written.iter().map(|(arn, _)| arn.clone()).collect();
+    assert_eq!(arns, listed, "each child's result once, under the ARN it is listed by");
+    let mut ids: Vec<i64> = written.iter().map(|(_, id)| id.as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [0, 1, 2, 3, 4]);
+    assert_eq!(manifest["ResultFiles"]["FAILED"], json!([]), "{manifest}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

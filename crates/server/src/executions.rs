@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use orderflow_asl::history::{Detail, EventType, Fields, Note};
+use orderflow_asl::history::{Detail, EventType, Fields, Note, NotedChild};
 use orderflow_asl::{
     Execution, ExecutionOptions, ExecutionStatus, Executor, History, HistoryEvent, MachineType, Redrive, RestartPoint,
     TaskMocks,
@@ -635,24 +635,26 @@ fn stored_history(
 /// entered at event `entered`, the latest output of each.
 fn done_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<orderflow_value::Value>)> {
     let mut done = std::collections::BTreeMap::new();
-    for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state && n.child.is_none()) {
-        done.insert(note.index, note.output.clone());
+    for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state) {
+        match &note.child {
+            Some(child) if child.failed => done.remove(&note.index),
+            _ => done.insert(note.index, note.output.clone()),
+        };
     }
     done.into_iter().collect()
 }
 
-/// The STANDARD children of the Distributed Map `state` that did not
-/// succeed in its attempt entered at event `entered`, by index: a redrive
-/// redrives them in place.
-fn failed_children_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, Arc<str>)> {
-    let mut failed = std::collections::BTreeMap::new();
+/// The STANDARD children of the Distributed Map `state` in its attempt
+/// entered at event `entered`, by index, the latest of each: a redrive shows
+/// the succeeded ones as they were and redrives the others in place.
+fn children_in(notes: &[Note], state: &str, entered: u64) -> Vec<(usize, NotedChild)> {
+    let mut children = std::collections::BTreeMap::new();
     for note in notes.iter().filter(|n| n.entered == entered && *n.state == *state) {
-        match &note.child {
-            Some(name) => failed.insert(note.index, name.clone()),
-            None => failed.remove(&note.index),
-        };
+        if let Some(child) = &note.child {
+            children.insert(note.index, child.clone());
+        }
     }
-    failed.into_iter().collect()
+    children.into_iter().collect()
 }
 
 pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiError> {
@@ -679,7 +681,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
         ApiError::new(ErrorCode::ExecutionNotRedrivable, "Execution Not Redrivable: it never entered a state")
     })?;
     let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
-    let failed_children = from.entered.map(|e| failed_children_in(&notes, &from.state, e.id)).unwrap_or_default();
+    let children = from.entered.map(|e| children_in(&notes, &from.state, e.id)).unwrap_or_default();
     let input = orderflow_value::parse(&row.input).unwrap_or_default();
     row.redrive_count += 1;
     row.redriven = Some(now);
@@ -689,7 +691,7 @@ pub fn redrive(service: &Arc<Service>, r: RedriveRequest) -> Result<Value, ApiEr
     row.error = None;
     row.cause = None;
     db.save_execution(Some(&row), row.seq, &[], (0, &[]))?;
-    let redrive = Redrive { from, count: row.redrive_count, resumed: false, done, failed_children };
+    let redrive = Redrive { from, count: row.redrive_count, resumed: false, done, children };
     let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
     drop(db);
     drop(spawn(service, machine, arn, launch));
@@ -728,8 +730,8 @@ pub fn resume(service: &Arc<Service>) -> Result<usize, crate::StoreError> {
         let from = RestartPoint::last_entered(&machine.compiled, &events)
             .unwrap_or_else(|| RestartPoint::start(&machine.compiled, Arc::new(input.clone())));
         let done = from.entered.map(|e| done_in(&notes, &from.state, e.id)).unwrap_or_default();
-        let failed_children = from.entered.map(|e| failed_children_in(&notes, &from.state, e.id)).unwrap_or_default();
-        let redrive = Redrive { from, count: row.redrive_count, resumed: true, done, failed_children };
+        let children = from.entered.map(|e| children_in(&notes, &from.state, e.id)).unwrap_or_default();
+        let redrive = Redrive { from, count: row.redrive_count, resumed: true, done, children };
         let (arn, launch) = running_again(service, row, &machine, (events, notes), input, redrive);
         launches.push((machine, arn, launch));
     }

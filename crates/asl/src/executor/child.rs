@@ -34,6 +34,17 @@ impl Run<'_> {
         child: Child,
         vars: &Arc<Frame>,
     ) -> Ended {
+        let kept = child.history.is_some();
+        let history = child.history.unwrap_or_default();
+        // Redriven: from the last state it entered, as a redriven execution goes on.
+        let redrive = child.redrive.map(|(count, _)| Redrive {
+            from: RestartPoint::last_entered(machine, &history.events())
+                .unwrap_or_else(|| RestartPoint::start(machine, input.value.clone())),
+            count,
+            resumed: false,
+            done: Vec::new(),
+            children: Vec::new(),
+        });
         let account = self.facts.machine_id.split(':').nth(4).unwrap_or(orderflow_local::ACCOUNT);
         let options = ExecutionOptions {
             name: child.name.into(),
@@ -44,20 +55,10 @@ impl Run<'_> {
             seed: self.rng.next_u64(),
             execution_arn: Some(child.arn.into()),
             role_arn: Some(self.facts.role_arn.clone()),
-            redrive: None,
+            // The redrive's count is its context's RedriveCount.
+            redrive: redrive.clone(),
             started_at: child.redrive.map(|(_, started)| started),
         };
-        let kept = child.history.is_some();
-        let history = child.history.unwrap_or_default();
-        // Redriven: from the last state it entered, as a redriven execution goes on.
-        let redrive = child.redrive.map(|(count, _)| Redrive {
-            from: RestartPoint::last_entered(machine, &history.events())
-                .unwrap_or_else(|| RestartPoint::start(machine, input.value.clone())),
-            count,
-            resumed: false,
-            done: Vec::new(),
-            failed_children: Vec::new(),
-        });
         let mut run = Run::new(self.parts(), &options, &input, history);
         run.root = Some(machine);
         // Its own TimeoutSeconds, within its parent's.

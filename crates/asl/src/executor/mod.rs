@@ -225,11 +225,11 @@ impl<'a> Executor<'a> {
             *run.redrive_done.lock().unwrap_or_else(|p| p.into_inner()) = Some((redrive.from.state.clone(), done));
         }
         if let Some(redrive) = &o.redrive
-            && !redrive.failed_children.is_empty()
+            && !redrive.children.is_empty()
         {
-            let failed = redrive.failed_children.iter().cloned().collect();
+            let children = redrive.children.iter().cloned().collect();
             *run.redrive_children.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some((redrive.from.state.clone(), failed));
+                Some((redrive.from.state.clone(), children));
         }
         let thread = Thread::default();
         // A machine that assigns nothing reads no variable: every execution of

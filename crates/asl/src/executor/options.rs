@@ -52,9 +52,9 @@ pub struct Redrive {
     /// or branches (by index) that succeeded in its last attempt, which do
     /// not run again (the history's notes of that attempt).
     pub done: Vec<(usize, Arc<Value>)>,
-    /// When `from` is a Distributed Map: its STANDARD children that did not
-    /// succeed in its last attempt, by index, which are redriven in place.
-    pub failed_children: Vec<(usize, Arc<str>)>,
+    /// When `from` is a Distributed Map: its STANDARD children in its last
+    /// attempt, by index; those that did not succeed are redriven in place.
+    pub children: Vec<(usize, crate::history::NotedChild)>,
 }
 
 impl Default for ExecutionOptions {

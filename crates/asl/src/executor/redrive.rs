@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use orderflow_value::Value;
 
-use super::run::{DoneOutputs, FailedChildren, Run, Thread};
+use super::run::{DoneOutputs, NotedChildren, Run, Thread};
 use super::{Entered, Redrive, RestartPoint};
 use crate::error::{Failure, StatesError};
-use crate::history::{Detail, EventType, HistoryEvent};
+use crate::history::{Detail, EventType, HistoryEvent, NotedChild};
 use crate::model::{State, StateMachine};
 use crate::pipeline::Payload;
 use crate::variables::Frame;
@@ -136,23 +136,24 @@ impl Run<'_> {
         }
     }
 
-    /// Keeps the name of a top-level Distributed Map's STANDARD child that
-    /// did not succeed: a redrive of the Map Run redrives it.
-    pub fn note_failed_child(&self, scope_entered: u64, state: &State, index: usize, name: &str) {
+    /// Keeps a top-level Distributed Map's STANDARD child as it ended (its
+    /// output, null when it did not succeed): a redrive of the Map Run shows
+    /// it again or redrives it.
+    pub fn note_child(&self, scope_entered: u64, state: &State, index: usize, output: &Arc<Value>, child: NotedChild) {
         if self.history.keeps_notes() && self.is_top_level(state) {
             self.history.note(crate::history::Note {
                 entered: scope_entered,
                 state: state.name.clone(),
                 index,
-                output: Arc::new(Value::Null),
-                child: Some(Arc::from(name)),
+                output: output.clone(),
+                child: Some(child),
             });
         }
     }
 
-    /// The STANDARD children of the redriven Distributed Map `state` that
-    /// did not succeed in its last attempt, by index, taken once.
-    pub fn take_failed_children(&self, state: &State) -> FailedChildren {
+    /// The STANDARD children of the redriven Distributed Map `state` in its
+    /// last attempt, by index, taken once.
+    pub fn take_children(&self, state: &State) -> NotedChildren {
         let mut failed = self.redrive_children.lock().unwrap_or_else(|p| p.into_inner());
         match failed.as_ref() {
             Some((name, _)) if **name == *state.name && self.is_top_level(state) => {

@@ -75,8 +75,8 @@ pub(crate) struct Run<'a> {
     pub root: Option<&'a StateMachine>,
     /// A redriven Map or Parallel state's finished iterations or branches.
     pub(super) redrive_done: Mutex<Option<(Arc<str>, DoneOutputs)>>,
-    /// The failed STANDARD children of a redriven Distributed Map, by index: redriven in place.
-    pub(super) redrive_children: Mutex<Option<(Arc<str>, FailedChildren)>>,
+    /// The STANDARD children of a redriven Distributed Map, by index: the failed ones are redriven in place.
+    pub(super) redrive_children: Mutex<Option<(Arc<str>, NotedChildren)>>,
     /// A redriven Distributed Map's Map Run (its state, ARN and the redrive's number): it goes on.
     pub(super) redrive_map_run: Mutex<Option<(Arc<str>, String, u64)>>,
     /// Whether the history names this run's states by number (`State::id`).
@@ -86,8 +86,8 @@ pub(crate) struct Run<'a> {
 /// Outputs of iterations or branches by index.
 pub(super) type DoneOutputs = std::collections::HashMap<usize, Arc<Value>>;
 
-/// Names of a Distributed Map's STANDARD children that did not succeed, by index.
-pub(super) type FailedChildren = std::collections::HashMap<usize, Arc<str>>;
+/// A Distributed Map's STANDARD children as its last attempt left them, by index.
+pub(super) type NotedChildren = std::collections::HashMap<usize, crate::history::NotedChild>;
 
 /// What a run calls out to.
 pub(crate) struct Parts<'a> {

@@ -65,16 +65,29 @@ impl Lines {
 /// a top-level Map state, or of one branch of a top-level Parallel state, that
 /// succeeded in the attempt whose StateEntered event is `entered`. A redrive
 /// runs only the others again, as Step Functions does. For a Distributed
-/// Map's STANDARD child that did not succeed, `child` names it (its output
-/// is null): a redrive redrives that child execution, as AWS does.
+/// Map's STANDARD child, `child` tells which execution it was: a redrive
+/// shows a succeeded one as it was, and redrives a failed one in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub entered: u64,
     pub state: Arc<str>,
     pub index: usize,
+    /// Null for a child that did not succeed.
     pub output: Arc<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub child: Option<Arc<str>>,
+    pub child: Option<NotedChild>,
+}
+
+/// A Distributed Map's STANDARD child execution, as a note keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotedChild {
+    pub name: Arc<str>,
+    /// Unix nanoseconds.
+    pub started: i128,
+    pub stopped: i128,
+    /// It did not succeed: a redrive redrives it.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 #[derive(Debug)]

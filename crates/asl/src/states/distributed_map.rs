@@ -19,7 +19,7 @@ use crate::executor::{
     BoxFuture, Caller, ChildEnd, ChildStart, EXECUTION_TIMED_OUT, Ended, ExecutionStatus, MapRunSettings, MapRunStart,
     MapRuns, ObjectAt, ObjectPart, Run, Services, TaskFailure,
 };
-use crate::history::{Detail, EventType, Fields};
+use crate::history::{Detail, EventType, Fields, NotedChild};
 use crate::items::results::{Outcome, ResultFiles, shaped};
 use crate::items::{Format, Reader, Source};
 use crate::model::{Distributed, Given, InputType, ItemBatcher, MapSpec, ReaderSource};
@@ -586,22 +586,29 @@ async fn children(
     let run = scope.run;
     let done = run.take_done(scope.state);
     let done = &done;
-    // STANDARD children that did not succeed before a redrive: redriven in place.
-    let failed_before = run.take_failed_children(scope.state);
-    let failed_before = &failed_before;
+    // STANDARD children before a redrive: those that succeeded are shown as
+    // they were, those that did not are redriven in place.
+    let before = run.take_children(scope.state);
+    let before = &before;
     let entered = scope.entered_id;
     let map_runs = run.map_runs;
     let child = |index: usize, input: Payload, items: u64| async move {
-        let again = failed_before.get(&index).filter(|_| !names.express);
-        let name = again.map_or_else(|| run.rng.uuid_v4(), |name| name.to_string());
+        let noted = before.get(&index).filter(|_| !names.express);
+        let again = noted.filter(|c| c.failed);
+        let name = noted.map_or_else(|| run.rng.uuid_v4(), |c| c.name.to_string());
         let arn = format!("{}{name}", names.execution_prefix);
         let started = run.clock.now_nanos();
         if let Some(output) = done.get(&index) {
-            // Succeeded before a redrive: not run again (noted again for a later redrive).
-            run.note(entered, scope.state, index, output);
+            // Succeeded before a redrive: not run again, shown as it was (and
+            // noted again for a later redrive).
+            let (started, stopped) = noted.map_or((started, started), |c| (c.started, c.stopped));
+            match noted {
+                Some(child) => run.note_child(entered, scope.state, index, output, child.clone()),
+                None => run.note(entered, scope.state, index, output),
+            }
             let ended =
                 Ended { status: ExecutionStatus::Succeeded, output: Some(output.clone()), error: None, cause: None };
-            return Finished { index, items, name, arn, input: input.value, started, stopped: started, ended };
+            return Finished { index, items, name, arn, input: input.value, started, stopped, ended };
         }
         let start = ChildStart {
             arn: arn.clone(),
@@ -620,8 +627,11 @@ async fn children(
         let noted: Option<Box<dyn FnOnce() + Send + '_>> = if names.express {
             None
         } else {
-            let name = name.clone();
-            Some(Box::new(move || run.note_failed_child(entered, scope.state, index, &name)))
+            let name: Arc<str> = Arc::from(name.as_str());
+            Some(Box::new(move || {
+                let child = NotedChild { name, started, stopped: run.clock.now_nanos(), failed: true };
+                run.note_child(entered, scope.state, index, &Arc::new(Value::Null), child)
+            }))
         };
         let mut guard = AbortOnDrop {
             map_runs,
@@ -644,9 +654,6 @@ async fn children(
         };
         let ended = run.run_child(&spec.processor, input.clone(), me, &vars).await;
         guard.armed = false;
-        if ended.status != ExecutionStatus::Succeeded && !names.express {
-            run.note_failed_child(entered, scope.state, index, &name);
-        }
         let stopped = run.clock.now_nanos();
         if let Some(map_runs) = map_runs {
             map_runs.child_ended(
@@ -662,8 +669,14 @@ async fn children(
                 },
             );
         }
-        if let Some(output) = &ended.output {
-            run.note(entered, scope.state, index, output);
+        if names.express {
+            if let Some(output) = &ended.output {
+                run.note(entered, scope.state, index, output);
+            }
+        } else {
+            let child = NotedChild { name: Arc::from(name.as_str()), started, stopped, failed: ended.output.is_none() };
+            let output = ended.output.clone().unwrap_or_else(|| Arc::new(Value::Null));
+            run.note_child(entered, scope.state, index, &output, child);
         }
         Finished { index, items, name, arn, input: input.value, started, stopped, ended }
     };
