@@ -15,7 +15,6 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use orderflow_domain::OrderError;
 use orderflow_value::Value;
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 pub use config::{NOTIFICATION_TOPIC_ARN, ORDERS_TABLE, notification_topic_arn, orders_table};
 pub use deadline::{ANSWER_MARGIN, DEFAULT_BUDGET, Deadline};
@@ -89,8 +88,9 @@ where
     Fut: Future<Output = Result<Out, OrderError>>,
     Out: Serialize,
 {
-    let service = service_fn(|event: LambdaEvent<Box<RawValue>>| {
-        let parsed = payload::parse(&event.payload).map(|value| handler(LambdaEvent::new(value, event.context)));
+    let service = service_fn(|event: LambdaEvent<payload::Incoming>| {
+        let parsed =
+            payload::parse_incoming(&event.payload).map(|value| handler(LambdaEvent::new(value, event.context)));
         async move {
             match parsed {
                 Ok(invocation) => invocation.await.map_err(FunctionError),

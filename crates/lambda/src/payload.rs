@@ -1,7 +1,9 @@
 //! Reading an invocation's payload ourselves, in bounded memory and with our
 //! own errors. The runtime hands over the payload's text unparsed (serde_json
 //! checks a raw value's syntax without a depth limit and without decoding its
-//! strings), so nothing can fail inside the runtime with a Rust type name:
+//! strings), and text that is not JSON at all (`NaN`, a truncated object, an
+//! empty body) reaches us as such rather than failing in the runtime's
+//! deserializer, so nothing can fail inside the runtime with a Rust type name:
 //! the size is checked on the text before anything is built, then it is
 //! parsed (at most 128 levels deep, no lone surrogate escapes, no key twice
 //! in an object), and every refusal is an `OrderValidationFailed`.
@@ -15,6 +17,34 @@ use serde_json::value::RawValue;
 
 fn refused(code: ViolationCode, message: String) -> OrderError {
     OrderError::ValidationFailed(vec![Violation::new("$", code, message)])
+}
+
+/// An invocation's payload as the runtime hands it over: its JSON text, or
+/// why the text is not JSON. Reading it never fails, so the runtime's own
+/// error (named by a Rust type) is never what the caller sees.
+#[derive(Debug)]
+pub enum Incoming {
+    Text(Box<RawValue>),
+    NotJson(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Incoming {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Incoming, D::Error> {
+        Ok(match <Box<RawValue> as serde::Deserialize>::deserialize(deserializer) {
+            Ok(raw) => Incoming::Text(raw),
+            Err(e) => Incoming::NotJson(e.to_string()),
+        })
+    }
+}
+
+/// The payload as a JSON value, or why it is refused.
+pub fn parse_incoming(incoming: &Incoming) -> Result<Value, OrderError> {
+    match incoming {
+        Incoming::Text(raw) => parse(raw),
+        Incoming::NotJson(why) => {
+            Err(refused(ViolationCode::InvalidFormat, format!("input is not valid JSON text ({why})")))
+        }
+    }
 }
 
 /// The payload as a JSON value, or why it is refused.
@@ -115,6 +145,26 @@ mod tests {
         // As the runtime reads it: through serde_path_to_error, from bytes.
         let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
         serde_path_to_error::deserialize(&mut de).expect("the runtime accepts any JSON text")
+    }
+
+    /// As the runtime reads it: any bytes, JSON or not.
+    fn incoming(bytes: &[u8]) -> Incoming {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(&mut de).expect("reading a payload never fails")
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_our_refusal() {
+        for text in ["NaN", "{\"order_id\": \"ORD-1\", \"customer\": {", "", "\u{ff}", "[1,]"] {
+            match parse_incoming(&incoming(text.as_bytes())) {
+                Err(OrderError::ValidationFailed(v)) => {
+                    assert_eq!(v[0].code, ViolationCode::InvalidFormat, "{text}");
+                    assert!(v[0].message.starts_with("input is not valid JSON text ("), "{text}: {}", v[0].message);
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert!(parse_incoming(&incoming(b"{\"a\": 1}")).is_ok());
     }
 
     fn refusal(text: &str) -> (ViolationCode, String) {

@@ -63,6 +63,10 @@ async fn hostile_payloads_get_our_error_type_in_bounded_memory() {
     // 6 MB of small numbers: Lambda's own payload limit, 24 times the workflow's.
     let huge = format!("[{}0]", "0,".repeat(3 * 1024 * 1024 - 2));
     for (payload, code) in [
+        // Not JSON at all: the runtime hands these over unparsed too.
+        ("NaN".to_owned(), "invalid_format"),
+        (r#"{"order_id": "ORD-1", "customer": {"#.to_owned(), "invalid_format"),
+        ("".to_owned(), "invalid_format"),
         (deep, "invalid_format"),
         (surrogate, "invalid_format"),
         (duplicate, "duplicate_field"),
