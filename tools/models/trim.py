@@ -36,12 +36,25 @@ def keep(d, keys):
     return {k: d[k] for k in keys if k in d}
 
 
+# AWS measures a member in bytes when its documentation says so (an
+# execution's input, a task's output): its validation message then speaks of
+# "size ... bytes in UTF-8 encoding" rather than "length".
+BYTES = "expressed as bytes in UTF-8 encoding"
+
+
+def member(v):
+    m = keep(v, MEMBER)
+    if BYTES in v.get("documentation", ""):
+        m["lengthInBytes"] = True
+    return m
+
+
 def trim(model):
     shapes = {}
     for name, shape in model["shapes"].items():
         s = keep(shape, SHAPE)
         if "members" in s:
-            s["members"] = {m: keep(v, MEMBER) for m, v in s["members"].items()}
+            s["members"] = {m: member(v) for m, v in s["members"].items()}
         for part in ("member", "key", "value"):
             if part in s:
                 s[part] = keep(s[part], MEMBER)

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod constraints;
 pub mod error;
 pub mod http;
 mod http_task;

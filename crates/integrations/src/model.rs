@@ -208,6 +208,24 @@ impl<'m> Shape<'m> {
     pub fn is_streaming(&self) -> bool {
         self.v.get("streaming").and_then(Value::as_bool).unwrap_or(false)
     }
+
+    /// Its `min` or `max` constraint: a length for strings and lists, a value for numbers.
+    pub fn bound(&self, key: &str) -> Option<&'m orderflow_value::Number> {
+        match self.v.get(key)? {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The values an enum string may take, in the model's order.
+    pub fn enum_values(&self) -> Option<impl Iterator<Item = &'m str>> {
+        Some(self.v.get("enum")?.as_array()?.iter().filter_map(Value::as_str))
+    }
+
+    /// Its values are not shown in messages (an execution's input, a task token).
+    pub fn is_sensitive(&self) -> bool {
+        self.v.get("sensitive").and_then(Value::as_bool).unwrap_or(false)
+    }
 }
 
 impl<'m> Member<'m> {
@@ -231,6 +249,12 @@ impl<'m> Member<'m> {
 
     pub fn flattened(&self) -> bool {
         self.v.get("flattened").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// Its length is measured in bytes of UTF-8 (its documentation says so:
+    /// an execution's input, a task's output).
+    pub fn length_in_bytes(&self) -> bool {
+        self.v.get("lengthInBytes").and_then(Value::as_bool).unwrap_or(false)
     }
 
     pub fn is_xml_attribute(&self) -> bool {

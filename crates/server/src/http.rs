@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -15,8 +15,12 @@ use tokio::net::TcpListener;
 use crate::Service;
 use crate::error::{ApiError, ErrorCode};
 
-/// A definition (1 MB) and its JSON escapes fit; anything larger is refused unread.
-const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// Read whole, so that a request over a member's quota (a 10 MB definition)
+/// gets the model's ValidationException, as from AWS.
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// A larger request is read to its end (and dropped) up to this size, so
+/// that its client, still sending, gets the answer rather than a broken pipe.
+const MAX_DRAINED_BYTES: usize = 1024 * 1024 * 1024;
 
 type Answer = hyper::Response<Full<Bytes>>;
 
@@ -48,18 +52,37 @@ async fn answer(service: Arc<Service>, request: hyper::Request<hyper::body::Inco
             format!("X-Amz-Target must be AWSStepFunctions.<Operation>, not {target:?}"),
         ));
     };
-    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return error_answer(&ApiError::validation(format!(
-                "the request is larger than {MAX_REQUEST_BYTES} bytes or could not be read"
-            )));
-        }
+    let body = match read(body).await {
+        Ok(body) => body,
+        Err(error) => return error_answer(&error),
     };
     match service.call(operation, &body).await {
         Ok(out) => json_answer(200, &out),
         Err(error) => error_answer(&error),
     }
+}
+
+/// The request's body, read to its end; an error past MAX_REQUEST_BYTES
+/// (the rest drained first) or when it cannot be read.
+async fn read(mut body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::validation(format!("the request could not be read: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        total += data.len();
+        if total <= MAX_REQUEST_BYTES {
+            kept.extend_from_slice(&data);
+        } else if total > MAX_DRAINED_BYTES {
+            break;
+        }
+    }
+    if total > MAX_REQUEST_BYTES {
+        return Err(ApiError::validation(format!(
+            "the request is larger than {MAX_REQUEST_BYTES} bytes, more than this server reads"
+        )));
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// Serves every connection `listener` accepts until the task is dropped.

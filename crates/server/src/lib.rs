@@ -210,32 +210,32 @@ impl Service {
             return Err(ApiError::new(ErrorCode::SerializationException, "the request must be a JSON object"));
         }
         match operation {
-            "CreateStateMachine" => state_machines::create(self, parse(request)?),
-            "DescribeStateMachine" => state_machines::describe(self, parse(request)?),
-            "ListStateMachines" => state_machines::list(self, parse(request)?),
-            "UpdateStateMachine" => state_machines::update(self, parse(request)?),
-            "DeleteStateMachine" => state_machines::delete(self, parse(request)?),
-            "ValidateStateMachineDefinition" => state_machines::validate(self, parse(request)?),
-            "StartExecution" => executions::start(self, parse(request)?),
-            "StartSyncExecution" => executions::start_sync(self, parse(request)?).await,
-            "DescribeExecution" => executions::describe(self, parse(request)?),
-            "DescribeStateMachineForExecution" => executions::describe_machine(self, parse(request)?),
-            "ListExecutions" => executions::list(self, parse(request)?),
-            "GetExecutionHistory" => executions::history(self, parse(request)?),
-            "StopExecution" => executions::stop(self, parse(request)?),
-            "RedriveExecution" => executions::redrive(self, parse(request)?),
-            "DescribeMapRun" => map_runs::describe(self, parse(request)?),
-            "ListMapRuns" => map_runs::list(self, parse(request)?),
-            "UpdateMapRun" => map_runs::update(self, parse(request)?),
-            "TestState" => test_state::run(self, parse(request)?).await,
-            "CreateActivity" => activities::create(self, parse(request)?),
-            "DescribeActivity" => activities::describe(self, parse(request)?),
-            "ListActivities" => activities::list(self, parse(request)?),
-            "DeleteActivity" => activities::delete(self, parse(request)?),
-            "GetActivityTask" => activities::get_task(self, parse(request)?).await,
-            "SendTaskSuccess" => tokens::success(self, parse(request)?),
-            "SendTaskFailure" => tokens::failure(self, parse(request)?),
-            "SendTaskHeartbeat" => tokens::heartbeat(self, parse(request)?),
+            "CreateStateMachine" => state_machines::create(self, checked(operation, request)?),
+            "DescribeStateMachine" => state_machines::describe(self, checked(operation, request)?),
+            "ListStateMachines" => state_machines::list(self, checked(operation, request)?),
+            "UpdateStateMachine" => state_machines::update(self, checked(operation, request)?),
+            "DeleteStateMachine" => state_machines::delete(self, checked(operation, request)?),
+            "ValidateStateMachineDefinition" => state_machines::validate(self, checked(operation, request)?),
+            "StartExecution" => executions::start(self, checked(operation, request)?),
+            "StartSyncExecution" => executions::start_sync(self, checked(operation, request)?).await,
+            "DescribeExecution" => executions::describe(self, checked(operation, request)?),
+            "DescribeStateMachineForExecution" => executions::describe_machine(self, checked(operation, request)?),
+            "ListExecutions" => executions::list(self, checked(operation, request)?),
+            "GetExecutionHistory" => executions::history(self, checked(operation, request)?),
+            "StopExecution" => executions::stop(self, checked(operation, request)?),
+            "RedriveExecution" => executions::redrive(self, checked(operation, request)?),
+            "DescribeMapRun" => map_runs::describe(self, checked(operation, request)?),
+            "ListMapRuns" => map_runs::list(self, checked(operation, request)?),
+            "UpdateMapRun" => map_runs::update(self, checked(operation, request)?),
+            "TestState" => test_state::run(self, checked(operation, request)?).await,
+            "CreateActivity" => activities::create(self, checked(operation, request)?),
+            "DescribeActivity" => activities::describe(self, checked(operation, request)?),
+            "ListActivities" => activities::list(self, checked(operation, request)?),
+            "DeleteActivity" => activities::delete(self, checked(operation, request)?),
+            "GetActivityTask" => activities::get_task(self, checked(operation, request)?).await,
+            "SendTaskSuccess" => tokens::success(self, checked(operation, request)?),
+            "SendTaskFailure" => tokens::failure(self, checked(operation, request)?),
+            "SendTaskHeartbeat" => tokens::heartbeat(self, checked(operation, request)?),
             other => Err(ApiError::new(
                 ErrorCode::UnknownOperationException,
                 format!("orderflow serve does not implement the operation {other:?}"),
@@ -252,6 +252,18 @@ pub fn runs_here(task: &orderflow_asl::model::ServiceTask, check: ServiceCheck) 
         true => Ok(()),
         false => check(task),
     }
+}
+
+/// A request of an operation served here, checked against the service
+/// model's constraints first, as AWS checks them before the service sees it.
+fn checked<T: serde::de::DeserializeOwned>(operation: &str, request: Value) -> Result<T, ApiError> {
+    if let Some(model) = orderflow_integrations::catalog::service("sfn").and_then(|s| s.model().ok())
+        && let Some(message) =
+            orderflow_integrations::constraints::violations(model, operation, &orderflow_value::Value::from(&request))
+    {
+        return Err(ApiError::validation(message));
+    }
+    parse(request)
 }
 
 /// A request as its operation's input shape; an unknown or mistyped member

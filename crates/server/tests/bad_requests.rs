@@ -42,12 +42,18 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
             "ValidationException",
             "unknown field `colour`",
         ),
-        ("StartExecution", json!({"name": "x"}).to_string(), "ValidationException", "missing field `stateMachineArn`"),
+        // The service model's constraints, in AWS's words (ValidationException before anything else).
+        (
+            "StartExecution",
+            json!({"name": "x"}).to_string(),
+            "ValidationException",
+            "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null",
+        ),
         (
             "StartExecution",
             json!({"stateMachineArn": arn, "input": format!("\"{}\"", "x".repeat(256 * 1024))}).to_string(),
-            "InvalidExecutionInput",
-            "the quota is 262144",
+            "ValidationException",
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to 262144 bytes in UTF-8 encoding",
         ),
         (
             "StartExecution",
@@ -58,8 +64,8 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
         (
             "StartExecution",
             json!({"stateMachineArn": arn, "name": "n".repeat(81)}).to_string(),
-            "InvalidName",
-            "Invalid Name",
+            "ValidationException",
+            "at 'name' failed to satisfy constraint: Member must have length less than or equal to 80",
         ),
         ("StartExecution", json!({"stateMachineArn": "orders"}).to_string(), "InvalidArn", "Invalid Arn: 'orders'"),
         (
@@ -96,7 +102,12 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
             "ResourceNotFound",
             "Map Run does not exist: 'arn:aws:states:us-east-1:123456789012:mapRun:m/L:0'",
         ),
-        ("DescribeMapRun", "{}".into(), "ValidationException", "missing field `mapRunArn`"),
+        (
+            "DescribeMapRun",
+            "{}".into(),
+            "ValidationException",
+            "Value null at 'mapRunArn' failed to satisfy constraint: Member must not be null",
+        ),
         (
             "ListMapRuns",
             json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:none"}).to_string(),
@@ -119,7 +130,7 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
             "UpdateMapRun",
             json!({"mapRunArn": MAP_RUN, "toleratedFailurePercentage": 100.5}).to_string(),
             "ValidationException",
-            "Value '100.5' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value between 0 and 100",
+            "Value '100.5' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value less than or equal to 100",
         ),
         (
             "UpdateMapRun",

@@ -785,3 +785,70 @@ async fn the_aws_cli_tests_a_distributed_map_on_the_data_its_reader_would_read()
         aws(&server.endpoint, &["test-state", "--definition", &map, "--input", input, "--mock", &mock]);
     assert!(code == 0 && out["error"] == "States.ItemReaderFailed", "{out} {err}");
 }
+
+/// Requests over a quota get AWS's ValidationException from the service
+/// model, read whole first: a 10 MB definition through the AWS CLI, an
+/// execution input over 256 KiB; a body past what the server reads is
+/// drained, so its client gets an answer, not a broken pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_get_the_models_answer() {
+    let server = server().await;
+    let dir = std::env::temp_dir().join(format!("orderflow-oversized-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.json");
+    let definition =
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "x".repeat(10 << 20), "End": true}}});
+    std::fs::write(&big, definition.to_string()).unwrap();
+    let (code, _, err) = aws(
+        &server.endpoint,
+        &[
+            "create-state-machine",
+            "--name",
+            "big",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/local",
+            "--definition",
+            &format!("file://{}", big.display()),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("(ValidationException)")
+            && err.contains("1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to 1048576"),
+        "{err}"
+    );
+    let machine =
+        machine(&server.endpoint, "small", r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#);
+    let input = dir.join("input.json");
+    std::fs::write(&input, format!("\"{}\"", "x".repeat(300_000))).unwrap();
+    let (code, _, err) = aws(
+        &server.endpoint,
+        &["start-execution", "--state-machine-arn", &machine, "--input", &format!("file://{}", input.display())],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("Member must have size less than or equal to 262144 bytes in UTF-8 encoding"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // 80 MB, more than the server reads: drained, then answered.
+    let address = server.endpoint.trim_start_matches("http://").to_owned();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        let size = 80usize << 20;
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {address}\r\nX-Amz-Target: AWSStepFunctions.CreateStateMachine\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {size}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..80 {
+            stream.write_all(&chunk).expect("the server reads the whole body");
+        }
+        let mut answer = vec![0u8; 4096];
+        let n = stream.read(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("ValidationException") && answer.contains("more than this server reads"), "{answer}");
+}
