@@ -24,9 +24,16 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
     let until = |t: time::OffsetDateTime| Duration::try_from(t - now).unwrap_or(Duration::ZERO);
     let seconds_field = |p: &crate::path::Path| -> Result<Duration, Failure> {
         let value = scope.select_field(p, &effective.value, &context)?;
-        match value.as_u64() {
-            Some(s) => Ok(Duration::from_secs(s)),
-            None => Err(scope.runtime(format!(
+        // AWS reads a long: a negative one is refused as such, anything
+        // else that is not a long (a fraction, a string, out of range) cannot be parsed.
+        match (value.as_u64(), value.as_i64()) {
+            (Some(s), _) => Ok(Duration::from_secs(s)),
+            (None, Some(_)) => Err(scope.runtime(format!(
+                "The SecondsPath parameter references a negative value: {} == {}",
+                p.text(),
+                shown(&value)
+            ))),
+            (None, None) => Err(scope.runtime(format!(
                 "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
                 p.text(),
                 shown(&value)
