@@ -35,7 +35,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: bench help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance jsonata-suite workflow-test watch-smoke watch invoke \
+.PHONY: bench help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance jsonata-suite validation-suite workflow-test watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -98,7 +98,7 @@ fmt: ## format the code
 
 unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite, jsonata-js's and the integration suite
 ifeq ($(HAVE_NEXTEST),yes)
-	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded) and not binary(jsonata_suite) and not binary(integration_suite)'
+	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded) and not binary(jsonata_suite) and not binary(integration_suite) and not binary(validation_suite)'
 else
 	cargo test --workspace --no-fail-fast --exclude orderflow-asl
 	cargo test --package orderflow-asl --lib --test conformance
@@ -106,9 +106,13 @@ endif
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory jsonata-suite
 	$(MAKE) --no-print-directory integration-suite
+	$(MAKE) --no-print-directory validation-suite
 
 integration-suite: venv ## service integrations against moto, replaying AWS-validated executions (LocalStack's snapshots): prints its count
 	cargo test --quiet --package orderflow --test integration_suite -- --quiet
+
+validation-suite: ## CreateStateMachine, UpdateStateMachine and ValidateStateMachineDefinition answers against AWS's recorded ones (LocalStack's AWS-validated snapshots): prints its count
+	cargo test --quiet --package orderflow-server --test validation_suite
 
 jsonata-suite: ## the JSONata engine, as the executor builds it, against jsonata-js's test suite (ORDERFLOW_JSONATA_SUITE, else the copy in jsonata-rs 0.3.4 from crates.io): prints its count
 	cargo fetch --quiet --manifest-path tools/jsonata-conformance/Cargo.toml

@@ -218,7 +218,11 @@ impl Parser<'_> {
                         }
                         Some(b'\\') => {
                             // \' \{ \} \\ keep the escaped character; Format sees \{ as literal.
+                            // Nothing else may be escaped (AWS refuses \" as it does any other).
                             let next = *self.s.get(self.i + 1).ok_or_else(|| self.err("dangling escape"))?;
+                            if !matches!(next, b'\'' | b'{' | b'}' | b'\\') {
+                                return Err(self.err("illegal escape"));
+                            }
                             if next == b'{' || next == b'}' {
                                 out.push('\\');
                             }

@@ -81,24 +81,22 @@ impl Template {
                 for (k, v) in obj {
                     match k.strip_suffix(".$") {
                         Some(name) => {
-                            let text = v.as_str().ok_or_else(|| {
-                                (format!(".{k}"), "a .$ field must hold a path or an intrinsic call".to_owned())
-                            })?;
+                            // AWS's words for any `.$` field that is neither, at the object that holds it.
+                            let invalid = || {
+                                (
+                                    String::new(),
+                                    format!(
+                                        "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
+                                    ),
+                                )
+                            };
+                            let text = v.as_str().ok_or_else(invalid)?;
                             let leaf = if intrinsics::is_call(text) {
-                                Template::Call {
-                                    field: k.to_string(),
-                                    call: Call::parse(text).map_err(|m| (format!(".{k}"), m))?,
-                                }
+                                Template::Call { field: k.to_string(), call: Call::parse(text).map_err(|_| invalid())? }
                             } else if text.starts_with('$') {
-                                Template::Path {
-                                    field: k.to_string(),
-                                    path: Path::parse(text).map_err(|m| (format!(".{k}"), m))?,
-                                }
+                                Template::Path { field: k.to_string(), path: Path::parse(text).map_err(|_| invalid())? }
                             } else {
-                                return Err((
-                                    format!(".{k}"),
-                                    "a .$ field must hold a path or an intrinsic call".into(),
-                                ));
+                                return Err(invalid());
                             };
                             fields.push((Str::new(name), leaf));
                         }

@@ -31,6 +31,7 @@ codes! {
     InvalidArn,
     InvalidDefinition,
     InvalidExecutionInput,
+    InvalidLoggingConfiguration,
     InvalidName,
     InvalidOutput,
     InvalidToken,

@@ -15,6 +15,7 @@ mod database;
 mod error;
 mod executions;
 mod http;
+mod jackson;
 mod map_runs;
 mod names;
 mod state_machines;

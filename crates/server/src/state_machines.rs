@@ -132,9 +132,27 @@ fn findings(
             "/".into(),
         )]);
     }
+    // AWS's words: text that is not JSON is its parser's (Jackson's) finding;
+    // JSON that is not an object, or no text at all, is not a definition.
+    let not_an_object = || {
+        vec![(
+            "SCHEMA_VALIDATION_FAILED".to_owned(),
+            "Definition must be a valid JSON object".to_owned(),
+            String::new(),
+        )]
+    };
+    if definition.trim().is_empty() {
+        return Err(not_an_object());
+    }
     let value = orderflow_value::parse(definition).map_err(|e| {
-        vec![("INVALID_JSON_DESCRIPTION".to_owned(), format!("The definition is not JSON: {e}"), "/".to_owned())]
+        vec![match crate::jackson::unrecognized_token(definition) {
+            Some((message, location)) => ("INVALID_JSON_DESCRIPTION".to_owned(), message, location),
+            None => ("INVALID_JSON_DESCRIPTION".to_owned(), format!("The definition is not JSON: {e}"), "/".to_owned()),
+        }]
     })?;
+    if !value.is_object() {
+        return Err(not_an_object());
+    }
     let machine = orderflow_asl::compile::parse_unchecked(&value)
         .map_err(|e| vec![("SCHEMA_VALIDATION_FAILED".to_owned(), e.message.clone(), pointer(&e.location))])?;
     let mut lint = orderflow_asl::lint::lint_with(&machine, services);
@@ -160,7 +178,11 @@ pub(crate) fn recompile(definition: &str) -> Option<StateMachine> {
 fn compile(service: &Service, definition: &str, kind: MachineType) -> Result<StateMachine, ApiError> {
     findings(definition, &|task| service.check_service(task), kind).map_err(|found| {
         let (code, message, location) = &found[0];
-        let at = if code == "INVALID_JSON_DESCRIPTION" { String::new() } else { format!(" at {location}") };
+        let at = if code == "INVALID_JSON_DESCRIPTION" || location.is_empty() {
+            String::new()
+        } else {
+            format!(" at {location}")
+        };
         ApiError::new(
             ErrorCode::InvalidDefinition,
             format!("Invalid State Machine Definition: '{code}: {message}{at}'"),
@@ -168,8 +190,33 @@ fn compile(service: &Service, definition: &str, kind: MachineType) -> Result<Sta
     })
 }
 
+/// AWS's rules for the fields beside a definition: a version's
+/// description only with `publish`, a logging level other than OFF with
+/// exactly one destination.
+fn check_settings(
+    publish: Option<bool>,
+    version_description: Option<&str>,
+    logging: Option<&Value>,
+) -> Result<(), ApiError> {
+    if version_description.is_some() && publish != Some(true) {
+        return Err(ApiError::validation("Version description can only be set when publish is true"));
+    }
+    if let Some(logging) = logging {
+        let level = logging.get("level").and_then(Value::as_str).unwrap_or("OFF");
+        let destinations = logging.get("destinations").and_then(Value::as_array).map_or(0, Vec::len);
+        if (level != "OFF" && destinations != 1) || destinations > 1 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidLoggingConfiguration,
+                "Invalid Logging Configuration: Must specify exactly one Log Destination.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
-    let _ = (&r.tags, r.publish, &r.version_description, &r.encryption_configuration);
+    let _ = (&r.tags, &r.encryption_configuration);
+    check_settings(r.publish, r.version_description.as_deref(), r.logging_configuration.as_ref())?;
     check_name(&r.name)?;
     check_role(&r.role_arn)?;
     let kind = machine_type(r.kind.as_deref())?;
@@ -244,7 +291,8 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
 }
 
 pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
-    let _ = (r.publish, &r.version_description, &r.encryption_configuration);
+    let _ = &r.encryption_configuration;
+    check_settings(r.publish, r.version_description.as_deref(), r.logging_configuration.as_ref())?;
     if r.definition.is_none()
         && r.role_arn.is_none()
         && r.logging_configuration.is_none()
@@ -252,7 +300,7 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
     {
         return Err(ApiError::new(
             ErrorCode::MissingRequiredParameter,
-            "Either the definition, the role ARN, the logging configuration or the tracing configuration must be given",
+            "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
         ));
     }
     let current = find(service, &r.state_machine_arn)?;
@@ -307,7 +355,11 @@ pub fn validate(service: &Service, r: Validate) -> Result<Value, ApiError> {
                 .iter()
                 .take(max)
                 .map(|(code, message, location)| {
-                    json!({"severity": "ERROR", "code": code, "message": message, "location": location})
+                    let mut diagnostic = json!({"severity": "ERROR", "code": code, "message": message});
+                    if !location.is_empty() {
+                        diagnostic["location"] = json!(location);
+                    }
+                    diagnostic
                 })
                 .collect();
             json!({"result": "FAIL", "diagnostics": diagnostics, "truncated": found.len() > max})

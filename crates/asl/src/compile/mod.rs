@@ -118,6 +118,9 @@ pub fn parse_unchecked(definition: &Value) -> Result<StateMachine, DefinitionErr
         return Err(def_err("(definition)", "is larger than 1 MB (1,048,576 bytes), Step Functions' quota"));
     }
     let mut machine = parse_machine(definition, "", false, false)?;
+    if machine_wide_jsonata(definition) {
+        no_jsonpath_state(definition, "")?;
+    }
     resolve(&mut machine);
     let mut names = Vec::new();
     number(&mut machine, &mut names);
@@ -169,15 +172,41 @@ fn query_language(obj: &Map, at: &str, inherited: bool) -> Result<bool, Definiti
     match obj.get("QueryLanguage") {
         None => Ok(inherited),
         Some(language) => match language.as_str() {
-            // A JSONata machine's states cannot go back to JSONPath, as in AWS.
-            Some("JSONPath") if inherited => {
-                Err(def_err(at, "cannot be JSONPath in a state machine whose QueryLanguage is JSONata"))
-            }
             Some("JSONPath") => Ok(false),
             Some("JSONata") => Ok(true),
             _ => Err(def_err(at, "must be \"JSONPath\" or \"JSONata\"")),
         },
     }
+}
+
+/// The top-level QueryLanguage is JSONata.
+fn machine_wide_jsonata(definition: &Value) -> bool {
+    definition.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata")
+}
+
+/// AWS's rule: when the whole state machine is JSONata, no state, nested
+/// ones included, may set JSONPath. (A JSONata state inside a JSONPath
+/// machine may hold JSONPath states.)
+fn no_jsonpath_state(machine: &Value, at: &str) -> Result<(), DefinitionError> {
+    let here = |field: &str| if at.is_empty() { field.to_owned() } else { format!("{at}.{field}") };
+    for (name, state) in machine.get("States").and_then(Value::as_object).into_iter().flatten() {
+        let at = here(&format!("States.{name}"));
+        if state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONPath") {
+            return Err(def_err(
+                at,
+                "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+            ));
+        }
+        for processor in ["ItemProcessor", "Iterator"] {
+            if let Some(inner) = state.get(processor) {
+                no_jsonpath_state(inner, &format!("{at}.{processor}"))?;
+            }
+        }
+        for (i, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            no_jsonpath_state(branch, &format!("{at}.Branches[{i}]"))?;
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn parse_machine(
@@ -197,6 +226,11 @@ pub(super) fn parse_machine(
         {
             return Err(def_err(here(key), "unknown field"));
         }
+    }
+    // AWS names every missing field at once, at the object that lacks them.
+    let missing: Vec<&str> = ["States", "StartAt"].into_iter().filter(|f| !obj.contains_key(f)).collect();
+    if !missing.is_empty() {
+        return Err(def_err(at, format!("These fields are required: [{}]", missing.join(", "))));
     }
     let start_at = string(obj, "StartAt", &here("StartAt"))?.ok_or_else(|| def_err(here("StartAt"), "is required"))?;
     let states_value = obj.get("States").ok_or_else(|| def_err(here("States"), "is required"))?;
@@ -241,6 +275,11 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
         return Err(def_err(field("Type"), format!("unknown state type {kind_name:?}")));
     };
     for key in obj.keys() {
+        if key == "Credentials"
+            && !obj.get(key).is_some_and(|c| c.get("RoleArn").is_some() || c.get("RoleArn.$").is_some())
+        {
+            return Err(def_err(field(key), "The field 'RoleArn' is required but was missing"));
+        }
         if let Some((_, feature)) = UNSUPPORTED_FIELDS.iter().find(|(f, _)| f == key) {
             return Err(def_err(field(key), format!("{feature} is not supported by this executor yet")));
         }

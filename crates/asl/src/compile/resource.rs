@@ -82,18 +82,9 @@ fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, Definitio
                 }
                 Ok(task(service, action, false))
             }
-            // AWS's words for an action or service it does not integrate, with where to look instead.
-            Some(_) => Err(def_err(
-                at,
-                format!("{} (aws-sdk:{service}:{action} calls any action of the service)", not_recognized(arn)),
-            )),
-            None => Err(def_err(
-                at,
-                format!(
-                    "{} (this executor runs the optimized integrations of lambda, dynamodb, sqs, sns, events, states and http, and aws-sdk:<service>:<action>)",
-                    not_recognized(arn)
-                ),
-            )),
+            // AWS's words for an action or service it does not integrate.
+            Some(_) => Err(def_err(at, not_recognized(arn))),
+            None => Err(def_err(at, not_recognized(arn))),
         },
         _ => Err(def_err(at, format!("{arn:?} is not a resource Step Functions knows"))),
     }
@@ -139,7 +130,12 @@ mod tests {
     #[test]
     fn what_is_not_run_is_refused_by_name() {
         assert!(parsed("arn:aws:states:::dynamodb:putItem.waitForTaskToken").unwrap_err().contains("does not support"));
-        assert!(parsed("arn:aws:states:::dynamodb:query").unwrap_err().contains("aws-sdk:dynamodb:query"));
+        // AWS's words exactly (LocalStack's AWS-validated test_invalid_integration snapshot).
+        let refused = parsed("arn:aws:states:::dynamodb:query").unwrap_err();
+        assert!(
+            refused.ends_with("The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."),
+            "{refused}"
+        );
         assert!(parsed("arn:aws:states:::ecs:runTask.sync").unwrap_err().contains("is not recognized"));
         assert!(parsed("arn:aws:states:::sqs:sendMessage.sync").unwrap_err().contains("does not support the .sync"));
         assert!(parsed("arn:aws:states:::aws-sdk:s3:getObject.sync").unwrap_err().contains("no .sync"));

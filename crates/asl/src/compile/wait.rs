@@ -36,7 +36,7 @@ fn jsonpath(obj: &Map, at: &str, _io: &mut Io) -> Result<Kind, DefinitionError> 
         "SecondsPath" => WaitFor::SecondsPath(compile_path(&text("SecondsPath")?, &field("SecondsPath"))?),
         "Timestamp" => WaitFor::Timestamp(
             choice::parse_timestamp(&text("Timestamp")?)
-                .ok_or_else(|| def_err(field("Timestamp"), "must be an ISO-8601 timestamp"))?,
+                .ok_or_else(|| def_err(field("Timestamp"), "String does not match RFC3339 timestamp"))?,
         ),
         _ => WaitFor::TimestampPath(compile_path(&text("TimestampPath")?, &field("TimestampPath"))?),
     }))
@@ -57,7 +57,7 @@ fn jsonata(obj: &Map, at: &str) -> Result<Kind, DefinitionError> {
         }
         (None, Some(Value::String(text))) => WaitFor::Timestamp(
             choice::parse_timestamp(text)
-                .ok_or_else(|| def_err(field("Timestamp"), "must be an ISO-8601 timestamp"))?,
+                .ok_or_else(|| def_err(field("Timestamp"), "String does not match RFC3339 timestamp"))?,
         ),
         _ => return Err(def_err(at, "needs exactly one of Seconds and Timestamp")),
     }))
