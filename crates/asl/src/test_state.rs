@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{Failure, StatesError, matches};
 use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, Services, TaskFailure, TaskMocks, Thread};
 use crate::model::{Given, Kind, State, Target, Transition};
-use crate::pipeline::{Payload, Scope};
+use crate::pipeline::{Now, Payload, Scope};
 use crate::states;
 
 /// The answer a mock gives in place of the task.
@@ -41,6 +41,8 @@ pub struct Inspection {
     pub input: Option<Value>,
     pub after_input_path: Option<Value>,
     pub after_parameters: Option<Value>,
+    /// A JSONata state's Arguments, evaluated.
+    pub after_arguments: Option<Value>,
     pub result: Option<Value>,
     pub after_result_selector: Option<Value>,
     pub after_result_path: Option<Value>,
@@ -128,8 +130,11 @@ pub async fn test_state(
     {
         return Err("mapItemReaderData is the data of a Distributed Map's ItemReader; this Map has none".into());
     }
-    if state.jsonata {
-        return Err("TestState does not run JSONata states here yet; run the state machine instead".into());
+    if state.jsonata && (map_item_reader_data.is_some() || map_iteration_failure_count.is_some()) {
+        return Err(
+            "mapItemReaderData and mapIterationFailureCount are tested here with a JSONPath Map state; this one is JSONata"
+                .into(),
+        );
     }
     let runs_something = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. });
     if mock.is_some() && !runs_something {
@@ -228,11 +233,18 @@ pub async fn test_state(
         let catcher = &state.catch[i];
         let error = Payload::measured(std::sync::Arc::new(failure.to_value()));
         seen.catch_index = Some(i);
-        if let Err(f) = scope.assign(catcher.assign.as_ref(), &error, &scope.context(None)) {
-            return Ok(failed(f, seen));
-        }
+        let context = scope.context(None);
+        let output = if state.jsonata {
+            // As a run takes it: the catcher's Assign and Output, `$states.errorOutput` the error.
+            let now = Now::input(&raw.value).with_error(&error.value);
+            scope.conclude(catcher.assign.as_ref(), catcher.output.as_ref(), now, error.clone(), &context)
+        } else {
+            scope
+                .assign(catcher.assign.as_ref(), &error, &context)
+                .and_then(|()| scope.result_path(catcher.result_path.as_ref(), raw, error))
+        };
         seen.variables = snapshot(&vars);
-        return Ok(match scope.result_path(catcher.result_path.as_ref(), raw, error) {
+        return Ok(match output {
             Ok(output) => TestOutcome {
                 status: TestStatus::CaughtError,
                 output: Some((*output.value).clone()),
@@ -263,6 +275,9 @@ async fn flow(
     seen: &mut Inspection,
 ) -> Result<(Payload, Option<String>), Failure> {
     let state = scope.state;
+    if state.jsonata {
+        return flow_jsonata(scope, raw, retry_count, seen).await;
+    }
     let io = &state.io;
     let keep = |p: &Payload| Some((*p.value).clone());
     let retries = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. }).then_some(retry_count);
@@ -394,6 +409,98 @@ async fn flow(
             let result = mocked(scope)?;
             seen.result = keep(&result);
             settle(scope, raw, result, &context, seen)
+        }
+    }
+}
+
+/// A JSONata state's pipeline, as a run takes it: its Arguments (kept in
+/// `seen`), the task's result or the mock's, then its Assign and Output (or
+/// the Choice rule's). A Wait does not wait here.
+async fn flow_jsonata(
+    scope: &Scope<'_, '_>,
+    raw: &Payload,
+    retry_count: u32,
+    seen: &mut Inspection,
+) -> Result<(Payload, Option<String>), Failure> {
+    let state = scope.state;
+    let keep = |p: &Payload| Some((*p.value).clone());
+    let retries = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. }).then_some(retry_count);
+    let context = scope.context(retries);
+    let now = Now::input(&raw.value);
+    let conclude = |result: Payload, now: Now<'_>| {
+        scope.conclude(state.assign.as_ref(), state.io.output.as_ref(), now, result, &context)
+    };
+    let arguments = |seen: &mut Inspection| -> Result<Payload, Failure> {
+        let arguments = match &state.io.parameters {
+            Some(p) => scope.render_jsonata(p, now, &context)?,
+            None => raw.clone(),
+        };
+        if state.io.parameters.is_some() {
+            seen.after_arguments = keep(&arguments);
+        }
+        Ok(arguments)
+    };
+    match &state.kind {
+        Kind::Fail { error, cause } => Err(states::fail::run(scope, &raw.value, error, cause)),
+        Kind::Succeed => Ok((conclude(raw.clone(), now)?, None)),
+        Kind::Pass { .. } | Kind::Wait(_) => Ok((conclude(raw.clone(), now)?, next_of(state))),
+        Kind::Choice { choices, default, assigns, outputs } => {
+            let mut chosen = None;
+            for (i, (rule, next)) in choices.iter().enumerate() {
+                let holds = match rule {
+                    crate::choice::Rule::Condition(expr) => {
+                        scope.expr_of_type("Condition", expr, "boolean", now, &context)?.as_bool().unwrap_or(false)
+                    }
+                    crate::choice::Rule::Constant(b) => *b,
+                    _ => false,
+                };
+                if holds {
+                    chosen = Some((i, next));
+                    break;
+                }
+            }
+            let (assign, output) = match chosen {
+                Some((i, _)) => (assigns.get(i).and_then(Option::as_ref), outputs.get(i).and_then(Option::as_ref)),
+                None => (state.assign.as_ref(), state.io.output.as_ref()),
+            };
+            let next = chosen.map(|(_, next)| next).or(default.as_ref()).ok_or_else(|| {
+                Failure::new(
+                    StatesError::NoChoiceMatched,
+                    format!("No Matches! The state '{}' has no choice rule that matches and no Default.", state.name),
+                )
+            })?;
+            Ok((scope.conclude(assign, output, now, raw.clone(), &context)?, Some(next.name.clone())))
+        }
+        Kind::Task { resource, timeout_seconds, heartbeat_seconds } => {
+            let arguments = arguments(seen)?;
+            let limits = states::task::Limits {
+                timeout: timeout_seconds.as_ref(),
+                heartbeat: heartbeat_seconds.as_ref(),
+                token: None,
+            };
+            let answer = states::task::run(
+                scope,
+                resource,
+                limits,
+                &raw.value,
+                states::task::Parameters::Rendered(arguments.value),
+                None,
+                &context,
+            )
+            .await?;
+            let (states::task::Answer::Whole(result) | states::task::Answer::Selected(result)) = answer;
+            seen.result = keep(&result);
+            let now = now.with_result(&result.value);
+            Ok((conclude(result.clone(), now)?, next_of(state)))
+        }
+        Kind::Map(_) | Kind::Parallel { .. } => {
+            if matches!(state.kind, Kind::Parallel { .. }) {
+                arguments(seen)?;
+            }
+            let result = mocked(scope)?;
+            seen.result = keep(&result);
+            let now = now.with_result(&result.value);
+            Ok((conclude(result.clone(), now)?, next_of(state)))
         }
     }
 }

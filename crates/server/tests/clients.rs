@@ -852,3 +852,58 @@ async fn oversized_requests_get_the_models_answer() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("ValidationException") && answer.contains("more than this server reads"), "{answer}");
 }
+
+/// TestState runs JSONata states through the AWS CLI: a Task with a mock
+/// (its Arguments evaluated, the mock's result, its Assign and Output), a
+/// caught error (the catcher's Output over `$states.errorOutput`), a Choice
+/// by its Condition; no JSONPath field is asked of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_runs_jsonata_states() {
+    let server = server().await;
+    let task = json!({
+        "Type": "Task",
+        "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "price", "Payload": {"sku": "{% $states.input.sku %}", "qty": "{% $states.input.qty * 2 %}"}},
+        "Assign": {"lastTotal": "{% $states.result.Payload.total %}"},
+        "Output": {"total": "{% $states.result.Payload.total %}", "sku": "{% $states.input.sku %}"},
+        "Catch": [{"ErrorEquals": ["Pricing.Down"], "Output": {"failed": "{% $states.errorOutput.Error %}"}, "Next": "Fallback"}],
+        "Next": "Done"
+    })
+    .to_string();
+    let input = r#"{"sku": "A-1", "qty": 3}"#;
+    let mock = json!({"result": json!({"Payload": {"total": 42}, "StatusCode": 200}).to_string()}).to_string();
+    let tested = ok(
+        &server.endpoint,
+        &["test-state", "--definition", &task, "--input", input, "--mock", &mock, "--inspection-level", "DEBUG"],
+    );
+    assert_eq!(tested["status"], "SUCCEEDED", "{tested}");
+    assert_eq!(tested["nextState"], "Done");
+    let output: Value = serde_json::from_str(tested["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"total": 42, "sku": "A-1"}));
+    let inspection = &tested["inspectionData"];
+    let arguments: Value = serde_json::from_str(inspection["afterArguments"].as_str().unwrap()).unwrap();
+    assert_eq!(arguments, json!({"FunctionName": "price", "Payload": {"sku": "A-1", "qty": 6}}));
+    let result: Value = serde_json::from_str(inspection["result"].as_str().unwrap()).unwrap();
+    assert_eq!(result["Payload"]["total"], 42);
+    let variables: Value = serde_json::from_str(inspection["variables"].as_str().unwrap()).unwrap();
+    assert_eq!(variables, json!({"lastTotal": 42}));
+    assert!(inspection.get("afterParameters").is_none() && inspection.get("afterInputPath").is_none(), "{inspection}");
+
+    let down = json!({"errorOutput": {"error": "Pricing.Down", "cause": "maintenance"}}).to_string();
+    let caught = ok(&server.endpoint, &["test-state", "--definition", &task, "--input", input, "--mock", &down]);
+    assert_eq!(caught["status"], "CAUGHT_ERROR", "{caught}");
+    assert_eq!(caught["nextState"], "Fallback");
+    assert_eq!(caught["output"], r#"{"failed":"Pricing.Down"}"#);
+
+    let choice = json!({
+        "Type": "Choice",
+        "QueryLanguage": "JSONata",
+        "Choices": [{"Condition": "{% $states.input.qty > 2 %}", "Next": "Bulk", "Output": {"bulk": true}}],
+        "Default": "Single"
+    })
+    .to_string();
+    let chose = ok(&server.endpoint, &["test-state", "--definition", &choice, "--input", input]);
+    assert_eq!((chose["status"].as_str(), chose["nextState"].as_str()), (Some("SUCCEEDED"), Some("Bulk")), "{chose}");
+    assert_eq!(chose["output"], r#"{"bulk":true}"#);
+}
