@@ -7,13 +7,65 @@
 //! in bytes said so (`Member must have size less than or equal to 262144
 //! bytes in UTF-8 encoding`), several violations joined by `; `.
 
-use orderflow_value::Value;
-
 use crate::model::{Member, Model, Shape};
+
+/// A request's JSON as this check reads it: the executor's value, or
+/// serde_json's (the API server's requests, checked without a copy).
+pub trait Json {
+    fn member(&self, name: &str) -> Option<&Self>;
+    fn view(&self) -> View<'_, Self>;
+}
+
+/// What a JSON value is, for the constraints.
+pub enum View<'a, J: ?Sized> {
+    Null,
+    Bool(bool),
+    /// The number's text and value.
+    Number(String, Option<f64>),
+    String(&'a str),
+    Array(Vec<&'a J>),
+    Object,
+}
+
+impl Json for orderflow_value::Value {
+    fn member(&self, name: &str) -> Option<&Self> {
+        self.get(name)
+    }
+
+    fn view(&self) -> View<'_, Self> {
+        use orderflow_value::Value;
+        match self {
+            Value::Null => View::Null,
+            Value::Bool(b) => View::Bool(*b),
+            Value::Number(n) => View::Number(n.to_string(), n.as_f64()),
+            Value::String(s) => View::String(s),
+            Value::Array(items) => View::Array(items.iter().collect()),
+            Value::Object(_) => View::Object,
+        }
+    }
+}
+
+impl Json for serde_json::Value {
+    fn member(&self, name: &str) -> Option<&Self> {
+        self.get(name)
+    }
+
+    fn view(&self) -> View<'_, Self> {
+        use serde_json::Value;
+        match self {
+            Value::Null => View::Null,
+            Value::Bool(b) => View::Bool(*b),
+            Value::Number(n) => View::Number(n.to_string(), n.as_f64()),
+            Value::String(s) => View::String(s),
+            Value::Array(items) => View::Array(items.iter().collect()),
+            Value::Object(_) => View::Object,
+        }
+    }
+}
 
 /// AWS's ValidationException message for `request`, the input of
 /// `operation`; None when it satisfies the model.
-pub fn violations(model: &Model, operation: &str, request: &Value) -> Option<String> {
+pub fn violations<J: Json + ?Sized>(model: &Model, operation: &str, request: &J) -> Option<String> {
     let input = model.operation(operation)?.input()?;
     let shape = model.shape(input)?;
     let mut found = Vec::new();
@@ -25,35 +77,43 @@ pub fn violations(model: &Model, operation: &str, request: &Value) -> Option<Str
     }
 }
 
-fn structure(model: &Model, shape: Shape<'_>, value: &Value, path: &str, found: &mut Vec<String>) {
+fn structure<J: Json + ?Sized>(model: &Model, shape: Shape<'_>, value: &J, path: &str, found: &mut Vec<String>) {
     let required: Vec<&str> = shape.required().collect();
     for member in shape.members() {
         let at = if path.is_empty() { member.name.to_owned() } else { format!("{path}.{}", member.name) };
-        match value.get(member.wire_name()) {
-            None | Some(Value::Null) => {
-                if required.contains(&member.name) {
-                    found.push(format!("Value null at '{at}' failed to satisfy constraint: Member must not be null"));
-                }
-            }
-            Some(v) => {
+        match value.member(member.wire_name()) {
+            Some(v) if !matches!(v.view(), View::Null) => {
                 if let Some(target) = model.target(member) {
                     check(model, member, target, v, &at, found);
+                }
+            }
+            _ => {
+                if required.contains(&member.name) {
+                    found.push(format!("Value null at '{at}' failed to satisfy constraint: Member must not be null"));
                 }
             }
         }
     }
 }
 
-fn check(model: &Model, member: Member<'_>, shape: Shape<'_>, value: &Value, at: &str, found: &mut Vec<String>) {
-    let shown = |v: &Value| match v {
+fn check<J: Json + ?Sized>(
+    model: &Model,
+    member: Member<'_>,
+    shape: Shape<'_>,
+    value: &J,
+    at: &str,
+    found: &mut Vec<String>,
+) {
+    let view = value.view();
+    let shown = match &view {
         _ if shape.is_sensitive() => "Value".to_owned(),
-        Value::String(s) => format!("Value '{s}'"),
-        Value::Number(n) => format!("Value '{n}'"),
-        Value::Bool(b) => format!("Value '{b}'"),
+        View::String(s) => format!("Value '{s}'"),
+        View::Number(text, _) => format!("Value '{text}'"),
+        View::Bool(b) => format!("Value '{b}'"),
         _ => "Value".to_owned(),
     };
     let mut fail = |constraint: String| {
-        found.push(format!("{} at '{at}' failed to satisfy constraint: {constraint}", shown(value)));
+        found.push(format!("{shown} at '{at}' failed to satisfy constraint: {constraint}"));
     };
     let bounds = |length: f64, unit: &str, noun: &str| -> Option<String> {
         if let Some(min) = shape.bound("min").filter(|m| length < m.as_f64().unwrap_or(f64::MIN)) {
@@ -64,8 +124,8 @@ fn check(model: &Model, member: Member<'_>, shape: Shape<'_>, value: &Value, at:
         }
         None
     };
-    match (shape.kind(), value) {
-        ("string", Value::String(s)) => {
+    match (shape.kind(), view) {
+        ("string", View::String(s)) => {
             let failed = if member.length_in_bytes() {
                 bounds(s.len() as f64, " bytes in UTF-8 encoding", "size")
             } else {
@@ -75,27 +135,27 @@ fn check(model: &Model, member: Member<'_>, shape: Shape<'_>, value: &Value, at:
                 fail(constraint);
             } else if let Some(values) = shape.enum_values() {
                 let values: Vec<&str> = values.collect();
-                if !values.contains(&s.as_str()) {
+                if !values.contains(&s) {
                     fail(format!("Member must satisfy enum value set: [{}]", values.join(", ")));
                 }
             }
         }
-        ("integer" | "long" | "float" | "double", Value::Number(n)) => {
-            if let Some(constraint) = n.as_f64().and_then(|n| bounds(n, "", "value")) {
+        ("integer" | "long" | "float" | "double", View::Number(_, n)) => {
+            if let Some(constraint) = n.and_then(|n| bounds(n, "", "value")) {
                 fail(constraint);
             }
         }
-        ("list", Value::Array(items)) => {
+        ("list", View::Array(items)) => {
             if let Some(constraint) = bounds(items.len() as f64, "", "length") {
                 fail(constraint);
             }
             if let Some(item) = shape.item().and_then(|i| Some((i, model.target(i)?))) {
                 for (i, v) in items.iter().enumerate() {
-                    check(model, item.0, item.1, v, &format!("{at}.{}.member", i + 1), found);
+                    check(model, item.0, item.1, *v, &format!("{at}.{}.member", i + 1), found);
                 }
             }
         }
-        ("structure", Value::Object(_)) => structure(model, shape, value, at, found),
+        ("structure", View::Object) => structure(model, shape, value, at, found),
         // A value of the wrong type is the deserializer's to refuse.
         _ => {}
     }

@@ -259,8 +259,7 @@ pub fn runs_here(task: &orderflow_asl::model::ServiceTask, check: ServiceCheck) 
 /// model's constraints first, as AWS checks them before the service sees it.
 fn checked<T: serde::de::DeserializeOwned>(operation: &str, request: Value) -> Result<T, ApiError> {
     if let Some(model) = orderflow_integrations::catalog::service("sfn").and_then(|s| s.model().ok())
-        && let Some(message) =
-            orderflow_integrations::constraints::violations(model, operation, &orderflow_value::Value::from(&request))
+        && let Some(message) = orderflow_integrations::constraints::violations(model, operation, &request)
     {
         return Err(ApiError::validation(message));
     }
