@@ -12,17 +12,14 @@ mod serve_binary;
 
 use aws_cli::{aws_text, machine, ok, on_moto, started};
 use serde_json::{Value, json};
-use serve_binary::{address, moto_of, serve};
+use serve_binary::{address, ended, moto_of, put_object, serve};
 
 const LINES: usize = 1_000;
 const ROWS: usize = 450;
 
-/// `body` put at `bucket`/`key` in moto by `aws s3api put-object`.
+/// `body` put at `bucket`/`key` in moto.
 fn put(moto: &str, bucket: &str, key: &str, body: &str) {
-    let file = std::env::temp_dir().join(format!("orderflow-dmap-{}-{key}", std::process::id()));
-    std::fs::write(&file, body).unwrap();
-    on_moto(moto, "s3api", &["put-object", "--bucket", bucket, "--key", key, "--body", file.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&file);
+    put_object(moto, bucket, key, body.as_bytes());
 }
 
 /// The object at `bucket`/`key`, read back by `aws s3 cp … -`.
@@ -109,14 +106,7 @@ async fn a_distributed_map_reads_jsonl_and_csv_from_s3_in_batches_and_writes_its
 
     let arn = machine(&endpoint, "Batches", &definition().to_string());
     let execution = started(&endpoint, &arn, r#"{"bucket": "data"}"#);
-    let mut described = Value::Null;
-    for _ in 0..600 {
-        described = ok(&endpoint, &["describe-execution", "--execution-arn", &execution]);
-        if described["status"] != "RUNNING" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let described = ended(&endpoint, &execution).await;
     assert_eq!(described["status"], "SUCCEEDED", "{described}");
     let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
 
@@ -264,17 +254,7 @@ async fn a_redriven_map_run_writes_each_childs_result_once_under_its_own_arn() {
     });
     let arn = machine(&endpoint, "Redriven", &definition.to_string());
     let execution = started(&endpoint, &arn, "{}");
-    let wait = || async {
-        for _ in 0..300 {
-            let d = ok(&endpoint, &["describe-execution", "--execution-arn", &execution]);
-            if d["status"] != "RUNNING" {
-                return d;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("the execution did not end");
-    };
-    let failed = wait().await;
+    let failed = ended(&endpoint, &execution).await;
     assert_eq!(failed["status"], "FAILED", "{failed}");
     let map_run = ok(&endpoint, &["list-map-runs", "--execution-arn", &execution])["mapRuns"][0]["mapRunArn"]
         .as_str()
@@ -284,7 +264,7 @@ async fn a_redriven_map_run_writes_each_childs_result_once_under_its_own_arn() {
     assert_eq!(children_before["executions"].as_array().unwrap().len(), 3, "{children_before}");
 
     ok(&endpoint, &["redrive-execution", "--execution-arn", &execution]);
-    let done = wait().await;
+    let done = ended(&endpoint, &execution).await;
     let after = ok(&endpoint, &["list-executions", "--map-run-arn", &map_run]);
     assert_eq!(done["status"], "SUCCEEDED", "{done} {after} {children_before}");
 

@@ -21,16 +21,11 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use serde_json::{Value, json};
-use serve_binary::{address, moto_of, serve};
+use serve_binary::{address, ended, moto_of, put_object, serve};
 
-/// `body` put at `bucket`/`key` in moto by `aws s3api put-object`.
+/// `body` put at `bucket`/`key` in moto: its answer.
 fn put(moto: &str, bucket: &str, key: &str, body: &[u8]) -> Value {
-    let file = std::env::temp_dir().join(format!("orderflow-sources-{}-{}", std::process::id(), key.replace('/', "_")));
-    std::fs::write(&file, body).unwrap();
-    let answer =
-        on_moto(moto, "s3api", &["put-object", "--bucket", bucket, "--key", key, "--body", file.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&file);
-    answer
+    put_object(moto, bucket, key, body)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -209,14 +204,7 @@ async fn inventories_athena_manifests_parquet_and_compressed_files_are_read_as_a
 
     let arn = machine(&endpoint, "Sources", &definition().to_string());
     let execution = started(&endpoint, &arn, &json!({"first": first}).to_string());
-    let mut described = Value::Null;
-    for _ in 0..600 {
-        described = ok(&endpoint, &["describe-execution", "--execution-arn", &execution]);
-        if described["status"] != "RUNNING" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let described = ended(&endpoint, &execution).await;
     assert_eq!(described["status"], "SUCCEEDED", "{described}");
     let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
 

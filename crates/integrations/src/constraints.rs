@@ -27,41 +27,31 @@ pub enum View<'a, J: ?Sized> {
     Object,
 }
 
-impl Json for orderflow_value::Value {
-    fn member(&self, name: &str) -> Option<&Self> {
-        self.get(name)
-    }
+/// Both value types read alike.
+macro_rules! json_of {
+    ($ty:ty, $($value:ident)::+) => {
+        impl Json for $ty {
+            fn member(&self, name: &str) -> Option<&Self> {
+                self.get(name)
+            }
 
-    fn view(&self) -> View<'_, Self> {
-        use orderflow_value::Value;
-        match self {
-            Value::Null => View::Null,
-            Value::Bool(b) => View::Bool(*b),
-            Value::Number(n) => View::Number(n.to_string(), n.as_f64()),
-            Value::String(s) => View::String(s),
-            Value::Array(items) => View::Array(items.iter().collect()),
-            Value::Object(_) => View::Object,
+            fn view(&self) -> View<'_, Self> {
+                use $($value)::+ as Value;
+                match self {
+                    Value::Null => View::Null,
+                    Value::Bool(b) => View::Bool(*b),
+                    Value::Number(n) => View::Number(n.to_string(), n.as_f64()),
+                    Value::String(s) => View::String(s),
+                    Value::Array(items) => View::Array(items.iter().collect()),
+                    Value::Object(_) => View::Object,
+                }
+            }
         }
-    }
+    };
 }
 
-impl Json for serde_json::Value {
-    fn member(&self, name: &str) -> Option<&Self> {
-        self.get(name)
-    }
-
-    fn view(&self) -> View<'_, Self> {
-        use serde_json::Value;
-        match self {
-            Value::Null => View::Null,
-            Value::Bool(b) => View::Bool(*b),
-            Value::Number(n) => View::Number(n.to_string(), n.as_f64()),
-            Value::String(s) => View::String(s),
-            Value::Array(items) => View::Array(items.iter().collect()),
-            Value::Object(_) => View::Object,
-        }
-    }
-}
+json_of!(orderflow_value::Value, orderflow_value::Value);
+json_of!(serde_json::Value, serde_json::Value);
 
 /// AWS's ValidationException message for `request`, the input of
 /// `operation`; None when it satisfies the model.

@@ -102,12 +102,17 @@ impl Run<'_> {
     /// The iterations or branches of the redriven `state` that succeeded
     /// before, taken once: only its first attempt after the redrive skips them.
     pub fn take_done(&self, state: &State) -> DoneOutputs {
-        let mut done = self.redrive_done.lock().unwrap_or_else(|p| p.into_inner());
-        match done.as_ref() {
+        self.take_for(&self.redrive_done, state)
+    }
+
+    /// What a redrive left for the top-level `state`, taken once.
+    fn take_for<T: Default>(&self, slot: &std::sync::Mutex<Option<(Arc<str>, T)>>, state: &State) -> T {
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_ref() {
             Some((name, _)) if **name == *state.name && self.is_top_level(state) => {
-                done.take().map(|(_, d)| d).unwrap_or_default()
+                slot.take().map(|(_, left)| left).unwrap_or_default()
             }
-            _ => Default::default(),
+            _ => T::default(),
         }
     }
 
@@ -154,12 +159,6 @@ impl Run<'_> {
     /// The STANDARD children of the redriven Distributed Map `state` in its
     /// last attempt, by index, taken once.
     pub fn take_children(&self, state: &State) -> NotedChildren {
-        let mut failed = self.redrive_children.lock().unwrap_or_else(|p| p.into_inner());
-        match failed.as_ref() {
-            Some((name, _)) if **name == *state.name && self.is_top_level(state) => {
-                failed.take().map(|(_, f)| f).unwrap_or_default()
-            }
-            _ => Default::default(),
-        }
+        self.take_for(&self.redrive_children, state)
     }
 }

@@ -61,3 +61,29 @@ pub fn moto_of(serve: &Serve) -> String {
     let at = line.find("service tasks to ").expect("where service tasks go") + "service tasks to ".len();
     line[at..].trim_end_matches(')').to_owned()
 }
+
+/// `body` put at `bucket`/`key` in the emulator's S3 by `aws s3api put-object`: its answer.
+pub fn put_object(moto: &str, bucket: &str, key: &str, body: &[u8]) -> serde_json::Value {
+    let file =
+        std::env::temp_dir().join(format!("orderflow-put-{}-{bucket}-{}", std::process::id(), key.replace('/', "_")));
+    std::fs::write(&file, body).unwrap();
+    let answer = crate::aws_cli::on_moto(
+        moto,
+        "s3api",
+        &["put-object", "--bucket", bucket, "--key", key, "--body", file.to_str().unwrap()],
+    );
+    let _ = std::fs::remove_file(&file);
+    answer
+}
+
+/// The execution described once it has ended (within a minute: a Distributed Map of many children).
+pub async fn ended(endpoint: &str, execution: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let described = crate::aws_cli::ok(endpoint, &["describe-execution", "--execution-arn", execution]);
+        if described["status"] != "RUNNING" {
+            return described;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{execution} still running after a minute");
+}
