@@ -111,7 +111,7 @@ endif
 integration-suite: venv ## service integrations against moto, replaying AWS-validated executions (LocalStack's snapshots): prints its count
 	cargo test --quiet --package orderflow --test integration_suite -- --quiet
 
-validation-suite: ## CreateStateMachine, UpdateStateMachine and ValidateStateMachineDefinition answers against AWS's recorded ones (LocalStack's AWS-validated snapshots): prints its count
+validation-suite: ## CreateStateMachine, UpdateStateMachine, ValidateStateMachineDefinition and TestState answers against AWS's recorded ones (LocalStack's AWS-validated snapshots): prints its count
 	cargo test --quiet --package orderflow-server --test validation_suite
 
 jsonata-suite: ## the JSONata engine, as the executor builds it, against jsonata-js's test suite (ORDERFLOW_JSONATA_SUITE, else the copy in jsonata-rs 0.3.4 from crates.io): prints its count

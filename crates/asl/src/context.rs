@@ -203,14 +203,21 @@ impl<'a> Context<'a> {
 }
 
 /// `over` laid on `base`: objects member by member, anything else replaced.
+/// A given context over the run's: each section's (Execution, State, ...)
+/// given fields replace the run's whole, as AWS's TestState takes them (a
+/// given Execution.Input is the input, not merged into the run's).
 fn overlay(base: &mut Value, over: &Value) {
     match (base, over) {
         (Value::Object(base), Value::Object(over)) => {
-            for (key, value) in over {
-                match base.get_mut(key) {
-                    Some(existing) => overlay(existing, value),
-                    None => {
-                        base.insert(key.clone(), value.clone());
+            for (section, given) in over {
+                match (base.get_mut(section), given) {
+                    (Some(Value::Object(fields)), Value::Object(given)) => {
+                        for (field, value) in given {
+                            fields.insert(field.clone(), value.clone());
+                        }
+                    }
+                    _ => {
+                        base.insert(section.clone(), given.clone());
                     }
                 }
             }

@@ -90,6 +90,26 @@ fn next_of(state: &State) -> Option<String> {
     }
 }
 
+/// Why a state cannot be tested as asked, in AWS's words: a bad request, or
+/// a definition TestState does not take.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    Request(String),
+    Definition(String),
+}
+
+impl From<String> for Refused {
+    fn from(message: String) -> Refused {
+        Refused::Request(message)
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(message: &str) -> Refused {
+        Refused::Request(message.to_owned())
+    }
+}
+
 /// What a TestState call gives besides the state and its input.
 pub struct TestSetup {
     pub mock: Option<TestMock>,
@@ -116,41 +136,63 @@ pub async fn test_state(
     services: Option<&dyn Services>,
     clock: &dyn Clock,
     options: &ExecutionOptions,
-) -> Result<TestOutcome, String> {
+) -> Result<TestOutcome, Refused> {
     let TestSetup { mock, retry_count, context, variables, map_item_reader_data, map_iteration_failure_count } = setup;
     if (map_item_reader_data.is_some() || map_iteration_failure_count.is_some()) && !matches!(state.kind, Kind::Map(_))
     {
         return Err(format!(
             "mapItemReaderData and mapIterationFailureCount configure a Map state, not a {} state",
             state.kind.type_name()
-        ));
+        )
+        .into());
     }
     if map_item_reader_data.is_some()
         && !matches!(&state.kind, Kind::Map(spec) if spec.distributed.as_ref().is_some_and(|d| d.reader.is_some()))
     {
         return Err("mapItemReaderData is the data of a Distributed Map's ItemReader; this Map has none".into());
     }
-    if state.jsonata && (map_item_reader_data.is_some() || map_iteration_failure_count.is_some()) {
-        return Err(
-            "mapItemReaderData and mapIterationFailureCount are tested here with a JSONPath Map state; this one is JSONata"
-                .into(),
-        );
-    }
     let runs_something = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. });
     if mock.is_some() && !runs_something {
-        return Err(format!(
-            "A mock can be given only for a Task, Map or Parallel state, not a {} state",
-            state.kind.type_name()
-        ));
+        return Err(format!("State type '{}' is not supported when a mock is specified", state.kind.type_name()).into());
     }
     if matches!(&state.kind, Kind::Task { resource, .. } if resource.waits_for_token()) && mock.is_none() {
         return Err("A .waitForTaskToken task is tested here with a mock (no token is waited for)".into());
     }
+    if map_iteration_failure_count.is_some() && mock.is_none() {
+        return Err("TestState does not support MapIterationFailureCount when a mock is not specified.".into());
+    }
     if matches!(state.kind, Kind::Map(_) | Kind::Parallel { .. }) && mock.is_none() {
-        return Err(format!(
-            "TestState runs a {} state only with a mock of its result or error, as Step Functions does",
-            state.kind.type_name()
+        return Err(Refused::Definition(
+            "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]"
+                .into(),
         ));
+    }
+    // A mocked result has the shape the state's own result has.
+    if let Some(TestMock::Result(result)) = &mock {
+        match &state.kind {
+            Kind::Map(spec) if spec.distributed.as_ref().is_some_and(|d| d.writer.is_some()) && !result.is_object() => {
+                return Err("Mocked result must be a JSON object.".into());
+            }
+            Kind::Map(spec) if spec.distributed.as_ref().is_some_and(|d| d.writer.is_some()) => {}
+            Kind::Map(_) => {
+                let Value::Array(items) = result else { return Err("Mocked result must be an array.".into()) };
+                if map_iteration_failure_count.is_some_and(|failed| failed as usize > items.len()) {
+                    return Err(
+                        "Map iteration failure count must be less than or equal to the number of Map iterations".into(),
+                    );
+                }
+            }
+            Kind::Parallel { branches } => match result {
+                Value::Array(items) if items.len() == branches.len() => {}
+                Value::Array(_) => {
+                    return Err(
+                        "Mocked result must contain the same number of items as number of Parallel branches.".into()
+                    );
+                }
+                _ => return Err("Mocked result must be an array.".into()),
+            },
+            _ => {}
+        }
     }
     if context.is_some() && mock.is_none() {
         return Err("A context can be given only with a mock, as Step Functions requires".into());
@@ -219,6 +261,8 @@ pub async fn test_state(
     }
     if let Some(i) = state.retry.iter().position(|r| matches(&r.error_equals, &failure)) {
         let r = &state.retry[i];
+        // The retrier that matched is shown even when its attempts are spent (AWS's inspection).
+        seen.retry_index = Some(i);
         if retry_count < r.max_attempts {
             let mut seconds = r.interval_seconds * r.backoff_rate.powi(retry_count.min(1024) as i32);
             if let Some(max) = r.max_delay_seconds {
@@ -233,7 +277,8 @@ pub async fn test_state(
         let catcher = &state.catch[i];
         let error = Payload::measured(std::sync::Arc::new(failure.to_value()));
         seen.catch_index = Some(i);
-        let context = scope.context(None);
+        // The catcher sees the state's context, its RetryCount included (AWS's TestState).
+        let context = scope.context(Some(retry_count));
         let output = if state.jsonata {
             // As a run takes it: the catcher's Assign and Output, `$states.errorOutput` the error.
             let now = Now::input(&raw.value).with_error(&error.value);
@@ -276,14 +321,20 @@ async fn flow(
 ) -> Result<(Payload, Option<String>), Failure> {
     let state = scope.state;
     if state.jsonata {
-        return flow_jsonata(scope, raw, retry_count, seen).await;
+        return flow_jsonata(scope, raw, retry_count, map, seen).await;
     }
     let io = &state.io;
     let keep = |p: &Payload| Some((*p.value).clone());
     let retries = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. }).then_some(retry_count);
     let context = scope.context(retries);
     match &state.kind {
-        Kind::Fail { error, cause } => Err(states::fail::run(scope, &raw.value, error, cause)),
+        Kind::Fail { error, cause } => {
+            // AWS shows a Fail state's input after InputPath.
+            if let Ok(effective) = scope.input_path(raw, &context) {
+                seen.after_input_path = keep(&effective);
+            }
+            Err(states::fail::run(scope, &raw.value, error, cause))
+        }
         Kind::Succeed => {
             let effective = scope.input_path(raw, &context)?;
             seen.after_input_path = keep(&effective);
@@ -313,9 +364,17 @@ async fn flow(
         }
         Kind::Wait(_) | Kind::Pass { .. } | Kind::Task { .. } => {
             let effective = scope.input_path(raw, &context)?;
-            seen.after_input_path = keep(&effective);
+            // A Pass with a Result shows it as its result, and no input after InputPath (AWS's inspection).
+            let fixed = matches!(state.kind, Kind::Pass { result: Some(_) });
+            if !fixed {
+                seen.after_input_path = keep(&effective);
+            }
             let result = match &state.kind {
-                Kind::Pass { result: Some((value, size)) } => Payload { value: value.clone(), size: *size },
+                Kind::Pass { result: Some((value, size)) } => {
+                    let result = Payload { value: value.clone(), size: *size };
+                    seen.result = keep(&result);
+                    result
+                }
                 Kind::Wait(_) => effective.clone(),
                 _ => {
                     let input = match &io.parameters {
@@ -353,6 +412,8 @@ async fn flow(
             match &state.kind {
                 Kind::Wait(_) => Ok((scope.output_path(result, &context)?, next_of(state))),
                 Kind::Pass { .. } => {
+                    // A Pass has no ResultSelector; AWS shows its result there all the same.
+                    seen.after_result_selector = keep(&result);
                     let combined = scope.result_path(io.result_path.as_ref(), raw.clone(), result)?;
                     seen.after_result_path = keep(&combined);
                     Ok((scope.output_path(combined, &context)?, next_of(state)))
@@ -395,19 +456,18 @@ async fn flow(
                     return Err(states::map::tolerance_exceeded());
                 }
             }
+            // A Map's mocked result is not shown as such (AWS's inspection).
             let result = mocked(scope)?;
-            seen.result = keep(&result);
             settle(scope, raw, result, &context, seen)
         }
         Kind::Parallel { .. } => {
+            // AWS shows neither a Parallel's input after InputPath nor its mocked result.
             let effective = scope.input_path(raw, &context)?;
-            seen.after_input_path = keep(&effective);
             if let Some(p) = &io.parameters {
                 let input = scope.render(p, &effective, &context)?;
                 seen.after_parameters = keep(&input);
             }
             let result = mocked(scope)?;
-            seen.result = keep(&result);
             settle(scope, raw, result, &context, seen)
         }
     }
@@ -420,6 +480,7 @@ async fn flow_jsonata(
     scope: &Scope<'_, '_>,
     raw: &Payload,
     retry_count: u32,
+    map: MapConfig<'_>,
     seen: &mut Inspection,
 ) -> Result<(Payload, Option<String>), Failure> {
     let state = scope.state;
@@ -494,11 +555,37 @@ async fn flow_jsonata(
             Ok((conclude(result.clone(), now)?, next_of(state)))
         }
         Kind::Map(_) | Kind::Parallel { .. } => {
-            if matches!(state.kind, Kind::Parallel { .. }) {
-                arguments(seen)?;
+            // AWS shows only their input, and a Map's concurrency and tolerated failures.
+            if let Some(p) = &state.io.parameters {
+                scope.render_jsonata(p, now, &context)?;
+            }
+            if let Kind::Map(spec) = &state.kind {
+                let number = |field: &str, expr: &crate::jsonata::Expression| scope.expr(field, expr, now, &context);
+                seen.max_concurrency = match &spec.max_concurrency {
+                    Given::Value(n) => Some(*n),
+                    Given::Expr(e) => number("MaxConcurrency", e)?.as_u64(),
+                    Given::Path(_) => None,
+                };
+                seen.tolerated_failure_count = match &spec.tolerated_failure_count {
+                    Some(Given::Value(n)) => Some(*n),
+                    Some(Given::Expr(e)) => number("ToleratedFailureCount", e)?.as_i64(),
+                    _ => None,
+                };
+                seen.tolerated_failure_percentage = match &spec.tolerated_failure_percentage {
+                    Some(Given::Value(n)) => Some(*n),
+                    Some(Given::Expr(e)) => number("ToleratedFailurePercentage", e)?.as_f64(),
+                    _ => None,
+                };
+                // The failed iterations given, against the tolerated failure threshold.
+                if let Some(failed) = map.failures.filter(|f| *f > 0) {
+                    let total = states::map::items(scope, spec, raw, &context)?.len() as u64;
+                    let (count, percentage) = (seen.tolerated_failure_count, seen.tolerated_failure_percentage);
+                    if states::map::over_tolerance(failed.into(), Some(total), count, percentage) {
+                        return Err(states::map::tolerance_exceeded());
+                    }
+                }
             }
             let result = mocked(scope)?;
-            seen.result = keep(&result);
             let now = now.with_result(&result.value);
             Ok((conclude(result.clone(), now)?, next_of(state)))
         }
@@ -590,13 +677,11 @@ fn settle(
         scope.assign(scope.state.assign.as_ref(), &result, context)?;
     }
     let selected = match &io.result_selector {
-        Some(selector) => {
-            let selected = scope.render(selector, &result, context)?;
-            seen.after_result_selector = keep(&selected);
-            selected
-        }
+        Some(selector) => scope.render(selector, &result, context)?,
         None => result,
     };
+    // AWS shows it with or without a ResultSelector.
+    seen.after_result_selector = keep(&selected);
     let combined = scope.result_path(io.result_path.as_ref(), raw.clone(), selected)?;
     seen.after_result_path = keep(&combined);
     Ok((scope.output_path(combined, context)?, next_of(scope.state)))

@@ -103,7 +103,7 @@ fn check_role(role_arn: &str) -> Result<(), ApiError> {
 }
 
 /// `States.A.Retry[0]` as a JSON pointer, `/States/A/Retry/0`.
-fn pointer(location: &str) -> String {
+pub(crate) fn pointer(location: &str) -> String {
     let mut out = String::new();
     for part in location.split('.') {
         let (name, indexes) = part.split_once('[').map_or((part, ""), |(n, rest)| (n, rest));

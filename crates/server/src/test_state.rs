@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use orderflow_asl::test_state::{Inspection, TestMock, TestSetup, test_state};
+use orderflow_asl::test_state::{Inspection, Refused, TestMock, TestSetup, test_state};
 use orderflow_asl::{ExecutionOptions, StateMachine};
 use orderflow_value::{Map, Value, json};
 use serde::Deserialize;
@@ -60,7 +60,7 @@ fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
 }
 
 pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, ApiError> {
-    let _ = (&r.role_arn, r.reveal_secrets);
+    let _ = r.reveal_secrets;
     let variables = match r.variables.as_deref().map(|v| json_text(v, "variables")).transpose()? {
         None => Map::new(),
         Some(Value::Object(vars)) => vars,
@@ -86,7 +86,8 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
     // A single state, or a whole machine and the name of one of its states.
     let (machine_json, name) = match definition.get("Type") {
         Some(_) => {
-            let name = r.state_name.clone().unwrap_or_else(|| "TestState".to_owned());
+            // AWS names a lone state so in its context object and error paths.
+            let name = r.state_name.clone().unwrap_or_else(|| "StateName".to_owned());
             let mut states = Map::new();
             states.insert(name.clone(), definition);
             (json!({"StartAt": name, "States": states}), name)
@@ -98,12 +99,16 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
             (definition, name)
         }
     };
-    let machine: StateMachine = orderflow_asl::compile::parse_unchecked(&machine_json).map_err(invalid_definition)?;
+    let machine: StateMachine = orderflow_asl::compile::parse_unchecked(&machine_json).map_err(|e| {
+        // As CreateStateMachine words it: the code, the message, where.
+        let at = crate::state_machines::pointer(&e.location);
+        invalid_definition(format!("SCHEMA_VALIDATION_FAILED: {} at {at}", e.message))
+    })?;
     let state = machine
         .states
         .iter()
         .find(|s| *s.name == *name)
-        .ok_or_else(|| ApiError::validation(format!("The state '{name}' is not in the definition")))?;
+        .ok_or_else(|| ApiError::validation("State not found in definition"))?;
     if let Some(cause) = &config.error_caused_by_state {
         let inside = |m: &StateMachine| m.states.iter().any(|s| *s.name == **cause);
         let known = match &state.kind {
@@ -117,26 +122,46 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
             )));
         }
     }
+    // A Task that runs (no mock) runs with a role: AWS asks for it.
+    if matches!(state.kind, orderflow_asl::model::Kind::Task { .. }) && r.mock.is_none() && r.role_arn.is_none() {
+        return Err(ApiError::validation("RoleArn must be specified when testing a Task state"));
+    }
     let input = json_text(r.input.as_deref().unwrap_or("{}"), "the input")?;
     let mock = match r.mock {
         None => None,
         Some(Mock { result: Some(_), error_output: Some(_), .. }) => {
-            return Err(ApiError::validation("A mock gives a result or an errorOutput, not both"));
+            return Err(ApiError::validation(
+                "A test mock should have only one of the following fields: [result, errorOutput].",
+            ));
+        }
+        Some(_) if r.reveal_secrets == Some(true) => {
+            return Err(ApiError::validation("TestState does not support RevealSecrets when a mock is specified."));
         }
         Some(Mock { result: Some(result), field_validation_mode, .. }) => {
             let _ = field_validation_mode;
-            Some(TestMock::Result(json_text(&result, "mock.result")?))
+            let result = orderflow_value::parse(&result)
+                .map_err(|_| ApiError::validation("Mocked result must be valid JSON"))?;
+            Some(TestMock::Result(result))
         }
         Some(Mock { error_output: Some(e), .. }) => {
             Some(TestMock::Error { error: e.error.unwrap_or_default(), cause: e.cause.unwrap_or_default() })
         }
         Some(_) => return Err(ApiError::validation("A mock gives a result or an errorOutput")),
     };
+    // AWS tests a state as an EXPRESS execution of a machine of its own,
+    // both named at random, with the role given (no RedriveCount in its context).
+    let (machine_name, execution_name) = (service.ids.uuid_v4(), service.ids.uuid_v4());
+    let (region, account) = (service.config.region.as_str(), service.config.account.as_str());
     let options = ExecutionOptions {
-        name: "test-state".into(),
-        state_machine_name: "test-state".into(),
-        region: service.config.region.as_str().into(),
-        account: service.config.account.as_str().into(),
+        name: execution_name.as_str().into(),
+        state_machine_name: machine_name.as_str().into(),
+        region: region.into(),
+        account: account.into(),
+        machine_type: orderflow_asl::MachineType::Express,
+        execution_arn: Some(
+            format!("arn:aws:states:{region}:{account}:express:{machine_name}:{execution_name}").into(),
+        ),
+        role_arn: r.role_arn.as_deref().map(Into::into),
         ..Default::default()
     };
     let setup = TestSetup {
@@ -150,7 +175,10 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
     let outcome =
         test_state(state, input, setup, service.invoker.as_ref(), service.services(), service.clock.as_ref(), &options)
             .await
-            .map_err(ApiError::validation)?;
+            .map_err(|refused| match refused {
+                Refused::Request(message) => ApiError::validation(message),
+                Refused::Definition(message) => ApiError::new(ErrorCode::InvalidDefinition, message),
+            })?;
 
     let text = |v: &Option<Value>| v.as_ref().map(|v| Value::string(v.to_json()));
     let mut out = Map::new();
@@ -227,7 +255,8 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
     if let Some(i) = catch_index {
         details.insert("catchIndex", json!(i));
     }
-    if !details.is_empty() {
+    // INFO shows no inspection data at all, errorDetails included (as AWS answers).
+    if !details.is_empty() && level != "INFO" {
         inspection.insert("errorDetails", Value::Object(details));
     }
     if !inspection.is_empty() {

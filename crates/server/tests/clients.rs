@@ -107,9 +107,14 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
         );
         assert!(code != 0 && err.contains("ValidationException") && err.contains(named), "{err}");
     }
-    // Without a mock, as in Step Functions, a Map state is not tested.
+    // Without a mock, as in Step Functions, a Map state is not tested (AWS's words).
     let (code, _, err) = aws(&server.endpoint, &["test-state", "--definition", &map, "--input", input]);
-    assert!(code != 0 && err.contains("ValidationException") && err.contains("mock"), "{err}");
+    assert!(
+        code != 0
+            && err.contains("(InvalidDefinition)")
+            && err.contains("TestState API does not support Map or Parallel states"),
+        "{err}"
+    );
     // Failed iterations against the threshold: none tolerated here, so one fails the Map, and
     // States.TaskFailed in its Retry matches States.ExceedToleratedFailureThreshold.
     let one_failed = ok(
@@ -734,7 +739,8 @@ async fn the_aws_cli_tests_a_distributed_map_on_the_data_its_reader_would_read()
     })
     .to_string();
     let input = r#"{"order_id": "ORD-9"}"#;
-    let mock = json!({"result": "[]"}).to_string();
+    // One result per iteration: the failures given may not outnumber them (AWS's rule).
+    let mock = json!({"result": "[{}, {}, {}]"}).to_string();
     let data = "sku,qty\nA,1\n\"B,2\",2\nC,3\nD,4\n";
     let configuration =
         |failures: u32| json!({"mapItemReaderData": data, "mapIterationFailureCount": failures}).to_string();

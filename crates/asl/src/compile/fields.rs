@@ -132,6 +132,8 @@ pub(super) fn non_empty_list_field<T>(
 ) -> Result<Vec<T>, DefinitionError> {
     match obj.get(key) {
         Some(Value::Array(items)) if !items.is_empty() => list_field(obj, key, at, parse_one),
+        // AWS's words for an empty list.
+        Some(Value::Array(_)) => Err(def_err(format!("{at}.{key}"), "Value cannot be empty")),
         _ => Err(def_err(format!("{at}.{key}"), "must be a non-empty array")),
     }
 }

@@ -272,7 +272,10 @@ fn parse_state(name: &str, value: &Value, at: &str, machine_jsonata: bool) -> Re
     let jsonata = query_language(obj, &field("QueryLanguage"), machine_jsonata)?;
     let kind_name = string(obj, "Type", &field("Type"))?.ok_or_else(|| def_err(field("Type"), "is required"))?;
     let Some(ty) = TYPES.iter().find(|t| t.name == kind_name) else {
-        return Err(def_err(field("Type"), format!("unknown state type {kind_name:?}")));
+        return Err(def_err(
+            field("Type"),
+            "The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
+        ));
     };
     for key in obj.keys() {
         if key == "Credentials"

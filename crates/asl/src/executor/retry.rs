@@ -65,7 +65,8 @@ impl Run<'_> {
                     self.took(state, "Catch", i, &f.error);
                     let catcher = &state.catch[i];
                     let error = Payload::measured(Arc::new(f.to_value()));
-                    let context = scope.context(None);
+                    // The catcher sees the state's context, its RetryCount included, as AWS shows it.
+                    let context = scope.context(Some(retry_count));
                     let output = if state.jsonata {
                         let now = Now::input(&raw.value).with_error(&error.value);
                         let (assign, output) = (catcher.assign.as_ref(), catcher.output.as_ref());

@@ -159,7 +159,7 @@ fn map_run_failed(failure: &Failure) -> Fields {
 }
 
 /// A Map's items: ItemsPath's array (JSONPath), Items or the input (JSONata).
-pub(super) fn items(
+pub(crate) fn items(
     scope: &Scope<'_, '_>,
     spec: &MapSpec,
     effective: &Payload,
