@@ -389,18 +389,7 @@ async fn flow(
                                 heartbeat: heartbeat_seconds.as_ref(),
                                 token: None,
                             };
-                            let result = states::task::run(
-                                scope,
-                                resource,
-                                limits,
-                                &effective.value,
-                                states::task::Parameters::Rendered(input.value),
-                                // TestState shows the result before the selector.
-                                None,
-                                &context,
-                            )
-                            .await?;
-                            let (states::task::Answer::Whole(result) | states::task::Answer::Selected(result)) = result;
+                            let result = task_result(scope, (resource, limits), &effective, input, &context).await?;
                             seen.result = keep(&result);
                             result
                         }
@@ -473,6 +462,21 @@ async fn flow(
     }
 }
 
+/// The tested Task's result: its resource called (or mocked) with
+/// `parameters`, before any ResultSelector (TestState shows it so).
+async fn task_result(
+    scope: &Scope<'_, '_>,
+    (resource, limits): (&crate::model::Resource, states::task::Limits<'_>),
+    effective: &Payload,
+    parameters: Payload,
+    context: &crate::context::Context<'_>,
+) -> Result<Payload, Failure> {
+    let parameters = states::task::Parameters::Rendered(parameters.value);
+    let answer = states::task::run(scope, resource, limits, &effective.value, parameters, None, context).await?;
+    let (states::task::Answer::Whole(result) | states::task::Answer::Selected(result)) = answer;
+    Ok(result)
+}
+
 /// A JSONata state's pipeline, as a run takes it: its Arguments (kept in
 /// `seen`), the task's result or the mock's, then its Assign and Output (or
 /// the Choice rule's). A Wait does not wait here.
@@ -539,17 +543,7 @@ async fn flow_jsonata(
                 heartbeat: heartbeat_seconds.as_ref(),
                 token: None,
             };
-            let answer = states::task::run(
-                scope,
-                resource,
-                limits,
-                &raw.value,
-                states::task::Parameters::Rendered(arguments.value),
-                None,
-                &context,
-            )
-            .await?;
-            let (states::task::Answer::Whole(result) | states::task::Answer::Selected(result)) = answer;
+            let result = task_result(scope, (resource, limits), raw, arguments, &context).await?;
             seen.result = keep(&result);
             let now = now.with_result(&result.value);
             Ok((conclude(result.clone(), now)?, next_of(state)))
