@@ -151,7 +151,7 @@ pub async fn test_state(
     {
         return Err("mapItemReaderData is the data of a Distributed Map's ItemReader; this Map has none".into());
     }
-    let runs_something = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. });
+    let runs_something = runs_something(&state.kind);
     if mock.is_some() && !runs_something {
         return Err(format!("State type '{}' is not supported when a mock is specified", state.kind.type_name()).into());
     }
@@ -304,7 +304,12 @@ pub async fn test_state(
     Ok(failed(failure, seen))
 }
 
-/// The pipeline of one state, keeping each step's value in `seen`.
+/// Task, Map and Parallel states run something (a mock may answer them), and
+/// only they retry and show a RetryCount.
+fn runs_something(kind: &Kind) -> bool {
+    matches!(kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. })
+}
+
 /// TestState's stateConfiguration for a Map state.
 #[derive(Clone, Copy)]
 struct MapConfig<'c> {
@@ -312,6 +317,7 @@ struct MapConfig<'c> {
     failures: Option<u32>,
 }
 
+/// The pipeline of one state, keeping each step's value in `seen`.
 async fn flow(
     scope: &Scope<'_, '_>,
     raw: &Payload,
@@ -325,7 +331,7 @@ async fn flow(
     }
     let io = &state.io;
     let keep = |p: &Payload| Some((*p.value).clone());
-    let retries = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. }).then_some(retry_count);
+    let retries = runs_something(&state.kind).then_some(retry_count);
     let context = scope.context(retries);
     match &state.kind {
         Kind::Fail { error, cause } => {
@@ -489,7 +495,7 @@ async fn flow_jsonata(
 ) -> Result<(Payload, Option<String>), Failure> {
     let state = scope.state;
     let keep = |p: &Payload| Some((*p.value).clone());
-    let retries = matches!(state.kind, Kind::Task { .. } | Kind::Map(_) | Kind::Parallel { .. }).then_some(retry_count);
+    let retries = runs_something(&state.kind).then_some(retry_count);
     let context = scope.context(retries);
     let now = Now::input(&raw.value);
     let conclude = |result: Payload, now: Now<'_>| {

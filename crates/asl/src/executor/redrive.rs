@@ -130,29 +130,22 @@ impl Run<'_> {
 
     /// Keeps a succeeded iteration's or branch's output of a top-level state for a redrive.
     pub fn note(&self, scope_entered: u64, state: &State, index: usize, output: &Arc<Value>) {
-        if self.history.keeps_notes() && self.is_top_level(state) {
-            self.history.note(crate::history::Note {
-                entered: scope_entered,
-                state: state.name.clone(),
-                index,
-                output: output.clone(),
-                child: None,
-            });
-        }
+        self.keep_note(scope_entered, state, index, output, None);
     }
 
     /// Keeps a top-level Distributed Map's STANDARD child as it ended (its
     /// output, null when it did not succeed): a redrive of the Map Run shows
     /// it again or redrives it.
     pub fn note_child(&self, scope_entered: u64, state: &State, index: usize, output: &Arc<Value>, child: NotedChild) {
+        self.keep_note(scope_entered, state, index, output, Some(child));
+    }
+
+    /// A note of a top-level state, when the history keeps notes.
+    fn keep_note(&self, entered: u64, state: &State, index: usize, output: &Arc<Value>, child: Option<NotedChild>) {
         if self.history.keeps_notes() && self.is_top_level(state) {
-            self.history.note(crate::history::Note {
-                entered: scope_entered,
-                state: state.name.clone(),
-                index,
-                output: output.clone(),
-                child: Some(child),
-            });
+            let note =
+                crate::history::Note { entered, state: state.name.clone(), index, output: output.clone(), child };
+            self.history.note(note);
         }
     }
 

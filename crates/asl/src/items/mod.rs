@@ -101,7 +101,6 @@ pub struct Cursor {
     object: ObjectAt,
     format: Format,
     offset: u64,
-    size: Option<u64>,
     /// Told by the first page: GZIP, ZSTD or none.
     inflate: Option<Inflate>,
     carry: Vec<u8>,
@@ -117,7 +116,6 @@ impl Cursor {
             object,
             format,
             offset: 0,
-            size: None,
             inflate: None,
             carry: Vec::new(),
             header: None,
@@ -264,7 +262,6 @@ async fn read_page(
     let range = (cursor.offset, cursor.offset + PAGE_BYTES - 1);
     let part = s3.get_object(&cursor.object, Some(range)).await.map_err(reader_failed)?;
     cursor.offset += part.body.len() as u64;
-    cursor.size = Some(part.size);
     let last = part.body.is_empty() || cursor.offset >= part.size;
     let inflate = match &mut cursor.inflate {
         Some(inflate) => inflate,
