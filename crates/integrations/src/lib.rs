@@ -16,6 +16,7 @@ pub mod constraints;
 pub mod error;
 pub mod http;
 mod http_task;
+pub mod mock_result;
 pub mod model;
 mod objects;
 pub mod optimized;

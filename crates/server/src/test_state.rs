@@ -8,6 +8,8 @@ use orderflow_asl::{ExecutionOptions, StateMachine};
 use orderflow_value::{Map, Value, json};
 use serde::Deserialize;
 
+use orderflow_integrations::mock_result::{self, FieldValidation};
+
 use crate::Service;
 use crate::error::{ApiError, ErrorCode};
 
@@ -138,9 +140,15 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
             return Err(ApiError::validation("TestState does not support RevealSecrets when a mock is specified."));
         }
         Some(Mock { result: Some(result), field_validation_mode, .. }) => {
-            let _ = field_validation_mode;
             let result = orderflow_value::parse(&result)
                 .map_err(|_| ApiError::validation("Mocked result must be valid JSON"))?;
+            let mode = FieldValidation::parse(field_validation_mode.as_deref())
+                .ok_or_else(|| ApiError::validation("fieldValidationMode must be one of STRICT, PRESENT or NONE"))?;
+            if let orderflow_asl::model::Kind::Task { resource, .. } = &state.kind
+                && let Some(message) = mock_result::violation(resource, &result, mode)
+            {
+                return Err(ApiError::validation(message));
+            }
             Some(TestMock::Result(result))
         }
         Some(Mock { error_output: Some(e), .. }) => {
