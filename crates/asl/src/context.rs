@@ -19,15 +19,16 @@ pub struct ExecutionFacts {
     /// The execution input's JSON length.
     pub input_size: usize,
     pub name: Arc<str>,
-    pub role_arn: Arc<str>,
+    /// None only for TestState without a role, whose context shows null.
+    pub role_arn: Option<Arc<str>>,
     /// Unix nanoseconds; shown as RFC 3339 text.
     pub start_time: i128,
     /// None for EXPRESS executions, whose context object has no RedriveCount.
     pub redrive_count: Option<u64>,
     pub machine_id: Arc<str>,
     pub machine_name: Arc<str>,
-    /// A context object given by the caller (TestState's `context`), laid
-    /// over the one these facts make.
+    /// A context object given by the caller (TestState's `context`): the
+    /// whole context object, in place of the one these facts make.
     pub given: Option<Arc<Value>>,
 }
 
@@ -78,7 +79,9 @@ impl<'a> Context<'a> {
                 (Some("Execution"), Some("Input"), _) => return walk(&e.input, &steps[2..]).map(Cow::Borrowed),
                 (Some("Execution"), Some("Id"), 2) => return text(e.id.get()),
                 (Some("Execution"), Some("Name"), 2) => return text(&e.name),
-                (Some("Execution"), Some("RoleArn"), 2) => return text(&e.role_arn),
+                (Some("Execution"), Some("RoleArn"), 2) if e.role_arn.is_some() => {
+                    return text(e.role_arn.as_deref().unwrap_or_default());
+                }
                 (Some("Execution"), Some("StartTime"), 2) => return text(&shown_time(e.start_time)),
                 (Some("StateMachine"), Some("Id"), 2) => return text(&e.machine_id),
                 (Some("StateMachine"), Some("Name"), 2) => return text(&e.machine_name),
@@ -147,6 +150,10 @@ impl<'a> Context<'a> {
     }
 
     fn build(&self) -> Value {
+        // A given context (TestState's) is the whole context object.
+        if let Some(given) = &self.execution.given {
+            return (**given).clone();
+        }
         let mut context = self.build_parts("");
         if let Value::Object(parts) = &mut context {
             for key in ["Task", "Map"] {
@@ -154,9 +161,6 @@ impl<'a> Context<'a> {
                     parts.insert(key, member);
                 }
             }
-        }
-        if let Some(given) = &self.execution.given {
-            overlay(&mut context, given);
         }
         context
     }
@@ -193,36 +197,12 @@ impl<'a> Context<'a> {
         execution.insert("Id", Value::from(&**e.id.get()));
         execution.insert("Input", (*e.input).clone());
         execution.insert("Name", Value::from(&*e.name));
-        execution.insert("RoleArn", Value::from(&*e.role_arn));
+        execution.insert("RoleArn", e.role_arn.as_deref().map_or(Value::Null, Value::from));
         execution.insert("StartTime", shown_time(e.start_time).into());
         if let Some(count) = e.redrive_count {
             execution.insert("RedriveCount", count.into());
         }
         Value::Object(execution)
-    }
-}
-
-/// `over` laid on `base`: objects member by member, anything else replaced.
-/// A given context over the run's: each section's (Execution, State, ...)
-/// given fields replace the run's whole, as AWS's TestState takes them (a
-/// given Execution.Input is the input, not merged into the run's).
-fn overlay(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(base), Value::Object(over)) => {
-            for (section, given) in over {
-                match (base.get_mut(section), given) {
-                    (Some(Value::Object(fields)), Value::Object(given)) => {
-                        for (field, value) in given {
-                            fields.insert(field.clone(), value.clone());
-                        }
-                    }
-                    _ => {
-                        base.insert(section.clone(), given.clone());
-                    }
-                }
-            }
-        }
-        (base, over) => *base = over.clone(),
     }
 }
 

@@ -622,7 +622,7 @@ mod tests {
             input: input.clone(),
             input_size: 0,
             name: "n".into(),
-            role_arn: "r".into(),
+            role_arn: Some("r".into()),
             start_time: 0,
             redrive_count: Some(0),
             machine_id: "m".into(),

@@ -61,6 +61,19 @@ fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::InvalidDefinition, format!("Invalid State Machine Definition: '{message}'"))
 }
 
+/// The state named `name`: one of the machine's own, else one inside a
+/// Map's ItemProcessor or a Parallel's branch, at any depth.
+fn find_state<'m>(machine: &'m StateMachine, name: &str) -> Option<&'m orderflow_asl::model::State> {
+    use orderflow_asl::model::Kind;
+    machine.states.iter().find(|s| *s.name == *name).or_else(|| {
+        machine.states.iter().find_map(|s| match &s.kind {
+            Kind::Map(spec) => find_state(&spec.processor, name),
+            Kind::Parallel { branches } => branches.iter().find_map(|b| find_state(b, name)),
+            _ => None,
+        })
+    })
+}
+
 pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, ApiError> {
     let _ = r.reveal_secrets;
     let variables = match r.variables.as_deref().map(|v| json_text(v, "variables")).transpose()? {
@@ -106,11 +119,12 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         let at = crate::state_machines::pointer(&e.location);
         invalid_definition(format!("SCHEMA_VALIDATION_FAILED: {} at {at}", e.message))
     })?;
-    let state = machine
-        .states
-        .iter()
-        .find(|s| *s.name == *name)
-        .ok_or_else(|| ApiError::validation("State not found in definition"))?;
+    // The state is tested alone: its context object names it `StateName`
+    // wherever it sits in the machine (AWS's TestState).
+    let mut state =
+        find_state(&machine, &name).ok_or_else(|| ApiError::validation("State not found in definition"))?.clone();
+    state.name = "StateName".into();
+    let state = &state;
     if let Some(cause) = &config.error_caused_by_state {
         let inside = |m: &StateMachine| m.states.iter().any(|s| *s.name == **cause);
         let known = match &state.kind {

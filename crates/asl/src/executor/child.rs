@@ -54,7 +54,7 @@ impl Run<'_> {
             machine_type: if child.express { MachineType::Express } else { MachineType::Standard },
             seed: self.rng.next_u64(),
             execution_arn: Some(child.arn.into()),
-            role_arn: Some(self.facts.role_arn.clone()),
+            role_arn: self.facts.role_arn.clone(),
             // The redrive's count is its context's RedriveCount.
             redrive: redrive.clone(),
             started_at: child.redrive.map(|(_, started)| started),

@@ -123,7 +123,7 @@ impl<'a> Run<'a> {
                 input: input.value.clone(),
                 input_size: input.size,
                 name: o.name.clone(),
-                role_arn,
+                role_arn: Some(role_arn),
                 start_time: o.started_at.unwrap_or_else(|| parts.clock.now_nanos()),
                 redrive_count: (o.machine_type == MachineType::Standard)
                     .then_some(o.redrive.as_ref().map_or(0, |r| r.count)),
@@ -227,7 +227,10 @@ impl<'a> Run<'a> {
         let started = self.record(
             thread,
             EventType::ExecutionStarted,
-            [("input", Detail::Payload(input.value.clone())), ("roleArn", Detail::Shared(self.facts.role_arn.clone()))],
+            [
+                ("input", Detail::Payload(input.value.clone())),
+                ("roleArn", Detail::Shared(self.facts.role_arn.clone().unwrap_or_default())),
+            ],
         );
         // AWS's first state names no previous event (previousEventId 0).
         thread.set_last(0);

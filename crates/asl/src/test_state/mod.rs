@@ -6,6 +6,8 @@
 //! Retry makes the outcome RETRIABLE, a matching Catch CAUGHT_ERROR, as Step
 //! Functions' TestState reports them.
 
+mod context;
+
 use orderflow_value::Value;
 use serde::Serialize;
 
@@ -197,8 +199,8 @@ pub async fn test_state(
     if context.is_some() && mock.is_none() {
         return Err("A context can be given only with a mock, as Step Functions requires".into());
     }
-    if context.as_ref().is_some_and(|c| !c.is_object()) {
-        return Err("The context must be a JSON object".into());
+    if let Some(problem) = context.as_ref().and_then(|c| context::problem(state, c)) {
+        return Err(format!("Invalid Context object provided: {problem}").into());
     }
     let mocks = mock.map(OneAnswer);
     let raw = Payload::measured(std::sync::Arc::new(input));
@@ -214,6 +216,8 @@ pub async fn test_state(
     // Its events go to a history nobody reads.
     let mut run = Run::new(parts, options, &raw, Default::default());
     run.facts.given = context.map(std::sync::Arc::new);
+    // Without a role, the context object's Execution.RoleArn is null.
+    run.facts.role_arn = options.role_arn.clone();
     let thread = Thread::default();
     let vars = crate::variables::Frame::root();
     vars.preset(variables.into_iter().map(|(name, value)| (std::sync::Arc::from(name), value)));
