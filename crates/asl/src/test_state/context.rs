@@ -64,7 +64,7 @@ pub fn problem(state: &State, context: &Value) -> Option<String> {
             };
             let wrong = match kind {
                 Type::String => (!value.is_string()).then_some("a string"),
-                Type::Integer => (!value.as_u64().is_some()).then_some("an integer"),
+                Type::Integer => value.as_u64().is_none().then_some("an integer"),
                 Type::Any => None,
             };
             if let Some(what) = wrong {
