@@ -115,26 +115,34 @@ async fn the_aws_cli_tests_map_and_parallel_states_and_a_given_context() {
             && err.contains("TestState API does not support Map or Parallel states"),
         "{err}"
     );
-    // Failed iterations against the threshold: none tolerated here, so one fails the Map, and
+    // Failed iterations against the threshold. A Map that declares none: the mocked result
+    // stands (AWS's TestState). One that tolerates none: one fails the Map, and
     // States.TaskFailed in its Retry matches States.ExceedToleratedFailureThreshold.
-    let one_failed = ok(
-        &server.endpoint,
-        &[
-            "test-state",
-            "--definition",
-            &map,
-            "--input",
-            input,
-            "--mock",
-            &mock,
-            "--state-configuration",
-            r#"{"mapIterationFailureCount": 1}"#,
-        ],
-    );
+    let one_failed = |map: &str| {
+        ok(
+            &server.endpoint,
+            &[
+                "test-state",
+                "--definition",
+                map,
+                "--input",
+                input,
+                "--mock",
+                &mock,
+                "--state-configuration",
+                r#"{"mapIterationFailureCount": 1}"#,
+            ],
+        )
+    };
+    let undeclared = one_failed(&map);
+    assert_eq!(undeclared["status"], "SUCCEEDED", "{undeclared}");
+    let mut strict: Value = serde_json::from_str(&map).unwrap();
+    strict["ToleratedFailureCount"] = json!(0);
+    let failed = one_failed(&strict.to_string());
     assert_eq!(
-        (one_failed["status"].as_str(), one_failed["error"].as_str()),
+        (failed["status"].as_str(), failed["error"].as_str()),
         (Some("RETRIABLE"), Some("States.ExceedToleratedFailureThreshold")),
-        "{one_failed}"
+        "{failed}"
     );
 
     let parallel = json!({

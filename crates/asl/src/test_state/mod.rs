@@ -247,10 +247,19 @@ pub async fn test_state(
         next_state: next,
         inspection: seen,
     };
-    let failure = match flowed {
+    let mut failure = match flowed {
         Ok((output, next)) => return Ok(ok(output, next, seen)),
         Err(f) => f,
     };
+    // A state tested alone has no events: its runtime errors do not name
+    // the state and the event it entered at, as an execution's do (AWS's TestState).
+    if failure.is(StatesError::Runtime) {
+        let at = format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}). ",
+            state.name, scope.entered_id
+        );
+        failure.cause = failure.cause.map(|c| c.strip_prefix(&at).map_or(c.clone(), str::to_owned));
+    }
     let failed = |f: Failure, seen: Inspection| TestOutcome {
         status: TestStatus::Failed,
         output: None,
@@ -448,13 +457,7 @@ async fn flow(
                 None => inline_items(scope, spec, &effective, retries, seen)?,
             };
             map_settings(scope, spec, &effective, &context, seen)?;
-            // The failed iterations given, against the tolerated failure threshold.
-            if let Some(failed) = map.failures.filter(|f| *f > 0) {
-                let (count, percentage) = (seen.tolerated_failure_count, seen.tolerated_failure_percentage);
-                if states::map::over_tolerance(failed.into(), Some(total as u64), count, percentage) {
-                    return Err(states::map::tolerance_exceeded());
-                }
-            }
+            given_failures(map.failures, || Ok(total as u64), seen)?;
             // A Map's mocked result is not shown as such (AWS's inspection).
             let result = mocked(scope)?;
             settle(scope, raw, result, &context, seen)
@@ -580,14 +583,8 @@ async fn flow_jsonata(
                     Some(Given::Expr(e)) => number("ToleratedFailurePercentage", e)?.as_f64(),
                     _ => None,
                 };
-                // The failed iterations given, against the tolerated failure threshold.
-                if let Some(failed) = map.failures.filter(|f| *f > 0) {
-                    let total = states::map::items(scope, spec, raw, &context)?.len() as u64;
-                    let (count, percentage) = (seen.tolerated_failure_count, seen.tolerated_failure_percentage);
-                    if states::map::over_tolerance(failed.into(), Some(total), count, percentage) {
-                        return Err(states::map::tolerance_exceeded());
-                    }
-                }
+                let total = || Ok(states::map::items(scope, spec, raw, &context)?.len() as u64);
+                given_failures(map.failures, total, seen)?;
             }
             let result = mocked(scope)?;
             let now = now.with_result(&result.value);
@@ -607,11 +604,12 @@ fn inline_items(
     let context = scope.context(retries);
     let items = match scope.select_field(&spec.items_path, &effective.value, &context)? {
         Value::Array(items) => items,
-        other => {
-            return Err(scope.runtime(format!(
-                "Invalid path '{}': The ItemsPath field must refer to a JSON array, but it refers to '{other}'",
-                spec.items_path.text()
-            )));
+        // TestState's words (AWS's): the path as it reads its document, a
+        // context path (`$$.Execution.Input`) shown from the context object's root.
+        _ => {
+            let text = spec.items_path.text();
+            let shown = text.strip_prefix('$').filter(|rest| rest.starts_with('$')).unwrap_or(text);
+            return Err(scope.runtime(format!("Reference path \"{shown}\" must point to array.")));
         }
     };
     if let Some(selector) = &spec.item_selector {
@@ -625,6 +623,24 @@ fn inline_items(
     let total = items.len();
     seen.after_items_path = Some(Value::Array(items));
     Ok(total)
+}
+
+/// The failed iterations given (stateConfiguration.mapIterationFailureCount)
+/// against the Map's tolerated failure threshold, as AWS weighs them: only a
+/// Map that declares a threshold (ToleratedFailureCount or
+/// ToleratedFailurePercentage) fails for them; without one the mocked
+/// result stands.
+fn given_failures(
+    failed: Option<u32>,
+    total: impl FnOnce() -> Result<u64, Failure>,
+    seen: &Inspection,
+) -> Result<(), Failure> {
+    let (count, percentage) = (seen.tolerated_failure_count, seen.tolerated_failure_percentage);
+    let Some(failed) = failed.filter(|f| *f > 0 && (count.is_some() || percentage.is_some())) else { return Ok(()) };
+    if states::map::over_tolerance(failed.into(), Some(total()?), count, percentage) {
+        return Err(states::map::tolerance_exceeded());
+    }
+    Ok(())
 }
 
 /// A Map's MaxConcurrency and tolerated failure threshold, into `seen`.
