@@ -42,9 +42,9 @@ pub use compile::{parse, parse_str};
 pub use error::{Failure, StatesError};
 pub use executor::{
     Activities, BoxFuture, Caller, ChildEnd, ChildStart, Clock, Entered, Execution, ExecutionOptions, ExecutionStatus,
-    Executor, Invoker, ListedObject, MachineType, MapRunSettings, MapRunStart, MapRuns, ObjectAt, ObjectPage,
-    ObjectPart, RealClock, Redrive, RedrivenChild, RestartPoint, RuleTaken, Services, Submitted, TaskFailure,
-    TaskMocks, TaskTokens, TokenSignal, VirtualClock,
+    Executor, HttpExchange, HttpRequestShown, HttpResponseShown, HttpTrace, Invoker, ListedObject, MachineType,
+    MapRunSettings, MapRunStart, MapRuns, ObjectAt, ObjectPage, ObjectPart, RealClock, Redrive, RedrivenChild,
+    RestartPoint, RuleTaken, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal, VirtualClock,
 };
 pub use history::{EventType, History, HistoryEvent, trace};
 pub use model::{DefinitionError, StateMachine};

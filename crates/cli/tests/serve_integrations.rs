@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
+#[path = "../../integrations/tests/support/http_stub.rs"]
+mod http_stub;
 
 use aws_cli::{aws, machine, ok, on_moto, started, until_done};
 use orderflow::InProcess;
@@ -230,4 +232,78 @@ async fn events_a_sync_child_and_an_activity_in_one_execution() {
         output,
         json!({"id": "o-3", "announced": {"failed": 0}, "priced": {"total": 15}, "review": {"ok": true}})
     );
+}
+
+/// TestState at TRACE through the AWS CLI: an HTTP Task's request and answer
+/// in the inspection data, headers as `[name: value, ...]`; the API key its
+/// connection adds is shown only with `--reveal-secrets`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_traces_an_http_task_in_test_state() {
+    let emulator = Emulator::start().expect("moto");
+    let moto = emulator.endpoint();
+    let created = on_moto(
+        &moto,
+        "events",
+        &[
+            "create-connection",
+            "--name",
+            "traced",
+            "--authorization-type",
+            "API_KEY",
+            "--auth-parameters",
+            r#"{"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"}}"#,
+        ],
+    );
+    let connection = created["ConnectionArn"].as_str().unwrap().to_owned();
+    let api =
+        http_stub::serve(|_| http_stub::http("201 Created", &[("Content-Type", "application/json")], r#"{"id":7}"#));
+    let (endpoint, _server) = server(&moto).await;
+    let definition = json!({
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("{api}/orders"), "Method": "POST",
+            "Authentication": {"ConnectionArn": connection}, "RequestBody": {"n": 1}},
+        "End": true
+    })
+    .to_string();
+    let test = |reveal: &str| {
+        ok(
+            &endpoint,
+            &[
+                "test-state",
+                "--definition",
+                &definition,
+                "--role-arn",
+                aws_cli::ROLE,
+                "--inspection-level",
+                "TRACE",
+                reveal,
+            ],
+        )
+    };
+    let traced = test("--no-reveal-secrets");
+    assert_eq!(traced["status"], "SUCCEEDED", "{traced}");
+    let data = &traced["inspectionData"];
+    assert_eq!(
+        data["request"],
+        json!({
+            "protocol": "http", "method": "POST", "url": format!("{api}/orders"),
+            "headers": "[User-Agent: Amazon|StepFunctions|HttpInvoke|us-east-1, Range: bytes=0-262144, Content-Type: application/json; charset=UTF-8]",
+            "body": r#"{"n":1}"#
+        })
+    );
+    let response = &data["response"];
+    assert_eq!(
+        (&response["statusCode"], &response["statusMessage"], &response["body"]),
+        (&json!("201"), &json!("Created"), &json!(r#"{"id":7}"#))
+    );
+    assert!(response["headers"].as_str().unwrap().contains("content-type: application/json"), "{response}");
+    let revealed = test("--reveal-secrets");
+    let headers = revealed["inspectionData"]["request"]["headers"].as_str().unwrap().to_owned();
+    assert!(headers.contains(", x-api-key: s3cr3t"), "{headers}");
+    // DEBUG shows no HTTP exchange.
+    let debug = ok(
+        &endpoint,
+        &["test-state", "--definition", &definition, "--role-arn", aws_cli::ROLE, "--inspection-level", "DEBUG"],
+    );
+    assert!(debug["inspectionData"].get("request").is_none(), "{debug}");
 }

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use orderflow_asl::TaskFailure;
+use orderflow_asl::{HttpExchange, HttpRequestShown, HttpResponseShown, HttpTrace, TaskFailure};
 use orderflow_value::{Map, Value};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -357,21 +357,89 @@ impl Integrations {
     }
 
     /// Runs an HTTP Task with its Parameters: its result as Step Functions gives it.
-    pub(crate) async fn http_invoke(&self, parameters: &Value) -> Result<Value, TaskFailure> {
+    /// With `trace` (TestState at TRACE), the request sent and the answer
+    /// got are left there, the request as the task alone makes it unless
+    /// the trace may reveal what the connection adds.
+    pub(crate) async fn http_invoke(
+        &self,
+        parameters: &Value,
+        trace: Option<&HttpTrace>,
+    ) -> Result<Value, TaskFailure> {
         let call = read(parameters)?;
         let connection = self.connection(&call.connection).await?;
-        // The connection's parameters win over the task's.
-        let mut headers = call.headers;
+        let region = self.endpoint.region();
+        let sent = call.request(Some(connection), region)?;
+        let Some(trace) = trace else {
+            let (status, headers, body, reason) = send(sent.http(&call.method)?).await?;
+            return answer(status, &headers, &body, reason);
+        };
+        let shown = if trace.reveal_secrets { sent.clone() } else { call.request(None, region)? };
+        let protocol = if sent.url.starts_with("https:") { "https" } else { "http" };
+        let mut exchange = HttpExchange {
+            request: HttpRequestShown {
+                protocol: protocol.to_owned(),
+                method: call.method.to_string(),
+                url: shown.url,
+                headers: shown.headers,
+                body: String::from_utf8_lossy(&shown.body).into_owned(),
+            },
+            response: None,
+        };
+        let answered = send(sent.http(&call.method)?).await;
+        if let Ok((status, headers, body, reason)) = &answered {
+            exchange.response = Some(HttpResponseShown {
+                protocol: protocol.to_owned(),
+                status_code: *status,
+                status_message: status_text(*status, reason.clone()),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect(),
+                body: String::from_utf8_lossy(body).into_owned(),
+            });
+        }
+        if let Ok(mut kept) = trace.exchange.lock() {
+            *kept = Some(exchange);
+        }
+        let (status, headers, body, reason) = answered?;
+        answer(status, &headers, &body, reason)
+    }
+}
+
+/// A request ready to send: its URL, headers in order, and body.
+#[derive(Clone)]
+struct Ready {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Ready {
+    fn http(&self, method: &http::Method) -> Result<http::Request<Full<Bytes>>, TaskFailure> {
+        let mut request = http::Request::builder().method(method.clone()).uri(&self.url);
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        request.body(Full::new(Bytes::from(self.body.clone()))).map_err(|e| runtime(format!("{}: {e}", self.url)))
+    }
+}
+
+impl Call {
+    /// The request this task makes, with `connection`'s parameters merged
+    /// in (its values win), or as the task alone makes it.
+    fn request(&self, connection: Option<Connection>, region: &str) -> Result<Ready, TaskFailure> {
+        let connection = connection.unwrap_or_default();
+        let mut headers = self.headers.clone();
         for (name, value) in connection.headers {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
             headers.push((name, value));
         }
-        let mut query = call.query;
+        let mut query = self.query.clone();
         for (name, value) in connection.query {
             query.retain(|(n, _)| *n != name);
             query.push((name, value));
         }
-        let mut body = call.body;
+        let mut body = self.body.clone();
         if !connection.body.is_empty() {
             match &mut body {
                 Some(Value::Object(members)) => {
@@ -394,7 +462,7 @@ impl Integrations {
             }
         }
         let has = |headers: &[(String, String)], name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-        let bytes = match (&body, call.url_encoded) {
+        let bytes = match (&body, self.url_encoded) {
             (None, _) => Vec::new(),
             (Some(Value::String(text)), _) => text.as_bytes().to_vec(),
             (Some(value @ Value::Object(_)), Some(format)) => {
@@ -413,21 +481,17 @@ impl Integrations {
                 value.to_string().into_bytes()
             }
         };
-        let mut url = call.endpoint.clone();
+        let mut url = self.endpoint.clone();
         if !query.is_empty() {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&encode(&query));
         }
-        let mut request = http::Request::builder().method(call.method).uri(&url);
-        request = request
-            .header("User-Agent", format!("Amazon|StepFunctions|HttpInvoke|{}", self.endpoint.region()))
-            .header("Range", "bytes=0-262144");
-        for (name, value) in &headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let request = request.body(Full::new(Bytes::from(bytes))).map_err(|e| runtime(format!("{url}: {e}")))?;
-        let (status, answer_headers, body, reason) = send(request).await?;
-        answer(status, &answer_headers, &body, reason)
+        let mut all = vec![
+            ("User-Agent".to_owned(), format!("Amazon|StepFunctions|HttpInvoke|{region}")),
+            ("Range".to_owned(), "bytes=0-262144".to_owned()),
+        ];
+        all.extend(headers);
+        Ok(Ready { url, headers: all, body: bytes })
     }
 }
 
@@ -467,12 +531,17 @@ async fn send(
     }
 }
 
-/// The task's result, or its failure for a status outside 2xx.
-fn answer(status: u16, headers: &http::HeaderMap, body: &Bytes, reason: Option<String>) -> Result<Value, TaskFailure> {
-    let status_text = reason
+/// The answer's reason phrase, or the status's usual one.
+fn status_text(status: u16, reason: Option<String>) -> String {
+    reason
         .filter(|r| !r.is_empty())
         .or_else(|| http::StatusCode::from_u16(status).ok()?.canonical_reason().map(str::to_owned))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The task's result, or its failure for a status outside 2xx.
+fn answer(status: u16, headers: &http::HeaderMap, body: &Bytes, reason: Option<String>) -> Result<Value, TaskFailure> {
+    let status_text = status_text(status, reason);
     if !(200..300).contains(&status) {
         // Step Functions keeps the reason phrase, not the body.
         return Err(TaskFailure { error: format!("States.Http.StatusCode.{status}"), cause: status_text });

@@ -112,7 +112,7 @@ impl Integrations {
     async fn call_now(&self, task: &ServiceTask, parameters: &Value, caller: Caller<'_>) -> Result<Value, TaskFailure> {
         if !task.sdk && &*task.service == "http" {
             // Boxed: its connection is read with sdk_call, which comes back here.
-            return Box::pin(self.http_invoke(parameters)).await;
+            return Box::pin(self.http_invoke(parameters, None)).await;
         }
         let service = catalog::service(&task.service).ok_or_else(|| TaskFailure {
             error: "States.Runtime".into(),
@@ -250,6 +250,19 @@ impl Services for Integrations {
         parameters: &'a Value,
         caller: Caller<'a>,
     ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        Box::pin(self.call_now(task, parameters, caller))
+    }
+
+    fn call_traced<'a>(
+        &'a self,
+        task: &'a ServiceTask,
+        parameters: &'a Value,
+        caller: Caller<'a>,
+        trace: &'a orderflow_asl::HttpTrace,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        if !task.sdk && &*task.service == "http" {
+            return Box::pin(self.http_invoke(parameters, Some(trace)));
+        }
         Box::pin(self.call_now(task, parameters, caller))
     }
 

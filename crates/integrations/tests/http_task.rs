@@ -129,3 +129,79 @@ async fn an_http_task_calls_an_api_with_its_connections_authorization() {
     let sent: Value = orderflow_value::parse(body).unwrap();
     assert_eq!(sent, json!({"id": "o-1", "tags": ["a b", "c"], "source": "orderflow"}));
 }
+
+/// TestState at TRACE: the request an HTTP Task sent and the answer it got,
+/// the connection's additions (its API key, header, query and body
+/// parameters) shown only with `revealSecrets`; what the definition gives
+/// and the answer are always shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_traces_an_http_task_and_reveals_secrets_only_when_asked() {
+    use orderflow_asl::HttpTrace;
+    use orderflow_asl::test_state::{TestSetup, test_state};
+
+    let emulator = Emulator::start().expect("moto");
+    let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
+    let created = aws
+        .sdk_call(
+            "eventbridge",
+            "createConnection",
+            &json!({
+                "Name": "traced-api",
+                "AuthorizationType": "API_KEY",
+                "AuthParameters": {
+                    "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"},
+                    "InvocationHttpParameters": {
+                        "QueryStringParameters": [{"Key": "region", "Value": "eu", "IsValueSecret": false}],
+                        "BodyParameters": [{"Key": "source", "Value": "orderflow", "IsValueSecret": false}]
+                    }
+                }
+            }),
+        )
+        .await
+        .expect("a connection");
+    let connection = created["ConnectionArn"].as_str().unwrap().to_owned();
+    let url = api(Arc::new(Mutex::new(Vec::new())));
+    let machine = orderflow_asl::compile::parse_unchecked(&json!({"StartAt": "Post", "States": {"Post": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {
+            "ApiEndpoint": format!("{url}/orders"), "Method": "POST",
+            "Authentication": {"ConnectionArn": connection},
+            "Headers": {"x-order": "o-1"}, "QueryParameters": {"page": "2"}, "RequestBody": {"id": "o-1"}
+        },
+        "End": true
+    }}}))
+    .unwrap();
+    let clock = VirtualClock::default();
+    let traced = |reveal_secrets: bool| {
+        let setup = TestSetup {
+            mock: None,
+            retry_count: 0,
+            context: None,
+            variables: Default::default(),
+            map_item_reader_data: None,
+            map_iteration_failure_count: None,
+            http_trace: Some(HttpTrace { reveal_secrets, ..Default::default() }),
+        };
+        let options = ExecutionOptions::default();
+        let (machine, aws, clock) = (&machine, &aws, &clock);
+        async move { test_state(&machine.states[0], json!({}), setup, &NoTasks, Some(aws), clock, &options).await.unwrap() }
+    };
+    let hidden = traced(false).await;
+    assert_eq!(hidden.error, None, "{:?}", hidden.cause);
+    let request = hidden.inspection.request.expect("the request");
+    assert_eq!((request.protocol.as_str(), request.method.as_str()), ("http", "POST"));
+    assert_eq!(request.url, format!("{url}/orders?page=2"));
+    let names: Vec<&str> = request.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["User-Agent", "Range", "x-order", "Content-Type"]);
+    assert_eq!(request.body, r#"{"id":"o-1"}"#);
+    let response = hidden.inspection.response.expect("the answer");
+    assert_eq!((response.status_code, response.status_message.as_str()), (200, "OK"));
+    assert_eq!(response.body, r#"{"ok": true, "items": [1, 2]}"#);
+    let traces: Vec<&str> = response.headers.iter().filter(|(n, _)| n == "x-trace").map(|(_, v)| v.as_str()).collect();
+    assert_eq!(traces, ["a", "b"]);
+
+    let revealed = traced(true).await.inspection.request.expect("the request");
+    assert_eq!(revealed.url, format!("{url}/orders?page=2&region=eu"));
+    assert!(revealed.headers.contains(&("x-api-key".to_owned(), "s3cr3t".to_owned())), "{:?}", revealed.headers);
+    assert_eq!(revealed.body, r#"{"id":"o-1","source":"orderflow"}"#);
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use orderflow_asl::test_state::{Inspection, Refused, TestMock, TestSetup, test_state};
-use orderflow_asl::{ExecutionOptions, StateMachine};
+use orderflow_asl::{ExecutionOptions, HttpTrace, StateMachine};
 use orderflow_value::{Map, Value, json};
 use serde::Deserialize;
 
@@ -61,6 +61,12 @@ fn invalid_definition(message: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::InvalidDefinition, format!("Invalid State Machine Definition: '{message}'"))
 }
 
+/// Headers as TestState's TRACE shows them: `[name: value, name: value]`.
+fn headers(headers: &[(String, String)]) -> String {
+    let listed: Vec<String> = headers.iter().map(|(name, value)| format!("{name}: {value}")).collect();
+    format!("[{}]", listed.join(", "))
+}
+
 /// The state named `name`: one of the machine's own, else one inside a
 /// Map's ItemProcessor or a Parallel's branch, at any depth.
 fn find_state<'m>(machine: &'m StateMachine, name: &str) -> Option<&'m orderflow_asl::model::State> {
@@ -75,7 +81,6 @@ fn find_state<'m>(machine: &'m StateMachine, name: &str) -> Option<&'m orderflow
 }
 
 pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, ApiError> {
-    let _ = r.reveal_secrets;
     let variables = match r.variables.as_deref().map(|v| json_text(v, "variables")).transpose()? {
         None => Map::new(),
         Some(Value::Object(vars)) => vars,
@@ -193,6 +198,8 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         variables,
         map_item_reader_data: config.map_item_reader_data,
         map_iteration_failure_count: config.map_iteration_failure_count,
+        http_trace: (level == "TRACE")
+            .then(|| HttpTrace { reveal_secrets: r.reveal_secrets == Some(true), ..Default::default() }),
     };
     let outcome =
         test_state(state, input, setup, service.invoker.as_ref(), service.services(), service.clock.as_ref(), &options)
@@ -236,6 +243,8 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         tolerated_failure_count,
         tolerated_failure_percentage,
         variables,
+        request,
+        response,
     } = outcome.inspection;
     let mut inspection = Map::new();
     if level != "INFO" {
@@ -265,6 +274,26 @@ pub async fn run(service: &Arc<Service>, r: Test) -> Result<serde_json::Value, A
         }
         if let Some(p) = tolerated_failure_percentage {
             inspection.insert("toleratedFailurePercentage", json!(p));
+        }
+    }
+    if level == "TRACE" {
+        if let Some(r) = request {
+            inspection.insert(
+                "request",
+                json!({"protocol": r.protocol, "method": r.method, "url": r.url, "headers": headers(&r.headers), "body": r.body}),
+            );
+        }
+        if let Some(r) = response {
+            inspection.insert(
+                "response",
+                json!({
+                    "protocol": r.protocol,
+                    "statusCode": r.status_code.to_string(),
+                    "statusMessage": r.status_message,
+                    "headers": headers(&r.headers),
+                    "body": r.body
+                }),
+            );
         }
     }
     let mut details = Map::new();

@@ -25,6 +25,46 @@ impl TaskFailure {
     }
 }
 
+/// Where TestState at inspection level TRACE keeps an HTTP Task's exchange.
+#[derive(Debug, Default)]
+pub struct HttpTrace {
+    /// Whether the request shown keeps what the task's EventBridge
+    /// connection added to it (its authorization, header, query and body
+    /// parameters): TestState's `revealSecrets`.
+    pub reveal_secrets: bool,
+    pub exchange: std::sync::Mutex<Option<HttpExchange>>,
+}
+
+/// An HTTP Task's request, and the answer when one came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpExchange {
+    pub request: HttpRequestShown,
+    pub response: Option<HttpResponseShown>,
+}
+
+/// A request as TestState shows it (`inspectionData.request`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequestShown {
+    /// `https` or `http`.
+    pub protocol: String,
+    pub method: String,
+    pub url: String,
+    /// In the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// An answer as TestState shows it (`inspectionData.response`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponseShown {
+    pub protocol: String,
+    pub status_code: u16,
+    pub status_message: String,
+    /// In the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
 /// Where Task states send their work: in-process handlers, a Lambda Invoke
 /// API endpoint, or a test double.
 pub trait Invoker: Send + Sync {
@@ -53,6 +93,19 @@ pub trait Services: Send + Sync {
         parameters: &'a Value,
         caller: Caller<'a>,
     ) -> BoxFuture<'a, Result<Value, TaskFailure>>;
+
+    /// As `call`, for TestState at inspection level TRACE: an HTTP Task
+    /// also leaves in `trace` the request it sent and the answer it got.
+    fn call_traced<'a>(
+        &'a self,
+        task: &'a ServiceTask,
+        parameters: &'a Value,
+        caller: Caller<'a>,
+        trace: &'a HttpTrace,
+    ) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        let _ = trace;
+        self.call(task, parameters, caller)
+    }
 
     /// A `.sync` task: starts its job, hands the start's answer to
     /// `submitted` (the TaskSubmitted event), then waits for the job's end:

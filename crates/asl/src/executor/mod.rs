@@ -31,8 +31,9 @@ pub use crate::arn::ExecutionArn;
 pub(crate) use child::Child;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use host::{
-    Activities, Caller, ChildEnd, ChildStart, Invoker, ListedObject, MapRunSettings, MapRunStart, MapRuns, ObjectAt,
-    ObjectPage, ObjectPart, RedrivenChild, Services, Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
+    Activities, Caller, ChildEnd, ChildStart, HttpExchange, HttpRequestShown, HttpResponseShown, HttpTrace, Invoker,
+    ListedObject, MapRunSettings, MapRunStart, MapRuns, ObjectAt, ObjectPage, ObjectPart, RedrivenChild, Services,
+    Submitted, TaskFailure, TaskMocks, TaskTokens, TokenSignal,
 };
 pub use options::{Entered, ExecutionOptions, MachineType, Redrive, RestartPoint};
 pub(crate) use run::{Parts, Run, Thread};

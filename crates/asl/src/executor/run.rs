@@ -77,6 +77,8 @@ pub(crate) struct Run<'a> {
     pub(super) redrive_done: Mutex<Option<(Arc<str>, DoneOutputs)>>,
     /// The STANDARD children of a redriven Distributed Map, by index: the failed ones are redriven in place.
     pub(super) redrive_children: Mutex<Option<(Arc<str>, NotedChildren)>>,
+    /// TestState at TRACE: where an HTTP Task leaves its exchange.
+    pub(crate) http_trace: Option<Arc<crate::executor::HttpTrace>>,
     /// A redriven Distributed Map's Map Run (its state, ARN and the redrive's number): it goes on.
     pub(super) redrive_map_run: Mutex<Option<(Arc<str>, String, u64)>>,
     /// Whether the history names this run's states by number (`State::id`).
@@ -138,6 +140,7 @@ impl<'a> Run<'a> {
             root: None,
             redrive_done: Mutex::new(None),
             redrive_children: Mutex::new(None),
+            http_trace: None,
             redrive_map_run: Mutex::new(None),
             names_by_id: false,
         }

@@ -281,6 +281,8 @@ pub(crate) async fn run(
                 let caller = Caller { execution_arn: run.facts.id.get(), state_machine_arn: &run.facts.machine_id };
                 if task.pattern.is_sync() {
                     services.run_job(task, &payload, caller, &submitted)
+                } else if let Some(trace) = &run.http_trace {
+                    services.call_traced(task, &payload, caller, trace)
                 } else {
                     services.call(task, &payload, caller)
                 }

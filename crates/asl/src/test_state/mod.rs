@@ -12,7 +12,10 @@ use orderflow_value::Value;
 use serde::Serialize;
 
 use crate::error::{Failure, StatesError, matches};
-use crate::executor::{Clock, ExecutionOptions, Invoker, Parts, Run, Services, TaskFailure, TaskMocks, Thread};
+use crate::executor::{
+    Clock, ExecutionOptions, HttpRequestShown, HttpResponseShown, HttpTrace, Invoker, Parts, Run, Services,
+    TaskFailure, TaskMocks, Thread,
+};
 use crate::model::{Given, Kind, State, Target, Transition};
 use crate::pipeline::{Now, Payload, Scope};
 use crate::states;
@@ -62,6 +65,9 @@ pub struct Inspection {
     pub tolerated_failure_percentage: Option<f64>,
     /// The workflow variables after the state, when there are any.
     pub variables: Option<Value>,
+    /// An HTTP Task's request and answer (inspection level TRACE).
+    pub request: Option<HttpRequestShown>,
+    pub response: Option<HttpResponseShown>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +123,7 @@ pub struct TestSetup {
     pub mock: Option<TestMock>,
     /// The attempts already made (stateConfiguration.retrierRetryCount).
     pub retry_count: u32,
-    /// The context object (`$$`) to test with, over the one a run would have.
+    /// The context object (`$$`) to test with, in place of the one a run would have.
     pub context: Option<Value>,
     /// Workflow variables in scope (TestState's `variables`).
     pub variables: orderflow_value::Map,
@@ -125,6 +131,9 @@ pub struct TestSetup {
     pub map_item_reader_data: Option<String>,
     /// How many of a Map's iterations failed (stateConfiguration.mapIterationFailureCount), for its tolerated failure threshold.
     pub map_iteration_failure_count: Option<u32>,
+    /// Inspection level TRACE: an HTTP Task's request and answer are kept,
+    /// the connection's additions to the request only when `reveal_secrets`.
+    pub http_trace: Option<HttpTrace>,
 }
 
 /// Runs `state` once on `input`. Err: what cannot be tested (a mock on a
@@ -139,7 +148,15 @@ pub async fn test_state(
     clock: &dyn Clock,
     options: &ExecutionOptions,
 ) -> Result<TestOutcome, Refused> {
-    let TestSetup { mock, retry_count, context, variables, map_item_reader_data, map_iteration_failure_count } = setup;
+    let TestSetup {
+        mock,
+        retry_count,
+        context,
+        variables,
+        map_item_reader_data,
+        map_iteration_failure_count,
+        http_trace,
+    } = setup;
     if (map_item_reader_data.is_some() || map_iteration_failure_count.is_some()) && !matches!(state.kind, Kind::Map(_))
     {
         return Err(format!(
@@ -218,6 +235,7 @@ pub async fn test_state(
     run.facts.given = context.map(std::sync::Arc::new);
     // Without a role, the context object's Execution.RoleArn is null.
     run.facts.role_arn = options.role_arn.clone();
+    run.http_trace = http_trace.map(std::sync::Arc::new);
     let thread = Thread::default();
     let vars = crate::variables::Frame::root();
     vars.preset(variables.into_iter().map(|(name, value)| (std::sync::Arc::from(name), value)));
@@ -239,6 +257,10 @@ pub async fn test_state(
         (!all.is_empty()).then_some(Value::Object(all))
     };
     seen.variables = snapshot(&vars);
+    if let Some(exchange) = run.http_trace.as_ref().and_then(|t| t.exchange.lock().ok()?.take()) {
+        seen.request = Some(exchange.request);
+        seen.response = exchange.response;
+    }
     let ok = |output: Payload, next: Option<String>, seen: Inspection| TestOutcome {
         status: TestStatus::Succeeded,
         output: Some((*output.value).clone()),
