@@ -464,8 +464,18 @@ fn integer_arg(args: &[JValue], i: usize, function: &str, what: &str) -> Result<
 fn register(evaluator: &mut Evaluator, name: &str) {
     let registered = match name {
         "partition" => evaluator.register_fn("partition", |args: &[JValue]| {
-            let Some(items) = args.first().and_then(JValue::as_array) else {
-                return Err(error("The $partition function's first argument must be an array"));
+            // JSONata's rule for an array parameter: a single value (a
+            // sequence of one, as `items[price > 10]` gives) is an array of it.
+            let single;
+            let items: &[JValue] = match args.first() {
+                Some(JValue::Array(items)) => items,
+                None | Some(JValue::Undefined) => {
+                    return Err(error("The $partition function's first argument must be an array"));
+                }
+                Some(value) => {
+                    single = [value.clone()];
+                    &single
+                }
             };
             let size = integer_arg(args, 1, "partition", "chunk size")?;
             if size <= 0 {
