@@ -170,7 +170,7 @@ pub fn walk<'v>(doc: &'v Value, steps: &[Step]) -> Result<&'v Value, Missing> {
                 usize::try_from(i).ok().and_then(|i| a.get(i))
             }),
         };
-        node = next.ok_or_else(|| missing(&steps[..=n]))?;
+        node = next.ok_or_else(|| missing(node, steps, n))?;
     }
     Ok(node)
 }
@@ -191,21 +191,30 @@ pub fn walk_mut<'v>(doc: &'v mut Value, steps: &[Step]) -> Option<&'v mut Value>
     Some(node)
 }
 
-fn missing(steps: &[Step]) -> Missing {
-    let mut shown = String::from("$");
-    for step in steps {
-        match step {
-            Step::Field(name) => {
-                let _ = write!(shown, "['{name}']");
-            }
-            Step::Index(i) => {
-                let _ = write!(shown, "[{i}]");
-            }
+/// Jayway's words (which AWS quotes) for a definite path whose step `n`
+/// found nothing in `node`: a missing property before the last step is
+/// `Missing property in path $['a']` (the path up to it); a missing last
+/// property, or an index past an array's end anywhere, leaves no result:
+/// `No results for path: $['a']['b']` (the whole path).
+fn missing(node: &Value, steps: &[Step], n: usize) -> Missing {
+    let shown = |steps: &[Step]| {
+        let mut shown = String::from("$");
+        for step in steps {
+            let _ = match step {
+                Step::Field(name) => write!(shown, "['{name}']"),
+                Step::Index(i) => write!(shown, "[{i}]"),
+            };
         }
-    }
-    let detail = match steps.last() {
-        Some(Step::Index(_)) => format!("Index out of bounds in path {shown}"),
-        _ => format!("Missing property in path {shown}"),
+        shown
+    };
+    let last = n + 1 == steps.len();
+    let detail = match (&steps[n], node) {
+        (Step::Field(_), Value::Object(_)) if !last => format!("Missing property in path {}", shown(&steps[..=n])),
+        (Step::Field(_), Value::Object(_)) | (Step::Index(_), Value::Array(_)) => {
+            format!("No results for path: {}", shown(steps))
+        }
+        (Step::Index(_), _) => format!("Index out of bounds in path {}", shown(&steps[..=n])),
+        (Step::Field(_), _) => format!("Missing property in path {}", shown(&steps[..=n])),
     };
     Missing { detail }
 }
@@ -389,6 +398,12 @@ mod tests {
         assert_eq!(select("$.a.b[?(@ > 1)]", &input), Ok(json!([2, 3])));
         assert_eq!(select("$..b", &input), Ok(json!([[1, 2, 3]])));
         assert_eq!(select("$.no.such", &input), Err("Missing property in path $['no']".into()));
+        // Jayway's rule, as AWS quotes it: a missing last property, or an index past the end, leaves no result.
+        assert_eq!(select("$.nothing", &input), Err("No results for path: $['nothing']".into()));
+        assert_eq!(select("$.a.none", &input), Err("No results for path: $['a']['none']".into()));
+        assert_eq!(select("$.a.b[7]", &input), Err("No results for path: $['a']['b'][7]".into()));
+        assert_eq!(select("$.a.b[7].c", &input), Err("No results for path: $['a']['b'][7]['c']".into()));
+        assert_eq!(select("$.a.x.y.z", &input), Err("Missing property in path $['a']['x']".into()));
         assert!(Path::parse("$['a*b']").unwrap().is_definite());
         let jayway = json!({"detail": {"delivery-partner": "UQS", "2nd": 2}});
         assert_eq!(select("$.detail.delivery-partner", &jayway), Ok(json!("UQS")));
