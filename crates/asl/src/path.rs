@@ -240,7 +240,7 @@ fn definite_steps(rest: &str) -> Option<Vec<Step>> {
                 let mut chars = body.char_indices();
                 let close = loop {
                     match chars.next()? {
-                        (_, '\\') => name.push(chars.next()?.1),
+                        (_, '\\') => unescape(&mut chars, &mut name)?,
                         (i, c) if c == quote => break i,
                         (_, c) => name.push(c),
                     }
@@ -259,6 +259,48 @@ fn definite_steps(rest: &str) -> Option<Vec<Step>> {
         }
     }
     Some(steps)
+}
+
+/// One escape in a quoted member name, after its backslash, as Jayway
+/// (Step Functions' JsonPath) reads it: `\\n`, `\\t`, `\\r`, `\\f`, `\\b`,
+/// `\\uXXXX` (two of them for a character beyond the BMP), and any other
+/// character as itself (`\\'`, `\\"`, `\\\\`). None: a `\\u` without four hex digits.
+fn unescape(chars: &mut std::str::CharIndices<'_>, name: &mut String) -> Option<()> {
+    let hex = |chars: &mut std::str::CharIndices<'_>| -> Option<u32> {
+        let digits: String = (0..4).map(|_| chars.next().map(|(_, c)| c)).collect::<Option<_>>()?;
+        u32::from_str_radix(&digits, 16).ok()
+    };
+    let c = match chars.next()?.1 {
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        'f' => '\u{c}',
+        'b' => '\u{8}',
+        'u' => {
+            let unit = hex(chars)?;
+            match unit {
+                // A high surrogate takes the low one that follows it.
+                0xD800..=0xDBFF => {
+                    let mut ahead = chars.clone();
+                    let low = match (ahead.next(), ahead.next()) {
+                        (Some((_, '\\')), Some((_, 'u'))) => hex(&mut ahead).filter(|l| (0xDC00..=0xDFFF).contains(l)),
+                        _ => None,
+                    };
+                    match low {
+                        Some(low) => {
+                            *chars = ahead;
+                            char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?
+                        }
+                        None => char::REPLACEMENT_CHARACTER,
+                    }
+                }
+                _ => char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER),
+            }
+        }
+        other => other,
+    };
+    name.push(c);
+    Some(())
 }
 
 /// Step Functions' JsonPath (Jayway) accepts dot names RFC 9535 does not, such
@@ -404,6 +446,21 @@ mod tests {
         assert_eq!(select("$.a.b[7]", &input), Err("No results for path: $['a']['b'][7]".into()));
         assert_eq!(select("$.a.b[7].c", &input), Err("No results for path: $['a']['b'][7]['c']".into()));
         assert_eq!(select("$.a.x.y.z", &input), Err("Missing property in path $['a']['x']".into()));
+        // Jayway's escapes in quoted names: quotes, backslashes, control characters, \uXXXX.
+        let odd = json!({"it's": 1, "say \"hi\"": 2, "back\\slash": 3, "tab\there": 4, "é": 5, "😀": 6, "AB": 7});
+        for (path, expected) in [
+            (r"$['it\'s']", 1),
+            (r#"$["say \"hi\""]"#, 2),
+            (r#"$['say \"hi\"']"#, 2),
+            (r"$['back\\slash']", 3),
+            (r"$['tab\there']", 4),
+            (r"$['\u00e9']", 5),
+            (r"$['\uD83D\uDE00']", 6),
+            (r"$['\u0041B']", 7),
+        ] {
+            assert_eq!(select(path, &odd), Ok(json!(expected)), "{path}");
+            assert!(Path::parse(path).unwrap().is_definite(), "{path}");
+        }
         assert!(Path::parse("$['a*b']").unwrap().is_definite());
         let jayway = json!({"detail": {"delivery-partner": "UQS", "2nd": 2}});
         assert_eq!(select("$.detail.delivery-partner", &jayway), Ok(json!("UQS")));
