@@ -22,8 +22,14 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
         time::OffsetDateTime::from_unix_timestamp_nanos(scope.entered_time).unwrap_or_else(|_| scope.run.clock.now());
     let now = entered;
     let until = |t: time::OffsetDateTime| Duration::try_from(t - now).unwrap_or(Duration::ZERO);
+    // A path that selects nothing, in AWS's words for these fields.
+    let read = |p: &crate::path::Path, field: &str| -> Result<Value, Failure> {
+        scope.select(p, &effective.value, &context).map(std::borrow::Cow::into_owned).map_err(|_| {
+            scope.runtime(format!("The {field} parameter does not reference an input value: {}", p.text()))
+        })
+    };
     let seconds_field = |p: &crate::path::Path| -> Result<Duration, Failure> {
-        let value = scope.select_field(p, &effective.value, &context)?;
+        let value = read(p, "SecondsPath")?;
         // AWS reads a long: a negative one is refused as such, anything
         // else that is not a long (a fraction, a string, out of range) cannot be parsed.
         match (value.as_u64(), value.as_i64()) {
@@ -63,7 +69,7 @@ pub(crate) async fn run(scope: &Scope<'_, '_>, raw: &Payload, wait: &WaitFor) ->
             until(t)
         }
         WaitFor::TimestampPath(p) => {
-            let value = scope.select_field(p, &effective.value, &context)?;
+            let value = read(p, "TimestampPath")?;
             let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
                 scope.runtime(format!(
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
