@@ -163,8 +163,8 @@ async fn the_aws_cli_creates_stops_runs_synchronously_and_validates() {
     let (_, _, err) =
         aws(&server.endpoint, &["start-execution", "--state-machine-arn", &adding, "--input", "{not json"]);
     assert!(err.contains("InvalidExecutionInput"), "{err}");
-    let (_, _, err) = aws(&server.endpoint, &["list-state-machine-versions", "--state-machine-arn", &adding]);
-    assert!(err.contains("UnknownOperationException") && err.contains("ListStateMachineVersions"), "{err}");
+    let (_, _, err) = aws(&server.endpoint, &["list-tags-for-resource", "--resource-arn", &adding]);
+    assert!(err.contains("UnknownOperationException") && err.contains("ListTagsForResource"), "{err}");
 }
 
 /// boto3, as a Python test suite would use it: typed exceptions, paginators,

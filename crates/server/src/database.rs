@@ -97,6 +97,19 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL,
     PRIMARY KEY (execution, id)
 ) WITHOUT ROWID;
+-- Published versions (<machine ARN>:<n>) and aliases (<machine ARN>:<name>) of state
+-- machines: each one's record (JSON). A deleted version's record stays, so its number is not used again.
+CREATE TABLE IF NOT EXISTS qualifiers (
+    arn TEXT PRIMARY KEY,
+    machine TEXT NOT NULL,
+    record TEXT NOT NULL
+) WITHOUT ROWID;
+-- The version and alias ARNs an execution was started on.
+CREATE TABLE IF NOT EXISTS execution_qualifiers (
+    execution INTEGER PRIMARY KEY,
+    version_arn TEXT,
+    alias_arn TEXT
+);
 -- What a redrive needs and no event shows (orderflow_asl::history::Note), in order.
 CREATE TABLE IF NOT EXISTS notes (
     execution INTEGER NOT NULL,
@@ -105,6 +118,13 @@ CREATE TABLE IF NOT EXISTS notes (
     PRIMARY KEY (execution, position)
 ) WITHOUT ROWID;
 ";
+
+/// The version and alias ARNs an execution was started through, when it was.
+#[derive(Debug, Clone, Default)]
+pub struct Through {
+    pub version: Option<String>,
+    pub alias: Option<String>,
+}
 
 /// An execution as the database keeps it.
 #[derive(Debug, Clone)]
@@ -284,6 +304,57 @@ impl Db<'_> {
     pub fn delete_machine(&mut self, arn: &str) -> Result<(), StoreError> {
         self.0.execute("DELETE FROM machines WHERE arn = ?1", [arn]).map_err(StoreError::sqlite("cannot delete"))?;
         Ok(())
+    }
+
+    /// Stores a version's or an alias's record, new or changed.
+    pub fn save_qualifier(&mut self, arn: &str, machine: &str, record: &str) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO qualifiers (arn, machine, record) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![arn, machine, record]))
+            .map_err(StoreError::sqlite("cannot store a version or alias"))?;
+        Ok(())
+    }
+
+    pub fn delete_qualifier(&mut self, arn: &str) -> Result<(), StoreError> {
+        self.0.execute("DELETE FROM qualifiers WHERE arn = ?1", [arn]).map_err(StoreError::sqlite("cannot delete"))?;
+        Ok(())
+    }
+
+    /// Every version's and alias's record: (ARN, record JSON).
+    pub fn qualifiers(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut statement = self
+            .0
+            .prepare("SELECT arn, record FROM qualifiers ORDER BY arn")
+            .map_err(StoreError::sqlite("cannot read the versions and aliases"))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(StoreError::sqlite("cannot read the versions and aliases"))?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::sqlite("cannot read a version or alias"))
+    }
+
+    /// Notes the version and alias ARNs execution `seq` was started on.
+    pub fn qualify_execution(
+        &mut self,
+        seq: i64,
+        version: Option<&str>,
+        alias: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached(
+                "INSERT OR REPLACE INTO execution_qualifiers (execution, version_arn, alias_arn) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![seq, version, alias]))
+            .map_err(StoreError::sqlite("cannot store an execution's version"))?;
+        Ok(())
+    }
+
+    /// The version and alias ARNs execution `seq` was started on.
+    pub fn execution_qualifiers(&mut self, seq: i64) -> Result<Through, StoreError> {
+        self.0
+            .prepare_cached("SELECT version_arn, alias_arn FROM execution_qualifiers WHERE execution = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| Ok(Through { version: r.get(0)?, alias: r.get(1)? })).optional())
+            .map(Option::unwrap_or_default)
+            .map_err(StoreError::sqlite("cannot read an execution's version"))
     }
 
     /// The current revision of every state machine: (version id, record JSON).
@@ -543,31 +614,37 @@ impl Db<'_> {
     }
 
     /// A page of a state machine's executions, newest first: at most `limit` from the `offset`th.
+    /// A page of a state machine's executions, newest first, each with the
+    /// version and alias ARNs it was started through; only those started
+    /// through `through` (a version's or an alias's ARN) when given.
     pub fn list(
         &mut self,
         machine_arn: &str,
+        through: Option<&str>,
         status: Option<Status>,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<ExecutionRow>, StoreError> {
+    ) -> Result<Vec<(ExecutionRow, Through)>, StoreError> {
         let (limit, offset) = (limit.min(i64::MAX as usize) as i64, offset.min(i64::MAX as usize) as i64);
-        let result = match status {
-            None => self
-                .0
-                .prepare_cached(&format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"
-                ))
-                .and_then(|mut s| s.query_map(params![machine_arn, limit, offset], execution_row)?.collect()),
-            Some(status) => self
-                .0
-                .prepare_cached(&format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE machine_arn = ?1 AND status = ?2 ORDER BY seq DESC LIMIT ?3 OFFSET ?4"
-                ))
-                .and_then(|mut s| {
-                    s.query_map(params![machine_arn, status.as_str(), limit, offset], execution_row)?.collect()
-                }),
-        };
-        result.map_err(StoreError::sqlite("cannot list executions"))
+        let columns = EXECUTION_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
+        let status = status.map(|s| s.as_str()).unwrap_or("");
+        let through = through.unwrap_or("");
+        let at = EXECUTION_COLUMNS.split(", ").count();
+        self.0
+            .prepare_cached(&format!(
+                "SELECT {columns}, q.version_arn, q.alias_arn FROM executions e
+                 LEFT JOIN execution_qualifiers q ON q.execution = e.seq
+                 WHERE e.machine_arn = ?1 AND (?2 = '' OR e.status = ?2)
+                   AND (?3 = '' OR q.version_arn = ?3 OR q.alias_arn = ?3)
+                 ORDER BY e.seq DESC LIMIT ?4 OFFSET ?5"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![machine_arn, status, through, limit, offset], |r| {
+                    Ok((execution_row(r)?, Through { version: r.get(at)?, alias: r.get(at + 1)? }))
+                })?
+                .collect()
+            })
+            .map_err(StoreError::sqlite("cannot list executions"))
     }
 
     /// Every note of an execution, in order.

@@ -24,6 +24,7 @@ macro_rules! codes {
 
 codes! {
     ActivityDoesNotExist,
+    ConflictException,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionNotRedrivable,
@@ -38,6 +39,7 @@ codes! {
     MissingRequiredParameter,
     ResourceNotFound,
     SerializationException,
+    ServiceQuotaExceededException,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,

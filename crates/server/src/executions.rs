@@ -13,11 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-use crate::database::ExecutionRow;
+use crate::database::{ExecutionRow, Through};
 use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_name, execution_arn, state_machine_arn};
 use crate::state_machines::find;
 use crate::store::{Live, MachineRecord, Status};
+use crate::versions::{self, Resolved};
 use crate::{Service, epoch_seconds, offset_of, page_size, paged};
 
 /// Step Functions' quota on an execution's input.
@@ -244,7 +245,7 @@ pub async fn start_and_wait(service: &Arc<Service>, r: Start) -> Result<(Value, 
 fn begin(service: &Arc<Service>, r: Start) -> Result<(Value, Option<JoinHandle<Execution>>), ApiError> {
     let _ = (&r.trace_header, &r.included_data);
     let (_, case) = state_machine_arn(&r.state_machine_arn)?;
-    let machine = find(service, &r.state_machine_arn)?;
+    let Resolved { machine, version_arn, alias_arn } = versions::resolve(service, &r.state_machine_arn)?;
     let name = r.name.unwrap_or_else(|| service.ids.uuid_v4());
     check_name(&name)?;
     let (text, input) = input_of(r.input)?;
@@ -286,6 +287,9 @@ fn begin(service: &Arc<Service>, r: Start) -> Result<(Value, Option<JoinHandle<E
                 }
                 Ok(seq) => row.seq = seq,
             }
+            if version_arn.is_some() {
+                db.qualify_execution(row.seq, version_arn.as_deref(), alias_arn.as_deref())?;
+            }
             let live = Live {
                 row,
                 machine: machine.clone(),
@@ -315,7 +319,7 @@ fn begin(service: &Arc<Service>, r: Start) -> Result<(Value, Option<JoinHandle<E
 pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
     let _ = (&r.trace_header, &r.included_data);
     let (_, case) = state_machine_arn(&r.state_machine_arn)?;
-    let machine = find(service, &r.state_machine_arn)?;
+    let machine = versions::resolve(service, &r.state_machine_arn)?.machine;
     if machine.kind != MachineType::Express {
         return Err(ApiError::new(
             ErrorCode::StateMachineTypeNotSupported,
@@ -441,6 +445,14 @@ pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
         out["mapRunArn"] = json!(map_run);
         out["redriveStatus"] = json!("NOT_REDRIVABLE");
     }
+    // Started through a version or an alias: both named.
+    let Through { version, alias } = service.store.db().execution_qualifiers(e.seq)?;
+    if let Some(version) = version {
+        out["stateMachineVersionArn"] = json!(version);
+    }
+    if let Some(alias) = alias {
+        out["stateMachineAliasArn"] = json!(alias);
+    }
     with_outcome(&mut out, e.output.as_deref(), e.error.as_deref(), e.cause.as_deref());
     Ok(out)
 }
@@ -460,6 +472,10 @@ pub fn describe_machine(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiEr
     }))
 }
 
+/// An execution as ListExecutions lists it: its row, its Map Run and item
+/// count when it is a Map Run's child, the version and alias it ran through.
+type Listed = (ExecutionRow, Option<(String, u64)>, Through);
+
 pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     let _ = &r.redrive_filter;
     let status = match r.status_filter.as_deref() {
@@ -471,7 +487,7 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
     let size = page_size(r.max_results)?;
     let offset = offset_of(r.next_token.as_deref())?;
     // Each row, with its Map Run and item count when it is a Map Run's child.
-    let rows: Vec<(ExecutionRow, Option<(String, u64)>)> = match (r.state_machine_arn, r.map_run_arn) {
+    let rows: Vec<Listed> = match (r.state_machine_arn, r.map_run_arn) {
         (Some(_), Some(_)) => {
             return Err(ApiError::validation("Only one of stateMachineArn and mapRunArn can be given"));
         }
@@ -496,10 +512,16 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                 let stored = service.store.db().children(&map_run, status, offset - skipped, wanted)?;
                 children.extend(stored.into_iter().filter(|(row, _)| !again.contains(&row.arn)));
             }
-            children.into_iter().map(|(row, items)| (row, Some((map_run.clone(), items)))).collect()
+            children.into_iter().map(|(row, items)| (row, Some((map_run.clone(), items)), Through::default())).collect()
         }
         (Some(machine_arn), None) => {
-            let machine = find(service, &machine_arn)?;
+            // A version's or an alias's ARN lists the executions started through it.
+            let (machine, through) = match versions::target(&machine_arn)? {
+                versions::Target::Machine(_) => (find(service, &machine_arn)?, None),
+                versions::Target::Version { machine, arn, .. } | versions::Target::Alias { machine, arn, .. } => {
+                    (find(service, machine)?, Some(arn))
+                }
+            };
             if machine.kind == MachineType::Express {
                 return Err(ApiError::new(
                     ErrorCode::StateMachineTypeNotSupported,
@@ -509,15 +531,15 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
             service
                 .store
                 .db()
-                .list(&machine.arn, status, offset, size + 1)?
+                .list(&machine.arn, through, status, offset, size + 1)?
                 .into_iter()
-                .map(|row| (row, None))
+                .map(|(row, through)| (row, None, through))
                 .collect()
         }
     };
     let items: Vec<Value> = rows
         .into_iter()
-        .map(|(e, child)| {
+        .map(|(e, child, Through { version, alias })| {
             let mut item = json!({
                 "executionArn": e.arn,
                 "stateMachineArn": e.machine_arn,
@@ -526,6 +548,12 @@ pub fn list(service: &Arc<Service>, r: List) -> Result<Value, ApiError> {
                 "startDate": epoch_seconds(e.started),
                 "redriveCount": e.redrive_count,
             });
+            if let Some(version) = version {
+                item["stateMachineVersionArn"] = json!(version);
+            }
+            if let Some(alias) = alias {
+                item["stateMachineAliasArn"] = json!(alias);
+            }
             if let Some(stopped) = e.stopped {
                 item["stopDate"] = epoch_seconds(stopped);
             }

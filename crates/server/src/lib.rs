@@ -23,6 +23,7 @@ mod store;
 mod store_error;
 mod test_state;
 mod tokens;
+mod versions;
 
 use std::sync::Arc;
 
@@ -217,6 +218,14 @@ impl Service {
             "UpdateStateMachine" => state_machines::update(self, checked(operation, request)?),
             "DeleteStateMachine" => state_machines::delete(self, checked(operation, request)?),
             "ValidateStateMachineDefinition" => state_machines::validate(self, checked(operation, request)?),
+            "PublishStateMachineVersion" => versions::publish_version(self, checked(operation, request)?),
+            "ListStateMachineVersions" => versions::list_versions(self, checked(operation, request)?),
+            "DeleteStateMachineVersion" => versions::delete_version(self, checked(operation, request)?),
+            "CreateStateMachineAlias" => versions::create_alias(self, checked(operation, request)?),
+            "DescribeStateMachineAlias" => versions::describe_alias(self, checked(operation, request)?),
+            "UpdateStateMachineAlias" => versions::update_alias(self, checked(operation, request)?),
+            "DeleteStateMachineAlias" => versions::delete_alias(self, checked(operation, request)?),
+            "ListStateMachineAliases" => versions::list_aliases(self, checked(operation, request)?),
             "StartExecution" => executions::start(self, checked(operation, request)?),
             "StartSyncExecution" => executions::start_sync(self, checked(operation, request)?).await,
             "DescribeExecution" => executions::describe(self, checked(operation, request)?),

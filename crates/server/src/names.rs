@@ -48,14 +48,15 @@ pub fn parse_arn(arn: &str) -> Result<StatesArn<'_>, ApiError> {
     }
 }
 
-/// A state machine ARN, less any `#TestCase` suffix (the mock test case to use).
+/// A state machine ARN (a version's or an alias's too), less any
+/// `#TestCase` suffix (the mock test case to use).
 pub fn state_machine_arn(arn: &str) -> Result<(&str, Option<&str>), ApiError> {
     let (base, case) = match arn.split_once('#') {
         Some((base, case)) => (base, Some(case)),
         None => (arn, None),
     };
     let parsed = parse_arn(base)?;
-    if parsed.kind != "stateMachine" || parsed.rest.len() != 1 {
+    if parsed.kind != "stateMachine" || !(1..=2).contains(&parsed.rest.len()) {
         return Err(ApiError::invalid_arn(arn));
     }
     Ok((base, case))

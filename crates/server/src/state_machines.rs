@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_name, state_machine_arn};
 use crate::store::{MachineFields, MachineRecord};
+use crate::versions::{self, Target};
 use crate::{Service, epoch_seconds, page};
 
 /// Step Functions' quota on a definition's size.
@@ -246,15 +247,24 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
         logging: r.logging_configuration.unwrap_or_else(|| json!({"level": "OFF", "includeExecutionData": false})),
         tracing: r.tracing_configuration.unwrap_or_else(|| json!({"enabled": false})),
     };
-    service.store.save_machine(fields, Arc::new(compiled))?;
-    Ok(json!({"stateMachineArn": arn, "creationDate": epoch_seconds(now)}))
+    let machine = service.store.save_machine(fields, Arc::new(compiled))?;
+    let mut answer = json!({"stateMachineArn": arn, "creationDate": epoch_seconds(now)});
+    if r.publish == Some(true) {
+        answer["stateMachineVersionArn"] = json!(versions::publish(service, &machine, r.version_description)?.0);
+    }
+    Ok(answer)
 }
 
+/// The state machine `arn` names (a `#TestCase` suffix aside): a version's
+/// or an alias's ARN names none here, as UpdateStateMachine answers it.
 pub(crate) fn find(service: &Service, arn: &str) -> Result<Arc<MachineRecord>, ApiError> {
-    let (base, _) = state_machine_arn(arn)?;
-    service.store.memory().machines.get(base).cloned().ok_or_else(|| {
-        ApiError::new(ErrorCode::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{base}'"))
-    })
+    let base = arn.split_once('#').map_or(arn, |(base, _)| base);
+    let does_not_exist =
+        || ApiError::new(ErrorCode::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{base}'"));
+    match versions::target(base)? {
+        Target::Machine(machine) => service.store.memory().machines.get(machine).cloned().ok_or_else(does_not_exist),
+        _ => Err(does_not_exist()),
+    }
 }
 
 pub(crate) fn description(m: &MachineRecord) -> Value {
@@ -274,6 +284,9 @@ pub(crate) fn description(m: &MachineRecord) -> Value {
 
 pub fn describe(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let _ = r.included_data;
+    if let Target::Version { arn, .. } = versions::target(&r.state_machine_arn)? {
+        return versions::describe_version(service, arn);
+    }
     Ok(description(&*find(service, &r.state_machine_arn)?))
 }
 
@@ -307,6 +320,16 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
     if let Some(role) = &r.role_arn {
         check_role(role)?;
     }
+    // Published again unchanged: the version of the current revision, made if there is none.
+    let unchanged = r.definition.as_ref().is_none_or(|d| *d == current.definition)
+        && r.role_arn.as_ref().is_none_or(|role| *role == current.role_arn)
+        && r.logging_configuration.as_ref().is_none_or(|l| *l == current.logging)
+        && r.tracing_configuration.as_ref().is_none_or(|t| *t == current.tracing);
+    if unchanged && r.publish == Some(true) {
+        let (version, _) = versions::publish(service, &current, r.version_description)?;
+        let now = service.clock.now_nanos();
+        return Ok(json!({"updateDate": epoch_seconds(now), "stateMachineVersionArn": version}));
+    }
     let compiled = match &r.definition {
         Some(definition) => Arc::new(compile(service, definition, current.kind)?),
         None => current.compiled.clone(),
@@ -325,14 +348,23 @@ pub fn update(service: &Arc<Service>, r: Update) -> Result<Value, ApiError> {
         tracing: r.tracing_configuration.unwrap_or_else(|| current.tracing.clone()),
     };
     let revision = fields.revision;
-    service.store.save_machine(fields, compiled)?;
-    Ok(json!({"updateDate": epoch_seconds(now), "revisionId": revision.to_string()}))
+    let machine = service.store.save_machine(fields, compiled)?;
+    let mut answer = json!({"updateDate": epoch_seconds(now), "revisionId": revision.to_string()});
+    if r.publish == Some(true) {
+        answer["stateMachineVersionArn"] = json!(versions::publish(service, &machine, r.version_description)?.0);
+    }
+    Ok(answer)
 }
 
 pub fn delete(service: &Arc<Service>, r: ByArn) -> Result<Value, ApiError> {
     let (base, _) = state_machine_arn(&r.state_machine_arn)?;
-    // Executions already started run to their end, as in Step Functions.
+    if !matches!(versions::target(base)?, Target::Machine(_)) {
+        return Err(ApiError::invalid_arn(base));
+    }
+    // Executions already started run to their end, as in Step Functions;
+    // the machine's versions and aliases go with it.
     service.store.delete_machine(base)?;
+    versions::forget_machine(service, base)?;
     Ok(json!({}))
 }
 

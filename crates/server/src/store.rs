@@ -18,6 +18,7 @@ use tokio::task::AbortHandle;
 use crate::database::{Database, Db, ExecutionRow, Place};
 use crate::error::ApiError;
 use crate::store_error::StoreError;
+use crate::versions::Qualifier;
 
 /// A revision of a state machine, compiled.
 #[derive(Debug)]
@@ -155,6 +156,8 @@ pub struct Memory {
     pub running: BTreeMap<String, Live>,
     /// Revisions of state machines read back for executions, by version id.
     versions: HashMap<i64, Arc<MachineRecord>>,
+    /// Published versions and aliases of state machines, by ARN.
+    pub qualifiers: BTreeMap<String, Qualifier>,
 }
 
 /// Compiles a stored definition again (it was checked when it was stored).
@@ -183,6 +186,10 @@ impl Store {
             memory.versions.insert(version, machine.clone());
             memory.machines.insert(machine.arn.clone(), machine);
         }
+        for (arn, record) in database.lock().qualifiers()? {
+            let qualifier = serde_json::from_str(&record).map_err(StoreError::json("a stored version or alias"))?;
+            memory.qualifiers.insert(arn, qualifier);
+        }
         Ok(Store { database, memory: Mutex::new(memory), compile })
     }
 
@@ -207,6 +214,24 @@ impl Store {
         memory.versions.insert(version, machine.clone());
         memory.machines.insert(machine.arn.clone(), machine.clone());
         Ok(machine)
+    }
+
+    /// Stores a version or an alias, new or changed.
+    pub fn save_qualifier(&self, arn: &str, qualifier: Qualifier) -> Result<(), ApiError> {
+        let machine = match &qualifier {
+            Qualifier::Version(v) => v.machine.clone(),
+            Qualifier::Alias(a) => a.machine.clone(),
+        };
+        let record = serde_json::to_string(&qualifier).map_err(ApiError::internal)?;
+        self.db().save_qualifier(arn, &machine, &record)?;
+        self.memory().qualifiers.insert(arn.to_owned(), qualifier);
+        Ok(())
+    }
+
+    pub fn delete_qualifier(&self, arn: &str) -> Result<(), ApiError> {
+        self.db().delete_qualifier(arn)?;
+        self.memory().qualifiers.remove(arn);
+        Ok(())
     }
 
     pub fn delete_machine(&self, arn: &str) -> Result<(), ApiError> {

@@ -95,7 +95,14 @@ async fn each_bad_request_gets_the_models_error_and_changes_nothing() {
             "InvalidArn",
             "Invalid ARN prefix",
         ),
-        ("PublishStateMachineVersion", "{}".into(), "UnknownOperationException", "PublishStateMachineVersion"),
+        ("TagResource", "{}".into(), "UnknownOperationException", "TagResource"),
+        ("PublishStateMachineVersion", "{}".into(), "ValidationException", "Value null at 'stateMachineArn'"),
+        (
+            "DeleteStateMachineVersion",
+            json!({"stateMachineVersionArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x:live"}).to_string(),
+            "InvalidArn",
+            "Invalid Arn",
+        ),
         (
             "DescribeMapRun",
             json!({"mapRunArn": MAP_RUN}).to_string(),

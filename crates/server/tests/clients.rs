@@ -921,3 +921,155 @@ async fn test_state_runs_jsonata_states() {
     assert_eq!((chose["status"].as_str(), chose["nextState"].as_str()), (Some("SUCCEEDED"), Some("Bulk")), "{chose}");
     assert_eq!(chose["output"], r#"{"bulk":true}"#);
 }
+
+/// A Pass machine whose output names its revision.
+fn revision(n: u32) -> String {
+    json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"revision": n}, "End": true}}}).to_string()
+}
+
+/// Versions and aliases through the AWS CLI, with AWS's recorded answers:
+/// publishing at create and update, publishing an unchanged revision again,
+/// a version's own definition, executions started on a version or through
+/// an alias and listed by either, an alias holding its versions, numbers
+/// never given twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_publishes_versions_and_routes_executions_through_aliases() {
+    let server = server().await;
+    let e = server.endpoint.as_str();
+    let created = ok(
+        e,
+        &[
+            "create-state-machine",
+            "--name",
+            "priced",
+            "--definition",
+            &revision(1),
+            "--role-arn",
+            aws_cli::ROLE,
+            "--publish",
+        ],
+    );
+    let arn = created["stateMachineArn"].as_str().unwrap().to_owned();
+    let v1 = format!("{arn}:1");
+    assert_eq!(created["stateMachineVersionArn"], json!(v1));
+    let updated =
+        ok(e, &["update-state-machine", "--state-machine-arn", &arn, "--definition", &revision(2), "--publish"]);
+    let v2 = format!("{arn}:2");
+    assert_eq!(updated["stateMachineVersionArn"], json!(v2));
+    assert!(updated["revisionId"].is_string(), "{updated}");
+    // The current revision is published already: the same version again.
+    let again = ok(e, &["publish-state-machine-version", "--state-machine-arn", &arn]);
+    assert_eq!(again["stateMachineVersionArn"], json!(v2));
+    let (code, _, err) =
+        aws(e, &["publish-state-machine-version", "--state-machine-arn", &arn, "--revision-id", "not-the-current-one"]);
+    assert!(
+        code != 0
+            && err.contains("ConflictException")
+            && err.contains("Failed to publish the State Machine version for revision not-the-current-one."),
+        "{err}"
+    );
+    let listed = ok(e, &["list-state-machine-versions", "--state-machine-arn", &arn]);
+    let arns: Vec<&str> = listed["stateMachineVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["stateMachineVersionArn"].as_str().unwrap())
+        .collect();
+    assert_eq!(arns, [v2.as_str(), v1.as_str()]);
+    let described = ok(e, &["describe-state-machine", "--state-machine-arn", &v1]);
+    assert_eq!(
+        (described["stateMachineArn"].as_str(), described["definition"].as_str()),
+        (Some(v1.as_str()), Some(revision(1).as_str()))
+    );
+    // UpdateStateMachine does not take a version's ARN (AWS's words).
+    let (code, _, err) = aws(e, &["update-state-machine", "--state-machine-arn", &v2, "--definition", &revision(3)]);
+    assert!(code != 0 && err.contains(&format!("State Machine Does Not Exist: '{v2}'")), "{err}");
+
+    // An execution on a version runs that version.
+    let on_v1 = until_done(e, &started(e, &v1, "{}")).await;
+    assert_eq!(on_v1["output"], r#"{"revision":1}"#);
+    assert_eq!(
+        (on_v1["stateMachineArn"].as_str(), on_v1["stateMachineVersionArn"].as_str()),
+        (Some(arn.as_str()), Some(v1.as_str()))
+    );
+    assert!(on_v1.get("stateMachineAliasArn").is_none(), "{on_v1}");
+
+    // An alias routes to its version; bad routing is refused in AWS's words.
+    let (code, _, err) = aws(
+        e,
+        &[
+            "create-state-machine-alias",
+            "--name",
+            "live",
+            "--routing-configuration",
+            &json!([{"stateMachineVersionArn": v1, "weight": 70}, {"stateMachineVersionArn": v2, "weight": 29}])
+                .to_string(),
+        ],
+    );
+    assert!(
+        code != 0 && err.contains("Sum of routing configuration weights must equal 100. Received: [70, 29]"),
+        "{err}"
+    );
+    let alias = ok(
+        e,
+        &[
+            "create-state-machine-alias",
+            "--name",
+            "live",
+            "--routing-configuration",
+            &json!([{"stateMachineVersionArn": v1, "weight": 100}]).to_string(),
+        ],
+    );
+    let live = format!("{arn}:live");
+    assert_eq!(alias["stateMachineAliasArn"], json!(live));
+    let through = until_done(e, &started(e, &live, "{}")).await;
+    assert_eq!(through["output"], r#"{"revision":1}"#);
+    assert_eq!(
+        (through["stateMachineVersionArn"].as_str(), through["stateMachineAliasArn"].as_str()),
+        (Some(v1.as_str()), Some(live.as_str()))
+    );
+    let unqualified = until_done(e, &started(e, &arn, "{}")).await;
+    assert_eq!(unqualified["output"], r#"{"revision":2}"#);
+
+    // Listed by version: only what ran on it; by the machine: all, each naming its version and alias.
+    let by_version = ok(e, &["list-executions", "--state-machine-arn", &v1]);
+    assert_eq!(by_version["executions"].as_array().unwrap().len(), 2, "{by_version}");
+    let by_alias = ok(e, &["list-executions", "--state-machine-arn", &live]);
+    assert_eq!(by_alias["executions"][0]["stateMachineAliasArn"], json!(live));
+    assert_eq!(by_alias["executions"].as_array().unwrap().len(), 1, "{by_alias}");
+    let all = ok(e, &["list-executions", "--state-machine-arn", &arn]);
+    let all = all["executions"].as_array().unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all[0].get("stateMachineVersionArn").is_none() && all[1]["stateMachineAliasArn"] == json!(live), "{all:?}");
+
+    // A version an alias routes to cannot be deleted; re-pointed, it can, and its number is not given again.
+    let (code, _, err) = aws(e, &["delete-state-machine-version", "--state-machine-version-arn", &v1]);
+    assert!(code != 0 && err.contains("Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [live]"), "{err}");
+    ok(
+        e,
+        &[
+            "update-state-machine-alias",
+            "--state-machine-alias-arn",
+            &live,
+            "--routing-configuration",
+            &json!([{"stateMachineVersionArn": v2, "weight": 100}]).to_string(),
+        ],
+    );
+    assert_eq!(
+        ok(e, &["describe-state-machine-alias", "--state-machine-alias-arn", &live])["routingConfiguration"][0]["stateMachineVersionArn"],
+        json!(v2)
+    );
+    ok(e, &["delete-state-machine-version", "--state-machine-version-arn", &v1]);
+    // Deleting it again answers as AWS does: nothing to say.
+    ok(e, &["delete-state-machine-version", "--state-machine-version-arn", &v1]);
+    let (code, _, _) = aws(e, &["describe-state-machine", "--state-machine-arn", &v1]);
+    assert_ne!(code, 0);
+    let third =
+        ok(e, &["update-state-machine", "--state-machine-arn", &arn, "--definition", &revision(3), "--publish"]);
+    assert_eq!(third["stateMachineVersionArn"], json!(format!("{arn}:3")));
+    let aliases = ok(e, &["list-state-machine-aliases", "--state-machine-arn", &arn]);
+    assert_eq!(aliases["stateMachineAliases"][0]["stateMachineAliasArn"], json!(live));
+    ok(e, &["delete-state-machine-alias", "--state-machine-alias-arn", &live]);
+    let (code, _, err) = aws(e, &["describe-state-machine-alias", "--state-machine-alias-arn", &live]);
+    assert!(code != 0 && err.contains("ResourceNotFound"), "{err}");
+}

@@ -71,6 +71,24 @@ async fn run(case: &Value) -> Result<(), String> {
                 let made = call("CreateStateMachine", request).await.map_err(|e| format!("precondition: {e}"))?;
                 machine_arn = made["stateMachineArn"].as_str().map(str::to_owned);
             }
+            Some("UpdateStateMachine") => {
+                let arn = machine_arn.clone().ok_or("no state machine to update")?;
+                let mut request = json!({"stateMachineArn": arn, "definition": pre["definition"]});
+                if let Some(fields) = pre["request_extra"].as_object() {
+                    for (k, v) in fields {
+                        request[k] = v.clone();
+                    }
+                }
+                let updated = call("UpdateStateMachine", request).await.map_err(|e| format!("precondition: {e}"))?;
+                // `success, version 2`: the version the update published.
+                let expected = pre["result"].as_str().unwrap_or_default();
+                if let Some(n) = expected.strip_prefix("success, version ") {
+                    let published = updated["stateMachineVersionArn"].as_str().unwrap_or_default();
+                    if !published.ends_with(&format!(":{n}")) {
+                        return Err(format!("precondition: published {published}, AWS version {n}"));
+                    }
+                }
+            }
             Some("CreateActivity") => {
                 let made = call("CreateActivity", json!({"name": "activity-1"})).await.map_err(|e| e.to_string())?;
                 let arn = made["activityArn"].as_str().unwrap_or_default();
