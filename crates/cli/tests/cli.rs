@@ -211,3 +211,32 @@ fn an_unmocked_service_task_fails_the_case_by_name() {
     assert!(!out.status.success(), "{stdout}");
     assert!(stdout.contains("a task called dynamodb:putItem, which this case does not mock"), "{stdout}");
 }
+
+/// AWS's other optimized integrations (ECS, Batch, Glue, API Gateway, ...)
+/// load, with the patterns AWS gives each, and are refused by name where
+/// they would run: this machine has no AWS compute (they run with a mock).
+#[test]
+fn an_integration_that_needs_aws_compute_is_named_by_lint() {
+    let definition = serde_json::json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "Parameters": {"Cluster": "c"}, "Next": "A"},
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke.waitForTaskToken", "Parameters": {"ApiEndpoint": "x"}, "End": true}
+    }});
+    let file = write_in("compute", "ecs.asl.json", &definition.to_string());
+    let out = orderflow(&["lint", "--definition", file.to_str().unwrap()], &root());
+    let stdout = text(&out.stdout) + &text(&out.stderr);
+    assert!(!out.status.success(), "{stdout}");
+    for named in
+        ["ecs:runTask.sync runs on AWS's own compute", "apigateway:invoke.waitForTaskToken runs on AWS's own compute"]
+    {
+        assert!(stdout.contains(named), "{named}: {stdout}");
+    }
+    let wrong = serde_json::json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke.sync", "End": true}
+    }});
+    let file = write_in("compute", "wrong.asl.json", &wrong.to_string());
+    let out = orderflow(&["lint", "--definition", file.to_str().unwrap()], &root());
+    assert!(
+        text(&out.stderr).contains("does not support the .sync pattern")
+            || text(&out.stdout).contains("does not support the .sync pattern")
+    );
+}

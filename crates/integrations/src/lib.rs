@@ -91,6 +91,12 @@ impl Integrations {
                 task.resource
             ));
         }
+        if !task.sdk && !matches!(&*task.service, "dynamodb" | "sqs" | "sns" | "events") {
+            return Err(format!(
+                "{}:{} runs on AWS's own compute, which this executor does not have: mock the task (a MockConfigFile, TestState's mock) to test it",
+                task.resource_type, task.resource
+            ));
+        }
         let service = catalog::service(&task.service).ok_or_else(|| {
             format!(
                 "aws-sdk:{} is not a service this executor calls (it calls {}); mock the task to test it",

@@ -8,15 +8,123 @@ use orderflow_value::Value;
 
 use crate::model::{DefinitionError, Pattern, Resource, ServiceTask, def_err};
 
-/// The optimized integrations this executor runs, as AWS documents them: the
-/// service, its actions, whether they take `.waitForTaskToken`, and `.sync`.
-const OPTIMIZED: &[(&str, &[&str], bool, bool)] = &[
-    ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"], false, false),
-    ("sqs", &["sendMessage"], true, false),
-    ("sns", &["publish"], true, false),
-    ("events", &["putEvents"], true, false),
-    ("states", &["startExecution"], true, true),
-    ("http", &["invoke"], false, false),
+/// Step Functions' optimized integrations, as AWS's developer guide lists
+/// them: the service, its actions, whether they take `.waitForTaskToken`,
+/// and the actions that take `.sync`. The executor runs DynamoDB, SQS, SNS,
+/// EventBridge, Step Functions and the HTTP Task against the local AWS; the
+/// others need AWS's compute and run with a mock (the host refuses them
+/// otherwise, by name, when the definition loads).
+const OPTIMIZED: &[(&str, &[&str], bool, &[&str])] = &[
+    ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"], false, &[]),
+    ("sqs", &["sendMessage"], true, &[]),
+    ("sns", &["publish"], true, &[]),
+    ("events", &["putEvents"], true, &[]),
+    ("states", &["startExecution"], true, &["startExecution"]),
+    ("http", &["invoke"], false, &[]),
+    ("apigateway", &["invoke"], true, &[]),
+    (
+        "athena",
+        &["startQueryExecution", "stopQueryExecution", "getQueryExecution", "getQueryResults"],
+        false,
+        &["startQueryExecution"],
+    ),
+    ("batch", &["submitJob"], false, &["submitJob"]),
+    ("bedrock", &["invokeModel", "createModelCustomizationJob"], true, &["createModelCustomizationJob"]),
+    (
+        "codebuild",
+        &["startBuild", "stopBuild", "batchDeleteBuilds", "batchGetReports", "startBuildBatch"],
+        false,
+        &["startBuild", "startBuildBatch"],
+    ),
+    ("databrew", &["startJobRun"], false, &["startJobRun"]),
+    ("ecs", &["runTask"], true, &["runTask"]),
+    (
+        "eks",
+        &[
+            "createCluster",
+            "deleteCluster",
+            "createFargateProfile",
+            "deleteFargateProfile",
+            "createNodegroup",
+            "deleteNodegroup",
+            "runJob",
+            "call",
+        ],
+        false,
+        &[
+            "createCluster",
+            "deleteCluster",
+            "createFargateProfile",
+            "deleteFargateProfile",
+            "createNodegroup",
+            "deleteNodegroup",
+            "runJob",
+        ],
+    ),
+    (
+        "elasticmapreduce",
+        &[
+            "createCluster",
+            "terminateCluster",
+            "addStep",
+            "cancelStep",
+            "setClusterTerminationProtection",
+            "modifyInstanceFleetByName",
+            "modifyInstanceGroupByName",
+        ],
+        false,
+        &["createCluster", "terminateCluster", "addStep"],
+    ),
+    (
+        "emr-containers",
+        &["createVirtualCluster", "deleteVirtualCluster", "startJobRun"],
+        false,
+        &["deleteVirtualCluster", "startJobRun"],
+    ),
+    (
+        "emr-serverless",
+        &[
+            "createApplication",
+            "startApplication",
+            "stopApplication",
+            "deleteApplication",
+            "startJobRun",
+            "cancelJobRun",
+        ],
+        false,
+        &[
+            "createApplication",
+            "startApplication",
+            "stopApplication",
+            "deleteApplication",
+            "startJobRun",
+            "cancelJobRun",
+        ],
+    ),
+    ("glue", &["startJobRun"], false, &["startJobRun"]),
+    ("mediaconvert", &["createJob"], false, &["createJob"]),
+    (
+        "sagemaker",
+        &[
+            "createTrainingJob",
+            "createTransformJob",
+            "createModel",
+            "createEndpointConfig",
+            "createEndpoint",
+            "updateEndpoint",
+            "createHyperParameterTuningJob",
+            "createLabelingJob",
+            "createProcessingJob",
+        ],
+        false,
+        &[
+            "createTrainingJob",
+            "createTransformJob",
+            "createHyperParameterTuningJob",
+            "createLabelingJob",
+            "createProcessingJob",
+        ],
+    ),
 ];
 
 pub(super) fn parse_resource(value: Option<&Value>, at: &str) -> Result<Resource, DefinitionError> {
@@ -71,6 +179,7 @@ fn service(arn: &str, integration: &str, at: &str) -> Result<Resource, Definitio
         }
         [service, action] if *service != "aws-sdk" => match OPTIMIZED.iter().find(|(name, ..)| name == service) {
             Some((_, actions, callback, sync)) if actions.contains(action) => {
+                let sync = sync.contains(action);
                 if pattern == Pattern::WaitForTaskToken && !callback {
                     return Err(def_err(
                         at,
@@ -136,12 +245,22 @@ mod tests {
             refused.ends_with("The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."),
             "{refused}"
         );
-        assert!(parsed("arn:aws:states:::ecs:runTask.sync").unwrap_err().contains("is not recognized"));
+        assert!(parsed("arn:aws:states:::ecs:startTask").unwrap_err().contains("is not recognized"));
+        // AWS's other optimized integrations load (they run with a mock), with the patterns AWS gives each.
+        assert_eq!(service_task("arn:aws:states:::ecs:runTask.sync").pattern, Pattern::Sync);
+        assert_eq!(
+            service_task("arn:aws:states:::apigateway:invoke.waitForTaskToken").pattern,
+            Pattern::WaitForTaskToken
+        );
+        assert!(parsed("arn:aws:states:::apigateway:invoke.sync").unwrap_err().contains("does not support the .sync"));
+        assert!(
+            parsed("arn:aws:states:::athena:getQueryResults.sync").unwrap_err().contains("does not support the .sync")
+        );
         assert!(parsed("arn:aws:states:::sqs:sendMessage.sync").unwrap_err().contains("does not support the .sync"));
         assert!(parsed("arn:aws:states:::aws-sdk:s3:getObject.sync").unwrap_err().contains("no .sync"));
         let child = service_task("arn:aws:states:::states:startExecution.sync:2");
         assert_eq!((child.pattern, &*child.resource), (Pattern::Sync2, "startExecution.sync:2"));
-        assert!(parsed("arn:aws:states:::glue:startJobRun").unwrap_err().contains("is not recognized"));
+        assert!(parsed("arn:aws:states:::ec2:runInstances").unwrap_err().contains("is not recognized"));
         assert!(parsed("arn:aws:states:::aws-sdk:s3").unwrap_err().contains("not a resource"));
         assert!(parsed("arn:aws:states:::sqs:sendMessage.waitFor").unwrap_err().contains("not a resource"));
     }
