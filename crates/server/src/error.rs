@@ -23,6 +23,7 @@ macro_rules! codes {
 }
 
 codes! {
+    AccessDeniedException,
     ActivityDoesNotExist,
     ConflictException,
     ExecutionAlreadyExists,

@@ -1,6 +1,13 @@
 //! The HTTP side: hyper on a listener the caller bound (127.0.0.1), one
 //! `POST /` per API call. Any Host is accepted: SDKs prefix `sync-` to the
-//! endpoint's host for StartSyncExecution and TestState.
+//! endpoint's host for StartSyncExecution and TestState. `GET` requests go
+//! to the pages served beside the API (the console), when there are any.
+//!
+//! Another site's page cannot call the API: a call needs the
+//! `X-Amz-Target` header, which no cross-site form sends and no cross-site
+//! script may send without a CORS answer this server never gives; and a
+//! browser's call that names an `Origin` other than the server's own (a page
+//! of another site, or one reached through a rebound DNS name) is refused.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -24,6 +31,46 @@ const MAX_DRAINED_BYTES: usize = 1024 * 1024 * 1024;
 
 type Answer = hyper::Response<Full<Bytes>>;
 
+/// Pages served beside the API (`GET`): the console.
+pub trait Pages: Send + Sync {
+    /// The answer to `GET path?query`; None when no page is there (404).
+    fn get<'a>(
+        &'a self,
+        service: &'a Arc<Service>,
+        path: &'a str,
+        query: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Page>> + Send + 'a>>;
+}
+
+/// A page's answer.
+pub struct Page {
+    pub status: u16,
+    pub content_type: &'static str,
+    /// Headers beside the content type (Content-Security-Policy, caching).
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+}
+
+fn page_answer(page: Page) -> Answer {
+    let mut answer = hyper::Response::builder().status(page.status).header("content-type", page.content_type);
+    for (name, value) in &page.headers {
+        answer = answer.header(*name, value.as_str());
+    }
+    answer.body(Full::new(page.body)).unwrap_or_default()
+}
+
+/// Whether a browser's `Origin` is this server itself (its Host, on
+/// loopback): a page of another site, or of a DNS name rebound to this
+/// address, is not.
+fn same_origin(origin: &str, host: &str) -> bool {
+    let Some(authority) = origin.strip_prefix("http://") else { return false };
+    let loopback = |authority: &str| {
+        let name = authority.rsplit_once(':').map_or(authority, |(name, _)| name);
+        matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+    };
+    authority == host && loopback(authority)
+}
+
 fn json_answer(status: u16, body: &serde_json::Value) -> Answer {
     hyper::Response::builder()
         .status(status)
@@ -37,8 +84,35 @@ fn error_answer(error: &ApiError) -> Answer {
     json_answer(error.status(), &error.body())
 }
 
-async fn answer(service: Arc<Service>, request: hyper::Request<hyper::body::Incoming>) -> Answer {
+async fn answer(
+    service: Arc<Service>,
+    pages: Option<Arc<dyn Pages>>,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> Answer {
     let (parts, body) = request.into_parts();
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if let Some(origin) = parts.headers.get("origin").and_then(|v| v.to_str().ok())
+        && !same_origin(origin, header("host"))
+    {
+        return error_answer(&ApiError::new(
+            ErrorCode::AccessDeniedException,
+            format!("a page of {origin} may not call this server"),
+        ));
+    }
+    if parts.method == hyper::Method::GET
+        && let Some(pages) = &pages
+    {
+        let (path, query) = (parts.uri.path(), parts.uri.query().unwrap_or_default());
+        return match pages.get(&service, path, query).await {
+            Some(page) => page_answer(page),
+            None => page_answer(Page {
+                status: 404,
+                content_type: "text/plain; charset=utf-8",
+                headers: Vec::new(),
+                body: Bytes::from_static(b"Not Found"),
+            }),
+        };
+    }
     if parts.method != hyper::Method::POST {
         return error_answer(&ApiError::new(
             ErrorCode::UnknownOperationException,
@@ -87,14 +161,35 @@ async fn read(mut body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
 
 /// Serves every connection `listener` accepts until the task is dropped.
 pub async fn serve(listener: TcpListener, service: Arc<Service>) {
+    serve_with_pages(listener, service, None).await
+}
+
+/// As `serve`, with `pages` answering `GET` requests beside the API.
+pub async fn serve_with_pages(listener: TcpListener, service: Arc<Service>, pages: Option<Arc<dyn Pages>>) {
     while let Ok((stream, _)) = listener.accept().await {
-        let service = service.clone();
+        let (service, pages) = (service.clone(), pages.clone());
         tokio::spawn(async move {
             let handler = service_fn(move |request| {
-                let service = service.clone();
-                async move { Ok::<_, Infallible>(answer(service, request).await) }
+                let (service, pages) = (service.clone(), pages.clone());
+                async move { Ok::<_, Infallible>(answer(service, pages, request).await) }
             });
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn only_this_servers_own_pages_are_its_origin() {
+        assert!(same_origin("http://127.0.0.1:8083", "127.0.0.1:8083"));
+        assert!(same_origin("http://localhost:8083", "localhost:8083"));
+        assert!(!same_origin("http://127.0.0.1:9999", "127.0.0.1:8083"));
+        assert!(!same_origin("https://evil.example", "127.0.0.1:8083"));
+        // A DNS name rebound to this address keeps its own Host: not loopback, refused.
+        assert!(!same_origin("http://rebound.example:8083", "rebound.example:8083"));
+        assert!(!same_origin("null", "127.0.0.1:8083"));
     }
 }

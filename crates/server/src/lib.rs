@@ -36,7 +36,7 @@ use serde_json::Value;
 
 pub use database::Place;
 pub use error::{ApiError, ErrorCode};
-pub use http::serve;
+pub use http::{Page, Pages, serve, serve_with_pages};
 pub use names::check_name;
 pub use store_error::StoreError;
 
