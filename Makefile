@@ -35,7 +35,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 # infra/samconfig.toml: [default] deploys stage dev, [prod] stage prod.
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
-.PHONY: bench help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance jsonata-suite validation-suite workflow-test watch-smoke watch invoke \
+.PHONY: bench console-deps help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance jsonata-suite validation-suite workflow-test watch-smoke watch invoke \
 	lambda-build deploy smoke-deployed clean
 
 help: ## list the targets
@@ -96,7 +96,7 @@ sam-build: venv ## sam build, offline: three aarch64 bootstrap artifacts in infr
 fmt: ## format the code
 	cargo fmt --all
 
-unit-test: venv ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite, jsonata-js's and the integration suite
+unit-test: venv console-deps ## the Rust test suite (unit, property, emulator and runtime-API tests), then the AWS-recorded suite, jsonata-js's and the integration suite
 ifeq ($(HAVE_NEXTEST),yes)
 	cargo nextest run --workspace --no-fail-fast -E 'not binary(recorded) and not binary(jsonata_suite) and not binary(integration_suite) and not binary(validation_suite)'
 else
@@ -150,6 +150,19 @@ $(MINISTACK): tools/ministack/requirements.txt tools/ministack/requirements.lock
 	$(PYTHON) -m venv .venv-ministack
 	.venv-ministack/bin/pip install --disable-pip-version-check --quiet -r tools/ministack/requirements.txt -c tools/ministack/requirements.lock
 	touch $@
+
+CONSOLE_NODE := tools/console-test/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+console-deps: $(CONSOLE_NODE) $(CHROMIUM) ## the console's browser tests: Debian's Chromium and playwright-core (pinned, tools/console-test)
+
+$(CONSOLE_NODE): tools/console-test/package.json tools/console-test/package-lock.json
+	npm ci --prefix tools/console-test --no-audit --no-fund --loglevel=error
+	touch $@
+
+/usr/bin/chromium:
+	@echo "installing Debian's chromium for the console's browser tests (apt-get)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
 
 $(BENCH_NODE): tools/bench-node/package.json tools/bench-node/package-lock.json
 	npm ci --prefix tools/bench-node --no-audit --no-fund --loglevel=error

@@ -709,6 +709,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let address =
         listener.local_addr().map_or_else(|_| format!("http://127.0.0.1:{}", o.port), |a| format!("http://{a}"));
     println!("orderflow serve: the Step Functions API on {address} ({mode})");
+    println!("orderflow serve: the console on {address}/ (open it in a browser)");
     for (_, arn) in &machines {
         println!("state machine: {arn}");
     }
@@ -721,7 +722,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
         );
     }
     tokio::select! {
-        () = orderflow_server::serve(listener, service.clone()) => {}
+        () = orderflow_server::serve_with_pages(listener, service.clone(), Some(Arc::new(orderflow_console::Console))) => {}
         () = stop_signal() => {}
     }
     flusher.abort();
