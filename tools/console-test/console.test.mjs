@@ -153,6 +153,66 @@ try {
     assert.match(await page.textContent('#state-title'), /ValidateData/);
   });
 
+  await step('Map iterations and Parallel branches are navigable, and a Distributed Map\'s Map Run leads to its children', async () => {
+    const definition = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel', Next: 'Each',
+          Branches: [
+            { StartAt: 'Left', States: { Left: { Type: 'Pass', Result: 'l', End: true } } },
+            { StartAt: 'Right', States: { Right: { Type: 'Pass', Result: 'r', End: true } } },
+          ],
+          ResultPath: '$.both',
+        },
+        Each: {
+          Type: 'Map', ItemsPath: '$.items', Next: 'Far', ResultPath: '$.each',
+          ItemProcessor: { StartAt: 'Double', States: { Double: { Type: 'Pass', End: true } } },
+        },
+        Far: {
+          Type: 'Map', ItemsPath: '$.items', End: true, ResultPath: '$.far',
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Away', States: { Away: { Type: 'Pass', End: true } } },
+        },
+      },
+    };
+    const created = await api('CreateStateMachine', { name: 'nested', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::123456789012:role/r' });
+    const started = await api('StartExecution', { stateMachineArn: created.stateMachineArn, name: 'nested-1', input: JSON.stringify({ items: [1, 2, 3] }) });
+    await page.goto(url + '/executions/' + encodeURIComponent(started.executionArn));
+    await page.waitForSelector('.status.SUCCEEDED', { timeout: 30000 });
+    await page.click('.node[data-state="Each"]');
+    await page.waitForSelector('#iterations');
+    const iterations = await page.locator('#iterations button').allTextContents();
+    assert.deepEqual(iterations.slice(0, 3).map((t) => t.split(':')[0]), ['Iteration 0', 'Iteration 1', 'Iteration 2']);
+    await page.click('#iterations button:has-text("Iteration 1")');
+    await page.waitForSelector('.node[data-state="Double"].succeeded');
+    await page.click('.node[data-state="Both"]');
+    await page.waitForSelector('#iterations button:has-text("Branch 2")');
+    await page.click('#iterations button:has-text("Branch 2")');
+    await page.waitForSelector('.node[data-state="Right"].succeeded');
+    await page.waitForSelector('#map-runs a');
+    await page.click('#map-runs a');
+    await page.waitForSelector('#children a');
+    assert.equal(await page.locator('#children tbody tr').count(), 3);
+    await page.click('#children a >> nth=0');
+    await page.waitForSelector('text=A child execution of the Map Run');
+    await page.waitForSelector('.node[data-state="Away"].succeeded');
+  });
+
+  await step('TestState runs a state from its page, with a mock', async () => {
+    const list = await api('ListExecutions', { stateMachineArn: orders.stateMachineArn, statusFilter: 'SUCCEEDED' });
+    await page.goto(url + '/executions/' + encodeURIComponent(list.executions[0].executionArn));
+    await page.click('.node[data-state="ProcessOrder"]');
+    await page.click('#test-state summary');
+    const mocked = { Payload: { order: { order_id: 'ORD-MOCK' }, receipt: { total: '1.00' } }, StatusCode: 200 };
+    await page.fill('#test-mock', JSON.stringify(mocked));
+    await page.click('#test-run');
+    await page.waitForSelector('#test-result .status');
+    const result = await page.textContent('#test-result');
+    assert.match(result, /SUCCEEDED/);
+    assert.match(result, /next: SendNotification/);
+    assert.match(result, /ORD-MOCK/);
+  });
+
   assert.deepEqual(problems, [], 'the page ran without errors');
 } catch (error) {
   failures.push(String(error && error.message || error));

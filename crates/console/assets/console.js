@@ -99,6 +99,7 @@ async function route() {
   try {
     if (path.startsWith('/state-machines/')) await machinePage(decodeURIComponent(path.slice(16)));
     else if (path.startsWith('/executions/')) await executionPage(decodeURIComponent(path.slice(12)));
+    else if (path.startsWith('/map-runs/')) await mapRunPage(decodeURIComponent(path.slice(10)));
     else await homePage();
   } catch (error) {
     show(failed(error));
@@ -266,6 +267,54 @@ function statesOf(events, executionStatus) {
   return { states, taken };
 }
 
+// The runs of a Map's iterations and a Parallel's branches: each a thread of
+// events, found by following previousEventId from where it starts to where it ends.
+function threadsOf(events, stateName, definition) {
+  const after = new Map();
+  for (const e of events) {
+    if (!after.has(e.previousEventId)) after.set(e.previousEventId, []);
+    after.get(e.previousEventId).push(e);
+  }
+  const starts = [];
+  for (const e of events) {
+    const d = e.mapIterationStartedEventDetails;
+    if (e.type === 'MapIterationStarted' && d && d.name === stateName) starts.push({ event: e, label: 'Iteration ' + d.index, branch: false });
+  }
+  // A Parallel's branches: the events of each branch's own states (branches
+  // run one after another may chain their events from one to the next).
+  const parallel = stateDefinition(definition, stateName);
+  if (parallel && parallel.Type === 'Parallel') {
+    return (parallel.Branches || []).map((branch, k) => {
+      const names = new Set(namesIn(branch));
+      const own = eventsOfStates(events, names);
+      const exited = own.filter((e) => e.stateExitedEventDetails).length;
+      const entered = own.filter((e) => e.stateEnteredEventDetails).length;
+      const outcome = !entered ? 'not-entered' : exited === entered ? 'succeeded' : own.some((e) => /Failed$/.test(e.type)) ? 'failed' : 'running';
+      return { label: 'Branch ' + (k + 1), events: own, outcome };
+    });
+  }
+  const startIds = new Set(starts.map((t) => t.event.id));
+  return starts.map((start) => {
+    const own = start.branch ? [start.event] : [];
+    const queue = [start.event];
+    let outcome = 'running';
+    while (queue.length) {
+      const e = queue.shift();
+      for (const n of after.get(e.id) || []) {
+        if (/^MapIteration(Succeeded|Failed|Aborted)$/.test(n.type)) { outcome = n.type.replace('MapIteration', '').toLowerCase(); continue; }
+        if (startIds.has(n.id) || n.type === 'MapIterationStarted' || /^ParallelState(Succeeded|Failed|Aborted|Exited)$/.test(n.type)) continue;
+        own.push(n);
+        queue.push(n);
+      }
+    }
+    if (start.branch) {
+      const last = own[own.length - 1];
+      outcome = last && last.stateExitedEventDetails ? 'succeeded' : own.some((e) => /Failed$/.test(e.type)) ? 'failed' : 'running';
+    }
+    return { label: start.label, events: own, outcome };
+  });
+}
+
 const OUTCOME_WORDS = { succeeded: '✓ succeeded', failed: '✗ failed', caught: '↪ caught', retried: '⟳ retried', running: '… running', 'not-entered': 'not entered' };
 
 async function drawGraph(box, arn, states, onSelect, taken) {
@@ -359,9 +408,9 @@ async function drawGraph(box, arn, states, onSelect, taken) {
   box.replaceChildren(legend, el('div', { class: 'graph-wrap', id: 'graph' }, root, tools));
 }
 
-function stateDetails(box, s, name) {
+function stateDetails(box, s, name, context) {
   if (!s) {
-    box.replaceChildren(el('h2', {}, name), el('p', { class: 'muted' }, 'This state was not entered.'));
+    box.replaceChildren(el('h2', { id: 'state-title' }, name), el('p', { class: 'muted' }, 'This state was not entered.'), context ? testForm(name, context, '{}') : null);
     return;
   }
   const visit = s.visits[s.visits.length - 1];
@@ -371,8 +420,101 @@ function stateDetails(box, s, name) {
   if (s.errors.length) {
     parts.push(el('h3', {}, 'Errors'), el('table', {}, el('tbody', {}, s.errors.map((e) => el('tr', {}, el('td', {}, e.type), el('td', {}, e.error || ''), el('td', { class: 'wrap' }, e.cause || ''))))));
   }
+  if (context) {
+    const threads = threadsOf(context.events, name, context.definition);
+    if (threads.length) {
+      const list = el('ul', { id: 'iterations' });
+      for (const t of threads) {
+        list.append(el('li', {}, el('button', { type: 'button', onclick: () => context.showThread(t) }, `${t.label}: ${OUTCOME_WORDS[t.outcome] || t.outcome}`)));
+      }
+      list.append(el('li', {}, el('button', { type: 'button', onclick: () => context.showThread(null) }, 'All of them')));
+      parts.push(el('h3', {}, 'Iterations and branches'), el('p', { class: 'muted' }, 'Choose one to see its states in the graph.'), list);
+    }
+  }
   parts.push(el('h3', {}, 'Events'), eventTable(s.events));
+  if (context) parts.push(testForm(name, context, visit.input || '{}'));
   box.replaceChildren(...parts);
+}
+
+// Every state name in a machine, nested ones included.
+function namesIn(machine) {
+  const names = [];
+  for (const [name, state] of Object.entries((machine && machine.States) || {})) {
+    names.push(name);
+    for (const inner of [state.ItemProcessor, state.Iterator, ...(state.Branches || [])]) if (inner) names.push(...namesIn(inner));
+  }
+  return names;
+}
+
+// The events of the states named in `names`: their entries, exits and what happened while they ran.
+function eventsOfStates(events, names) {
+  const open = [];
+  const own = [];
+  for (const e of events) {
+    const entered = e.stateEnteredEventDetails;
+    const exited = e.stateExitedEventDetails;
+    if (entered) { open.push(entered.name); if (names.has(entered.name)) own.push(e); continue; }
+    if (exited) {
+      if (names.has(exited.name)) own.push(e);
+      const i = open.lastIndexOf(exited.name);
+      if (i >= 0) open.splice(i, 1);
+      continue;
+    }
+    if (open.length && names.has(open[open.length - 1])) own.push(e);
+  }
+  return own;
+}
+
+// A state's own definition, wherever it sits in the machine's.
+function stateDefinition(definition, name) {
+  const search = (machine) => {
+    if (!machine || !machine.States) return null;
+    if (machine.States[name]) return machine.States[name];
+    for (const state of Object.values(machine.States)) {
+      const inner = [state.ItemProcessor, state.Iterator, ...(state.Branches || [])];
+      for (const m of inner) { const found = search(m); if (found) return found; }
+    }
+    return null;
+  };
+  return search(definition);
+}
+
+// TestState on this state, with an optional mock, as the API runs it.
+function testForm(name, context, input) {
+  const id = (k) => 'test-' + k;
+  const inputBox = el('textarea', { id: id('input'), rows: 5, spellcheck: 'false' }, pretty(input));
+  const mockBox = el('textarea', { id: id('mock'), rows: 3, spellcheck: 'false', placeholder: 'a mocked result (JSON), or leave empty' });
+  const level = el('select', { id: id('level') }, ['INFO', 'DEBUG', 'TRACE'].map((l) => el('option', { value: l }, l)));
+  level.value = 'DEBUG';
+  const out = el('div', { id: id('result'), 'aria-live': 'polite' });
+  const run = el('button', { type: 'button', id: id('run') }, 'Run TestState');
+  run.addEventListener('click', async () => {
+    out.replaceChildren();
+    const state = stateDefinition(context.definition, name);
+    if (!state) { out.append(failed('This state is not in the definition.')); return; }
+    let request;
+    try {
+      JSON.parse(inputBox.value);
+      request = { definition: JSON.stringify(state), input: inputBox.value, inspectionLevel: level.value, roleArn: context.roleArn };
+      if (mockBox.value.trim()) { JSON.parse(mockBox.value); request.mock = { result: mockBox.value }; }
+    } catch (error) {
+      out.append(failed('Not JSON: ' + error.message + ' (nothing was sent)'));
+      return;
+    }
+    try {
+      const answer = await api('TestState', request);
+      out.append(el('p', {}, 'Status: ', status(answer.status), answer.nextState ? ' · next: ' + answer.nextState : ''));
+      if (answer.error) out.append(el('p', {}, el('strong', {}, answer.error), ': ', answer.cause || ''));
+      if (answer.output !== undefined) out.append(el('h4', {}, 'Output'), highlighted(pretty(answer.output)));
+      if (answer.inspectionData) out.append(el('h4', {}, 'Inspection data'), highlighted(JSON.stringify(answer.inspectionData, null, 2)));
+    } catch (error) {
+      out.append(failed(error));
+    }
+  });
+  return el('details', { class: 'card', id: 'test-state' }, el('summary', {}, 'Test this state (TestState)'),
+    el('label', { for: id('input') }, 'Input'), inputBox,
+    el('label', { for: id('mock') }, 'Mock result'), mockBox,
+    el('div', { class: 'row' }, el('label', { for: id('level') }, 'Inspection level'), level, run), out);
 }
 
 function eventTable(events) {
@@ -426,21 +568,68 @@ async function executionPage(arn, selected) {
   const io = el('div', { class: 'split' },
     el('div', {}, el('h2', {}, 'Input'), highlighted(pretty(execution.input || ''))),
     el('div', {}, el('h2', {}, 'Output'), execution.output !== undefined ? highlighted(pretty(execution.output)) : el('p', { class: 'muted' }, 'none yet')));
-  show(el('h1', {}, execution.name), summary,
+  const mapRunBox = el('section', { id: 'map-runs' });
+  const parent = execution.mapRunArn ? el('p', {}, 'A child execution of the Map Run ', link(mapRunPath(execution.mapRunArn), execution.mapRunArn.split(':').slice(-2).join(':'))) : null;
+  show(el('h1', {}, execution.name), parent, summary,
     el('div', { class: 'split' }, el('section', {}, el('h2', {}, 'Graph'), graphBox), details),
-    io, el('h2', {}, 'Events'), eventTable(events));
-  const select = (name) => { window.history.replaceState({ selected: name }, ''); stateDetails(details, states[name], name); };
+    mapRunBox, io, el('h2', {}, 'Events'), eventTable(events));
+  const described = await api('DescribeStateMachineForExecution', { executionArn: arn });
+  let definition = {};
+  try { definition = JSON.parse(described.definition); } catch (_) { /* shown as the API gave it */ }
+  const context = { events, definition, roleArn: described.roleArn, showThread: null };
+  const select = (name) => { window.history.replaceState({ selected: name }, ''); stateDetails(details, states[name], name, context); };
+  context.showThread = async (thread) => {
+    // One iteration's or branch's states in the graph; the others' as the whole run left them.
+    const shown = thread ? statesOf(thread.events, thread.outcome === 'running' ? 'RUNNING' : 'FAILED') : { states: {}, taken: new Set() };
+    const merged = Object.assign({}, states, shown.states);
+    await drawGraph(graphBox, arn, merged, select, new Set([...taken, ...shown.taken]));
+  };
   await drawGraph(graphBox, arn, states, select, taken);
   const keep = selected || (window.history.state && window.history.state.selected);
   if (keep) {
     const node = document.querySelector(`.node[data-state="${CSS.escape(keep)}"]`);
     if (node) node.classList.add('selected');
-    stateDetails(details, states[keep], keep);
+    stateDetails(details, states[keep], keep, context);
   }
+  mapRuns(mapRunBox, arn);
   if (execution.status === 'RUNNING') {
     // Live: the page follows the execution until it ends.
     timer = setTimeout(() => { if (location.pathname === executionPath(arn)) executionPage(arn, keep).catch((e) => show(failed(e))); }, 1000);
   }
+}
+
+const mapRunPath = (arn) => '/map-runs/' + encodeURIComponent(arn);
+
+async function mapRuns(box, executionArn) {
+  let runs;
+  try { runs = (await api('ListMapRuns', { executionArn, maxResults: 1000 })).mapRuns; } catch (_) { return; }
+  if (!runs.length) return;
+  box.replaceChildren(el('h2', {}, 'Map Runs'), el('ul', {}, runs.map((r) => el('li', {}, link(mapRunPath(r.mapRunArn), r.mapRunArn.split(':').slice(-2).join(':'))))));
+}
+
+async function mapRunPage(arn) {
+  const run = await api('DescribeMapRun', { mapRunArn: arn });
+  const name = arn.split(':').slice(-2).join(':');
+  document.title = name + ' · orderflow';
+  crumbs(link(executionPath(run.executionArn), run.executionArn.split(':').pop()), el('span', {}, name));
+  const counts = run.itemCounts || {};
+  const table = el('div', {});
+  const pager = el('div', { class: 'row' });
+  let tokens = [undefined];
+  let at = 0;
+  async function load() {
+    const page = await api('ListExecutions', { mapRunArn: arn, maxResults: 50, nextToken: tokens[at] });
+    table.replaceChildren(el('table', { id: 'children' }, el('thead', {}, el('tr', {}, ['Child execution', 'Status', 'Items', 'Started'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, page.executions.map((e) => el('tr', {}, el('td', {}, link(executionPath(e.executionArn), e.name)), el('td', {}, status(e.status)), el('td', {}, e.itemCount === undefined ? '' : e.itemCount), el('td', {}, when(e.startDate)))))));
+    pager.replaceChildren();
+    if (at > 0) pager.append(el('button', { type: 'button', onclick: () => { at -= 1; load(); } }, '← Newer'));
+    if (page.nextToken) pager.append(el('button', { type: 'button', onclick: () => { tokens[at + 1] = page.nextToken; at += 1; load(); } }, 'Older →'));
+  }
+  show(el('h1', {}, 'Map Run ' + name),
+    el('div', { class: 'card' }, el('p', {}, 'Status: ', status(run.status), ' · max concurrency ', run.maxConcurrency),
+      el('p', {}, `Items: ${counts.total || 0} in all, ${counts.succeeded || 0} succeeded, ${counts.failed || 0} failed, ${counts.running || 0} running, ${counts.pending || 0} pending`)),
+    el('h2', {}, 'Child executions'), table, pager);
+  await load();
 }
 
 window.addEventListener('popstate', route);

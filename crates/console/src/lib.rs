@@ -1,6 +1,6 @@
 //! The console in `orderflow serve`, on the same port as the API: `GET /`
 //! and the pages under it (`/state-machines/<ARN>`, `/executions/<ARN>`,
-//! each ARN percent-encoded) are one page whose script reads the API the
+//! `/map-runs/<ARN>`, each ARN percent-encoded) are one page whose script reads the API the
 //! AWS CLI uses (`POST /` with `X-Amz-Target`); `GET /console/graph?arn=`
 //! gives a state machine's graph, laid out (graph.rs), for it to draw.
 //!
@@ -108,7 +108,7 @@ impl Pages for Console {
         Box::pin(async move {
             Some(match path {
                 "/" => page(200, "text/html; charset=utf-8", INDEX),
-                p if p.starts_with("/state-machines/") || p.starts_with("/executions/") => {
+                p if ["/state-machines/", "/executions/", "/map-runs/"].iter().any(|prefix| p.starts_with(prefix)) => {
                     page(200, "text/html; charset=utf-8", INDEX)
                 }
                 "/assets/console.js" => page(200, "text/javascript; charset=utf-8", SCRIPT),
