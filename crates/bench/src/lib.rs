@@ -1,6 +1,7 @@
 //! What the benchmark harness and the criterion benches share: the in-process
 //! workflow on in-memory ports.
 
+pub mod console_section;
 pub mod distributed_map_section;
 pub mod executor_section;
 pub mod integrations_section;

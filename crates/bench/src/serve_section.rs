@@ -121,8 +121,13 @@ where
     load_of(clients, start.elapsed().as_secs_f64(), all, errors)
 }
 
+/// `orderflow serve`, the release binary, with its state in `state_dir`.
+pub(crate) fn serve_process(root: &Path, state_dir: &Path) -> ServeProcess {
+    ServeProcess::start(root, state_dir)
+}
+
 /// `orderflow serve`, the release binary.
-struct ServeProcess(orderflow::serve::ServeProcess);
+pub(crate) struct ServeProcess(orderflow::serve::ServeProcess);
 
 impl ServeProcess {
     fn start(root: &Path, state_dir: &Path) -> ServeProcess {
@@ -133,7 +138,7 @@ impl ServeProcess {
         )
     }
 
-    fn endpoint(&self) -> &str {
+    pub(crate) fn endpoint(&self) -> &str {
         &self.0.endpoint
     }
 
