@@ -327,7 +327,8 @@ async fn main() {
                 return;
             }
             "--console-only" => {
-                let section = console_section::run(&workspace_root());
+                let section =
+                    std::thread::spawn(|| console_section::run(&workspace_root())).join().expect("the console section");
                 let (text, budgets) = console_report(&section);
                 println!("{text}\n{}", budgets.join("\n"));
                 return;
@@ -496,7 +497,10 @@ async fn main() {
             .expect("the distributed map section")
     };
     let (distributed_map_text, distributed_map_budgets) = distributed_map_report(&distributed_map);
-    let console = console_section::run(&root);
+    let console = {
+        let root = root.clone();
+        std::thread::spawn(move || console_section::run(&root)).join().expect("the console section")
+    };
     let (console_text, console_budgets) = console_report(&console);
 
     let floor = rows[0].1.clone();
