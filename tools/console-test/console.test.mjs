@@ -198,6 +198,34 @@ try {
     await page.waitForSelector('.node[data-state="Away"].succeeded');
   });
 
+  await step('a state\'s assigned variables, its retries and its caught error are shown', async () => {
+    const definition = {
+      StartAt: 'Set',
+      States: {
+        Set: { Type: 'Pass', Assign: { greeting: 'hello', count: 2 }, Next: 'Flaky' },
+        Flaky: {
+          Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'nowhere', Payload: {} },
+          Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 1, IntervalSeconds: 1 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handled' }], Next: 'Handled',
+        },
+        Handled: { Type: 'Succeed' },
+      },
+    };
+    const created = await api('CreateStateMachine', { name: 'variables', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::123456789012:role/r' });
+    const started = await api('StartExecution', { stateMachineArn: created.stateMachineArn, name: 'variables-1', input: '{}' });
+    await page.goto(url + '/executions/' + encodeURIComponent(started.executionArn));
+    await page.waitForSelector('.status.SUCCEEDED', { timeout: 30000 });
+    await page.click('.node[data-state="Set"]');
+    await page.waitForSelector('#variables');
+    const variables = await page.textContent('#variables');
+    assert.match(variables, /greeting/);
+    assert.match(variables, /hello/);
+    await page.click('.node[data-state="Flaky"]');
+    await page.waitForSelector('#state-details:has-text("Attempts: 2")');
+    assert.match(await page.textContent('#state-details'), /caught by a Catch/);
+    assert.match(await page.getAttribute('.node[data-state="Flaky"]', 'class'), /caught/);
+  });
+
   await step('TestState runs a state from its page, with a mock', async () => {
     const list = await api('ListExecutions', { stateMachineArn: orders.stateMachineArn, statusFilter: 'SUCCEEDED' });
     await page.goto(url + '/executions/' + encodeURIComponent(list.executions[0].executionArn));

@@ -239,7 +239,13 @@ function statesOf(events, executionStatus) {
     const current = open[open.length - 1];
     if (exited) {
       const s = states[exited.name];
-      if (s) { s.visits[s.visits.length - 1].output = exited.output; s.events.push(event); s.exited = true; }
+      if (s) {
+        const visit = s.visits[s.visits.length - 1];
+        visit.output = exited.output;
+        if (exited.assignedVariables) visit.variables = exited.assignedVariables;
+        s.events.push(event);
+        s.exited = true;
+      }
       const i = open.lastIndexOf(exited.name);
       if (i >= 0) open.splice(i, 1);
       last = exited.name;
@@ -417,6 +423,14 @@ function stateDetails(box, s, name, context) {
   const parts = [el('h2', { id: 'state-title' }, name), el('p', {}, el('span', { class: 'badge' }, OUTCOME_WORDS[s.outcome] || s.outcome), s.visits.length > 1 ? ` · entered ${s.visits.length} times` : '', s.attempts > 1 ? ` · ${s.attempts} attempts` : '')];
   parts.push(el('h3', {}, 'Input'), highlighted(pretty(visit.input || '')));
   if (visit.output !== undefined) parts.push(el('h3', {}, 'Output'), highlighted(pretty(visit.output)));
+  if (visit.variables && Object.keys(visit.variables).length) {
+    // The variables the state assigned (Assign), each value as JSON text.
+    parts.push(el('h3', {}, 'Variables assigned'), el('table', { id: 'variables' }, el('tbody', {},
+      Object.entries(visit.variables).map(([name, value]) => el('tr', {}, el('th', { scope: 'row' }, name), el('td', {}, highlighted(pretty(value))))))));
+  }
+  if (s.attempts > 1 || s.errors.length) {
+    parts.push(el('p', {}, `Attempts: ${s.attempts}; errors: ${s.errors.length}` + (s.outcome === 'retried' ? ' (retried, then succeeded)' : s.outcome === 'caught' ? ' (caught by a Catch)' : '')));
+  }
   if (s.errors.length) {
     parts.push(el('h3', {}, 'Errors'), el('table', {}, el('tbody', {}, s.errors.map((e) => el('tr', {}, el('td', {}, e.type), el('td', {}, e.error || ''), el('td', { class: 'wrap' }, e.cause || ''))))));
   }

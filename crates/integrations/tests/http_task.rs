@@ -35,30 +35,41 @@ fn api(seen: Arc<Mutex<Vec<String>>>) -> String {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_http_task_calls_an_api_with_its_connections_authorization() {
-    let emulator = Emulator::start().expect("moto");
-    let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
+/// An EventBridge connection in moto whose API key is `x-api-key: s3cr3t`,
+/// with `parameters` as its invocation parameters: its ARN.
+async fn api_key_connection(aws: &Integrations, name: &str, parameters: Value) -> String {
     let created = aws
         .sdk_call(
             "eventbridge",
             "createConnection",
             &json!({
-                "Name": "shop-api",
+                "Name": name,
                 "AuthorizationType": "API_KEY",
                 "AuthParameters": {
                     "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"},
-                    "InvocationHttpParameters": {
-                        "HeaderParameters": [{"Key": "x-tenant", "Value": "t-1", "IsValueSecret": false}],
-                        "QueryStringParameters": [{"Key": "region", "Value": "eu", "IsValueSecret": false}],
-                        "BodyParameters": [{"Key": "source", "Value": "orderflow", "IsValueSecret": false}]
-                    }
+                    "InvocationHttpParameters": parameters
                 }
             }),
         )
         .await
         .expect("a connection");
-    let connection = created["ConnectionArn"].as_str().unwrap().to_owned();
+    created["ConnectionArn"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_task_calls_an_api_with_its_connections_authorization() {
+    let emulator = Emulator::start().expect("moto");
+    let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
+    let connection = api_key_connection(
+        &aws,
+        "shop-api",
+        json!({
+            "HeaderParameters": [{"Key": "x-tenant", "Value": "t-1", "IsValueSecret": false}],
+            "QueryStringParameters": [{"Key": "region", "Value": "eu", "IsValueSecret": false}],
+            "BodyParameters": [{"Key": "source", "Value": "orderflow", "IsValueSecret": false}]
+        }),
+    )
+    .await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let url = api(seen.clone());
 
@@ -141,25 +152,15 @@ async fn test_state_traces_an_http_task_and_reveals_secrets_only_when_asked() {
 
     let emulator = Emulator::start().expect("moto");
     let aws = Integrations::new(&emulator.endpoint(), "us-east-1").unwrap();
-    let created = aws
-        .sdk_call(
-            "eventbridge",
-            "createConnection",
-            &json!({
-                "Name": "traced-api",
-                "AuthorizationType": "API_KEY",
-                "AuthParameters": {
-                    "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"},
-                    "InvocationHttpParameters": {
-                        "QueryStringParameters": [{"Key": "region", "Value": "eu", "IsValueSecret": false}],
-                        "BodyParameters": [{"Key": "source", "Value": "orderflow", "IsValueSecret": false}]
-                    }
-                }
-            }),
-        )
-        .await
-        .expect("a connection");
-    let connection = created["ConnectionArn"].as_str().unwrap().to_owned();
+    let connection = api_key_connection(
+        &aws,
+        "traced-api",
+        json!({
+            "QueryStringParameters": [{"Key": "region", "Value": "eu", "IsValueSecret": false}],
+            "BodyParameters": [{"Key": "source", "Value": "orderflow", "IsValueSecret": false}]
+        }),
+    )
+    .await;
     let url = api(Arc::new(Mutex::new(Vec::new())));
     let machine = orderflow_asl::compile::parse_unchecked(&json!({"StartAt": "Post", "States": {"Post": {
         "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
