@@ -1,11 +1,13 @@
 // `make bench`'s console figure: how long an execution's page takes to load
 // in Debian's Chromium (headless), from navigation to the graph drawn and
 // every event in the table. Prints one JSON line: the loads in milliseconds.
-// ORDERFLOW_PAGE is the page's URL, EVENTS how many rows the table must show, LOADS how many loads.
+// ORDERFLOW_PAGE is the page's URL, ROWS the table rows it must show (SELECTOR, by default an
+// execution's events), LOADS how many loads.
 import { chromium } from 'playwright-core';
 
 const url = process.env.ORDERFLOW_PAGE;
-const events = Number(process.env.EVENTS);
+const rows = Number(process.env.ROWS);
+const selector = process.env.SELECTOR || 'table.events > tbody > tr';
 const loads = Number(process.env.LOADS || 15);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -18,7 +20,7 @@ try {
     const start = Date.now();
     await page.goto(url);
     await page.waitForSelector('#graph svg .node');
-    await page.waitForFunction((n) => document.querySelectorAll('table.events > tbody > tr').length >= n, events, { polling: 'raf' });
+    await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length >= n, [selector, rows], { polling: 'raf' });
     // The first two warm the browser's caches, as a user's second visit would be.
     if (i >= 2) times.push(Date.now() - start);
   }
