@@ -69,7 +69,10 @@ pub fn run(root: &Path) -> Section {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        let page = format!("{endpoint}/executions/{}", percent_encode(&arn));
+        let page = format!(
+            "{endpoint}/executions/{}",
+            percent_encoding::utf8_percent_encode(&arn, percent_encoding::NON_ALPHANUMERIC)
+        );
         eprintln!("console: loading an execution of {events} events {LOADS} times in Chromium...");
         let loads = page_loads(root, &page, "table.events > tbody > tr", events);
 
@@ -112,7 +115,10 @@ pub fn run(root: &Path) -> Section {
                 }
             }
         }
-        let page = format!("{endpoint}/state-machines/{}", percent_encode(&kept));
+        let page = format!(
+            "{endpoint}/state-machines/{}",
+            percent_encoding::utf8_percent_encode(&kept, percent_encoding::NON_ALPHANUMERIC)
+        );
         eprintln!("console: loading a state machine with {KEPT} executions {LOADS} times in Chromium...");
         let machine_loads = page_loads(root, &page, "table#executions > tbody > tr", 25);
         drop(server);
@@ -143,16 +149,4 @@ fn page_loads(root: &Path, page: &str, selector: &str, rows: usize) -> Result<Ve
     }
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     Ok(answer["loads"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default())
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

@@ -130,6 +130,21 @@ pub(crate) struct Reporter<'s> {
     pub machine: &'s MachineRecord,
 }
 
+impl Reporter<'_> {
+    /// A child started (or redriven) with `items`: executions count those
+    /// started; items, those read.
+    fn count_started(&self, map_run: &str, items: u64) {
+        self.service.map_runs.with(map_run, |r| {
+            r.executions.running += 1;
+            r.executions.total += 1;
+            r.items.running += items;
+            if !r.read_all {
+                r.items.total += items;
+            }
+        });
+    }
+}
+
 impl MapRuns for Reporter<'_> {
     fn started(&self, run: &MapRunStart) {
         // The database is let go before the record is stored.
@@ -185,15 +200,7 @@ impl MapRuns for Reporter<'_> {
     }
 
     fn child_started(&self, map_run: &str, child: &ChildStart) -> Option<Arc<History>> {
-        self.service.map_runs.with(map_run, |r| {
-            // Executions count those started; items, those read.
-            r.executions.running += 1;
-            r.executions.total += 1;
-            r.items.running += child.items;
-            if !r.read_all {
-                r.items.total += child.items;
-            }
-        });
+        self.count_started(map_run, child.items);
         // EXPRESS children are counted, not kept.
         if child.express {
             return None;
@@ -230,14 +237,7 @@ impl MapRuns for Reporter<'_> {
         if row.status == Status::Succeeded || row.status == Status::Running {
             return None;
         }
-        self.service.map_runs.with(map_run, |r| {
-            r.executions.running += 1;
-            r.executions.total += 1;
-            r.items.running += child.items;
-            if !r.read_all {
-                r.items.total += child.items;
-            }
-        });
+        self.count_started(map_run, child.items);
         let history = Arc::new(History::continuing(events, Vec::new()));
         let redrive_count = row.redrive_count + 1;
         self.service.children.lock().unwrap_or_else(|p| p.into_inner()).insert(

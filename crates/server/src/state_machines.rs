@@ -262,9 +262,16 @@ pub(crate) fn find(service: &Service, arn: &str) -> Result<Arc<MachineRecord>, A
     let does_not_exist =
         || ApiError::new(ErrorCode::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{base}'"));
     match versions::target(base)? {
-        Target::Machine(machine) => service.store.memory().machines.get(machine).cloned().ok_or_else(does_not_exist),
+        Target::Machine(machine) => current(service, machine),
         _ => Err(does_not_exist()),
     }
+}
+
+/// The current revision of the state machine whose own ARN is `arn` (checked already).
+pub(crate) fn current(service: &Service, arn: &str) -> Result<Arc<MachineRecord>, ApiError> {
+    service.store.memory().machines.get(arn).cloned().ok_or_else(|| {
+        ApiError::new(ErrorCode::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{arn}'"))
+    })
 }
 
 pub(crate) fn description(m: &MachineRecord) -> Value {

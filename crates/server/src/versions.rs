@@ -113,8 +113,8 @@ pub(crate) struct Resolved {
 pub(crate) fn resolve(service: &Service, arn: &str) -> Result<Resolved, ApiError> {
     let arn = arn.split_once('#').map_or(arn, |(base, _)| base);
     let (version_arn, alias_arn) = match target(arn)? {
-        Target::Machine(_) => {
-            let machine = crate::state_machines::find(service, arn)?;
+        Target::Machine(machine) => {
+            let machine = crate::state_machines::current(service, machine)?;
             return Ok(Resolved { machine, version_arn: None, alias_arn: None });
         }
         Target::Version { arn, .. } => (arn.to_owned(), None),
