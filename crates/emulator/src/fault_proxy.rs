@@ -65,11 +65,24 @@ impl Rule {
     }
 }
 
+/// One request that went through the proxy, as the caller signed and sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The signing name of the credential scope (`dynamodb`, `sns`), as IAM names the service.
+    pub service: String,
+    /// The API operation (`PutItem`, `Publish`).
+    pub operation: String,
+    /// The request's body, for the resource it names.
+    pub body: String,
+}
+
 #[derive(Debug, Default)]
 struct State {
     rules: Vec<Rule>,
     /// (operation, fault) of every fault injected, in order.
     injected: Vec<(String, Fault)>,
+    /// Every request, in order.
+    calls: Vec<Call>,
 }
 
 pub struct FaultProxy {
@@ -105,6 +118,16 @@ impl FaultProxy {
         lock(&self.state).rules.clear();
     }
 
+    /// Every request made through the proxy so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.state).calls.clone()
+    }
+
+    /// The requests made since the last call of `take_calls`, in order.
+    pub fn take_calls(&self) -> Vec<Call> {
+        std::mem::take(&mut lock(&self.state).calls)
+    }
+
     /// The faults injected so far, as (operation, fault).
     pub fn injected(&self) -> Vec<(String, Fault)> {
         lock(&self.state).injected.clone()
@@ -124,6 +147,11 @@ fn operation(target: Option<&str>, body: &[u8]) -> String {
     }
     let text = String::from_utf8_lossy(body);
     text.split('&').find_map(|pair| pair.strip_prefix("Action=")).unwrap_or_default().to_owned()
+}
+
+/// The service of a SigV4 `Authorization` header: `Credential=KEY/DATE/REGION/SERVICE/aws4_request`.
+fn signing_service(authorization: &str) -> &str {
+    authorization.split("Credential=").nth(1).and_then(|credential| credential.split('/').nth(3)).unwrap_or_default()
 }
 
 /// The fault for this request, if a rule with uses left matches it.
@@ -184,7 +212,14 @@ async fn handle(
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
-    let fault = fault_for(state, &operation(target, &body), &body);
+    let operation = operation(target, &body);
+    let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    lock(state).calls.push(Call {
+        service: signing_service(authorization).to_owned(),
+        operation: operation.clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let fault = fault_for(state, &operation, &body);
     if let Some(Fault::Status(status)) = fault {
         // The service's own error shape: JSON for X-Amz-Target protocols, XML for the query protocol.
         let (content_type, body) = match target {

@@ -3,6 +3,7 @@
 //! plus the resources orderflow needs in it.
 
 mod fault_proxy;
+mod function_host;
 mod function_process;
 mod http;
 mod moto;
@@ -10,7 +11,8 @@ mod resources;
 mod runtime_api;
 mod throttling_stub;
 
-pub use fault_proxy::{Fault, FaultProxy, Rule};
+pub use fault_proxy::{Call, Fault, FaultProxy, Rule};
+pub use function_host::{FunctionHost, FunctionSpec, Record};
 pub use function_process::FunctionProcess;
 pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port};
 pub use resources::{LocalResources, Notification, TopicKind, drain_notifications};

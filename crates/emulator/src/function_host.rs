@@ -1,0 +1,211 @@
+//! A local Lambda Invoke API for deployed functions: each function is its
+//! binary running as its own process behind its own Runtime API, with the
+//! environment its deployment gave it, and its AWS calls sent through its own
+//! proxy to the emulator. What was invoked, and every AWS call each function
+//! made, is recorded: the deploy rehearsal checks each against the roles.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::EmulatorError;
+use crate::fault_proxy::FaultProxy;
+use crate::function_process::FunctionProcess;
+use crate::http::{Request, Response, serve};
+use crate::runtime_api::{Outcome, RuntimeApi};
+
+/// One deployed function: where its binary is and what its configuration says.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct FunctionSpec {
+    /// The function's name (`orderflow-dev-validate-data`).
+    pub name: String,
+    /// Its ARN, unqualified.
+    pub arn: String,
+    /// The binary to run for it.
+    pub binary: PathBuf,
+    /// Its configured environment variables (the Lambda service's own are added).
+    #[serde(default)]
+    pub environment: Vec<(String, String)>,
+    /// Its configured memory, for `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+    #[serde(default = "default_memory")]
+    pub memory_size: u32,
+}
+
+fn default_memory() -> u32 {
+    128
+}
+
+/// What happened, in order: an invocation, or an AWS call a function made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// The Invoke API was asked for `function` (as the caller named it); `arn` is
+    /// the function it found, if any.
+    Invoke { function: String, arn: Option<String>, qualifier: Option<String> },
+    /// A function's AWS call: the signing service, the operation and the request body.
+    AwsCall { function: String, service: String, operation: String, body: String },
+}
+
+struct Hosted {
+    spec: FunctionSpec,
+    runtime: RuntimeApi,
+    proxy: FaultProxy,
+    _process: FunctionProcess,
+}
+
+pub struct FunctionHost {
+    endpoint: String,
+    functions: Arc<Vec<Hosted>>,
+    invocations: Arc<Mutex<Vec<Record>>>,
+    task: JoinHandle<()>,
+}
+
+impl FunctionHost {
+    /// Starts every function (cold starts included) and the Invoke API on
+    /// 127.0.0.1 and a free port; the functions' AWS calls go to `upstream`.
+    pub async fn start(specs: Vec<FunctionSpec>, upstream: &str) -> Result<FunctionHost, EmulatorError> {
+        let io = |e: std::io::Error| EmulatorError(e.to_string());
+        let mut functions = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let runtime = RuntimeApi::start().await.map_err(io)?;
+            let proxy = FaultProxy::start(upstream).await.map_err(io)?;
+            let mut environment: Vec<(String, String)> = spec.environment.clone();
+            environment.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+            environment.extend(runtime.environment(&spec.name).into_iter().map(|(k, v)| (k.to_owned(), v)));
+            environment.retain(|(k, _)| k != "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+            environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
+            environment.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint()));
+            for (key, value) in [
+                ("AWS_REGION", orderflow_local::REGION),
+                ("AWS_DEFAULT_REGION", orderflow_local::REGION),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_SESSION_TOKEN", "testing"),
+            ] {
+                if !environment.iter().any(|(k, _)| k == key) {
+                    environment.push((key.into(), value.into()));
+                }
+            }
+            let process = FunctionProcess::spawn(&spec.binary, environment)?;
+            functions.push(Hosted { spec, runtime, proxy, _process: process });
+        }
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(io)?;
+        let endpoint = format!("http://{}", listener.local_addr().map_err(io)?);
+        let functions = Arc::new(functions);
+        let invocations = Arc::new(Mutex::new(Vec::new()));
+        let (shared, records) = (functions.clone(), invocations.clone());
+        let task = tokio::spawn(serve(listener, move |request| handle(request, shared.clone(), records.clone())));
+        Ok(FunctionHost { endpoint, functions, invocations, task })
+    }
+
+    /// `http://127.0.0.1:PORT`: the Lambda endpoint to give Step Functions.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// What happened since the last call, invocations and AWS calls, in order of
+    /// invocation (each function's calls after the invocations before them).
+    pub fn take_records(&self) -> Vec<Record> {
+        take_records(&self.functions, &self.invocations)
+    }
+}
+
+fn take_records(functions: &[Hosted], invocations: &Mutex<Vec<Record>>) -> Vec<Record> {
+    {
+        let mut records = std::mem::take(&mut *invocations.lock().unwrap_or_else(|p| p.into_inner()));
+        for hosted in functions {
+            records.extend(hosted.proxy.take_calls().into_iter().map(|call| Record::AwsCall {
+                function: hosted.spec.name.clone(),
+                service: call.service,
+                operation: call.operation,
+                body: call.body,
+            }));
+        }
+        records
+    }
+}
+
+impl Drop for FunctionHost {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lambda_error(status: u16, code: &str, message: String) -> Response {
+    Response::new(status, json!({"Type": "User", "Message": message}).to_string())
+        .header("content-type", "application/json")
+        .header("x-amzn-errortype", code)
+}
+
+/// `FUNCTION`, `FUNCTION:QUALIFIER`, an ARN or a qualified ARN: (name or ARN, qualifier).
+fn split_qualifier(function: &str) -> (&str, Option<&str>) {
+    let parts = function.split(':').count();
+    match (function.starts_with("arn:"), parts) {
+        (true, 8) | (false, 2) => {
+            let (base, qualifier) = function.rsplit_once(':').unwrap_or((function, ""));
+            (base, Some(qualifier))
+        }
+        _ => (function, None),
+    }
+}
+
+async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Arc<Mutex<Vec<Record>>>) -> Response {
+    // Not part of Lambda's API: how the rehearsal collects what happened.
+    if request.method == "GET" && request.path == "/records" {
+        let taken = take_records(&functions, &records);
+        return Response::new(200, serde_json::to_vec(&taken).unwrap_or_default())
+            .header("content-type", "application/json");
+    }
+    let Some(named) = request
+        .path
+        .strip_prefix("/2015-03-31/functions/")
+        .and_then(|rest| rest.strip_suffix("/invocations"))
+        .filter(|_| request.method == "POST")
+    else {
+        return lambda_error(404, "UnknownOperationException", format!("{} {}", request.method, request.path));
+    };
+    let named = named.replace("%3A", ":").replace("%3a", ":").replace("%24", "$");
+    let (base, qualifier) = split_qualifier(&named);
+    let hosted = functions.iter().find(|h| h.spec.name == base || h.spec.arn == base);
+    if let Ok(mut records) = records.lock() {
+        records.push(Record::Invoke {
+            function: named.clone(),
+            arn: hosted.map(|h| h.spec.arn.clone()),
+            qualifier: qualifier.map(str::to_owned),
+        });
+    }
+    let Some(hosted) = hosted.filter(|_| qualifier.is_none_or(|q| q == "$LATEST")) else {
+        let arn = match hosted {
+            Some(h) => format!("{}:{}", h.spec.arn, qualifier.unwrap_or("$LATEST")),
+            None => named.clone(),
+        };
+        return lambda_error(404, "ResourceNotFoundException", format!("Function not found: {arn}"));
+    };
+    match hosted.runtime.invoke_text(request.body.to_vec()).await {
+        Outcome::Response(value) => Response::new(200, value.to_string()).header("content-type", "application/json"),
+        Outcome::Error { error_type, error_message } | Outcome::InitError { error_type, error_message } => {
+            let body: Value = json!({"errorType": error_type, "errorMessage": error_message});
+            Response::new(200, body.to_string())
+                .header("content-type", "application/json")
+                .header("x-amz-function-error", "Unhandled")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_qualifier;
+
+    #[test]
+    fn qualifiers_are_split_from_names_and_arns() {
+        assert_eq!(split_qualifier("f"), ("f", None));
+        assert_eq!(split_qualifier("f:prod"), ("f", Some("prod")));
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        assert_eq!(split_qualifier(arn), (arn, None));
+        assert_eq!(split_qualifier(&format!("{arn}:$LATEST")), (arn, Some("$LATEST")));
+    }
+}

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""The deploy rehearsal (`make deploy-rehearsal`): what `sam deploy` would do,
+done against the local emulator, and every role proved least privilege with
+a real IAM policy evaluator. Exit 0 when every step passes, 1 when one finds
+a defect (each named: principal, action, resource), 2 for bad usage.
+
+Steps: the built template (infra/.aws-sam/build, from `sam build`) packaged
+into the emulator's S3 by `sam package`; transformed by aws-sam-translator
+with samconfig.toml's [default] parameters; deployed by `sam deploy` into the
+emulator's CloudFormation; the order workflow run on the deployed definition
+and functions; then every role's requests judged, and its unused grants
+listed against infra/permissions.yaml."""
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import deploy  # noqa: E402
+import deploy_role  # noqa: E402
+import exercise  # noqa: E402
+import least_privilege  # noqa: E402
+import stack  # noqa: E402
+import yaml  # noqa: E402
+from emulator import Moto  # noqa: E402
+from policies import Role, evaluate  # noqa: E402
+from recorder import Recorder  # noqa: E402
+from report import Failure, line, problem, step  # noqa: E402
+
+ARTIFACTS_BUCKET = "aws-sam-cli-managed-default-samclisourcebucket-rehearsal"
+DEPLOY_ROLE_STACK = "orderflow-github-deploy"
+
+
+def arguments():
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--build-dir", default=os.path.join(root, "infra", ".aws-sam", "build"))
+    p.add_argument("--template", help="the built template (default: BUILD_DIR/template.yaml)")
+    p.add_argument("--samconfig", default=os.path.join(root, "infra", "samconfig.toml"))
+    p.add_argument("--deploy-role", default=os.path.join(root, "infra", "github-deploy-role.yaml"))
+    p.add_argument("--permissions", default=os.path.join(root, "infra", "permissions.yaml"))
+    p.add_argument("--events", default=os.path.join(root, "events"))
+    p.add_argument("--bin", default=os.path.join(root, "target", "debug"),
+                   help="where the host builds of the function binaries, orderflow and orderflow-function-host are")
+    p.add_argument("--report", help="also write the permissions report here, as JSON")
+    return p.parse_args()
+
+
+def main():
+    args = arguments()
+    template_path = args.template or os.path.join(args.build_dir, "template.yaml")
+    if not os.path.exists(template_path):
+        print(f"rehearsal: {template_path} is missing: run `sam build` (make sam-build) first", file=sys.stderr)
+        return 2
+    with open(args.permissions, encoding="utf-8") as f:
+        permissions = yaml.safe_load(f)
+    # Nothing here may reach a real account: fake credentials, and the local region.
+    for key in ("AWS_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        os.environ.pop(key, None)
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"})
+    workdir = tempfile.mkdtemp(prefix="orderflow-rehearsal-")
+    parts = Parts()
+    try:
+        parts.moto = Moto()
+        parts.recorder = Recorder(parts.moto.endpoint)
+        return rehearse(args, template_path, permissions, parts, workdir)
+    except Failure as failure:
+        problem(f"{failure.where}: {failure.what}")
+        print("rehearsal: FAILED", flush=True)
+        return 1
+    finally:
+        parts.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Parts:
+    """What the rehearsal starts, stopped in reverse order however it ends."""
+
+    moto = recorder = host = serve = None
+
+    def stop(self):
+        for part in (self.serve, self.host, self.recorder, self.moto):
+            if part is not None:
+                part.stop()
+
+
+def rehearse(args, template_path, permissions, parts, workdir):
+    moto, recorder = parts.moto, parts.recorder
+    parameters = stack.samconfig_parameters(args.samconfig)
+    stage = parameters.get("Stage", "dev")
+    app_stack = f"orderflow-{stage}"
+
+    step(f"the deploy role's stack ({os.path.relpath(args.deploy_role)}) in the emulator's CloudFormation")
+    supported = stack.moto_supported_types()
+    role_template = stack.plain_template(args.deploy_role)
+    role_parameters = {"GitHubRepository": "example/orderflow", "CreateOidcProvider": "true"}
+    role_made, role_static, role_outputs = stack.create(moto, DEPLOY_ROLE_STACK, role_template, role_parameters,
+                                                        supported)
+    for logical, kind in role_static.items():
+        line(f"{logical} ({kind}): not made by the emulator's CloudFormation; checked statically (cfn-lint)")
+    line(f"created: {', '.join(sorted(role_made))}")
+
+    step(f"sam package: the artifacts into the emulator's S3 (s3://{ARTIFACTS_BUCKET}/{app_stack})")
+    packaged = stack.package(moto, template_path, ARTIFACTS_BUCKET, app_stack,
+                             os.path.join(workdir, "packaged.yaml"), recorder)
+    with open(template_path, encoding="utf-8") as f:
+        built = stack.yaml_parse(f.read())
+
+    step(f"SAM transform (aws-sam-translator) with infra/samconfig.toml [default]: "
+         f"{' '.join(f'{k}={v}' for k, v in parameters.items())}")
+    iam = moto.client("iam")
+    transformed = stack.translate(packaged, parameters, iam)
+    kinds = sorted({r["Type"] for r in transformed["Resources"].values()})
+    line(f"{len(transformed['Resources'])} resources: {', '.join(kinds)}")
+
+    step(f"sam deploy of stack {app_stack} into the emulator")
+    deployed = copy.deepcopy(transformed)
+    for note in stack.adapt_for_emulator(deployed):
+        line(note)
+    deploy.sam_deploy(recorder.endpoint, moto.environment(), deployed, app_stack, parameters, workdir)
+    made, static, outputs = stack.created(moto, app_stack, transformed, parameters, supported)
+    line(f"created {len(made)} resources; outputs: {', '.join(sorted(outputs)) or '(none)'}")
+    for logical, kind in static.items():
+        line(f"{logical} ({kind}): not made by the emulator's CloudFormation; checked statically instead")
+    stack.check_statically(transformed, static, made, parameters)
+    for note in stack.complete_roles(moto, made, transformed, parameters):
+        line(note)
+    missing_outputs = sorted(set(transformed.get("Outputs", {})) - set(outputs))
+    if missing_outputs:
+        # moto computes a change set's outputs before its resources exist, and keeps none.
+        resolve = stack.Resolver(moto, transformed, made, parameters)
+        for key in missing_outputs:
+            outputs[key] = resolve(transformed["Outputs"][key]["Value"])
+        line(f"outputs the emulator's change set left empty, resolved in the deployed stack: "
+             f"{', '.join(f'{k}={outputs[k]}' for k in missing_outputs)}")
+    machine = stack.state_machine(moto, made, transformed, parameters)
+
+    step("the deployed workflow: the definition as the emulator holds it, each Task to the function built for it")
+    by_hash = exercise.built_binaries(built, args.build_dir)
+    functions = exercise.deployed_functions(moto, made, transformed, by_hash, args.bin,
+                                           stack.Resolver(moto, transformed, made, parameters))
+    host = parts.host = exercise.FunctionHost(os.path.join(args.bin, "orderflow-function-host"), functions, moto.endpoint,
+                                 workdir)
+    serve = parts.serve = exercise.Serve(os.path.join(args.bin, "orderflow"), host.endpoint, moto.endpoint)
+    cases = exercise.order_cases(args.events)
+    results = exercise.run_workflow(serve, host, machine, cases)
+    records = [r for _, rs in results for r in rs]
+    invoked = {r["arn"] for r in records if r["kind"] == "invoke"}
+    for function in functions:
+        if function["arn"] not in invoked:
+            raise Failure(f"function {function['name']}", "is in the stack, but the workflow never invoked it")
+
+    step("least privilege: every request judged by the IAM policy evaluator (iam-simulate)")
+    report = least_privilege_step(moto, transformed, made, parameters, machine, functions, records, stage,
+                                  permissions, recorder, role_made, built.get("Transform"))
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=1)
+    if report["problems"]:
+        for text in report["problems"]:
+            problem(text)
+        print(f"rehearsal: FAILED ({len(report['problems'])} problem(s))", flush=True)
+        return 1
+    print("rehearsal: passed", flush=True)
+    return 0
+
+
+def least_privilege_step(moto, transformed, made, parameters, machine, functions, records, stage, permissions,
+                         recorder, role_made, transform):
+    iam = moto.client("iam")
+    roles_by_name = {physical: logical for logical, (kind, physical) in made.items() if kind == "AWS::IAM::Role"}
+    resources = least_privilege.Resources(moto)
+    roles, requests, problems = {}, [], []
+
+    def role_of(arn):
+        name = arn.rsplit("/", 1)[-1]
+        if name not in roles:
+            roles[name] = Role(iam, name, roles_by_name.get(name, name))
+        return roles[name]
+
+    for function in functions:
+        role = role_of(function["role"])
+        made_requests, unplaced = least_privilege.function_requests(function, role, records, resources, transformed)
+        requests.extend(made_requests)
+        problems.extend(f"{role.logical}: {text}" for text in unplaced)
+    machine_role = role_of(machine["roleArn"])
+    requests.extend(least_privilege.state_machine_requests(machine_role, machine, records, stage))
+
+    deploy_role_name = role_made["DeployRole"][1]
+    deployer = Role(iam, deploy_role_name, "DeployRole")
+    roles[deploy_role_name] = deployer
+    handler = deploy_role.Needs(moto, transformed, made, parameters, permissions, deployer)
+    requests.extend(handler.requests())
+    requests.extend(deploy_role.deploy_calls(deployer, recorder.calls, transformed))
+    requests.extend(deploy_role.escalations(deployer, stage))
+    problems.extend(handler.problems)
+    missing = deploy_role.transform_grant(deployer, transform)
+    if missing:
+        problems.append(missing)
+
+    patterns = [p for role in roles.values() for p, _, _ in role.grants() if "*" in p or "?" in p]
+    expansions, _ = evaluate(requests, expand=patterns)
+    by_role = {}
+    for r in requests:
+        ok = (r.decision == "Allowed") if r.expect == "Allowed" else (r.decision in ("ImplicitlyDenied",
+                                                                                     "ExplicitlyDenied"))
+        entry = by_role.setdefault(r.role.logical, {"arn": r.role.arn, "used": [], "denied": [], "unused": [],
+                                                    "kept": []})
+        if r.decision == "Error":
+            problems.append(f"{r.describe()}: the evaluator refused the request: {json.dumps(r.errors)[:400]}")
+        elif not ok and r.expect == "Allowed":
+            problems.append(f"{r.describe()} is {r.decision} ({r.why})")
+        elif not ok:
+            problems.append(f"{r.describe()} is ALLOWED, and must not be ({r.why})")
+        elif r.expect == "Allowed":
+            entry["used"].append({"action": r.action, "resource": r.resource, "why": r.why})
+        else:
+            entry["denied"].append({"action": r.action, "resource": r.resource, "why": r.why})
+
+    for role in roles.values():
+        by_role.setdefault(role.logical, {"arn": role.arn, "used": [], "denied": [], "unused": [], "kept": []})
+        by_role[role.logical]["policies"] = role.identity
+        by_role[role.logical]["boundary"] = role.boundary
+    kept_reasons = permissions.get("unused", {})
+    for role in roles.values():
+        entry = by_role.setdefault(role.logical, {"arn": role.arn, "used": [], "denied": [], "unused": [],
+                                                  "kept": []})
+        reasons = kept_reasons.get(role.logical, [])
+        for action, resource, where in least_privilege.unused_grants(role, requests, expansions):
+            reason = next((k["reason"] for k in reasons
+                           if least_privilege.action_matches(k["action"], action)
+                           and k.get("resource", resource) == resource), None)
+            item = {"action": action, "resource": resource, "statement": where}
+            if reason:
+                entry["kept"].append(dict(item, reason=reason))
+            else:
+                entry["unused"].append(item)
+                problems.append(f"{role.logical} ({role.arn}) grants {action} on {resource} ({where}), "
+                                f"which no request used: remove it from the template, or keep it with a reason "
+                                f"in infra/permissions.yaml")
+    for logical in sorted(by_role):
+        entry = by_role[logical]
+        line(f"{logical}: {len(entry['used'])} requests allowed, {len(entry['denied'])} refused as they must be, "
+             f"{len(entry['kept'])} unused grants kept with a reason, {len(entry['unused'])} unexplained")
+    return {"roles": by_role, "problems": problems, "not_needed": handler.not_needed}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
