@@ -70,20 +70,26 @@ def _arns_in(value, out):
 class Needs:
     """The handler permissions of every resource in the stack, as requests of the deploy role."""
 
-    def __init__(self, moto, template, made, parameters, permissions, role):
-        self.moto, self.template, self.made, self.role = moto, template, made, role
+    def __init__(self, moto, stacks, permissions, role):
+        """`stacks`: (template, {logical id: (type, physical id)}, parameters, handler operations) of each
+        stack the deploy makes: create, update and delete for the application, create only for SAM CLI's
+        managed stack (made once per account, never changed by a deploy)."""
+        self.moto, self.stacks, self.role = moto, stacks, role
         self.rules = permissions.get("handler_permissions", {})
-        self.parameters = parameters
-        self.resolve = Resolver(moto, template, made, parameters)
         self.keys = Resources(moto)
         self.problems = []
         self.not_needed = []
+        self.rules_used = set()
 
     def own_arn(self, logical, kind, physical, properties):
         if kind in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::DynamoDB::Table", "AWS::KMS::Key"):
             return self.resolve.arn(logical)
         if kind == "AWS::Logs::LogGroup":
             return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{physical}"
+        if kind == "AWS::S3::Bucket":
+            return f"arn:{PARTITION}:s3:::{physical}"
+        if kind == "AWS::S3::BucketPolicy":
+            return f"arn:{PARTITION}:s3:::{properties.get('Bucket')}"
         if kind == "AWS::CloudWatch::Alarm":
             return f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{properties.get('AlarmName', logical)}"
         return physical if str(physical).startswith("arn:") else None
@@ -102,9 +108,10 @@ class Needs:
 
     def rule_for(self, kind, action, properties):
         """The written reason this stack's use of the resource does not need `action`, or None."""
-        for rule in self.rules.get(kind, []):
+        for index, rule in enumerate(self.rules.get(kind, [])):
             if not any(action_matches(a, action) for a in rule["actions"]):
                 continue
+            self.rules_used.add((kind, index))
             when = rule.get("when", [])
             if any(_has(properties, path) for path in when):
                 return None
@@ -112,6 +119,14 @@ class Needs:
         return None
 
     def requests(self):
+        requests = []
+        for template, made, parameters, operations in self.stacks:
+            self.template, self.made, self.parameters, self.operations = template, made, parameters, operations
+            self.resolve = Resolver(self.moto, template, made, parameters)
+            requests.extend(self.stack_requests())
+        return requests
+
+    def stack_requests(self):
         plan = []
         for logical, resource in self.template["Resources"].items():
             if not condition_holds(self.template, resource, self.parameters):
@@ -123,7 +138,7 @@ class Needs:
                 continue
             raw = resource.get("Properties", {})
             properties = self.resolve(raw)
-            for operation in ("create", "update", "delete"):
+            for operation in self.operations:
                 for action in handlers.get(operation, []):
                     reason = self.rule_for(kind, action, raw)
                     if reason:
@@ -187,6 +202,13 @@ class Needs:
         return [base]
 
 
+def stale_rules(needs):
+    """Entries of handler_permissions that no handler of the stack lists: reasons that outlived their use."""
+    return [f"infra/permissions.yaml handler_permissions {kind} #{i + 1} ({', '.join(rule['actions'])}) "
+            f"matches no permission a handler of this stack lists: remove it"
+            for kind, rules in needs.rules.items() for i, rule in enumerate(rules) if (kind, i) not in needs.rules_used]
+
+
 def _ids_in(value, out):
     if isinstance(value, dict):
         for v in value.values():
@@ -198,10 +220,13 @@ def _ids_in(value, out):
         out.append(value)
 
 
-def deploy_calls(role, calls, template):
-    """`sam package` and `sam deploy`'s own calls, as recorded, and what the template implies
-    of a real deploy that the rehearsal's cannot show (the SAM transform runs in CloudFormation)."""
+def deploy_calls(role, calls, managed_stack, managed_calls):
+    """`sam package` and `sam deploy`'s own calls, as recorded, and SAM CLI's calls for its
+    managed stack, which the rehearsal makes another way."""
     requests, seen = [], set()
+    stack_arn = f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{managed_stack}/*"
+    for action in managed_calls:
+        requests.append(Request(role, action, stack_arn, f"SAM CLI makes its managed stack {managed_stack}"))
     for call in calls:
         key = (call["action"], call["resource"])
         if key not in seen:
@@ -210,18 +235,56 @@ def deploy_calls(role, calls, template):
     return requests
 
 
+# Step Functions' guide ("IAM policies for logging to CloudWatch Logs"): whoever creates or updates a
+# state machine that logs needs these. Not logs:PutResourcePolicy: the account's log resource policy
+# is made once, by github-deploy-role.yaml (StateMachineLogDelivery), so a deploy never writes it.
+CALLER_LOG_DELIVERY = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                       "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:DescribeResourcePolicies",
+                       "logs:DescribeLogGroups"]
+
+
+def logging_setup(role, template):
+    """What creating a logging state machine asks of its creator, beyond the resource handler."""
+    requests = []
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        logging = resource.get("Properties", {}).get("LoggingConfiguration", {})
+        if logging.get("Destinations") and logging.get("Level", "OFF") != "OFF":
+            for action in CALLER_LOG_DELIVERY:
+                requests.append(Request(role, action, "*", f"creating {logical}, which logs to CloudWatch Logs"))
+    return requests
+
+
 def transform_grant(role, template_transform):
     """A real deploy sends the untransformed template: CloudFormation runs the SAM transform in the
     change set, which needs CreateChangeSet on the transform's own ARN. The evaluator's action data
-    knows no such resource type, so this one is checked against the role's statements by pattern."""
+    knows no such resource type, so this one is checked against the role's statements by pattern.
+    Returns (the request, allowed or not)."""
     if not template_transform:
         return None
     arn = f"arn:{PARTITION}:cloudformation:{REGION}:aws:transform/{template_transform.split('::')[-1]}"
-    for pattern, resource, where in role.grants():
-        if action_matches(pattern, "cloudformation:CreateChangeSet") and matches(resource, arn):
-            return None
-    return f"{role.logical} ({role.arn}) cannot run cloudformation:CreateChangeSet on {arn}: the template's " \
-           f"Transform {template_transform} runs in the change set, and needs it"
+    request = Request(role, "cloudformation:CreateChangeSet", arn,
+                      f"the template's Transform {template_transform} runs in CloudFormation's change set")
+    allowed = any(action_matches(pattern, request.action) and matches(resource, arn)
+                  for pattern, resource, _ in role.grants())
+    denied = any(s.get("Effect") == "Deny" for p in role.identity + role.boundary
+                 for s in _statements(p["policy"]) if _covers(s, request.action, arn))
+    request.decision = "Allowed" if allowed and not denied else "ImplicitlyDenied"
+    return request
+
+
+def _statements(policy):
+    statements = policy.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _covers(statement, action, resource):
+    actions = statement.get("Action", [])
+    resources = statement.get("Resource", [])
+    actions = actions if isinstance(actions, list) else [actions]
+    resources = resources if isinstance(resources, list) else [resources]
+    return any(action_matches(a, action) for a in actions) and any(matches(r, resource) for r in resources)
 
 
 def escalations(role, stage):

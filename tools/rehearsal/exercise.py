@@ -77,12 +77,20 @@ class FunctionHost:
         with open(spec, "w", encoding="utf-8") as f:
             json.dump({"upstream": upstream, "functions": [
                 {k: fn[k] for k in ("name", "arn", "binary", "environment", "memory_size")} for fn in functions]}, f)
-        self.process = subprocess.Popen([program, spec], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # The functions' own logs (and their complaints when stopped) go to a file, shown on failure.
+        self.log_path = os.path.join(workdir, "functions.log")
+        self.log = open(self.log_path, "w", encoding="utf-8")
+        self.process = subprocess.Popen([program, spec], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log, text=True)
         first = self.process.stdout.readline()
         if not first.startswith("listening on "):
             self.stop()
-            raise Failure("function host", f"did not start: {first.strip()!r}")
+            raise Failure("function host", f"did not start: {first.strip()!r}\n{self.logs()}")
         self.endpoint = first.split()[-1]
+
+    def logs(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()[-4000:]
 
     def records(self):
         with urllib.request.urlopen(f"{self.endpoint}/records", timeout=10) as answer:
@@ -95,6 +103,7 @@ class FunctionHost:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self.log.close()
 
 
 class Serve:
@@ -168,7 +177,8 @@ def run_workflow(serve, host, machine, cases):
             details = next((v for k, v in failed.items() if k.endswith("EventDetails")), {})
             raise Failure(f"the deployed workflow, {title}",
                           f"ended {got[0]} {got[1] or ''}, expected {status} {error or ''}: "
-                          f"{failed.get('type', '')} {details.get('error', '')}: {details.get('cause', '')}")
+                          f"{failed.get('type', '')} {details.get('error', '')}: {details.get('cause', '')}\n"
+                          f"the functions' logs:\n{host.logs()}")
         line(f"{title}: {status}{' ' + error if error else ''} "
              f"({sum(r['kind'] == 'invoke' for r in records)} invocations, "
              f"{sum(r['kind'] == 'aws_call' for r in records)} AWS calls)")

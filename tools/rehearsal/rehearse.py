@@ -32,7 +32,7 @@ from policies import Role, evaluate  # noqa: E402
 from recorder import Recorder  # noqa: E402
 from report import Failure, line, problem, step  # noqa: E402
 
-ARTIFACTS_BUCKET = "aws-sam-cli-managed-default-samclisourcebucket-rehearsal"
+MANAGED_STACK = "aws-sam-cli-managed-default"
 DEPLOY_ROLE_STACK = "orderflow-github-deploy"
 
 
@@ -48,6 +48,8 @@ def arguments():
     p.add_argument("--bin", default=os.path.join(root, "target", "debug"),
                    help="where the host builds of the function binaries, orderflow and orderflow-function-host are")
     p.add_argument("--report", help="also write the permissions report here, as JSON")
+    p.add_argument("--out", default=os.path.join(root, "target", "deploy-rehearsal"),
+                   help="where the readable permissions report goes")
     return p.parse_args()
 
 
@@ -106,9 +108,16 @@ def rehearse(args, template_path, permissions, parts, workdir):
         line(f"{logical} ({kind}): not made by the emulator's CloudFormation; checked statically (cfn-lint)")
     line(f"created: {', '.join(sorted(role_made))}")
 
-    step(f"sam package: the artifacts into the emulator's S3 (s3://{ARTIFACTS_BUCKET}/{app_stack})")
-    packaged = stack.package(moto, template_path, ARTIFACTS_BUCKET, app_stack,
-                             os.path.join(workdir, "packaged.yaml"), recorder)
+    step("sam package --resolve-s3: SAM CLI's managed stack and bucket, and the artifacts, in the emulator")
+    managed_calls = stack.managed_stack(moto, MANAGED_STACK)
+    line(f"{MANAGED_STACK}: made from SAM CLI's own template with CreateStack (the emulator's change sets keep no "
+         f"outputs, which SAM CLI reads); its change-set calls are judged as the deploy role's")
+    managed_template = stack.deployed_template(moto, MANAGED_STACK)
+    managed_made, managed_static, _ = stack.created(moto, MANAGED_STACK, managed_template, {}, supported)
+    packaged = stack.package(moto, template_path, app_stack, os.path.join(workdir, "packaged.yaml"), recorder)
+    for logical, kind in managed_static.items():
+        line(f"{MANAGED_STACK} {logical} ({kind}): not made by the emulator's CloudFormation; checked statically")
+    line(f"{MANAGED_STACK}: {', '.join(f'{k} {v[1]}' for k, v in sorted(managed_made.items()))}")
     with open(template_path, encoding="utf-8") as f:
         built = stack.yaml_parse(f.read())
 
@@ -124,11 +133,15 @@ def rehearse(args, template_path, permissions, parts, workdir):
     for note in stack.adapt_for_emulator(deployed):
         line(note)
     deploy.sam_deploy(recorder.endpoint, moto.environment(), deployed, app_stack, parameters, workdir)
+    # The next deploy of the same build: SAM CLI's update path (GetTemplateSummary, an empty change set).
+    stack.package(moto, template_path, app_stack, os.path.join(workdir, "packaged-again.yaml"), recorder)
+    deploy.sam_deploy(recorder.endpoint, moto.environment(), deployed, app_stack, parameters, workdir)
+    line("deployed again with nothing changed: SAM CLI's update path, recorded too")
     made, static, outputs = stack.created(moto, app_stack, transformed, parameters, supported)
     line(f"created {len(made)} resources; outputs: {', '.join(sorted(outputs)) or '(none)'}")
     for logical, kind in static.items():
         line(f"{logical} ({kind}): not made by the emulator's CloudFormation; checked statically instead")
-    stack.check_statically(transformed, static, made, parameters)
+    stack.check_statically(transformed, static, made, parameters, workdir)
     for note in stack.complete_roles(moto, made, transformed, parameters):
         line(note)
     missing_outputs = sorted(set(transformed.get("Outputs", {})) - set(outputs))
@@ -158,10 +171,16 @@ def rehearse(args, template_path, permissions, parts, workdir):
 
     step("least privilege: every request judged by the IAM policy evaluator (iam-simulate)")
     report = least_privilege_step(moto, transformed, made, parameters, machine, functions, records, stage,
-                                  permissions, recorder, role_made, built.get("Transform"))
+                                  permissions, recorder, role_made, built.get("Transform"),
+                                  (managed_template, managed_made, {}), managed_calls)
     if args.report:
         with open(args.report, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=1)
+    text_path = os.path.join(args.out, "permissions.txt")
+    os.makedirs(args.out, exist_ok=True)
+    with open(text_path, "w", encoding="utf-8") as f:
+        f.write(permissions_text(report))
+    line(f"every role's used, refused and kept permissions: {os.path.relpath(text_path)}")
     if report["problems"]:
         for text in report["problems"]:
             problem(text)
@@ -172,7 +191,7 @@ def rehearse(args, template_path, permissions, parts, workdir):
 
 
 def least_privilege_step(moto, transformed, made, parameters, machine, functions, records, stage, permissions,
-                         recorder, role_made, transform):
+                         recorder, role_made, transform, managed, managed_calls):
     iam = moto.client("iam")
     roles_by_name = {physical: logical for logical, (kind, physical) in made.items() if kind == "AWS::IAM::Role"}
     resources = least_privilege.Resources(moto)
@@ -195,17 +214,20 @@ def least_privilege_step(moto, transformed, made, parameters, machine, functions
     deploy_role_name = role_made["DeployRole"][1]
     deployer = Role(iam, deploy_role_name, "DeployRole")
     roles[deploy_role_name] = deployer
-    handler = deploy_role.Needs(moto, transformed, made, parameters, permissions, deployer)
+    handler = deploy_role.Needs(moto, [(transformed, made, parameters, ("create", "update", "delete")),
+                                       (*managed, ("create",))], permissions, deployer)
     requests.extend(handler.requests())
-    requests.extend(deploy_role.deploy_calls(deployer, recorder.calls, transformed))
+    problems.extend(deploy_role.stale_rules(handler))
+    requests.extend(deploy_role.deploy_calls(deployer, recorder.calls, MANAGED_STACK, managed_calls))
+    requests.extend(deploy_role.logging_setup(deployer, transformed))
     requests.extend(deploy_role.escalations(deployer, stage))
     problems.extend(handler.problems)
-    missing = deploy_role.transform_grant(deployer, transform)
-    if missing:
-        problems.append(missing)
 
     patterns = [p for role in roles.values() for p, _, _ in role.grants() if "*" in p or "?" in p]
     expansions, _ = evaluate(requests, expand=patterns)
+    judged_by_pattern = deploy_role.transform_grant(deployer, transform)
+    if judged_by_pattern:
+        requests.append(judged_by_pattern)
     by_role = {}
     for r in requests:
         ok = (r.decision == "Allowed") if r.expect == "Allowed" else (r.decision in ("ImplicitlyDenied",
@@ -228,6 +250,7 @@ def least_privilege_step(moto, transformed, made, parameters, machine, functions
         by_role[role.logical]["policies"] = role.identity
         by_role[role.logical]["boundary"] = role.boundary
     kept_reasons = permissions.get("unused", {})
+    used_reasons = set()
     for role in roles.values():
         entry = by_role.setdefault(role.logical, {"arn": role.arn, "used": [], "denied": [], "unused": [],
                                                   "kept": []})
@@ -235,20 +258,58 @@ def least_privilege_step(moto, transformed, made, parameters, machine, functions
         for action, resource, where in least_privilege.unused_grants(role, requests, expansions):
             reason = next((k["reason"] for k in reasons
                            if least_privilege.action_matches(k["action"], action)
-                           and k.get("resource", resource) == resource), None)
+                           and k.get("resource", resource) == resource
+                           and where.endswith(" " + k.get("statement", where.rsplit(" ", 1)[-1]))), None)
             item = {"action": action, "resource": resource, "statement": where}
             if reason:
+                used_reasons.add((role.logical, reason))
                 entry["kept"].append(dict(item, reason=reason))
             else:
                 entry["unused"].append(item)
                 problems.append(f"{role.logical} ({role.arn}) grants {action} on {resource} ({where}), "
                                 f"which no request used: remove it from the template, or keep it with a reason "
                                 f"in infra/permissions.yaml")
+    for logical, reasons in kept_reasons.items():
+        for kept in reasons:
+            if (logical, kept["reason"]) not in used_reasons:
+                problems.append(f"infra/permissions.yaml unused {logical} {kept['action']}: no role of that name "
+                                f"grants it unused any more: remove the entry")
     for logical in sorted(by_role):
         entry = by_role[logical]
         line(f"{logical}: {len(entry['used'])} requests allowed, {len(entry['denied'])} refused as they must be, "
              f"{len(entry['kept'])} unused grants kept with a reason, {len(entry['unused'])} unexplained")
     return {"roles": by_role, "problems": problems, "not_needed": handler.not_needed}
+
+
+def permissions_text(report):
+    """Every role's used, refused, kept and unexplained permissions, for a reader."""
+    out = []
+    for logical in sorted(report["roles"]):
+        entry = report["roles"][logical]
+        out.append(f"## {logical} ({entry['arn']})")
+        used = {}
+        for u in entry["used"]:
+            used.setdefault(u["action"], set()).add(u["resource"])
+        out.append(f"used ({len(used)} actions):")
+        out += [f"  {a} on {', '.join(sorted(rs)[:3])}{' ...' if len(rs) > 3 else ''}" for a, rs in sorted(used.items())]
+        if entry["denied"]:
+            out.append("refused, as it must be:")
+            out += [f"  {d['action']} on {d['resource']}: {d['why']}" for d in entry["denied"]]
+        if entry["kept"]:
+            out.append("granted, unused, kept:")
+            out += [f"  {k['action']} on {k['resource']} ({k['statement']}): {k['reason']}" for k in entry["kept"]]
+        if entry["unused"]:
+            out.append("granted, unused, UNEXPLAINED:")
+            out += [f"  {k['action']} on {k['resource']} ({k['statement']})" for k in entry["unused"]]
+        out.append("")
+    out.append("## Handler permissions this stack does not need (infra/permissions.yaml)")
+    seen = set()
+    for n in report["not_needed"]:
+        key = (n["type"], n["action"])
+        if key not in seen:
+            seen.add(key)
+            out.append(f"  {n['type']} {n['action']}: {n['reason']}")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

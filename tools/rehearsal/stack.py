@@ -31,16 +31,15 @@ def samconfig_parameters(samconfig, env="default"):
     return parameters
 
 
-def package(moto, built_template, bucket, prefix, out, recorder):
-    """`sam package`, pointed at the emulator (through the recorder): the zips and the
-    definition go to its S3 as `sam deploy` uploads them."""
-    s3 = moto.client("s3")
-    s3.create_bucket(Bucket=bucket)
+def package(moto, built_template, prefix, out, recorder):
+    """`sam package`, pointed at the emulator (through the recorder): with `resolve_s3` as
+    samconfig.toml sets it, SAM CLI makes its managed stack (aws-sam-cli-managed-default) and
+    its bucket as on an account's first deploy, then uploads the zips and the definition."""
     env = {**os.environ, **moto.environment(), "AWS_ENDPOINT_URL": recorder.endpoint, "SAM_CLI_TELEMETRY": "0"}
     result = subprocess.run(
-        ["sam", "package", "--template-file", built_template, "--s3-bucket", bucket, "--s3-prefix", prefix,
-         "--output-template-file", out, "--region", "us-east-1", "--force-upload"],
-        env=env, capture_output=True, text=True)
+        ["sam", "package", "--template-file", built_template, "--resolve-s3", "--s3-prefix", prefix,
+         "--output-template-file", out, "--region", "us-east-1"],
+        env=env, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise Failure("sam package", f"could not upload the artifacts to the emulator's S3:\n{result.stderr.strip()}")
     with open(out, encoding="utf-8") as f:
@@ -230,10 +229,24 @@ class Resolver:
         return {k: self(v) for k, v in value.items()}
 
 
-def check_statically(template, static, made, parameters):
-    """A resource the emulator cannot make is checked another way: every Ref and GetAtt in
-    it must name a parameter or a resource that was made (cfn-lint, in `make lint`, checks
-    its properties against the resource's schema)."""
+def check_statically(template, static, made, parameters, workdir):
+    """A resource the emulator cannot make is checked another way: cfn-lint validates it, as
+    transformed, against its CloudFormation resource schema, and every Ref and GetAtt in it
+    must name a parameter or a resource that was made."""
+    if static:
+        path = os.path.join(workdir, "transformed.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(template, f)
+        result = subprocess.run(["cfn-lint", "--format", "json", "--regions", "us-east-1", "--", path],
+                                capture_output=True, text=True, timeout=300)
+        try:
+            findings = json.loads(result.stdout or "[]")
+        except json.JSONDecodeError:
+            raise Failure("cfn-lint", f"no report: {result.stderr.strip()[-1000:]}") from None
+        errors = [f"{'/'.join(map(str, f['Location']['Path']))}: {f['Rule']['Id']} {f['Message']}" for f in findings
+                  if f["Level"] == "Error" and f["Location"].get("Path", [None, None])[1] in static]
+        if errors:
+            raise Failure("cfn-lint, on the resources the emulator does not make", "\n".join(errors))
     for logical in static:
         problems = []
 
@@ -368,3 +381,23 @@ def complete_roles(moto, made, template, parameters):
             notes.append(f"{logical}: ManagedPolicyArns left out by the emulator's CloudFormation, attached as "
                          f"CloudFormation does: {', '.join(a.rsplit('/', 1)[-1] for a in missing)}")
     return notes
+
+
+def deployed_template(moto, name):
+    """A stack's template as the emulator's CloudFormation holds it."""
+    body = moto.client("cloudformation").get_template(StackName=name)["TemplateBody"]
+    return body if isinstance(body, dict) else yaml_parse(body)
+
+
+def managed_stack(moto, name):
+    """SAM CLI's managed stack (`resolve_s3`), from SAM CLI's own template and with its tag.
+    SAM CLI makes it with a change set and reads its outputs back; the emulator's change sets
+    keep no outputs, so it is made here with CreateStack, and SAM CLI then finds it as its own.
+    Returns the calls SAM CLI makes for it on a first deploy (managed_cloudformation_stack.py)."""
+    from samcli.lib.bootstrap.bootstrap import _get_stack_template
+
+    cloudformation = moto.client("cloudformation")
+    cloudformation.create_stack(StackName=name, TemplateBody=_get_stack_template(),
+                                Tags=[{"Key": "ManagedStackSource", "Value": "AwsSamCli"}])
+    return ["cloudformation:DescribeStacks", "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
+            "cloudformation:ExecuteChangeSet"]
