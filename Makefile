@@ -36,7 +36,7 @@ SAM_FUNCTIONS := ValidateDataFunction ProcessOrderFunction SendNotificationFunct
 SAM_CONFIG_ENV := $(if $(filter dev,$(STAGE)),default,$(STAGE))
 
 .PHONY: bench console-deps help venv build run serve test lint lint-rust lint-infra sam-build fmt unit-test conformance jsonata-suite validation-suite workflow-test watch-smoke watch invoke \
-	lambda-build deploy smoke-deployed clean
+	lambda-build deploy deploy-rehearsal rehearsal-binaries smoke-deployed clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,7 +72,7 @@ run: $(RUN_STAMP) ## run events/order-valid.json (or ORDER=file) through the rea
 	cargo build --package orderflow
 	target/debug/orderflow run --input $(ORDER)
 
-test: venv lint unit-test workflow-test watch-smoke ## every lint gate, every test, and the cargo lambda watch smoke test
+test: venv lint unit-test workflow-test watch-smoke deploy-rehearsal ## every lint gate, every test, the cargo lambda watch smoke test and the deploy rehearsal
 
 lint: lint-rust lint-infra sam-build ## every static gate: Rust, template, state machine, workflows, sam build
 
@@ -136,8 +136,24 @@ invoke: venv ## invoke FN with EVENT through a running `make watch`
 lambda-build: venv ## release arm64 builds of the three functions, for provided.al2023
 	cargo-lambda lambda build --release --arm64 $(addprefix --package ,$(FUNCTIONS))
 
-deploy: venv ## sam build + sam deploy of stack orderflow-$(STAGE), STAGE=dev or prod (infra/samconfig.toml)
+REHEARSAL_NODE := tools/rehearsal/node_modules/.installed
+
+$(REHEARSAL_NODE): tools/rehearsal/package.json tools/rehearsal/package-lock.json
+	npm ci --prefix tools/rehearsal --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The host builds the rehearsal runs each deployed function's code as (arm64 does not run here).
+rehearsal-binaries:
+	cargo build --quiet $(addprefix --package ,$(FUNCTIONS) orderflow orderflow-emulator)
+
+deploy-rehearsal: venv sam-build $(REHEARSAL_NODE) rehearsal-binaries ## sam deploy rehearsed in the local emulator, every role proved least privilege (iam-simulate), then the planted-defect tests
+	$(VENV)/bin/python tools/rehearsal/rehearse.py --config-env $(SAM_CONFIG_ENV)
+	$(VENV)/bin/python tools/rehearsal/test_defects.py
+
+deploy: venv ## the deploy rehearsal, then sam build + sam deploy of stack orderflow-$(STAGE), STAGE=dev or prod (infra/samconfig.toml)
 	cd infra && $(SAM_ENV) sam build --config-env $(SAM_CONFIG_ENV)
+	$(MAKE) --no-print-directory $(REHEARSAL_NODE) rehearsal-binaries
+	$(VENV)/bin/python tools/rehearsal/rehearse.py --config-env $(SAM_CONFIG_ENV)
 	cd infra && SAM_CLI_TELEMETRY=0 sam deploy --config-env $(SAM_CONFIG_ENV) $(DEPLOY_FLAGS)
 
 smoke-deployed: venv ## start one execution on the deployed stack and wait for SUCCEEDED
@@ -177,4 +193,4 @@ bench: venv $(BENCH_NODE) $(MINISTACK) ## cold start, latency, memory, size, thr
 
 clean: ## remove build output, the virtualenv and node tools
 	cargo clean
-	rm -rf $(VENV) .venv-ministack infra/.aws-sam tools/node_modules
+	rm -rf $(VENV) .venv-ministack infra/.aws-sam tools/node_modules tools/rehearsal/node_modules

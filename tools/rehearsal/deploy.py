@@ -7,6 +7,7 @@ import os
 import subprocess
 
 from report import Failure
+from stack import sam_error
 
 
 def sam_deploy(endpoint, environment, template, stack, parameters, workdir):
@@ -24,5 +25,5 @@ def sam_deploy(endpoint, environment, template, stack, parameters, workdir):
         command += ["--parameter-overrides", *overrides]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=workdir, timeout=300)
     if result.returncode != 0:
-        raise Failure(f"sam deploy of {stack}", (result.stderr.strip() or result.stdout.strip())[-3000:])
+        raise Failure(f"sam deploy of {stack}", sam_error(result))
     return result.stdout

@@ -2,8 +2,10 @@
 started for the run and stopped afterwards, and boto3 clients that reach it."""
 
 import os
+import re
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -28,8 +30,10 @@ class Moto:
         server = os.environ.get("MOTO_SERVER") or "moto_server"
         # AWS's managed policies (AWSLambdaBasicExecutionRole, ...) with their real documents.
         env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        # Its log, for the cause when it fails a request (it answers HTTP 500 without one).
+        self.log = tempfile.NamedTemporaryFile(prefix="rehearsal-moto-", suffix=".log", delete=False)
         self.process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(self.port)], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -57,6 +61,21 @@ class Moto:
                             aws_access_key_id="testing", aws_secret_access_key="testing",
                             config=Config(retries={"max_attempts": 1}))
 
+    def last_error(self):
+        """The last exception the emulator logged: (its one-line message, the moto service
+        whose code raised it), or None."""
+        with open(self.log.name, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        ends = [i for i, line in enumerate(lines) if re.match(r"^[A-Za-z_][\w.]*(Exception|Error)\b.*: ", line)]
+        if not ends:
+            return None
+        end = ends[-1]
+        start = max((i for i, line in enumerate(lines[:end]) if line.startswith("Traceback")), default=0)
+        services = [m.group(1) for line in lines[start:end]
+                    for m in [re.search(r"/moto/(\w+)/", line)] if m
+                    and m.group(1) not in ("core", "cloudformation", "utilities", "moto_server", "backends")]
+        return lines[end], (services[-1] if services else None)
+
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
@@ -64,3 +83,8 @@ class Moto:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self.log.close()
+        try:
+            os.remove(self.log.name)
+        except OSError:
+            pass

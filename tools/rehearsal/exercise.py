@@ -175,12 +175,25 @@ def run_workflow(serve, host, machine, cases):
             history = serve.client.get_execution_history(executionArn=execution, reverseOrder=True)["events"]
             failed = next((e for e in history if "Failed" in e["type"]), {})
             details = next((v for k, v in failed.items() if k.endswith("EventDetails")), {})
+            calls = "\n".join(f"  {machine['name']} ({machine['roleArn']}) lambda:InvokeFunction on {arn} "
+                              f"from state {state}" for state, arn in invocations(reversed(history)))
             raise Failure(f"the deployed workflow, {title}",
                           f"ended {got[0]} {got[1] or ''}, expected {status} {error or ''}: "
                           f"{failed.get('type', '')} {details.get('error', '')}: {details.get('cause', '')}\n"
-                          f"the functions' logs:\n{host.logs()}")
+                          f"what it invoked:\n{calls}\nthe functions' logs:\n{host.logs()}")
         line(f"{title}: {status}{' ' + error if error else ''} "
              f"({sum(r['kind'] == 'invoke' for r in records)} invocations, "
              f"{sum(r['kind'] == 'aws_call' for r in records)} AWS calls)")
         results.append((title, records))
     return results
+
+
+def invocations(history):
+    """(state, function) of each Lambda task the execution scheduled, in order."""
+    state = None
+    for event in history:
+        if event["type"].endswith("StateEntered"):
+            state = event["stateEnteredEventDetails"]["name"]
+        elif event["type"] == "TaskScheduled":
+            parameters = json.loads(event["taskScheduledEventDetails"].get("parameters") or "{}")
+            yield state, parameters.get("FunctionName", event["taskScheduledEventDetails"].get("resource"))

@@ -42,6 +42,7 @@ def arguments():
     p.add_argument("--build-dir", default=os.path.join(root, "infra", ".aws-sam", "build"))
     p.add_argument("--template", help="the built template (default: BUILD_DIR/template.yaml)")
     p.add_argument("--samconfig", default=os.path.join(root, "infra", "samconfig.toml"))
+    p.add_argument("--config-env", default="default", help="which section of samconfig.toml (default, prod)")
     p.add_argument("--deploy-role", default=os.path.join(root, "infra", "github-deploy-role.yaml"))
     p.add_argument("--permissions", default=os.path.join(root, "infra", "permissions.yaml"))
     p.add_argument("--events", default=os.path.join(root, "events"))
@@ -65,7 +66,8 @@ def main():
     for key in ("AWS_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         os.environ.pop(key, None)
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"})
+                       "AWS_SESSION_TOKEN": "testing", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+                       "SAM_CLI_TELEMETRY": "0"})
     workdir = tempfile.mkdtemp(prefix="orderflow-rehearsal-")
     parts = Parts()
     try:
@@ -94,7 +96,7 @@ class Parts:
 
 def rehearse(args, template_path, permissions, parts, workdir):
     moto, recorder = parts.moto, parts.recorder
-    parameters = stack.samconfig_parameters(args.samconfig)
+    parameters = stack.samconfig_parameters(args.samconfig, args.config_env)
     stage = parameters.get("Stage", "dev")
     app_stack = f"orderflow-{stage}"
 
@@ -108,6 +110,10 @@ def rehearse(args, template_path, permissions, parts, workdir):
         line(f"{logical} ({kind}): not made by the emulator's CloudFormation; checked statically (cfn-lint)")
     line(f"created: {', '.join(sorted(role_made))}")
 
+    with open(template_path, encoding="utf-8") as f:
+        built = stack.yaml_parse(f.read())
+    stack.check_translates(built, parameters, moto.client("iam"))
+
     step("sam package --resolve-s3: SAM CLI's managed stack and bucket, and the artifacts, in the emulator")
     managed_calls = stack.managed_stack(moto, MANAGED_STACK)
     line(f"{MANAGED_STACK}: made from SAM CLI's own template with CreateStack (the emulator's change sets keep no "
@@ -118,10 +124,8 @@ def rehearse(args, template_path, permissions, parts, workdir):
     for logical, kind in managed_static.items():
         line(f"{MANAGED_STACK} {logical} ({kind}): not made by the emulator's CloudFormation; checked statically")
     line(f"{MANAGED_STACK}: {', '.join(f'{k} {v[1]}' for k, v in sorted(managed_made.items()))}")
-    with open(template_path, encoding="utf-8") as f:
-        built = stack.yaml_parse(f.read())
 
-    step(f"SAM transform (aws-sam-translator) with infra/samconfig.toml [default]: "
+    step(f"SAM transform (aws-sam-translator) with infra/samconfig.toml [{args.config_env}]: "
          f"{' '.join(f'{k}={v}' for k, v in parameters.items())}")
     iam = moto.client("iam")
     transformed = stack.translate(packaged, parameters, iam)
@@ -132,7 +136,10 @@ def rehearse(args, template_path, permissions, parts, workdir):
     deployed = copy.deepcopy(transformed)
     for note in stack.adapt_for_emulator(deployed):
         line(note)
-    deploy.sam_deploy(recorder.endpoint, moto.environment(), deployed, app_stack, parameters, workdir)
+    try:
+        deploy.sam_deploy(recorder.endpoint, moto.environment(), deployed, app_stack, parameters, workdir)
+    except Failure as failure:
+        raise Failure(failure.where, failure.what + stack.what_failed(moto, app_stack, deployed, parameters)) from None
     # The next deploy of the same build: SAM CLI's update path (GetTemplateSummary, an empty change set).
     stack.package(moto, template_path, app_stack, os.path.join(workdir, "packaged-again.yaml"), recorder)
     deploy.sam_deploy(recorder.endpoint, moto.environment(), deployed, app_stack, parameters, workdir)

@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 import time
 import tomllib
 
@@ -41,9 +42,33 @@ def package(moto, built_template, prefix, out, recorder):
          "--output-template-file", out, "--region", "us-east-1"],
         env=env, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
-        raise Failure("sam package", f"could not upload the artifacts to the emulator's S3:\n{result.stderr.strip()}")
+        raise Failure("sam package", f"could not upload the artifacts to the emulator's S3:\n{sam_error(result)}")
     with open(out, encoding="utf-8") as f:
         return yaml_parse(f.read())
+
+
+def sam_error(result):
+    """What SAM CLI said when it failed, without its Python traceback."""
+    text = (result.stdout or "") + "\n" + (result.stderr or "")
+    lines = [line for line in text.splitlines()
+             if line.strip() and not line.startswith((" ", "\t", "Traceback", "Search for", "Or create", "https://"))]
+    return "\n".join(lines[-12:]) or "(no message)"
+
+
+def check_translates(built, parameters, iam):
+    """The SAM transform of the built template, before anything is uploaded: a template the
+    translator refuses stops here, with the translator's own words. Local code and definition
+    paths stand in as S3 locations, as `sam validate` does it."""
+    template = json.loads(json.dumps(built))
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "DefinitionUri", "ContentUri"):
+            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
+                properties[key] = f"s3://rehearsal-placeholder/{properties[key]}"
+    globals_ = template.get("Globals", {}).get("Function", {})
+    if isinstance(globals_.get("CodeUri"), str) and not globals_["CodeUri"].startswith("s3://"):
+        globals_["CodeUri"] = f"s3://rehearsal-placeholder/{globals_['CodeUri']}"
+    translate(template, parameters, iam)
 
 
 def translate(template, parameters, iam):
@@ -394,10 +419,44 @@ def managed_stack(moto, name):
     SAM CLI makes it with a change set and reads its outputs back; the emulator's change sets
     keep no outputs, so it is made here with CreateStack, and SAM CLI then finds it as its own.
     Returns the calls SAM CLI makes for it on a first deploy (managed_cloudformation_stack.py)."""
-    from samcli.lib.bootstrap.bootstrap import _get_stack_template
-
+    # Read in a process of its own: importing SAM CLI leaves a telemetry notice at exit.
+    template = subprocess.run(
+        [sys.executable, "-c", "from samcli.lib.bootstrap.bootstrap import _get_stack_template as t; print(t())"],
+        capture_output=True, text=True, timeout=120)
+    if template.returncode != 0:
+        raise Failure(name, f"cannot read SAM CLI's managed stack template: {template.stderr.strip()[-500:]}")
     cloudformation = moto.client("cloudformation")
-    cloudformation.create_stack(StackName=name, TemplateBody=_get_stack_template(),
+    cloudformation.create_stack(StackName=name, TemplateBody=template.stdout,
                                 Tags=[{"Key": "ManagedStackSource", "Value": "AwsSamCli"}])
     return ["cloudformation:DescribeStacks", "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
             "cloudformation:ExecuteChangeSet"]
+
+
+def what_failed(moto, name, template, parameters):
+    """After a failed create: the emulator's own error, and which resources it did not make.
+    (Stopping the emulator at the end discards the half-made stack.)"""
+    out = []
+    error, service = moto.last_error() or (None, None)
+    if error:
+        out.append(f"the emulator's error{f' (in its {service} code)' if service else ''}: {error}")
+    try:
+        made = {r["LogicalResourceId"] for r in
+                moto.client("cloudformation").describe_stack_resources(StackName=name)["StackResources"]
+                if "LogicalResourceId" in r}
+    except Exception:
+        made = set()
+    supported = moto_supported_types()
+    missing = [f"{k} ({v['Type']})" for k, v in template["Resources"].items()
+               if k not in made and v["Type"] in supported and condition_holds(template, v, parameters)]
+    prefix = {"dynamodb": "AWS::DynamoDB::", "awslambda": "AWS::Lambda::", "iam": "AWS::IAM::",
+              "sns": "AWS::SNS::", "kms": "AWS::KMS::", "logs": "AWS::Logs::", "s3": "AWS::S3::",
+              "stepfunctions": "AWS::StepFunctions::", "cloudwatch": "AWS::CloudWatch::"}.get(service)
+    culprits = [k for k, v in template["Resources"].items()
+                if prefix and v["Type"].startswith(prefix) and k not in made]
+    if culprits:
+        named = ", ".join(f"{k} ({template['Resources'][k]['Type']})" for k in culprits)
+        out.append(f"the resource it failed on: {named}")
+    if missing:
+        out.append(f"not made: {', '.join(missing)}")
+    out.append("the emulator is stopped at the end of the rehearsal, and the half-made stack with it")
+    return "".join(f"\n{line}" for line in out)
