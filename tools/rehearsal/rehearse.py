@@ -98,16 +98,16 @@ def rehearse(args, template_path, permissions, parts, workdir):
     moto, recorder = parts.moto, parts.recorder
     parameters = stack.samconfig_parameters(args.samconfig, args.config_env)
     stage = parameters.get("Stage", "dev")
-    app_stack = f"orderflow-{stage}"
+    app_stack = stack.samconfig_stack_name(args.samconfig, args.config_env) or f"orderflow-{stage}"
 
     step(f"the deploy role's stack ({os.path.relpath(args.deploy_role)}) in the emulator's CloudFormation")
     supported = stack.moto_supported_types()
     role_template = stack.plain_template(args.deploy_role)
     role_parameters = {"GitHubRepository": "example/orderflow", "CreateOidcProvider": "true"}
-    role_made, role_static, role_outputs = stack.create(moto, DEPLOY_ROLE_STACK, role_template, role_parameters,
-                                                        supported)
+    role_made, role_static, _ = stack.create(moto, DEPLOY_ROLE_STACK, role_template, role_parameters, supported)
     for logical, kind in role_static.items():
         line(f"{logical} ({kind}): not made by the emulator's CloudFormation; checked statically (cfn-lint)")
+    stack.check_statically(role_template, role_static, role_made, role_parameters, workdir)
     line(f"created: {', '.join(sorted(role_made))}")
 
     with open(template_path, encoding="utf-8") as f:
@@ -255,6 +255,7 @@ def least_privilege_step(moto, transformed, made, parameters, machine, functions
     for role in roles.values():
         by_role.setdefault(role.logical, {"arn": role.arn, "used": [], "denied": [], "unused": [], "kept": []})
         by_role[role.logical]["policies"] = role.identity
+        by_role[role.logical]["granted"] = [{"action": a, "resource": r, "statement": w} for a, r, w in role.grants()]
         by_role[role.logical]["boundary"] = role.boundary
     kept_reasons = permissions.get("unused", {})
     used_reasons = set()
@@ -294,6 +295,12 @@ def permissions_text(report):
     for logical in sorted(report["roles"]):
         entry = report["roles"][logical]
         out.append(f"## {logical} ({entry['arn']})")
+        granted = {}
+        for g in entry.get("granted", []):
+            granted.setdefault(g["statement"], []).append(f"{g['action']} on {g['resource']}")
+        out.append(f"granted ({sum(map(len, granted.values()))} action-resource pairs, by statement):")
+        for where, pairs in granted.items():
+            out.append(f"  {where}: {'; '.join(pairs)}")
         used = {}
         for u in entry["used"]:
             used.setdefault(u["action"], set()).add(u["resource"])

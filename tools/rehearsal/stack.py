@@ -12,7 +12,6 @@ import sys
 import time
 import tomllib
 
-import yaml
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse  # the translator's loader: short-form intrinsics too
@@ -30,6 +29,13 @@ def samconfig_parameters(samconfig, env="default"):
         key, _, value = item.partition("=")
         parameters[key] = value
     return parameters
+
+
+def samconfig_stack_name(samconfig, env="default"):
+    """The stack name `sam deploy --config-env ENV` deploys to, or None."""
+    with open(samconfig, "rb") as f:
+        config = tomllib.load(f)
+    return config.get(env, {}).get("global", {}).get("parameters", {}).get("stack_name")
 
 
 def package(moto, built_template, prefix, out, recorder):

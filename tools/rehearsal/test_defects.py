@@ -8,7 +8,6 @@ Run by `make deploy-rehearsal` after the rehearsal itself passes; two at a
 time (each starts its own emulator, server and functions)."""
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
