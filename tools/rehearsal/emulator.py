@@ -23,6 +23,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(process, by_closing_stdin=False):
+    """Asks a child to stop (SIGTERM, or the end of its stdin), then kills it after 10 s."""
+    if process.poll() is not None:
+        return
+    if by_closing_stdin:
+        process.stdin.close()
+    else:
+        process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Moto:
     def __init__(self):
         self.port = free_port()
@@ -77,12 +92,7 @@ class Moto:
         return lines[end], (services[-1] if services else None)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self.log.close()
         try:
             os.remove(self.log.name)

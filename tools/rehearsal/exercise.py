@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -19,7 +20,7 @@ import zipfile
 import boto3
 from botocore.config import Config
 
-from emulator import REGION
+from emulator import REGION, stop_process
 from report import Failure, line
 
 
@@ -97,12 +98,7 @@ class FunctionHost:
             return json.load(answer)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process, by_closing_stdin=True)
         self.log.close()
 
 
@@ -126,12 +122,8 @@ class Serve:
                                    config=Config(retries={"max_attempts": 1}))
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def order_cases(events_dir):
