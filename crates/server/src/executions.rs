@@ -150,6 +150,10 @@ async fn run(service: &Arc<Service>, machine: &MachineRecord, arn: &str, launch:
     let mut executor = Executor::new(&machine.compiled, service.invoker.as_ref(), service.clock.as_ref(), options)
         .with_history(history)
         .with_task_tokens(&service.tokens);
+    if machine.kind == MachineType::Express {
+        // Not kept: no API describes an EXPRESS execution or returns its history.
+        executor = executor.without_history();
+    }
     // Child executions run here; other service Tasks go to the server's services.
     let services = crate::child_executions::WithChildren { service, others: service.services() };
     let map_runs = crate::map_runs::Reporter { service, machine };

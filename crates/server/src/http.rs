@@ -17,10 +17,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::Service;
 use crate::error::{ApiError, ErrorCode};
+use crate::workers::{Job, Workers};
 
 /// Read whole, so that a request over a member's quota (a 10 MB definition)
 /// gets the model's ValidationException, as from AWS.
@@ -164,18 +165,38 @@ pub async fn serve(listener: TcpListener, service: Arc<Service>) {
     serve_with_pages(listener, service, None).await
 }
 
-/// As `serve`, with `pages` answering `GET` requests beside the API.
+/// As `serve`, with `pages` answering `GET` requests beside the API. Each
+/// connection is served on one of the connection threads (workers.rs).
 pub async fn serve_with_pages(listener: TcpListener, service: Arc<Service>, pages: Option<Arc<dyn Pages>>) {
+    let workers = Workers::start();
     while let Ok((stream, _)) = listener.accept().await {
         let (service, pages) = (service.clone(), pages.clone());
-        tokio::spawn(async move {
-            let handler = service_fn(move |request| {
-                let (service, pages) = (service.clone(), pages.clone());
-                async move { Ok::<_, Infallible>(answer(service, pages, request).await) }
-            });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
+        let Some(workers) = &workers else {
+            tokio::spawn(connection(stream, service, pages));
+            continue;
+        };
+        // Moved as a std socket: it registers with the runtime of the thread that takes it.
+        let Ok(std_stream) = stream.into_std() else { continue };
+        let job: Job = Box::new(move || {
+            if let Ok(stream) = TcpStream::from_std(std_stream) {
+                tokio::spawn(connection(stream, service, pages));
+            }
         });
+        if let Err(job) = workers.hand(job) {
+            // A connection thread has gone: serve here rather than drop the client.
+            job();
+        }
     }
+}
+
+async fn connection(stream: TcpStream, service: Arc<Service>, pages: Option<Arc<dyn Pages>>) {
+    // Each answer is one write; nothing is gained by holding it back for more.
+    let _ = stream.set_nodelay(true);
+    let handler = service_fn(move |request| {
+        let (service, pages) = (service.clone(), pages.clone());
+        async move { Ok::<_, Infallible>(answer(service, pages, request).await) }
+    });
+    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod store_error;
 mod test_state;
 mod tokens;
 mod versions;
+mod workers;
 
 use std::sync::Arc;
 

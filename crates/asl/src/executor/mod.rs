@@ -93,6 +93,9 @@ pub struct Executor<'a> {
     clock: &'a dyn Clock,
     options: ExecutionOptions,
     history: Option<Arc<History>>,
+    /// No event is kept: an EXPRESS execution, whose history no API returns
+    /// (and which has no 25,000-event limit).
+    unrecorded: bool,
 }
 
 /// Internal marker for the whole execution running past its TimeoutSeconds.
@@ -157,12 +160,20 @@ impl<'a> Executor<'a> {
             clock,
             options,
             history: None,
+            unrecorded: false,
         }
     }
 
     /// Records into `history`, which others may read while the execution runs.
     pub fn with_history(mut self, history: Arc<History>) -> Self {
         self.history = Some(history);
+        self
+    }
+
+    /// Keeps no history: for EXPRESS executions, whose events AWS keeps
+    /// nowhere an API returns them, and which have no 25,000-event limit.
+    pub fn without_history(mut self) -> Self {
+        self.unrecorded = true;
         self
     }
 
@@ -232,7 +243,7 @@ impl<'a> Executor<'a> {
             *run.redrive_children.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some((redrive.from.state.clone(), children));
         }
-        let thread = Thread::default();
+        let thread = if self.unrecorded { Thread::silent() } else { Thread::default() };
         // A machine that assigns nothing reads no variable: every execution of
         // it shares one empty frame.
         let vars = if self.machine.assigns { Frame::root() } else { Frame::none() };

@@ -26,7 +26,8 @@ use crate::variables::Frame;
 #[derive(Debug, Default)]
 pub(crate) struct Thread {
     pub(super) last: AtomicU64,
-    /// A Distributed Map's child execution: its events are not the parent's.
+    /// Events not kept: a Distributed Map's child execution (its events are not the
+    /// parent's), or an execution run without history (EXPRESS).
     pub(super) silent: bool,
 }
 
