@@ -14,7 +14,7 @@ import cfnlint
 
 from emulator import ACCOUNT, PARTITION, REGION
 from least_privilege import Resources
-from policies import Request, action_matches, evaluate, matches
+from policies import Request, action_matches, covers, evaluate, matches, statements
 from stack import Resolver, condition_holds
 
 SCHEMAS = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
@@ -95,15 +95,13 @@ class Needs:
         return physical if str(physical).startswith("arn:") else None
 
     def related_arns(self, properties):
+        """The ARNs a resource's properties name: written out, or a KMS key named by its id."""
         out = []
         _arns_in(properties, out)
-        physical_to_logical = {physical: logical for logical, (_, physical) in self.made.items()}
-        stack = []
-        _ids_in(properties, stack)
-        for value in stack:
-            logical = physical_to_logical.get(value)
-            if logical and self.made[logical][0] == "AWS::KMS::Key":
-                out.append(self.resolve.arn(logical))
+        keys = {physical: logical for logical, (kind, physical) in self.made.items() if kind == "AWS::KMS::Key"}
+        values = []
+        _ids_in(properties, values)
+        out += [self.resolve.arn(keys[v]) for v in values if v in keys]
         return out
 
     def rule_for(self, kind, action, properties):
@@ -138,6 +136,9 @@ class Needs:
                 continue
             raw = resource.get("Properties", {})
             properties = self.resolve(raw)
+            physical = self.made.get(logical, (kind, logical))[1]
+            # The resources a permission of this one may name: its own, and those it refers to.
+            candidates = [self.own_arn(logical, kind, physical, properties)] + self.related_arns(properties)
             for operation in self.operations:
                 for action in handlers.get(operation, []):
                     reason = self.rule_for(kind, action, raw)
@@ -145,20 +146,18 @@ class Needs:
                         self.not_needed.append({"resource": logical, "type": kind, "handler": operation,
                                                 "action": action, "reason": reason})
                         continue
-                    plan.append((logical, kind, operation, action, properties))
-        _, facts = evaluate([], actions={a for *_, a, _ in plan})
+                    plan.append((logical, kind, operation, action, properties, candidates))
+        _, facts = evaluate([], actions={step[3] for step in plan})
         requests, seen = [], set()
-        for logical, kind, operation, action, properties in plan:
+        for logical, kind, operation, action, properties, candidates in plan:
             fact = facts[action]
             why = f"CloudFormation's {operation} handler of {logical} ({kind})"
             if not fact["exists"]:
                 self.problems.append(f"{why} lists {action}, which IAM does not know")
                 continue
-            kind_, physical = self.made.get(logical, (kind, logical))
             if fact["wildcardOnly"]:
                 resource = "*"
             else:
-                candidates = [self.own_arn(logical, kind, physical, properties)] + self.related_arns(properties)
                 patterns = [_arn_regex(p) for p in fact["arns"]]
                 resource = next((c for c in candidates if c and any(p.match(c) for p in patterns)), None)
                 if resource is None:
@@ -269,22 +268,9 @@ def transform_grant(role, template_transform):
     allowed = any(action_matches(pattern, request.action) and matches(resource, arn)
                   for pattern, resource, _ in role.grants())
     denied = any(s.get("Effect") == "Deny" for p in role.identity + role.boundary
-                 for s in _statements(p["policy"]) if _covers(s, request.action, arn))
+                 for s in statements(p["policy"]) if covers(s, request.action, arn))
     request.decision = "Allowed" if allowed and not denied else "ImplicitlyDenied"
     return request
-
-
-def _statements(policy):
-    statements = policy.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _covers(statement, action, resource):
-    actions = statement.get("Action", [])
-    resources = statement.get("Resource", [])
-    actions = actions if isinstance(actions, list) else [actions]
-    resources = resources if isinstance(resources, list) else [resources]
-    return any(action_matches(a, action) for a in actions) and any(matches(r, resource) for r in resources)
 
 
 def escalations(role, stage):

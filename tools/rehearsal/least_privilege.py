@@ -22,24 +22,23 @@ class Resources:
         self.sns = moto.client("sns")
         self.kms = moto.client("kms")
         self._keys = {}
+        self._topic_keys = {}
 
     def topic_key(self, topic_arn):
-        """The KMS key ARN and tags of an SSE-KMS topic, or None."""
-        if topic_arn not in self._keys:
-            attributes = self.sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-            key_id = attributes.get("KmsMasterKeyId")
-            if not key_id:
-                self._keys[topic_arn] = None
-            else:
-                self._keys[topic_arn] = self.key(key_id)
-        return self._keys[topic_arn]
+        """The KMS key ARN, tags and key policy of an SSE-KMS topic, or None."""
+        if topic_arn not in self._topic_keys:
+            key_id = self.sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
+            self._topic_keys[topic_arn] = self.key(key_id) if key_id else None
+        return self._topic_keys[topic_arn]
 
     def key(self, key_id):
-        """A KMS key's ARN, tags and key policy."""
-        key = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]
-        tags = self.kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
-        policy = json.loads(self.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
-        return key["Arn"], {t["TagKey"]: t["TagValue"] for t in tags}, policy
+        """A KMS key's ARN, tags and key policy, read from the emulator once per key."""
+        if key_id not in self._keys:
+            key = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+            tags = self.kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
+            policy = json.loads(self.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+            self._keys[key_id] = key["Arn"], {t["TagKey"]: t["TagValue"] for t in tags}, policy
+        return self._keys[key_id]
 
 
 def call_requests(role, function, call, resources):

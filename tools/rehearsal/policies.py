@@ -56,8 +56,7 @@ class Role:
         """Every (action pattern, resource pattern, statement) the role's own policies allow."""
         out = []
         for policy in self.identity:
-            statements = policy["policy"].get("Statement", [])
-            for index, statement in enumerate(statements if isinstance(statements, list) else [statements]):
+            for index, statement in enumerate(statements(policy["policy"])):
                 if statement.get("Effect") != "Allow":
                     continue
                 sid = statement.get("Sid") or f"#{index + 1}"
@@ -65,12 +64,27 @@ class Role:
                 if "NotAction" in statement or "NotResource" in statement:
                     out.append(("NotAction/NotResource", "*", where))
                     continue
-                actions = statement.get("Action", [])
-                resources = statement.get("Resource", [])
-                for action in actions if isinstance(actions, list) else [actions]:
-                    for resource in resources if isinstance(resources, list) else [resources]:
+                for action in listed(statement, "Action"):
+                    for resource in listed(statement, "Resource"):
                         out.append((action, resource, where))
         return out
+
+
+def statements(policy):
+    """A policy document's statements: one, or a list."""
+    return listed(policy, "Statement")
+
+
+def listed(element, key):
+    """A policy element that may be one value or a list, as a list."""
+    value = element.get(key, [])
+    return value if isinstance(value, list) else [value]
+
+
+def covers(statement, action, resource):
+    """Whether a statement's Action and Resource name this action on this resource."""
+    return (any(action_matches(a, action) for a in listed(statement, "Action"))
+            and any(matches(r, resource) for r in listed(statement, "Resource")))
 
 
 class Request:

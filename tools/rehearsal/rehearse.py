@@ -235,12 +235,16 @@ def least_privilege_step(moto, transformed, made, parameters, machine, functions
     judged_by_pattern = deploy_role.transform_grant(deployer, transform)
     if judged_by_pattern:
         requests.append(judged_by_pattern)
-    by_role = {}
+    # Every request's role is one of `roles`: one entry each, made here.
+    by_role = {role.logical: {
+        "arn": role.arn, "used": [], "denied": [], "unused": [], "kept": [], "policies": role.identity,
+        "granted": [{"action": a, "resource": r, "statement": w} for a, r, w in role.grants()],
+        "boundary": role.boundary,
+    } for role in roles.values()}
     for r in requests:
         ok = (r.decision == "Allowed") if r.expect == "Allowed" else (r.decision in ("ImplicitlyDenied",
                                                                                      "ExplicitlyDenied"))
-        entry = by_role.setdefault(r.role.logical, {"arn": r.role.arn, "used": [], "denied": [], "unused": [],
-                                                    "kept": []})
+        entry = by_role[r.role.logical]
         if r.decision == "Error":
             problems.append(f"{r.describe()}: the evaluator refused the request: {json.dumps(r.errors)[:400]}")
         elif not ok and r.expect == "Allowed":
@@ -252,16 +256,10 @@ def least_privilege_step(moto, transformed, made, parameters, machine, functions
         else:
             entry["denied"].append({"action": r.action, "resource": r.resource, "why": r.why})
 
-    for role in roles.values():
-        by_role.setdefault(role.logical, {"arn": role.arn, "used": [], "denied": [], "unused": [], "kept": []})
-        by_role[role.logical]["policies"] = role.identity
-        by_role[role.logical]["granted"] = [{"action": a, "resource": r, "statement": w} for a, r, w in role.grants()]
-        by_role[role.logical]["boundary"] = role.boundary
     kept_reasons = permissions.get("unused", {})
     used_reasons = set()
     for role in roles.values():
-        entry = by_role.setdefault(role.logical, {"arn": role.arn, "used": [], "denied": [], "unused": [],
-                                                  "kept": []})
+        entry = by_role[role.logical]
         reasons = kept_reasons.get(role.logical, [])
         for action, resource, where in least_privilege.unused_grants(role, requests, expansions):
             reason = next((k["reason"] for k in reasons
