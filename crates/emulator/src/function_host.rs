@@ -168,7 +168,8 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Arc<Mute
     else {
         return lambda_error(404, "UnknownOperationException", format!("{} {}", request.method, request.path));
     };
-    let named = named.replace("%3A", ":").replace("%3a", ":").replace("%24", "$");
+    // SDKs percent-encode an ARN or a `$LATEST` qualifier in the path.
+    let named = percent_encoding::percent_decode_str(named).decode_utf8_lossy().into_owned();
     let (base, qualifier) = split_qualifier(&named);
     let hosted = functions.iter().find(|h| h.spec.name == base || h.spec.arn == base);
     if let Ok(mut records) = records.lock() {
