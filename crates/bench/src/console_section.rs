@@ -35,12 +35,10 @@ pub struct Section {
 }
 
 pub fn run(root: &Path) -> Section {
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime = crate::serve_section::clients_runtime();
     runtime.block_on(async {
         let client = http();
-        let dir = std::env::temp_dir().join(format!("orderflow-bench-console-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = crate::serve_section::scratch_dir("console");
         let server = crate::serve_section::serve_process(root, &dir);
         let endpoint = server.endpoint().to_owned();
         let definition = json!({"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items",

@@ -170,8 +170,7 @@ async fn ours(
     workload: &Value,
     n: usize,
 ) -> Run {
-    let dir = std::env::temp_dir().join(format!("orderflow-bench-dmap-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::serve_section::scratch_dir("dmap");
     let program = root.join("target/release/orderflow");
     let server = orderflow::serve::ServeProcess::start_with(&program, root, &dir, &["--aws-endpoint", s3])
         .unwrap_or_else(|e| panic!("{} (cargo build --release -p orderflow): {e}", program.display()));
@@ -199,8 +198,7 @@ pub fn run(root: &Path, moto: &str) -> Section {
         &std::fs::read_to_string(root.join("crates/bench/workloads/distributed-map.json")).expect("the workload"),
     )
     .expect("JSON");
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime = crate::serve_section::clients_runtime();
     runtime.block_on(async {
         let client = http();
         put_items(moto, ITEMS).await.expect("the items in moto");

@@ -120,12 +120,10 @@ pub fn run(root: &Path, moto: &str) -> Section {
         &std::fs::read_to_string(root.join("crates/bench/workloads/integrations.json")).expect("the workload"),
     )
     .expect("JSON");
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime = crate::serve_section::clients_runtime();
     runtime.block_on(async {
         let client = http();
-        let dir = std::env::temp_dir().join(format!("orderflow-bench-integrations-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = crate::serve_section::scratch_dir("integrations");
         let program = root.join("target/release/orderflow");
         let server = orderflow::serve::ServeProcess::start_with(&program, root, &dir, &["--aws-endpoint", moto])
             .unwrap_or_else(|e| panic!("{} (cargo build --release -p orderflow): {e}", program.display()));

@@ -29,6 +29,18 @@ const FINISHED_EXECUTIONS: usize = 100_000;
 
 pub(crate) type Http = Client<HttpConnector, Full<Bytes>>;
 
+/// The clients' runtime: two workers, on the same two cores as the server they drive.
+pub(crate) fn clients_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
+}
+
+/// An empty scratch folder of this process for a section's server: `orderflow-bench-NAME-PID`.
+pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orderflow-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 pub(crate) fn http() -> Http {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
@@ -218,12 +230,10 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
     eprintln!("serve: the in-process executor on serve-mix...");
     let in_process_per_second = crate::executor_section::timed(root, "serve-mix", 50, SECONDS).per_second();
 
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime = clients_runtime();
     runtime.block_on(async {
         let client = http();
-        let dir = std::env::temp_dir().join(format!("orderflow-bench-serve-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = scratch_dir("serve");
         let server = ServeProcess::start(root, &dir.join("sync"));
         let machine = create(&client, server.endpoint(), "mix", &definition, "EXPRESS").await;
         let mut ours_loads = Vec::new();
