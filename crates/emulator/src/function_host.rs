@@ -199,7 +199,48 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Arc<Mute
 
 #[cfg(test)]
 mod tests {
-    use super::split_qualifier;
+    use super::{FunctionHost, split_qualifier};
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    /// (status, x-amzn-errortype, body) of one request to the host.
+    async fn call(method: &str, url: String) -> (u16, Option<String>, serde_json::Value) {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let request = hyper::Request::builder().method(method).uri(url).body(Full::new(Bytes::from("{}"))).unwrap();
+        let answer = client.request(request).await.unwrap();
+        let status = answer.status().as_u16();
+        let kind = answer.headers().get("x-amzn-errortype").map(|v| v.to_str().unwrap().to_owned());
+        let body = answer.into_body().collect().await.unwrap().to_bytes();
+        (status, kind, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[test]
+    fn a_function_the_host_does_not_run_is_lambdas_resource_not_found() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let host = FunctionHost::start(Vec::new(), "http://127.0.0.1:9").await.unwrap();
+            let arn = "arn:aws:lambda:us-east-1:123456789012:function:missing";
+            let encoded = arn.replace(':', "%3A");
+            let url = format!("{}/2015-03-31/functions/{encoded}/invocations", host.endpoint());
+            let (status, kind, body) = call("POST", url).await;
+            assert_eq!(status, 404);
+            assert_eq!(kind.as_deref(), Some("ResourceNotFoundException"));
+            assert_eq!(body["Message"], format!("Function not found: {arn}"));
+
+            let (status, kind, body) = call("POST", format!("{}/elsewhere", host.endpoint())).await;
+            assert_eq!((status, kind.as_deref()), (404, Some("UnknownOperationException")));
+            assert_eq!(body["Message"], "POST /elsewhere");
+
+            // What was asked for is recorded as the caller named it, decoded, with no function found.
+            let (_, _, records) = call("GET", format!("{}/records", host.endpoint())).await;
+            assert_eq!(
+                records,
+                serde_json::json!([{"kind": "invoke", "function": arn, "arn": null, "qualifier": null}])
+            );
+        });
+    }
 
     #[test]
     fn qualifiers_are_split_from_names_and_arns() {
