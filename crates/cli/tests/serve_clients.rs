@@ -131,6 +131,16 @@ async fn the_aws_cli_creates_stops_runs_synchronously_and_validates() {
     assert_eq!(sync["status"], "SUCCEEDED", "{sync}");
     assert_eq!(sync["output"], r#"{"sum":4}"#);
     assert!(sync["executionArn"].as_str().unwrap().contains(":express:adding:"));
+    // Every member of StartSyncExecutionOutput the run has, as the AWS CLI reads them.
+    assert_eq!(sync["stateMachineArn"], adding.as_str());
+    assert_eq!(sync["input"], r#"{"a": 1.5, "b": 2}"#);
+    assert_eq!(sync["inputDetails"]["included"], true);
+    assert_eq!(sync["outputDetails"]["included"], true);
+    assert_eq!(sync["billingDetails"]["billedMemoryUsedInMB"], 64);
+    assert!(sync["billingDetails"]["billedDurationInMilliseconds"].as_u64().is_some_and(|ms| ms >= 100), "{sync}");
+    let (started, stopped) = (sync["startDate"].as_f64(), sync["stopDate"].as_f64());
+    assert!(started.is_some() && started <= stopped, "{sync}");
+    assert!(sync.get("error").is_none() && sync.get("cause").is_none(), "{sync}");
     let (code, _, err) = aws(&server.endpoint, &["start-sync-execution", "--state-machine-arn", &waiting]);
     assert_ne!(code, 0);
     assert!(err.contains("StateMachineTypeNotSupported"), "{err}");

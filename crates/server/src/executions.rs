@@ -9,7 +9,7 @@ use orderflow_asl::{
     Execution, ExecutionOptions, ExecutionStatus, Executor, History, HistoryEvent, MachineType, Redrive, RestartPoint,
     TaskMocks,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
@@ -19,7 +19,7 @@ use crate::names::{check_name, execution_arn, state_machine_arn};
 use crate::state_machines::find;
 use crate::store::{Live, MachineRecord, Status};
 use crate::versions::{self, Resolved};
-use crate::{Service, epoch_seconds, offset_of, page_size, paged};
+use crate::{Service, epoch_seconds, epoch_seconds_f64, offset_of, page_size, paged};
 
 /// Step Functions' quota on an execution's input.
 pub(crate) use orderflow_local::quotas::MAX_PAYLOAD_BYTES as MAX_INPUT_BYTES;
@@ -198,7 +198,7 @@ fn finish(service: &Service, arn: &str, execution: &Execution) {
         if live.row.status == Status::Running {
             let row = &mut live.row;
             row.status = status_of(execution);
-            row.output = execution.output.as_ref().map(|o| o.to_string());
+            row.output = execution.output.as_ref().map(|o| o.to_json());
             row.error = execution.error.clone();
             row.cause = execution.cause.clone();
             row.stopped = Some(now);
@@ -320,7 +320,44 @@ fn begin(service: &Arc<Service>, r: Start) -> Result<(Value, Option<JoinHandle<E
     Ok((json!({"executionArn": arn, "startDate": epoch_seconds(now)}), Some(task)))
 }
 
-pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiError> {
+/// StartSyncExecution's answer, typed: written straight to its text (the
+/// hot path of `serve`), or turned into a JSON value for in-process callers.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncExecution {
+    execution_arn: String,
+    state_machine_arn: String,
+    name: String,
+    start_date: f64,
+    stop_date: f64,
+    status: &'static str,
+    input: String,
+    input_details: Included,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_details: Option<Included>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<String>,
+    billing_details: BillingDetails,
+}
+
+#[derive(Serialize)]
+struct Included {
+    included: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BillingDetails {
+    #[serde(rename = "billedMemoryUsedInMB")]
+    billed_memory_used: u64,
+    billed_duration_in_milliseconds: u64,
+}
+
+pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<SyncExecution, ApiError> {
     let _ = (&r.trace_header, &r.included_data);
     let (_, case) = state_machine_arn(&r.state_machine_arn)?;
     let machine = versions::resolve(service, &r.state_machine_arn)?.machine;
@@ -346,23 +383,25 @@ pub async fn start_sync(service: &Arc<Service>, r: Start) -> Result<Value, ApiEr
     let launch = Launch { name: name.clone(), input, history, mocks, redrive: None, started_at: None };
     let execution = run(service, &machine, &arn, launch).await;
     let stopped = service.clock.now_nanos();
-    let mut out = json!({
-        "executionArn": arn,
-        "stateMachineArn": machine.arn,
-        "name": name,
-        "startDate": epoch_seconds(started),
-        "stopDate": epoch_seconds(stopped),
-        "status": status_of(&execution).as_str(),
-        "input": text,
-        "inputDetails": {"included": true},
-        "billingDetails": {
-            "billedMemoryUsedInMB": 64,
-            "billedDurationInMilliseconds": ((stopped - started) / 1_000_000).max(100) as u64,
+    let output = execution.output.as_ref().map(|o| o.to_json());
+    Ok(SyncExecution {
+        execution_arn: arn,
+        state_machine_arn: machine.arn.clone(),
+        name,
+        start_date: epoch_seconds_f64(started),
+        stop_date: epoch_seconds_f64(stopped),
+        status: status_of(&execution).as_str(),
+        input: text,
+        input_details: Included { included: true },
+        output_details: output.as_ref().map(|_| Included { included: true }),
+        output,
+        error: execution.error,
+        cause: execution.cause,
+        billing_details: BillingDetails {
+            billed_memory_used: 64,
+            billed_duration_in_milliseconds: ((stopped - started) / 1_000_000).max(100) as u64,
         },
-    });
-    let output = execution.output.as_ref().map(|o| o.to_string());
-    with_outcome(&mut out, output.as_deref(), execution.error.as_deref(), execution.cause.as_deref());
-    Ok(out)
+    })
 }
 
 /// An execution's output, error and cause, where it has them.

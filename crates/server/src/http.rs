@@ -73,11 +73,17 @@ fn same_origin(origin: &str, host: &str) -> bool {
 }
 
 fn json_answer(status: u16, body: &serde_json::Value) -> Answer {
+    // serde_json's writer, not Display's formatter: the text is written once.
+    text_answer(status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// An answer of the JSON protocol whose text is `text`.
+fn text_answer(status: u16, text: Vec<u8>) -> Answer {
     hyper::Response::builder()
         .status(status)
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amzn-requestid", "00000000-0000-0000-0000-000000000000")
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(Bytes::from(text)))
         .unwrap_or_default()
 }
 
@@ -131,8 +137,8 @@ async fn answer(
         Ok(body) => body,
         Err(error) => return error_answer(&error),
     };
-    match service.call(operation, &body).await {
-        Ok(out) => json_answer(200, &out),
+    match service.answer(operation, &body).await {
+        Ok(text) => text_answer(200, text),
         Err(error) => error_answer(&error),
     }
 }

@@ -200,18 +200,23 @@ impl Service {
         .await
     }
 
+    /// Answers one API call with the text of its answer, as the HTTP layer
+    /// sends it. StartSyncExecution, which serve answers most often, writes
+    /// its typed answer straight to text; the others as `call` answers.
+    pub async fn answer(self: &Arc<Self>, operation: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let written = match operation {
+            "StartSyncExecution" => {
+                let request = request_of(body)?;
+                serde_json::to_vec(&executions::start_sync(self, checked(operation, request)?).await?)
+            }
+            _ => serde_json::to_vec(&self.call(operation, body).await?),
+        };
+        written.map_err(ApiError::internal)
+    }
+
     /// Answers one API call: `operation` from `X-Amz-Target`, `body` its JSON.
     pub async fn call(self: &Arc<Self>, operation: &str, body: &[u8]) -> Result<Value, ApiError> {
-        let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Default::default())
-        } else {
-            serde_json::from_slice(body).map_err(|e| {
-                ApiError::new(ErrorCode::SerializationException, format!("the request is not JSON: {e}"))
-            })?
-        };
-        if !request.is_object() {
-            return Err(ApiError::new(ErrorCode::SerializationException, "the request must be a JSON object"));
-        }
+        let request = request_of(body)?;
         match operation {
             "CreateStateMachine" => state_machines::create(self, checked(operation, request)?),
             "DescribeStateMachine" => state_machines::describe(self, checked(operation, request)?),
@@ -228,7 +233,9 @@ impl Service {
             "DeleteStateMachineAlias" => versions::delete_alias(self, checked(operation, request)?),
             "ListStateMachineAliases" => versions::list_aliases(self, checked(operation, request)?),
             "StartExecution" => executions::start(self, checked(operation, request)?),
-            "StartSyncExecution" => executions::start_sync(self, checked(operation, request)?).await,
+            "StartSyncExecution" => executions::start_sync(self, checked(operation, request)?)
+                .await
+                .and_then(|answer| serde_json::to_value(answer).map_err(ApiError::internal)),
             "DescribeExecution" => executions::describe(self, checked(operation, request)?),
             "DescribeStateMachineForExecution" => executions::describe_machine(self, checked(operation, request)?),
             "ListExecutions" => executions::list(self, checked(operation, request)?),
@@ -265,6 +272,21 @@ pub fn runs_here(task: &orderflow_asl::model::ServiceTask, check: ServiceCheck) 
     }
 }
 
+/// A request's body as a JSON object: empty is `{}`; anything else but an
+/// object is the protocol's SerializationException.
+fn request_of(body: &[u8]) -> Result<Value, ApiError> {
+    let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::new(ErrorCode::SerializationException, format!("the request is not JSON: {e}")))?
+    };
+    if !request.is_object() {
+        return Err(ApiError::new(ErrorCode::SerializationException, "the request must be a JSON object"));
+    }
+    Ok(request)
+}
+
 /// A request of an operation served here, checked against the service
 /// model's constraints first, as AWS checks them before the service sees it.
 fn checked<T: serde::de::DeserializeOwned>(operation: &str, request: Value) -> Result<T, ApiError> {
@@ -284,8 +306,12 @@ fn parse<T: DeserializeOwned>(request: Value) -> Result<T, ApiError> {
 
 /// Unix nanoseconds as the JSON protocol's timestamp: epoch seconds.
 pub(crate) fn epoch_seconds(nanos: i128) -> Value {
-    let millis = nanos.div_euclid(1_000_000);
-    Value::from(millis as f64 / 1000.0)
+    Value::from(epoch_seconds_f64(nanos))
+}
+
+/// Unix nanoseconds as epoch seconds, to the millisecond.
+pub(crate) fn epoch_seconds_f64(nanos: i128) -> f64 {
+    nanos.div_euclid(1_000_000) as f64 / 1000.0
 }
 
 /// `maxResults` as a page size: 100 when not given, at most 1000.
