@@ -188,7 +188,10 @@ async fn ours(client: &Http, endpoint: &str, machine: &str, input: &Value, clien
             let (status, answer) = call(&client, &endpoint, "StartSyncExecution", body).await?;
             // A whole parse per answer would bill the client's work to the server.
             const SUCCEEDED: &[u8] = b"\"status\":\"SUCCEEDED\"";
-            if status == 200 && answer.windows(SUCCEEDED.len()).any(|w| w == SUCCEEDED) {
+            // Found with memchr's substring search, in time that does not depend on
+            // where in the answer the member is (a window-by-window compare cost
+            // microseconds when it came late).
+            if status == 200 && memchr::memmem::find(&answer, SUCCEEDED).is_some() {
                 Ok(())
             } else {
                 Err(format!("StartSyncExecution: HTTP {status}: {}", String::from_utf8_lossy(&answer)))
