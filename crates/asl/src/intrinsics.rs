@@ -368,15 +368,16 @@ impl Call {
         resolve: &dyn Fn(&'a Path) -> Result<Cow<'a, Value>, CallError>,
         rng: &Rng,
     ) -> Result<Value, CallError> {
-        let args: Args<'a> = self
-            .args
-            .iter()
-            .map(|a| match a {
-                Arg::Literal(v) => Ok(Cow::Borrowed(v)),
-                Arg::Path(p) => resolve(p),
-                Arg::Call(c) => c.evaluate(resolve, rng).map(Cow::Owned),
-            })
-            .collect::<Result<_, _>>()?;
+        // A plain loop: the iterator adapters' `collect` into a Result moved
+        // each argument twice more.
+        let mut args: Args<'a> = Args::new();
+        for a in &self.args {
+            args.push(match a {
+                Arg::Literal(v) => Cow::Borrowed(v),
+                Arg::Path(p) => resolve(p)?,
+                Arg::Call(c) => Cow::Owned(c.evaluate(resolve, rng)?),
+            });
+        }
         apply(self.function, args, rng).map_err(CallError::Failed)
     }
 }
