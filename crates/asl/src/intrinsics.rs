@@ -434,18 +434,23 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
             let template = string(0)?;
             let mut out = String::with_capacity(template.len() + 16 * (args.len() - 1));
             let mut values = args[1..].iter();
-            let mut chars = template.chars().peekable();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => out.push(chars.next().unwrap_or('\\')),
-                    '{' if chars.peek() == Some(&'}') => {
-                        chars.next();
+            // The text between the special characters is copied a run at a time.
+            let mut rest = template;
+            while let Some(at) = rest.find(['\\', '{']) {
+                out.push_str(&rest[..at]);
+                let mut tail = rest[at..].chars();
+                match tail.next() {
+                    Some('\\') => out.push(tail.next().unwrap_or('\\')),
+                    _ if tail.as_str().starts_with('}') => {
+                        tail.next();
                         let v = values.next().ok_or("States.Format has more {} than arguments")?;
                         java_text(v, &mut out);
                     }
-                    c => out.push(c),
+                    _ => out.push('{'),
                 }
+                rest = tail.as_str();
             }
+            out.push_str(rest);
             if values.next().is_some() {
                 return Err("States.Format has more arguments than {}".into());
             }
@@ -549,9 +554,14 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
         }
         StringSplit => {
             let (text, delimiters) = (string(0)?, string(1)?);
-            Ok(Value::array(
-                text.split(|c| delimiters.contains(c)).filter(|s| !s.is_empty()).map(Value::from).collect(),
-            ))
+            let parts: Vec<Value> = match delimiters.as_bytes() {
+                // One ASCII delimiter (the common case) is found by a byte search.
+                [one] if one.is_ascii() => {
+                    text.split(char::from(*one)).filter(|s| !s.is_empty()).map(Value::from).collect()
+                }
+                _ => text.split(|c| delimiters.contains(c)).filter(|s| !s.is_empty()).map(Value::from).collect(),
+            };
+            Ok(Value::array(parts))
         }
         Uuid => Ok(Value::string(rng.uuid_v4())),
     }
@@ -626,6 +636,25 @@ mod tests {
         assert!(Call::parse("States.JsonMerge($.a, $.b, true)").unwrap_err().contains("shallow"));
         assert!(Call::parse("States.Nope(1)").unwrap_err().contains("not an intrinsic"));
         assert!(Call::parse("States.Format('{}', $.a)").is_ok());
+    }
+
+    #[test]
+    fn format_fills_placeholders_and_keeps_escaped_braces() {
+        assert_eq!(run(r"States.Format('a{}b{}c', 1, 'x')"), Ok(json!("a1bxc")));
+        assert_eq!(run(r"States.Format('\{\} {}', 2)"), Ok(json!("{} 2")));
+        assert_eq!(run(r"States.Format('{}\\', 1)"), Ok(json!(r"1\")));
+        assert_eq!(run(r"States.Format('{ {}', 3)"), Ok(json!("{ 3")));
+        assert_eq!(run(r"States.Format('é{}✓', 'ü')"), Ok(json!("éü✓")));
+        assert!(run(r"States.Format('{}{}', 1)").unwrap_err().contains("more {} than arguments"));
+        assert!(run(r"States.Format('{}', 1, 2)").unwrap_err().contains("more arguments than {}"));
+    }
+
+    #[test]
+    fn string_split_splits_at_any_delimiter_and_drops_empty_parts() {
+        assert_eq!(run("States.StringSplit('a,b,,c', ',')"), Ok(json!(["a", "b", "c"])));
+        assert_eq!(run("States.StringSplit('a-b+c', '+-')"), Ok(json!(["a", "b", "c"])));
+        assert_eq!(run("States.StringSplit('aébéc', 'é')"), Ok(json!(["a", "b", "c"])));
+        assert_eq!(run("States.StringSplit('', ',')"), Ok(json!([])));
     }
 
     #[test]
