@@ -17,6 +17,12 @@ pub trait Tree: Sized {
     where
         Self: 'a;
     fn shape(&self) -> Shape<'_, Self>;
+
+    /// [`json_len_bound`] of the value. A value type may answer it with a
+    /// walk of its own (the executor's does: every payload is bounded).
+    fn len_bound(&self) -> usize {
+        walk(self, string_bound)
+    }
 }
 
 /// One node of a [`Tree`].
@@ -66,7 +72,7 @@ pub fn json_len<V: Tree>(value: &V) -> usize {
 /// than six). A value well under a limit is settled by it without reading
 /// a string; only one whose bound passes the limit needs `json_len`.
 pub fn json_len_bound<V: Tree>(value: &V) -> usize {
-    walk(value, string_bound)
+    value.len_bound()
 }
 
 /// `value`'s JSON length as a quota needs it: an upper bound (`json_len_bound`)

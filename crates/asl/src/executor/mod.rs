@@ -114,11 +114,7 @@ impl Run<'_> {
     pub(crate) fn conclude(&self, thread: &Thread, outcome: Result<Payload, crate::error::Failure>) -> Ended {
         match outcome {
             Ok(output) => {
-                self.finish(
-                    thread,
-                    EventType::ExecutionSucceeded,
-                    [("output", Detail::Payload(output.value.clone()))].into(),
-                );
+                self.finish(thread, EventType::ExecutionSucceeded, [("output", Detail::Payload(output.value.clone()))]);
                 Ended { status: ExecutionStatus::Succeeded, output: Some(output.value), error: None, cause: None }
             }
             Err(f) if f.error == EXECUTION_TIMED_OUT => {

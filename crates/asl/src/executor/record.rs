@@ -61,7 +61,7 @@ impl Run<'_> {
     }
 
     /// The execution's last event, recorded even when the history is full.
-    pub(super) fn finish(&self, thread: &Thread, kind: EventType, details: Fields) {
+    pub(super) fn finish(&self, thread: &Thread, kind: EventType, details: impl Members) {
         self.history.force(self.clock.now_nanos(), kind, thread.last(), details);
     }
 }

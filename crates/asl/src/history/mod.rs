@@ -175,7 +175,7 @@ impl History {
     }
 
     /// Appends the execution's final event, past the quota if need be.
-    pub fn force(&self, at: i128, kind: EventType, previous: u64, details: Fields) {
+    pub fn force(&self, at: i128, kind: EventType, previous: u64, details: impl Members) {
         self.push(clamp_nanos(at), kind, previous, details, false);
     }
 
