@@ -432,7 +432,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
     match function {
         Format => {
             let template = string(0)?;
-            let mut out = String::with_capacity(template.len() + 16 * (args.len() - 1));
+            let mut out = orderflow_value::StrBuilder::new();
             let mut values = args[1..].iter();
             // The text between the special characters is copied a run at a time.
             let mut rest = template;
@@ -454,7 +454,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
             if values.next().is_some() {
                 return Err("States.Format has more arguments than {}".into());
             }
-            Ok(Value::string(out))
+            Ok(Value::String(out.finish()))
         }
         StringToJson => {
             let text = string(0)?;
@@ -569,7 +569,7 @@ fn apply(function: Intrinsic, args: Args<'_>, rng: &Rng) -> Result<Value, String
 
 /// A value as Step Functions' Java renders it in States.Format: strings bare,
 /// objects as `{a=1, b=[]}`, arrays as `[1, 2]`.
-fn java_text(value: &Value, out: &mut String) {
+fn java_text(value: &Value, out: &mut orderflow_value::StrBuilder) {
     match value {
         Value::String(s) => out.push_str(s),
         Value::Array(items) => {
@@ -594,6 +594,7 @@ fn java_text(value: &Value, out: &mut String) {
             }
             out.push('}');
         }
+        Value::Number(n) => out.push_str(n.as_str()),
         other => out.push_str(&other.to_string()),
     }
 }

@@ -31,6 +31,8 @@ pub use map::Map;
 pub use number::{Number, NumberError};
 pub use parse::{MAX_DEPTH, ParseError, parse, parse_bytes};
 pub use smol_str::SmolStr as Str;
+/// Builds a [`Str`] inline while it fits, as short texts do.
+pub use smol_str::SmolStrBuilder as StrBuilder;
 pub use to_value::{SerializeError, to_value};
 pub use write::write_string;
 
