@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use super::run::{Run, Thread};
 use crate::error::{Failure, StatesError};
-use crate::history::{EventType, Fields, MAX_EVENTS, Members};
+use crate::history::{EventType, MAX_EVENTS, Members};
 
 impl Run<'_> {
     /// Appends an event to `thread`'s line. A history past Step Functions'
