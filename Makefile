@@ -184,7 +184,7 @@ $(BENCH_NODE): tools/bench-node/package.json tools/bench-node/package-lock.json
 	npm ci --prefix tools/bench-node --no-audit --no-fund --loglevel=error
 	touch $@
 
-bench: venv $(BENCH_NODE) $(MINISTACK) ## cold start, latency, memory, size, throughput, the executor beside aws-local-stepfunctions, integrations beside MiniStack; writes docs/performance.md
+bench: venv $(BENCH_NODE) $(MINISTACK) console-deps ## cold start, latency, memory, size, throughput, the executor beside aws-local-stepfunctions, integrations beside MiniStack; writes docs/performance.md
 	cargo build --release $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo-lambda lambda build --release --arm64 --output-format zip $(addprefix --package ,$(FUNCTIONS) orderflow-echo)
 	cargo bench --package orderflow-bench --bench micro
@@ -193,4 +193,4 @@ bench: venv $(BENCH_NODE) $(MINISTACK) ## cold start, latency, memory, size, thr
 
 clean: ## remove build output, the virtualenv and node tools
 	cargo clean
-	rm -rf $(VENV) .venv-ministack infra/.aws-sam tools/node_modules tools/rehearsal/node_modules
+	rm -rf $(VENV) .venv-ministack infra/.aws-sam tools/node_modules tools/rehearsal/node_modules tools/bench-node/node_modules tools/console-test/node_modules
