@@ -91,11 +91,24 @@ fn walk<V: Tree, S: Fn(&str) -> usize + Copy>(value: &V, string: S) -> usize {
     match value.shape() {
         Shape::Plain(len) => len,
         Shape::String(s) => string(s),
-        Shape::Array(n, items) => 2 + n.saturating_sub(1) + items.map(|v| walk(v, string)).sum::<usize>(),
+        Shape::Array(n, items) => items.fold(punctuation(n), |len, item| len + walk(item, string)),
         Shape::Object(n, members) => {
-            2 + n.saturating_sub(1) + members.map(|(k, v)| string(k) + 1 + walk(v, string)).sum::<usize>()
+            members.fold(punctuation(n), |len, (name, value)| len + member(string(name), walk(value, string)))
         }
     }
+}
+
+/// What an array or object of `n` items or members adds around them: its
+/// brackets, and a comma between each two. A value type that walks itself
+/// (as [`Tree::len_bound`] may) adds up its containers with this and
+/// [`member`], so the rules of the text live here alone.
+pub fn punctuation(n: usize) -> usize {
+    2 + n.saturating_sub(1)
+}
+
+/// A member's length from its name's and its value's: the colon between.
+pub fn member(name: usize, value: usize) -> usize {
+    name + 1 + value
 }
 
 /// An upper bound of a JSON string's length with its quotes and escapes:

@@ -115,38 +115,37 @@ impl orderflow_json_len::Tree for Value {
     type Members<'a> = Members<'a>;
     fn shape(&self) -> Shape<'_, Value> {
         match self {
-            Value::Null | Value::Bool(true) => Shape::Plain(4),
-            Value::Bool(false) => Shape::Plain(5),
-            Value::Number(n) => Shape::Plain(n.as_str().len()),
             Value::String(s) => Shape::String(s),
             Value::Array(items) => Shape::Array(items.len(), items.iter()),
             Value::Object(map) => Shape::Object(map.len(), Members(map.iter())),
+            plain => Shape::Plain(plain.plain_len()),
         }
     }
 
-    /// The generic walk's bound, by direct recursion over the value's own
-    /// variants (no node shape or iterator adapters between them).
+    /// The generic walk's bound by direct recursion over the value's own
+    /// variants, with no node shape or iterator adapter between them (every
+    /// payload of every state is bounded); its rules are the crate's own.
     fn len_bound(&self) -> usize {
-        use orderflow_json_len::string_bound;
+        use orderflow_json_len::{member, punctuation, string_bound};
+        match self {
+            Value::String(s) => string_bound(s),
+            Value::Array(items) => items.iter().fold(punctuation(items.len()), |len, item| len + item.len_bound()),
+            Value::Object(map) => map
+                .iter()
+                .fold(punctuation(map.len()), |len, (name, value)| len + member(string_bound(name), value.len_bound())),
+            plain => plain.plain_len(),
+        }
+    }
+}
+
+impl Value {
+    /// The text's length of `null`, a boolean or a number (0 for the others).
+    fn plain_len(&self) -> usize {
         match self {
             Value::Null | Value::Bool(true) => 4,
             Value::Bool(false) => 5,
             Value::Number(n) => n.as_str().len(),
-            Value::String(s) => string_bound(s),
-            Value::Array(items) => {
-                let mut len = 2 + items.len().saturating_sub(1);
-                for item in items.iter() {
-                    len += item.len_bound();
-                }
-                len
-            }
-            Value::Object(map) => {
-                let mut len = 2 + map.len().saturating_sub(1);
-                for (name, value) in map.iter() {
-                    len += string_bound(name) + 1 + value.len_bound();
-                }
-                len
-            }
+            Value::String(_) | Value::Array(_) | Value::Object(_) => 0,
         }
     }
 }
