@@ -244,7 +244,17 @@ pub(crate) fn is_identifier(s: &str, dots: bool) -> bool {
 }
 
 fn identifier(value: &Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<SmolStr> {
-    identifier_str(value, at, dots, v).map(SmolStr::new)
+    identifier_str(value, at, dots, v).map(|s| kept(value, s))
+}
+
+/// `s`, a part of `value`'s string, as the validated text to keep: the
+/// string itself when `s` is all of it (most text arrives as it is kept),
+/// shared rather than copied; else `s`'s own copy.
+fn kept(value: &Value, s: &str) -> SmolStr {
+    match value.as_shared_str() {
+        Some(whole) if whole.len() == s.len() => whole.clone(),
+        _ => SmolStr::new(s),
+    }
 }
 
 fn identifier_str<'a>(value: &'a Value, at: Loc<'_>, dots: bool, v: &mut Violations) -> Option<&'a str> {
@@ -278,7 +288,7 @@ fn text(value: &Value, at: Loc<'_>, max: usize, v: &mut Violations) -> Option<Sm
         );
         None
     } else {
-        Some(SmolStr::new(s))
+        Some(kept(value, s))
     }
 }
 
@@ -462,9 +472,7 @@ fn repeated_skus(array: &[Value]) -> [bool; MAX_ITEMS] {
 fn line_item(value: &Value, at: Loc<'_>, currency: Option<Currency>, v: &mut Violations) -> Option<LineItem> {
     let obj = object(value, at, v)?;
     let [sku, quantity, unit_price] = known_fields(obj, at, &ITEM_FIELDS, v);
-    let sku = required(sku, at, "sku", v)
-        .and_then(|x| identifier_str(x, Loc::Field(&at, "sku"), true, v))
-        .map(|s| Sku(SmolStr::new(s)));
+    let sku = required(sku, at, "sku", v).and_then(|x| identifier(x, Loc::Field(&at, "sku"), true, v)).map(Sku);
     let quantity =
         required(quantity, at, "quantity", v).and_then(|x| self::quantity(x, Loc::Field(&at, "quantity"), v));
     let unit_price =

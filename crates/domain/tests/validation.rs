@@ -496,6 +496,9 @@ fn short_and_long_text_normalize_alike() {
     for name in ["Ada", "Augusta Ada King, Countess of Lovelace, née Byron"] {
         let order = ok(with(&["customer", "name"], json!(format!("  {name} "))));
         assert_eq!(order.customer().name(), name);
+        // Text already as kept is the input's own string, shared.
+        let order = ok(with(&["customer", "name"], json!(name)));
+        assert_eq!(order.customer().name(), name);
     }
     let long_sku = "SKU-".to_owned() + &"X".repeat(60);
     let order = ok(with(&["items", "0", "sku"], json!(long_sku)));

@@ -120,6 +120,14 @@ impl Value {
             _ => None,
         }
     }
+    /// The string itself, to keep by a clone (a copy of its inline bytes or
+    /// one more reference to its shared text) rather than copy its text anew.
+    pub fn as_shared_str(&self) -> Option<&Str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
     pub fn as_array(&self) -> Option<&Vec<Value>> {
         match self {
             Value::Array(items) => Some(items),

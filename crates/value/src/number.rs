@@ -101,7 +101,9 @@ macro_rules! from_integer {
     ($($t:ty)*) => {$(
         impl From<$t> for Number {
             fn from(n: $t) -> Number {
-                Number(SmolStr::new(itoa(n as i128).as_str()))
+                // Every type here has its magnitude within a u64.
+                let n = n as i128;
+                Number(SmolStr::new(itoa(n < 0, n.unsigned_abs() as u64).as_str()))
             }
         }
     )*};
@@ -129,10 +131,10 @@ fn short_integer(text: &[u8]) -> Option<i64> {
 }
 
 /// An integer's decimal text on the stack.
-fn itoa(n: i128) -> ItoaBuf {
+/// The decimal text of the integer of sign `negative` and magnitude `m`, in
+/// 64-bit arithmetic (128-bit division is a library call per digit).
+fn itoa(negative: bool, mut m: u64) -> ItoaBuf {
     let mut buf = ItoaBuf { bytes: [0; 40], start: 40 };
-    let negative = n < 0;
-    let mut m = n.unsigned_abs();
     loop {
         buf.start -= 1;
         buf.bytes[buf.start] = b'0' + (m % 10) as u8;
