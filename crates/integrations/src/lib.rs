@@ -188,6 +188,7 @@ impl Integrations {
             request.headers.push(("content-type".into(), content_type.into()));
             request.body = bytes;
         }
+        protocol::checksum::add(model, operation, &mut request).map_err(Problem::Invalid)?;
         let answer = self.endpoint.send(request).await.map_err(Problem::Unreachable)?;
         let result = match model.protocol() {
             "query" => protocol::query::answer(model, operation, &answer),

@@ -132,6 +132,26 @@ impl<'m> Operation<'m> {
     pub fn request_uri(&self) -> &'m str {
         self.v.get("http").and_then(|h| h.get("requestUri")).and_then(Value::as_str).unwrap_or("/")
     }
+
+    /// What the operation says of request checksums (its `httpChecksum`
+    /// trait, or the older `httpChecksumRequired`), if anything.
+    pub fn http_checksum(&self) -> Option<ChecksumTrait<'m>> {
+        let required_of_old = self.v.get("httpChecksumRequired").and_then(Value::as_bool) == Some(true);
+        let checksum = self.v.get("httpChecksum");
+        let algorithm_member = checksum.and_then(|c| c.get("requestAlgorithmMember")).and_then(Value::as_str);
+        let required = required_of_old
+            || checksum.and_then(|c| c.get("requestChecksumRequired")).and_then(Value::as_bool) == Some(true);
+        (algorithm_member.is_some() || required).then_some(ChecksumTrait { algorithm_member, required })
+    }
+}
+
+/// What an operation's model says of request checksums.
+#[derive(Clone, Copy, Debug)]
+pub struct ChecksumTrait<'m> {
+    /// The input member that names the algorithm (S3's `ChecksumAlgorithm`).
+    pub algorithm_member: Option<&'m str>,
+    /// Whether the service refuses a request without a checksum.
+    pub required: bool,
 }
 
 impl<'m> Shape<'m> {

@@ -6,6 +6,7 @@
 //! shape does not have, or a value of the wrong type, is refused before
 //! anything is sent.
 
+pub mod checksum;
 pub mod json;
 pub mod query;
 pub mod rest;
