@@ -90,46 +90,31 @@ impl Algorithm {
     pub fn of(self, bytes: &[u8]) -> String {
         match self {
             // Reflected CRCs, initial value and final XOR all ones.
-            Algorithm::Crc32 => BASE64.encode((crc32(&CRC32, bytes)).to_be_bytes()),
-            Algorithm::Crc32c => BASE64.encode((crc32(&CRC32C, bytes)).to_be_bytes()),
-            Algorithm::Crc64Nvme => {
-                let crc = !bytes.iter().fold(!0u64, |crc, &b| CRC64_NVME[usize::from((crc as u8) ^ b)] ^ (crc >> 8));
-                BASE64.encode(crc.to_be_bytes())
-            }
+            Algorithm::Crc32 => BASE64.encode((crc(&CRC32, u32::MAX.into(), bytes) as u32).to_be_bytes()),
+            Algorithm::Crc32c => BASE64.encode((crc(&CRC32C, u32::MAX.into(), bytes) as u32).to_be_bytes()),
+            Algorithm::Crc64Nvme => BASE64.encode(crc(&CRC64_NVME, u64::MAX, bytes).to_be_bytes()),
             Algorithm::Sha1 => BASE64.encode(sha1::Sha1::digest(bytes)),
             Algorithm::Sha256 => BASE64.encode(sha2::Sha256::digest(bytes)),
         }
     }
 }
 
-fn crc32(table: &[u32; 256], bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &b| table[usize::from((crc as u8) ^ b)] ^ (crc >> 8))
+/// A reflected CRC of `bytes` by its table, in the low bits `all_ones` covers
+/// (a 32-bit CRC's state never leaves its 32 bits: it only shifts right and
+/// takes table entries of 32 bits).
+fn crc(table: &[u64; 256], all_ones: u64, bytes: &[u8]) -> u64 {
+    !bytes.iter().fold(all_ones, |crc, &b| table[usize::from((crc as u8) ^ b)] ^ (crc >> 8)) & all_ones
 }
 
 /// ISO-HDLC's CRC-32 (zlib's), reflected polynomial 0xEDB88320.
-static CRC32: [u32; 256] = table32(0xEDB8_8320);
+static CRC32: [u64; 256] = table(0xEDB8_8320);
 /// Castagnoli's CRC-32C, reflected polynomial 0x82F63B78.
-static CRC32C: [u32; 256] = table32(0x82F6_3B78);
+static CRC32C: [u64; 256] = table(0x82F6_3B78);
 /// CRC-64/NVME, reflected polynomial 0x9A6C9329AC4BC9B5.
-static CRC64_NVME: [u64; 256] = table64(0x9A6C_9329_AC4B_C9B5);
+static CRC64_NVME: [u64; 256] = table(0x9A6C_9329_AC4B_C9B5);
 
-const fn table32(polynomial: u32) -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ polynomial } else { crc >> 1 };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-}
-
-const fn table64(polynomial: u64) -> [u64; 256] {
+/// The table of a reflected CRC: each byte's remainder after eight shifts.
+const fn table(polynomial: u64) -> [u64; 256] {
     let mut table = [0u64; 256];
     let mut i = 0;
     while i < 256 {
@@ -154,8 +139,8 @@ mod tests {
     #[test]
     fn checksums_are_the_standard_ones() {
         let check = b"123456789";
-        assert_eq!(crc32(&CRC32, check), 0xCBF4_3926);
-        assert_eq!(crc32(&CRC32C, check), 0xE306_9283);
+        assert_eq!(crc(&CRC32, u32::MAX.into(), check), 0xCBF4_3926);
+        assert_eq!(crc(&CRC32C, u32::MAX.into(), check), 0xE306_9283);
         assert_eq!(Algorithm::Crc64Nvme.of(check), BASE64.encode(0xAE8B_1486_0A79_9888u64.to_be_bytes()));
         assert_eq!(Algorithm::Crc32.of(b""), "AAAAAA==");
         assert_eq!(Algorithm::Sha1.of(b"abc"), BASE64.encode(hex("a9993e364706816aba3e25717850c26c9cd0d89d")));
