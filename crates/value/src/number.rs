@@ -130,11 +130,11 @@ fn short_integer(text: &[u8]) -> Option<i64> {
     Some(if negative { -n } else { n })
 }
 
-/// An integer's decimal text on the stack.
-/// The decimal text of the integer of sign `negative` and magnitude `m`, in
-/// 64-bit arithmetic (128-bit division is a library call per digit).
+/// The decimal text, on the stack, of the integer of sign `negative` and
+/// magnitude `m`, in 64-bit arithmetic (128-bit division is a library call
+/// per digit).
 fn itoa(negative: bool, mut m: u64) -> ItoaBuf {
-    let mut buf = ItoaBuf { bytes: [0; 40], start: 40 };
+    let mut buf = ItoaBuf { bytes: [0; ITOA_LEN], start: ITOA_LEN };
     loop {
         buf.start -= 1;
         buf.bytes[buf.start] = b'0' + (m % 10) as u8;
@@ -150,8 +150,11 @@ fn itoa(negative: bool, mut m: u64) -> ItoaBuf {
     buf
 }
 
+/// u64::MAX's 20 digits and a sign.
+const ITOA_LEN: usize = 21;
+
 struct ItoaBuf {
-    bytes: [u8; 40],
+    bytes: [u8; ITOA_LEN],
     start: usize,
 }
 
