@@ -37,7 +37,8 @@ pub fn add(model: &Model, operation: Operation<'_>, request: &mut Request) -> Re
             invalid(
                 trait_.algorithm_member.unwrap_or_default(),
                 format!(
-                    "the checksum algorithm {name} is not one the SDK computes (CRC32, CRC32C, CRC64NVME, SHA1, SHA256)"
+                    "the checksum algorithm {name} is not one the SDK computes ({})",
+                    Algorithm::ALL.map(Algorithm::name).join(", ")
                 ),
             )
         })?,
@@ -69,10 +70,11 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    const ALL: [Algorithm; 5] =
+        [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme, Algorithm::Sha1, Algorithm::Sha256];
+
     fn named(name: &str) -> Option<Algorithm> {
-        [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme, Algorithm::Sha1, Algorithm::Sha256]
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(name))
+        Algorithm::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
     }
 
     pub fn name(self) -> &'static str {
@@ -229,6 +231,23 @@ mod tests {
             let request = s3(action, parameters).unwrap();
             assert!(!request.headers.iter().any(|(k, _)| is_checksum_header(k) || k.contains("checksum")), "{action}");
         }
+    }
+
+    /// An algorithm the SDK does not compute fails the Task as the SDK
+    /// integrations name a refused request, before anything is sent (the
+    /// endpoint here answers nothing).
+    #[tokio::test]
+    async fn an_algorithm_the_sdk_does_not_compute_fails_the_task_by_name() {
+        let aws = crate::Integrations::new("http://127.0.0.1:9", "us-east-1").unwrap();
+        let parameters = orderflow_value::Value::from(
+            serde_json::json!({"Bucket": "b", "Key": "k", "Body": "x", "ChecksumAlgorithm": "XXHASH3"}),
+        );
+        let failure = aws.sdk_call("s3", "putObject", &parameters).await.unwrap_err();
+        assert_eq!(failure.error, "S3.S3Exception");
+        assert_eq!(
+            failure.cause,
+            "The parameters of PutObject do not fit its API: ChecksumAlgorithm: the checksum algorithm XXHASH3 is not one the SDK computes (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) (Service: S3, Status Code: 400)"
+        );
     }
 
     fn hex(text: &str) -> Vec<u8> {
