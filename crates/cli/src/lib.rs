@@ -9,6 +9,7 @@ pub mod in_process;
 pub mod lambda_endpoint;
 pub mod loader;
 pub mod local_aws;
+pub mod local_functions;
 pub mod local_stack;
 pub mod mock_config;
 pub mod serve;

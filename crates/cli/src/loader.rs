@@ -69,13 +69,20 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
 }
 
 /// Whether `template` is this project's kind: one `AWS::Serverless::StateMachine`
-/// with a `DefinitionUri` whose substitutions name the functions ([`load`]);
-/// `which`, when given, must name it. Other templates load as a stack.
+/// with a `DefinitionUri` whose substitutions are literals or name functions
+/// built from this workspace's binaries ([`load`]); `which`, when given, must
+/// name it. Other templates load as a stack.
 pub fn is_project_kind(template: &Template, which: Option<&str>) -> bool {
-    match template.state_machine() {
-        Ok(machine) => which.is_none_or(|w| w == machine.logical_id),
-        Err(_) => false,
-    }
+    let Ok(machine) = template.state_machine() else { return false };
+    let binaries: std::collections::BTreeSet<String> =
+        template.functions().into_iter().filter(|f| f.binary.is_some()).map(|f| f.logical_id).collect();
+    let local = |value: &Intrinsic| match value {
+        Intrinsic::GetAtt(id, attribute) => attribute == "Arn" && binaries.contains(id),
+        Intrinsic::Ref(id) => binaries.contains(id),
+        Intrinsic::Literal(_) => true,
+        Intrinsic::Other(_) => false,
+    };
+    which.is_none_or(|w| w == machine.logical_id) && machine.substitutions.values().all(local)
 }
 
 /// The state machine `which` (its logical id or its name) of a stack; with

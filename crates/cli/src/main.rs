@@ -487,6 +487,31 @@ async fn task_host(
     Ok(TaskHost { invoker, aws, services, mode })
 }
 
+/// `invoker`, with the tasks that name a function of `stack` that runs
+/// here (one not of this project: a Python handler, a built `bootstrap`)
+/// sent to it, and `mode` saying so; its functions' AWS calls go to `aws`.
+/// Says on stderr what runs here and what does not.
+async fn with_local_functions(
+    stack: &orderflow_definition::Stack,
+    aws: &str,
+    invoker: std::sync::Arc<dyn Invoker>,
+    mode: String,
+    who: &str,
+) -> (std::sync::Arc<dyn Invoker>, String) {
+    let (local, said) = orderflow::local_functions::LocalFunctions::start(&stack.functions, aws).await;
+    for line in said {
+        eprintln!("{who}: {line}");
+    }
+    match local {
+        Some(local) => {
+            let mode =
+                format!("the template's functions through the Lambda Invoke API at {}; other {mode}", local.endpoint());
+            (local.before(invoker), mode)
+        }
+        None => (invoker, mode),
+    }
+}
+
 /// Where a local stack is: this machine's region and account, its queues under `queue_base`.
 fn stack_place(queue_base: &str) -> orderflow_definition::Place {
     orderflow_definition::Place {
@@ -533,13 +558,23 @@ async fn run_in_api(
     let host = task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), aws_too, "orderflow").await?;
     let (invoker, mode) = (host.invoker, host.mode);
     let services = host.services.map(Arc::new);
+    let stack = match stack {
+        Some(template) => {
+            let base = services.as_ref().map_or("http://127.0.0.1", |s| s.endpoint());
+            Some(template.stack(&stack_place(base)).map_err(|e| format!("{}: {e}", template.path().display()))?)
+        }
+        None => None,
+    };
+    let (invoker, mode) = match (&stack, &services, &o.lambda_endpoint) {
+        (Some(stack), Some(services), None) => {
+            with_local_functions(stack, services.endpoint(), invoker, mode, "orderflow run").await
+        }
+        _ => (invoker, mode),
+    };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let api = orderflow::api_run::ApiRun::start(invoker, clock, services.clone(), o.port).await?;
     let arn = match stack {
-        Some(template) => {
-            let base = services.as_ref().map_or("http://127.0.0.1", |s| s.endpoint());
-            let stack =
-                template.stack(&stack_place(base)).map_err(|e| format!("{}: {e}", template.path().display()))?;
+        Some(stack) => {
             for line in orderflow::local_stack::make_resources(&stack, services.as_deref(), &api.service).await {
                 eprintln!("orderflow run: {line}");
             }
@@ -665,6 +700,19 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     // The local AWS (`_aws`) lives as long as the server.
     let TaskHost { invoker, aws: _aws, services, mode } =
         task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), false, "orderflow serve").await?;
+    let stack = match &project {
+        Project::Stack(read) => {
+            let place = stack_place(services.as_ref().map_or("http://127.0.0.1", |s| s.endpoint()));
+            Some(read.stack(&place).map_err(|e| format!("{}: {e}", template.display()))?)
+        }
+        _ => None,
+    };
+    let (invoker, mode) = match (&stack, &services, &o.lambda_endpoint) {
+        (Some(stack), Some(services), None) => {
+            with_local_functions(stack, services.endpoint(), invoker, mode, "orderflow serve").await
+        }
+        _ => (invoker, mode),
+    };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;
@@ -685,13 +733,12 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
             let arn = orderflow::local_stack::put_machine(&service, &name, &definition, None, "STANDARD").await?;
             vec![(name, arn)]
         }
-        Project::Stack(read) => {
-            let place = stack_place(setup.as_ref().map_or("http://127.0.0.1", |s| s.endpoint()));
-            let stack = read.stack(&place).map_err(|e| format!("{}: {e}", template.display()))?;
-            for line in orderflow::local_stack::make_resources(&stack, setup.as_deref(), &service).await {
+        Project::Stack(_) => {
+            let stack = stack.as_ref().ok_or("the template's stack was not read")?;
+            for line in orderflow::local_stack::make_resources(stack, setup.as_deref(), &service).await {
                 eprintln!("orderflow serve: {line}");
             }
-            orderflow::local_stack::register_machines(&stack, &service).await?
+            orderflow::local_stack::register_machines(stack, &service).await?
         }
         Project::Empty => Vec::new(),
     };
@@ -717,8 +764,13 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
         println!("no template here: create state machines with CreateStateMachine");
     }
     if let Some((_, arn)) = machines.first() {
+        // This project's sample order where there is one; else an empty input.
+        let input = match Path::new("events/order-valid.json").is_file() {
+            true => "file://events/order-valid.json",
+            false => "'{}'",
+        };
         println!(
-            "try: aws stepfunctions --endpoint-url {address} start-execution --state-machine-arn {arn} --input file://events/order-valid.json"
+            "try: aws stepfunctions --endpoint-url {address} start-execution --state-machine-arn {arn} --input {input}"
         );
     }
     tokio::select! {

@@ -34,7 +34,9 @@ pub enum TemplateError {
 
 pub use orderflow_local::workspace_root;
 
+mod functions;
 mod stack;
+pub use functions::StackFunction;
 pub use stack::{MADE_LOCALLY, Named, Place, Stack, StackMachine};
 
 /// A value in a template, with CloudFormation's short-form tags understood.

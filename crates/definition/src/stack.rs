@@ -12,6 +12,7 @@ use std::path::Path;
 use serde_json::{Map, Value as Json};
 use serde_norway::Value;
 
+use crate::functions::{StackFunction, stack_functions};
 use crate::{Template, TemplateError, substitute};
 
 /// Where the stack is: the region and account its ARNs name, and the base
@@ -69,6 +70,8 @@ pub const MADE_LOCALLY: &[&str] = &[
 pub struct Stack {
     pub resources: Vec<Named>,
     pub machines: Vec<StackMachine>,
+    /// Its Lambda functions, as a local host would start them.
+    pub functions: Vec<StackFunction>,
 }
 
 impl Template {
@@ -140,14 +143,15 @@ impl Template {
                 role_arn,
             });
         }
-        Ok(Stack { resources, machines })
+        let functions = stack_functions(self, &names);
+        Ok(Stack { resources, machines, functions })
     }
 }
 
-struct Resolver<'p> {
+pub(crate) struct Resolver<'p> {
     place: &'p Place,
     parameters: BTreeMap<String, String>,
-    named: BTreeMap<String, Named>,
+    pub(crate) named: BTreeMap<String, Named>,
 }
 
 impl Resolver<'_> {
@@ -295,7 +299,7 @@ impl Resolver<'_> {
         Ok(out)
     }
 
-    fn text(&self, value: &Value) -> Result<String, String> {
+    pub(crate) fn text(&self, value: &Value) -> Result<String, String> {
         match self.json(value)? {
             Json::String(s) => Ok(s),
             Json::Bool(b) => Ok(b.to_string()),
@@ -305,7 +309,7 @@ impl Resolver<'_> {
     }
 
     /// A YAML value as JSON, intrinsics resolved.
-    fn json(&self, value: &Value) -> Result<Json, String> {
+    pub(crate) fn json(&self, value: &Value) -> Result<Json, String> {
         Ok(match value {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -16,7 +16,7 @@ use crate::EmulatorError;
 use crate::fault_proxy::FaultProxy;
 use crate::function_process::FunctionProcess;
 use crate::http::{Request, Response, serve};
-use crate::runtime_api::{Outcome, RuntimeApi};
+use crate::runtime_api::{Posted, RuntimeApi};
 
 /// One deployed function: where its binary is and what its configuration says.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -25,8 +25,14 @@ pub struct FunctionSpec {
     pub name: String,
     /// Its ARN, unqualified.
     pub arn: String,
-    /// The binary to run for it.
+    /// The binary to run for it: the function's own, or its runtime's (`python`).
     pub binary: PathBuf,
+    /// The binary's arguments (`-m awslambdaric app.lambda_handler`).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The folder it runs in (the function's code), else the host's own.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
     /// Its configured environment variables (the Lambda service's own are added).
     #[serde(default)]
     pub environment: Vec<(String, String)>,
@@ -53,32 +59,52 @@ pub enum Record {
 struct Hosted {
     spec: FunctionSpec,
     runtime: RuntimeApi,
-    proxy: FaultProxy,
+    /// Between the function and AWS when its calls are recorded.
+    proxy: Option<FaultProxy>,
     _process: FunctionProcess,
 }
 
 pub struct FunctionHost {
     endpoint: String,
     functions: Arc<Vec<Hosted>>,
-    invocations: Arc<Mutex<Vec<Record>>>,
+    /// What was invoked, when the host records (None: nothing is kept).
+    invocations: Option<Arc<Mutex<Vec<Record>>>>,
     task: JoinHandle<()>,
 }
 
 impl FunctionHost {
     /// Starts every function (cold starts included) and the Invoke API on
-    /// 127.0.0.1 and a free port; the functions' AWS calls go to `upstream`.
+    /// 127.0.0.1 and a free port; the functions' AWS calls go to `upstream`
+    /// through a proxy each, and what is invoked and called is recorded
+    /// until `take_records` takes it (the deploy rehearsal's host).
     pub async fn start(specs: Vec<FunctionSpec>, upstream: &str) -> Result<FunctionHost, EmulatorError> {
+        Self::start_with(specs, upstream, true).await
+    }
+
+    /// As `start`, but the functions call `upstream` directly and nothing is
+    /// recorded: a host that serves for as long as a server runs, and keeps
+    /// no more the longer it runs.
+    pub async fn start_unrecorded(specs: Vec<FunctionSpec>, upstream: &str) -> Result<FunctionHost, EmulatorError> {
+        Self::start_with(specs, upstream, false).await
+    }
+
+    async fn start_with(specs: Vec<FunctionSpec>, upstream: &str, record: bool) -> Result<FunctionHost, EmulatorError> {
         let io = |e: std::io::Error| EmulatorError(e.to_string());
         let mut functions = Vec::with_capacity(specs.len());
         for spec in specs {
             let runtime = RuntimeApi::start().await.map_err(io)?;
-            let proxy = FaultProxy::start(upstream).await.map_err(io)?;
+            runtime.set_function_arn(&spec.arn);
+            let proxy = match record {
+                true => Some(FaultProxy::start(upstream).await.map_err(io)?),
+                false => None,
+            };
             let mut environment: Vec<(String, String)> = spec.environment.clone();
             environment.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
             environment.extend(runtime.environment(&spec.name).into_iter().map(|(k, v)| (k.to_owned(), v)));
             environment.retain(|(k, _)| k != "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
             environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
-            environment.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint()));
+            let aws = proxy.as_ref().map_or_else(|| upstream.to_owned(), FaultProxy::endpoint);
+            environment.push(("AWS_ENDPOINT_URL".into(), aws));
             for (key, value) in [
                 ("AWS_REGION", orderflow_local::REGION),
                 ("AWS_DEFAULT_REGION", orderflow_local::REGION),
@@ -90,13 +116,13 @@ impl FunctionHost {
                     environment.push((key.into(), value.into()));
                 }
             }
-            let process = FunctionProcess::spawn(&spec.binary, environment)?;
+            let process = FunctionProcess::spawn_in(&spec.binary, &spec.args, spec.dir.as_deref(), environment)?;
             functions.push(Hosted { spec, runtime, proxy, _process: process });
         }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(io)?;
         let endpoint = format!("http://{}", listener.local_addr().map_err(io)?);
         let functions = Arc::new(functions);
-        let invocations = Arc::new(Mutex::new(Vec::new()));
+        let invocations = record.then(|| Arc::new(Mutex::new(Vec::new())));
         let (shared, records) = (functions.clone(), invocations.clone());
         let task = tokio::spawn(serve(listener, move |request| handle(request, shared.clone(), records.clone())));
         Ok(FunctionHost { endpoint, functions, invocations, task })
@@ -109,16 +135,24 @@ impl FunctionHost {
 
     /// What happened since the last call, invocations and AWS calls, in order of
     /// invocation (each function's calls after the invocations before them).
+    /// Nothing when the host does not record.
     pub fn take_records(&self) -> Vec<Record> {
-        take_records(&self.functions, &self.invocations)
+        take_records(&self.functions, self.invocations.as_deref())
+    }
+
+    /// The functions it runs: (name, ARN) of each.
+    pub fn functions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.functions.iter().map(|h| (h.spec.name.as_str(), h.spec.arn.as_str()))
     }
 }
 
-fn take_records(functions: &[Hosted], invocations: &Mutex<Vec<Record>>) -> Vec<Record> {
+fn take_records(functions: &[Hosted], invocations: Option<&Mutex<Vec<Record>>>) -> Vec<Record> {
     {
+        let Some(invocations) = invocations else { return Vec::new() };
         let mut records = std::mem::take(&mut *invocations.lock().unwrap_or_else(|p| p.into_inner()));
         for hosted in functions {
-            records.extend(hosted.proxy.take_calls().into_iter().map(|call| Record::AwsCall {
+            let Some(proxy) = &hosted.proxy else { continue };
+            records.extend(proxy.take_calls().into_iter().map(|call| Record::AwsCall {
                 function: hosted.spec.name.clone(),
                 service: call.service,
                 operation: call.operation,
@@ -153,10 +187,10 @@ fn split_qualifier(function: &str) -> (&str, Option<&str>) {
     }
 }
 
-async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Arc<Mutex<Vec<Record>>>) -> Response {
+async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Option<Arc<Mutex<Vec<Record>>>>) -> Response {
     // Not part of Lambda's API: how the rehearsal collects what happened.
     if request.method == "GET" && request.path == "/records" {
-        let taken = take_records(&functions, &records);
+        let taken = take_records(&functions, records.as_deref());
         return Response::new(200, serde_json::to_vec(&taken).unwrap_or_default())
             .header("content-type", "application/json");
     }
@@ -172,7 +206,7 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Arc<Mute
     let named = percent_encoding::percent_decode_str(named).decode_utf8_lossy().into_owned();
     let (base, qualifier) = split_qualifier(&named);
     let hosted = functions.iter().find(|h| h.spec.name == base || h.spec.arn == base);
-    if let Ok(mut records) = records.lock() {
+    if let Some(Ok(mut records)) = records.as_ref().map(|r| r.lock()) {
         records.push(Record::Invoke {
             function: named.clone(),
             arn: hosted.map(|h| h.spec.arn.clone()),
@@ -186,14 +220,12 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Arc<Mute
         };
         return lambda_error(404, "ResourceNotFoundException", format!("Function not found: {arn}"));
     };
-    match hosted.runtime.invoke_text(request.body.to_vec()).await {
-        Outcome::Response(value) => Response::new(200, value.to_string()).header("content-type", "application/json"),
-        Outcome::Error { error_type, error_message } | Outcome::InitError { error_type, error_message } => {
-            let body: Value = json!({"errorType": error_type, "errorMessage": error_message});
-            Response::new(200, body.to_string())
-                .header("content-type", "application/json")
-                .header("x-amz-function-error", "Unhandled")
-        }
+    // The function's bytes, as Lambda answers them: its result, or its error's payload.
+    match hosted.runtime.invoke_posted(request.body.to_vec()).await {
+        Posted::Response(body) => Response::new(200, body).header("content-type", "application/json"),
+        Posted::Error(body) | Posted::InitError(body) => Response::new(200, body)
+            .header("content-type", "application/json")
+            .header("x-amz-function-error", "Unhandled"),
     }
 }
 

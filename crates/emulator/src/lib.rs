@@ -16,5 +16,5 @@ pub use function_host::{FunctionHost, FunctionSpec, Record};
 pub use function_process::FunctionProcess;
 pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port};
 pub use resources::{LocalResources, Notification, TopicKind, drain_notifications};
-pub use runtime_api::{Outcome, RuntimeApi, check_hostile_payloads, environment_without_aws, hostile_payloads};
+pub use runtime_api::{Outcome, Posted, RuntimeApi, check_hostile_payloads, environment_without_aws, hostile_payloads};
 pub use throttling_stub::ThrottlingStub;

@@ -33,21 +33,56 @@ pub enum Outcome {
     },
 }
 
+/// What the function posted for one event, its bytes as it posted them:
+/// what Lambda's Invoke API answers with (an error's body is the payload
+/// Step Functions shows as the Cause).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Posted {
+    Response(Vec<u8>),
+    Error(Vec<u8>),
+    /// Posted to `/init/error` during the cold start.
+    InitError(Vec<u8>),
+}
+
+impl Posted {
+    /// An error of the Runtime API itself, in the shape a function posts.
+    fn failure(error_type: &str, error_message: &str) -> Posted {
+        Posted::Error(
+            serde_json::json!({"errorType": error_type, "errorMessage": error_message}).to_string().into_bytes(),
+        )
+    }
+
+    fn outcome(self) -> Outcome {
+        match self {
+            Posted::Response(body) => Outcome::Response(serde_json::from_slice(&body).unwrap_or(Value::Null)),
+            Posted::Error(body) => {
+                let (error_type, error_message) = diagnostic(&body);
+                Outcome::Error { error_type, error_message }
+            }
+            Posted::InitError(body) => {
+                let (error_type, error_message) = diagnostic(&body);
+                Outcome::InitError { error_type, error_message }
+            }
+        }
+    }
+}
+
 struct Pending {
     event: Vec<u8>,
-    reply: oneshot::Sender<Outcome>,
+    reply: oneshot::Sender<Posted>,
 }
 
 #[derive(Default)]
 struct State {
-    in_flight: HashMap<String, oneshot::Sender<Outcome>>,
+    in_flight: HashMap<String, oneshot::Sender<Posted>>,
 }
 
 pub struct RuntimeApi {
     addr: SocketAddr,
     events: mpsc::UnboundedSender<Pending>,
-    init_error: watch::Receiver<Option<Outcome>>,
+    init_error: watch::Receiver<Option<Posted>>,
     first_poll: watch::Receiver<bool>,
+    shared: Arc<Shared>,
     task: JoinHandle<()>,
 }
 
@@ -65,9 +100,19 @@ impl RuntimeApi {
             init_error: init_tx,
             first_poll: poll_tx,
             next_id: AtomicU64::new(1),
+            instance: instance_id(&addr),
+            function_arn: std::sync::OnceLock::new(),
         });
-        let task = tokio::spawn(serve(listener, move |request| handle(request, shared.clone())));
-        Ok(RuntimeApi { addr, events, init_error, first_poll, task })
+        let served = shared.clone();
+        let task = tokio::spawn(serve(listener, move |request| handle(request, served.clone())));
+        Ok(RuntimeApi { addr, events, init_error, first_poll, shared, task })
+    }
+
+    /// The ARN each invocation names as the invoked function's
+    /// (`Lambda-Runtime-Invoked-Function-Arn`; the context's
+    /// `invoked_function_arn`), instead of a local one. Only the first call counts.
+    pub fn set_function_arn(&self, arn: &str) {
+        let _ = self.shared.function_arn.set(arn.to_owned());
     }
 
     /// The value for `AWS_LAMBDA_RUNTIME_API`.
@@ -102,22 +147,21 @@ impl RuntimeApi {
     /// Hands a payload given as JSON text to the function: for payloads a
     /// `Value` cannot hold (a lone surrogate escape, a key twice).
     pub async fn invoke_text(&self, event: impl Into<Vec<u8>>) -> Outcome {
+        self.invoke_posted(event).await.outcome()
+    }
+
+    /// As `invoke_text`, the answer as the function posted it.
+    pub async fn invoke_posted(&self, event: impl Into<Vec<u8>>) -> Posted {
         let (reply, answer) = oneshot::channel();
         let pending = Pending { event: event.into(), reply };
         if self.events.send(pending).is_err() {
-            return Outcome::Error {
-                error_type: "RuntimeApiStopped".into(),
-                error_message: "the runtime API task has stopped".into(),
-            };
+            return Posted::failure("RuntimeApiStopped", "the runtime API task has stopped");
         }
         let mut init = self.init_error.clone();
         tokio::select! {
-            outcome = answer => outcome.unwrap_or(Outcome::Error {
-                error_type: "RuntimeApiStopped".into(),
-                error_message: "the invocation was dropped".into(),
-            }),
+            posted = answer => posted.unwrap_or_else(|_| Posted::failure("RuntimeApiStopped", "the invocation was dropped")),
             Ok(init) = async { init.wait_for(Option::is_some).await.map(|o| o.clone()) } => {
-                init.unwrap_or(Outcome::Error { error_type: String::new(), error_message: String::new() })
+                init.unwrap_or_else(|| Posted::InitError(Vec::new()))
             }
         }
     }
@@ -174,9 +218,19 @@ impl Drop for RuntimeApi {
 struct Shared {
     queue: Mutex<mpsc::UnboundedReceiver<Pending>>,
     state: Mutex<State>,
-    init_error: watch::Sender<Option<Outcome>>,
+    init_error: watch::Sender<Option<Posted>>,
     first_poll: watch::Sender<bool>,
     next_id: AtomicU64,
+    /// Tells this API's request ids from another's.
+    instance: u32,
+    /// The invoked function's ARN, when set; else a local one.
+    function_arn: std::sync::OnceLock<String>,
+}
+
+/// A number for this API's request ids: its port and the time it started.
+fn instance_id(addr: &SocketAddr) -> u32 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    (u32::from(addr.port()) << 16) ^ nanos
 }
 
 fn diagnostic(body: &[u8]) -> (String, String) {
@@ -194,7 +248,12 @@ async fn handle(request: Request, shared: Arc<Shared>) -> Response {
             let Some(pending) = shared.queue.lock().await.recv().await else {
                 return Response::new(410, "the runtime API has stopped");
             };
-            let id = format!("req-{:08}", shared.next_id.fetch_add(1, Ordering::SeqCst));
+            // Shaped as Lambda's request ids (a UUID): this API's own prefix, then the count.
+            let id = format!(
+                "{:08x}-0000-4000-8000-{:012x}",
+                shared.instance,
+                shared.next_id.fetch_add(1, Ordering::SeqCst)
+            );
             shared.state.lock().await.in_flight.insert(id.clone(), pending.reply);
             let deadline = (std::time::SystemTime::now() + std::time::Duration::from_secs(900))
                 .duration_since(std::time::UNIX_EPOCH)
@@ -206,24 +265,24 @@ async fn handle(request: Request, shared: Arc<Shared>) -> Response {
                 .header("Lambda-Runtime-Deadline-Ms", deadline)
                 .header(
                     "Lambda-Runtime-Invoked-Function-Arn",
-                    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:local"),
+                    shared
+                        .function_arn
+                        .get()
+                        .cloned()
+                        .unwrap_or_else(|| format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:local")),
                 )
                 .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
         }
         ("POST", "init/error") => {
-            let (error_type, error_message) = diagnostic(&request.body);
-            shared.init_error.send_replace(Some(Outcome::InitError { error_type, error_message }));
+            shared.init_error.send_replace(Some(Posted::InitError(request.body.to_vec())));
             Response::new(202, "{}")
         }
         ("POST", path) => {
             let mut parts = path.trim_start_matches("invocation/").splitn(2, '/');
             let (id, kind) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
             let outcome = match kind {
-                "response" => Outcome::Response(serde_json::from_slice(&request.body).unwrap_or(Value::Null)),
-                _ => {
-                    let (error_type, error_message) = diagnostic(&request.body);
-                    Outcome::Error { error_type, error_message }
-                }
+                "response" => Posted::Response(request.body.to_vec()),
+                _ => Posted::Error(request.body.to_vec()),
             };
             if let Some(reply) = shared.state.lock().await.in_flight.remove(id) {
                 let _ = reply.send(outcome);

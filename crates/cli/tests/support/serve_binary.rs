@@ -29,6 +29,8 @@ pub fn serve(dir: &std::path::Path, args: &[&str]) -> Serve {
         .args(args)
         .current_dir(dir)
         .env("MOTO_SERVER", moto)
+        // A template's Python functions run under the project's Python, which has awslambdaric.
+        .env("ORDERFLOW_PYTHON", venv("python"))
         .env_remove("AWS_ENDPOINT_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

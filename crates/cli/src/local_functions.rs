@@ -1,0 +1,202 @@
+//! A template's own Lambda functions run here, for a template that is not
+//! this project's: each function as its own process behind its own Lambda
+//! Runtime API, as Lambda runs it (a `python3.x` function under the Python
+//! runtime interface client, awslambdaric, in its code's folder; a
+//! `provided.*` function as its built `bootstrap`), all behind one local
+//! Lambda Invoke API. Task states that name one of them go there; the others
+//! go where they went before (this project's handlers in-process).
+//! Functions of other runtimes, and code that is not in a local folder, are
+//! said with why: `--lambda-endpoint` sends every task to an Invoke API that
+//! runs them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
+use orderflow_definition::StackFunction;
+use orderflow_emulator::{FunctionHost, FunctionSpec};
+use orderflow_value::Value;
+
+use crate::LambdaEndpoint;
+
+/// The Python that runs `python3.x` functions: `$ORDERFLOW_PYTHON`, else the
+/// nearest `.venv/bin/python` above the current folder, else `python3` on the PATH.
+pub fn python() -> PathBuf {
+    if let Some(given) = std::env::var_os("ORDERFLOW_PYTHON") {
+        return PathBuf::from(given);
+    }
+    let here = std::env::current_dir().unwrap_or_default();
+    let in_venv = here.ancestors().map(|dir| dir.join(".venv/bin/python")).find(|p| p.is_file());
+    in_venv.unwrap_or_else(|| PathBuf::from("python3"))
+}
+
+/// Why `python` cannot run Lambda handlers, if it cannot: it is not there, or it has no awslambdaric.
+fn python_problem(python: &Path) -> Option<String> {
+    let checked = std::process::Command::new(python)
+        .args(["-c", "import awslambdaric"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match checked {
+        Ok(status) if status.success() => None,
+        Ok(_) => Some(format!(
+            "{} has no awslambdaric, the Python runtime interface client: `{} -m pip install awslambdaric` (or set ORDERFLOW_PYTHON)",
+            python.display(),
+            python.display()
+        )),
+        Err(e) => {
+            Some(format!("cannot start {} ({e}): set ORDERFLOW_PYTHON to a Python with awslambdaric", python.display()))
+        }
+    }
+}
+
+/// How one function runs here, or why it does not.
+fn spec_of(function: &StackFunction, python: &dyn Fn() -> Result<PathBuf, String>) -> Result<FunctionSpec, String> {
+    if let Some(problem) = &function.problem {
+        return Err(problem.clone());
+    }
+    let runtime = function.runtime.as_deref().ok_or("it names no Runtime")?;
+    let code = function.code.as_ref().ok_or("it has no code folder")?;
+    if !code.is_dir() {
+        return Err(format!("its code folder {} is not there", code.display()));
+    }
+    let mut environment = function.environment.clone();
+    environment.push(("LAMBDA_TASK_ROOT".into(), code.display().to_string()));
+    environment.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")));
+    environment.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), function.timeout.to_string()));
+    let (binary, args) = if runtime.starts_with("python3") {
+        let handler = function.handler.clone().ok_or("it names no Handler")?;
+        environment.push(("_HANDLER".into(), handler.clone()));
+        environment.push(("PYTHONPATH".into(), code.display().to_string()));
+        environment.push(("PYTHONUNBUFFERED".into(), "1".into()));
+        (python()?, vec!["-m".to_owned(), "awslambdaric".to_owned(), handler])
+    } else if runtime.starts_with("provided") {
+        let bootstrap = code.join("bootstrap");
+        if !bootstrap.is_file() {
+            return Err(format!(
+                "{runtime}: no bootstrap in {} (build it first, e.g. `sam build`, and serve .aws-sam/build/template.yaml)",
+                code.display()
+            ));
+        }
+        (bootstrap, Vec::new())
+    } else {
+        return Err(format!(
+            "{runtime} functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"
+        ));
+    };
+    Ok(FunctionSpec {
+        name: function.name.clone(),
+        arn: function.arn.clone(),
+        binary,
+        args,
+        dir: Some(code.clone()),
+        environment,
+        memory_size: function.memory_size,
+    })
+}
+
+/// The functions of a stack that run here, behind one local Invoke API.
+pub struct LocalFunctions {
+    host: FunctionHost,
+    endpoint: LambdaEndpoint,
+    names: Vec<String>,
+}
+
+impl LocalFunctions {
+    /// Starts every function of `functions` that is not this project's own
+    /// (those run in-process) and can run here, their AWS calls sent to
+    /// `aws`; a line for each function, run here or not (with why). None when none runs here.
+    pub async fn start(functions: &[StackFunction], aws: &str) -> (Option<LocalFunctions>, Vec<String>) {
+        let mut said = Vec::new();
+        let mut specs = Vec::new();
+        // Looked for and checked once, when a function needs it.
+        let checked = std::cell::OnceCell::new();
+        let python = || {
+            checked
+                .get_or_init(|| {
+                    let python = python();
+                    python_problem(&python).map_or(Ok(python), Err)
+                })
+                .clone()
+        };
+        for function in functions.iter().filter(|f| f.binary.is_none()) {
+            let runtime = function.runtime.as_deref().unwrap_or("no runtime");
+            match spec_of(function, &python) {
+                Ok(spec) => {
+                    said.push(format!(
+                        "function {} ({runtime}) runs here: {} {}",
+                        function.name,
+                        spec.binary.display(),
+                        spec.args.join(" ")
+                    ));
+                    specs.push(spec);
+                }
+                Err(why) => said.push(format!("function {} ({runtime}) does not run here: {why}", function.name)),
+            }
+        }
+        if specs.is_empty() {
+            return (None, said);
+        }
+        let names = specs.iter().map(|s| s.name.clone()).collect();
+        let host = match FunctionHost::start_unrecorded(specs, aws).await {
+            Ok(host) => host,
+            Err(e) => {
+                said.push(format!("the template's functions could not start: {e}"));
+                return (None, said);
+            }
+        };
+        match LambdaEndpoint::new(host.endpoint()) {
+            Ok(endpoint) => (Some(LocalFunctions { host, endpoint, names }), said),
+            Err(e) => {
+                said.push(format!("the template's functions could not be reached: {e}"));
+                (None, said)
+            }
+        }
+    }
+
+    /// Its Lambda Invoke API: `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        self.host.endpoint()
+    }
+
+    /// Whether `function` (a name, an ARN or a partial ARN, with or without a qualifier) is one of these.
+    fn runs(&self, function: &str) -> bool {
+        let name = match function.split_once(":function:") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+            None => function.split(':').next().unwrap_or(function),
+        };
+        self.names.iter().any(|n| n == name)
+    }
+
+    /// An invoker that sends tasks naming these functions here, and the others to `rest`.
+    pub fn before(self, rest: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
+        Arc::new(Routed { here: self, rest })
+    }
+}
+
+/// Tasks for the functions run here go to their Invoke API; the others to `rest`.
+struct Routed {
+    here: LocalFunctions,
+    rest: Arc<dyn Invoker>,
+}
+
+impl Invoker for Routed {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a Value) -> BoxFuture<'a, Result<Value, TaskFailure>> {
+        match self.here.runs(function) {
+            true => self.here.endpoint.invoke(function, payload),
+            false => self.rest.invoke(function, payload),
+        }
+    }
+
+    fn invoke_tail<'a>(
+        &'a self,
+        function: &'a str,
+        payload: &'a Value,
+    ) -> BoxFuture<'a, Result<(Value, Option<String>), TaskFailure>> {
+        match self.here.runs(function) {
+            true => self.here.endpoint.invoke_tail(function, payload),
+            false => self.rest.invoke_tail(function, payload),
+        }
+    }
+}

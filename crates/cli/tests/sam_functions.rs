@@ -1,0 +1,306 @@
+//! A SAM application's own functions, run by `orderflow serve` and
+//! `orderflow run` as Lambda runs them: each Python handler its own process
+//! under the Python runtime interface client, behind a Lambda Runtime API,
+//! with the template's Globals and environment; its answers and its errors'
+//! payloads reach the state machine byte for byte.
+//!
+//! The last test runs a SAM application nobody here wrote: the Step
+//! Functions sample of aws-sam-cli-app-templates (Apache-2.0), made with
+//! `sam init` from a checkout of that repository named by
+//! `SAM_APP_TEMPLATES` (a work tree or a git directory). Without one it
+//! says so and checks nothing.
+
+#[path = "../../server/tests/support/aws_cli.rs"]
+mod aws_cli;
+#[path = "support/serve_binary.rs"]
+mod serve_binary;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_cli::{ok, on_moto, started, until_done, venv};
+use serde_json::{Value, json};
+use serve_binary::{address, moto_of, serve};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python-app/template.yaml")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orderflow-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A UUID's shape, as Lambda's request ids have.
+fn uuid_shaped(text: &str) -> bool {
+    let parts: Vec<usize> = text.split('-').map(str::len).collect();
+    parts == [8, 4, 4, 4, 12] && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sam_template_s_python_functions_run_under_serve_as_lambda_runs_them() {
+    let dir = scratch("python-app");
+    let serve = serve(&dir, &["--template", fixture().to_str().unwrap()]);
+    let endpoint = address(&serve);
+    let moto = moto_of(&serve);
+    assert!(serve.lines[0].contains("the template's functions through the Lambda Invoke API at"), "{:?}", serve.lines);
+    assert!(serve.lines.last().unwrap().ends_with("--input '{}'"), "{:?}", serve.lines);
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:greeting";
+
+    let done = until_done(&endpoint, &started(&endpoint, machine, r#"{"name": "Ada"}"#)).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    // The function's own bytes: its keys in the order it wrote them. The
+    // environment is the template's (Globals and its own), the context names it.
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:GreeterFunction";
+    assert_eq!(
+        done["output"].as_str().unwrap(),
+        format!(
+            r#"{{"zone":"greeter","name":"Ada","text":"Hello, Ada","table":"GreetingsTable","function":"GreeterFunction","invoked":"{arn}","checked":true}}"#
+        )
+    );
+    let item = on_moto(
+        &moto,
+        "dynamodb",
+        &["get-item", "--table-name", "GreetingsTable", "--key", r#"{"name": {"S": "Ada"}}"#],
+    );
+    assert_eq!(item["Item"]["text"], json!({"S": "Hello, Ada"}), "{item}");
+
+    // A Python exception is the Task's error, named by its class; the
+    // function's error payload is the Cause, as the runtime client posted it.
+    let long = "Bartholomew the Great";
+    let done = until_done(&endpoint, &started(&endpoint, machine, &json!({"name": long}).to_string())).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["refused"]["Error"], "NameTooLong", "{output}");
+    let cause: Value = serde_json::from_str(output["refused"]["Cause"].as_str().unwrap()).unwrap();
+    assert_eq!(cause["errorType"], "NameTooLong");
+    assert_eq!(cause["errorMessage"], format!("'{long}' is longer than 10 characters"));
+    assert!(uuid_shaped(cause["requestId"].as_str().unwrap()), "{cause}");
+    let trace = cause["stackTrace"].as_array().unwrap();
+    assert!(trace.iter().any(|line| line.as_str().unwrap().contains("functions/strict/app.py")), "{cause}");
+    let history = ok(&endpoint, &["get-execution-history", "--execution-arn", done["executionArn"].as_str().unwrap()]);
+    let failed: Vec<&Value> =
+        history["events"].as_array().unwrap().iter().filter(|e| e["type"] == "TaskFailed").collect();
+    assert_eq!(failed.len(), 1, "{history}");
+    assert_eq!(failed[0]["taskFailedEventDetails"]["error"], "NameTooLong");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
+    let dir = scratch("python-app-run");
+    let input = dir.join("input.json");
+    std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
+        .args(["--output", "json"])
+        .current_dir(&dir)
+        .env("MOTO_SERVER", venv("moto_server"))
+        .env("ORDERFLOW_PYTHON", venv("python"))
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let execution: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(execution["status"], "SUCCEEDED");
+    assert_eq!(execution["output"]["text"], "Hello, Grace");
+    assert_eq!(execution["output"]["checked"], true);
+    for function in ["GreeterFunction", "StrictFunction"] {
+        assert!(stderr.contains(&format!("function {function} (python3.12) runs here: ")), "{function}: {stderr}");
+    }
+    assert!(
+        stderr.contains("function ReporterFunction (nodejs20.x) does not run here: nodejs20.x functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_python_without_the_runtime_interface_client_is_said_by_name() {
+    let dir = scratch("python-app-no-ric");
+    let input = dir.join("input.json");
+    std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
+    // A Python that is not there: each Python function says why it does not
+    // run, and a task naming one fails as Lambda names a missing function.
+    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
+        .current_dir(&dir)
+        .env("MOTO_SERVER", venv("moto_server"))
+        .env("ORDERFLOW_PYTHON", dir.join("no-such-python"))
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stderr.contains("function GreeterFunction (python3.12) does not run here: cannot start ")
+            && stderr.contains("set ORDERFLOW_PYTHON to a Python with awslambdaric"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("FAILED") && stdout.contains("error: Lambda.ResourceNotFoundException"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The checkout of aws-sam-cli-app-templates `SAM_APP_TEMPLATES` names, if any.
+fn app_templates() -> Option<PathBuf> {
+    let given = PathBuf::from(std::env::var_os("SAM_APP_TEMPLATES")?);
+    assert!(given.exists(), "SAM_APP_TEMPLATES={} is not there", given.display());
+    Some(given)
+}
+
+/// The folder of one cookiecutter template of the checkout, taken out of it when it is a git directory.
+fn template_folder(checkout: &Path, name: &str, scratch: &Path) -> PathBuf {
+    if checkout.join(name).is_dir() {
+        return checkout.join(name);
+    }
+    let archive = Command::new("git")
+        .arg("--git-dir")
+        .arg(checkout)
+        .args(["archive", "--format=tar", "HEAD", name])
+        .output()
+        .unwrap();
+    assert!(archive.status.success(), "git archive: {}", String::from_utf8_lossy(&archive.stderr));
+    let tar = scratch.join("templates.tar");
+    std::fs::write(&tar, &archive.stdout).unwrap();
+    let unpacked = Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(scratch).status().unwrap();
+    assert!(unpacked.success());
+    scratch.join(name)
+}
+
+/// The application `sam init` makes from the cookiecutter template `name`
+/// of the checkout, in `scratch`, answering no questions: its folder.
+fn sam_init(checkout: &Path, name: &str, scratch: &Path) -> PathBuf {
+    let location = template_folder(checkout, name, scratch);
+    let made = Command::new(venv("sam"))
+        .args(["init", "--no-input", "--name", "stock-trader", "--location"])
+        .arg(&location)
+        .current_dir(scratch)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "sam init: {}", String::from_utf8_lossy(&made.stderr));
+    let app = scratch.join("stock-trader");
+    assert!(app.join("template.yaml").is_file());
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_step_functions_sample_of_sam_init_runs_through_the_aws_cli() {
+    let Some(checkout) = app_templates() else {
+        eprintln!(
+            "not run: no checkout of aws-sam-cli-app-templates (set SAM_APP_TEMPLATES to one, a work tree or a git directory)"
+        );
+        return;
+    };
+    let dir = scratch("sam-init-app");
+    let app = sam_init(&checkout, "python3.13/step-func", &dir);
+
+    // Served from the application's own folder, with its template.
+    let serve = serve(&app, &["--template", "template.yaml"]);
+    let endpoint = address(&serve);
+    let moto = moto_of(&serve);
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:StockTradingStateMachine";
+    let mut executions = Vec::new();
+    for _ in 0..5 {
+        executions.push(started(&endpoint, machine, "{}"));
+    }
+    for execution in &executions {
+        let done = until_done(&endpoint, execution).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        // The state machine ends on the DynamoDB putItem: its answer as Step Functions shapes it.
+        let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+        assert_eq!(output["SdkHttpMetadata"]["HttpStatusCode"], 200, "{output}");
+    }
+    // Each trade is in the template's table: bought at 50 or less, sold above (the Choice).
+    let scanned = on_moto(&moto, "dynamodb", &["scan", "--table-name", "TransactionTable"]);
+    let items = scanned["Items"].as_array().unwrap();
+    assert_eq!(items.len(), executions.len(), "{scanned}");
+    for item in items {
+        let price: u32 = item["Price"]["N"].as_str().unwrap().parse().unwrap();
+        let kind = item["Type"]["S"].as_str().unwrap();
+        assert_eq!(kind, if price <= 50 { "buy" } else { "sell" }, "{item}");
+        assert!((1..=10).contains(&item["Quantity"]["N"].as_str().unwrap().parse::<u32>().unwrap()), "{item}");
+        assert!(uuid_shaped(item["Id"]["S"].as_str().unwrap()), "{item}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every `${...}` of each line replaced by `by`, as the sample's makefile's
+/// `sed -E -e 's/\$\{.+\}/.../'` does (greedy, once per line).
+fn sed_placeholders(text: &str, by: &str) -> String {
+    let line = |line: &str| match (line.find("${"), line.rfind('}')) {
+        (Some(start), Some(end)) if end > start => format!("{}{by}{}", &line[..start], &line[end + 1..]),
+        _ => line.to_owned(),
+    };
+    text.lines().map(line).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_samples_own_step_functions_local_tests_pass_against_serve() {
+    let Some(checkout) = app_templates() else {
+        eprintln!("not run: no checkout of aws-sam-cli-app-templates (set SAM_APP_TEMPLATES)");
+        return;
+    };
+    let dir = scratch("sam-init-mocked");
+    // The Node.js sample: its functions do not run here, its own tests mock them.
+    let app = sam_init(&checkout, "nodejs22.x/step-func", &dir);
+    let mocks = app.join("statemachine/test/MockConfigFile.json");
+    // As its makefile's `run`, with serve for Step Functions Local (and no
+    // waiting out the retries' intervals).
+    let serve =
+        serve(&app, &["--template", "template.yaml", "--mock-config", mocks.to_str().unwrap(), "--virtual-time"]);
+    let endpoint = address(&serve);
+    // As its `create`: the definition with every placeholder a mock function's ARN.
+    let definition = std::fs::read_to_string(app.join("statemachine/stock_trader.asl.json")).unwrap();
+    let definition = sed_placeholders(&definition, "arn:aws:lambda:us-east-1:123456789012:function:mock");
+    let role = "arn:aws:iam::123456789012:role/DummyRole";
+    ok(
+        &endpoint,
+        &[
+            "create-state-machine",
+            "--definition",
+            &definition,
+            "--name",
+            "StockTradingLocalTesting",
+            "--role-arn",
+            role,
+        ],
+    );
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:StockTradingLocalTesting";
+    let cases = [
+        ("HappyPathSellStockTest", "HappyPathSellStockTest", 0),
+        ("HappyPathBuyStockTest", "HappyPathBuyStockTest", 0),
+        ("checkStockErrorExecution", "CheckStockRetryOnServiceExceptionTest", 3),
+        ("sellStockErrorExecution", "SellStockRetryOnServiceExceptionTest", 3),
+    ];
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&mocks).unwrap()).unwrap();
+    let recorded = &config["MockedResponses"]["RecordTransactionDDBMockedResponse"]["0"]["Return"];
+    for (name, case, failures) in cases {
+        let target = format!("{machine}#{case}");
+        let execution = ok(&endpoint, &["start-execution", "--name", name, "--state-machine", &target]);
+        let execution = execution["executionArn"].as_str().unwrap().to_owned();
+        assert_eq!(
+            execution,
+            format!("arn:aws:states:us-east-1:123456789012:execution:StockTradingLocalTesting:{name}")
+        );
+        let done = until_done(&endpoint, &execution).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{case}: {done}");
+        // As its `history`: what Record Transaction ended with is the mocked putItem answer.
+        let query = "events[?type==`TaskStateExited` && stateExitedEventDetails.name==`Record Transaction`]";
+        let exited = ok(&endpoint, &["get-execution-history", "--execution-arn", &execution, "--query", query]);
+        let output: Value =
+            serde_json::from_str(exited[0]["stateExitedEventDetails"]["output"].as_str().unwrap()).unwrap();
+        assert_eq!(&output, recorded, "{case}");
+        // The retried cases failed three times (the mock's "0-2") before the answer.
+        let history = ok(&endpoint, &["get-execution-history", "--execution-arn", &execution]);
+        let failed: Vec<&Value> =
+            history["events"].as_array().unwrap().iter().filter(|e| e["type"] == "LambdaFunctionFailed").collect();
+        assert_eq!(failed.len(), failures, "{case}: {history}");
+        assert!(failed.iter().all(|e| e["lambdaFunctionFailedEventDetails"]["error"] == "States.TaskFailed"), "{case}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

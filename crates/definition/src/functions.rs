@@ -1,0 +1,191 @@
+//! A template's Lambda functions (`AWS::Serverless::Function`,
+//! `AWS::Lambda::Function`) as a local host starts them: runtime, handler,
+//! code folder, environment, memory and timeout, with the template's
+//! `Globals.Function` applied as SAM applies them (the function's own value
+//! wins; `Environment.Variables` are merged, the function's over the
+//! globals') and intrinsics resolved to the stack's local names.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use serde_norway::Value;
+
+use crate::Template;
+use crate::stack::Resolver;
+
+/// One function of the stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackFunction {
+    pub logical_id: String,
+    /// Its physical name: what `!Ref` gives, and the tail of its ARN.
+    pub name: String,
+    pub arn: String,
+    /// `Runtime` (`python3.13`, `provided.al2023`, ...); None for an image or when not given.
+    pub runtime: Option<String>,
+    /// `Handler` (`app.lambda_handler`).
+    pub handler: Option<String>,
+    /// The code's folder (`CodeUri`, or `Code` naming a local folder), resolved against the template's folder.
+    pub code: Option<PathBuf>,
+    /// `Environment.Variables`, intrinsics resolved, the function's over the globals'.
+    pub environment: Vec<(String, String)>,
+    /// `MemorySize` in MB (Lambda's default: 128).
+    pub memory_size: u32,
+    /// `Timeout` in seconds (Lambda's default: 3).
+    pub timeout: u64,
+    /// `Metadata.BuildProperties.Binary`: a cargo binary of this workspace.
+    pub binary: Option<String>,
+    /// Why it cannot run from here, when it cannot (code in S3, an image, an unresolvable value).
+    pub problem: Option<String>,
+}
+
+/// Every function of `template`, named as `names` names it.
+pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<StackFunction> {
+    let folder = template.path().parent().unwrap_or(Path::new("."));
+    let globals = template.root.get("Globals").and_then(|g| g.get("Function"));
+    let mut functions = Vec::new();
+    for (id, kind, resource) in template.resources() {
+        let serverless = match kind {
+            "AWS::Serverless::Function" => true,
+            "AWS::Lambda::Function" => false,
+            _ => continue,
+        };
+        let own = resource.get("Properties");
+        // SAM's Globals apply to AWS::Serverless::Function only.
+        let global = globals.filter(|_| serverless);
+        let property = |key: &str| own.and_then(|p| p.get(key)).or_else(|| global.and_then(|g| g.get(key)));
+        let named = &names.named[id];
+        let mut problems = Vec::new();
+        let mut text = |key: &str| match property(key).map(|v| names.text(v)) {
+            Some(Ok(text)) => Some(text),
+            Some(Err(e)) => {
+                problems.push(format!("{key}: {e}"));
+                None
+            }
+            None => None,
+        };
+        let runtime = text("Runtime");
+        let handler = text("Handler");
+        let memory_size = text("MemorySize").and_then(|m| m.parse().ok()).unwrap_or(128);
+        let timeout = text("Timeout").and_then(|t| t.parse().ok()).unwrap_or(3);
+        let code = match property(if serverless { "CodeUri" } else { "Code" }) {
+            Some(Value::String(uri)) if !uri.starts_with("s3://") => Some(folder.join(uri)),
+            Some(_) => {
+                problems.push("its code is not in a local folder (CodeUri or Code names S3 or inline code)".into());
+                None
+            }
+            None if property("PackageType").and_then(Value::as_str) == Some("Image") => {
+                problems.push("it is a container image".into());
+                None
+            }
+            None => {
+                problems.push("it has no CodeUri".into());
+                None
+            }
+        };
+        let mut environment: Vec<(String, String)> = Vec::new();
+        let layers = [global, own].into_iter().flatten();
+        for variables in layers.filter_map(|p| p.get("Environment")?.get("Variables")) {
+            match names.json(variables) {
+                Ok(Json::Object(map)) => {
+                    for (key, value) in map {
+                        let value = match value {
+                            Json::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        environment.retain(|(k, _)| *k != key);
+                        environment.push((key, value));
+                    }
+                }
+                Ok(other) => problems.push(format!("Environment.Variables is not a map: {other}")),
+                Err(e) => problems.push(format!("Environment.Variables: {e}")),
+            }
+        }
+        let binary = resource
+            .get("Metadata")
+            .and_then(|m| m.get("BuildProperties"))
+            .and_then(|b| b.get("Binary"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        functions.push(StackFunction {
+            logical_id: id.to_owned(),
+            name: named.name.clone(),
+            arn: named.attributes.get("Arn").cloned().unwrap_or_default(),
+            runtime,
+            handler,
+            code,
+            environment,
+            memory_size,
+            timeout,
+            binary,
+            problem: (!problems.is_empty()).then(|| problems.join("; ")),
+        });
+    }
+    functions
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Place, Template};
+
+    fn stack_of(yaml: &str) -> crate::Stack {
+        let dir = std::env::temp_dir().join(format!("orderflow-functions-{}-{}", std::process::id(), yaml.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("template.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let place = Place { region: "us-east-1".into(), account: "123456789012".into(), queue_base: "http://q".into() };
+        let stack = Template::load(&path).unwrap().stack(&place).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        stack
+    }
+
+    #[test]
+    fn globals_apply_as_sam_applies_them() {
+        let stack = stack_of(
+            r#"
+Globals:
+  Function:
+    Runtime: python3.12
+    Handler: app.handler
+    Timeout: 10
+    Environment:
+      Variables:
+        TABLE: !Ref Orders
+        STAGE: global
+Resources:
+  Orders:
+    Type: AWS::Serverless::SimpleTable
+  Checker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/checker/
+      MemorySize: 256
+      Environment:
+        Variables:
+          STAGE: own
+          CHECKER: !GetAtt Checker.Arn
+  Raw:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      Code: { S3Bucket: b, S3Key: k }
+"#,
+        );
+        let checker = stack.functions.iter().find(|f| f.logical_id == "Checker").unwrap();
+        assert_eq!(checker.runtime.as_deref(), Some("python3.12"));
+        assert_eq!(checker.handler.as_deref(), Some("app.handler"));
+        assert_eq!((checker.memory_size, checker.timeout), (256, 10));
+        assert!(checker.code.as_ref().unwrap().ends_with("functions/checker/"), "{:?}", checker.code);
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:Checker";
+        assert_eq!(checker.arn, arn);
+        let environment: std::collections::BTreeMap<_, _> =
+            checker.environment.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(environment, [("CHECKER", arn), ("STAGE", "own"), ("TABLE", "Orders")].into());
+        assert_eq!(checker.problem, None);
+        // Globals are SAM's: a plain Lambda function takes none of them.
+        let raw = stack.functions.iter().find(|f| f.logical_id == "Raw").unwrap();
+        assert_eq!((raw.runtime.as_deref(), raw.timeout, raw.memory_size), (Some("nodejs20.x"), 3, 128));
+        assert!(raw.environment.is_empty());
+        assert!(raw.problem.as_deref().unwrap().contains("not in a local folder"), "{:?}", raw.problem);
+    }
+}
