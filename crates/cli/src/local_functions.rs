@@ -70,6 +70,8 @@ fn spec_of(function: &StackFunction, python: &dyn Fn() -> Result<PathBuf, String
         environment.push(("_HANDLER".into(), handler.clone()));
         environment.push(("PYTHONPATH".into(), code.display().to_string()));
         environment.push(("PYTHONUNBUFFERED".into(), "1".into()));
+        // Lambda's code folder is read-only: nothing is written beside the user's code.
+        environment.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
         (python()?, vec!["-m".to_owned(), "awslambdaric".to_owned(), handler])
     } else if runtime.starts_with("provided") {
         let bootstrap = code.join("bootstrap");
