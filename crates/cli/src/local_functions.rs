@@ -95,6 +95,7 @@ fn spec_of(function: &StackFunction, python: &dyn Fn() -> Result<PathBuf, String
         dir: Some(code.clone()),
         environment,
         memory_size: function.memory_size,
+        timeout: Some(function.timeout),
     })
 }
 

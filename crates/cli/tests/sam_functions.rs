@@ -88,6 +88,38 @@ async fn a_sam_template_s_python_functions_run_under_serve_as_lambda_runs_them()
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_that_exits_or_outlasts_its_timeout_fails_as_lambda_says_and_starts_again() {
+    let dir = scratch("python-app-fragile");
+    let serve = serve(&dir, &["--template", fixture().to_str().unwrap()]);
+    let endpoint = address(&serve);
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:fragile";
+    let run = async |input: Value| {
+        let done = until_done(&endpoint, &started(&endpoint, machine, &input.to_string())).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        serde_json::from_str::<Value>(done["output"].as_str().unwrap()).unwrap()
+    };
+    let first = run(json!({})).await;
+    let pid = first["pid"].clone();
+    // Lambda's own errors, caught by name; the Cause is Lambda's payload, naming the request.
+    for (how, error, message) in [
+        ("exit", "Runtime.ExitError", "Error: Runtime exited with error: exit status 3"),
+        ("hang", "Sandbox.Timedout", "Error: Task timed out after 1.00 seconds"),
+    ] {
+        let output = run(json!({"how": how})).await;
+        assert_eq!(output["failed"]["Error"], error, "{output}");
+        let cause: Value = serde_json::from_str(output["failed"]["Cause"].as_str().unwrap()).unwrap();
+        assert_eq!(cause["errorType"], error);
+        let text = cause["errorMessage"].as_str().unwrap();
+        let id = text.strip_prefix("RequestId: ").and_then(|t| t.strip_suffix(&format!(" {message}"))).unwrap();
+        assert!(uuid_shaped(id), "{text}");
+    }
+    // The next invocation gets a fresh process, as after a Lambda environment is torn down.
+    let after = run(json!({"pid": pid})).await;
+    assert_eq!(after["pid_changed"], true, "{after}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     let dir = scratch("python-app-run");
@@ -95,7 +127,7 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
         .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
-        .args(["--output", "json"])
+        .args(["--state-machine", "greeting", "--output", "json"])
         .current_dir(&dir)
         .env("MOTO_SERVER", venv("moto_server"))
         .env("ORDERFLOW_PYTHON", venv("python"))
@@ -111,6 +143,8 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     for function in ["GreeterFunction", "StrictFunction"] {
         assert!(stderr.contains(&format!("function {function} (python3.12) runs here: ")), "{function}: {stderr}");
     }
+    // What a function prints is shown, each line after its name.
+    assert!(stderr.contains("[GreeterFunction] greeting Grace\n"), "{stderr}");
     assert!(
         stderr.contains("function ReporterFunction (nodejs20.x) does not run here: nodejs20.x functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"),
         "{stderr}"
@@ -127,6 +161,7 @@ fn a_python_without_the_runtime_interface_client_is_said_by_name() {
     // run, and a task naming one fails as Lambda names a missing function.
     let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
         .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
+        .args(["--state-machine", "greeting"])
         .current_dir(&dir)
         .env("MOTO_SERVER", venv("moto_server"))
         .env("ORDERFLOW_PYTHON", dir.join("no-such-python"))

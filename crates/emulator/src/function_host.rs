@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::EmulatorError;
 use crate::fault_proxy::FaultProxy;
-use crate::function_process::FunctionProcess;
+use crate::function_process::{FunctionProcess, Output};
 use crate::http::{Request, Response, serve};
 use crate::runtime_api::{Posted, RuntimeApi};
 
@@ -36,6 +36,10 @@ pub struct FunctionSpec {
     /// Its configured environment variables (the Lambda service's own are added).
     #[serde(default)]
     pub environment: Vec<(String, String)>,
+    /// Its configured timeout in seconds: past it the invocation fails with
+    /// `Sandbox.Timedout` and the process is replaced. None: no limit.
+    #[serde(default)]
+    pub timeout: Option<u64>,
     /// Its configured memory, for `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
     #[serde(default = "default_memory")]
     pub memory_size: u32,
@@ -58,10 +62,90 @@ pub enum Record {
 
 struct Hosted {
     spec: FunctionSpec,
-    runtime: RuntimeApi,
+    /// Its environment but for the Runtime API's own variables.
+    environment: Vec<(String, String)>,
+    output: Output,
     /// Between the function and AWS when its calls are recorded.
     proxy: Option<FaultProxy>,
-    _process: FunctionProcess,
+    /// Its process and Runtime API now: one invocation at a time, as one Lambda
+    /// execution environment takes them; replaced after the process exits or times out.
+    live: tokio::sync::Mutex<Live>,
+}
+
+/// A function's process and the Runtime API it polls.
+struct Live {
+    runtime: RuntimeApi,
+    process: FunctionProcess,
+}
+
+/// A fresh process of the function behind a fresh Runtime API (a cold start).
+async fn launch(spec: &FunctionSpec, environment: &[(String, String)], output: &Output) -> Result<Live, EmulatorError> {
+    let runtime = RuntimeApi::start().await.map_err(|e| EmulatorError(e.to_string()))?;
+    runtime.set_function_arn(&spec.arn);
+    let mut environment = environment.to_vec();
+    let own = runtime.environment(&spec.name);
+    environment.retain(|(k, _)| !own.iter().any(|(o, _)| o == k));
+    environment.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    environment.retain(|(k, _)| k != "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+    environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
+    let process =
+        FunctionProcess::spawn_with(&spec.binary, &spec.args, spec.dir.as_deref(), environment, output.clone())?;
+    Ok(Live { runtime, process })
+}
+
+impl Hosted {
+    /// One invocation, as Lambda answers it: the function's result or error
+    /// payload; `Runtime.ExitError` when its process ends meanwhile and
+    /// `Sandbox.Timedout` past its timeout, after which a fresh process
+    /// takes the next invocation.
+    async fn invoke(&self, body: Vec<u8>) -> Posted {
+        let mut live = self.live.lock().await;
+        let started = std::time::Instant::now();
+        let limit = self.spec.timeout.map(std::time::Duration::from_secs);
+        // What the function answered, and whether its environment is spent.
+        let (posted, spent) = {
+            let Live { runtime, process } = &mut *live;
+            let invocation = runtime.invoke_posted(body);
+            tokio::pin!(invocation);
+            loop {
+                tokio::select! {
+                    posted = &mut invocation => {
+                        let spent = matches!(posted, Posted::InitError(_)) || process.try_wait().is_some();
+                        break (posted, spent);
+                    }
+                    () = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+                }
+                let failure = match (process.try_wait(), limit) {
+                    (Some(status), _) => {
+                        let status = match status.code() {
+                            Some(code) => format!("exit status {code}"),
+                            None => "signal: killed".to_owned(),
+                        };
+                        ("Runtime.ExitError", format!("Runtime exited with error: {status}"))
+                    }
+                    (None, Some(limit)) if started.elapsed() >= limit => {
+                        ("Sandbox.Timedout", format!("Task timed out after {:.2} seconds", limit.as_secs_f64()))
+                    }
+                    _ => continue,
+                };
+                let id = runtime.in_flight().await.unwrap_or_default();
+                break (lambda_failure(failure.0, &format!("RequestId: {id} Error: {}", failure.1)), true);
+            }
+        };
+        if spent {
+            // The old process is killed as it is dropped; the next invocation starts cold.
+            match launch(&self.spec, &self.environment, &self.output).await {
+                Ok(new) => *live = new,
+                Err(e) => eprintln!("[{}] cannot start again: {e}", self.spec.name),
+            }
+        }
+        posted
+    }
+}
+
+/// An error of Lambda's own, in the shape a function's error payload has.
+fn lambda_failure(error_type: &str, message: &str) -> Posted {
+    Posted::Error(json!({"errorType": error_type, "errorMessage": message}).to_string().into_bytes())
 }
 
 pub struct FunctionHost {
@@ -83,7 +167,7 @@ impl FunctionHost {
 
     /// As `start`, but the functions call `upstream` directly and nothing is
     /// recorded: a host that serves for as long as a server runs, and keeps
-    /// no more the longer it runs.
+    /// no more the longer it runs. Each function's output is shown on stderr.
     pub async fn start_unrecorded(specs: Vec<FunctionSpec>, upstream: &str) -> Result<FunctionHost, EmulatorError> {
         Self::start_with(specs, upstream, false).await
     }
@@ -92,17 +176,12 @@ impl FunctionHost {
         let io = |e: std::io::Error| EmulatorError(e.to_string());
         let mut functions = Vec::with_capacity(specs.len());
         for spec in specs {
-            let runtime = RuntimeApi::start().await.map_err(io)?;
-            runtime.set_function_arn(&spec.arn);
             let proxy = match record {
                 true => Some(FaultProxy::start(upstream).await.map_err(io)?),
                 false => None,
             };
             let mut environment: Vec<(String, String)> = spec.environment.clone();
             environment.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-            environment.extend(runtime.environment(&spec.name).into_iter().map(|(k, v)| (k.to_owned(), v)));
-            environment.retain(|(k, _)| k != "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
-            environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
             let aws = proxy.as_ref().map_or_else(|| upstream.to_owned(), FaultProxy::endpoint);
             environment.push(("AWS_ENDPOINT_URL".into(), aws));
             for (key, value) in [
@@ -116,8 +195,13 @@ impl FunctionHost {
                     environment.push((key.into(), value.into()));
                 }
             }
-            let process = FunctionProcess::spawn_in(&spec.binary, &spec.args, spec.dir.as_deref(), environment)?;
-            functions.push(Hosted { spec, runtime, proxy, _process: process });
+            // A host that serves as long as a server runs shows its functions' logs and keeps only their tail.
+            let output = match record {
+                true => Output::Kept,
+                false => Output::Echoed { prefix: format!("[{}]", spec.name) },
+            };
+            let live = tokio::sync::Mutex::new(launch(&spec, &environment, &output).await?);
+            functions.push(Hosted { spec, environment, output, proxy, live });
         }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(io)?;
         let endpoint = format!("http://{}", listener.local_addr().map_err(io)?);
@@ -221,7 +305,7 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Option<A
         return lambda_error(404, "ResourceNotFoundException", format!("Function not found: {arn}"));
     };
     // The function's bytes, as Lambda answers them: its result, or its error's payload.
-    match hosted.runtime.invoke_posted(request.body.to_vec()).await {
+    match hosted.invoke(request.body.to_vec()).await {
         Posted::Response(body) => Response::new(200, body).header("content-type", "application/json"),
         Posted::Error(body) | Posted::InitError(body) => Response::new(200, body)
             .header("content-type", "application/json")

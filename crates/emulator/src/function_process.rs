@@ -14,6 +14,19 @@ pub struct FunctionProcess {
     stdout: Arc<Mutex<String>>,
 }
 
+/// How much of a long-running function's output is kept: the last 64 KiB.
+const KEPT_BYTES: usize = 64 * 1024;
+
+/// What becomes of a function's stdout.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// All of it kept, for `stdout()` (tests and short runs).
+    Kept,
+    /// Each line written to this process's stderr after `prefix`, and only
+    /// the last 64 KiB kept: for a function that serves as long as a server runs.
+    Echoed { prefix: String },
+}
+
 impl FunctionProcess {
     /// Starts `binary` with only `env` (plus PATH) in its environment, so
     /// nothing from the caller's shell leaks into the test.
@@ -28,13 +41,28 @@ impl FunctionProcess {
         Self::spawn_in(binary, &[] as &[&str], None, env)
     }
 
-    /// Like `spawn`, with arguments and a working directory: for a runtime
-    /// such as `python -m awslambdaric handler.name`.
+    /// Like `spawn_with`, all of its output kept.
     pub fn spawn_in<K, V>(
         program: impl AsRef<Path>,
         args: &[impl AsRef<std::ffi::OsStr>],
         dir: Option<&Path>,
         env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<FunctionProcess, EmulatorError>
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        Self::spawn_with(program, args, dir, env, Output::Kept)
+    }
+
+    /// Like `spawn`, with arguments and a working directory (for a runtime
+    /// such as `python -m awslambdaric handler.name`), its stdout as `output` says.
+    pub fn spawn_with<K, V>(
+        program: impl AsRef<Path>,
+        args: &[impl AsRef<std::ffi::OsStr>],
+        dir: Option<&Path>,
+        env: impl IntoIterator<Item = (K, V)>,
+        output: Output,
     ) -> Result<FunctionProcess, EmulatorError>
     where
         K: AsRef<std::ffi::OsStr>,
@@ -61,9 +89,28 @@ impl FunctionProcess {
             let sink = stdout.clone();
             std::thread::spawn(move || {
                 let mut chunk = [0u8; 4096];
+                // A line not yet ended, for echoing.
+                let mut partial = Vec::new();
                 while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-                    if let Ok(mut s) = sink.lock() {
-                        s.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                    let Ok(mut s) = sink.lock() else { return };
+                    s.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                    let Output::Echoed { prefix } = &output else { continue };
+                    if s.len() > 2 * KEPT_BYTES {
+                        let mut cut = s.len() - KEPT_BYTES;
+                        while !s.is_char_boundary(cut) {
+                            cut += 1;
+                        }
+                        s.drain(..cut);
+                    }
+                    drop(s);
+                    partial.extend_from_slice(&chunk[..n]);
+                    while let Some(end) = partial.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = partial.drain(..=end).collect();
+                        eprint!("{prefix} {}", String::from_utf8_lossy(&line));
+                    }
+                    if partial.len() > KEPT_BYTES {
+                        eprintln!("{prefix} {}", String::from_utf8_lossy(&partial));
+                        partial.clear();
                     }
                 }
             });
@@ -112,5 +159,28 @@ impl Drop for FunctionProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FunctionProcess, KEPT_BYTES, Output};
+
+    #[test]
+    fn a_serving_functions_output_is_echoed_and_only_its_tail_kept() {
+        // About 240 KB of lines, then a last one.
+        let script = "i=0; while [ $i -lt 3000 ]; do echo line-$i-................................................................; i=$((i+1)); done; echo last";
+        let process = FunctionProcess::spawn_with(
+            "sh",
+            &["-c", script],
+            None,
+            Vec::<(String, String)>::new(),
+            Output::Echoed { prefix: "[test]".into() },
+        )
+        .unwrap();
+        let kept = process.stdout_when(|text| text.ends_with("last\n"), std::time::Duration::from_secs(20));
+        assert!(kept.ends_with("line-2999-................................................................\nlast\n"));
+        assert!(kept.len() <= 2 * KEPT_BYTES, "{} bytes kept", kept.len());
+        assert!(!kept.contains("line-0-"));
     }
 }

@@ -150,6 +150,11 @@ impl RuntimeApi {
         self.invoke_posted(event).await.outcome()
     }
 
+    /// The request id of the invocation the function has taken and not yet answered, if any.
+    pub async fn in_flight(&self) -> Option<String> {
+        self.shared.state.lock().await.in_flight.keys().next().cloned()
+    }
+
     /// As `invoke_text`, the answer as the function posted it.
     pub async fn invoke_posted(&self, event: impl Into<Vec<u8>>) -> Posted {
         let (reply, answer) = oneshot::channel();
