@@ -65,6 +65,7 @@ fn spec_of(function: &StackFunction, python: &dyn Fn() -> Result<PathBuf, String
     environment.push(("LAMBDA_TASK_ROOT".into(), code.display().to_string()));
     environment.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")));
     environment.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), function.timeout.to_string()));
+    environment.push(("AWS_LAMBDA_LOG_FORMAT".into(), function.log_format.clone()));
     let (binary, args) = if runtime.starts_with("python3") {
         let handler = function.handler.clone().ok_or("it names no Handler")?;
         environment.push(("_HANDLER".into(), handler.clone()));

@@ -67,6 +67,41 @@ async fn a_sam_template_s_python_functions_run_under_serve_as_lambda_runs_them()
     );
     assert_eq!(item["Item"]["text"], json!({"S": "Hello, Ada"}), "{item}");
 
+    // The functions' Invoke API is Lambda's: the AWS CLI invokes a function
+    // there, and `--log-type Tail` gives the end of its log (START, what it
+    // printed, END, REPORT).
+    let lambda = serve.lines[0].split("Lambda Invoke API at ").nth(1).unwrap().split(';').next().unwrap().to_owned();
+    let answer_file = dir.join("answer.json");
+    let (code, invoked, err) = aws_cli::aws_service(
+        &lambda,
+        "lambda",
+        &[
+            "invoke",
+            "--function-name",
+            arn,
+            "--log-type",
+            "Tail",
+            "--payload",
+            r#"{"name": "Lin"}"#,
+            answer_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(invoked["StatusCode"], 200, "{invoked}");
+    let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
+    assert_eq!(answer["text"], "Hello, Lin");
+    use base64::Engine;
+    let log = base64::engine::general_purpose::STANDARD.decode(invoked["LogResult"].as_str().unwrap()).unwrap();
+    let log = String::from_utf8(log).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].starts_with("START RequestId: ") && lines[0].ends_with(" Version: $LATEST"), "{log}");
+    assert!(lines.contains(&"greeting Lin"), "{log}");
+    assert!(lines[lines.len() - 2].starts_with("END RequestId: "), "{log}");
+    assert!(
+        lines[lines.len() - 1].starts_with("REPORT RequestId: ") && log.contains("\tMemory Size: 128 MB\t"),
+        "{log}"
+    );
+
     // A Python exception is the Task's error, named by its class; the
     // function's error payload is the Cause, as the runtime client posted it.
     let long = "Bartholomew the Great";

@@ -32,6 +32,8 @@ pub struct StackFunction {
     pub memory_size: u32,
     /// `Timeout` in seconds (Lambda's default: 3).
     pub timeout: u64,
+    /// `LoggingConfig.LogFormat`: `Text` (Lambda's default) or `JSON`.
+    pub log_format: String,
     /// `Metadata.BuildProperties.Binary`: a cargo binary of this workspace.
     pub binary: Option<String>,
     /// Why it cannot run from here, when it cannot (code in S3, an image, an unresolvable value).
@@ -67,6 +69,10 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
         let handler = text("Handler");
         let memory_size = text("MemorySize").and_then(|m| m.parse().ok()).unwrap_or(128);
         let timeout = text("Timeout").and_then(|t| t.parse().ok()).unwrap_or(3);
+        let log_format = property("LoggingConfig")
+            .and_then(|l| l.get("LogFormat"))
+            .and_then(|f| names.text(f).ok())
+            .unwrap_or_else(|| "Text".to_owned());
         let code = match property(if serverless { "CodeUri" } else { "Code" }) {
             Some(Value::String(uri)) if !uri.starts_with("s3://") => Some(folder.join(uri)),
             Some(_) => {
@@ -116,6 +122,7 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
             environment,
             memory_size,
             timeout,
+            log_format,
             binary,
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
         });
@@ -174,7 +181,7 @@ Resources:
         let checker = stack.functions.iter().find(|f| f.logical_id == "Checker").unwrap();
         assert_eq!(checker.runtime.as_deref(), Some("python3.12"));
         assert_eq!(checker.handler.as_deref(), Some("app.handler"));
-        assert_eq!((checker.memory_size, checker.timeout), (256, 10));
+        assert_eq!((checker.memory_size, checker.timeout, checker.log_format.as_str()), (256, 10, "Text"));
         assert!(checker.code.as_ref().unwrap().ends_with("functions/checker/"), "{:?}", checker.code);
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:Checker";
         assert_eq!(checker.arn, arn);

@@ -82,10 +82,17 @@ struct Live {
 async fn launch(spec: &FunctionSpec, environment: &[(String, String)], output: &Output) -> Result<Live, EmulatorError> {
     let runtime = RuntimeApi::start().await.map_err(|e| EmulatorError(e.to_string()))?;
     runtime.set_function_arn(&spec.arn);
+    if let Some(timeout) = spec.timeout {
+        runtime.set_timeout(timeout);
+    }
+    // The function's own configuration wins (its log format), but for where its Runtime API is.
     let mut environment = environment.to_vec();
     let own = runtime.environment(&spec.name);
-    environment.retain(|(k, _)| !own.iter().any(|(o, _)| o == k));
-    environment.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let given = |key: &str| key != "AWS_LAMBDA_RUNTIME_API" && environment.iter().any(|(k, _)| k == key);
+    let own: Vec<(String, String)> =
+        own.into_iter().filter(|(k, _)| !given(k)).map(|(k, v)| (k.to_owned(), v)).collect();
+    environment.retain(|(k, _)| k != "AWS_LAMBDA_RUNTIME_API");
+    environment.extend(own);
     environment.retain(|(k, _)| k != "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
     environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
     let process =
@@ -98,9 +105,12 @@ impl Hosted {
     /// payload; `Runtime.ExitError` when its process ends meanwhile and
     /// `Sandbox.Timedout` past its timeout, after which a fresh process
     /// takes the next invocation.
-    async fn invoke(&self, body: Vec<u8>) -> Posted {
+    /// With `tail`, also the end of its log for this invocation, base64, as
+    /// Lambda's `X-Amz-Log-Result`: START, what it wrote, END and REPORT, its last 4 KB.
+    async fn invoke(&self, body: Vec<u8>, tail: bool) -> (Posted, Option<String>) {
         let mut live = self.live.lock().await;
         let started = std::time::Instant::now();
+        let mark = live.process.written();
         let limit = self.spec.timeout.map(std::time::Duration::from_secs);
         // What the function answered, and whether its environment is spent.
         let (posted, spent) = {
@@ -132,6 +142,10 @@ impl Hosted {
                 break (lambda_failure(failure.0, &format!("RequestId: {id} Error: {}", failure.1)), true);
             }
         };
+        let log = match tail {
+            true => Some(log_tail(&live, mark, started.elapsed(), self.spec.memory_size).await),
+            false => None,
+        };
         if spent {
             // The old process is killed as it is dropped; the next invocation starts cold.
             match launch(&self.spec, &self.environment, &self.output).await {
@@ -139,8 +153,27 @@ impl Hosted {
                 Err(e) => eprintln!("[{}] cannot start again: {e}", self.spec.name),
             }
         }
-        posted
+        (posted, log)
     }
+}
+
+/// The last 4 KB of an invocation's log, base64: START, what the function
+/// wrote since `mark`, END and REPORT, as Lambda's `X-Amz-Log-Result`.
+async fn log_tail(live: &Live, mark: u64, took: std::time::Duration, memory: u32) -> String {
+    use base64::Engine;
+    // Its last lines reach us through a pipe a moment after its answer.
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    let id = live.runtime.last_request_id().unwrap_or_default();
+    let ms = took.as_secs_f64() * 1000.0;
+    let used = live.process.peak_rss_bytes().map_or(0, |b| b.div_ceil(1024 * 1024));
+    let log = format!(
+        "START RequestId: {id} Version: $LATEST\n{}END RequestId: {id}\nREPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB\t\n",
+        live.process.stdout_since(mark),
+        ms.ceil().max(1.0) as u64
+    );
+    let bytes = log.as_bytes();
+    let last = &bytes[bytes.len().saturating_sub(4096)..];
+    base64::engine::general_purpose::STANDARD.encode(last)
 }
 
 /// An error of Lambda's own, in the shape a function's error payload has.
@@ -305,11 +338,17 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Option<A
         return lambda_error(404, "ResourceNotFoundException", format!("Function not found: {arn}"));
     };
     // The function's bytes, as Lambda answers them: its result, or its error's payload.
-    match hosted.invoke(request.body.to_vec()).await {
+    let tail = request.header("x-amz-log-type").is_some_and(|t| t.eq_ignore_ascii_case("Tail"));
+    let (posted, log) = hosted.invoke(request.body.to_vec(), tail).await;
+    let answer = match posted {
         Posted::Response(body) => Response::new(200, body).header("content-type", "application/json"),
         Posted::Error(body) | Posted::InitError(body) => Response::new(200, body)
             .header("content-type", "application/json")
             .header("x-amz-function-error", "Unhandled"),
+    };
+    match log {
+        Some(log) => answer.header("x-amz-log-result", log),
+        None => answer,
     }
 }
 

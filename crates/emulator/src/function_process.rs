@@ -11,7 +11,16 @@ use crate::moto::die_with_starting_thread;
 /// Killed when dropped, or when the thread that started it ends.
 pub struct FunctionProcess {
     child: Child,
-    stdout: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<Captured>>,
+}
+
+/// What has been read of its stdout.
+#[derive(Default)]
+struct Captured {
+    /// What is kept: all of it, or its tail.
+    text: String,
+    /// How many bytes were dropped from the front of `text`.
+    dropped: u64,
 }
 
 /// How much of a long-running function's output is kept: the last 64 KiB.
@@ -84,7 +93,7 @@ impl FunctionProcess {
         die_with_starting_thread(&mut command);
         let mut child =
             command.spawn().map_err(|e| EmulatorError(format!("cannot start {}: {e}", binary.display())))?;
-        let stdout = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(Captured::default()));
         if let Some(mut pipe) = child.stdout.take() {
             let sink = stdout.clone();
             std::thread::spawn(move || {
@@ -92,17 +101,19 @@ impl FunctionProcess {
                 // A line not yet ended, for echoing.
                 let mut partial = Vec::new();
                 while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-                    let Ok(mut s) = sink.lock() else { return };
-                    s.push_str(&String::from_utf8_lossy(&chunk[..n]));
+                    let Ok(mut captured) = sink.lock() else { return };
+                    captured.text.push_str(&String::from_utf8_lossy(&chunk[..n]));
                     let Output::Echoed { prefix } = &output else { continue };
+                    let s = &mut captured.text;
                     if s.len() > 2 * KEPT_BYTES {
                         let mut cut = s.len() - KEPT_BYTES;
                         while !s.is_char_boundary(cut) {
                             cut += 1;
                         }
                         s.drain(..cut);
+                        captured.dropped += cut as u64;
                     }
-                    drop(s);
+                    drop(captured);
                     partial.extend_from_slice(&chunk[..n]);
                     while let Some(end) = partial.iter().position(|b| *b == b'\n') {
                         let line: Vec<u8> = partial.drain(..=end).collect();
@@ -120,7 +131,23 @@ impl FunctionProcess {
 
     /// Everything the function has written to stdout so far: its log lines.
     pub fn stdout(&self) -> String {
-        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
+        self.stdout.lock().map(|c| c.text.clone()).unwrap_or_default()
+    }
+
+    /// How many bytes it has written to stdout so far: a mark for `stdout_since`.
+    pub fn written(&self) -> u64 {
+        self.stdout.lock().map(|c| c.dropped + c.text.len() as u64).unwrap_or_default()
+    }
+
+    /// What it has written since `mark`, as far as it is still kept.
+    pub fn stdout_since(&self, mark: u64) -> String {
+        let Ok(captured) = self.stdout.lock() else { return String::new() };
+        let mut from = usize::try_from(mark.saturating_sub(captured.dropped)).unwrap_or(usize::MAX);
+        from = from.min(captured.text.len());
+        while !captured.text.is_char_boundary(from) {
+            from += 1;
+        }
+        captured.text[from..].to_owned()
     }
 
     pub fn pid(&self) -> u32 {
@@ -182,5 +209,10 @@ mod tests {
         assert!(kept.ends_with("line-2999-................................................................\nlast\n"));
         assert!(kept.len() <= 2 * KEPT_BYTES, "{} bytes kept", kept.len());
         assert!(!kept.contains("line-0-"));
+        // What came since a mark, though the front of what was written is gone.
+        let mark = process.written();
+        assert!(mark > 200_000, "{mark}");
+        assert_eq!(process.stdout_since(mark - 5), "last\n");
+        assert_eq!(process.stdout_since(0), kept);
     }
 }

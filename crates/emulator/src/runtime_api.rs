@@ -101,6 +101,8 @@ impl RuntimeApi {
             first_poll: poll_tx,
             next_id: AtomicU64::new(1),
             instance: instance_id(&addr),
+            last_id: std::sync::Mutex::new(None),
+            timeout: std::sync::OnceLock::new(),
             function_arn: std::sync::OnceLock::new(),
         });
         let served = shared.clone();
@@ -148,6 +150,17 @@ impl RuntimeApi {
     /// `Value` cannot hold (a lone surrogate escape, a key twice).
     pub async fn invoke_text(&self, event: impl Into<Vec<u8>>) -> Outcome {
         self.invoke_posted(event).await.outcome()
+    }
+
+    /// The function's timeout in seconds: each invocation's deadline
+    /// (`Lambda-Runtime-Deadline-Ms`) is that far off. Only the first call counts.
+    pub fn set_timeout(&self, seconds: u64) {
+        let _ = self.shared.timeout.set(seconds);
+    }
+
+    /// The request id of the last invocation the function took.
+    pub fn last_request_id(&self) -> Option<String> {
+        self.shared.last_id.lock().ok().and_then(|id| id.clone())
     }
 
     /// The request id of the invocation the function has taken and not yet answered, if any.
@@ -228,6 +241,10 @@ struct Shared {
     next_id: AtomicU64,
     /// Tells this API's request ids from another's.
     instance: u32,
+    /// The id of the last invocation handed out.
+    last_id: std::sync::Mutex<Option<String>>,
+    /// The function's timeout in seconds, for each invocation's deadline (else Lambda's longest, 900).
+    timeout: std::sync::OnceLock<u64>,
     /// The invoked function's ARN, when set; else a local one.
     function_arn: std::sync::OnceLock<String>,
 }
@@ -260,7 +277,11 @@ async fn handle(request: Request, shared: Arc<Shared>) -> Response {
                 shared.next_id.fetch_add(1, Ordering::SeqCst)
             );
             shared.state.lock().await.in_flight.insert(id.clone(), pending.reply);
-            let deadline = (std::time::SystemTime::now() + std::time::Duration::from_secs(900))
+            if let Ok(mut last) = shared.last_id.lock() {
+                *last = Some(id.clone());
+            }
+            let timeout = shared.timeout.get().copied().unwrap_or(900);
+            let deadline = (std::time::SystemTime::now() + std::time::Duration::from_secs(timeout))
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis().to_string())
                 .unwrap_or_default();
