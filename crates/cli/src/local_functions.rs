@@ -1,9 +1,10 @@
 //! A template's own Lambda functions run here, for a template that is not
 //! this project's: each function as its own process behind its own Lambda
 //! Runtime API, as Lambda runs it (a `python3.x` function under the Python
-//! runtime interface client, awslambdaric, in its code's folder; a
-//! `provided.*` function as its built `bootstrap`), all behind one local
-//! Lambda Invoke API. Task states that name one of them go there; the others
+//! runtime interface client, awslambdaric; a `nodejs*` function under
+//! orderflow's own client for Node.js, runtimes/node.mjs; each in its code's
+//! folder; a `provided.*` function as its built `bootstrap`), all behind one
+//! local Lambda Invoke API. Task states that name one of them go there; the others
 //! go where they went before (this project's handlers in-process).
 //! Functions of other runtimes, and code that is not in a local folder, are
 //! said with why: `--lambda-endpoint` sends every task to an Invoke API that
@@ -30,6 +31,37 @@ pub fn python() -> PathBuf {
     in_venv.unwrap_or_else(|| PathBuf::from("python3"))
 }
 
+/// The Node.js that runs `nodejs*` functions: `$ORDERFLOW_NODE`, else `node` on the PATH.
+fn node() -> Result<PathBuf, String> {
+    let node = std::env::var_os("ORDERFLOW_NODE").map_or_else(|| PathBuf::from("node"), PathBuf::from);
+    let checked = std::process::Command::new(&node)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match checked {
+        Ok(out) if out.status.success() => Ok(node),
+        _ => Err(format!("cannot start {} --version: set ORDERFLOW_NODE to a Node.js", node.display())),
+    }
+}
+
+/// orderflow's runtime interface client for Node.js, written once to a file
+/// named by its content in the temporary folder: its path.
+fn node_client() -> Result<PathBuf, String> {
+    const CLIENT: &str = include_str!("runtimes/node.mjs");
+    // FNV-1a: a name per version of the client, so that a stale copy is never run.
+    let hash = CLIENT.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let path = std::env::temp_dir().join(format!("orderflow-node-runtime-{hash:016x}.mjs"));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(CLIENT) {
+        // Written beside and renamed, so that two servers starting at once never run half a file.
+        let partial = path.with_extension(format!("{}.partial", std::process::id()));
+        std::fs::write(&partial, CLIENT)
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
 /// Why `python` cannot run Lambda handlers, if it cannot: it is not there, or it has no awslambdaric.
 fn python_problem(python: &Path) -> Option<String> {
     let checked = std::process::Command::new(python)
@@ -52,14 +84,20 @@ fn python_problem(python: &Path) -> Option<String> {
 }
 
 /// How one function runs here, or why it does not.
-fn spec_of(function: &StackFunction, python: &dyn Fn() -> Result<PathBuf, String>) -> Result<FunctionSpec, String> {
+fn spec_of(
+    function: &StackFunction,
+    python: &dyn Fn() -> Result<PathBuf, String>,
+    node: &dyn Fn() -> Result<(PathBuf, PathBuf), String>,
+) -> Result<FunctionSpec, String> {
     if let Some(problem) = &function.problem {
         return Err(problem.clone());
     }
     let runtime = function.runtime.as_deref().ok_or("it names no Runtime")?;
     let code = function.code.as_ref().ok_or("it has no code folder")?;
+    // Absolute: the function runs in it and is told it (LAMBDA_TASK_ROOT).
+    let code = &code.canonicalize().map_err(|e| format!("its code folder {}: {e}", code.display()))?;
     if !code.is_dir() {
-        return Err(format!("its code folder {} is not there", code.display()));
+        return Err(format!("its code folder {} is not a folder", code.display()));
     }
     let mut environment = function.environment.clone();
     environment.push(("LAMBDA_TASK_ROOT".into(), code.display().to_string()));
@@ -74,6 +112,11 @@ fn spec_of(function: &StackFunction, python: &dyn Fn() -> Result<PathBuf, String
         // Lambda's code folder is read-only: nothing is written beside the user's code.
         environment.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
         (python()?, vec!["-m".to_owned(), "awslambdaric".to_owned(), handler])
+    } else if runtime.starts_with("nodejs") {
+        let handler = function.handler.clone().ok_or("it names no Handler")?;
+        environment.push(("_HANDLER".into(), handler));
+        let (node, client) = node()?;
+        (node, vec![client.display().to_string()])
     } else if runtime.starts_with("provided") {
         let bootstrap = code.join("bootstrap");
         if !bootstrap.is_file() {
@@ -124,9 +167,11 @@ impl LocalFunctions {
                 })
                 .clone()
         };
+        let checked_node = std::cell::OnceCell::new();
+        let node = || checked_node.get_or_init(|| Ok((node()?, node_client()?))).clone();
         for function in functions.iter().filter(|f| f.binary.is_none()) {
             let runtime = function.runtime.as_deref().unwrap_or("no runtime");
-            match spec_of(function, &python) {
+            match spec_of(function, &python, &node) {
                 Ok(spec) => {
                     said.push(format!(
                         "function {} ({runtime}) runs here: {} {}",

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use serve_binary::{address, moto_of, serve};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python-app/template.yaml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions-app/template.yaml")
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -40,8 +40,8 @@ fn uuid_shaped(text: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sam_template_s_python_functions_run_under_serve_as_lambda_runs_them() {
-    let dir = scratch("python-app");
+async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
+    let dir = scratch("functions-app");
     let serve = serve(&dir, &["--template", fixture().to_str().unwrap()]);
     let endpoint = address(&serve);
     let moto = moto_of(&serve);
@@ -102,6 +102,30 @@ async fn a_sam_template_s_python_functions_run_under_serve_as_lambda_runs_them()
         "{log}"
     );
 
+    // A Node.js function, under orderflow's runtime client for Node.js: its
+    // answer, its console line as Lambda writes it, and a thrown error as
+    // Lambda's Node.js runtime shapes it.
+    let invoke = |payload: &str| {
+        let file = answer_file.to_str().unwrap();
+        let args = ["invoke", "--function-name", "ReporterFunction", "--log-type", "Tail", "--payload", payload, file];
+        let (code, invoked, err) = aws_cli::aws_service(&lambda, "lambda", &args);
+        assert_eq!(code, 0, "{err}");
+        let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
+        let log = base64::engine::general_purpose::STANDARD.decode(invoked["LogResult"].as_str().unwrap()).unwrap();
+        (invoked, answer, String::from_utf8(log).unwrap())
+    };
+    let (invoked, answer, log) = invoke(r#"{"name": "Ada"}"#);
+    assert_eq!(invoked.get("FunctionError"), None, "{invoked}");
+    assert_eq!(answer, json!({"report": "Ada was greeted", "by": "ReporterFunction", "left": true}));
+    let line = log.lines().find(|l| l.ends_with("\tINFO\treporting Ada")).unwrap_or_else(|| panic!("{log}"));
+    let id = line.split('\t').nth(1).unwrap();
+    assert!(uuid_shaped(id) && log.starts_with(&format!("START RequestId: {id} ")), "{log}");
+    let (invoked, answer, _) = invoke(r#"{"name": "Ada", "refuse": true}"#);
+    assert_eq!(invoked["FunctionError"], "Unhandled", "{invoked}");
+    assert_eq!(answer["errorType"], "ReportRefused", "{answer}");
+    assert_eq!(answer["errorMessage"], "no report for Ada");
+    assert!(answer["trace"][0].as_str().unwrap().starts_with("ReportRefused: no report for Ada"), "{answer}");
+
     // A Python exception is the Task's error, named by its class; the
     // function's error payload is the Cause, as the runtime client posted it.
     let long = "Bartholomew the Great";
@@ -125,7 +149,7 @@ async fn a_sam_template_s_python_functions_run_under_serve_as_lambda_runs_them()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_that_exits_or_outlasts_its_timeout_fails_as_lambda_says_and_starts_again() {
-    let dir = scratch("python-app-fragile");
+    let dir = scratch("functions-app-fragile");
     let serve = serve(&dir, &["--template", fixture().to_str().unwrap()]);
     let endpoint = address(&serve);
     let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:fragile";
@@ -157,7 +181,7 @@ async fn a_function_that_exits_or_outlasts_its_timeout_fails_as_lambda_says_and_
 
 #[test]
 fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
-    let dir = scratch("python-app-run");
+    let dir = scratch("functions-app-run");
     let input = dir.join("input.json");
     std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
@@ -180,8 +204,9 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     }
     // What a function prints is shown, each line after its name.
     assert!(stderr.contains("[GreeterFunction] greeting Grace\n"), "{stderr}");
+    assert!(stderr.contains("function ReporterFunction (nodejs20.x) runs here: "), "{stderr}");
     assert!(
-        stderr.contains("function ReporterFunction (nodejs20.x) does not run here: nodejs20.x functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"),
+        stderr.contains("function LedgerFunction (java21) does not run here: java21 functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"),
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -189,7 +214,7 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
 
 #[test]
 fn a_python_without_the_runtime_interface_client_is_said_by_name() {
-    let dir = scratch("python-app-no-ric");
+    let dir = scratch("functions-app-no-ric");
     let input = dir.join("input.json");
     std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
     // A Python that is not there: each Python function says why it does not
@@ -266,37 +291,39 @@ async fn the_step_functions_sample_of_sam_init_runs_through_the_aws_cli() {
         );
         return;
     };
-    let dir = scratch("sam-init-app");
-    let app = sam_init(&checkout, "python3.13/step-func", &dir);
-
-    // Served from the application's own folder, with its template.
-    let serve = serve(&app, &["--template", "template.yaml"]);
-    let endpoint = address(&serve);
-    let moto = moto_of(&serve);
-    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:StockTradingStateMachine";
-    let mut executions = Vec::new();
-    for _ in 0..5 {
-        executions.push(started(&endpoint, machine, "{}"));
+    // The Python and the Node.js variants of the sample, each with its functions run here.
+    for variant in ["python3.13/step-func", "nodejs22.x/step-func"] {
+        let dir = scratch(&format!("sam-init-{}", variant.replace('/', "-")));
+        let app = sam_init(&checkout, variant, &dir);
+        // Served from the application's own folder, with its template.
+        let serve = serve(&app, &["--template", "template.yaml"]);
+        let endpoint = address(&serve);
+        let moto = moto_of(&serve);
+        let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:StockTradingStateMachine";
+        let mut executions = Vec::new();
+        for _ in 0..5 {
+            executions.push(started(&endpoint, machine, "{}"));
+        }
+        for execution in &executions {
+            let done = until_done(&endpoint, execution).await;
+            assert_eq!(done["status"], "SUCCEEDED", "{variant}: {done}");
+            // The state machine ends on the DynamoDB putItem: its answer as Step Functions shapes it.
+            let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+            assert_eq!(output["SdkHttpMetadata"]["HttpStatusCode"], 200, "{variant}: {output}");
+        }
+        // Each trade is in the template's table: bought at 50 or less, sold above (the Choice).
+        let scanned = on_moto(&moto, "dynamodb", &["scan", "--table-name", "TransactionTable"]);
+        let items = scanned["Items"].as_array().unwrap();
+        assert_eq!(items.len(), executions.len(), "{variant}: {scanned}");
+        for item in items {
+            let price: u32 = item["Price"]["N"].as_str().unwrap().parse().unwrap();
+            let kind = item["Type"]["S"].as_str().unwrap();
+            assert_eq!(kind, if price <= 50 { "buy" } else { "sell" }, "{variant}: {item}");
+            let quantity: u32 = item["Quantity"]["N"].as_str().unwrap().parse().unwrap();
+            assert!((1..=10).contains(&quantity), "{variant}: {item}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
-    for execution in &executions {
-        let done = until_done(&endpoint, execution).await;
-        assert_eq!(done["status"], "SUCCEEDED", "{done}");
-        // The state machine ends on the DynamoDB putItem: its answer as Step Functions shapes it.
-        let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
-        assert_eq!(output["SdkHttpMetadata"]["HttpStatusCode"], 200, "{output}");
-    }
-    // Each trade is in the template's table: bought at 50 or less, sold above (the Choice).
-    let scanned = on_moto(&moto, "dynamodb", &["scan", "--table-name", "TransactionTable"]);
-    let items = scanned["Items"].as_array().unwrap();
-    assert_eq!(items.len(), executions.len(), "{scanned}");
-    for item in items {
-        let price: u32 = item["Price"]["N"].as_str().unwrap().parse().unwrap();
-        let kind = item["Type"]["S"].as_str().unwrap();
-        assert_eq!(kind, if price <= 50 { "buy" } else { "sell" }, "{item}");
-        assert!((1..=10).contains(&item["Quantity"]["N"].as_str().unwrap().parse::<u32>().unwrap()), "{item}");
-        assert!(uuid_shaped(item["Id"]["S"].as_str().unwrap()), "{item}");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Every `${...}` of each line replaced by `by`, as the sample's makefile's
