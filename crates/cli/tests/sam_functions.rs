@@ -179,20 +179,27 @@ async fn a_function_that_exits_or_outlasts_its_timeout_fails_as_lambda_says_and_
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `orderflow run` of the fixture's greeting machine on {"name": "Grace"}, in
+/// `dir`, its Python functions under `python`, with `more` arguments.
+fn run_greeting(dir: &Path, python: &Path, more: &[&str]) -> std::process::Output {
+    let input = dir.join("input.json");
+    std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_orderflow"))
+        .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
+        .args(["--state-machine", "greeting"])
+        .args(more)
+        .current_dir(dir)
+        .env("MOTO_SERVER", venv("moto_server"))
+        .env("ORDERFLOW_PYTHON", python)
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     let dir = scratch("functions-app-run");
-    let input = dir.join("input.json");
-    std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
-        .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
-        .args(["--state-machine", "greeting", "--output", "json"])
-        .current_dir(&dir)
-        .env("MOTO_SERVER", venv("moto_server"))
-        .env("ORDERFLOW_PYTHON", venv("python"))
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap();
+    let out = run_greeting(&dir, &venv("python"), &["--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let execution: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -215,19 +222,9 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
 #[test]
 fn a_python_without_the_runtime_interface_client_is_said_by_name() {
     let dir = scratch("functions-app-no-ric");
-    let input = dir.join("input.json");
-    std::fs::write(&input, r#"{"name": "Grace"}"#).unwrap();
     // A Python that is not there: each Python function says why it does not
     // run, and a task naming one fails as Lambda names a missing function.
-    let out = Command::new(env!("CARGO_BIN_EXE_orderflow"))
-        .args(["run", "--template", fixture().to_str().unwrap(), "--input", input.to_str().unwrap()])
-        .args(["--state-machine", "greeting"])
-        .current_dir(&dir)
-        .env("MOTO_SERVER", venv("moto_server"))
-        .env("ORDERFLOW_PYTHON", dir.join("no-such-python"))
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap();
+    let out = run_greeting(&dir, &dir.join("no-such-python"), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
