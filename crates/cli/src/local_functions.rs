@@ -104,17 +104,18 @@ fn spec_of(
     environment.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")));
     environment.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), function.timeout.to_string()));
     environment.push(("AWS_LAMBDA_LOG_FORMAT".into(), function.log_format.clone()));
+    if let Some(handler) = &function.handler {
+        environment.push(("_HANDLER".into(), handler.clone()));
+    }
     let (binary, args) = if runtime.starts_with("python3") {
         let handler = function.handler.clone().ok_or("it names no Handler")?;
-        environment.push(("_HANDLER".into(), handler.clone()));
         environment.push(("PYTHONPATH".into(), code.display().to_string()));
         environment.push(("PYTHONUNBUFFERED".into(), "1".into()));
         // Lambda's code folder is read-only: nothing is written beside the user's code.
         environment.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
         (python()?, vec!["-m".to_owned(), "awslambdaric".to_owned(), handler])
     } else if runtime.starts_with("nodejs") {
-        let handler = function.handler.clone().ok_or("it names no Handler")?;
-        environment.push(("_HANDLER".into(), handler));
+        function.handler.as_ref().ok_or("it names no Handler")?;
         let (node, client) = node()?;
         (node, vec![client.display().to_string()])
     } else if runtime.starts_with("provided") {

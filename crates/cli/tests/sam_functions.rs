@@ -125,6 +125,13 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
     assert_eq!(answer["errorType"], "ReportRefused", "{answer}");
     assert_eq!(answer["errorMessage"], "no report for Ada");
     assert!(answer["trace"][0].as_str().unwrap().starts_with("ReportRefused: no report for Ada"), "{answer}");
+    // A custom runtime's bootstrap, run as it is.
+    let file = answer_file.to_str().unwrap();
+    let args = ["invoke", "--function-name", "CustomFunction", "--payload", r#"{"n": 1}"#, file];
+    let (code, _, err) = aws_cli::aws_service(&lambda, "lambda", &args);
+    assert_eq!(code, 0, "{err}");
+    let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
+    assert_eq!(answer, json!({"bootstrap": "custom", "handler": "bootstrap", "event": {"n": 1}}));
 
     // A Python exception is the Task's error, named by its class; the
     // function's error payload is the Cause, as the runtime client posted it.
