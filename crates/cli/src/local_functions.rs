@@ -3,8 +3,8 @@
 //! Runtime API, as Lambda runs it (a `python3.x` function under the Python
 //! runtime interface client, awslambdaric; a `nodejs*` function under
 //! orderflow's own client for Node.js, runtimes/node.mjs; each in its code's
-//! folder; a `provided.*` function as its built `bootstrap`), all behind one
-//! local Lambda Invoke API. Task states that name one of them go there; the others
+//! folder, or a file named `index` for code given inline; a `provided.*`
+//! function as its built `bootstrap`), all behind one local Lambda Invoke API. Task states that name one of them go there; the others
 //! go where they went before (this project's handlers in-process).
 //! Functions of other runtimes, and code that is not in a local folder, are
 //! said with why: `--lambda-endpoint` sends every task to an Invoke API that
@@ -49,16 +49,10 @@ fn node() -> Result<PathBuf, String> {
 /// named by its content in the temporary folder: its path.
 fn node_client() -> Result<PathBuf, String> {
     const CLIENT: &str = include_str!("runtimes/node.mjs");
-    // FNV-1a: a name per version of the client, so that a stale copy is never run.
-    let hash = CLIENT.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    // Named by its content, so that a stale copy is never run.
+    let hash = CLIENT.bytes().fold(FNV_OFFSET, fnv);
     let path = std::env::temp_dir().join(format!("orderflow-node-runtime-{hash:016x}.mjs"));
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(CLIENT) {
-        // Written beside and renamed, so that two servers starting at once never run half a file.
-        let partial = path.with_extension(format!("{}.partial", std::process::id()));
-        std::fs::write(&partial, CLIENT)
-            .and_then(|()| std::fs::rename(&partial, &path))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
+    write_once(&path, CLIENT)?;
     Ok(path)
 }
 
@@ -83,6 +77,41 @@ fn python_problem(python: &Path) -> Option<String> {
     }
 }
 
+/// A folder holding a function's inline code as Lambda places it: in a file
+/// named `index` (`index.py`, `index.js`), in the temporary folder, named by
+/// the function and its code.
+fn inline_folder(function: &StackFunction, runtime: &str, source: &str) -> Result<PathBuf, String> {
+    let file = match runtime {
+        r if r.starts_with("python") => "index.py",
+        r if r.starts_with("nodejs") => "index.js",
+        other => return Err(format!("inline code of a {other} function does not run here")),
+    };
+    let hash = source.bytes().chain(function.arn.bytes()).fold(FNV_OFFSET, fnv);
+    let folder = std::env::temp_dir().join(format!("orderflow-inline-{}-{hash:016x}", function.name));
+    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+    write_once(&folder.join(file), source)?;
+    Ok(folder)
+}
+
+/// FNV-1a, for naming files by their content.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(hash: u64, byte: u8) -> u64 {
+    (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+}
+
+/// `text` at `path`, unless it is there already: written beside and renamed,
+/// so that two servers starting at once never run half a file.
+fn write_once(path: &Path, text: &str) -> Result<(), String> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return Ok(());
+    }
+    let partial = path.with_extension(format!("{}.partial", std::process::id()));
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 /// How one function runs here, or why it does not.
 fn spec_of(
     function: &StackFunction,
@@ -93,7 +122,15 @@ fn spec_of(
         return Err(problem.clone());
     }
     let runtime = function.runtime.as_deref().ok_or("it names no Runtime")?;
-    let code = function.code.as_ref().ok_or("it has no code folder")?;
+    let written;
+    let code = match (&function.code, &function.inline) {
+        (Some(code), _) => code,
+        (None, Some(source)) => {
+            written = inline_folder(function, runtime, source)?;
+            &written
+        }
+        (None, None) => return Err("it has no code folder".into()),
+    };
     // Absolute: the function runs in it and is told it (LAMBDA_TASK_ROOT).
     let code = &code.canonicalize().map_err(|e| format!("its code folder {}: {e}", code.display()))?;
     if !code.is_dir() {

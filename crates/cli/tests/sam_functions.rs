@@ -132,6 +132,12 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
     assert_eq!(code, 0, "{err}");
     let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
     assert_eq!(answer, json!({"bootstrap": "custom", "handler": "bootstrap", "event": {"n": 1}}));
+    // Code given inline in the template.
+    let args = ["invoke", "--function-name", "InlineFunction", "--payload", "{}", file];
+    let (code, _, err) = aws_cli::aws_service(&lambda, "lambda", &args);
+    assert_eq!(code, 0, "{err}");
+    let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
+    assert_eq!(answer, json!({"inline": true, "table": "GreetingsTable"}));
 
     // A Python exception is the Task's error, named by its class; the
     // function's error payload is the Cause, as the runtime client posted it.

@@ -26,6 +26,9 @@ pub struct StackFunction {
     pub handler: Option<String>,
     /// The code's folder (`CodeUri`, or `Code` naming a local folder), resolved against the template's folder.
     pub code: Option<PathBuf>,
+    /// Code given in the template itself (`InlineCode`, or `Code.ZipFile`),
+    /// intrinsics resolved: Lambda places it in a file named `index`.
+    pub inline: Option<String>,
     /// `Environment.Variables`, intrinsics resolved, the function's over the globals'.
     pub environment: Vec<(String, String)>,
     /// `MemorySize` in MB (Lambda's default: 128).
@@ -73,10 +76,23 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
             .and_then(|l| l.get("LogFormat"))
             .and_then(|f| names.text(f).ok())
             .unwrap_or_else(|| "Text".to_owned());
+        let given_inline = match serverless {
+            true => property("InlineCode"),
+            false => property("Code").and_then(|c| c.get("ZipFile")),
+        };
+        let inline = match given_inline.map(|v| names.text(v)) {
+            Some(Ok(source)) => Some(source),
+            Some(Err(e)) => {
+                problems.push(format!("its inline code: {e}"));
+                None
+            }
+            None => None,
+        };
         let code = match property(if serverless { "CodeUri" } else { "Code" }) {
             Some(Value::String(uri)) if !uri.starts_with("s3://") => Some(folder.join(uri)),
+            _ if inline.is_some() => None,
             Some(_) => {
-                problems.push("its code is not in a local folder (CodeUri or Code names S3 or inline code)".into());
+                problems.push("its code is not in a local folder (CodeUri or Code names S3)".into());
                 None
             }
             None if property("PackageType").and_then(Value::as_str) == Some("Image") => {
@@ -119,6 +135,7 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
             runtime,
             handler,
             code,
+            inline,
             environment,
             memory_size,
             timeout,
@@ -176,6 +193,16 @@ Resources:
       Runtime: nodejs20.x
       Handler: index.handler
       Code: { S3Bucket: b, S3Key: k }
+  Inline:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Code:
+        ZipFile: !Sub |
+          TABLE = "${Orders}"
+          def handler(event, context):
+              return TABLE
 "#,
         );
         let checker = stack.functions.iter().find(|f| f.logical_id == "Checker").unwrap();
@@ -194,5 +221,13 @@ Resources:
         assert_eq!((raw.runtime.as_deref(), raw.timeout, raw.memory_size), (Some("nodejs20.x"), 3, 128));
         assert!(raw.environment.is_empty());
         assert!(raw.problem.as_deref().unwrap().contains("not in a local folder"), "{:?}", raw.problem);
+        // Code in the template, its intrinsics resolved.
+        let inline = stack.functions.iter().find(|f| f.logical_id == "Inline").unwrap();
+        assert_eq!((inline.code.as_ref(), inline.problem.as_ref()), (None, None));
+        assert!(
+            inline.inline.as_deref().unwrap().starts_with("TABLE = \"Orders\"\ndef handler"),
+            "{:?}",
+            inline.inline
+        );
     }
 }
