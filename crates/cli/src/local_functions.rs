@@ -1,14 +1,14 @@
 //! A template's own Lambda functions run here, for a template that is not
 //! this project's: each function as its own process behind its own Lambda
-//! Runtime API, as Lambda runs it (a `python3.x` function under the Python
-//! runtime interface client, awslambdaric; a `nodejs*` function under
-//! orderflow's own client for Node.js, runtimes/node.mjs; each in its code's
-//! folder, or a file named `index` for code given inline; a `provided.*`
-//! function as its built `bootstrap`), all behind one local Lambda Invoke API. Task states that name one of them go there; the others
-//! go where they went before (this project's handlers in-process).
-//! Functions of other runtimes, and code that is not in a local folder, are
-//! said with why: `--lambda-endpoint` sends every task to an Invoke API that
-//! runs them.
+//! Runtime API, as Lambda runs it, all behind one local Lambda Invoke API:
+//! a `python3.x` function under the Python runtime interface client
+//! (awslambdaric), a `nodejs*` function under orderflow's own client for
+//! Node.js (runtimes/node.mjs), each in its code's folder or, for code given
+//! inline, beside a file named `index`; a `provided.*` function as its built
+//! `bootstrap`. Task states that name one of them go there; the others go
+//! where they went before (this project's handlers in-process). Functions
+//! of other runtimes, and code that is not in a local folder, are said with
+//! why: `--lambda-endpoint` sends every task to an Invoke API that runs them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
