@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use serde_norway::Value;
 
 use crate::Template;
-use crate::stack::Resolver;
+use crate::names::Resolver;
 
 /// One function of the stack.
 #[derive(Debug, Clone, PartialEq)]

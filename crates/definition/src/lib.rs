@@ -35,9 +35,11 @@ pub enum TemplateError {
 pub use orderflow_local::workspace_root;
 
 mod functions;
+mod names;
 mod stack;
 pub use functions::StackFunction;
-pub use stack::{MADE_LOCALLY, Named, Place, Stack, StackMachine};
+pub use names::{Named, Place};
+pub use stack::{MADE_LOCALLY, Stack, StackMachine};
 
 /// A value in a template, with CloudFormation's short-form tags understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
