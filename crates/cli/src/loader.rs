@@ -29,17 +29,10 @@ pub fn local_function_arn(binary: &str) -> String {
 pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<Loaded, String> {
     let template = Template::load(template_path).map_err(|e| e.to_string())?;
     let machine = template.state_machine().map_err(|e| e.to_string())?;
-    let binaries: BTreeMap<String, String> =
-        template.functions().into_iter().filter_map(|f| Some((f.logical_id, f.binary?))).collect();
+    let binaries = binaries(&template);
     let mut values = BTreeMap::new();
     for (key, value) in &machine.substitutions {
-        let local = match value {
-            Intrinsic::GetAtt(id, attribute) if attribute == "Arn" => binaries.get(id).map(|b| local_function_arn(b)),
-            Intrinsic::Ref(id) => binaries.get(id).map(|b| local_function_arn(b)),
-            Intrinsic::Literal(s) => Some(s.clone()),
-            _ => None,
-        };
-        let local = local.ok_or_else(|| {
+        let local = local_value(value, &binaries).ok_or_else(|| {
             format!(
                 "DefinitionSubstitutions.{key} of {} has no local value (only function ARNs and literals do)",
                 template_path.display()
@@ -74,15 +67,25 @@ pub fn load(template_path: &Path, definition_override: Option<&Path>) -> Result<
 /// name it. Other templates load as a stack.
 pub fn is_project_kind(template: &Template, which: Option<&str>) -> bool {
     let Ok(machine) = template.state_machine() else { return false };
-    let binaries: std::collections::BTreeSet<String> =
-        template.functions().into_iter().filter(|f| f.binary.is_some()).map(|f| f.logical_id).collect();
-    let local = |value: &Intrinsic| match value {
-        Intrinsic::GetAtt(id, attribute) => attribute == "Arn" && binaries.contains(id),
-        Intrinsic::Ref(id) => binaries.contains(id),
-        Intrinsic::Literal(_) => true,
-        Intrinsic::Other(_) => false,
-    };
-    which.is_none_or(|w| w == machine.logical_id) && machine.substitutions.values().all(local)
+    let binaries = binaries(template);
+    which.is_none_or(|w| w == machine.logical_id)
+        && machine.substitutions.values().all(|value| local_value(value, &binaries).is_some())
+}
+
+/// The template's functions built from this workspace's binaries: logical id -> binary.
+fn binaries(template: &Template) -> BTreeMap<String, String> {
+    template.functions().into_iter().filter_map(|f| Some((f.logical_id, f.binary?))).collect()
+}
+
+/// A DefinitionSubstitution's local value, where it has one: a literal, or the
+/// local ARN of a function built from one of `binaries`.
+fn local_value(value: &Intrinsic, binaries: &BTreeMap<String, String>) -> Option<String> {
+    match value {
+        Intrinsic::GetAtt(id, attribute) if attribute == "Arn" => binaries.get(id).map(|b| local_function_arn(b)),
+        Intrinsic::Ref(id) => binaries.get(id).map(|b| local_function_arn(b)),
+        Intrinsic::Literal(s) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 /// The state machine `which` (its logical id or its name) of a stack; with

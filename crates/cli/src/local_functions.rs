@@ -26,9 +26,7 @@ pub fn python() -> PathBuf {
     if let Some(given) = std::env::var_os("ORDERFLOW_PYTHON") {
         return PathBuf::from(given);
     }
-    let here = std::env::current_dir().unwrap_or_default();
-    let in_venv = here.ancestors().map(|dir| dir.join(".venv/bin/python")).find(|p| p.is_file());
-    in_venv.unwrap_or_else(|| PathBuf::from("python3"))
+    orderflow_emulator::nearest_venv_tool("python").unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 /// The Node.js that runs `nodejs*` functions: `$ORDERFLOW_NODE`, else `node` on the PATH.
@@ -185,7 +183,6 @@ fn spec_of(
 pub struct LocalFunctions {
     host: FunctionHost,
     endpoint: LambdaEndpoint,
-    names: Vec<String>,
 }
 
 impl LocalFunctions {
@@ -225,7 +222,6 @@ impl LocalFunctions {
         if specs.is_empty() {
             return (None, said);
         }
-        let names = specs.iter().map(|s| s.name.clone()).collect();
         let host = match FunctionHost::start_unrecorded(specs, aws).await {
             Ok(host) => host,
             Err(e) => {
@@ -234,7 +230,7 @@ impl LocalFunctions {
             }
         };
         match LambdaEndpoint::new(host.endpoint()) {
-            Ok(endpoint) => (Some(LocalFunctions { host, endpoint, names }), said),
+            Ok(endpoint) => (Some(LocalFunctions { host, endpoint }), said),
             Err(e) => {
                 said.push(format!("the template's functions could not be reached: {e}"));
                 (None, said)
@@ -253,7 +249,7 @@ impl LocalFunctions {
             Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
             None => function.split(':').next().unwrap_or(function),
         };
-        self.names.iter().any(|n| n == name)
+        self.host.functions().any(|(n, _)| n == name)
     }
 
     /// An invoker that sends tasks naming these functions here, and the others to `rest`.

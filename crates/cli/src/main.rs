@@ -725,22 +725,21 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     }
     let service = Arc::new(service);
 
-    let machines: Vec<(String, String)> = match &project {
-        Project::Definition(loaded) => {
+    let machines: Vec<(String, String)> = match (&project, &stack) {
+        (_, Some(stack)) => {
+            for line in orderflow::local_stack::make_resources(stack, setup.as_deref(), &service).await {
+                eprintln!("orderflow serve: {line}");
+            }
+            orderflow::local_stack::register_machines(stack, &service).await?
+        }
+        (Project::Definition(loaded), None) => {
             let name = deployed_name(&template, &loaded.state_machine_name);
             let definition =
                 orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
             let arn = orderflow::local_stack::put_machine(&service, &name, &definition, None, "STANDARD").await?;
             vec![(name, arn)]
         }
-        Project::Stack(_) => {
-            let stack = stack.as_ref().ok_or("the template's stack was not read")?;
-            for line in orderflow::local_stack::make_resources(stack, setup.as_deref(), &service).await {
-                eprintln!("orderflow serve: {line}");
-            }
-            orderflow::local_stack::register_machines(stack, &service).await?
-        }
-        Project::Empty => Vec::new(),
+        _ => Vec::new(),
     };
     let resumed = service.resume().map_err(|e| e.to_string())?;
     if resumed > 0 {

@@ -139,7 +139,7 @@ impl Hosted {
                     _ => continue,
                 };
                 let id = runtime.in_flight().await.unwrap_or_default();
-                break (lambda_failure(failure.0, &format!("RequestId: {id} Error: {}", failure.1)), true);
+                break (Posted::failure(failure.0, &format!("RequestId: {id} Error: {}", failure.1)), true);
             }
         };
         let log = match tail {
@@ -174,11 +174,6 @@ async fn log_tail(live: &Live, mark: u64, took: std::time::Duration, memory: u32
     let bytes = log.as_bytes();
     let last = &bytes[bytes.len().saturating_sub(4096)..];
     base64::engine::general_purpose::STANDARD.encode(last)
-}
-
-/// An error of Lambda's own, in the shape a function's error payload has.
-fn lambda_failure(error_type: &str, message: &str) -> Posted {
-    Posted::Error(json!({"errorType": error_type, "errorMessage": message}).to_string().into_bytes())
 }
 
 pub struct FunctionHost {

@@ -14,7 +14,7 @@ mod throttling_stub;
 pub use fault_proxy::{Call, Fault, FaultProxy, Rule};
 pub use function_host::{FunctionHost, FunctionSpec, Record};
 pub use function_process::{FunctionProcess, Output};
-pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port};
+pub use moto::{Emulator, EmulatorError, endpoint_loader, free_port, nearest_venv_tool};
 pub use resources::{LocalResources, Notification, TopicKind, drain_notifications};
 pub use runtime_api::{Outcome, Posted, RuntimeApi, check_hostile_payloads, environment_without_aws, hostile_payloads};
 pub use throttling_stub::ThrottlingStub;

@@ -146,6 +146,13 @@ pub fn free_port() -> Result<u16, EmulatorError> {
         .map_err(|e| EmulatorError(format!("no free port on 127.0.0.1: {e}")))
 }
 
+/// `tool` in the `.venv` of the current folder or of the nearest folder
+/// above it that has one with that tool (the project's, after `make venv`).
+pub fn nearest_venv_tool(tool: &str) -> Option<PathBuf> {
+    let here = std::env::current_dir().unwrap_or_default();
+    here.ancestors().map(|dir| dir.join(".venv/bin").join(tool)).find(|p| p.is_file())
+}
+
 /// Where moto is, found when it is needed (an installed binary has no
 /// build-time path): `$MOTO_SERVER`, else the `.venv` of the current folder or
 /// the nearest folder above it (the project's, after `make venv`), else
@@ -156,7 +163,7 @@ fn moto_server_path() -> PathBuf {
         return PathBuf::from(path);
     }
     let here = std::env::current_dir().unwrap_or_default();
-    let in_venv = here.ancestors().map(|dir| dir.join(".venv/bin/moto_server")).find(|p| p.is_file());
+    let in_venv = nearest_venv_tool("moto_server");
     let on_path = || {
         std::env::var_os("PATH")
             .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("moto_server")).find(|p| p.is_file()))

@@ -45,8 +45,8 @@ pub enum Posted {
 }
 
 impl Posted {
-    /// An error of the Runtime API itself, in the shape a function posts.
-    fn failure(error_type: &str, error_message: &str) -> Posted {
+    /// An error of the Runtime API or of Lambda itself, in the shape a function posts.
+    pub(crate) fn failure(error_type: &str, error_message: &str) -> Posted {
         Posted::Error(
             serde_json::json!({"errorType": error_type, "errorMessage": error_message}).to_string().into_bytes(),
         )
