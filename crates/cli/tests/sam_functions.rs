@@ -138,6 +138,14 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
     assert_eq!(code, 0, "{err}");
     let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
     assert_eq!(answer, json!({"inline": true, "table": "GreetingsTable"}));
+    // A handler its module does not export: Lambda's init error, by name, as the function's error.
+    let args = ["invoke", "--function-name", "UnexportedFunction", "--payload", "{}", file];
+    let (code, invoked, err) = aws_cli::aws_service(&lambda, "lambda", &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(invoked["FunctionError"], "Unhandled", "{invoked}");
+    let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
+    assert_eq!(answer["errorType"], "Runtime.HandlerNotFound", "{answer}");
+    assert_eq!(answer["errorMessage"], "index.missing is undefined or not exported");
 
     // A Python exception is the Task's error, named by its class; the
     // function's error payload is the Cause, as the runtime client posted it.
@@ -225,6 +233,13 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     // What a function prints is shown, each line after its name.
     assert!(stderr.contains("[GreeterFunction] greeting Grace\n"), "{stderr}");
     assert!(stderr.contains("function ReporterFunction (nodejs20.x) runs here: "), "{stderr}");
+    assert!(
+        stderr.contains(
+            "function UnbuiltFunction (provided.al2023) does not run here: provided.al2023: no bootstrap in "
+        ) && stderr
+            .contains("functions/strict (build it first, e.g. `sam build`, and serve .aws-sam/build/template.yaml)"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("function LedgerFunction (java21) does not run here: java21 functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"),
         "{stderr}"
