@@ -9,12 +9,15 @@
 //! where they went before (this project's handlers in-process). Functions
 //! of other runtimes, and code that is not in a local folder, are said with
 //! why: `--lambda-endpoint` sends every task to an Invoke API that runs them.
+//! A function's layers of the template are found where Lambda's `/opt`
+//! would hold them (its runtime's search paths, `PATH`, `LD_LIBRARY_PATH`,
+//! a custom runtime's `bootstrap`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orderflow_asl::{BoxFuture, Invoker, TaskFailure};
-use orderflow_definition::StackFunction;
+use orderflow_definition::{FunctionLayer, StackFunction};
 use orderflow_emulator::{FunctionHost, FunctionSpec};
 use orderflow_value::Value;
 
@@ -110,6 +113,63 @@ fn write_once(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// The folders of a function's layers that are here, in the order Lambda
+/// extracts them into `/opt`; an error names a layer whose folder is not there.
+fn layer_folders(function: &StackFunction) -> Result<Vec<PathBuf>, String> {
+    let mut folders = Vec::new();
+    for layer in &function.layers {
+        if let FunctionLayer::Local { logical_id, folder } = layer {
+            let found =
+                folder.canonicalize().map_err(|e| format!("its layer {logical_id}: {}: {e}", folder.display()))?;
+            folders.push(found);
+        }
+    }
+    Ok(folders)
+}
+
+/// What Lambda's `/opt/<sub>` holds for these layers: their `<sub>` folders
+/// that are there, the last layer's first (in `/opt`, a later layer's files
+/// replace an earlier one's).
+fn opt(layers: &[PathBuf], sub: &str) -> Vec<PathBuf> {
+    layers.iter().rev().map(|layer| layer.join(sub)).filter(|path| path.is_dir()).collect()
+}
+
+/// A search path (`a:b:c`) of `paths`.
+fn search_path(paths: impl IntoIterator<Item = PathBuf>) -> Result<String, String> {
+    let joined = std::env::join_paths(paths).map_err(|e| format!("a layer's path: {e}"))?;
+    Ok(joined.to_string_lossy().into_owned())
+}
+
+/// Where a runtime finds its layers' content, as in Lambda's environment:
+/// `/opt/bin` at the end of `PATH`, `/opt/lib` after the code's `lib` in
+/// `LD_LIBRARY_PATH`, and the runtime's own paths (Python's `sys.path`
+/// through `PYTHONPATH`, Node.js's `NODE_PATH`).
+fn layer_environment(runtime: &str, code: &Path, layers: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
+    let mut environment = Vec::new();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let bins = opt(layers, "bin");
+    if !bins.is_empty() {
+        environment.push(("PATH".into(), search_path(std::env::split_paths(&path).chain(bins))?));
+    }
+    let libs: Vec<PathBuf> = [code.join("lib")].into_iter().filter(|p| p.is_dir()).chain(opt(layers, "lib")).collect();
+    if !libs.is_empty() {
+        environment.push(("LD_LIBRARY_PATH".into(), search_path(libs)?));
+    }
+    if let Some(version) = runtime.strip_prefix("python") {
+        // sys.path: the code, then /opt/python/lib/python3.x/site-packages, then /opt/python.
+        let site = opt(layers, &format!("python/lib/python{version}/site-packages"));
+        let paths = std::iter::once(code.to_owned()).chain(site).chain(opt(layers, "python"));
+        environment.push(("PYTHONPATH".into(), search_path(paths)?));
+    } else if let Some(version) = runtime.strip_prefix("nodejs") {
+        // Lambda's NODE_PATH: /opt/nodejs/nodeNN/node_modules, /opt/nodejs/node_modules, ..., the code.
+        let major = version.trim_end_matches(".x");
+        let own = opt(layers, &format!("nodejs/node{major}/node_modules"));
+        let paths = own.into_iter().chain(opt(layers, "nodejs/node_modules")).chain([code.to_owned()]);
+        environment.push(("NODE_PATH".into(), search_path(paths)?));
+    }
+    Ok(environment)
+}
+
 /// How one function runs here, or why it does not.
 fn spec_of(
     function: &StackFunction,
@@ -134,6 +194,7 @@ fn spec_of(
     if !code.is_dir() {
         return Err(format!("its code folder {} is not a folder", code.display()));
     }
+    let layers = layer_folders(function)?;
     let mut environment = function.environment.clone();
     environment.push(("LAMBDA_TASK_ROOT".into(), code.display().to_string()));
     environment.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")));
@@ -142,9 +203,9 @@ fn spec_of(
     if let Some(handler) = &function.handler {
         environment.push(("_HANDLER".into(), handler.clone()));
     }
+    environment.extend(layer_environment(runtime, code, &layers)?);
     let (binary, args) = if runtime.starts_with("python3") {
         let handler = function.handler.clone().ok_or("it names no Handler")?;
-        environment.push(("PYTHONPATH".into(), code.display().to_string()));
         environment.push(("PYTHONUNBUFFERED".into(), "1".into()));
         // Lambda's code folder is read-only: nothing is written beside the user's code.
         environment.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
@@ -154,13 +215,14 @@ fn spec_of(
         let (node, client) = node()?;
         (node, vec![client.display().to_string()])
     } else if runtime.starts_with("provided") {
-        let bootstrap = code.join("bootstrap");
-        if !bootstrap.is_file() {
+        // The code's bootstrap, else the one a layer puts in /opt.
+        let in_layers = layers.iter().rev().map(|layer| layer.join("bootstrap"));
+        let Some(bootstrap) = std::iter::once(code.join("bootstrap")).chain(in_layers).find(|b| b.is_file()) else {
             return Err(format!(
-                "{runtime}: no bootstrap in {} (build it first, e.g. `sam build`, and serve .aws-sam/build/template.yaml)",
+                "{runtime}: no bootstrap in {} or its layers (build it first, e.g. `sam build`, and serve .aws-sam/build/template.yaml)",
                 code.display()
             ));
-        }
+        };
         (bootstrap, Vec::new())
     } else {
         return Err(format!(
@@ -208,12 +270,18 @@ impl LocalFunctions {
             let runtime = function.runtime.as_deref().unwrap_or("no runtime");
             match spec_of(function, &python, &node) {
                 Ok(spec) => {
-                    said.push(format!(
+                    let mut line = format!(
                         "function {} ({runtime}) runs here: {} {}",
                         function.name,
                         spec.binary.display(),
                         spec.args.join(" ")
-                    ));
+                    );
+                    for layer in &function.layers {
+                        if let FunctionLayer::Elsewhere { arn, why } = layer {
+                            line.push_str(&format!("; its layer {arn} is not here ({why}): what it holds is missing"));
+                        }
+                    }
+                    said.push(line);
                     specs.push(spec);
                 }
                 Err(why) => said.push(format!("function {} ({runtime}) does not run here: {why}", function.name)),

@@ -138,6 +138,30 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
     assert_eq!(code, 0, "{err}");
     let answer: Value = serde_json::from_slice(&std::fs::read(&answer_file).unwrap()).unwrap();
     assert_eq!(answer, json!({"inline": true, "table": "GreetingsTable"}));
+    // Layers, as Lambda extracts them into /opt: Python imports from a
+    // layer's python/ (the later layer's module over the earlier's, the
+    // Globals' layer first), runs a layer's bin/ program from the PATH;
+    // Node.js requires a layer's package; a custom runtime's bootstrap comes
+    // from a layer.
+    let invoked_answer = |function: &str, payload: &str| {
+        let args = ["invoke", "--function-name", function, "--payload", payload, file];
+        let (code, invoked, err) = aws_cli::aws_service(&lambda, "lambda", &args);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(invoked.get("FunctionError"), None, "{function}: {invoked}");
+        serde_json::from_slice::<Value>(&std::fs::read(&answer_file).unwrap()).unwrap()
+    };
+    assert_eq!(
+        invoked_answer("LayeredFunction", r#"{"name": "Ada"}"#),
+        json!({"source": "newer", "shout": "ADA!!", "tool": "common tool"})
+    );
+    assert_eq!(
+        invoked_answer("LayeredNodeFunction", r#"{"name": "Ada"}"#),
+        json!({"source": "common", "shout": "ADA!"})
+    );
+    assert_eq!(
+        invoked_answer("LayerRuntimeFunction", r#"{"n": 2}"#),
+        json!({"bootstrap": "custom", "handler": "bootstrap", "event": {"n": 2}})
+    );
     // A handler its module does not export: Lambda's init error, by name, as the function's error.
     let args = ["invoke", "--function-name", "UnexportedFunction", "--payload", "{}", file];
     let (code, invoked, err) = aws_cli::aws_service(&lambda, "lambda", &args);
@@ -233,11 +257,17 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     // What a function prints is shown, each line after its name.
     assert!(stderr.contains("[GreeterFunction] greeting Grace\n"), "{stderr}");
     assert!(stderr.contains("function ReporterFunction (nodejs20.x) runs here: "), "{stderr}");
+    // A published layer cannot be had here: said, and the function runs without it.
+    assert!(
+        stderr.contains("; its layer arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:4 is not here (a published layer, not a layer of this template): what it holds is missing\n"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains(
             "function UnbuiltFunction (provided.al2023) does not run here: provided.al2023: no bootstrap in "
-        ) && stderr
-            .contains("functions/strict (build it first, e.g. `sam build`, and serve .aws-sam/build/template.yaml)"),
+        ) && stderr.contains(
+            "functions/strict or its layers (build it first, e.g. `sam build`, and serve .aws-sam/build/template.yaml)"
+        ),
         "{stderr}"
     );
     assert!(

@@ -39,8 +39,42 @@ pub struct StackFunction {
     pub log_format: String,
     /// `Metadata.BuildProperties.Binary`: a cargo binary of this workspace.
     pub binary: Option<String>,
+    /// `Layers`, the globals' first (SAM adds a list of Globals before the
+    /// function's own), in the order Lambda extracts them into `/opt`.
+    pub layers: Vec<FunctionLayer>,
     /// Why it cannot run from here, when it cannot (code in S3, an image, an unresolvable value).
     pub problem: Option<String>,
+}
+
+/// Lambda's limit on a function's layers.
+pub const MAX_LAYERS: usize = 5;
+
+/// One of a function's layers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FunctionLayer {
+    /// A layer of the stack whose content is a folder here (`ContentUri`,
+    /// `Content`), resolved against the template's folder: what Lambda
+    /// would extract into `/opt`.
+    Local { logical_id: String, folder: PathBuf },
+    /// A layer whose content is not here: a published layer named by its
+    /// ARN, or a layer of the stack with its content in S3.
+    Elsewhere { arn: String, why: String },
+}
+
+/// A function's `Layers` entry (its ARN, intrinsics resolved) as a layer.
+fn layer_of(template: &Template, names: &Resolver<'_>, folder: &Path, arn: String) -> FunctionLayer {
+    let is_layer = |kind: &str| matches!(kind, "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion");
+    let Some(named) = names.named.values().find(|n| is_layer(&n.kind) && n.reference == arn) else {
+        return FunctionLayer::Elsewhere { arn, why: "a published layer, not a layer of this template".into() };
+    };
+    let properties = template.resource(&named.logical_id).and_then(|r| r.get("Properties"));
+    let content = properties.and_then(|p| p.get("ContentUri").or_else(|| p.get("Content")));
+    match content {
+        Some(Value::String(uri)) if !uri.starts_with("s3://") => {
+            FunctionLayer::Local { logical_id: named.logical_id.clone(), folder: folder.join(uri) }
+        }
+        _ => FunctionLayer::Elsewhere { arn, why: format!("{}'s content is not in a local folder", named.logical_id) },
+    }
 }
 
 /// Every function of `template`, named as `names` names it.
@@ -122,6 +156,24 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
                 Err(e) => problems.push(format!("Environment.Variables: {e}")),
             }
         }
+        // Lists in Globals come before the function's own (SAM's rule for lists).
+        let mut layers = Vec::new();
+        for list in [global, own].into_iter().flatten().filter_map(|p| p.get("Layers")) {
+            match list {
+                Value::Sequence(entries) => {
+                    for entry in entries {
+                        match names.text(entry) {
+                            Ok(arn) => layers.push(layer_of(template, names, folder, arn)),
+                            Err(e) => problems.push(format!("Layers: {e}")),
+                        }
+                    }
+                }
+                _ => problems.push("Layers is not a list".into()),
+            }
+        }
+        if layers.len() > MAX_LAYERS {
+            problems.push(format!("it names {} layers; Lambda takes at most {MAX_LAYERS}", layers.len()));
+        }
         let binary = resource
             .get("Metadata")
             .and_then(|m| m.get("BuildProperties"))
@@ -141,6 +193,7 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
             timeout,
             log_format,
             binary,
+            layers,
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
         });
     }
@@ -229,5 +282,84 @@ Resources:
             "{:?}",
             inline.inline
         );
+    }
+
+    #[test]
+    fn layers_are_the_globals_then_the_function_s_own_each_local_or_said_where_it_is() {
+        let published = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:4";
+        let stack = stack_of(&format!(
+            r#"
+Globals:
+  Function:
+    Runtime: python3.12
+    Handler: app.handler
+    Layers:
+      - !Ref Shared
+Resources:
+  Shared:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: layers/shared/
+  Named:
+    Type: AWS::Lambda::LayerVersion
+    Properties:
+      LayerName: tools
+      Content: layers/tools
+  Remote:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: {{ Bucket: b, Key: k.zip }}
+  Checker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/checker/
+      Layers:
+        - !Ref Named
+        - {published}
+        - !Sub "arn:aws:lambda:${{AWS::Region}}:${{AWS::AccountId}}:layer:Remote:1"
+  Crowded:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/checker/
+      Layers: [!Ref Named, !Ref Named, !Ref Named, !Ref Named, !Ref Named]
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Code: functions/plain/
+"#
+        ));
+        use super::FunctionLayer::{Elsewhere, Local};
+        let checker = stack.functions.iter().find(|f| f.logical_id == "Checker").unwrap();
+        assert_eq!(checker.problem, None);
+        let layers: Vec<_> = checker
+            .layers
+            .iter()
+            .map(|l| match l {
+                Local { logical_id, folder } => {
+                    assert!(folder.is_absolute() || folder.starts_with(std::env::temp_dir()), "{folder:?}");
+                    format!("{logical_id} at {}", folder.file_name().unwrap().to_str().unwrap())
+                }
+                Elsewhere { arn, why } => format!("{arn}: {why}"),
+            })
+            .collect();
+        assert_eq!(
+            layers,
+            [
+                "Shared at shared".to_owned(),
+                "Named at tools".to_owned(),
+                format!("{published}: a published layer, not a layer of this template"),
+                "arn:aws:lambda:us-east-1:123456789012:layer:Remote:1: Remote's content is not in a local folder"
+                    .to_owned(),
+            ]
+        );
+        // Lambda's limit counts the Globals' too.
+        let crowded = stack.functions.iter().find(|f| f.logical_id == "Crowded").unwrap();
+        assert_eq!(crowded.layers.len(), 6);
+        assert_eq!(crowded.problem.as_deref(), Some("it names 6 layers; Lambda takes at most 5"));
+        // A plain Lambda function takes no Globals.
+        let plain = stack.functions.iter().find(|f| f.logical_id == "Plain").unwrap();
+        assert!(plain.layers.is_empty(), "{:?}", plain.layers);
     }
 }

@@ -37,7 +37,7 @@ pub use orderflow_local::workspace_root;
 mod functions;
 mod names;
 mod stack;
-pub use functions::StackFunction;
+pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction};
 pub use names::{Named, Place};
 pub use stack::{MADE_LOCALLY, Stack, StackMachine};
 

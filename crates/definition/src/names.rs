@@ -116,6 +116,13 @@ impl Resolver<'_> {
                 attributes.insert("Name".into(), name.clone());
                 (name, arn)
             }
+            "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => {
+                // Its first version: what `!Ref` gives, as a function's `Layers` names it.
+                let name = given("LayerName").unwrap_or_else(|| id.to_owned());
+                let arn = format!("arn:aws:lambda:{region}:{account}:layer:{name}:1");
+                attributes.insert("LayerVersionArn".into(), arn.clone());
+                (name, arn)
+            }
             "AWS::IAM::Role" => {
                 let name = given("RoleName").unwrap_or_else(|| id.to_owned());
                 attributes.insert("Arn".into(), format!("arn:aws:iam::{account}:role/{name}"));
