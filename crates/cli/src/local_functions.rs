@@ -238,6 +238,7 @@ fn spec_of(
         environment,
         memory_size: function.memory_size,
         timeout: Some(function.timeout),
+        reserved_concurrency: function.reserved_concurrency,
     })
 }
 

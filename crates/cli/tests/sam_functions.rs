@@ -193,6 +193,34 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invocations_at_once_scale_out_and_past_reserved_concurrency_are_throttled() {
+    let dir = scratch("functions-app-scaling");
+    let serve = serve(&dir, &["--template", fixture().to_str().unwrap()]);
+    let endpoint = address(&serve);
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:scaling";
+    let done = until_done(&endpoint, &started(&endpoint, machine, r#"{"items": [1, 2, 3, 4]}"#)).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    // Four invocations at once, each a second long: four execution
+    // environments, each its own process, as Lambda scales out.
+    let pids: std::collections::BTreeSet<u64> =
+        output[0].as_array().unwrap().iter().map(|answer| answer["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids.len(), 4, "{output}");
+    // ReservedConcurrentExecutions: 1. While one invocation runs, the others
+    // are throttled as Lambda throttles them, caught by name.
+    let reserved = output[1].as_array().unwrap();
+    let ran: Vec<&Value> = reserved.iter().filter(|answer| answer.get("pid").is_some()).collect();
+    assert_eq!(ran.len(), 1, "{output}");
+    for throttled in reserved.iter().filter(|answer| answer.get("pid").is_none()) {
+        assert_eq!(throttled["Error"], "Lambda.TooManyRequestsException", "{output}");
+        assert!(
+            throttled["Cause"].as_str().unwrap().starts_with("Rate Exceeded. (Service: AWSLambda; Status Code: 429;")
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_that_exits_or_outlasts_its_timeout_fails_as_lambda_says_and_starts_again() {
     let dir = scratch("functions-app-fragile");
     let serve = serve(&dir, &["--template", fixture().to_str().unwrap()]);

@@ -39,6 +39,8 @@ pub struct StackFunction {
     pub log_format: String,
     /// `Metadata.BuildProperties.Binary`: a cargo binary of this workspace.
     pub binary: Option<String>,
+    /// `ReservedConcurrentExecutions`: its invocations at once, at most.
+    pub reserved_concurrency: Option<u32>,
     /// `Layers`, the globals' first (SAM adds a list of Globals before the
     /// function's own), in the order Lambda extracts them into `/opt`.
     pub layers: Vec<FunctionLayer>,
@@ -106,6 +108,14 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
         let handler = text("Handler");
         let memory_size = text("MemorySize").and_then(|m| m.parse().ok()).unwrap_or(128);
         let timeout = text("Timeout").and_then(|t| t.parse().ok()).unwrap_or(3);
+        let reserved_concurrency = match text("ReservedConcurrentExecutions").map(|n| n.parse::<u32>()) {
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => {
+                problems.push("ReservedConcurrentExecutions is not a whole number".into());
+                None
+            }
+            None => None,
+        };
         let log_format = property("LoggingConfig")
             .and_then(|l| l.get("LogFormat"))
             .and_then(|f| names.text(f).ok())
@@ -193,6 +203,7 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
             timeout,
             log_format,
             binary,
+            reserved_concurrency,
             layers,
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
         });

@@ -3,6 +3,9 @@
 //! environment its deployment gave it, and its AWS calls sent through its own
 //! proxy to the emulator. What was invoked, and every AWS call each function
 //! made, is recorded: the deploy rehearsal checks each against the roles.
+//! Invocations at once run in execution environments of their own (a process
+//! and its Runtime API each), as Lambda scales out, up to the function's
+//! reserved concurrency (past it, Lambda's throttle) or `MAX_ENVIRONMENTS`.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -43,7 +46,15 @@ pub struct FunctionSpec {
     /// Its configured memory, for `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
     #[serde(default = "default_memory")]
     pub memory_size: u32,
+    /// `ReservedConcurrentExecutions`: at most this many invocations at once;
+    /// one past it is throttled, as Lambda throttles it. None: unreserved.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
+
+/// The execution environments one unreserved function may have here at once.
+/// Lambda would start more; past this many, an invocation waits for one to be free.
+pub const MAX_ENVIRONMENTS: usize = 10;
 
 fn default_memory() -> u32 {
     128
@@ -67,9 +78,13 @@ struct Hosted {
     output: Output,
     /// Between the function and AWS when its calls are recorded.
     proxy: Option<FaultProxy>,
-    /// Its process and Runtime API now: one invocation at a time, as one Lambda
-    /// execution environment takes them; replaced after the process exits or times out.
-    live: tokio::sync::Mutex<Live>,
+    /// Its execution environments that wait for an invocation (warm). Each
+    /// takes one invocation at a time, as a Lambda execution environment does;
+    /// one whose process exited or timed out is not kept.
+    idle: Mutex<Vec<Live>>,
+    /// One permit per invocation in flight: its reserved concurrency, else
+    /// `MAX_ENVIRONMENTS`. So it never has more environments than permits.
+    slots: tokio::sync::Semaphore,
 }
 
 /// A function's process and the Runtime API it polls.
@@ -107,14 +122,30 @@ impl Hosted {
     /// takes the next invocation.
     /// With `tail`, also the end of its log for this invocation, base64, as
     /// Lambda's `X-Amz-Log-Result`: START, what it wrote, END and REPORT, its last 4 KB.
-    async fn invoke(&self, body: Vec<u8>, tail: bool) -> (Posted, Option<String>) {
-        let mut live = self.live.lock().await;
+    /// Err when the function's reserved concurrency is all in use (Lambda's throttle).
+    async fn invoke(&self, body: Vec<u8>, tail: bool) -> Result<(Posted, Option<String>), Throttled> {
+        let _permit = match self.spec.reserved_concurrency {
+            Some(_) => self.slots.try_acquire().map_err(|_| Throttled)?,
+            None => self.slots.acquire().await.map_err(|_| Throttled)?,
+        };
+        // A warm environment if one waits, else a new one (a cold start).
+        let warm = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut live = match warm {
+            Some(live) => live,
+            None => match launch(&self.spec, &self.environment, &self.output).await {
+                Ok(live) => live,
+                Err(e) => {
+                    // Lambda's error for an entry point that cannot be started.
+                    return Ok((Posted::failure("Runtime.InvalidEntrypoint", &format!("Error: {e}")), None));
+                }
+            },
+        };
         let started = std::time::Instant::now();
         let mark = live.process.written();
         let limit = self.spec.timeout.map(std::time::Duration::from_secs);
         // What the function answered, and whether its environment is spent.
         let (posted, spent) = {
-            let Live { runtime, process } = &mut *live;
+            let Live { runtime, process } = &mut live;
             let invocation = runtime.invoke_posted(body);
             tokio::pin!(invocation);
             loop {
@@ -146,16 +177,16 @@ impl Hosted {
             true => Some(log_tail(&live, mark, started.elapsed(), self.spec.memory_size).await),
             false => None,
         };
-        if spent {
-            // The old process is killed as it is dropped; the next invocation starts cold.
-            match launch(&self.spec, &self.environment, &self.output).await {
-                Ok(new) => *live = new,
-                Err(e) => eprintln!("[{}] cannot start again: {e}", self.spec.name),
-            }
+        // A spent process is killed as it is dropped: the next invocation starts cold.
+        if !spent {
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(live);
         }
-        (posted, log)
+        Ok((posted, log))
     }
 }
+
+/// An invocation past the function's reserved concurrency.
+struct Throttled;
 
 /// The last 4 KB of an invocation's log, base64: START, what the function
 /// wrote since `mark`, END and REPORT, as Lambda's `X-Amz-Log-Result`.
@@ -228,8 +259,11 @@ impl FunctionHost {
                 true => Output::Kept,
                 false => Output::Echoed { prefix: format!("[{}]", spec.name) },
             };
-            let live = tokio::sync::Mutex::new(launch(&spec, &environment, &output).await?);
-            functions.push(Hosted { spec, environment, output, proxy, live });
+            // One environment from the start, so that a function that cannot start is said at once.
+            let idle = Mutex::new(vec![launch(&spec, &environment, &output).await?]);
+            let permits = spec.reserved_concurrency.map_or(MAX_ENVIRONMENTS, |n| n as usize);
+            let slots = tokio::sync::Semaphore::new(permits);
+            functions.push(Hosted { spec, environment, output, proxy, idle, slots });
         }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(io)?;
         let endpoint = format!("http://{}", listener.local_addr().map_err(io)?);
@@ -334,7 +368,13 @@ async fn handle(request: Request, functions: Arc<Vec<Hosted>>, records: Option<A
     };
     // The function's bytes, as Lambda answers them: its result, or its error's payload.
     let tail = request.header("x-amz-log-type").is_some_and(|t| t.eq_ignore_ascii_case("Tail"));
-    let (posted, log) = hosted.invoke(request.body.to_vec(), tail).await;
+    let Ok((posted, log)) = hosted.invoke(request.body.to_vec(), tail).await else {
+        // Lambda's answer to an invocation past the function's reserved concurrency.
+        let body = json!({"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."});
+        return Response::new(429, body.to_string())
+            .header("content-type", "application/json")
+            .header("x-amzn-errortype", "TooManyRequestsException");
+    };
     let answer = match posted {
         Posted::Response(body) => Response::new(200, body).header("content-type", "application/json"),
         Posted::Error(body) | Posted::InitError(body) => Response::new(200, body)
