@@ -86,6 +86,10 @@ struct DefinitionArgs {
     /// Which of the template's state machines (its logical id or its name), when it declares several.
     #[arg(long, value_name = "NAME")]
     state_machine: Option<String>,
+    /// Values for the template's Parameters, over their defaults, as `sam deploy` and `sam local`
+    /// take them: `Name=Value` or `ParameterKey=Name,ParameterValue=Value`, several after one flag.
+    #[arg(long, value_name = "NAME=VALUE", num_args = 1..)]
+    parameter_overrides: Vec<String>,
 }
 
 #[derive(Args)]
@@ -243,8 +247,15 @@ impl DefinitionArgs {
         if self.definition.is_some() {
             return Ok(None);
         }
-        let template = orderflow_definition::Template::load(given(self.template_path())?).map_err(|e| e.to_string())?;
+        let template = self.read_template(&given(self.template_path())?)?;
         Ok((!orderflow::loader::is_project_kind(&template, self.state_machine.as_deref())).then_some(template))
+    }
+
+    /// The template at `path`, with the values given for its Parameters.
+    fn read_template(&self, path: &Path) -> Result<orderflow_definition::Template, String> {
+        let overrides = orderflow_definition::parse_overrides(&self.parameter_overrides)?;
+        let template = orderflow_definition::Template::load(path).map_err(|e| e.to_string())?;
+        template.with_parameters(overrides).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// Loads a definition the executor may run: one without lint findings.
@@ -686,10 +697,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     let template = given(o.definition.template_path())?;
     let project = match (&o.definition.definition, template.exists(), &o.definition.template) {
         (Some(_), _, _) => Project::Definition(o.definition.load_runnable()?),
-        (None, true, _) => {
-            let read = orderflow_definition::Template::load(&template).map_err(|e| e.to_string())?;
-            Project::Stack(read)
-        }
+        (None, true, _) => Project::Stack(o.definition.read_template(&template)?),
         (None, false, None) => Project::Empty,
         (None, false, Some(_)) => return Err(format!("cannot read {}: no such file", template.display())),
     };

@@ -57,8 +57,8 @@ pub fn deployed_name(template_path: &Path, logical_id: &str) -> String {
         _ => return logical_id.to_owned(),
     };
     let mut out = text;
-    for (parameter, default) in template.parameter_defaults() {
-        out = out.replace(&format!("${{{parameter}}}"), &default);
+    for (parameter, value) in template.parameter_values().unwrap_or_default() {
+        out = out.replace(&format!("${{{parameter}}}"), &value);
     }
     if out.contains("${") || orderflow_server::check_name(&out).is_err() { logical_id.to_owned() } else { out }
 }

@@ -306,6 +306,26 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
 }
 
 #[test]
+fn parameter_overrides_reach_the_template_and_what_cloudformation_refuses_is_refused() {
+    let dir = scratch("functions-app-parameters");
+    let out = run_greeting(&dir, &venv("python"), &["--parameter-overrides", "Greeting=Bonjour", "--output", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let execution: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(execution["output"]["text"], "Bonjour, Grace");
+    // SAM's long form, and CloudFormation's refusals in its words.
+    let long = ["--parameter-overrides", "ParameterKey=Greeting,ParameterValue=hello"];
+    let refused = |args: &[&str]| {
+        let out = run_greeting(&dir, &venv("python"), args);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(refused(&long).contains("template.yaml: Parameter 'Greeting' must match pattern [A-Z][a-z]+"));
+    let unknown = refused(&["--parameter-overrides", "Greeting=Hi", "Salutation=Hi"]);
+    assert!(unknown.contains("template.yaml: Parameters: [Salutation] do not exist in the template"), "{unknown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_python_without_the_runtime_interface_client_is_said_by_name() {
     let dir = scratch("functions-app-no-ric");
     // A Python that is not there: each Python function says why it does not

@@ -30,15 +30,20 @@ pub enum TemplateError {
     NoValue { name: String },
     #[error("{id}: {detail}")]
     Intrinsic { id: String, detail: String },
+    /// A parameter value CloudFormation would refuse, in its words.
+    #[error("{detail}")]
+    Parameters { detail: String },
 }
 
 pub use orderflow_local::workspace_root;
 
 mod functions;
 mod names;
+mod parameters;
 mod stack;
 pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction};
 pub use names::{Named, Place};
+pub use parameters::parse_overrides;
 pub use stack::{MADE_LOCALLY, Stack, StackMachine};
 
 /// A value in a template, with CloudFormation's short-form tags understood.
@@ -108,6 +113,8 @@ pub struct StateMachine {
 pub struct Template {
     path: PathBuf,
     root: Value,
+    /// Values given for its Parameters, over their defaults.
+    overrides: Vec<(String, String)>,
 }
 
 impl Template {
@@ -121,7 +128,15 @@ impl Template {
             Ok(root) => root,
             Err(source) => return Err(TemplateError::NotYaml { path, source }),
         };
-        Ok(Template { path, root })
+        Ok(Template { path, root, overrides: Vec::new() })
+    }
+
+    /// The template with values for its Parameters (`--parameter-overrides`),
+    /// checked as CloudFormation checks them.
+    pub fn with_parameters(mut self, given: Vec<(String, String)>) -> Result<Template, TemplateError> {
+        parameters::values(&self.root, &given).map_err(|detail| TemplateError::Parameters { detail })?;
+        self.overrides = given;
+        Ok(self)
     }
 
     /// `infra/template.yaml` of this workspace.
@@ -147,21 +162,10 @@ impl Template {
         self.root.get("Resources")?.get(logical_id)
     }
 
-    /// Each parameter's `Default`, as text.
-    pub fn parameter_defaults(&self) -> Vec<(String, String)> {
-        let Some(Value::Mapping(parameters)) = self.root.get("Parameters") else { return Vec::new() };
-        parameters
-            .iter()
-            .filter_map(|(k, v)| {
-                let default = match v.get("Default")? {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    _ => return None,
-                };
-                Some((k.as_str()?.to_owned(), default))
-            })
-            .collect()
+    /// Each parameter's value, as text: the one given, else its `Default`;
+    /// Err, in CloudFormation's words, when one has neither or breaks its constraints.
+    pub fn parameter_values(&self) -> Result<BTreeMap<String, String>, TemplateError> {
+        parameters::values(&self.root, &self.overrides).map_err(|detail| TemplateError::Parameters { detail })
     }
 
     /// A function's Lambda timeout in seconds: its own `Timeout`, else the

@@ -52,7 +52,7 @@ pub struct Stack {
 impl Template {
     /// This template as a stack at `place`.
     pub fn stack(&self, place: &Place) -> Result<Stack, TemplateError> {
-        let parameters: BTreeMap<String, String> = self.parameter_defaults().into_iter().collect();
+        let parameters = self.parameter_values()?;
         let mut names = Resolver { place, parameters, named: BTreeMap::new() };
         // Names first (they do not depend on each other but for a few
         // properties), then properties, which may name any resource.
