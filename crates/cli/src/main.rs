@@ -99,6 +99,10 @@ struct RunArgs {
     /// The execution input: a JSON file, or - for stdin.
     #[arg(long, default_value = "events/order-valid.json")]
     input: String,
+    /// SAM's environment-variables file (as `sam local` takes it): values for the template's
+    /// functions' variables, under a function's logical id or name, or under `Parameters` for all.
+    #[arg(long, value_name = "FILE")]
+    env_vars: Option<PathBuf>,
     /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
     #[arg(long, value_name = "URL")]
     lambda_endpoint: Option<String>,
@@ -129,6 +133,10 @@ struct ServeArgs {
     /// The port on 127.0.0.1 (0: any free one, printed at start).
     #[arg(long, default_value_t = 8083)]
     port: u16,
+    /// SAM's environment-variables file (as `sam local` takes it): values for the template's
+    /// functions' variables, under a function's logical id or name, or under `Parameters` for all.
+    #[arg(long, value_name = "FILE")]
+    env_vars: Option<PathBuf>,
     /// Send tasks to this Lambda Invoke API (e.g. http://127.0.0.1:9000) instead of in-process handlers.
     #[arg(long, value_name = "URL")]
     lambda_endpoint: Option<String>,
@@ -504,23 +512,36 @@ async fn task_host(
 /// Says on stderr what runs here and what does not.
 async fn with_local_functions(
     stack: &orderflow_definition::Stack,
+    env_vars: Option<&Path>,
     aws: &str,
     invoker: std::sync::Arc<dyn Invoker>,
     mode: String,
     who: &str,
-) -> (std::sync::Arc<dyn Invoker>, String) {
-    let (local, said) = orderflow::local_functions::LocalFunctions::start(&stack.functions, aws).await;
+) -> Result<(std::sync::Arc<dyn Invoker>, String), String> {
+    let mut functions = stack.functions.clone();
+    if let Some(path) = env_vars {
+        let path = given(path)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+        let notes = orderflow_definition::apply_env_vars(&mut functions, &file)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        for note in notes {
+            eprintln!("{who}: {}: {note}", path.display());
+        }
+    }
+    let (local, said) = orderflow::local_functions::LocalFunctions::start(&functions, aws).await;
     for line in said {
         eprintln!("{who}: {line}");
     }
-    match local {
+    Ok(match local {
         Some(local) => {
             let mode =
                 format!("the template's functions through the Lambda Invoke API at {}; other {mode}", local.endpoint());
             (local.before(invoker), mode)
         }
         None => (invoker, mode),
-    }
+    })
 }
 
 /// Where a local stack is: this machine's region and account, its queues under `queue_base`.
@@ -578,9 +599,17 @@ async fn run_in_api(
     };
     let (invoker, mode) = match (&stack, &services, &o.lambda_endpoint) {
         (Some(stack), Some(services), None) => {
-            with_local_functions(stack, services.endpoint(), invoker, mode, "orderflow run").await
+            let env_vars = o.env_vars.as_deref();
+            with_local_functions(stack, env_vars, services.endpoint(), invoker, mode, "orderflow run").await?
         }
-        _ => (invoker, mode),
+        _ => {
+            if o.env_vars.is_some() {
+                eprintln!(
+                    "orderflow run: --env-vars is not used: it sets the variables of a template's own functions run here"
+                );
+            }
+            (invoker, mode)
+        }
     };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let api = orderflow::api_run::ApiRun::start(invoker, clock, services.clone(), o.port).await?;
@@ -717,9 +746,17 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     };
     let (invoker, mode) = match (&stack, &services, &o.lambda_endpoint) {
         (Some(stack), Some(services), None) => {
-            with_local_functions(stack, services.endpoint(), invoker, mode, "orderflow serve").await
+            let env_vars = o.env_vars.as_deref();
+            with_local_functions(stack, env_vars, services.endpoint(), invoker, mode, "orderflow serve").await?
         }
-        _ => (invoker, mode),
+        _ => {
+            if o.env_vars.is_some() {
+                eprintln!(
+                    "orderflow serve: --env-vars is not used: it sets the variables of a template's own functions run here"
+                );
+            }
+            (invoker, mode)
+        }
     };
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };

@@ -326,6 +326,34 @@ fn parameter_overrides_reach_the_template_and_what_cloudformation_refuses_is_ref
 }
 
 #[test]
+fn an_env_vars_file_sets_the_functions_variables_as_sam_local_does() {
+    let dir = scratch("functions-app-env-vars");
+    let file = dir.join("env.json");
+    let run_with = |vars: Value| {
+        std::fs::write(&file, vars.to_string()).unwrap();
+        let out = run_greeting(&dir, &venv("python"), &["--env-vars", file.to_str().unwrap(), "--output", "json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let execution: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (execution["output"]["text"].as_str().unwrap().to_owned(), stderr)
+    };
+    // `Parameters` sets a variable of every function that declares it.
+    let (text, _) = run_with(json!({"Parameters": {"GREETING": "Hej"}}));
+    assert_eq!(text, "Hej, Grace");
+    // A function's own entry (by logical id or name) wins; an entry that names no function is said.
+    let (text, stderr) =
+        run_with(json!({"Parameters": {"GREETING": "Hej"}, "GreeterFunction": {"GREETING": "Ciao"}, "Nobody": {}}));
+    assert_eq!(text, "Ciao, Grace");
+    assert!(stderr.contains("env.json: Nobody names no function of the template; its values are not used"), "{stderr}");
+    std::fs::write(&file, "[1]").unwrap();
+    let out = run_greeting(&dir, &venv("python"), &["--env-vars", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("env.json: an environment-variables file holds a JSON object"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_python_without_the_runtime_interface_client_is_said_by_name() {
     let dir = scratch("functions-app-no-ric");
     // A Python that is not there: each Python function says why it does not

@@ -79,6 +79,39 @@ fn layer_of(template: &Template, names: &Resolver<'_>, folder: &Path, arn: Strin
     }
 }
 
+/// Applies SAM's environment-variables file (`sam local ... --env-vars`):
+/// under a function's logical id or name, values for its variables; under
+/// `Parameters`, values for every function's; the function's own entry wins.
+/// As in SAM, only variables the template declares for a function are
+/// replaced. Gives a note for each entry that names no function here.
+pub fn apply_env_vars(functions: &mut [StackFunction], file: &Json) -> Result<Vec<String>, String> {
+    let Json::Object(entries) = file else { return Err("an environment-variables file holds a JSON object".into()) };
+    let mut notes = Vec::new();
+    for (key, values) in entries {
+        if !values.is_object() {
+            return Err(format!("{key}: expected an object of variable names and values, found {values}"));
+        }
+        if key != "Parameters" && !functions.iter().any(|f| f.logical_id == *key || f.name == *key) {
+            notes.push(format!("{key} names no function of the template; its values are not used"));
+        }
+    }
+    let text = |value: &Json| match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for function in functions {
+        let own = entries.get(&function.logical_id).or_else(|| entries.get(&function.name));
+        for (name, value) in &mut function.environment {
+            let given =
+                own.and_then(|o| o.get(name.as_str())).or_else(|| entries.get("Parameters")?.get(name.as_str()));
+            if let Some(given) = given {
+                *value = text(given);
+            }
+        }
+    }
+    Ok(notes)
+}
+
 /// Every function of `template`, named as `names` names it.
 pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<StackFunction> {
     let folder = template.path().parent().unwrap_or(Path::new("."));
@@ -372,5 +405,49 @@ Resources:
         // A plain Lambda function takes no Globals.
         let plain = stack.functions.iter().find(|f| f.logical_id == "Plain").unwrap();
         assert!(plain.layers.is_empty(), "{:?}", plain.layers);
+    }
+
+    #[test]
+    fn an_env_vars_file_replaces_declared_variables_the_function_s_own_entry_first() {
+        let mut functions = stack_of(
+            r#"
+Globals:
+  Function:
+    Runtime: python3.12
+    Handler: app.handler
+    Environment:
+      Variables:
+        STAGE: dev
+Resources:
+  Checker:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: checker-fn
+      CodeUri: functions/checker/
+      Environment:
+        Variables:
+          LEVEL: INFO
+  Other:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/other/
+"#,
+        )
+        .functions;
+        let file = serde_json::json!({
+            "Parameters": {"STAGE": "local", "UNDECLARED": "x"},
+            "checker-fn": {"LEVEL": "DEBUG", "STAGE": 7},
+            "Missing": {"A": "b"}
+        });
+        let notes = super::apply_env_vars(&mut functions, &file).unwrap();
+        assert_eq!(notes, ["Missing names no function of the template; its values are not used"]);
+        let environment = |id: &str| {
+            let f = functions.iter().find(|f| f.logical_id == id).unwrap();
+            f.environment.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()
+        };
+        assert_eq!(environment("Checker"), ["STAGE=7", "LEVEL=DEBUG"]);
+        assert_eq!(environment("Other"), ["STAGE=local"]);
+        let refused = super::apply_env_vars(&mut functions, &serde_json::json!({"Checker": "x"})).unwrap_err();
+        assert_eq!(refused, "Checker: expected an object of variable names and values, found \"x\"");
     }
 }

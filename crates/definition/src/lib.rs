@@ -41,7 +41,7 @@ mod functions;
 mod names;
 mod parameters;
 mod stack;
-pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction};
+pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction, apply_env_vars};
 pub use names::{Named, Place};
 pub use parameters::parse_overrides;
 pub use stack::{MADE_LOCALLY, Stack, StackMachine};
