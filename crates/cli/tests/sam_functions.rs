@@ -282,6 +282,8 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     for function in ["GreeterFunction", "StrictFunction"] {
         assert!(stderr.contains(&format!("function {function} (python3.12) runs here: ")), "{function}: {stderr}");
     }
+    // A function whose Condition is false is not in the stack.
+    assert!(!stderr.contains("FrenchFunction"), "{stderr}");
     // What a function prints is shown, each line after its name.
     assert!(stderr.contains("[GreeterFunction] greeting Grace\n"), "{stderr}");
     assert!(stderr.contains("function ReporterFunction (nodejs20.x) runs here: "), "{stderr}");
@@ -312,6 +314,8 @@ fn parameter_overrides_reach_the_template_and_what_cloudformation_refuses_is_ref
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let execution: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(execution["output"]["text"], "Bonjour, Grace");
+    // The template's Conditions see the value: a function whose Condition now holds is in the stack.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("function FrenchFunction (python3.12) runs here"));
     // SAM's long form, and CloudFormation's refusals in its words.
     let long = ["--parameter-overrides", "ParameterKey=Greeting,ParameterValue=hello"];
     let refused = |args: &[&str]| {

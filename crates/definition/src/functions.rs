@@ -117,7 +117,7 @@ pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<
     let folder = template.path().parent().unwrap_or(Path::new("."));
     let globals = template.root.get("Globals").and_then(|g| g.get("Function"));
     let mut functions = Vec::new();
-    for (id, kind, resource) in template.resources() {
+    for (id, kind, resource) in template.resources().filter(|(_, _, r)| names.live(r)) {
         let serverless = match kind {
             "AWS::Serverless::Function" => true,
             "AWS::Lambda::Function" => false,

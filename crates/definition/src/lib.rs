@@ -37,6 +37,7 @@ pub enum TemplateError {
 
 pub use orderflow_local::workspace_root;
 
+mod conditions;
 mod functions;
 mod names;
 mod parameters;

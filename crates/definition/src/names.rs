@@ -1,5 +1,6 @@
 //! How a template's resources are named locally, and its intrinsics
-//! resolved to those names: `!Ref`, `!GetAtt`, `!Sub`, `!Join` and the
+//! resolved to those names: `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!Select`,
+//! `!Split`, `!FindInMap`, `!GetAZs`, `!If` (with `AWS::NoValue`) and the
 //! pseudo parameters, for the stack's state machines, resources and functions.
 
 use std::collections::BTreeMap;
@@ -37,6 +38,10 @@ pub(crate) struct Resolver<'p> {
     pub(crate) place: &'p Place,
     pub(crate) parameters: BTreeMap<String, String>,
     pub(crate) named: BTreeMap<String, Named>,
+    /// The template's `Mappings`, for `Fn::FindInMap`.
+    pub(crate) mappings: Option<&'p Value>,
+    /// Each of the template's `Conditions`, evaluated (conditions.rs).
+    pub(crate) conditions: BTreeMap<String, bool>,
 }
 
 impl Resolver<'_> {
@@ -208,12 +213,25 @@ impl Resolver<'_> {
 
     /// A YAML value as JSON, intrinsics resolved.
     pub(crate) fn json(&self, value: &Value) -> Result<Json, String> {
-        Ok(match value {
+        Ok(self.json_or_none(value)?.unwrap_or(Json::Null))
+    }
+
+    /// As [`json`](Resolver::json), but None for `!Ref AWS::NoValue` (also as
+    /// the branch an `Fn::If` takes): CloudFormation leaves out the property
+    /// or list item that holds it.
+    fn json_or_none(&self, value: &Value) -> Result<Option<Json>, String> {
+        Ok(Some(match value {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Number(n) => serde_json::to_value(n).map_err(|e| e.to_string())?,
             Value::String(s) => Json::String(s.clone()),
-            Value::Sequence(items) => Json::Array(items.iter().map(|v| self.json(v)).collect::<Result<_, _>>()?),
+            Value::Sequence(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.extend(self.json_or_none(item)?);
+                }
+                Json::Array(out)
+            }
             Value::Mapping(map) => {
                 if map.len() == 1
                     && let Some((Value::String(k), v)) = map.iter().next()
@@ -227,16 +245,67 @@ impl Resolver<'_> {
                         Value::String(s) => s.clone(),
                         other => serde_json::to_string(other).map_err(|e| e.to_string())?,
                     };
-                    out.insert(key, self.json(v)?);
+                    if let Some(v) = self.json_or_none(v)? {
+                        out.insert(key, v);
+                    }
                 }
                 Json::Object(out)
             }
-            Value::Tagged(tagged) => self.intrinsic(tagged.tag.to_string().trim_start_matches('!'), &tagged.value)?,
-        })
+            Value::Tagged(tagged) => {
+                return self.intrinsic(tagged.tag.to_string().trim_start_matches('!'), &tagged.value);
+            }
+        }))
     }
 
-    fn intrinsic(&self, name: &str, value: &Value) -> Result<Json, String> {
-        Ok(Json::String(match (name, value) {
+    /// An intrinsic's value: None for `AWS::NoValue`.
+    fn intrinsic(&self, name: &str, value: &Value) -> Result<Option<Json>, String> {
+        let parts = |n: usize| match value {
+            Value::Sequence(parts) if parts.len() == n => Ok(parts),
+            _ => Err(format!("Fn::{name} takes a list of {n}")),
+        };
+        match name {
+            "Ref" if value.as_str() == Some("AWS::NoValue") => return Ok(None),
+            "If" => {
+                let parts = parts(3)?;
+                let condition = self.text(&parts[0])?;
+                let holds =
+                    self.conditions.get(&condition).ok_or_else(|| format!("Fn::If: no condition {condition}"))?;
+                return self.json_or_none(&parts[if *holds { 1 } else { 2 }]);
+            }
+            "Select" => {
+                let parts = parts(2)?;
+                let index = self.text(&parts[0])?;
+                let list = match self.json(&parts[1])? {
+                    Json::Array(list) => list,
+                    other => return Err(format!("Fn::Select needs a list, not {other}")),
+                };
+                let chosen = index.parse::<usize>().ok().and_then(|i| list.get(i).cloned());
+                return chosen
+                    .map(Some)
+                    .ok_or_else(|| format!("Fn::Select: index {index} is not in a list of {}", list.len()));
+            }
+            "Split" => {
+                let parts = parts(2)?;
+                let (delimiter, text) = (self.text(&parts[0])?, self.text(&parts[1])?);
+                if delimiter.is_empty() {
+                    return Err("Fn::Split: the delimiter is empty".into());
+                }
+                return Ok(Some(Json::Array(text.split(&delimiter).map(|s| Json::String(s.to_owned())).collect())));
+            }
+            "FindInMap" => {
+                let parts = parts(3)?;
+                let (map, top, second) = (self.text(&parts[0])?, self.text(&parts[1])?, self.text(&parts[2])?);
+                let found = self.mappings.and_then(|m| m.get(map.as_str())?.get(top.as_str())?.get(second.as_str()));
+                let found = found.ok_or_else(|| format!("Fn::FindInMap: no {map}.{top}.{second} in Mappings"))?;
+                return self.json_or_none(found);
+            }
+            "GetAZs" => {
+                let region = &self.place.region;
+                return Ok(Some(Json::Array(["a", "b", "c"].map(|z| Json::String(format!("{region}{z}"))).to_vec())));
+            }
+            _ => {}
+        }
+        Ok(Some(Json::String(match (name, value) {
             ("Ref", v) => self.reference(&self.text(v)?)?,
             ("GetAtt", Value::String(path)) => {
                 let (id, attribute) = path.split_once('.').ok_or_else(|| format!("!GetAtt {path}: no attribute"))?;
@@ -270,6 +339,6 @@ impl Resolver<'_> {
                     .join(&separator)
             }
             (other, _) => return Err(format!("the intrinsic {other} has no local value here")),
-        }))
+        })))
     }
 }

@@ -53,10 +53,16 @@ impl Template {
     /// This template as a stack at `place`.
     pub fn stack(&self, place: &Place) -> Result<Stack, TemplateError> {
         let parameters = self.parameter_values()?;
-        let mut names = Resolver { place, parameters, named: BTreeMap::new() };
+        let mappings = self.root.get("Mappings");
+        let mut names = Resolver { place, parameters, named: BTreeMap::new(), mappings, conditions: BTreeMap::new() };
+        // Conditions depend on parameters only; a resource whose Condition is false is not in the stack.
+        names.conditions = names
+            .condition_values(&self.root)
+            .map_err(|detail| TemplateError::Intrinsic { id: "Conditions".into(), detail })?;
         // Names first (they do not depend on each other but for a few
         // properties), then properties, which may name any resource.
-        for (id, kind, resource) in self.resources() {
+        let live: Vec<(&str, &str, &Value)> = self.resources().filter(|(_, _, r)| names.live(r)).collect();
+        for &(id, kind, resource) in &live {
             let props = resource.get("Properties");
             let given = |key: &str| props.and_then(|p| p.get(key)).and_then(|v| names.text(v).ok());
             let named = names.name_of(id, kind, resource, &given);
@@ -65,7 +71,7 @@ impl Template {
         // The properties of what is made locally; one that cannot be
         // resolved here is said, not fatal: that resource is not made.
         let mut resources = Vec::new();
-        for (id, kind, resource) in self.resources() {
+        for &(id, kind, resource) in &live {
             let mut named = names.named[id].clone();
             if MADE_LOCALLY.contains(&kind)
                 && let Some(props) = resource.get("Properties")
@@ -79,7 +85,7 @@ impl Template {
         }
         let folder = self.path().parent().unwrap_or(Path::new("."));
         let mut machines = Vec::new();
-        for (id, kind, resource) in self.resources() {
+        for &(id, kind, resource) in &live {
             if !matches!(kind, "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine") {
                 continue;
             }
