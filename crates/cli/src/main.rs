@@ -510,14 +510,24 @@ async fn task_host(
 /// here (one not of this project: a Python handler, a built `bootstrap`)
 /// sent to it, and `mode` saying so; its functions' AWS calls go to `aws`.
 /// Says on stderr what runs here and what does not.
+/// Where tasks go: to a stack's own functions run here, when there is a
+/// stack, a local AWS for them (`aws`) and no --lambda-endpoint; the other
+/// tasks, and all of them otherwise, to `invoker`.
 async fn with_local_functions(
-    stack: &orderflow_definition::Stack,
+    stack: Option<&orderflow_definition::Stack>,
+    aws: Option<&str>,
+    lambda_endpoint: Option<&str>,
     env_vars: Option<&Path>,
-    aws: &str,
     invoker: std::sync::Arc<dyn Invoker>,
     mode: String,
     who: &str,
 ) -> Result<(std::sync::Arc<dyn Invoker>, String), String> {
+    let (Some(stack), Some(aws), None) = (stack, aws, lambda_endpoint) else {
+        if env_vars.is_some() {
+            eprintln!("{who}: --env-vars is not used: it sets the variables of a template's own functions run here");
+        }
+        return Ok((invoker, mode));
+    };
     let mut functions = stack.functions.clone();
     if let Some(path) = env_vars {
         let path = given(path)?;
@@ -597,20 +607,17 @@ async fn run_in_api(
         }
         None => None,
     };
-    let (invoker, mode) = match (&stack, &services, &o.lambda_endpoint) {
-        (Some(stack), Some(services), None) => {
-            let env_vars = o.env_vars.as_deref();
-            with_local_functions(stack, env_vars, services.endpoint(), invoker, mode, "orderflow run").await?
-        }
-        _ => {
-            if o.env_vars.is_some() {
-                eprintln!(
-                    "orderflow run: --env-vars is not used: it sets the variables of a template's own functions run here"
-                );
-            }
-            (invoker, mode)
-        }
-    };
+    let (aws, env_vars) = (services.as_ref().map(|s| s.endpoint()), o.env_vars.as_deref());
+    let (invoker, mode) = with_local_functions(
+        stack.as_ref(),
+        aws,
+        o.lambda_endpoint.as_deref(),
+        env_vars,
+        invoker,
+        mode,
+        "orderflow run",
+    )
+    .await?;
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let api = orderflow::api_run::ApiRun::start(invoker, clock, services.clone(), o.port).await?;
     let arn = match stack {
@@ -744,20 +751,17 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
         }
         _ => None,
     };
-    let (invoker, mode) = match (&stack, &services, &o.lambda_endpoint) {
-        (Some(stack), Some(services), None) => {
-            let env_vars = o.env_vars.as_deref();
-            with_local_functions(stack, env_vars, services.endpoint(), invoker, mode, "orderflow serve").await?
-        }
-        _ => {
-            if o.env_vars.is_some() {
-                eprintln!(
-                    "orderflow serve: --env-vars is not used: it sets the variables of a template's own functions run here"
-                );
-            }
-            (invoker, mode)
-        }
-    };
+    let (aws, env_vars) = (services.as_ref().map(|s| s.endpoint()), o.env_vars.as_deref());
+    let (invoker, mode) = with_local_functions(
+        stack.as_ref(),
+        aws,
+        o.lambda_endpoint.as_deref(),
+        env_vars,
+        invoker,
+        mode,
+        "orderflow serve",
+    )
+    .await?;
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;
