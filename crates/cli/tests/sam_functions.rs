@@ -159,6 +159,10 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
         json!({"source": "common", "shout": "ADA!"})
     );
     assert_eq!(
+        invoked_answer("EsmLayeredFunction", r#"{"name": "Ada"}"#),
+        json!({"source": "common", "shout": "ADA!", "module": "esm"})
+    );
+    assert_eq!(
         invoked_answer("LayerRuntimeFunction", r#"{"n": 2}"#),
         json!({"bootstrap": "custom", "handler": "bootstrap", "event": {"n": 2}})
     );

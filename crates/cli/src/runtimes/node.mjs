@@ -10,9 +10,36 @@
 // console.* lines are written as Lambda writes them: time, request id, level.
 
 import { existsSync } from "node:fs";
+import { register } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
+
+// ES modules do not read NODE_PATH; Lambda's Node.js 18 and later resolve
+// an ES module's bare import from its layers too. A package not found from
+// the importing module is looked for in each NODE_PATH folder, in order.
+const searchPath = (process.env.NODE_PATH ?? "").split(":").filter(Boolean);
+if (searchPath.length > 0) {
+  const hooks = `
+    import { pathToFileURL } from "node:url";
+    let folders = [];
+    export async function initialize(data) { folders = data.folders; }
+    export async function resolve(specifier, context, next) {
+      try {
+        return await next(specifier, context);
+      } catch (error) {
+        const bare = !/^(\\.|\\/|[a-z][a-z0-9+.-]*:)/i.test(specifier);
+        if (error?.code !== "ERR_MODULE_NOT_FOUND" || !bare) throw error;
+        for (const folder of folders) {
+          try {
+            return await next(specifier, { ...context, parentURL: pathToFileURL(folder + "/").href });
+          } catch {}
+        }
+        throw error;
+      }
+    }`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`, { data: { folders: searchPath } });
+}
 
 const api = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
 const handlerName = process.env._HANDLER ?? "";
