@@ -140,10 +140,20 @@ Resources:
           Value: !FindInMap [Sizes, !Ref Stage, Memory]
         - Key: az
           Value: !Select [0, !GetAZs ""]
+        - Key: encoded
+          Value: !Base64 "orders"
+        - Key: shape
+          Value: { "Fn::ToJsonString": { "tags": { "Fn::Length": [a, b, c] } } }
 "#;
 
     fn stack_of(yaml: &str, overrides: &[(&str, &str)]) -> Result<crate::Stack, crate::TemplateError> {
-        let dir = std::env::temp_dir().join(format!("orderflow-conditions-{}-{}", std::process::id(), overrides.len()));
+        // A folder of its own for each template and values: the tests run at once.
+        let dir = std::env::temp_dir().join(format!(
+            "orderflow-conditions-{}-{}-{}",
+            std::process::id(),
+            yaml.len(),
+            overrides.len()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("template.yaml");
         std::fs::write(&path, yaml).unwrap();
@@ -162,7 +172,8 @@ Resources:
         assert_eq!(
             dev.resources[0].properties,
             serde_json::json!({"QueueName": "orders-dev", "Tags": [
-                {"Key": "zone", "Value": "b"}, {"Key": "memory", "Value": 128}, {"Key": "az", "Value": "us-east-1a"}
+                {"Key": "zone", "Value": "b"}, {"Key": "memory", "Value": 128}, {"Key": "az", "Value": "us-east-1a"},
+                {"Key": "encoded", "Value": "b3JkZXJz"}, {"Key": "shape", "Value": "{\"tags\":3}"}
             ]})
         );
         let prod = stack_of(TEMPLATE, &[("Stage", "prod")]).unwrap();

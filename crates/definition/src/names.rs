@@ -1,6 +1,7 @@
 //! How a template's resources are named locally, and its intrinsics
 //! resolved to those names: `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!Select`,
-//! `!Split`, `!FindInMap`, `!GetAZs`, `!If` (with `AWS::NoValue`) and the
+//! `!Split`, `!FindInMap`, `!GetAZs`, `!Base64`, `!If` (with `AWS::NoValue`),
+//! `Fn::Length` and `Fn::ToJsonString` (AWS::LanguageExtensions) and the
 //! pseudo parameters, for the stack's state machines, resources and functions.
 
 use std::collections::BTreeMap;
@@ -298,6 +299,24 @@ impl Resolver<'_> {
                 let found = self.mappings.and_then(|m| m.get(map.as_str())?.get(top.as_str())?.get(second.as_str()));
                 let found = found.ok_or_else(|| format!("Fn::FindInMap: no {map}.{top}.{second} in Mappings"))?;
                 return self.json_or_none(found);
+            }
+            "Base64" => {
+                use base64::Engine;
+                let text = self.text(value)?;
+                return Ok(Some(Json::String(base64::engine::general_purpose::STANDARD.encode(text))));
+            }
+            // AWS::LanguageExtensions.
+            "Length" => {
+                return match self.json(value)? {
+                    Json::Array(items) => Ok(Some(Json::from(items.len()))),
+                    other => Err(format!("Fn::Length needs a list, not {other}")),
+                };
+            }
+            "ToJsonString" => {
+                return match self.json(value)? {
+                    json @ (Json::Object(_) | Json::Array(_)) => Ok(Some(Json::String(json.to_string()))),
+                    other => Err(format!("Fn::ToJsonString needs an object or a list, not {other}")),
+                };
             }
             "GetAZs" => {
                 let region = &self.place.region;
