@@ -52,6 +52,10 @@ pub struct FunctionSpec {
     pub reserved_concurrency: Option<u32>,
 }
 
+/// How long an execution environment waits for an invocation before it is
+/// let go, as Lambda reclaims idle environments; the one used last stays warm.
+pub const IDLE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The execution environments one unreserved function may have here at once.
 /// Lambda would start more; past this many, an invocation waits for one to be free.
 pub const MAX_ENVIRONMENTS: usize = 10;
@@ -91,6 +95,8 @@ struct Hosted {
 struct Live {
     runtime: RuntimeApi,
     process: FunctionProcess,
+    /// Since when it has waited for an invocation.
+    idle_since: std::time::Instant,
 }
 
 /// A fresh process of the function behind a fresh Runtime API (a cold start).
@@ -112,7 +118,7 @@ async fn launch(spec: &FunctionSpec, environment: &[(String, String)], output: &
     environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
     let process =
         FunctionProcess::spawn_with(&spec.binary, &spec.args, spec.dir.as_deref(), environment, output.clone())?;
-    Ok(Live { runtime, process })
+    Ok(Live { runtime, process, idle_since: std::time::Instant::now() })
 }
 
 impl Hosted {
@@ -145,7 +151,7 @@ impl Hosted {
         let limit = self.spec.timeout.map(std::time::Duration::from_secs);
         // What the function answered, and whether its environment is spent.
         let (posted, spent) = {
-            let Live { runtime, process } = &mut live;
+            let Live { runtime, process, .. } = &mut live;
             let invocation = runtime.invoke_posted(body);
             tokio::pin!(invocation);
             loop {
@@ -179,9 +185,23 @@ impl Hosted {
         };
         // A spent process is killed as it is dropped: the next invocation starts cold.
         if !spent {
+            live.idle_since = std::time::Instant::now();
             self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(live);
         }
         Ok((posted, log))
+    }
+
+    /// Lets go of the environments idle for `IDLE_LIFETIME` at `now` but the
+    /// one used last; how many went (their processes are killed).
+    fn reap(&self, now: std::time::Instant) -> usize {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let last_used = idle.iter().map(|live| live.idle_since).max();
+        let (kept, gone): (Vec<Live>, Vec<Live>) = std::mem::take(&mut *idle)
+            .into_iter()
+            .partition(|live| Some(live.idle_since) == last_used || now - live.idle_since < IDLE_LIFETIME);
+        *idle = kept;
+        drop(idle);
+        gone.len()
     }
 }
 
@@ -213,6 +233,8 @@ pub struct FunctionHost {
     /// What was invoked, when the host records (None: nothing is kept).
     invocations: Option<Arc<Mutex<Vec<Record>>>>,
     task: JoinHandle<()>,
+    /// Lets go of environments idle past `IDLE_LIFETIME`.
+    reaper: JoinHandle<()>,
 }
 
 impl FunctionHost {
@@ -271,7 +293,17 @@ impl FunctionHost {
         let invocations = record.then(|| Arc::new(Mutex::new(Vec::new())));
         let (shared, records) = (functions.clone(), invocations.clone());
         let task = tokio::spawn(serve(listener, move |request| handle(request, shared.clone(), records.clone())));
-        Ok(FunctionHost { endpoint, functions, invocations, task })
+        let reaped = functions.clone();
+        let reaper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                for hosted in reaped.iter() {
+                    hosted.reap(std::time::Instant::now());
+                }
+            }
+        });
+        Ok(FunctionHost { endpoint, functions, invocations, task, reaper })
     }
 
     /// `http://127.0.0.1:PORT`: the Lambda endpoint to give Step Functions.
@@ -312,6 +344,7 @@ fn take_records(functions: &[Hosted], invocations: Option<&Mutex<Vec<Record>>>) 
 impl Drop for FunctionHost {
     fn drop(&mut self) {
         self.task.abort();
+        self.reaper.abort();
     }
 }
 
@@ -429,6 +462,41 @@ mod tests {
                 records,
                 serde_json::json!([{"kind": "invoke", "function": arn, "arn": null, "qualifier": null}])
             );
+        });
+    }
+
+    #[test]
+    fn environments_idle_past_their_lifetime_are_let_go_but_the_one_used_last() {
+        use super::{FunctionSpec, IDLE_LIFETIME, launch};
+        use std::time::{Duration, Instant};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            // A process that never polls: enough to stand for an environment here.
+            let spec = FunctionSpec {
+                name: "waiting".into(),
+                arn: "arn:aws:lambda:us-east-1:123456789012:function:waiting".into(),
+                binary: "sleep".into(),
+                args: vec!["60".into()],
+                dir: None,
+                environment: Vec::new(),
+                timeout: None,
+                memory_size: 128,
+                reserved_concurrency: None,
+            };
+            let host = FunctionHost::start_unrecorded(vec![spec], "http://127.0.0.1:9").await.unwrap();
+            let hosted = &host.functions[0];
+            let long_ago = Instant::now().checked_sub(IDLE_LIFETIME + Duration::from_secs(1)).unwrap();
+            for _ in 0..2 {
+                let mut old = launch(&hosted.spec, &hosted.environment, &hosted.output).await.unwrap();
+                old.idle_since = long_ago;
+                hosted.idle.lock().unwrap().push(old);
+            }
+            // The two idle past the lifetime go; the one started with the host stays.
+            assert_eq!(hosted.reap(Instant::now()), 2);
+            assert_eq!(hosted.idle.lock().unwrap().len(), 1);
+            // Long after, the one used last still stays warm.
+            assert_eq!(hosted.reap(Instant::now() + IDLE_LIFETIME * 2), 0);
+            assert_eq!(hosted.idle.lock().unwrap().len(), 1);
         });
     }
 
