@@ -506,29 +506,34 @@ async fn task_host(
     Ok(TaskHost { invoker, aws, services, mode })
 }
 
-/// `invoker`, with the tasks that name a function of `stack` that runs
-/// here (one not of this project: a Python handler, a built `bootstrap`)
-/// sent to it, and `mode` saying so; its functions' AWS calls go to `aws`.
-/// Says on stderr what runs here and what does not.
-/// Where tasks go: to a stack's own functions run here, when there is a
-/// stack, a local AWS for them (`aws`) and no --lambda-endpoint; the other
-/// tasks, and all of them otherwise, to `invoker`.
-async fn with_local_functions(
-    stack: Option<&orderflow_definition::Stack>,
+/// The stack of `template`, its queues under the local AWS (`aws`), and
+/// where tasks go: `invoker`, but for the tasks that name one of the stack's
+/// own functions that runs here (a Python handler, a built `bootstrap`),
+/// when there is a local AWS for their calls and no --lambda-endpoint; `mode`
+/// says so. Says on stderr what runs here and what does not.
+async fn local_stack(
+    template: Option<&orderflow_definition::Template>,
     aws: Option<&str>,
     lambda_endpoint: Option<&str>,
     env_vars: Option<&Path>,
-    invoker: std::sync::Arc<dyn Invoker>,
-    mode: String,
+    (invoker, mode): (std::sync::Arc<dyn Invoker>, String),
     who: &str,
-) -> Result<(std::sync::Arc<dyn Invoker>, String), String> {
-    let (Some(stack), Some(aws), None) = (stack, aws, lambda_endpoint) else {
+) -> Result<(Option<orderflow_definition::Stack>, std::sync::Arc<dyn Invoker>, String), String> {
+    let stack = match template {
+        Some(template) => Some(
+            template
+                .stack(&stack_place(aws.unwrap_or("http://127.0.0.1")))
+                .map_err(|e| format!("{}: {e}", template.path().display()))?,
+        ),
+        None => None,
+    };
+    let (Some(here), Some(aws), None) = (&stack, aws, lambda_endpoint) else {
         if env_vars.is_some() {
             eprintln!("{who}: --env-vars is not used: it sets the variables of a template's own functions run here");
         }
-        return Ok((invoker, mode));
+        return Ok((stack, invoker, mode));
     };
-    let mut functions = stack.functions.clone();
+    let mut functions = here.functions.clone();
     if let Some(path) = env_vars {
         let path = given(path)?;
         let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -548,9 +553,9 @@ async fn with_local_functions(
         Some(local) => {
             let mode =
                 format!("the template's functions through the Lambda Invoke API at {}; other {mode}", local.endpoint());
-            (local.before(invoker), mode)
+            (stack, local.before(invoker), mode)
         }
-        None => (invoker, mode),
+        None => (stack, invoker, mode),
     })
 }
 
@@ -600,24 +605,10 @@ async fn run_in_api(
     let host = task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), aws_too, "orderflow").await?;
     let (invoker, mode) = (host.invoker, host.mode);
     let services = host.services.map(Arc::new);
-    let stack = match stack {
-        Some(template) => {
-            let base = services.as_ref().map_or("http://127.0.0.1", |s| s.endpoint());
-            Some(template.stack(&stack_place(base)).map_err(|e| format!("{}: {e}", template.path().display()))?)
-        }
-        None => None,
-    };
-    let (aws, env_vars) = (services.as_ref().map(|s| s.endpoint()), o.env_vars.as_deref());
-    let (invoker, mode) = with_local_functions(
-        stack.as_ref(),
-        aws,
-        o.lambda_endpoint.as_deref(),
-        env_vars,
-        invoker,
-        mode,
-        "orderflow run",
-    )
-    .await?;
+    let aws = services.as_ref().map(|s| s.endpoint());
+    let (lambda, env_vars) = (o.lambda_endpoint.as_deref(), o.env_vars.as_deref());
+    let (stack, invoker, mode) =
+        local_stack(stack.as_ref(), aws, lambda, env_vars, (invoker, mode), "orderflow run").await?;
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let api = orderflow::api_run::ApiRun::start(invoker, clock, services.clone(), o.port).await?;
     let arn = match stack {
@@ -744,24 +735,13 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     // The local AWS (`_aws`) lives as long as the server.
     let TaskHost { invoker, aws: _aws, services, mode } =
         task_host(o.lambda_endpoint.as_deref(), o.aws_endpoint.as_deref(), false, "orderflow serve").await?;
-    let stack = match &project {
-        Project::Stack(read) => {
-            let place = stack_place(services.as_ref().map_or("http://127.0.0.1", |s| s.endpoint()));
-            Some(read.stack(&place).map_err(|e| format!("{}: {e}", template.display()))?)
-        }
+    let read = match &project {
+        Project::Stack(read) => Some(read),
         _ => None,
     };
-    let (aws, env_vars) = (services.as_ref().map(|s| s.endpoint()), o.env_vars.as_deref());
-    let (invoker, mode) = with_local_functions(
-        stack.as_ref(),
-        aws,
-        o.lambda_endpoint.as_deref(),
-        env_vars,
-        invoker,
-        mode,
-        "orderflow serve",
-    )
-    .await?;
+    let aws = services.as_ref().map(|s| s.endpoint());
+    let (lambda, env_vars) = (o.lambda_endpoint.as_deref(), o.env_vars.as_deref());
+    let (stack, invoker, mode) = local_stack(read, aws, lambda, env_vars, (invoker, mode), "orderflow serve").await?;
     let clock: Arc<dyn Clock> = if o.virtual_time { Arc::new(VirtualClock::default()) } else { Arc::new(RealClock) };
     let place = if o.ephemeral { Place::Memory } else { Place::Dir(o.state_dir.clone()) };
     let mut service = Service::open(Config::default(), invoker, clock, &place).map_err(|e| e.to_string())?;

@@ -112,12 +112,16 @@ pub fn apply_env_vars(functions: &mut [StackFunction], file: &Json) -> Result<Ve
     Ok(notes)
 }
 
-/// Every function of `template`, named as `names` names it.
-pub(crate) fn stack_functions(template: &Template, names: &Resolver<'_>) -> Vec<StackFunction> {
+/// Every function among `live` (the resources of `template` in its stack), named as `names` names it.
+pub(crate) fn stack_functions(
+    template: &Template,
+    names: &Resolver<'_>,
+    live: &[(&str, &str, &Value)],
+) -> Vec<StackFunction> {
     let folder = template.path().parent().unwrap_or(Path::new("."));
     let globals = template.root.get("Globals").and_then(|g| g.get("Function"));
     let mut functions = Vec::new();
-    for (id, kind, resource) in template.resources().filter(|(_, _, r)| names.live(r)) {
+    for &(id, kind, resource) in live {
         let serverless = match kind {
             "AWS::Serverless::Function" => true,
             "AWS::Lambda::Function" => false,

@@ -124,7 +124,7 @@ impl Template {
                 role_arn,
             });
         }
-        let functions = stack_functions(self, &names);
+        let functions = stack_functions(self, &names, &live);
         Ok(Stack { resources, machines, functions })
     }
 }
