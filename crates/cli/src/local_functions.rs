@@ -352,3 +352,37 @@ impl Invoker for Routed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use orderflow_definition::{FunctionLayer, StackFunction};
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_layer_whose_folder_is_not_there_is_said_by_name_and_the_function_does_not_run() {
+        let code = std::env::temp_dir();
+        let missing = code.join(format!("orderflow-no-layer-{}", std::process::id()));
+        let function = StackFunction {
+            logical_id: "Layered".into(),
+            name: "Layered".into(),
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:Layered".into(),
+            runtime: Some("python3.12".into()),
+            handler: Some("app.handler".into()),
+            code: Some(code),
+            inline: None,
+            environment: Vec::new(),
+            memory_size: 128,
+            timeout: 3,
+            log_format: "Text".into(),
+            binary: None,
+            reserved_concurrency: None,
+            layers: vec![FunctionLayer::Local { logical_id: "Shared".into(), folder: missing.clone() }],
+            problem: None,
+        };
+        let unused = || -> Result<PathBuf, String> { unreachable!("the layer is checked first") };
+        let unused_node = || -> Result<(PathBuf, PathBuf), String> { unreachable!("not a Node.js function") };
+        let refused = super::spec_of(&function, &unused, &unused_node).unwrap_err();
+        let expected = format!("its layer Shared: {}: No such file or directory (os error 2)", missing.display());
+        assert_eq!(refused, expected);
+    }
+}

@@ -186,6 +186,39 @@ Resources:
     }
 
     #[test]
+    fn an_intrinsic_with_no_value_says_why_on_its_resource() {
+        let yaml = r#"
+Mappings:
+  Sizes: { dev: { Memory: 128 } }
+Resources:
+  Past:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: !Select [5, [a, b]] }
+  Unmapped:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: !FindInMap [Sizes, prod, Memory] }
+  Unknown:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: !If [Nope, a, b] }
+  Unsplit:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: !Select [0, !Split ["", abc]] }
+"#;
+        let stack = stack_of(yaml, &[]).unwrap();
+        let problems: Vec<(&str, &str)> =
+            stack.resources.iter().map(|r| (r.logical_id.as_str(), r.problem.as_deref().unwrap_or("none"))).collect();
+        assert_eq!(
+            problems,
+            [
+                ("Past", "Fn::Select: index 5 is not in a list of 2"),
+                ("Unmapped", "Fn::FindInMap: no Sizes.prod.Memory in Mappings"),
+                ("Unknown", "Fn::If: no condition Nope"),
+                ("Unsplit", "Fn::Split: the delimiter is empty"),
+            ]
+        );
+    }
+
+    #[test]
     fn conditions_that_depend_on_each_other_are_refused() {
         let circular = "Conditions:\n  A: !Condition B\n  B: !Not [!Condition A]\nResources: {}\n";
         let refused = stack_of(circular, &[]).err().unwrap().to_string();

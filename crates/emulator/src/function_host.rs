@@ -501,6 +501,42 @@ mod tests {
     }
 
     #[test]
+    fn an_environment_that_cannot_start_answers_lambdas_invalid_entrypoint() {
+        use super::FunctionSpec;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            // A bootstrap that ends at once: its first invocation spends its environment.
+            let dir = std::env::temp_dir().join(format!("orderflow-entrypoint-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let bootstrap = dir.join("bootstrap");
+            std::fs::write(&bootstrap, "#!/bin/sh\nexit 3\n").unwrap();
+            std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            let spec = FunctionSpec {
+                name: "gone".into(),
+                arn: "arn:aws:lambda:us-east-1:123456789012:function:gone".into(),
+                binary: bootstrap.clone(),
+                args: Vec::new(),
+                dir: None,
+                environment: Vec::new(),
+                timeout: None,
+                memory_size: 128,
+                reserved_concurrency: None,
+            };
+            let host = FunctionHost::start_unrecorded(vec![spec], "http://127.0.0.1:9").await.unwrap();
+            let url = format!("{}/2015-03-31/functions/gone/invocations", host.endpoint());
+            let (status, _, body) = call("POST", url.clone()).await;
+            assert_eq!((status, body["errorType"].as_str()), (200, Some("Runtime.ExitError")), "{body}");
+            // Its entry point is gone when the next invocation needs a new environment.
+            std::fs::remove_dir_all(&dir).unwrap();
+            let (status, _, body) = call("POST", url).await;
+            assert_eq!(status, 200);
+            assert_eq!(body["errorType"], "Runtime.InvalidEntrypoint", "{body}");
+            let message = body["errorMessage"].as_str().unwrap();
+            assert!(message.starts_with("Error: ") && message.contains("bootstrap"), "{message}");
+        });
+    }
+
+    #[test]
     fn qualifiers_are_split_from_names_and_arns() {
         assert_eq!(split_qualifier("f"), ("f", None));
         assert_eq!(split_qualifier("f:prod"), ("f", Some("prod")));
