@@ -12,6 +12,7 @@ pub mod local_aws;
 pub mod local_functions;
 pub mod local_stack;
 pub mod mock_config;
+pub mod opt_folder;
 pub mod serve;
 pub mod source;
 pub mod test_cases;

@@ -11,7 +11,9 @@
 //! why: `--lambda-endpoint` sends every task to an Invoke API that runs them.
 //! A function's layers of the template are found where Lambda's `/opt`
 //! would hold them (its runtime's search paths, `PATH`, `LD_LIBRARY_PATH`,
-//! a custom runtime's `bootstrap`).
+//! a custom runtime's `bootstrap`), and, where the machine allows it, at
+//! `/opt` itself, in the function's process alone (opt_folder.rs, and the
+//! emulator's private_opt.rs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -239,13 +241,55 @@ fn spec_of(
         memory_size: function.memory_size,
         timeout: Some(function.timeout),
         reserved_concurrency: function.reserved_concurrency,
+        opt: None,
     })
+}
+
+/// The folder a function's process sees at `/opt` (its layers, merged when
+/// several, and whether it was made here), or why its layers are not there.
+fn at_opt(spec: &FunctionSpec, layers: &[PathBuf]) -> Result<Option<(PathBuf, bool)>, String> {
+    use orderflow_emulator::private_opt;
+    if layers.is_empty() {
+        return Ok(None);
+    }
+    private_opt::available()?;
+    // What the function needs must not be under the /opt its own would hide.
+    let binary = on_path(&spec.binary);
+    let needed = std::iter::once(&binary).chain(&spec.dir).chain(layers);
+    if let Some(hidden) =
+        needed.map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).find(|p| private_opt::under_opt(p))
+    {
+        return Err(format!("{} is under /opt, which its own /opt would hide", hidden.display()));
+    }
+    crate::opt_folder::opt_folder(layers, &spec.name)
+}
+
+/// `program` as the PATH finds it, when it is a bare name.
+fn on_path(program: &Path) -> PathBuf {
+    if program.components().count() > 1 {
+        return program.to_owned();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| program.to_owned())
 }
 
 /// The functions of a stack that run here, behind one local Invoke API.
 pub struct LocalFunctions {
     host: FunctionHost,
     endpoint: LambdaEndpoint,
+    /// The `/opt` folders merged here for functions with several layers.
+    merged: Vec<PathBuf>,
+}
+
+impl Drop for LocalFunctions {
+    fn drop(&mut self) {
+        for folder in &self.merged {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
 }
 
 impl LocalFunctions {
@@ -255,6 +299,7 @@ impl LocalFunctions {
     pub async fn start(functions: &[StackFunction], aws: &str) -> (Option<LocalFunctions>, Vec<String>) {
         let mut said = Vec::new();
         let mut specs = Vec::new();
+        let mut merged = Vec::new();
         // Looked for and checked once, when a function needs it.
         let checked = std::cell::OnceCell::new();
         let python = || {
@@ -270,13 +315,26 @@ impl LocalFunctions {
         for function in functions.iter().filter(|f| f.binary.is_none()) {
             let runtime = function.runtime.as_deref().unwrap_or("no runtime");
             match spec_of(function, &python, &node) {
-                Ok(spec) => {
+                Ok(mut spec) => {
                     let mut line = format!(
                         "function {} ({runtime}) runs here: {} {}",
                         function.name,
                         spec.binary.display(),
                         spec.args.join(" ")
                     );
+                    match layer_folders(function).and_then(|layers| at_opt(&spec, &layers)) {
+                        Ok(None) => {}
+                        Ok(Some((folder, made))) => {
+                            line.push_str("; its layers at /opt, its own");
+                            if made {
+                                merged.push(folder.clone());
+                            }
+                            spec.opt = Some(folder);
+                        }
+                        Err(why) => line.push_str(&format!(
+                            "; its layers not at /opt ({why}): its runtime's search paths find them"
+                        )),
+                    }
                     for layer in &function.layers {
                         if let FunctionLayer::Elsewhere { arn, why } = layer {
                             line.push_str(&format!("; its layer {arn} is not here ({why}): what it holds is missing"));
@@ -288,20 +346,28 @@ impl LocalFunctions {
                 Err(why) => said.push(format!("function {} ({runtime}) does not run here: {why}", function.name)),
             }
         }
+        let forget = |merged: &[PathBuf]| {
+            for folder in merged {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+        };
         if specs.is_empty() {
+            forget(&merged);
             return (None, said);
         }
         let host = match FunctionHost::start_unrecorded(specs, aws).await {
             Ok(host) => host,
             Err(e) => {
                 said.push(format!("the template's functions could not start: {e}"));
+                forget(&merged);
                 return (None, said);
             }
         };
         match LambdaEndpoint::new(host.endpoint()) {
-            Ok(endpoint) => (Some(LocalFunctions { host, endpoint }), said),
+            Ok(endpoint) => (Some(LocalFunctions { host, endpoint, merged }), said),
             Err(e) => {
                 said.push(format!("the template's functions could not be reached: {e}"));
+                forget(&merged);
                 (None, said)
             }
         }

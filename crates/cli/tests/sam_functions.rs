@@ -150,13 +150,21 @@ async fn a_sam_template_s_functions_run_under_serve_as_lambda_runs_them() {
         assert_eq!(invoked.get("FunctionError"), None, "{function}: {invoked}");
         serde_json::from_slice::<Value>(&std::fs::read(&answer_file).unwrap()).unwrap()
     };
+    // /opt itself, in the function's process alone: its two layers merged
+    // (the later one's module in place of the earlier's); one layer's
+    // package required by its path there.
     assert_eq!(
         invoked_answer("LayeredFunction", r#"{"name": "Ada"}"#),
-        json!({"source": "newer", "shout": "ADA!!", "tool": "common tool"})
+        json!({"source": "newer", "shout": "ADA!!", "tool": "common tool", "opt": ["bin", "nodejs", "python"], "opt_module": "newer"})
     );
     assert_eq!(
         invoked_answer("LayeredNodeFunction", r#"{"name": "Ada"}"#),
-        json!({"source": "common", "shout": "ADA!"})
+        json!({"source": "common", "shout": "ADA!", "byPath": "common"})
+    );
+    // The machine's own /opt is as it was.
+    assert!(
+        !Path::new("/opt/python/common_text.py").exists()
+            && !Path::new("/opt/nodejs/node_modules/common-text").exists()
     );
     assert_eq!(
         invoked_answer("EsmLayeredFunction", r#"{"name": "Ada"}"#),
@@ -291,7 +299,9 @@ fn orderflow_run_runs_them_too_and_says_which_functions_do_not_run_here() {
     // What a function prints is shown, each line after its name.
     assert!(stderr.contains("[GreeterFunction] greeting Grace\n"), "{stderr}");
     assert!(stderr.contains("function ReporterFunction (nodejs20.x) runs here: "), "{stderr}");
-    // A published layer cannot be had here: said, and the function runs without it.
+    // Its template layers at its own /opt, said; a published layer cannot
+    // be had here: said, and the function runs without it.
+    assert!(stderr.contains("; its layers at /opt, its own; its layer arn:aws:lambda:"), "{stderr}");
     assert!(
         stderr.contains("; its layer arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:4 is not here (a published layer, not a layer of this template): what it holds is missing\n"),
         "{stderr}"

@@ -50,6 +50,10 @@ pub struct FunctionSpec {
     /// one past it is throttled, as Lambda throttles it. None: unreserved.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// The folder its process sees at `/opt` (its layers), where the machine
+    /// allows it (`private_opt::available`). None: `/opt` as the machine has it.
+    #[serde(default)]
+    pub opt: Option<PathBuf>,
 }
 
 /// How long an execution environment waits for an invocation before it is
@@ -116,8 +120,14 @@ async fn launch(spec: &FunctionSpec, environment: &[(String, String)], output: &
     environment.extend(own);
     environment.retain(|(k, _)| k != "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
     environment.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), spec.memory_size.to_string()));
-    let process =
-        FunctionProcess::spawn_with(&spec.binary, &spec.args, spec.dir.as_deref(), environment, output.clone())?;
+    let process = FunctionProcess::spawn_with(
+        &spec.binary,
+        &spec.args,
+        spec.dir.as_deref(),
+        environment,
+        output.clone(),
+        spec.opt.as_deref(),
+    )?;
     Ok(Live { runtime, process, idle_since: std::time::Instant::now() })
 }
 
@@ -482,6 +492,7 @@ mod tests {
                 timeout: None,
                 memory_size: 128,
                 reserved_concurrency: None,
+                opt: None,
             };
             let host = FunctionHost::start_unrecorded(vec![spec], "http://127.0.0.1:9").await.unwrap();
             let hosted = &host.functions[0];
@@ -521,6 +532,7 @@ mod tests {
                 timeout: None,
                 memory_size: 128,
                 reserved_concurrency: None,
+                opt: None,
             };
             let host = FunctionHost::start_unrecorded(vec![spec], "http://127.0.0.1:9").await.unwrap();
             let url = format!("{}/2015-03-31/functions/gone/invocations", host.endpoint());

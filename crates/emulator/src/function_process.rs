@@ -61,17 +61,19 @@ impl FunctionProcess {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
-        Self::spawn_with(program, args, dir, env, Output::Kept)
+        Self::spawn_with(program, args, dir, env, Output::Kept, None)
     }
 
     /// Like `spawn`, with arguments and a working directory (for a runtime
-    /// such as `python -m awslambdaric handler.name`), its stdout as `output` says.
+    /// such as `python -m awslambdaric handler.name`), its stdout as `output`
+    /// says; with `opt`, that folder at `/opt` for it alone (private_opt.rs).
     pub fn spawn_with<K, V>(
         program: impl AsRef<Path>,
         args: &[impl AsRef<std::ffi::OsStr>],
         dir: Option<&Path>,
         env: impl IntoIterator<Item = (K, V)>,
         output: Output,
+        opt: Option<&Path>,
     ) -> Result<FunctionProcess, EmulatorError>
     where
         K: AsRef<std::ffi::OsStr>,
@@ -89,6 +91,12 @@ impl FunctionProcess {
             .stderr(Stdio::inherit());
         if let Some(dir) = dir {
             command.current_dir(dir);
+        }
+        // Before the parent-death signal is set: entering a user namespace changes
+        // the process's credentials, which clears that signal.
+        if let Some(opt) = opt {
+            crate::private_opt::bind_opt(&mut command, opt)
+                .map_err(|e| EmulatorError(format!("cannot give {} its /opt: {e}", binary.display())))?;
         }
         die_with_starting_thread(&mut command);
         let mut child =
@@ -203,6 +211,7 @@ mod tests {
             None,
             Vec::<(String, String)>::new(),
             Output::Echoed { prefix: "[test]".into() },
+            None,
         )
         .unwrap();
         let kept = process.stdout_when(|text| text.ends_with("last\n"), std::time::Duration::from_secs(20));

@@ -7,6 +7,7 @@ mod function_host;
 mod function_process;
 mod http;
 mod moto;
+pub mod private_opt;
 mod resources;
 mod runtime_api;
 mod throttling_stub;
