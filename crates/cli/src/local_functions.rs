@@ -422,7 +422,34 @@ impl Invoker for Routed {
 #[cfg(test)]
 mod tests {
     use orderflow_definition::{FunctionLayer, StackFunction};
+    use orderflow_emulator::FunctionSpec;
     use std::path::PathBuf;
+
+    #[test]
+    fn layers_are_not_put_at_opt_over_code_that_is_itself_under_opt() {
+        let spec = FunctionSpec {
+            name: "Kept".into(),
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:Kept".into(),
+            binary: PathBuf::from("sh"),
+            args: Vec::new(),
+            dir: Some(PathBuf::from("/opt/orderflow-app-that-is-not-here/functions/kept")),
+            environment: Vec::new(),
+            timeout: None,
+            memory_size: 128,
+            reserved_concurrency: None,
+            opt: None,
+        };
+        let layer = std::env::temp_dir();
+        // No layers: nothing at /opt, and nothing to say.
+        assert_eq!(super::at_opt(&spec, &[]), Ok(None));
+        assert_eq!(
+            super::at_opt(&spec, std::slice::from_ref(&layer)),
+            Err("/opt/orderflow-app-that-is-not-here/functions/kept is under /opt, which its own /opt would hide"
+                .into())
+        );
+        let elsewhere = FunctionSpec { dir: Some(layer.clone()), ..spec };
+        assert_eq!(super::at_opt(&elsewhere, std::slice::from_ref(&layer)), Ok(Some((layer, false))));
+    }
 
     #[test]
     fn a_layer_whose_folder_is_not_there_is_said_by_name_and_the_function_does_not_run() {
