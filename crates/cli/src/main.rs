@@ -762,7 +762,11 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
             orderflow::local_stack::register_machines(stack, &service).await?
         }
         (Project::Definition(loaded), None) => {
-            let name = deployed_name(&template, &loaded.state_machine_name);
+            // Its name as the template gives it, with the parameters' values given.
+            let name = match template.exists() {
+                true => deployed_name(&o.definition.read_template(&template)?, &loaded.state_machine_name),
+                false => loaded.state_machine_name.clone(),
+            };
             let definition =
                 orderflow_definition::substitute(&loaded.source, &loaded.substitutions).map_err(|e| e.to_string())?;
             let arn = orderflow::local_stack::put_machine(&service, &name, &definition, None, "STANDARD").await?;

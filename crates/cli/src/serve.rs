@@ -44,9 +44,9 @@ pub fn read_mock_config(path: &Path) -> Result<MockConfig, String> {
 }
 
 /// The state machine's name as the template deploys it with its parameters'
-/// defaults (`orderflow-${Stage}-orders` → `orderflow-dev-orders`).
-pub fn deployed_name(template_path: &Path, logical_id: &str) -> String {
-    let Ok(template) = Template::load(template_path) else { return logical_id.to_owned() };
+/// values, the given ones or else their defaults (`orderflow-${Stage}-orders`
+/// → `orderflow-dev-orders`).
+pub fn deployed_name(template: &Template, logical_id: &str) -> String {
     let name = template.resource(logical_id).and_then(|r| r.get("Properties")).and_then(|p| p.get("Name"));
     let text = match name {
         Some(serde_norway::Value::String(s)) => s.clone(),

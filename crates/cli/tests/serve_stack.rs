@@ -33,6 +33,15 @@ async fn serve_in_an_empty_folder_starts_with_no_state_machine() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn serve_with_another_definition_names_the_machine_with_the_parameters_given() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let args = ["--definition", "statemachine/order.asl.json", "--parameter-overrides", "Stage=prod"];
+    let serve = serve(&root, &args);
+    let machine = "state machine: arn:aws:states:us-east-1:123456789012:stateMachine:orderflow-prod-orders";
+    assert!(serve.lines.iter().any(|l| l == machine), "{:?}", serve.lines);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_another_sam_template_s_state_machines_on_its_resources() {
     let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreign-sam/template.yaml");
