@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod api_run;
+pub mod event_input;
+pub mod event_rules;
 pub mod graph;
 pub mod in_process;
 pub mod lambda_endpoint;

@@ -754,12 +754,20 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     }
     let service = Arc::new(service);
 
+    // The stack's event rules read their queues as long as the server runs.
+    let mut _rules = orderflow::event_rules::RuleReaders::default();
     let machines: Vec<(String, String)> = match (&project, &stack) {
         (_, Some(stack)) => {
             for line in orderflow::local_stack::make_resources(stack, setup.as_deref(), &service).await {
                 eprintln!("orderflow serve: {line}");
             }
-            orderflow::local_stack::register_machines(stack, &service).await?
+            let machines = orderflow::local_stack::register_machines(stack, &service).await?;
+            let (readers, said) = orderflow::event_rules::start(stack, setup.as_ref(), &service).await;
+            for line in said {
+                eprintln!("orderflow serve: {line}");
+            }
+            _rules = readers;
+            machines
         }
         (Project::Definition(loaded), None) => {
             // Its name as the template gives it, with the parameters' values given.

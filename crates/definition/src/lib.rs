@@ -41,10 +41,12 @@ mod conditions;
 mod functions;
 mod names;
 mod parameters;
+mod rules;
 mod stack;
 pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction, apply_env_vars};
 pub use names::{Named, Place};
 pub use parameters::parse_overrides;
+pub use rules::{RuleInput, StackRule};
 pub use stack::{MADE_LOCALLY, Stack, StackMachine};
 
 /// A value in a template, with CloudFormation's short-form tags understood.

@@ -4,7 +4,8 @@
 //! from `DefinitionUri`, `Definition` or `DefinitionString`) with its
 //! intrinsics and `DefinitionSubstitutions` resolved, and the resources a
 //! local emulator should hold (tables, queues, topics, buckets, event buses,
-//! secrets, activities) with their properties resolved the same way.
+//! secrets, activities) with their properties resolved the same way, and
+//! the event rules that start its state machines.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +15,7 @@ use serde_norway::Value;
 
 use crate::functions::{StackFunction, stack_functions};
 use crate::names::{Named, Place, Resolver};
+use crate::rules::{StackRule, stack_rules};
 use crate::{Template, TemplateError, substitute};
 
 /// A state machine of the stack, ready to create.
@@ -47,6 +49,8 @@ pub struct Stack {
     pub machines: Vec<StackMachine>,
     /// Its Lambda functions, as a local host would start them.
     pub functions: Vec<StackFunction>,
+    /// The event rules that start its state machines (rules.rs).
+    pub rules: Vec<StackRule>,
 }
 
 impl Template {
@@ -125,6 +129,11 @@ impl Template {
             });
         }
         let functions = stack_functions(self, &names, &live);
-        Ok(Stack { resources, machines, functions })
+        let started: Vec<(String, String, String)> = machines
+            .iter()
+            .map(|m| (m.logical_id.clone(), m.name.clone(), names.named[&m.logical_id].reference.clone()))
+            .collect();
+        let rules = stack_rules(&names, &live, &started);
+        Ok(Stack { resources, machines, functions, rules })
     }
 }

@@ -1,0 +1,320 @@
+//! The event rules that start a stack's state machines: a SAM state
+//! machine's `Events` of type `EventBridgeRule` or `CloudWatchEvent`, and an
+//! `AWS::Events::Rule` whose target is one of the stack's state machines.
+//! Each is read as EventBridge holds it: its bus, its event pattern, whether
+//! it is enabled, and what the state machine takes as input (the whole event,
+//! `Input`'s text, the part `InputPath` selects, or what `InputTransformer`
+//! makes). Other event sources (`Schedule`, `ScheduleV2`, `Api`, a rule's
+//! `ScheduleExpression`) are kept with why they start nothing here.
+
+use serde_json::Value as Json;
+use serde_norway::Value;
+
+use crate::names::Resolver;
+
+/// A rule that starts one of the stack's state machines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackRule {
+    /// `<StateMachine>.<Event>` for a SAM state machine's event; the rule's logical id else.
+    pub logical_id: String,
+    /// Its name: `RuleName` or `Name`, else as SAM names the rule it makes (`<StateMachine><Event>`).
+    pub name: String,
+    /// Its event bus's name or ARN; `default` when none is given.
+    pub bus: String,
+    pub pattern: Json,
+    /// `State` is not `DISABLED`.
+    pub enabled: bool,
+    pub input: RuleInput,
+    /// The name of the state machine it starts.
+    pub machine: String,
+    /// Why it starts nothing here: another kind of event source, or a property that cannot be read.
+    pub problem: Option<String>,
+}
+
+/// What the state machine is given for an event that matched.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleInput {
+    /// The event, whole.
+    Event,
+    /// `Input`: this JSON text, whatever the event.
+    Constant(String),
+    /// `InputPath`: the part of the event this JSONPath selects.
+    Path(String),
+    /// `InputTransformer`: `InputPathsMap` (names to JSONPaths) and `InputTemplate`.
+    Transformer { paths: Json, template: String },
+}
+
+/// Types of a SAM state machine's event sources that are rules on an event bus.
+const RULE_EVENTS: [&str; 2] = ["EventBridgeRule", "CloudWatchEvent"];
+
+/// The longest rule name EventBridge takes.
+const MAX_RULE_NAME: usize = 64;
+
+/// The rules of `live` resources that start one of `machines` (logical id, name, ARN).
+pub(crate) fn stack_rules(
+    names: &Resolver<'_>,
+    live: &[(&str, &str, &Value)],
+    machines: &[(String, String, String)],
+) -> Vec<StackRule> {
+    let mut rules = Vec::new();
+    for &(id, kind, resource) in live {
+        let props = resource.get("Properties");
+        match kind {
+            "AWS::Serverless::StateMachine" => {
+                let Some(Value::Mapping(events)) = props.and_then(|p| p.get("Events")) else { continue };
+                let Some((_, machine, _)) = machines.iter().find(|(logical, _, _)| logical == id) else { continue };
+                for (event_id, event) in events {
+                    let event_id = event_id.as_str().unwrap_or_default();
+                    rules.push(sam_event(names, id, machine, event_id, event));
+                }
+            }
+            "AWS::Events::Rule" => {
+                let Some(props) = props else { continue };
+                let Some(Value::Sequence(targets)) = props.get("Targets") else { continue };
+                for target in targets {
+                    let arn = target.get("Arn").and_then(|a| names.text(a).ok());
+                    let Some((_, machine, _)) = machines.iter().find(|(_, _, m)| Some(m) == arn.as_ref()) else {
+                        continue;
+                    };
+                    rules.push(rule_resource(names, id, props, target, machine));
+                }
+            }
+            _ => {}
+        }
+    }
+    rules
+}
+
+/// A rule as read, or as far as it could be read and why it starts nothing.
+fn rule(logical_id: String, name: String, machine: &str, read: Result<StackRule, String>) -> StackRule {
+    read.unwrap_or_else(|problem| StackRule {
+        logical_id,
+        name,
+        bus: "default".into(),
+        pattern: Json::Null,
+        enabled: false,
+        input: RuleInput::Event,
+        machine: machine.to_owned(),
+        problem: Some(problem),
+    })
+}
+
+fn sam_event(names: &Resolver<'_>, machine_id: &str, machine: &str, event_id: &str, event: &Value) -> StackRule {
+    let logical_id = format!("{machine_id}.{event_id}");
+    let props = event.get("Properties");
+    let given_name = props.and_then(|p| p.get("RuleName")).and_then(|n| names.text(n).ok());
+    let name = given_name.unwrap_or_else(|| generated_name(&format!("{machine_id}{event_id}")));
+    let kind = event.get("Type").and_then(Value::as_str).unwrap_or("no Type");
+    let read = if RULE_EVENTS.contains(&kind) {
+        read_rule(names, props, "Pattern", props, machine, &logical_id, &name)
+    } else {
+        Err(format!("its {kind} event starts no execution here: only rules on an event bus do"))
+    };
+    rule(logical_id, name, machine, read)
+}
+
+fn rule_resource(names: &Resolver<'_>, id: &str, props: &Value, target: &Value, machine: &str) -> StackRule {
+    let name = props.get("Name").and_then(|n| names.text(n).ok()).unwrap_or_else(|| generated_name(id));
+    let read = if props.get("EventPattern").is_none() && props.get("ScheduleExpression").is_some() {
+        Err("a scheduled rule (ScheduleExpression) starts no execution here: only rules on an event pattern do".into())
+    } else {
+        read_rule(names, Some(props), "EventPattern", Some(target), machine, id, &name)
+    };
+    rule(id.to_owned(), name, machine, read)
+}
+
+/// The rule's bus, pattern and state from `props`, its input from `target`'s properties.
+fn read_rule(
+    names: &Resolver<'_>,
+    props: Option<&Value>,
+    pattern_key: &str,
+    target: Option<&Value>,
+    machine: &str,
+    logical_id: &str,
+    name: &str,
+) -> Result<StackRule, String> {
+    fn get<'v>(from: Option<&'v Value>, key: &str) -> Option<&'v Value> {
+        from.and_then(|p| p.get(key))
+    }
+    let pattern = match get(props, pattern_key) {
+        Some(pattern) => names.json(pattern)?,
+        None => return Err(format!("it has no {pattern_key}")),
+    };
+    // EventBridge also takes the pattern as JSON text.
+    let pattern = match pattern {
+        Json::String(text) => serde_json::from_str(&text).map_err(|e| format!("its {pattern_key} is not JSON: {e}"))?,
+        other => other,
+    };
+    if !pattern.is_object() {
+        return Err(format!("its {pattern_key} is not a JSON object"));
+    }
+    let bus = match get(props, "EventBusName") {
+        Some(bus) => names.text(bus)?,
+        None => "default".into(),
+    };
+    let enabled = match get(props, "State") {
+        Some(state) => names.text(state)? != "DISABLED",
+        None => true,
+    };
+    let input = match (get(target, "Input"), get(target, "InputPath"), get(target, "InputTransformer")) {
+        (None, None, None) => RuleInput::Event,
+        (Some(text), None, None) => {
+            let text = names.text(text)?;
+            serde_json::from_str::<Json>(&text).map_err(|e| format!("its Input is not JSON: {e}"))?;
+            RuleInput::Constant(text)
+        }
+        (None, Some(path), None) => RuleInput::Path(names.text(path)?),
+        (None, None, Some(transformer)) => {
+            let transformer = names.json(transformer)?;
+            let template = transformer.get("InputTemplate").and_then(Json::as_str);
+            let template = template.ok_or("its InputTransformer has no InputTemplate")?.to_owned();
+            let paths = transformer.get("InputPathsMap").cloned().unwrap_or(Json::Object(Default::default()));
+            RuleInput::Transformer { paths, template }
+        }
+        _ => return Err("it gives more than one of Input, InputPath and InputTransformer".into()),
+    };
+    Ok(StackRule {
+        logical_id: logical_id.to_owned(),
+        name: name.to_owned(),
+        bus,
+        pattern,
+        enabled,
+        input,
+        machine: machine.to_owned(),
+        problem: None,
+    })
+}
+
+/// A rule name from a logical id, within EventBridge's length and characters.
+fn generated_name(from: &str) -> String {
+    let name: String = from.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    name.chars().take(MAX_RULE_NAME).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RuleInput, StackRule};
+    use crate::{Place, Template};
+    use serde_json::json;
+
+    const TEMPLATE: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: { Name: orders-bus }
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: flow
+      Definition: { StartAt: P, States: { P: { Type: Pass, End: true } } }
+      Events:
+        Placed:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !Ref Bus
+            Pattern: { source: [orders] }
+            InputPath: $.detail
+        Old:
+          Type: CloudWatchEvent
+          Properties:
+            Pattern: '{"source": ["old"]}'
+            State: DISABLED
+            Input: '{"old": true}'
+        Hourly:
+          Type: ScheduleV2
+          Properties: { ScheduleExpression: rate(1 hour) }
+        Both:
+          Type: EventBridgeRule
+          Properties: { Pattern: { source: [x] }, Input: "{}", InputPath: $.detail }
+  Other:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineName: other
+      Definition: { StartAt: P, States: { P: { Type: Pass, End: true } } }
+  Labels:
+    Type: AWS::Events::Rule
+    Properties:
+      Name: labels
+      EventPattern: { source: [labels] }
+      Targets:
+        - Id: other
+          Arn: !GetAtt Other.Arn
+          InputTransformer:
+            InputPathsMap: { label: $.detail.label }
+            InputTemplate: '{"label": <label>}'
+        - Id: queue
+          Arn: arn:aws:sqs:us-east-1:123456789012:elsewhere
+  Nightly:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: cron(0 3 * * ? *)
+      Targets: [{ Id: flow, Arn: !Ref Flow }]
+"#;
+
+    fn rules() -> Vec<StackRule> {
+        let dir = std::env::temp_dir().join(format!("orderflow-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("template.yaml");
+        std::fs::write(&path, TEMPLATE).unwrap();
+        let place = Place { region: "us-east-1".into(), account: "123456789012".into(), queue_base: "http://q".into() };
+        let stack = Template::load(&path).unwrap().stack(&place).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        stack.rules
+    }
+
+    #[test]
+    fn rules_that_start_state_machines_are_read_as_eventbridge_holds_them() {
+        let rules = rules();
+        let by_id = |id: &str| rules.iter().find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id}: {rules:?}"));
+        let placed = by_id("Flow.Placed");
+        assert_eq!(
+            (
+                placed.name.as_str(),
+                placed.bus.as_str(),
+                &placed.pattern,
+                placed.enabled,
+                &placed.input,
+                placed.machine.as_str()
+            ),
+            (
+                "FlowPlaced",
+                "orders-bus",
+                &json!({"source": ["orders"]}),
+                true,
+                &RuleInput::Path("$.detail".into()),
+                "flow"
+            )
+        );
+        assert_eq!(placed.problem, None);
+        // A pattern given as JSON text; DISABLED; a constant input.
+        let old = by_id("Flow.Old");
+        assert_eq!(
+            (&old.pattern, old.enabled, &old.input),
+            (&json!({"source": ["old"]}), false, &RuleInput::Constant(r#"{"old": true}"#.into()))
+        );
+        // A rule resource's target that is a state machine; not its other target.
+        let labels: Vec<&StackRule> = rules.iter().filter(|r| r.logical_id == "Labels").collect();
+        assert_eq!(labels.len(), 1);
+        assert_eq!(
+            (labels[0].name.as_str(), labels[0].bus.as_str(), labels[0].machine.as_str()),
+            ("labels", "default", "other")
+        );
+        assert_eq!(
+            labels[0].input,
+            RuleInput::Transformer {
+                paths: json!({"label": "$.detail.label"}),
+                template: r#"{"label": <label>}"#.into()
+            }
+        );
+        // What starts nothing here, with why.
+        let said = |id: &str| by_id(id).problem.clone().unwrap_or_default();
+        assert_eq!(said("Flow.Hourly"), "its ScheduleV2 event starts no execution here: only rules on an event bus do");
+        assert_eq!(said("Flow.Both"), "it gives more than one of Input, InputPath and InputTransformer");
+        assert_eq!(
+            said("Nightly"),
+            "a scheduled rule (ScheduleExpression) starts no execution here: only rules on an event pattern do"
+        );
+        assert_eq!(rules.len(), 6, "{rules:?}");
+    }
+}
