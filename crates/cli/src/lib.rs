@@ -3,6 +3,7 @@
 //! Invoke API, and drawing it.
 #![forbid(unsafe_code)]
 
+pub mod api_events;
 pub mod api_run;
 pub mod event_input;
 pub mod event_rules;

@@ -157,6 +157,10 @@ struct ServeArgs {
     /// Keep everything in memory only: gone when the server stops.
     #[arg(long)]
     ephemeral: bool,
+    /// The port on 127.0.0.1 of the template's REST API, for its state machines' `Api`
+    /// events (0: any free one, printed at start).
+    #[arg(long, default_value_t = 3000)]
+    api_port: u16,
 }
 
 #[derive(Args)]
@@ -754,8 +758,9 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     }
     let service = Arc::new(service);
 
-    // The stack's event rules read their queues as long as the server runs.
+    // The stack's event rules read their queues, and its API answers, as long as the server runs.
     let mut _rules = orderflow::event_rules::RuleReaders::default();
+    let (mut _api, mut api_lines) = (None, Vec::new());
     let machines: Vec<(String, String)> = match (&project, &stack) {
         (_, Some(stack)) => {
             for line in orderflow::local_stack::make_resources(stack, setup.as_deref(), &service).await {
@@ -767,6 +772,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
                 eprintln!("orderflow serve: {line}");
             }
             _rules = readers;
+            (_api, api_lines) = orderflow::api_events::start(&stack.routes, &service, o.api_port).await;
             machines
         }
         (Project::Definition(loaded), None) => {
@@ -799,6 +805,12 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     println!("orderflow serve: the console on {address}/ (open it in a browser)");
     for (_, arn) in &machines {
         println!("state machine: {arn}");
+    }
+    for line in &api_lines {
+        eprintln!("orderflow serve: {line}");
+    }
+    for route in _api.iter().flat_map(|api: &orderflow::api_events::ApiServer| &api.routes) {
+        println!("api: {route}");
     }
     if machines.is_empty() {
         println!("no template here: create state machines with CreateStateMachine");

@@ -4,7 +4,8 @@
 //! targeting a state machine, each made on the local EventBridge. Events put
 //! by a state machine's `events:putEvents` Task and by the AWS CLI start
 //! executions with the input each rule gives; an event no rule matches, or
-//! one for a disabled rule, starts none.
+//! one for a disabled rule, starts none. Its `Api` events are a REST API
+//! that starts state machines as API Gateway's integration does.
 
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
@@ -52,7 +53,7 @@ fn put_events(moto: &str, entries: Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_that_match_a_rule_start_its_state_machine_with_the_input_it_gives() {
     let app = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events-app");
-    let serve = serve(&app, &["--template", "template.yaml"]);
+    let serve = serve(&app, &["--template", "template.yaml", "--api-port", "0"]);
     let (endpoint, moto) = (address(&serve), moto_of(&serve));
 
     // A state machine's putEvents on the template's bus starts fulfil, with
@@ -104,4 +105,68 @@ async fn events_that_match_a_rule_start_its_state_machine_with_the_input_it_give
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(inputs_when(&endpoint, "audit", 4).await.len(), 4);
     assert_eq!(inputs_when(&endpoint, "fulfil", 1).await.len(), 1);
+}
+
+/// `method path` with `body` on `api` (`http://127.0.0.1:PORT`): the status and the body.
+fn call(api: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let address = api.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let (_, text) = answer.split_once("\r\n\r\n").unwrap();
+    (status, serde_json::from_str(text).unwrap_or(Value::String(text.to_owned())))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_events_start_their_state_machines_as_api_gateways_integration_does() {
+    let app = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events-app");
+    let serve = serve(&app, &["--template", "template.yaml", "--api-port", "0"]);
+    let endpoint = address(&serve);
+    let routes: Vec<&String> = serve.lines.iter().filter(|l| l.starts_with("api: ")).collect();
+    assert_eq!(routes.len(), 2, "{:?}", serve.lines);
+    let url = routes[0].split_whitespace().nth(2).unwrap();
+    let api = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    assert_eq!(routes[0], &format!("api: ANY {api}/audit/{{proxy+}} starts audit (Audit.Notes)"));
+    assert_eq!(routes[1], &format!("api: POST {api}/orders starts place (Place.Submit)"));
+
+    // POST /orders: StartExecution's answer; its input the body, and the
+    // event place puts starts fulfil in turn.
+    let (status, started) = call(&api, "POST", "/orders", r#"{ "order_id": "B-2", "total": 3 }"#);
+    assert_eq!(status, 200, "{started}");
+    let execution = started["executionArn"].as_str().unwrap();
+    assert!(execution.starts_with("arn:aws:states:us-east-1:123456789012:execution:place:"), "{started}");
+    assert!(started["startDate"].is_number(), "{started}");
+    let done = until_done(&endpoint, execution).await;
+    assert_eq!(done["input"], r#"{"order_id":"B-2","total":3}"#);
+    assert_eq!(inputs_when(&endpoint, "fulfil", 1).await, [json!({"order_id": "B-2", "total": 3})]);
+
+    // A single quote in the body breaks SAM's default request template, as on
+    // AWS: Step Functions' 400, and nothing started. With
+    // UnescapeMappingTemplate, it goes through.
+    let (status, refused) = call(&api, "POST", "/orders", r#"{"name": "O'Hara"}"#);
+    assert_eq!(status, 400, "{refused}");
+    let (status, started) = call(&api, "PUT", "/audit/notes/1", r#"{"name": "O'Hara"}"#);
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(inputs_when(&endpoint, "audit", 1).await, [json!({"name": "O'Hara"})]);
+    assert_eq!(
+        ok(&endpoint, &["list-executions", "--state-machine-arn", &format!("{ARN}:place")])["executions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // What the API does not have: API Gateway's 403.
+    for (method, path) in [("GET", "/orders"), ("POST", "/nothing"), ("GET", "/audit")] {
+        let (status, answer) = call(&api, method, path, "");
+        assert_eq!((status, answer), (403, json!({"message": "Missing Authentication Token"})), "{method} {path}");
+    }
 }

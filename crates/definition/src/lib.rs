@@ -37,12 +37,14 @@ pub enum TemplateError {
 
 pub use orderflow_local::workspace_root;
 
+mod api_routes;
 mod conditions;
 mod functions;
 mod names;
 mod parameters;
 mod rules;
 mod stack;
+pub use api_routes::StackRoute;
 pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction, apply_env_vars};
 pub use names::{Named, Place};
 pub use parameters::parse_overrides;

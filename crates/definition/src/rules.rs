@@ -4,8 +4,9 @@
 //! Each is read as EventBridge holds it: its bus, its event pattern, whether
 //! it is enabled, and what the state machine takes as input (the whole event,
 //! `Input`'s text, the part `InputPath` selects, or what `InputTransformer`
-//! makes). Other event sources (`Schedule`, `ScheduleV2`, `Api`, a rule's
-//! `ScheduleExpression`) are kept with why they start nothing here.
+//! makes). Other event sources (`Schedule`, `ScheduleV2`, a rule's
+//! `ScheduleExpression`) are kept with why they start nothing here; `Api`
+//! events are routes (api_routes.rs).
 
 use serde_json::Value as Json;
 use serde_norway::Value;
@@ -64,6 +65,10 @@ pub(crate) fn stack_rules(
                 let Some(Value::Mapping(events)) = props.and_then(|p| p.get("Events")) else { continue };
                 let Some((_, machine, _)) = machines.iter().find(|(logical, _, _)| logical == id) else { continue };
                 for (event_id, event) in events {
+                    // An Api event is a route of a REST API (api_routes.rs), not a rule.
+                    if event.get("Type").and_then(Value::as_str) == Some("Api") {
+                        continue;
+                    }
                     let event_id = event_id.as_str().unwrap_or_default();
                     rules.push(sam_event(names, id, machine, event_id, event));
                 }
@@ -227,6 +232,12 @@ Resources:
         Both:
           Type: EventBridgeRule
           Properties: { Pattern: { source: [x] }, Input: "{}", InputPath: $.detail }
+        Submit:
+          Type: Api
+          Properties: { Path: "orders/{id}", Method: post, UnescapeMappingTemplate: true }
+        Broken:
+          Type: Api
+          Properties: { Method: get }
   Other:
     Type: AWS::StepFunctions::StateMachine
     Properties:
@@ -252,20 +263,36 @@ Resources:
       Targets: [{ Id: flow, Arn: !Ref Flow }]
 "#;
 
-    fn rules() -> Vec<StackRule> {
-        let dir = std::env::temp_dir().join(format!("orderflow-rules-{}", std::process::id()));
+    fn stack() -> crate::Stack {
+        // A folder of its own for each call: the tests run at once.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("orderflow-rules-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("template.yaml");
         std::fs::write(&path, TEMPLATE).unwrap();
         let place = Place { region: "us-east-1".into(), account: "123456789012".into(), queue_base: "http://q".into() };
         let stack = Template::load(&path).unwrap().stack(&place).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        stack.rules
+        stack
+    }
+
+    #[test]
+    fn api_events_are_routes_not_rules() {
+        let routes = stack().routes;
+        assert_eq!(routes.len(), 2, "{routes:?}");
+        let submit = &routes[0];
+        assert_eq!(
+            (submit.logical_id.as_str(), submit.method.as_str(), submit.path.as_str(), submit.machine.as_str()),
+            ("Flow.Submit", "POST", "/orders/{id}", "flow")
+        );
+        assert!(submit.unescape && submit.problem.is_none());
+        assert_eq!(routes[1].problem.as_deref(), Some("it has no Path"));
     }
 
     #[test]
     fn rules_that_start_state_machines_are_read_as_eventbridge_holds_them() {
-        let rules = rules();
+        let rules = stack().rules;
         let by_id = |id: &str| rules.iter().find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id}: {rules:?}"));
         let placed = by_id("Flow.Placed");
         assert_eq!(

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 use serde_norway::Value;
 
+use crate::api_routes::{StackRoute, stack_routes};
 use crate::functions::{StackFunction, stack_functions};
 use crate::names::{Named, Place, Resolver};
 use crate::rules::{StackRule, stack_rules};
@@ -51,6 +52,8 @@ pub struct Stack {
     pub functions: Vec<StackFunction>,
     /// The event rules that start its state machines (rules.rs).
     pub rules: Vec<StackRule>,
+    /// The REST API methods that start its state machines (api_routes.rs).
+    pub routes: Vec<StackRoute>,
 }
 
 impl Template {
@@ -134,6 +137,7 @@ impl Template {
             .map(|m| (m.logical_id.clone(), m.name.clone(), names.named[&m.logical_id].reference.clone()))
             .collect();
         let rules = stack_rules(&names, &live, &started);
-        Ok(Stack { resources, machines, functions, rules })
+        let routes = stack_routes(&names, &live, &started);
+        Ok(Stack { resources, machines, functions, rules, routes })
     }
 }

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
-pub(crate) struct Request {
+pub struct Request {
     pub method: String,
     pub path: String,
     /// Names lower-cased.
@@ -28,7 +28,7 @@ impl Request {
     }
 }
 
-pub(crate) struct Response {
+pub struct Response {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
@@ -46,7 +46,7 @@ impl Response {
 }
 
 /// Serves every connection `listener` accepts, each request through `handler`.
-pub(crate) async fn serve<H, F>(listener: TcpListener, handler: H)
+pub async fn serve<H, F>(listener: TcpListener, handler: H)
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,

@@ -5,7 +5,7 @@
 mod fault_proxy;
 mod function_host;
 mod function_process;
-mod http;
+pub mod http;
 mod moto;
 pub mod private_opt;
 mod resources;
