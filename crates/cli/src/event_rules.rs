@@ -1,28 +1,34 @@
-//! A stack's event rules at work while `serve` runs: each rule is made on
-//! the local EventBridge (its bus, its pattern, its state) with a queue of its
-//! own as its target, and that queue is read for as long as the server runs.
-//! Each event that matched starts an execution of the rule's state machine,
-//! with the input the rule gives it, as EventBridge starts one: the whole
-//! event, `Input`'s text, what `InputPath` selects, or what `InputTransformer`
-//! makes (event_input.rs).
-//! An event is let go once its execution has started, or when the state
-//! machine refuses it; while the server cannot be reached it stays queued.
+//! A stack's event rules at work while `serve` runs. Each rule is made on
+//! the local EventBridge (its bus, its pattern or schedule, its state). A
+//! rule on an event pattern gets a queue of its own as its target, read for
+//! as long as the server runs: each event that matched starts an execution of
+//! the rule's state machine. A scheduled rule fires here at its times
+//! (schedule_expression.rs) with EventBridge's Scheduled Event. Either way
+//! the input is the one the rule gives, as EventBridge starts an execution:
+//! the whole event, `Input`'s text, what `InputPath` selects, or what
+//! `InputTransformer` makes (event_input.rs); and the rule's state is read
+//! from the local EventBridge each time, so `enable-rule` and `disable-rule`
+//! hold. An event is let go once its execution has started, or when the
+//! state machine refuses it; while the server cannot be reached it stays
+//! queued.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use orderflow_definition::{RuleInput, Stack, StackRule};
-
-use crate::event_input::{Rule, envelope, input_for};
+use orderflow_definition::{RuleInput, Stack, StackRule, Trigger};
 use orderflow_integrations::Integrations;
 use orderflow_server::Service;
 use orderflow_value::{Value, json};
+use time::OffsetDateTime;
 use tokio::task::JoinHandle;
+
+use crate::event_input::{Rule, envelope, input_for};
+use crate::schedule_expression::{Schedule, event_time};
 
 /// How long one receive waits for an event (SQS long polling).
 const WAIT_SECONDS: i64 = 2;
 
-/// The readers of the rules' queues; they stop when this is dropped.
+/// The rules' readers and schedules; they stop when this is dropped.
 #[derive(Default)]
 pub struct RuleReaders(Vec<JoinHandle<()>>);
 
@@ -35,7 +41,7 @@ impl Drop for RuleReaders {
 }
 
 /// Makes each rule of `stack` on the local EventBridge `aws` and starts
-/// reading its queue; a line per rule, made or not (with why).
+/// reading its queue or keeping its schedule; a line per rule, made or not (with why).
 pub async fn start(
     stack: &Stack,
     aws: Option<&Arc<Integrations>>,
@@ -44,48 +50,64 @@ pub async fn start(
     let mut readers = RuleReaders::default();
     let mut said = Vec::new();
     for rule in &stack.rules {
-        let head =
-            format!("rule {} ({}) on the bus {}, to start {}", rule.name, rule.logical_id, rule.bus, rule.machine);
         if let Some(problem) = &rule.problem {
             said.push(format!("{} ({}): {problem}", rule.logical_id, rule.machine));
             continue;
         }
+        let on = match &rule.trigger {
+            Trigger::Pattern(_) => format!("on the bus {}", rule.bus),
+            Trigger::Schedule(expression) => expression.clone(),
+        };
+        let head = format!("rule {} ({}) {on}, to start {}", rule.name, rule.logical_id, rule.machine);
+        let schedule = match &rule.trigger {
+            Trigger::Schedule(expression) => match Schedule::parse(expression) {
+                Ok(schedule) => Some(schedule),
+                Err(why) => {
+                    said.push(format!("{head}: not made: {why}"));
+                    continue;
+                }
+            },
+            Trigger::Pattern(_) => None,
+        };
         let Some(aws) = aws else {
             said.push(format!("{head}: not made: no AWS endpoint to make it in"));
             continue;
         };
-        match make(aws, rule).await {
-            Ok(queue) => {
-                let (region, account) = (&server.config.region, &server.config.account);
-                let machine = format!("arn:aws:states:{region}:{account}:stateMachine:{}", rule.machine);
-                // A rule on the default bus is `rule/NAME`; on another, `rule/BUS/NAME`.
-                let bus = rule.bus.rsplit('/').next().unwrap_or(&rule.bus);
-                let on = if bus == "default" { String::new() } else { format!("{bus}/") };
-                let reader = Reader {
-                    aws: aws.clone(),
-                    server: server.clone(),
-                    queue,
-                    machine,
-                    input: rule.input.clone(),
-                    rule_name: rule.name.clone(),
-                    rule_arn: format!("arn:aws:events:{region}:{account}:rule/{on}{}", rule.name),
-                    bus: rule.bus.clone(),
-                };
-                readers.0.push(tokio::spawn(reader.run()));
-                let state = if rule.enabled { "" } else { " (DISABLED: it matches nothing until enabled)" };
-                said.push(format!("{head}{state}"));
+        let target = Target::new(aws, server, rule);
+        let task = match (make(aws, rule).await, schedule) {
+            (Ok(_), Some(schedule)) => tokio::spawn(target.keep(schedule)),
+            (Ok(Some(queue)), None) => tokio::spawn(target.read(queue)),
+            (Ok(None), None) => continue,
+            (Err(why), _) => {
+                said.push(format!("{head}: not made: {why}"));
+                continue;
             }
-            Err(why) => said.push(format!("{head}: not made: {why}")),
-        }
+        };
+        readers.0.push(task);
+        let state = if rule.enabled { "" } else { " (DISABLED: it starts nothing until enabled)" };
+        said.push(format!("{head}{state}"));
     }
     (readers, said)
 }
 
-/// The rule on its bus with its own queue as target; the queue's URL.
-async fn make(aws: &Integrations, rule: &StackRule) -> Result<String, String> {
+/// The rule on the local EventBridge; for an event pattern, with its own
+/// queue as its target: that queue's URL.
+async fn make(aws: &Integrations, rule: &StackRule) -> Result<Option<String>, String> {
     let call = async |service: &str, action: &str, request: Value| {
         aws.sdk_call(service, action, &request).await.map_err(|f| format!("{}: {}", f.error, f.cause))
     };
+    let state = if rule.enabled { "ENABLED" } else { "DISABLED" };
+    let mut put = json!({"Name": rule.name.as_str(), "EventBusName": rule.bus.as_str(), "State": state});
+    let pattern = match &rule.trigger {
+        Trigger::Schedule(expression) => {
+            // Fired here; the local EventBridge holds its state.
+            put["ScheduleExpression"] = Value::from(expression.as_str());
+            call("eventbridge", "putRule", put).await?;
+            return Ok(None);
+        }
+        Trigger::Pattern(pattern) => pattern,
+    };
+    put["EventPattern"] = Value::from(pattern.to_string());
     let queue = format!("orderflow-rule-{}", rule.name);
     let created = call("sqs", "createQueue", json!({"QueueName": queue.as_str()})).await?;
     let url = created.get("QueueUrl").and_then(Value::as_str).ok_or("the queue has no URL")?.to_owned();
@@ -93,13 +115,6 @@ async fn make(aws: &Integrations, rule: &StackRule) -> Result<String, String> {
     let attributes = call("sqs", "getQueueAttributes", attributes).await?;
     let queue_arn = attributes.get("Attributes").and_then(|a| a.get("QueueArn")).and_then(Value::as_str);
     let queue_arn = queue_arn.ok_or("the queue has no ARN")?.to_owned();
-    let state = if rule.enabled { "ENABLED" } else { "DISABLED" };
-    let put = json!({
-        "Name": rule.name.as_str(),
-        "EventBusName": rule.bus.as_str(),
-        "EventPattern": rule.pattern.to_string(),
-        "State": state,
-    });
     call("eventbridge", "putRule", put).await?;
     // The event whole: its input is made here, by EventBridge's rules (event_input.rs).
     let target = json!({"Id": "orderflow", "Arn": queue_arn});
@@ -107,15 +122,14 @@ async fn make(aws: &Integrations, rule: &StackRule) -> Result<String, String> {
     let answer = call("eventbridge", "putTargets", targets).await?;
     match answer.get("FailedEntryCount").and_then(Value::as_i64) {
         Some(n) if n > 0 => Err(format!("its target was refused: {}", answer.to_json())),
-        _ => Ok(url),
+        _ => Ok(Some(url)),
     }
 }
 
-/// One rule's queue, read until the server stops.
-struct Reader {
+/// A rule's state machine, and what the rule gives it.
+struct Target {
     aws: Arc<Integrations>,
     server: Arc<Service>,
-    queue: String,
     /// The state machine's ARN.
     machine: String,
     input: RuleInput,
@@ -124,10 +138,26 @@ struct Reader {
     bus: String,
 }
 
-impl Reader {
-    async fn run(self) {
-        let receive =
-            json!({"QueueUrl": self.queue.as_str(), "MaxNumberOfMessages": 10, "WaitTimeSeconds": WAIT_SECONDS});
+impl Target {
+    fn new(aws: &Arc<Integrations>, server: &Arc<Service>, rule: &StackRule) -> Target {
+        let (region, account) = (&server.config.region, &server.config.account);
+        // A rule on the default bus is `rule/NAME`; on another, `rule/BUS/NAME`.
+        let bus = rule.bus.rsplit('/').next().unwrap_or(&rule.bus);
+        let on = if bus == "default" { String::new() } else { format!("{bus}/") };
+        Target {
+            aws: aws.clone(),
+            server: server.clone(),
+            machine: format!("arn:aws:states:{region}:{account}:stateMachine:{}", rule.machine),
+            input: rule.input.clone(),
+            rule_name: rule.name.clone(),
+            rule_arn: format!("arn:aws:events:{region}:{account}:rule/{on}{}", rule.name),
+            bus: rule.bus.clone(),
+        }
+    }
+
+    /// The rule's queue, read until the server stops.
+    async fn read(self, queue: String) {
+        let receive = json!({"QueueUrl": queue.as_str(), "MaxNumberOfMessages": 10, "WaitTimeSeconds": WAIT_SECONDS});
         loop {
             let messages = match self.aws.sdk_call("sqs", "receiveMessage", &receive).await {
                 Ok(answer) => answer.get("Messages").and_then(Value::as_array).cloned().unwrap_or_default(),
@@ -137,8 +167,7 @@ impl Reader {
                     continue;
                 }
             };
-            // The local EventBridge delivers to a disabled rule's target too:
-            // its state is read here, so `disable-rule` and `enable-rule` hold.
+            // The local EventBridge delivers to a disabled rule's target too.
             let enabled = messages.is_empty() || self.enabled().await;
             for message in messages {
                 let body = message.get("Body").and_then(Value::as_str).unwrap_or_default();
@@ -147,9 +176,36 @@ impl Reader {
                     continue;
                 }
                 if let Some(handle) = message.get("ReceiptHandle").and_then(Value::as_str) {
-                    let delete = json!({"QueueUrl": self.queue.as_str(), "ReceiptHandle": handle});
+                    let delete = json!({"QueueUrl": queue.as_str(), "ReceiptHandle": handle});
                     let _ = self.aws.sdk_call("sqs", "deleteMessage", &delete).await;
                 }
+            }
+        }
+    }
+
+    /// The rule's schedule, kept until the server stops: at each of its
+    /// times, EventBridge's Scheduled Event when the rule is enabled then.
+    async fn keep(self, schedule: Schedule) {
+        let since = OffsetDateTime::now_utc();
+        let ids = orderflow_asl::rng::Rng::new(since.unix_timestamp_nanos() as u64);
+        let mut after = since;
+        while let Some(at) = schedule.next_after(after, since) {
+            let wait = (at - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
+            tokio::time::sleep(wait.unsigned_abs()).await;
+            after = at;
+            if self.enabled().await {
+                let event = json!({
+                    "version": "0",
+                    "id": ids.uuid_v4(),
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.events",
+                    "account": self.server.config.account.as_str(),
+                    "time": event_time(at),
+                    "region": self.server.config.region.as_str(),
+                    "resources": [self.rule_arn.as_str()],
+                    "detail": {},
+                });
+                let _ = self.start(&event.to_json()).await;
             }
         }
     }

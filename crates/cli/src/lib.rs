@@ -16,6 +16,7 @@ pub mod local_functions;
 pub mod local_stack;
 pub mod mock_config;
 pub mod opt_folder;
+pub mod schedule_expression;
 pub mod serve;
 pub mod source;
 pub mod test_cases;

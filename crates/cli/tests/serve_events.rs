@@ -4,8 +4,9 @@
 //! targeting a state machine, each made on the local EventBridge. Events put
 //! by a state machine's `events:putEvents` Task and by the AWS CLI start
 //! executions with the input each rule gives; an event no rule matches, or
-//! one for a disabled rule, starts none. Its `Api` events are a REST API
-//! that starts state machines as API Gateway's integration does.
+//! one for a disabled rule, starts none. Scheduled rules fire at their times
+//! with their Input or EventBridge's Scheduled Event. Its `Api` events are a
+//! REST API that starts state machines as API Gateway's integration does.
 
 #[path = "../../server/tests/support/aws_cli.rs"]
 mod aws_cli;
@@ -27,7 +28,8 @@ async fn inputs_when(endpoint: &str, machine: &str, count: usize) -> Vec<Value> 
 
 /// The same, as the input texts.
 async fn texts_when(endpoint: &str, machine: &str, count: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Long enough for a schedule of every minute to fire.
+    let deadline = Instant::now() + Duration::from_secs(75);
     loop {
         let listed = ok(endpoint, &["list-executions", "--state-machine-arn", &format!("{ARN}:{machine}")]);
         let executions = listed["executions"].as_array().cloned().unwrap_or_default();
@@ -105,6 +107,25 @@ async fn events_that_match_a_rule_start_its_state_machine_with_the_input_it_give
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(inputs_when(&endpoint, "audit", 4).await.len(), 4);
     assert_eq!(inputs_when(&endpoint, "fulfil", 1).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_rules_start_their_state_machines_at_their_times() {
+    let app = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events-app");
+    let serve = serve(&app, &["--template", "template.yaml", "--api-port", "0"]);
+    let endpoint = address(&serve);
+    // cron(* * * * ? *) fires at the next whole minute, rate(1 minute) a
+    // minute after the rule was made: within about a minute, two executions.
+    let mut inputs = inputs_when(&endpoint, "tick", 2).await;
+    inputs.sort_by_key(|input| input.get("tick").is_none());
+    assert_eq!(inputs[0], json!({"tick": true}));
+    let event = &inputs[1];
+    assert_eq!(
+        (&event["detail-type"], &event["source"], &event["account"], &event["region"], &event["detail"]),
+        (&json!("Scheduled Event"), &json!("aws.events"), &json!("123456789012"), &json!("us-east-1"), &json!({}))
+    );
+    assert_eq!(event["resources"], json!(["arn:aws:events:us-east-1:123456789012:rule/tick-events"]));
+    assert!(event["time"].as_str().unwrap().ends_with('Z') && event["id"].as_str().unwrap().len() == 36, "{event}");
 }
 
 /// `method path` with `body` on `api` (`http://127.0.0.1:PORT`): the status and the body.

@@ -48,7 +48,7 @@ pub use api_routes::StackRoute;
 pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction, apply_env_vars};
 pub use names::{Named, Place};
 pub use parameters::parse_overrides;
-pub use rules::{RuleInput, StackRule};
+pub use rules::{RuleInput, StackRule, Trigger};
 pub use stack::{MADE_LOCALLY, Stack, StackMachine};
 
 /// A value in a template, with CloudFormation's short-form tags understood.

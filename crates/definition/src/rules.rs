@@ -4,9 +4,10 @@
 //! Each is read as EventBridge holds it: its bus, its event pattern, whether
 //! it is enabled, and what the state machine takes as input (the whole event,
 //! `Input`'s text, the part `InputPath` selects, or what `InputTransformer`
-//! makes). Other event sources (`Schedule`, `ScheduleV2`, a rule's
-//! `ScheduleExpression`) are kept with why they start nothing here; `Api`
-//! events are routes (api_routes.rs).
+//! makes). A rule matches an event pattern, or fires on a schedule (a SAM
+//! `Schedule` event, a rule's `ScheduleExpression`). Other event sources
+//! (`ScheduleV2`, EventBridge Scheduler's) are kept with why they start
+//! nothing here; `Api` events are routes (api_routes.rs).
 
 use serde_json::Value as Json;
 use serde_norway::Value;
@@ -22,14 +23,23 @@ pub struct StackRule {
     pub name: String,
     /// Its event bus's name or ARN; `default` when none is given.
     pub bus: String,
-    pub pattern: Json,
-    /// `State` is not `DISABLED`.
+    pub trigger: Trigger,
+    /// `State` is not `DISABLED` (nor a Schedule event's `Enabled` false).
     pub enabled: bool,
     pub input: RuleInput,
     /// The name of the state machine it starts.
     pub machine: String,
     /// Why it starts nothing here: another kind of event source, or a property that cannot be read.
     pub problem: Option<String>,
+}
+
+/// What makes a rule start its state machine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// An event on its bus that matches this pattern.
+    Pattern(Json),
+    /// This schedule expression (`rate(5 minutes)`, `cron(0 3 * * ? *)`): a Scheduled Event each time.
+    Schedule(String),
 }
 
 /// What the state machine is given for an event that matched.
@@ -47,6 +57,10 @@ pub enum RuleInput {
 
 /// Types of a SAM state machine's event sources that are rules on an event bus.
 const RULE_EVENTS: [&str; 2] = ["EventBridgeRule", "CloudWatchEvent"];
+
+fn get<'v>(from: Option<&'v Value>, key: &str) -> Option<&'v Value> {
+    from.and_then(|p| p.get(key))
+}
 
 /// The longest rule name EventBridge takes.
 const MAX_RULE_NAME: usize = 64;
@@ -92,74 +106,93 @@ pub(crate) fn stack_rules(
 
 /// A rule as read, or as far as it could be read and why it starts nothing.
 fn rule(logical_id: String, name: String, machine: &str, read: Result<StackRule, String>) -> StackRule {
-    read.unwrap_or_else(|problem| StackRule {
-        logical_id,
-        name,
-        bus: "default".into(),
-        pattern: Json::Null,
-        enabled: false,
-        input: RuleInput::Event,
-        machine: machine.to_owned(),
-        problem: Some(problem),
-    })
+    match read {
+        Ok(rule) => StackRule { logical_id, name, ..rule },
+        Err(problem) => StackRule {
+            logical_id,
+            name,
+            bus: "default".into(),
+            trigger: Trigger::Pattern(Json::Null),
+            enabled: false,
+            input: RuleInput::Event,
+            machine: machine.to_owned(),
+            problem: Some(problem),
+        },
+    }
 }
 
 fn sam_event(names: &Resolver<'_>, machine_id: &str, machine: &str, event_id: &str, event: &Value) -> StackRule {
     let logical_id = format!("{machine_id}.{event_id}");
     let props = event.get("Properties");
-    let given_name = props.and_then(|p| p.get("RuleName")).and_then(|n| names.text(n).ok());
-    let name = given_name.unwrap_or_else(|| generated_name(&format!("{machine_id}{event_id}")));
     let kind = event.get("Type").and_then(Value::as_str).unwrap_or("no Type");
-    let read = if RULE_EVENTS.contains(&kind) {
-        read_rule(names, props, "Pattern", props, machine, &logical_id, &name)
-    } else {
-        Err(format!("its {kind} event starts no execution here: only rules on an event bus do"))
+    // A Schedule event names its rule with Name, the others with RuleName.
+    let name_key = if kind == "Schedule" { "Name" } else { "RuleName" };
+    let given_name = get(props, name_key).and_then(|n| names.text(n).ok());
+    let name = given_name.unwrap_or_else(|| generated_name(&format!("{machine_id}{event_id}")));
+    let read = match kind {
+        kind if RULE_EVENTS.contains(&kind) => {
+            pattern(names, props, "Pattern").and_then(|trigger| read_rule(names, props, props, trigger, machine))
+        }
+        "Schedule" => {
+            schedule(names, props, "Schedule").and_then(|trigger| read_rule(names, props, props, trigger, machine))
+        }
+        kind => Err(format!(
+            "its {kind} event starts no execution here: only rules of EventBridge do (EventBridgeRule, CloudWatchEvent, Schedule)"
+        )),
     };
     rule(logical_id, name, machine, read)
 }
 
 fn rule_resource(names: &Resolver<'_>, id: &str, props: &Value, target: &Value, machine: &str) -> StackRule {
     let name = props.get("Name").and_then(|n| names.text(n).ok()).unwrap_or_else(|| generated_name(id));
-    let read = if props.get("EventPattern").is_none() && props.get("ScheduleExpression").is_some() {
-        Err("a scheduled rule (ScheduleExpression) starts no execution here: only rules on an event pattern do".into())
-    } else {
-        read_rule(names, Some(props), "EventPattern", Some(target), machine, id, &name)
+    let trigger = match props.get("EventPattern") {
+        Some(_) => pattern(names, Some(props), "EventPattern"),
+        None => schedule(names, Some(props), "ScheduleExpression"),
     };
+    let read = trigger.and_then(|trigger| read_rule(names, Some(props), Some(target), trigger, machine));
     rule(id.to_owned(), name, machine, read)
 }
 
-/// The rule's bus, pattern and state from `props`, its input from `target`'s properties.
-fn read_rule(
-    names: &Resolver<'_>,
-    props: Option<&Value>,
-    pattern_key: &str,
-    target: Option<&Value>,
-    machine: &str,
-    logical_id: &str,
-    name: &str,
-) -> Result<StackRule, String> {
-    fn get<'v>(from: Option<&'v Value>, key: &str) -> Option<&'v Value> {
-        from.and_then(|p| p.get(key))
-    }
-    let pattern = match get(props, pattern_key) {
+/// An event pattern, given as JSON or as JSON text.
+fn pattern(names: &Resolver<'_>, props: Option<&Value>, key: &str) -> Result<Trigger, String> {
+    let pattern = match get(props, key) {
         Some(pattern) => names.json(pattern)?,
-        None => return Err(format!("it has no {pattern_key}")),
+        None => return Err(format!("it has no {key}")),
     };
-    // EventBridge also takes the pattern as JSON text.
     let pattern = match pattern {
-        Json::String(text) => serde_json::from_str(&text).map_err(|e| format!("its {pattern_key} is not JSON: {e}"))?,
+        Json::String(text) => serde_json::from_str(&text).map_err(|e| format!("its {key} is not JSON: {e}"))?,
         other => other,
     };
     if !pattern.is_object() {
-        return Err(format!("its {pattern_key} is not a JSON object"));
+        return Err(format!("its {key} is not a JSON object"));
     }
+    Ok(Trigger::Pattern(pattern))
+}
+
+fn schedule(names: &Resolver<'_>, props: Option<&Value>, key: &str) -> Result<Trigger, String> {
+    match get(props, key) {
+        Some(expression) => Ok(Trigger::Schedule(names.text(expression)?)),
+        None => Err(format!("it has neither an EventPattern nor a {key}")),
+    }
+}
+
+/// The rule's bus and state from `props`, its input from `target`'s
+/// properties; its logical id and name are the caller's to give (`rule`).
+fn read_rule(
+    names: &Resolver<'_>,
+    props: Option<&Value>,
+    target: Option<&Value>,
+    trigger: Trigger,
+    machine: &str,
+) -> Result<StackRule, String> {
     let bus = match get(props, "EventBusName") {
         Some(bus) => names.text(bus)?,
         None => "default".into(),
     };
-    let enabled = match get(props, "State") {
-        Some(state) => names.text(state)? != "DISABLED",
-        None => true,
+    let enabled = match (get(props, "State"), get(props, "Enabled")) {
+        (Some(state), _) => names.text(state)? != "DISABLED",
+        (None, Some(enabled)) => names.text(enabled)? != "false",
+        (None, None) => true,
     };
     let input = match (get(target, "Input"), get(target, "InputPath"), get(target, "InputTransformer")) {
         (None, None, None) => RuleInput::Event,
@@ -179,10 +212,10 @@ fn read_rule(
         _ => return Err("it gives more than one of Input, InputPath and InputTransformer".into()),
     };
     Ok(StackRule {
-        logical_id: logical_id.to_owned(),
-        name: name.to_owned(),
+        logical_id: String::new(),
+        name: String::new(),
         bus,
-        pattern,
+        trigger,
         enabled,
         input,
         machine: machine.to_owned(),
@@ -198,7 +231,7 @@ fn generated_name(from: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{RuleInput, StackRule};
+    use super::{RuleInput, StackRule, Trigger};
     use crate::{Place, Template};
     use serde_json::json;
 
@@ -229,6 +262,9 @@ Resources:
         Hourly:
           Type: ScheduleV2
           Properties: { ScheduleExpression: rate(1 hour) }
+        Daily:
+          Type: Schedule
+          Properties: { Schedule: rate(1 day), Enabled: false, Name: daily-flow, Input: '{"daily": true}' }
         Both:
           Type: EventBridgeRule
           Properties: { Pattern: { source: [x] }, Input: "{}", InputPath: $.detail }
@@ -299,7 +335,7 @@ Resources:
             (
                 placed.name.as_str(),
                 placed.bus.as_str(),
-                &placed.pattern,
+                &placed.trigger,
                 placed.enabled,
                 &placed.input,
                 placed.machine.as_str()
@@ -307,7 +343,7 @@ Resources:
             (
                 "FlowPlaced",
                 "orders-bus",
-                &json!({"source": ["orders"]}),
+                &Trigger::Pattern(json!({"source": ["orders"]})),
                 true,
                 &RuleInput::Path("$.detail".into()),
                 "flow"
@@ -317,8 +353,8 @@ Resources:
         // A pattern given as JSON text; DISABLED; a constant input.
         let old = by_id("Flow.Old");
         assert_eq!(
-            (&old.pattern, old.enabled, &old.input),
-            (&json!({"source": ["old"]}), false, &RuleInput::Constant(r#"{"old": true}"#.into()))
+            (&old.trigger, old.enabled, &old.input),
+            (&Trigger::Pattern(json!({"source": ["old"]})), false, &RuleInput::Constant(r#"{"old": true}"#.into()))
         );
         // A rule resource's target that is a state machine; not its other target.
         let labels: Vec<&StackRule> = rules.iter().filter(|r| r.logical_id == "Labels").collect();
@@ -336,12 +372,27 @@ Resources:
         );
         // What starts nothing here, with why.
         let said = |id: &str| by_id(id).problem.clone().unwrap_or_default();
-        assert_eq!(said("Flow.Hourly"), "its ScheduleV2 event starts no execution here: only rules on an event bus do");
-        assert_eq!(said("Flow.Both"), "it gives more than one of Input, InputPath and InputTransformer");
         assert_eq!(
-            said("Nightly"),
-            "a scheduled rule (ScheduleExpression) starts no execution here: only rules on an event pattern do"
+            said("Flow.Hourly"),
+            "its ScheduleV2 event starts no execution here: only rules of EventBridge do (EventBridgeRule, CloudWatchEvent, Schedule)"
         );
-        assert_eq!(rules.len(), 6, "{rules:?}");
+        assert_eq!(said("Flow.Both"), "it gives more than one of Input, InputPath and InputTransformer");
+        // Schedules: a SAM Schedule event (Name, Enabled false), a rule's ScheduleExpression.
+        let daily = by_id("Flow.Daily");
+        assert_eq!(
+            (daily.name.as_str(), &daily.trigger, daily.enabled, &daily.input),
+            (
+                "daily-flow",
+                &Trigger::Schedule("rate(1 day)".into()),
+                false,
+                &RuleInput::Constant(r#"{"daily": true}"#.into())
+            )
+        );
+        let nightly = by_id("Nightly");
+        assert_eq!(
+            (&nightly.trigger, nightly.enabled, nightly.machine.as_str()),
+            (&Trigger::Schedule("cron(0 3 * * ? *)".into()), true, "flow")
+        );
+        assert_eq!(rules.len(), 7, "{rules:?}");
     }
 }
