@@ -253,12 +253,12 @@ fn at_opt(spec: &FunctionSpec, layers: &[PathBuf]) -> Result<Option<(PathBuf, bo
         return Ok(None);
     }
     private_opt::available()?;
-    // What the function needs must not be under the /opt its own would hide.
+    // What the function needs must not be under the /opt its own would hide:
+    // neither where it is named (a virtual environment's python) nor where it leads.
     let binary = on_path(&spec.binary);
     let needed = std::iter::once(&binary).chain(&spec.dir).chain(layers);
-    if let Some(hidden) =
-        needed.map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).find(|p| private_opt::under_opt(p))
-    {
+    let mut paths = needed.flat_map(|p| [p.clone(), p.canonicalize().unwrap_or_else(|_| p.clone())]);
+    if let Some(hidden) = paths.find(|p| private_opt::under_opt(p)) {
         return Err(format!("{} is under /opt, which its own /opt would hide", hidden.display()));
     }
     crate::opt_folder::opt_folder(layers, &spec.name)
@@ -448,7 +448,14 @@ mod tests {
                 .into())
         );
         let elsewhere = FunctionSpec { dir: Some(layer.clone()), ..spec };
-        assert_eq!(super::at_opt(&elsewhere, std::slice::from_ref(&layer)), Ok(Some((layer, false))));
+        assert_eq!(super::at_opt(&elsewhere, std::slice::from_ref(&layer)), Ok(Some((layer.clone(), false))));
+        // A runtime named under /opt (a virtual environment's python there), wherever it leads.
+        let venv = PathBuf::from("/opt/orderflow-venv-that-is-not-here/bin/python");
+        let under = FunctionSpec { binary: venv.clone(), ..elsewhere };
+        assert_eq!(
+            super::at_opt(&under, std::slice::from_ref(&layer)),
+            Err(format!("{} is under /opt, which its own /opt would hide", venv.display()))
+        );
     }
 
     #[test]
