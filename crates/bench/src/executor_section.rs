@@ -315,42 +315,81 @@ pub fn profile(root: &Path, workload: &str, seconds: f64) {
 /// One workload over the rounds, ours and (when `peer`) aws-local-stepfunctions
 /// side by side in each; with our output.
 fn workload_row(root: &Path, name: &str, peer: bool) -> (Row, Value) {
-    let path = root.join(format!("crates/bench/workloads/{name}.json"));
-    eprintln!("executor: {name}, {ROUNDS} rounds of orderflow-asl and aws-local-stepfunctions...");
-    let (mut ours, mut peers, mut allocations) = (Vec::new(), Vec::new(), Vec::new());
-    let mut ours_output = None;
-    let mut same_output = true;
-    let mut peer_ran = peer;
-    for round in 0..ROUNDS {
-        // Which goes first alternates, so neither always follows the other.
-        let (mine, theirs) = if round % 2 == 0 {
-            let mine = round_of_ours(name);
-            (mine, peer_ran.then(|| round_of_peer(root, &path)).flatten())
-        } else {
-            let theirs = peer_ran.then(|| round_of_peer(root, &path)).flatten();
-            (round_of_ours(name), theirs)
-        };
-        let output = mine.output.expect("our round reports its output");
-        match theirs {
-            Some(theirs) => {
-                same_output &= theirs.output.as_ref() == Some(&output);
-                peers.push(theirs.per_second);
-            }
-            None => peer_ran = false,
-        }
-        assert!(ours_output.as_ref().is_none_or(|o| *o == output), "{name}: our output changed between rounds");
-        ours_output = Some(output);
-        ours.push(mine.per_second);
-        allocations.push(mine.allocations.expect("our round counts allocations"));
+    interleaved_rows(root, &[(name, peer)]).remove(0)
+}
+
+/// Workloads measured round by round together: in each round, each of ours
+/// and (when asked) aws-local-stepfunctions on it, the order reversed every
+/// other round, so that workloads compared with each other (a JSONata
+/// workload and its JSONPath twin) see the machine in the same state, as ours
+/// and the peer's do; each with our output.
+fn interleaved_rows(root: &Path, workloads: &[(&str, bool)]) -> Vec<(Row, Value)> {
+    struct Measured {
+        ours: Vec<f64>,
+        peers: Vec<f64>,
+        allocations: Vec<f64>,
+        output: Option<Value>,
+        same_output: bool,
+        peer_ran: bool,
     }
-    let row = Row {
-        name: name.to_owned(),
-        ours: Rates(ours),
-        ours_allocations: median(&allocations),
-        peer: peer_ran.then_some(Rates(peers)),
-        same_output: peer_ran.then_some(same_output),
-    };
-    (row, ours_output.unwrap_or_default())
+    let names: Vec<&str> = workloads.iter().map(|(name, _)| *name).collect();
+    eprintln!("executor: {}, {ROUNDS} rounds of orderflow-asl and aws-local-stepfunctions...", names.join(" with "));
+    let mut measured: Vec<Measured> = workloads
+        .iter()
+        .map(|&(_, peer)| Measured {
+            ours: Vec::new(),
+            peers: Vec::new(),
+            allocations: Vec::new(),
+            output: None,
+            same_output: true,
+            peer_ran: peer,
+        })
+        .collect();
+    for round in 0..ROUNDS {
+        // Which goes first alternates, so none always follows another.
+        let mut order: Vec<usize> = (0..workloads.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let (name, m) = (workloads[i].0, &mut measured[i]);
+            let path = root.join(format!("crates/bench/workloads/{name}.json"));
+            let peer = |m: &Measured| m.peer_ran.then(|| round_of_peer(root, &path)).flatten();
+            let (mine, theirs) = if round % 2 == 0 {
+                let mine = round_of_ours(name);
+                (mine, peer(m))
+            } else {
+                let theirs = peer(m);
+                (round_of_ours(name), theirs)
+            };
+            let output = mine.output.expect("our round reports its output");
+            match theirs {
+                Some(theirs) => {
+                    m.same_output &= theirs.output.as_ref() == Some(&output);
+                    m.peers.push(theirs.per_second);
+                }
+                None => m.peer_ran = false,
+            }
+            assert!(m.output.as_ref().is_none_or(|o| *o == output), "{name}: our output changed between rounds");
+            m.output = Some(output);
+            m.ours.push(mine.per_second);
+            m.allocations.push(mine.allocations.expect("our round counts allocations"));
+        }
+    }
+    workloads
+        .iter()
+        .zip(measured)
+        .map(|(&(name, _), m)| {
+            let row = Row {
+                name: name.to_owned(),
+                ours: Rates(m.ours),
+                ours_allocations: median(&m.allocations),
+                peer: m.peer_ran.then_some(Rates(m.peers)),
+                same_output: m.peer_ran.then_some(m.same_output),
+            };
+            (row, m.output.unwrap_or_default())
+        })
+        .collect()
 }
 
 async fn run(root: &Path) -> Section {
@@ -361,8 +400,10 @@ async fn run(root: &Path) -> Section {
     let mut twins = Vec::new();
     for (jsonata, jsonpath) in TWINS {
         // aws-local-stepfunctions has no JSONata: the JSONata twin is ours alone.
-        let (jsonata_row, jsonata_output) = workload_row(root, jsonata, false);
-        let (jsonpath_row, jsonpath_output) = workload_row(root, jsonpath, true);
+        // The twins are measured in the same rounds: their ratio is a budget.
+        let mut rows = interleaved_rows(root, &[(jsonata, false), (jsonpath, true)]).into_iter();
+        let ((jsonata_row, jsonata_output), (jsonpath_row, jsonpath_output)) =
+            (rows.next().expect("the JSONata twin"), rows.next().expect("the JSONPath twin"));
         twins.push((jsonata_row, jsonpath_row, jsonata_output == jsonpath_output));
     }
 
