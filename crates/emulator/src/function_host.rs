@@ -438,6 +438,22 @@ mod tests {
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
 
+    /// A function `name` run as `binary args`, with no configuration beyond Lambda's defaults.
+    fn spec_of(name: &str, binary: std::path::PathBuf, args: &[&str]) -> super::FunctionSpec {
+        super::FunctionSpec {
+            name: name.into(),
+            arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
+            binary,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            dir: None,
+            environment: Vec::new(),
+            timeout: None,
+            memory_size: 128,
+            reserved_concurrency: None,
+            opt: None,
+        }
+    }
+
     /// (status, x-amzn-errortype, body) of one request to the host.
     async fn call(method: &str, url: String) -> (u16, Option<String>, serde_json::Value) {
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
@@ -477,23 +493,12 @@ mod tests {
 
     #[test]
     fn environments_idle_past_their_lifetime_are_let_go_but_the_one_used_last() {
-        use super::{FunctionSpec, IDLE_LIFETIME, launch};
+        use super::{IDLE_LIFETIME, launch};
         use std::time::{Duration, Instant};
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             // A process that never polls: enough to stand for an environment here.
-            let spec = FunctionSpec {
-                name: "waiting".into(),
-                arn: "arn:aws:lambda:us-east-1:123456789012:function:waiting".into(),
-                binary: "sleep".into(),
-                args: vec!["60".into()],
-                dir: None,
-                environment: Vec::new(),
-                timeout: None,
-                memory_size: 128,
-                reserved_concurrency: None,
-                opt: None,
-            };
+            let spec = spec_of("waiting", "sleep".into(), &["60"]);
             let host = FunctionHost::start_unrecorded(vec![spec], "http://127.0.0.1:9").await.unwrap();
             let hosted = &host.functions[0];
             let long_ago = Instant::now().checked_sub(IDLE_LIFETIME + Duration::from_secs(1)).unwrap();
@@ -513,7 +518,6 @@ mod tests {
 
     #[test]
     fn an_environment_that_cannot_start_answers_lambdas_invalid_entrypoint() {
-        use super::FunctionSpec;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             // A bootstrap that ends at once: its first invocation spends its environment.
@@ -522,18 +526,7 @@ mod tests {
             let bootstrap = dir.join("bootstrap");
             std::fs::write(&bootstrap, "#!/bin/sh\nexit 3\n").unwrap();
             std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-            let spec = FunctionSpec {
-                name: "gone".into(),
-                arn: "arn:aws:lambda:us-east-1:123456789012:function:gone".into(),
-                binary: bootstrap.clone(),
-                args: Vec::new(),
-                dir: None,
-                environment: Vec::new(),
-                timeout: None,
-                memory_size: 128,
-                reserved_concurrency: None,
-                opt: None,
-            };
+            let spec = spec_of("gone", bootstrap.clone(), &[]);
             let host = FunctionHost::start_unrecorded(vec![spec], "http://127.0.0.1:9").await.unwrap();
             let url = format!("{}/2015-03-31/functions/gone/invocations", host.endpoint());
             let (status, _, body) = call("POST", url.clone()).await;
