@@ -5,6 +5,7 @@
 use serde_norway::Value;
 
 use crate::names::Resolver;
+use crate::stack::SamEvent;
 
 /// A method and path that start one of the stack's state machines.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,41 +24,30 @@ pub struct StackRoute {
     pub problem: Option<String>,
 }
 
-/// The `Api` events of `live` SAM state machines among `machines` (logical id, name, ARN).
-pub(crate) fn stack_routes(
-    names: &Resolver<'_>,
-    live: &[(&str, &str, &Value)],
-    machines: &[(String, String, String)],
-) -> Vec<StackRoute> {
+/// The `Api` events among the stack's SAM state machines' `events`.
+pub(crate) fn stack_routes(names: &Resolver<'_>, events: &[SamEvent<'_>]) -> Vec<StackRoute> {
     let mut routes = Vec::new();
-    for &(id, kind, resource) in live {
-        if kind != "AWS::Serverless::StateMachine" {
+    for &SamEvent { machine_id, machine, id, event } in events {
+        if event.get("Type").and_then(Value::as_str) != Some("Api") {
             continue;
         }
-        let Some(Value::Mapping(events)) = resource.get("Properties").and_then(|p| p.get("Events")) else { continue };
-        let Some((_, machine, _)) = machines.iter().find(|(logical, _, _)| logical == id) else { continue };
-        for (event_id, event) in events {
-            if event.get("Type").and_then(Value::as_str) != Some("Api") {
-                continue;
-            }
-            let logical_id = format!("{id}.{}", event_id.as_str().unwrap_or_default());
-            let props = event.get("Properties");
-            let given = |key: &str| match props.and_then(|p| p.get(key)) {
-                Some(value) => names.text(value),
-                None => Err(format!("it has no {key}")),
-            };
-            let (path, method, problem) = match (given("Path"), given("Method")) {
-                (Ok(path), Ok(method)) => (path, method, None),
-                (Err(e), _) | (_, Err(e)) => (String::new(), String::new(), Some(e)),
-            };
-            let unescape = props.and_then(|p| p.get("UnescapeMappingTemplate")).and_then(Value::as_bool) == Some(true);
-            let method = match method.to_ascii_uppercase().as_str() {
-                "ANY" | "X-AMAZON-APIGATEWAY-ANY-METHOD" => "ANY".to_owned(),
-                other => other.to_owned(),
-            };
-            let path = if path.starts_with('/') { path } else { format!("/{path}") };
-            routes.push(StackRoute { logical_id, method, path, machine: machine.clone(), unescape, problem });
-        }
+        let logical_id = format!("{machine_id}.{id}");
+        let props = event.get("Properties");
+        let given = |key: &str| match props.and_then(|p| p.get(key)) {
+            Some(value) => names.text(value),
+            None => Err(format!("it has no {key}")),
+        };
+        let (path, method, problem) = match (given("Path"), given("Method")) {
+            (Ok(path), Ok(method)) => (path, method, None),
+            (Err(e), _) | (_, Err(e)) => (String::new(), String::new(), Some(e)),
+        };
+        let unescape = props.and_then(|p| p.get("UnescapeMappingTemplate")).and_then(Value::as_bool) == Some(true);
+        let method = match method.to_ascii_uppercase().as_str() {
+            "ANY" | "X-AMAZON-APIGATEWAY-ANY-METHOD" => "ANY".to_owned(),
+            other => other.to_owned(),
+        };
+        let path = if path.starts_with('/') { path } else { format!("/{path}") };
+        routes.push(StackRoute { logical_id, method, path, machine: machine.to_owned(), unescape, problem });
     }
     routes
 }

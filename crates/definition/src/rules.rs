@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use serde_norway::Value;
 
 use crate::names::Resolver;
+use crate::stack::SamEvent;
 
 /// A rule that starts one of the stack's state machines.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,40 +66,32 @@ fn get<'v>(from: Option<&'v Value>, key: &str) -> Option<&'v Value> {
 /// The longest rule name EventBridge takes.
 const MAX_RULE_NAME: usize = 64;
 
-/// The rules of `live` resources that start one of `machines` (logical id, name, ARN).
+/// The rules that start one of the stack's state machines: its SAM state
+/// machines' `events` but `Api` ones, and the targets of `live`
+/// `AWS::Events::Rule` resources that are one of the machines (`arns`: name, ARN).
 pub(crate) fn stack_rules(
     names: &Resolver<'_>,
     live: &[(&str, &str, &Value)],
-    machines: &[(String, String, String)],
+    events: &[SamEvent<'_>],
+    arns: &[(&str, &str)],
 ) -> Vec<StackRule> {
     let mut rules = Vec::new();
+    // In the template's order: a state machine's events where it stands.
     for &(id, kind, resource) in live {
-        let props = resource.get("Properties");
-        match kind {
-            "AWS::Serverless::StateMachine" => {
-                let Some(Value::Mapping(events)) = props.and_then(|p| p.get("Events")) else { continue };
-                let Some((_, machine, _)) = machines.iter().find(|(logical, _, _)| logical == id) else { continue };
-                for (event_id, event) in events {
-                    // An Api event is a route of a REST API (api_routes.rs), not a rule.
-                    if event.get("Type").and_then(Value::as_str) == Some("Api") {
-                        continue;
-                    }
-                    let event_id = event_id.as_str().unwrap_or_default();
-                    rules.push(sam_event(names, id, machine, event_id, event));
+        if kind == "AWS::Serverless::StateMachine" {
+            for &SamEvent { machine_id, machine, id: event_id, event } in events.iter().filter(|e| e.machine_id == id) {
+                // An Api event is a route of a REST API (api_routes.rs), not a rule.
+                if event.get("Type").and_then(Value::as_str) != Some("Api") {
+                    rules.push(sam_event(names, machine_id, machine, event_id, event));
                 }
             }
-            "AWS::Events::Rule" => {
-                let Some(props) = props else { continue };
-                let Some(Value::Sequence(targets)) = props.get("Targets") else { continue };
-                for target in targets {
-                    let arn = target.get("Arn").and_then(|a| names.text(a).ok());
-                    let Some((_, machine, _)) = machines.iter().find(|(_, _, m)| Some(m) == arn.as_ref()) else {
-                        continue;
-                    };
-                    rules.push(rule_resource(names, id, props, target, machine));
-                }
-            }
-            _ => {}
+        }
+        let (Some(props), "AWS::Events::Rule") = (resource.get("Properties"), kind) else { continue };
+        let Some(Value::Sequence(targets)) = props.get("Targets") else { continue };
+        for target in targets {
+            let arn = target.get("Arn").and_then(|a| names.text(a).ok());
+            let Some(&(machine, _)) = arns.iter().find(|(_, a)| Some(*a) == arn.as_deref()) else { continue };
+            rules.push(rule_resource(names, id, props, target, machine));
         }
     }
     rules

@@ -31,6 +31,32 @@ pub struct StackMachine {
     pub role_arn: Option<String>,
 }
 
+/// One event source of a SAM state machine of the stack (its `Events`).
+pub(crate) struct SamEvent<'t> {
+    pub machine_id: &'t str,
+    /// The state machine's name.
+    pub machine: &'t str,
+    pub id: &'t str,
+    pub event: &'t Value,
+}
+
+/// The event sources of the live SAM state machines among `machines`, in the template's order.
+fn sam_events<'t>(live: &[(&'t str, &'t str, &'t Value)], machines: &'t [StackMachine]) -> Vec<SamEvent<'t>> {
+    let mut events = Vec::new();
+    for &(id, kind, resource) in live {
+        if kind != "AWS::Serverless::StateMachine" {
+            continue;
+        }
+        let Some(Value::Mapping(sources)) = resource.get("Properties").and_then(|p| p.get("Events")) else { continue };
+        let Some(machine) = machines.iter().find(|m| m.logical_id == id) else { continue };
+        for (event_id, event) in sources {
+            let id_text = event_id.as_str().unwrap_or_default();
+            events.push(SamEvent { machine_id: id, machine: &machine.name, id: id_text, event });
+        }
+    }
+    events
+}
+
 /// Resource types a local emulator makes from the template.
 pub const MADE_LOCALLY: &[&str] = &[
     "AWS::DynamoDB::Table",
@@ -132,12 +158,11 @@ impl Template {
             });
         }
         let functions = stack_functions(self, &names, &live);
-        let started: Vec<(String, String, String)> = machines
-            .iter()
-            .map(|m| (m.logical_id.clone(), m.name.clone(), names.named[&m.logical_id].reference.clone()))
-            .collect();
-        let rules = stack_rules(&names, &live, &started);
-        let routes = stack_routes(&names, &live, &started);
+        let events = sam_events(&live, &machines);
+        let arns: Vec<(&str, &str)> =
+            machines.iter().map(|m| (m.name.as_str(), names.named[&m.logical_id].reference.as_str())).collect();
+        let rules = stack_rules(&names, &live, &events, &arns);
+        let routes = stack_routes(&names, &events);
         Ok(Stack { resources, machines, functions, rules, routes })
     }
 }
