@@ -58,7 +58,7 @@ pub fn input_for(input: &RuleInput, rule: &Rule<'_>, event: &str) -> Option<Stri
         RuleInput::Path(path) => select(&orderflow_value::parse(event).ok()?, path).map(|v| v.to_json()),
         RuleInput::Transformer { paths, template } => {
             let event_value = orderflow_value::parse(event).ok()?;
-            Some(transform(&Value::from(paths), template, rule, &event_value, event))
+            Some(transform(&Value::from(paths), template, rule, &event_value))
         }
     }
 }
@@ -69,17 +69,17 @@ fn select(event: &Value, path: &str) -> Option<Value> {
 }
 
 /// A variable's value: a predefined one, else its path's selection.
-fn variable(name: &str, paths: &Value, rule: &Rule<'_>, event: &Value, event_text: &str) -> Option<Value> {
+fn variable(name: &str, paths: &Value, rule: &Rule<'_>, event: &Value) -> Option<Value> {
     match name {
         "aws.events.rule-arn" => Some(Value::from(rule.arn)),
         "aws.events.rule-name" => Some(Value::from(rule.name)),
-        "aws.events.event" | "aws.events.event.json" => orderflow_value::parse(event_text).ok(),
+        "aws.events.event" | "aws.events.event.json" => Some(event.clone()),
         "aws.events.event.ingestion-time" => event.get("time").cloned(),
         _ => select(event, paths.get(name)?.as_str()?),
     }
 }
 
-fn transform(paths: &Value, template: &str, rule: &Rule<'_>, event: &Value, event_text: &str) -> String {
+fn transform(paths: &Value, template: &str, rule: &Rule<'_>, event: &Value) -> String {
     let json_template = matches!(template.trim_start().chars().next(), Some('{' | '['));
     let mut out = String::with_capacity(template.len());
     let mut in_string = false;
@@ -92,7 +92,7 @@ fn transform(paths: &Value, template: &str, rule: &Rule<'_>, event: &Value, even
             let name = &rest[1..end];
             let known = name.starts_with("aws.events.") || paths.get(name).is_some();
             if known && !name.is_empty() && !name.contains('<') {
-                let value = variable(name, paths, rule, event, event_text);
+                let value = variable(name, paths, rule, event);
                 out.push_str(&placed(value.as_ref(), in_string, json_template));
                 rest = &rest[end + 1..];
                 escaped = false;

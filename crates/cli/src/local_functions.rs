@@ -172,12 +172,13 @@ fn layer_environment(runtime: &str, code: &Path, layers: &[PathBuf]) -> Result<V
     Ok(environment)
 }
 
-/// How one function runs here, or why it does not.
+/// How one function runs here, with its layers' folders (in Lambda's
+/// order), or why it does not.
 fn spec_of(
     function: &StackFunction,
     python: &dyn Fn() -> Result<PathBuf, String>,
     node: &dyn Fn() -> Result<(PathBuf, PathBuf), String>,
-) -> Result<FunctionSpec, String> {
+) -> Result<(FunctionSpec, Vec<PathBuf>), String> {
     if let Some(problem) = &function.problem {
         return Err(problem.clone());
     }
@@ -231,7 +232,7 @@ fn spec_of(
             "{runtime} functions do not run here; --lambda-endpoint sends tasks to a Lambda Invoke API that runs them"
         ));
     };
-    Ok(FunctionSpec {
+    let spec = FunctionSpec {
         name: function.name.clone(),
         arn: function.arn.clone(),
         binary,
@@ -242,7 +243,8 @@ fn spec_of(
         timeout: Some(function.timeout),
         reserved_concurrency: function.reserved_concurrency,
         opt: None,
-    })
+    };
+    Ok((spec, layers))
 }
 
 /// The folder a function's process sees at `/opt` (its layers, merged when
@@ -315,14 +317,14 @@ impl LocalFunctions {
         for function in functions.iter().filter(|f| f.binary.is_none()) {
             let runtime = function.runtime.as_deref().unwrap_or("no runtime");
             match spec_of(function, &python, &node) {
-                Ok(mut spec) => {
+                Ok((mut spec, layers)) => {
                     let mut line = format!(
                         "function {} ({runtime}) runs here: {} {}",
                         function.name,
                         spec.binary.display(),
                         spec.args.join(" ")
                     );
-                    match layer_folders(function).and_then(|layers| at_opt(&spec, &layers)) {
+                    match at_opt(&spec, &layers) {
                         Ok(None) => {}
                         Ok(Some((folder, made))) => {
                             line.push_str("; its layers at /opt, its own");

@@ -760,7 +760,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
 
     // The stack's event rules read their queues, and its API answers, as long as the server runs.
     let mut _rules = orderflow::event_rules::RuleReaders::default();
-    let (mut _api, mut api_lines) = (None, Vec::new());
+    let (mut api, mut api_lines) = (None, Vec::new());
     let machines: Vec<(String, String)> = match (&project, &stack) {
         (_, Some(stack)) => {
             for line in orderflow::local_stack::make_resources(stack, setup.as_deref(), &service).await {
@@ -772,7 +772,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
                 eprintln!("orderflow serve: {line}");
             }
             _rules = readers;
-            (_api, api_lines) = orderflow::api_events::start(&stack.routes, &service, o.api_port).await;
+            (api, api_lines) = orderflow::api_events::start(&stack.routes, &service, o.api_port).await;
             machines
         }
         (Project::Definition(loaded), None) => {
@@ -809,7 +809,7 @@ async fn serve(o: ServeArgs) -> Result<ExitCode, String> {
     for line in &api_lines {
         eprintln!("orderflow serve: {line}");
     }
-    for route in _api.iter().flat_map(|api: &orderflow::api_events::ApiServer| &api.routes) {
+    for route in api.iter().flat_map(|api: &orderflow::api_events::ApiServer| &api.routes) {
         println!("api: {route}");
     }
     if machines.is_empty() {
