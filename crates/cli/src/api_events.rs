@@ -78,8 +78,7 @@ async fn answer(routes: &[StackRoute], server: &Arc<Service>, request: Request) 
         return json(403, r#"{"message":"Missing Authentication Token"}"#)
             .header("x-amzn-errortype", "MissingAuthenticationTokenException");
     };
-    let (region, account) = (&server.config.region, &server.config.account);
-    let machine = format!("arn:aws:states:{region}:{account}:stateMachine:{}", route.machine);
+    let machine = server.config.state_machine_arn(&route.machine);
     let call = start_execution_request(&request.body, &machine, route.unescape);
     match server.call("StartExecution", call.as_bytes()).await {
         Ok(started) => json(200, started.to_string()),

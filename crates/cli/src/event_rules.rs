@@ -147,7 +147,7 @@ impl Target {
         Target {
             aws: aws.clone(),
             server: server.clone(),
-            machine: format!("arn:aws:states:{region}:{account}:stateMachine:{}", rule.machine),
+            machine: server.config.state_machine_arn(&rule.machine),
             input: rule.input.clone(),
             rule_name: rule.name.clone(),
             rule_arn: format!("arn:aws:events:{region}:{account}:rule/{on}{}", rule.name),

@@ -160,7 +160,7 @@ pub async fn put_machine(
     match server.call("CreateStateMachine", request.to_string().as_bytes()).await {
         Ok(created) => Ok(created["stateMachineArn"].as_str().unwrap_or_default().to_owned()),
         Err(e) if e.code == ErrorCode::StateMachineAlreadyExists => {
-            let arn = format!("arn:aws:states:{}:{}:stateMachine:{name}", server.config.region, server.config.account);
+            let arn = server.config.state_machine_arn(name);
             let update = serde_json::json!({"stateMachineArn": arn, "definition": definition, "roleArn": role});
             server
                 .call("UpdateStateMachine", update.to_string().as_bytes())

@@ -54,6 +54,13 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The ARN of the state machine `name` here.
+    pub fn state_machine_arn(&self, name: &str) -> String {
+        format!("arn:aws:states:{}:{}:stateMachine:{name}", self.region, self.account)
+    }
+}
+
 /// Chooses the task answers of an execution started with `#TestCase` after
 /// its state machine's ARN (Step Functions Local's MockConfigFile).
 pub trait MockCases: Send + Sync {

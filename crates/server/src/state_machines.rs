@@ -222,7 +222,7 @@ pub fn create(service: &Arc<Service>, r: Create) -> Result<Value, ApiError> {
     check_role(&r.role_arn)?;
     let kind = machine_type(r.kind.as_deref())?;
     let compiled = compile(service, &r.definition, kind)?;
-    let arn = format!("arn:aws:states:{}:{}:stateMachine:{}", service.config.region, service.config.account, r.name);
+    let arn = service.config.state_machine_arn(&r.name);
     let now = service.clock.now_nanos();
     let existing = service.store.memory().machines.get(&arn).cloned();
     if let Some(existing) = existing {
