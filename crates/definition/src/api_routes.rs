@@ -5,7 +5,7 @@
 use serde_norway::Value;
 
 use crate::names::Resolver;
-use crate::stack::SamEvent;
+use crate::sam_events::SamEvent;
 
 /// A method and path that start one of the stack's state machines.
 #[derive(Debug, Clone, PartialEq)]

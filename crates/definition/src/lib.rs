@@ -43,6 +43,7 @@ mod functions;
 mod names;
 mod parameters;
 mod rules;
+mod sam_events;
 mod stack;
 pub use api_routes::StackRoute;
 pub use functions::{FunctionLayer, MAX_LAYERS, StackFunction, apply_env_vars};

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use serde_norway::Value;
 
 use crate::names::Resolver;
-use crate::stack::SamEvent;
+use crate::sam_events::SamEvent;
 
 /// A rule that starts one of the stack's state machines.
 #[derive(Debug, Clone, PartialEq)]

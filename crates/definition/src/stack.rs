@@ -17,6 +17,7 @@ use crate::api_routes::{StackRoute, stack_routes};
 use crate::functions::{StackFunction, stack_functions};
 use crate::names::{Named, Place, Resolver};
 use crate::rules::{StackRule, stack_rules};
+use crate::sam_events::sam_events;
 use crate::{Template, TemplateError, substitute};
 
 /// A state machine of the stack, ready to create.
@@ -29,32 +30,6 @@ pub struct StackMachine {
     /// `STANDARD` or `EXPRESS`.
     pub kind: String,
     pub role_arn: Option<String>,
-}
-
-/// One event source of a SAM state machine of the stack (its `Events`).
-pub(crate) struct SamEvent<'t> {
-    pub machine_id: &'t str,
-    /// The state machine's name.
-    pub machine: &'t str,
-    pub id: &'t str,
-    pub event: &'t Value,
-}
-
-/// The event sources of the live SAM state machines among `machines`, in the template's order.
-fn sam_events<'t>(live: &[(&'t str, &'t str, &'t Value)], machines: &'t [StackMachine]) -> Vec<SamEvent<'t>> {
-    let mut events = Vec::new();
-    for &(id, kind, resource) in live {
-        if kind != "AWS::Serverless::StateMachine" {
-            continue;
-        }
-        let Some(Value::Mapping(sources)) = resource.get("Properties").and_then(|p| p.get("Events")) else { continue };
-        let Some(machine) = machines.iter().find(|m| m.logical_id == id) else { continue };
-        for (event_id, event) in sources {
-            let id_text = event_id.as_str().unwrap_or_default();
-            events.push(SamEvent { machine_id: id, machine: &machine.name, id: id_text, event });
-        }
-    }
-    events
 }
 
 /// Resource types a local emulator makes from the template.
@@ -158,7 +133,7 @@ impl Template {
             });
         }
         let functions = stack_functions(self, &names, &live);
-        let events = sam_events(&live, &machines);
+        let events = sam_events(&live, |id| machines.iter().find(|m| m.logical_id == id).map(|m| m.name.as_str()));
         let arns: Vec<(&str, &str)> =
             machines.iter().map(|m| (m.name.as_str(), names.named[&m.logical_id].reference.as_str())).collect();
         let rules = stack_rules(&names, &live, &events, &arns);
