@@ -4,6 +4,7 @@
 pub mod console_section;
 pub mod distributed_map_section;
 pub mod executor_section;
+mod http_load;
 pub mod integrations_section;
 pub mod ministack;
 pub mod serve_section;

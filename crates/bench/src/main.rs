@@ -202,13 +202,16 @@ fn serve_report(section: &serve_section::Section) -> (String, Vec<String>) {
          `orderflow serve` (the release binary, its own process, state in a fresh `--state-dir`) answers \
          StartSyncExecution over HTTP on an EXPRESS state machine of `crates/bench/workloads/serve-mix.json` (Pass with \
          intrinsics, a Choice, an inline Map over 10 items with ItemSelector, a Parallel of two branches). The clients are \
-         the bench's own (tokio and hyper, one keep-alive connection each, on the same two cores as the server), each \
-         sending its next request when the last is answered, for 3 s after a 3 s warm-up at each client count; a \
-         request counts when the answer is HTTP 200 with status SUCCEEDED. Latency is from sending the request to \
+         the bench's own, as lean as wrk's: one keep-alive HTTP/1.1 connection each, all on one thread of a \
+         current-thread tokio runtime, on the same two cores as the server (`crates/bench/src/http_load.rs`), each \
+         sending its next request when the last is answered, for 3 s after a 3 s warm-up at each client count; at 16 \
+         clients, in 5 rounds of 1.5 s each, each round beside a round of the in-process executor, the two in \
+         alternating order, each row the median round. A request counts when the answer is HTTP 200 with status \
+         SUCCEEDED. Latency is from sending the request to \
          reading the whole answer. moto server (Python, {}) runs the same definition with its execution parser \
          switched on (`stepfunctions.execute_state_machine`); it has no StartSyncExecution, so each of its executions \
          is a StartExecution, then a DescribeExecution every 5 ms until the execution ends; {moto_output}. The \
-         in-process row is orderflow-asl on the same workload on one thread, without HTTP.\n\n{}\n\
+         in-process row is orderflow-asl on the same workload on one thread, without HTTP, in the rounds of 16 clients.\n\n{}\n\
          Kept executions: {} STANDARD executions of the same workload started by StartExecution (16 clients, {:.0} \
          started/s), all run to SUCCEEDED ({} listed so) and kept in the state directory's SQLite database; the \
          server's RSS afterwards (VmRSS): {:.1} MB, peak (VmHWM) {:.1} MB.\n",

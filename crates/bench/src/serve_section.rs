@@ -8,8 +8,9 @@
 //! same workload; and the server's RSS after 100,000 finished STANDARD
 //! executions kept in its state directory.
 //!
-//! The clients are this process (tokio, hyper), on the same two cores as the
-//! server: the figures are what a local test suite would see.
+//! The clients are this process, on the same two cores as the server: the
+//! figures are what a local test suite would see. Ours are the lean client of
+//! http_load.rs; moto's, slower by four orders, go through hyper's pool.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use crate::http_load::ClientRun;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -24,6 +27,13 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 const SECONDS: f64 = 3.0;
+/// The client count whose rate is held to a half of the in-process
+/// executor's: both are measured in the same rounds, one after the other,
+/// since their ratio is the budget and this machine's speed drifts by
+/// a fifth or more from minute to minute; each is the median of its rounds.
+const PAIRED_CLIENTS: usize = 16;
+const PAIRED_ROUNDS: usize = 5;
+const PAIRED_SECONDS: f64 = 1.5;
 pub const CLIENTS: [usize; 3] = [1, 16, 64];
 const FINISHED_EXECUTIONS: usize = 100_000;
 
@@ -117,13 +127,18 @@ where
                     }
                 }
             }
-            (latencies, errors, first_error)
+            ClientRun { latencies, errors, first_error }
         }));
     }
+    gather(clients, start, tasks).await
+}
+
+/// The clients' latencies, errors and first errors, gathered into one load.
+async fn gather(clients: usize, start: Instant, tasks: Vec<tokio::task::JoinHandle<ClientRun>>) -> Load {
     let mut all = Vec::new();
     let mut errors = 0;
     for task in tasks {
-        let (latencies, e, first) = task.await.expect("a client");
+        let ClientRun { latencies, errors: e, first_error: first } = task.await.expect("a client");
         all.extend(latencies);
         errors += e;
         if let Some(first) = first {
@@ -178,27 +193,41 @@ pub(crate) async fn create(client: &Http, endpoint: &str, name: &str, definition
     created["stateMachineArn"].as_str().expect("an ARN").to_owned()
 }
 
-/// Our StartSyncExecution with `clients` clients.
-async fn ours(client: &Http, endpoint: &str, machine: &str, input: &Value, clients: usize) -> Load {
-    let body = Bytes::from(json!({"stateMachineArn": machine, "input": input.to_string()}).to_string());
-    let (client, endpoint) = (client.clone(), endpoint.to_owned());
-    drive(clients, move |_| {
-        let (client, endpoint, body) = (client.clone(), endpoint.clone(), body.clone());
-        async move {
-            let (status, answer) = call(&client, &endpoint, "StartSyncExecution", body).await?;
-            // A whole parse per answer would bill the client's work to the server.
-            const SUCCEEDED: &[u8] = b"\"status\":\"SUCCEEDED\"";
-            // Found with memchr's substring search, in time that does not depend on
-            // where in the answer the member is (a window-by-window compare cost
-            // microseconds when it came late).
-            if status == 200 && memchr::memmem::find(&answer, SUCCEEDED).is_some() {
-                Ok(())
-            } else {
-                Err(format!("StartSyncExecution: HTTP {status}: {}", String::from_utf8_lossy(&answer)))
-            }
-        }
-    })
-    .await
+/// Our StartSyncExecution with `clients` clients, each a connection of the
+/// lean client (crates/bench/src/http_load.rs), all on one thread of their
+/// own, as `wrk -t1` drives its connections: with two client threads on the
+/// two cores, each answer more often woke a sleeping client thread on the
+/// other core, and the wake-ups cost the server the time it was measured by.
+async fn ours(endpoint: &str, machine: &str, input: &Value, clients: usize, seconds: f64) -> Load {
+    let body = json!({"stateMachineArn": machine, "input": input.to_string()}).to_string();
+    let request = Arc::new(crate::http_load::request(endpoint, "StartSyncExecution", body.as_bytes()));
+    let endpoint = endpoint.to_owned();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(async move {
+            let start = Instant::now();
+            let until = start + Duration::from_secs_f64(seconds);
+            let tasks = (0..clients)
+                .map(|_| tokio::spawn(crate::http_load::client(endpoint.clone(), request.clone(), until, succeeded)))
+                .collect();
+            gather(clients, start, tasks).await
+        })
+    });
+    tokio::task::spawn_blocking(move || thread.join().expect("the clients' thread")).await.expect("the clients")
+}
+
+/// A StartSyncExecution answer of a succeeded execution.
+fn succeeded(status: u16, answer: &[u8]) -> Result<(), String> {
+    // A whole parse per answer would bill the client's work to the server.
+    const SUCCEEDED: &[u8] = b"\"status\":\"SUCCEEDED\"";
+    // Found with memchr's substring search, in time that does not depend on
+    // where in the answer the member is (a window-by-window compare cost
+    // microseconds when it came late).
+    if status == 200 && memchr::memmem::find(answer, SUCCEEDED).is_some() {
+        Ok(())
+    } else {
+        Err(format!("StartSyncExecution: HTTP {status}: {}", String::from_utf8_lossy(answer)))
+    }
 }
 
 /// Moto's StartExecution, then DescribeExecution every 5 ms until the execution ends.
@@ -230,8 +259,6 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
     )
     .expect("JSON");
     let (definition, input) = (workload["definition"].clone(), workload["input"].clone());
-    eprintln!("serve: the in-process executor on serve-mix...");
-    let in_process_per_second = crate::executor_section::timed(root, "serve-mix", 50, SECONDS).per_second();
 
     let runtime = clients_runtime();
     runtime.block_on(async {
@@ -240,11 +267,32 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
         let server = ServeProcess::start(root, &dir.join("sync"));
         let machine = create(&client, server.endpoint(), "mix", &definition, "EXPRESS").await;
         let mut ours_loads = Vec::new();
+        let mut in_process_per_second = 0.0;
         for clients in CLIENTS {
             eprintln!("serve: StartSyncExecution, {clients} client(s)...");
             // Warm-up: connections made, caches filled.
-            let _ = ours(&client, server.endpoint(), &machine, &input, clients).await;
-            ours_loads.push(ours(&client, server.endpoint(), &machine, &input, clients).await);
+            let _ = ours(server.endpoint(), &machine, &input, clients, SECONDS).await;
+            if clients != PAIRED_CLIENTS {
+                ours_loads.push(ours(server.endpoint(), &machine, &input, clients, SECONDS).await);
+                continue;
+            }
+            eprintln!("serve: {PAIRED_ROUNDS} rounds of the in-process executor and {clients} clients...");
+            let (mut loads, mut in_process) = (Vec::new(), Vec::new());
+            for round in 0..PAIRED_ROUNDS {
+                let alone = || crate::executor_section::timed(root, "serve-mix", 50, PAIRED_SECONDS).per_second();
+                // Which goes first alternates, so that neither always follows the other.
+                if round % 2 == 0 {
+                    in_process.push(alone());
+                    loads.push(ours(server.endpoint(), &machine, &input, clients, PAIRED_SECONDS).await);
+                } else {
+                    loads.push(ours(server.endpoint(), &machine, &input, clients, PAIRED_SECONDS).await);
+                    in_process.push(alone());
+                }
+            }
+            loads.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+            in_process.sort_by(f64::total_cmp);
+            ours_loads.push(loads.swap_remove(PAIRED_ROUNDS / 2));
+            in_process_per_second = in_process[PAIRED_ROUNDS / 2];
         }
         let sample = json!({"stateMachineArn": machine, "input": input.to_string()});
         let our_output =
