@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 /// An AWS JSON 1.0 POST of `operation` with `body`, ready to write as it is.
 pub(crate) fn request(endpoint: &str, operation: &str, body: &[u8]) -> Vec<u8> {
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let host = authority(endpoint);
     let mut request = format!(
         "POST / HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-amz-json-1.0\r\n\
          x-amz-target: AWSStepFunctions.{operation}\r\ncontent-length: {}\r\n\r\n",
@@ -22,6 +22,11 @@ pub(crate) fn request(endpoint: &str, operation: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     request.extend_from_slice(body);
     request
+}
+
+/// `host:port` of an `http://host:port` endpoint.
+fn authority(endpoint: &str) -> &str {
+    endpoint.trim_start_matches("http://").trim_end_matches('/')
 }
 
 /// Judges an answer by its status and body.
@@ -49,7 +54,7 @@ enum Length {
 
 impl Connection {
     pub(crate) async fn open(endpoint: &str) -> Result<Connection, String> {
-        let address = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        let address = authority(endpoint);
         let stream = TcpStream::connect(address).await.map_err(|e| format!("connect {address}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         Ok(Connection { stream, buffer: Vec::with_capacity(16 * 1024) })
@@ -153,6 +158,24 @@ pub(crate) struct ClientRun {
     pub(crate) first_error: Option<String>,
 }
 
+impl ClientRun {
+    /// One request begun at `began`: its latency when it succeeded, else its
+    /// error counted (and kept when it is the first); whether it succeeded.
+    pub(crate) fn record(&mut self, began: Instant, outcome: Result<(), String>) -> bool {
+        match outcome {
+            Ok(()) => {
+                self.latencies.push(began.elapsed());
+                true
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert(e);
+                false
+            }
+        }
+    }
+}
+
 /// One client: a connection to `endpoint` sending `request` back to back
 /// until `until`, `check` judging each answer.
 pub(crate) async fn client(
@@ -161,7 +184,7 @@ pub(crate) async fn client(
     until: Instant,
     check: Check,
 ) -> ClientRun {
-    let (mut latencies, mut errors, mut first_error) = (Vec::new(), 0, None);
+    let mut run = ClientRun::default();
     let mut connection = None;
     while Instant::now() < until {
         let began = Instant::now();
@@ -172,17 +195,12 @@ pub(crate) async fn client(
                 Err(e) => Err(e),
             },
         };
-        match answer {
-            Ok(()) => latencies.push(began.elapsed()),
-            Err(e) => {
-                // A connection that failed is not used again.
-                connection = None;
-                errors += 1;
-                first_error.get_or_insert(e);
-            }
+        if !run.record(began, answer) {
+            // A connection that failed is not used again.
+            connection = None;
         }
     }
-    ClientRun { latencies, errors, first_error }
+    run
 }
 
 #[cfg(test)]

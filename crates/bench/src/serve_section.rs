@@ -18,13 +18,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-
-use crate::http_load::ClientRun;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+
+use crate::http_load::ClientRun;
 
 const SECONDS: f64 = 3.0;
 /// The client count whose rate is held to a half of the in-process
@@ -113,21 +113,13 @@ where
     for _ in 0..clients {
         let (one, counter) = (one.clone(), counter.clone());
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            let mut first_error = None;
+            let mut run = ClientRun::default();
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let began = Instant::now();
-                match one(n).await {
-                    Ok(()) => latencies.push(began.elapsed()),
-                    Err(e) => {
-                        errors += 1;
-                        first_error.get_or_insert(e);
-                    }
-                }
+                run.record(began, one(n).await);
             }
-            ClientRun { latencies, errors, first_error }
+            run
         }));
     }
     gather(clients, start, tasks).await
@@ -289,10 +281,10 @@ pub fn run(root: &Path, moto_endpoint: Option<&str>) -> Section {
                     in_process.push(alone());
                 }
             }
+            // The median round's load, its latencies with it (the rounds are odd in number).
             loads.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
-            in_process.sort_by(f64::total_cmp);
             ours_loads.push(loads.swap_remove(PAIRED_ROUNDS / 2));
-            in_process_per_second = in_process[PAIRED_ROUNDS / 2];
+            in_process_per_second = crate::executor_section::median(&in_process);
         }
         let sample = json!({"stateMachineArn": machine, "input": input.to_string()});
         let our_output =
